@@ -1,0 +1,1 @@
+"""mesoclinic: software for mesotherapy clinics."""
