@@ -1,0 +1,7 @@
+#!/usr/bin/env python
+import sys
+
+from mesoclinic.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

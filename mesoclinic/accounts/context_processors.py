@@ -1,0 +1,12 @@
+from mesoclinic.accounts import roles
+
+
+def role(request):
+    user = request.user
+    return {
+        "can_view_clinical": roles.can(user, roles.VIEW_CLINICAL),
+        "can_edit_clinical": roles.can(user, roles.EDIT_CLINICAL),
+        "can_manage_staff": roles.can(user, roles.MANAGE_STAFF),
+        "can_view_audit": roles.can(user, roles.VIEW_AUDIT),
+        "can_edit_demographics": roles.can(user, roles.EDIT_DEMOGRAPHICS),
+    }

@@ -1,0 +1,46 @@
+import time
+
+from django.conf import settings
+from django.contrib.auth import logout
+
+from mesoclinic.tenancy import reset_current_org, set_current_org
+
+# Refresh the session's expiry at most this often, so that an idle timeout costs
+# one session write a minute rather than one per request.
+_TOUCH_EVERY_SECONDS = 60
+
+
+class IdleTimeoutMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        now = int(time.time())
+        if request.user.is_authenticated:
+            last = request.session.get("last_activity", now)
+            if now - last > settings.SESSION_IDLE_MINUTES * 60:
+                logout(request)
+                request.session_expired = True
+        response = self.get_response(request)
+        # After the view, so that the request that logs in starts the clock too.
+        if request.user.is_authenticated:
+            last = request.session.get("last_activity")
+            if last is None or now - last >= _TOUCH_EVERY_SECONDS:
+                request.session["last_activity"] = now
+        return response
+
+
+class TenantMiddleware:
+    """Scope every query of this request to the signed-in user's organization."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        org_id = user.organization_id if user.is_authenticated else None
+        token = set_current_org(org_id)
+        try:
+            return self.get_response(request)
+        finally:
+            reset_current_org(token)

@@ -1,0 +1,40 @@
+"""Who may do what: one table, read by views, templates and the API.
+
+Reception handles demographics, scheduling and billing and never sees clinical
+notes, history or photos; estheticians and nurses chart under a practitioner's
+plan but cannot sign or override safety stops.
+"""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    PRACTITIONER = "practitioner", "Practitioner (physician)"
+    ESTHETICIAN = "esthetician", "Esthetician / nurse"
+    RECEPTION = "reception", "Reception"
+
+
+VIEW_DEMOGRAPHICS = "view_demographics"
+EDIT_DEMOGRAPHICS = "edit_demographics"
+VIEW_CLINICAL = "view_clinical"
+EDIT_CLINICAL = "edit_clinical"
+SIGN_CLINICAL = "sign_clinical"
+OVERRIDE_SAFETY = "override_safety"
+MANAGE_STAFF = "manage_staff"
+VIEW_AUDIT = "view_audit"
+
+_CLINICAL = {VIEW_DEMOGRAPHICS, EDIT_DEMOGRAPHICS, VIEW_CLINICAL, EDIT_CLINICAL}
+
+CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.OWNER: frozenset(_CLINICAL | {SIGN_CLINICAL, OVERRIDE_SAFETY, MANAGE_STAFF, VIEW_AUDIT}),
+    Role.PRACTITIONER: frozenset(_CLINICAL | {SIGN_CLINICAL, OVERRIDE_SAFETY}),
+    Role.ESTHETICIAN: frozenset(_CLINICAL),
+    Role.RECEPTION: frozenset({VIEW_DEMOGRAPHICS, EDIT_DEMOGRAPHICS}),
+}
+
+
+def can(user, capability: str) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return capability in CAPABILITIES.get(user.role, frozenset())

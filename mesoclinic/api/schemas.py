@@ -1,0 +1,49 @@
+from datetime import date, datetime
+from uuid import UUID
+
+from ninja import Schema
+
+
+class Error(Schema):
+    detail: str
+
+
+class PatientSummary(Schema):
+    id: UUID
+    first_name: str
+    last_name: str
+    date_of_birth: date
+    sex: str
+    phone: str
+    email: str
+
+
+class Alert(Schema):
+    kind: str
+    text: str
+
+
+class HistoryItem(Schema):
+    id: UUID
+    kind: str
+    text: str
+    recorded_on: date
+    recorded_by: str
+
+
+class PatientDetail(PatientSummary):
+    address: str
+    occupation: str
+    weight_kg: float | None = None
+    height_cm: float | None = None
+    fitzpatrick: int | None = None
+    alerts: list[Alert] | None = None
+    history: list[HistoryItem] | None = None
+    updated_at: datetime
+
+
+class PatientPage(Schema):
+    count: int
+    page: int
+    pages: int
+    results: list[PatientSummary]

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "mesoclinic.audit"
+
+    def ready(self):
+        from mesoclinic.audit import signals  # noqa: F401

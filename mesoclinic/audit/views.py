@@ -1,0 +1,45 @@
+from datetime import datetime, time, timedelta
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from mesoclinic.accounts import roles
+from mesoclinic.accounts.access import require
+from mesoclinic.accounts.models import User
+from mesoclinic.audit.forms import AuditFilterForm
+from mesoclinic.audit.models import AuditEvent
+
+
+def _day_start(day):
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+@require_GET
+@require(roles.VIEW_AUDIT)
+def audit_log(request):
+    org_id = request.user.organization_id
+    form = AuditFilterForm(request.GET)
+    events = AuditEvent.objects.filter(organization_id=org_id)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["action"]:
+            events = events.filter(action=data["action"])
+        if data["actor"]:
+            events = events.filter(actor__public_id=data["actor"])
+        if data["object_type"]:
+            events = events.filter(object_type=data["object_type"])
+        if data["object_id"]:
+            events = events.filter(object_id=data["object_id"].strip())
+        if data["since"]:
+            events = events.filter(at__gte=_day_start(data["since"]))
+        if data["until"]:
+            events = events.filter(at__lt=_day_start(data["until"] + timedelta(days=1)))
+    # Keyset-friendly order on an index; the count is capped by the paginator's page size.
+    events = events.select_related("actor").order_by("-at", "-id")
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    staff = User.objects.filter(organization_id=org_id).order_by("full_name")
+    context = {"form": form, "page": page, "staff": staff}
+    template = "audit/_rows.html" if request.htmx else "audit/log.html"
+    return render(request, template, context)

@@ -1,0 +1,240 @@
+from datetime import date
+
+from django import forms
+from django.utils import timezone
+
+from mesoclinic.patients import models as m
+from mesoclinic.patients import vocab
+
+_DATE = forms.DateInput(attrs={"type": "date"})
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def _not_future(value: date | None, what: str) -> date | None:
+    if value and value > _today():
+        raise forms.ValidationError(f"{what} cannot be in the future.")
+    return value
+
+
+class PatientForm(forms.ModelForm):
+    weight_kg = forms.DecimalField(
+        label="Weight (kg)",
+        required=False,
+        min_value=m.MIN_WEIGHT_KG,
+        max_value=m.MAX_WEIGHT_KG,
+        decimal_places=1,
+        error_messages={
+            "min_value": f"Weight must be at least {m.MIN_WEIGHT_KG} kg.",
+            "max_value": f"Weight must be at most {m.MAX_WEIGHT_KG} kg.",
+        },
+    )
+    height_cm = forms.DecimalField(
+        label="Height (cm)",
+        required=False,
+        min_value=m.MIN_HEIGHT_CM,
+        max_value=m.MAX_HEIGHT_CM,
+        decimal_places=1,
+    )
+
+    class Meta:
+        model = m.Patient
+        fields = [
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "sex",
+            "phone",
+            "email",
+            "address",
+            "weight_kg",
+            "height_cm",
+            "measured_on",
+            "fitzpatrick",
+            "occupation",
+            "emergency_contact_name",
+            "emergency_contact_phone",
+            "home_site",
+            "notes",
+        ]
+        widgets = {
+            "date_of_birth": _DATE,
+            "measured_on": _DATE,
+            "address": forms.Textarea(attrs={"rows": 2}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {"fitzpatrick": "Fitzpatrick skin type", "measured_on": "Weight/height measured on"}
+
+    def __init__(self, *args, sites=None, clinical=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if sites is not None:
+            self.fields["home_site"].queryset = sites
+        if not clinical:
+            # Reception keeps demographics; measurements and notes are clinical.
+            for name in ("weight_kg", "height_cm", "measured_on", "fitzpatrick", "notes"):
+                del self.fields[name]
+
+    def clean_date_of_birth(self):
+        dob = _not_future(self.cleaned_data.get("date_of_birth"), "Date of birth")
+        if dob and dob.year < 1900:
+            raise forms.ValidationError("Date of birth must be after 1900.")
+        return dob
+
+    def clean_measured_on(self):
+        return _not_future(self.cleaned_data.get("measured_on"), "The measurement date")
+
+    def clean(self):
+        data = super().clean()
+        has_measure = data.get("weight_kg") is not None or data.get("height_cm") is not None
+        if "measured_on" in self.fields and has_measure and not data.get("measured_on"):
+            data["measured_on"] = _today()
+        return data
+
+
+class HistoryEntryForm(forms.ModelForm):
+    recorded_on = forms.DateField(widget=_DATE, initial=_today, label="Recorded on")
+
+    def __init__(self, *args, patient=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+
+    def clean_recorded_on(self):
+        return _not_future(self.cleaned_data.get("recorded_on"), "The date")
+
+
+class AllergyForm(HistoryEntryForm):
+    class Meta:
+        model = m.Allergy
+        fields = ["substance", "substance_text", "reaction", "severity", "recorded_on"]
+        labels = {"substance": "Substance (formulary)", "substance_text": "Other substance"}
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("substance") and not data.get("substance_text", "").strip():
+            self.add_error("substance", "Choose a substance or type one under “Other substance”.")
+        return data
+
+
+class MedicationForm(HistoryEntryForm):
+    class Meta:
+        model = m.Medication
+        fields = ["name", "dose", "recorded_on"]
+        labels = {"name": "Medication", "dose": "Dose and frequency"}
+
+
+class ConditionForm(HistoryEntryForm):
+    class Meta:
+        model = m.Condition
+        fields = ["condition", "area", "notes", "recorded_on"]
+
+
+class PregnancyForm(HistoryEntryForm):
+    confirmed_on = forms.DateField(widget=_DATE, initial=_today)
+
+    class Meta:
+        model = m.PregnancyStatus
+        fields = ["status", "confirmed_on", "recorded_on"]
+
+    def clean_confirmed_on(self):
+        return _not_future(self.cleaned_data.get("confirmed_on"), "The confirmation date")
+
+    def clean(self):
+        data = super().clean()
+        status = data.get("status")
+        if (
+            self.patient is not None
+            and self.patient.sex == m.Sex.MALE
+            and status
+            and status != m.PregnancyState.NOT_PREGNANT
+        ):
+            self.add_error(
+                "status",
+                "This patient is recorded as male. Correct the patient's sex first "
+                "if this status is right.",
+            )
+        return data
+
+
+class SkinInfectionForm(HistoryEntryForm):
+    resolved_on = forms.DateField(widget=_DATE, required=False)
+
+    class Meta:
+        model = m.SkinInfection
+        fields = ["area", "description", "resolved_on", "recorded_on"]
+        labels = {"description": "Infection or lesion"}
+
+    def clean(self):
+        data = super().clean()
+        resolved, recorded = data.get("resolved_on"), data.get("recorded_on")
+        if resolved and recorded and resolved < recorded:
+            self.add_error("resolved_on", "Resolution cannot be before the infection was recorded.")
+        if resolved and resolved > _today():
+            self.add_error("resolved_on", "Resolution cannot be in the future.")
+        return data
+
+
+class LifestyleForm(HistoryEntryForm):
+    class Meta:
+        model = m.LifestyleFactor
+        fields = ["factor", "notes", "recorded_on"]
+
+
+class ConcernForm(HistoryEntryForm):
+    areas = forms.MultipleChoiceField(
+        choices=vocab.area_choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = m.Concern
+        fields = ["concern", "areas", "goals", "expectations", "recorded_on"]
+        widgets = {
+            "goals": forms.Textarea(attrs={"rows": 2}),
+            "expectations": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        min_length=3,
+        widget=forms.TextInput(attrs={"placeholder": "Why is this entry wrong or no longer true?"}),
+        error_messages={"required": "A reason is required to void an entry."},
+    )
+
+
+class SearchForm(forms.Form):
+    SORTS = {
+        "name": ("search_last", "search_first", "id"),
+        "-name": ("-search_last", "-search_first", "-id"),
+        "dob": ("date_of_birth", "id"),
+        "-dob": ("-date_of_birth", "-id"),
+        "recent": ("-created_at", "-id"),
+    }
+    q = forms.CharField(required=False, max_length=100, label="Search")
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("name", "Name A-Z"),
+            ("-name", "Name Z-A"),
+            ("dob", "Oldest first"),
+            ("-dob", "Youngest first"),
+            ("recent", "Recently added"),
+        ],
+    )
+
+    def ordering(self) -> tuple[str, ...]:
+        sort = self.cleaned_data.get("sort") if self.is_valid() else ""
+        return self.SORTS.get(sort or "name", self.SORTS["name"])
+
+
+HISTORY_FORMS = {
+    "allergy": AllergyForm,
+    "medication": MedicationForm,
+    "condition": ConditionForm,
+    "pregnancy": PregnancyForm,
+    "infection": SkinInfectionForm,
+    "lifestyle": LifestyleForm,
+    "concern": ConcernForm,
+}

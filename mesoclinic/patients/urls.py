@@ -1,0 +1,15 @@
+from django.urls import path
+
+from mesoclinic.patients import views
+
+urlpatterns = [
+    path("", views.patient_list, name="patient_list"),
+    path("new/", views.patient_new, name="patient_new"),
+    path("<uuid:public_id>/", views.patient_detail, name="patient_detail"),
+    path("<uuid:public_id>/edit/", views.patient_edit, name="patient_edit"),
+    path("<uuid:public_id>/changes/", views.patient_changes, name="patient_changes"),
+    path("<uuid:public_id>/<slug:kind>/new/", views.entry_add, name="entry_add"),
+    path(
+        "<uuid:public_id>/<slug:kind>/<uuid:entry_id>/void/", views.entry_void, name="entry_void"
+    ),
+]

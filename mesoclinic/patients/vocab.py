@@ -1,0 +1,48 @@
+"""The clinical vocabulary of forms and models, taken from the rules engine.
+
+Choices are callables so that Django reads them lazily, and the engine's data
+files stay the one list of ingredients, areas, conditions and concerns.
+"""
+
+from functools import cache
+
+from mesoclinic import rules
+
+
+@cache
+def _ref():
+    return rules.load_reference()
+
+
+def ingredient_choices() -> list[tuple[str, str]]:
+    return sorted(((i.slug, i.name) for i in _ref().ingredients.values()), key=lambda c: c[1])
+
+
+def ingredient_name(slug: str) -> str:
+    item = _ref().ingredients.get(slug)
+    return item.name if item else slug
+
+
+def area_choices() -> list[tuple[str, str]]:
+    return [(a.slug, a.name) for a in _ref().areas.values()]
+
+
+def area_name(slug: str) -> str:
+    item = _ref().areas.get(slug)
+    return item.name if item else slug
+
+
+def condition_choices() -> list[tuple[str, str]]:
+    return [(c.slug, c.name) for c in _ref().conditions.values()]
+
+
+def lifestyle_choices() -> list[tuple[str, str]]:
+    return [(f.slug, f.name) for f in _ref().lifestyle_factors.values()]
+
+
+def concern_choices() -> list[tuple[str, str]]:
+    return [(c.slug, c.name) for c in _ref().concerns.values()]
+
+
+def classify_medication(name: str) -> frozenset[str]:
+    return rules.classify_medication(name)

@@ -1,0 +1,76 @@
+"""One place where every clinical query is scoped to an organization.
+
+Models that hold clinic data use `OrgManager` as their default manager. It
+filters by the organization of the current request (set by
+`accounts.middleware.TenantMiddleware`) and refuses to run at all when no
+organization is set, so a forgotten filter raises instead of leaking another
+clinic's rows. Code that truly works across organizations (migrations, the
+demo loader, system jobs) says so with `acting_for(org)` or `Model.all_orgs`.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.db import models
+
+_current_org_id: ContextVar[int | None] = ContextVar("mesoclinic_org_id", default=None)
+
+
+class TenancyError(RuntimeError):
+    """A scoped query ran with no organization in context."""
+
+
+def current_org_id() -> int | None:
+    return _current_org_id.get()
+
+
+def set_current_org(org_id: int | None):
+    return _current_org_id.set(org_id)
+
+
+def reset_current_org(token) -> None:
+    _current_org_id.reset(token)
+
+
+@contextmanager
+def acting_for(org) -> Iterator[None]:
+    """Run a block as if a member of `org` made the request."""
+    token = set_current_org(org.pk if hasattr(org, "pk") else org)
+    try:
+        yield
+    finally:
+        reset_current_org(token)
+
+
+class OrgManager(models.Manager):
+    def get_queryset(self):
+        org_id = current_org_id()
+        if org_id is None:
+            raise TenancyError(
+                f"{self.model.__name__} queried with no organization in context; "
+                "use acting_for(org) or the all_orgs manager deliberately"
+            )
+        return super().get_queryset().filter(organization_id=org_id)
+
+
+class OrgOwned(models.Model):
+    """Base for every row that belongs to one organization."""
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="+", editable=False
+    )
+
+    objects = OrgManager()
+    all_orgs = models.Manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.organization_id is None:
+            org_id = current_org_id()
+            if org_id is None:
+                raise TenancyError(f"{type(self).__name__} saved with no organization")
+            self.organization_id = org_id
+        super().save(*args, **kwargs)
