@@ -10,8 +10,10 @@ from django.db import migrations
 PG_UP = """
 CREATE OR REPLACE FUNCTION audit_auditevent_append_only() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'audit events are append-only (% refused)', TG_OP
-        USING ERRCODE = 'insufficient_privilege';
+    -- No percent placeholders here: the driver would try to fill them.
+    RAISE EXCEPTION USING
+        MESSAGE = 'audit events are append-only (' || TG_OP || ' refused)',
+        ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER audit_auditevent_append_only

@@ -1,0 +1,52 @@
+"""`make demo` loads the demo clinic once; running it again changes nothing."""
+
+from io import StringIO
+
+from django.core.management import call_command
+
+from mesoclinic.accounts.models import Organization, User
+from mesoclinic.patients import models as pm
+from mesoclinic.tenancy import acting_for
+
+
+def _load(monkeypatch, password="demo password 123"):
+    monkeypatch.setenv("MESOCLINIC_DEMO_PASSWORD", password)
+    out = StringIO()
+    call_command("demo", patients=12, stdout=out)
+    return out.getvalue()
+
+
+def test_demo_is_idempotent_and_prints_the_logins(db, monkeypatch):
+    output = _load(monkeypatch)
+    _load(monkeypatch)
+    demo = Organization.objects.get(name="Demo Clinic")
+    assert demo.sites.count() == 2
+    assert Organization.objects.filter(name="Other Clinic").count() == 1
+    assert set(User.objects.filter(organization=demo).values_list("role", flat=True)) == {
+        "owner", "practitioner", "esthetician", "reception"
+    }
+    with acting_for(demo):
+        assert pm.Patient.objects.count() == 12
+    for email in ("owner@demo.clinic", "practitioner@demo.clinic", "esthetician@demo.clinic",
+                  "reception@demo.clinic", "owner@other.clinic"):
+        assert email in output
+    assert "demo password 123" in output
+
+
+def test_demo_patients_have_varied_histories(db, monkeypatch):
+    monkeypatch.setenv("MESOCLINIC_DEMO_PASSWORD", "demo password 123")
+    call_command("demo", stdout=StringIO())
+    demo = Organization.objects.get(name="Demo Clinic")
+    with acting_for(demo):
+        assert pm.Patient.objects.count() == 40
+        assert pm.Allergy.objects.exists()
+        assert any(m.affects_bleeding for m in pm.Medication.objects.all())
+        assert pm.PregnancyStatus.objects.filter(status__in=["pregnant", "breastfeeding"]).exists()
+        assert pm.LifestyleFactor.objects.exists()
+        assert pm.Concern.objects.count() == 40
+
+
+def test_a_changed_demo_password_takes_effect(db, monkeypatch):
+    _load(monkeypatch, "first password 1")
+    _load(monkeypatch, "second password 2")
+    assert User.objects.get(email="owner@demo.clinic").check_password("second password 2")
