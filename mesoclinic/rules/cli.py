@@ -1,0 +1,236 @@
+"""`mesoclinic plan ...` / `python -m mesoclinic.rules plan ...`: a plan from the command line.
+
+Exit 0 when a plan or a refusal (hard stops) was computed, 2 with one line on
+stderr when the input is invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from typing import NoReturn, TextIO
+
+from .engine import build_plan
+from .errors import ReferenceDataError, RulesInputError
+from .models import Override, PatientProfile, Plan, TreatmentRequest
+
+ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, no usage block: the caller may be a script reading stderr.
+        raise _UsageError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="mesoclinic plan",
+        description="Propose and check a mesotherapy plan. Hard stops are an answer (exit 0).",
+    )
+    p.add_argument(
+        "--treat",
+        action="append",
+        required=True,
+        metavar="CONCERN:AREA[:PROTOCOL]",
+        help="what to treat where, e.g. localized-fat:submental (repeatable)",
+    )
+    p.add_argument("--weight-kg", type=float)
+    p.add_argument("--sex", choices=["F", "M", "X"])
+    p.add_argument("--birth-date", type=_date, metavar="YYYY-MM-DD")
+    p.add_argument("--age", type=int)
+    p.add_argument("--pregnant", action="store_true")
+    p.add_argument("--breastfeeding", action="store_true")
+    p.add_argument("--allergy", action="append", default=[], metavar="INGREDIENT")
+    p.add_argument("--medication", action="append", default=[], metavar="NAME")
+    p.add_argument(
+        "--condition", action="append", default=[], metavar="SLUG", help="e.g. diabetes, smoking"
+    )
+    p.add_argument("--infection", action="append", default=[], metavar="AREA")
+    p.add_argument("--fitzpatrick", type=_fitzpatrick, metavar="I-VI")
+    p.add_argument("--area-cm2", action="append", default=[], metavar="AREA=CM2")
+    p.add_argument("--side", action="append", default=[], metavar="AREA=left|right|both")
+    p.add_argument(
+        "--formula", metavar="INGREDIENT=MG/ML,...", help="custom formula for every --treat"
+    )
+    p.add_argument(
+        "--product", action="append", default=[], metavar="SLUG", help="products for every --treat"
+    )
+    p.add_argument("--prior-session", action="append", default=[], metavar="AREA=YYYY-MM-DD")
+    p.add_argument(
+        "--override",
+        action="append",
+        default=[],
+        metavar="CODE[@AREA]=REASON",
+        help="override a grade-B/C finding with a reason",
+    )
+    p.add_argument("--start", type=_date, metavar="YYYY-MM-DD", help="first session (today)")
+    p.add_argument("--json", action="store_true", help="print the plan as one JSON object")
+    return p
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _fitzpatrick(text: str) -> int:
+    value = ROMAN.get(text.upper()) or (int(text) if text.isdigit() else None)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"expected I-VI or 1-6, got {text!r}")
+    return value
+
+
+def _pairs(values: Sequence[str], option: str) -> list[tuple[str, str]]:
+    out = []
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key or not rest:
+            raise _UsageError(f"{option} expects KEY=VALUE, got {value!r}")
+        out.append((key.strip(), rest.strip()))
+    return out
+
+
+def _float(text: str, option: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise _UsageError(f"{option}: not a number: {text!r}") from None
+
+
+def _formula(text: str | None) -> dict[str, float] | None:
+    if text is None:
+        return None
+    parts = [p for p in text.split(",") if p.strip()]
+    return {k: _float(v, "--formula") for k, v in _pairs(parts, "--formula")}
+
+
+def _requests(args: argparse.Namespace) -> list[TreatmentRequest]:
+    cm2 = {k: _float(v, "--area-cm2") for k, v in _pairs(args.area_cm2, "--area-cm2")}
+    sides = dict(_pairs(args.side, "--side"))
+    prior: dict[str, list[dt.date]] = {}
+    for area, day in _pairs(args.prior_session, "--prior-session"):
+        try:
+            prior.setdefault(area, []).append(dt.date.fromisoformat(day))
+        except ValueError:
+            raise _UsageError(f"--prior-session: not a date: {day!r}") from None
+    formula = _formula(args.formula)
+    out = []
+    for spec in args.treat:
+        parts = spec.split(":")
+        if len(parts) not in (2, 3) or not all(parts):
+            raise _UsageError(f"--treat expects CONCERN:AREA[:PROTOCOL], got {spec!r}")
+        concern, area = parts[0], parts[1]
+        out.append(
+            TreatmentRequest(
+                concern=concern,
+                area=area,
+                protocol=parts[2] if len(parts) == 3 else None,
+                formula=formula,
+                products=args.product or None,
+                area_cm2=cm2.get(area),
+                side=sides.get(area),
+                prior_sessions=tuple(prior.get(area, ())),
+            )
+        )
+    return out
+
+
+def _overrides(values: Sequence[str]) -> list[Override]:
+    out = []
+    for key, reason in _pairs(values, "--override"):
+        code, _, area = key.partition("@")
+        out.append(Override(code, reason, area or None))
+    return out
+
+
+def _money(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def print_plan(plan: Plan, out: TextIO) -> None:
+    """The readable form: what a practitioner reads before the first injection."""
+    w = out.write
+    if plan.hard_stops:
+        w("HARD STOPS (the plan must not go ahead as proposed)\n")
+        for f in plan.hard_stops:
+            w(f"  [{f.code}] {f.message}\n      source: {f.source} (grade {f.grade})\n")
+    if plan.proposal is not None:
+        w(f"PROPOSAL\n  {plan.proposal.message}\n")
+    if plan.warnings:
+        w("WARNINGS\n")
+        for f in plan.warnings:
+            w(f"  [{f.code}] {f.message}\n      source: {f.source} (grade {f.grade})\n")
+    for o in plan.overrides:
+        w(f"OVERRIDE {o.code}: {o.status}: {o.detail} (reason: {o.reason})\n")
+    w("AREAS\n")
+    for a in plan.areas:
+        where = f"{a.area} ({a.side})" if a.side else a.area
+        w(f"  {where}: {a.concern}, protocol {a.protocol}, {a.technique}")
+        if a.depth_mm is not None:
+            w(f" at {a.depth_mm:g} mm, {len(a.points)} points {a.spacing_mm:g} mm apart")
+            w(f" x {a.volume_per_point_ml:g} mL")
+        w(f" = {a.total_volume_ml:g} mL\n")
+    w("DOSES PER SESSION\n")
+    for d in plan.doses:
+        amount = (
+            f"{d.mg_per_session:g} mg"
+            if d.mg_per_session is not None
+            else f"{d.ml_per_session:g} mL"
+        )
+        limit = f"limit {d.limit_mg:g} mg" if d.limit_mg is not None else "no sourced limit"
+        w(f"  {d.name}: {amount} ({limit}; {d.basis})\n")
+    w("SCHEDULE\n")
+    for s in plan.schedule:
+        w(f"  {s.session:>2}  {s.date.isoformat()}  {', '.join(s.areas)}\n")
+    for fu in plan.follow_ups:
+        w(f"  follow-up {fu.date.isoformat()} ({fu.area}, after session {fu.after_session})\n")
+    q = plan.quote
+    w(f"QUOTE  {q.currency} {_money(q.low)} - {_money(q.high)}\n")
+    w("AFTERCARE\n")
+    for line in plan.aftercare:
+        w(f"  - {line}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["plan"]:
+        args_list = args_list[1:]
+    try:
+        args = _parser().parse_args(args_list)
+        profile = PatientProfile(
+            weight_kg=args.weight_kg,
+            birth_date=args.birth_date,
+            age=args.age,
+            sex=args.sex,
+            pregnant=args.pregnant,
+            breastfeeding=args.breastfeeding,
+            allergies=args.allergy,
+            medications=args.medication,
+            conditions=args.condition,
+            infected_areas=args.infection,
+            fitzpatrick=args.fitzpatrick,
+        )
+        plan = build_plan(
+            profile, _requests(args), start=args.start, overrides=_overrides(args.override)
+        )
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    except (_UsageError, RulesInputError, ReferenceDataError) as exc:
+        print(f"mesoclinic plan: error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        json.dump(plan.to_dict(), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        print_plan(plan, sys.stdout)
+    return 0

@@ -1,0 +1,155 @@
+"""Patient-level stops and cautions: allergy, pregnancy, infection, medications, conditions.
+
+Dose, count and area limits are not here; they live in :mod:`.limits`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from . import findings as F
+from .inputs import ProfileFacts, Resolved
+from .models import Finding
+from .reference import Reference
+
+
+def _allergens(ref: Reference, slug: str) -> set[str]:
+    """An ingredient and what it contains (lidocaine with epinephrine contains lidocaine)."""
+    return {slug, *ref.ingredients[slug].contains}
+
+
+def allergy_hits(ref: Reference, allergies: frozenset[str], slug: str) -> bool:
+    mine = _allergens(ref, slug)
+    return any(mine & _allergens(ref, a) for a in allergies)
+
+
+def _pregnancy(ref: Reference, facts: ProfileFacts, r: Resolved) -> list[Finding]:
+    out = []
+    source = ref.sources["pregnancy"]
+    for state, code, active in (
+        ("pregnancy", F.PREGNANCY, facts.pregnant),
+        ("breastfeeding", F.BREASTFEEDING, facts.breastfeeding),
+    ):
+        if not active:
+            continue
+        stops = [s for s in sorted(r.formula) if getattr(ref.ingredients[s], state) == "stop"]
+        for slug in stops:
+            out.append(
+                F.make(
+                    code,
+                    "stop",
+                    f"{ref.ingredients[slug].name} must not be used during {state} "
+                    f"({r.area.slug}).",
+                    source,
+                    "B",
+                    area=r.area.slug,
+                    ingredient=slug,
+                )
+            )
+        if not stops:
+            names = ", ".join(ref.ingredients[s].name for s in sorted(r.formula))
+            out.append(
+                F.make(
+                    code,
+                    "warning",
+                    f"Safety not established during {state} for {names} ({r.area.slug}).",
+                    source,
+                    "B",
+                    area=r.area.slug,
+                )
+            )
+    return out
+
+
+def _area_findings(ref: Reference, facts: ProfileFacts, r: Resolved) -> list[Finding]:
+    out = []
+    area = r.area.slug
+    for slug in sorted(r.formula):
+        if allergy_hits(ref, facts.allergies, slug):
+            out.append(
+                F.make(
+                    F.ALLERGY,
+                    "stop",
+                    f"Known allergy: the formula for {area} contains {ref.ingredients[slug].name}.",
+                    ref.sources["allergy"],
+                    "A",
+                    area=area,
+                    ingredient=slug,
+                )
+            )
+    if area in facts.infected_areas:
+        out.append(
+            F.make(
+                F.SITE_INFECTION,
+                "stop",
+                f"Infection at the injection site: do not treat {area} until it has cleared.",
+                ref.sources["site-infection"],
+                "A",
+                area=area,
+            )
+        )
+    out += _pregnancy(ref, facts, r)
+    for condition, cond_area in facts.conditions:
+        if condition.code is None or condition.source is None:
+            continue
+        if condition.areas and area not in condition.areas:
+            continue
+        if cond_area is not None and cond_area != area:
+            continue
+        out.append(
+            F.make(
+                condition.code,
+                "warning",
+                condition.message,
+                condition.source,
+                condition.grade,
+                # Plan-wide cautions carry no area so that they are reported once.
+                area=area if condition.areas else None,
+            )
+        )
+    return out
+
+
+def check_patient(
+    ref: Reference, facts: ProfileFacts, resolved: Sequence[Resolved]
+) -> list[Finding]:
+    out: list[Finding] = []
+    for r in resolved:
+        out += _area_findings(ref, facts, r)
+    needles = any(r.technique.injection for r in resolved)
+    flagged = [(name, classes) for name, classes in facts.medications if classes]
+    if flagged and needles:
+        listed = "; ".join(f"{name} ({', '.join(sorted(c))})" for name, c in flagged)
+        out.append(
+            F.make(
+                F.ANTICOAGULANT,
+                "warning",
+                f"Anticoagulant/antiplatelet use: {listed}. Bruising and haematoma are more "
+                "likely; the practitioner confirms before injecting.",
+                ref.sources["bleeding"],
+                "A",
+            )
+        )
+    if facts.fitzpatrick is not None and facts.fitzpatrick >= 4:
+        out.append(
+            F.make(
+                F.FITZPATRICK_PIH,
+                "warning",
+                f"Fitzpatrick type {['I', 'II', 'III', 'IV', 'V', 'VI'][facts.fitzpatrick - 1]}: "
+                "risk of post-inflammatory hyperpigmentation.",
+                ref.sources["fitzpatrick"],
+                "C",
+            )
+        )
+    if facts.lifestyle and any(r.request.concern == "cellulite" for r in resolved):
+        names = ", ".join(ref.lifestyle_factors[s].name.lower() for s in facts.lifestyle)
+        out.append(
+            F.make(
+                F.CELLULITE_TRIGGER,
+                "warning",
+                f"Cellulite triggers to discuss: {names}.",
+                ref.sources["seed-cellulite-triggers"],
+                "seed",
+            )
+        )
+    return F.dedupe(out)

@@ -1,0 +1,363 @@
+"""What goes into the engine and what comes out. Plain frozen dataclasses.
+
+Inputs accept any sequence or set for their collections and are normalised to
+tuples and frozensets, so a Django form's lists can be passed as they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+from .errors import RulesInputError
+
+Point = tuple[float, float]
+Severity = Literal["stop", "warning"]
+OVERRIDABLE_GRADES = frozenset({"B", "C"})
+
+
+def _fix(obj: object, name: str, value: object) -> None:
+    object.__setattr__(obj, name, value)
+
+
+@dataclass(frozen=True)
+class PatientProfile:
+    """The patient as the rules see them. Slugs are checked against the reference data."""
+
+    weight_kg: float | None = None
+    birth_date: dt.date | None = None
+    age: int | None = None
+    sex: str | None = None
+    pregnant: bool = False
+    breastfeeding: bool = False
+    allergies: Collection[str] = frozenset()
+    medications: Collection[str] = ()
+    conditions: Collection[str] = frozenset()
+    infected_areas: Collection[str] = frozenset()
+    fitzpatrick: int | None = None
+
+    def __post_init__(self) -> None:
+        _fix(self, "allergies", frozenset(self.allergies))
+        _fix(self, "medications", tuple(self.medications))
+        _fix(self, "conditions", frozenset(self.conditions))
+        _fix(self, "infected_areas", frozenset(self.infected_areas))
+
+
+@dataclass(frozen=True)
+class TreatmentRequest:
+    """What the practitioner wants treated where; every field but the first two is optional.
+
+    ``formula`` maps ingredient slugs to mg/mL and replaces the protocol's products;
+    ``products`` names catalogue products mixed one vial each. ``points`` are explicit
+    injection points in the area's view coordinates (mm). ``prior_sessions`` are the
+    dates this treatment was already given in this area (for course and interval checks).
+    """
+
+    concern: str
+    area: str
+    protocol: str | None = None
+    formula: Mapping[str, float] | None = None
+    products: Sequence[str] | None = None
+    area_cm2: float | None = None
+    side: str | None = None
+    technique: str | None = None
+    depth_mm: float | None = None
+    spacing_mm: float | None = None
+    volume_per_point_ml: float | None = None
+    points: Sequence[Point] | None = None
+    sessions: int | None = None
+    interval_days: int | None = None
+    prior_sessions: Sequence[dt.date] = ()
+
+    def __post_init__(self) -> None:
+        if self.formula is not None:
+            _fix(self, "formula", MappingProxyType(dict(self.formula)))
+        if self.products is not None:
+            _fix(self, "products", tuple(self.products))
+        if self.points is not None:
+            _fix(self, "points", tuple((float(x), float(y)) for x, y in self.points))
+        _fix(self, "prior_sessions", tuple(sorted(self.prior_sessions)))
+
+
+@dataclass(frozen=True)
+class Override:
+    """A practitioner's recorded decision to proceed despite a grade-B or grade-C finding.
+
+    An empty reason is refused at once. Overrides of grade-A findings are refused
+    by the engine: the stop stays and the plan's ``overrides`` says why.
+    """
+
+    code: str
+    reason: str
+    area: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.code.strip():
+            raise RulesInputError("override.code", self.code, "name the finding code to override")
+        if not self.reason.strip():
+            raise RulesInputError(
+                "override.reason", self.reason, f"an override of {self.code} needs a reason"
+            )
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: Severity
+    message: str
+    source: str
+    grade: str
+    overridable: bool
+    area: str | None = None
+    side: str | None = None
+    ingredient: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "source": self.source,
+            "grade": self.grade,
+            "overridable": self.overridable,
+            "area": self.area,
+            "side": self.side,
+            "ingredient": self.ingredient,
+        }
+
+
+@dataclass(frozen=True)
+class OverrideOutcome:
+    code: str
+    area: str | None
+    reason: str
+    status: Literal["applied", "refused", "unmatched"]
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "area": self.area,
+            "reason": self.reason,
+            "status": self.status,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class KeepClearZone:
+    structure: str
+    margin_mm: float
+    path: tuple[Point, ...]
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "structure": self.structure,
+            "margin_mm": self.margin_mm,
+            "path": [list(p) for p in self.path],
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class AreaPlan:
+    """One area (one side of a paired area) as planned, with the basis of each number."""
+
+    concern: str
+    area: str
+    side: str | None
+    protocol: str
+    technique: str
+    view: str
+    area_cm2: float
+    outline: tuple[Point, ...]
+    depth_mm: float | None
+    spacing_mm: float | None
+    points: tuple[Point, ...]
+    volume_per_point_ml: float | None
+    total_volume_ml: float
+    formula: Mapping[str, float]
+    products: tuple[str, ...]
+    sessions: int
+    needle: tuple[int, float] | None = None
+    keep_clear: tuple[KeepClearZone, ...] = ()
+    basis: Mapping[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "concern": self.concern,
+            "area": self.area,
+            "side": self.side,
+            "protocol": self.protocol,
+            "technique": self.technique,
+            "view": self.view,
+            "area_cm2": self.area_cm2,
+            "outline": [list(p) for p in self.outline],
+            "depth_mm": self.depth_mm,
+            "spacing_mm": self.spacing_mm,
+            "points": [list(p) for p in self.points],
+            "point_count": len(self.points),
+            "volume_per_point_ml": self.volume_per_point_ml,
+            "total_volume_ml": self.total_volume_ml,
+            "formula_mg_per_ml": dict(self.formula),
+            "products": list(self.products),
+            "sessions": self.sessions,
+            "needle": (
+                None
+                if self.needle is None
+                else {"gauge": self.needle[0], "length_mm": self.needle[1]}
+            ),
+            "keep_clear": [k.to_dict() for k in self.keep_clear],
+            "basis": dict(self.basis),
+        }
+
+
+@dataclass(frozen=True)
+class DoseLine:
+    ingredient: str
+    name: str
+    measure: str
+    mg_per_session: float | None
+    ml_per_session: float
+    injections: int
+    limit_mg: float | None
+    limit_source: str | None
+    limit_grade: str | None
+    basis: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ingredient": self.ingredient,
+            "name": self.name,
+            "measure": self.measure,
+            "mg_per_session": self.mg_per_session,
+            "ml_per_session": self.ml_per_session,
+            "injections": self.injections,
+            "limit_mg": self.limit_mg,
+            "limit_source": self.limit_source,
+            "limit_grade": self.limit_grade,
+            "basis": self.basis,
+        }
+
+
+@dataclass(frozen=True)
+class ScheduledSession:
+    session: int
+    date: dt.date
+    areas: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"session": self.session, "date": self.date.isoformat(), "areas": list(self.areas)}
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    date: dt.date
+    after_session: int
+    area: str
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "date": self.date.isoformat(),
+            "after_session": self.after_session,
+            "area": self.area,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class Quote:
+    currency: str
+    low: float
+    high: float
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "currency": self.currency,
+            "low": self.low,
+            "high": self.high,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class ProposedArea:
+    area: str
+    side: str | None
+    points: tuple[Point, ...]
+    volume_per_point_ml: float
+    total_volume_ml: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "area": self.area,
+            "side": self.side,
+            "point_count": len(self.points),
+            "points": [list(p) for p in self.points],
+            "volume_per_point_ml": self.volume_per_point_ml,
+            "total_volume_ml": self.total_volume_ml,
+        }
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """The largest plan that fits the limits that stopped this one (fewer points, same spacing)."""
+
+    reason: tuple[str, ...]
+    areas: tuple[ProposedArea, ...]
+    doses_mg: Mapping[str, float]
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reason": list(self.reason),
+            "message": self.message,
+            "areas": [a.to_dict() for a in self.areas],
+            "doses_mg": dict(self.doses_mg),
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    areas: tuple[AreaPlan, ...]
+    doses: tuple[DoseLine, ...]
+    schedule: tuple[ScheduledSession, ...]
+    follow_ups: tuple[FollowUp, ...]
+    quote: Quote
+    aftercare: tuple[str, ...]
+    hard_stops: tuple[Finding, ...]
+    warnings: tuple[Finding, ...]
+    overridden: tuple[Finding, ...] = ()
+    overrides: tuple[OverrideOutcome, ...] = ()
+    proposal: Proposal | None = None
+    age: int | None = None
+    reference_versions: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def refused(self) -> bool:
+        """True when a hard stop remains: the plan must not go ahead as proposed."""
+        return bool(self.hard_stops)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The CLI's JSON shape; deterministic and JSON-serialisable."""
+        return {
+            "hard_stops": [f.to_dict() for f in self.hard_stops],
+            "warnings": [f.to_dict() for f in self.warnings],
+            "areas": [a.to_dict() for a in self.areas],
+            "doses": [d.to_dict() for d in self.doses],
+            "schedule": [s.to_dict() for s in self.schedule],
+            "follow_ups": [f.to_dict() for f in self.follow_ups],
+            "quote": self.quote.to_dict(),
+            "aftercare": list(self.aftercare),
+            "overridden": [f.to_dict() for f in self.overridden],
+            "overrides": [o.to_dict() for o in self.overrides],
+            "proposal": None if self.proposal is None else self.proposal.to_dict(),
+            "age": self.age,
+            "reference_versions": dict(self.reference_versions),
+        }
