@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "mesoclinic.accounts",
     "mesoclinic.audit",
     "mesoclinic.patients",
+    "mesoclinic.plans",
     "mesoclinic.web",
     "mesoclinic.api",
 ]

@@ -11,4 +11,5 @@ urlpatterns = [
     path("patients/", include("mesoclinic.patients.urls")),
     path("audit/", audit_log, name="audit_log"),
     path("api/v1/", api.urls),
+    path("", include("mesoclinic.plans.urls")),
 ]

@@ -12,7 +12,17 @@ class Organization(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
     currency = models.CharField(max_length=3, default="USD")
+    tax_rate = models.DecimalField(
+        max_digits=5, decimal_places=2, default=0, help_text="Percent added to quotes"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(tax_rate__gte=0, tax_rate__lte=100), name="org_tax_rate_range"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

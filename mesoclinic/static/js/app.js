@@ -11,3 +11,63 @@ document.addEventListener("htmx:afterSwap", (event) => {
   const invalid = event.detail.target.querySelector(".has-error input, .has-error select, .has-error textarea");
   if (invalid) invalid.focus();
 });
+
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) window.print();
+});
+
+// Signature pad: strokes become SVG path data in a hidden input (no image upload, no inline script).
+function initSignaturePads(root) {
+  root.querySelectorAll("canvas.sigpad").forEach((canvas) => {
+    if (canvas.dataset.ready) return;
+    canvas.dataset.ready = "1";
+    const input = document.getElementById(canvas.dataset.target);
+    const ctx = canvas.getContext("2d");
+    ctx.lineWidth = 3; ctx.lineCap = "round"; ctx.strokeStyle = "#111";
+    let drawing = false;
+    const pos = (e) => {
+      const r = canvas.getBoundingClientRect();
+      return [Math.round((e.clientX - r.left) * canvas.width / r.width),
+              Math.round((e.clientY - r.top) * canvas.height / r.height)];
+    };
+    canvas.addEventListener("pointerdown", (e) => {
+      drawing = true; canvas.setPointerCapture(e.pointerId);
+      const [x, y] = pos(e); ctx.beginPath(); ctx.moveTo(x, y);
+      input.value += `M${x} ${y} `;
+    });
+    canvas.addEventListener("pointermove", (e) => {
+      if (!drawing) return;
+      const [x, y] = pos(e); ctx.lineTo(x, y); ctx.stroke();
+      input.value += `L${x} ${y} `;
+    });
+    const stop = () => { drawing = false; };
+    canvas.addEventListener("pointerup", stop);
+    canvas.addEventListener("pointercancel", stop);
+  });
+}
+document.addEventListener("click", (event) => {
+  const clear = event.target.closest("[data-clear-signature]");
+  if (!clear) return;
+  const input = document.getElementById(clear.dataset.clearSignature);
+  input.value = "";
+  const canvas = document.querySelector(`canvas.sigpad[data-target="${input.id}"]`);
+  canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+});
+
+// Tap inside a planned area (not on a point) to add an injection point there.
+document.addEventListener("click", (event) => {
+  const area = event.target.closest("svg[data-editable] path.planned");
+  if (!area || typeof htmx === "undefined") return;
+  const svg = area.ownerSVGElement;
+  const pt = svg.createSVGPoint();
+  pt.x = event.clientX; pt.y = event.clientY;
+  const local = pt.matrixTransform(svg.getScreenCTM().inverse());
+  htmx.ajax("POST", svg.dataset.pointUrl, {
+    target: "#editor", swap: "outerHTML",
+    values: { item: area.dataset.item, side: area.dataset.side, x: local.x.toFixed(1),
+              y: local.y.toFixed(1), lock_version: svg.dataset.lock },
+  });
+});
+
+document.addEventListener("DOMContentLoaded", () => initSignaturePads(document));
+document.addEventListener("htmx:load", (event) => initSignaturePads(event.detail.elt));

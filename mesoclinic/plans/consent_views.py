@@ -1,0 +1,158 @@
+"""Consent: generate from the approved version, sign on the tablet, countersign, PDF, revoke."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from mesoclinic.accounts import roles
+from mesoclinic.accounts.access import require
+from mesoclinic.audit.log import Action, record
+from mesoclinic.plans import consent as c
+from mesoclinic.plans import services
+from mesoclinic.plans.models import Consent, ConsentTemplate, PlanStatus
+from mesoclinic.plans.views import get_plan
+
+
+def get_consent(request, public_id) -> Consent:
+    """The consent if it belongs to the user's organization, else 404."""
+    return get_object_or_404(
+        Consent.objects.select_related("patient", "plan", "plan_version", "countersigned_by", "template"),
+        public_id=public_id,
+    )
+
+
+class SignForm(forms.Form):
+    typed_name = forms.CharField(max_length=200, label="Your full name")
+    signature = forms.CharField(widget=forms.HiddenInput, required=False)
+    understood = forms.BooleanField(label="I have read and understood this document")
+
+    def __init__(self, *args, patient=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+
+    def clean_typed_name(self):
+        name = " ".join(self.cleaned_data["typed_name"].split())
+        if self.patient and name.casefold() != self.patient.full_name.casefold():
+            raise forms.ValidationError(f"Type the patient's full name as recorded: {self.patient.full_name}.")
+        return name
+
+    def clean_signature(self):
+        value = self.cleaned_data.get("signature", "").strip()
+        if not c.SIGNATURE_RE.match(value):
+            raise forms.ValidationError("Please sign in the box with your finger or a stylus.")
+        return value
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(max_length=500, min_length=3)
+
+
+class TemplateForm(forms.ModelForm):
+    class Meta:
+        model = ConsentTemplate
+        fields = ["introduction", "alternatives", "withdrawal", "additional"]
+        help_texts = {"alternatives": "One per line.", "additional": "Optional, added at the end."}
+
+
+@require_http_methods(["GET", "POST"])
+@require(roles.EDIT_CLINICAL)
+def consent_new(request, public_id):
+    plan = get_plan(request, public_id)
+    version = services.latest_version(plan)
+    if plan.status != PlanStatus.APPROVED or version is None:
+        messages.error(request, "Only an approved plan can be consented.")
+        return redirect("plan_editor", public_id=plan.public_id)
+    template = c.template_for(request.user.organization_id)
+    text = c.document_text(version, plan.patient, template, request.user.organization)
+    form = SignForm(request.POST or None, patient=plan.patient)
+    if request.method == "POST" and form.is_valid():
+        if request.POST.get("text_hash") != Consent.hash_text(text):
+            messages.error(request, "The document changed while it was being read; please read it again.")
+            return redirect("consent_new", public_id=plan.public_id)
+        consent = c.sign(request, plan, version, text, template, form.cleaned_data["typed_name"],
+                         form.cleaned_data["signature"])
+        return redirect("consent_detail", public_id=consent.public_id)
+    if request.method == "GET":
+        record(request, Action.VIEW, plan, detail="consent document")
+    context = {"plan": plan, "patient": plan.patient, "blocks": c.parse(text), "form": form,
+               "text_hash": Consent.hash_text(text)}
+    return render(request, "plans/consent_sign.html", context, status=400 if form.errors else 200)
+
+
+@require_GET
+@require(roles.VIEW_CLINICAL)
+def consent_detail(request, public_id):
+    consent = get_consent(request, public_id)
+    record(request, Action.VIEW, consent)
+    return render(request, "plans/consent_detail.html", _context(request, consent))
+
+
+def _context(request, consent):
+    return {
+        "consent": consent,
+        "patient": consent.patient,
+        "blocks": c.parse(consent.text),
+        "organization": request.user.organization,
+        "hash_ok": Consent.hash_text(consent.text) == consent.text_hash,
+        "can_countersign": roles.can(request.user, roles.SIGN_CLINICAL),
+        "revoke_form": RevokeForm(),
+    }
+
+
+@require_POST
+@require(roles.SIGN_CLINICAL)
+def consent_countersign(request, public_id):
+    consent = get_consent(request, public_id)
+    c.countersign(request, consent)
+    messages.success(request, "Consent countersigned.")
+    return redirect("consent_detail", public_id=consent.public_id)
+
+
+@require_POST
+@require(roles.EDIT_CLINICAL)
+def consent_revoke(request, public_id):
+    consent = get_consent(request, public_id)
+    if consent.revoked_at is not None:
+        raise PermissionDenied
+    form = RevokeForm(request.POST)
+    if not form.is_valid():
+        context = {**_context(request, consent), "revoke_form": form}
+        return render(request, "plans/consent_detail.html", context, status=400)
+    c.revoke(request, consent, form.cleaned_data["reason"])
+    messages.success(request, "Consent revoked; the plan needs a new consent before treatment.")
+    return redirect("consent_detail", public_id=consent.public_id)
+
+
+@require_GET
+@require(roles.VIEW_CLINICAL)
+def consent_pdf(request, public_id):
+    from weasyprint import HTML
+
+    consent = get_consent(request, public_id)
+    html = render_to_string("plans/consent_document.html", {**_context(request, consent), "pdf": True})
+    pdf = HTML(string=html).write_pdf()
+    record(request, Action.EXPORT, consent, detail="consent PDF")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="consent-{consent.public_id}.pdf"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@require(roles.MANAGE_STAFF)
+def consent_template(request):
+    current = c.template_for(request.user.organization_id)
+    form = TemplateForm(request.POST or None, instance=None, initial={
+        "introduction": current.introduction, "alternatives": current.alternatives,
+        "withdrawal": current.withdrawal, "additional": current.additional,
+    })
+    if request.method == "POST" and form.is_valid():
+        template = c.save_template(request, {k: form.cleaned_data[k] for k in TemplateForm.Meta.fields})
+        messages.success(request, f"Consent wording saved as version {template.version}.")
+        return redirect("consent_template")
+    return render(request, "plans/consent_template.html", {"form": form, "current": current,
+                                                           "fixed": c.fixed_text()},
+                  status=400 if form.errors else 200)

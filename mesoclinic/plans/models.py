@@ -1,0 +1,143 @@
+"""Treatment plans, their approved versions, consent templates and signed consents.
+
+A plan's working inputs are editable while it is a draft; approving freezes the
+inputs and the engine's result into an immutable PlanVersion. Changing an
+approved plan starts a new draft version, and consent given for an older
+version no longer counts.
+"""
+
+import hashlib
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from mesoclinic.tenancy import OrgOwned
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PROPOSED = "proposed", "Proposed"
+    APPROVED = "approved", "Approved"
+    CONSENTED = "consented", "Consented"
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+EDITABLE = {PlanStatus.DRAFT, PlanStatus.PROPOSED}
+
+
+class Plan(OrgOwned):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=12, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
+    # The working inputs of the next version: requests, overrides, start date, edits to points.
+    inputs = models.JSONField(default=dict)
+    # Incremented on every save; a form carries the value it was rendered with, so
+    # two people editing at once cannot silently overwrite each other.
+    lock_version = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    cancelled_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "-created_at"], name="plan_patient")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in PlanStatus]), name="plan_status_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Plan {self.public_id} ({self.get_status_display()})"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE
+
+
+class PlanVersion(OrgOwned):
+    """Immutable: written once when a practitioner approves."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    number = models.PositiveIntegerField()
+    inputs = models.JSONField()
+    result = models.JSONField()
+    reference_version = models.CharField(max_length=40)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(auto_now_add=True)
+    content_hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="plan_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"version {self.number}"
+
+
+class ConsentTemplate(OrgOwned):
+    """The clinic's own wording. The evidence statement and the risks are not part
+    of it: they are always generated from the plan and the reference, so a clinic
+    can add to them but not remove them."""
+
+    version = models.PositiveIntegerField()
+    introduction = models.TextField()
+    alternatives = models.TextField()
+    withdrawal = models.TextField()
+    additional = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "version"], name="consent_template_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"Consent template v{self.version}"
+
+
+class Consent(OrgOwned):
+    """A signed consent: its exact text and hash are stored and never change."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    plan_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    template = models.ForeignKey(ConsentTemplate, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    text_hash = models.CharField(max_length=64)
+    patient_typed_name = models.CharField(max_length=200)
+    patient_signature = models.TextField(help_text="SVG path data of the drawn signature")
+    patient_signed_at = models.DateTimeField()
+    countersigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    countersigned_at = models.DateTimeField(null=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoke_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["plan", "-patient_signed_at"], name="consent_plan")]
+
+    def __str__(self) -> str:
+        return f"Consent {self.public_id}"
+
+    @staticmethod
+    def hash_text(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    @property
+    def is_valid(self) -> bool:
+        return self.revoked_at is None and self.countersigned_at is not None

@@ -1,0 +1,180 @@
+"""Plans: from the patient's record and the plan's inputs to the engine's checked result.
+
+Every number the editor shows comes from `evaluate`, which calls the same
+`mesoclinic.rules.build_plan` as `mesoclinic plan --json`.
+"""
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from mesoclinic import rules
+from mesoclinic.audit.log import Action, record
+from mesoclinic.patients import models as pm
+from mesoclinic.patients.services import Chart, chart_for
+from mesoclinic.plans.models import Plan, PlanStatus, PlanVersion
+
+ITEM_FIELDS = (
+    "concern", "area", "protocol", "products", "side", "technique", "depth_mm", "spacing_mm",
+    "volume_per_point_ml", "sessions", "interval_days", "points", "area_cm2",
+)
+
+
+class StaleEdit(Exception):
+    """Someone else saved this plan since the form was rendered."""
+
+
+class ApprovalRefused(Exception):
+    pass
+
+
+def profile_for(patient: pm.Patient, chart: Chart) -> rules.PatientProfile:
+    status = chart.current_pregnancy.status if chart.current_pregnancy else None
+    conditions = set()
+    for c in chart.conditions:
+        conditions.add(f"{c.condition}:{c.area}" if c.area else c.condition)
+    return rules.PatientProfile(
+        weight_kg=float(patient.weight_kg) if patient.weight_kg else None,
+        birth_date=patient.date_of_birth,
+        sex=patient.sex if patient.sex in ("F", "M", "X") else None,
+        # "Possibly pregnant" is treated as pregnant until confirmed otherwise.
+        pregnant=status in (pm.PregnancyState.PREGNANT, pm.PregnancyState.POSSIBLY_PREGNANT),
+        breastfeeding=status == pm.PregnancyState.BREASTFEEDING,
+        allergies={a.substance for a in chart.allergies if a.substance},
+        medications=[m.name for m in chart.medications],
+        conditions=conditions | {f.factor for f in chart.lifestyle},
+        infected_areas={i.area for i in chart.active_infections},
+        fitzpatrick=patient.fitzpatrick,
+    )
+
+
+def requests_for(inputs: dict) -> list[rules.TreatmentRequest]:
+    return [
+        rules.TreatmentRequest(**{k: v for k, v in item.items() if k in ITEM_FIELDS and v not in (None, "", [])})
+        for item in inputs.get("items", [])
+    ]
+
+
+def overrides_for(inputs: dict) -> list[rules.Override]:
+    return [
+        rules.Override(code=o["code"], reason=o["reason"], area=o.get("area") or None)
+        for o in inputs.get("overrides", [])
+    ]
+
+
+def start_date(inputs: dict) -> dt.date:
+    try:
+        return dt.date.fromisoformat(inputs.get("start", ""))
+    except ValueError:
+        return timezone.localdate()
+
+
+@dataclass
+class Evaluation:
+    result: dict | None
+    error: str | None
+    field: str | None
+
+    @property
+    def blocked(self) -> bool:
+        return self.result is None or bool(self.result["hard_stops"])
+
+
+def evaluate(patient: pm.Patient, inputs: dict, chart: Chart | None = None) -> Evaluation:
+    chart = chart or chart_for(patient)
+    if not inputs.get("items"):
+        return Evaluation(None, None, None)
+    try:
+        plan = rules.build_plan(
+            profile_for(patient, chart),
+            requests_for(inputs),
+            start=start_date(inputs),
+            overrides=overrides_for(inputs),
+        )
+    except rules.RulesInputError as error:
+        return Evaluation(None, str(error), error.field)
+    result = plan.to_dict()
+    items = inputs["items"]
+    _assign_items(result["areas"], items)
+    return Evaluation(result, None, None)
+
+
+def _assign_items(areas: list[dict], items: list[dict]) -> None:
+    """The engine returns areas in request order, one per side: label each with its item."""
+    index = 0
+    for position, item in enumerate(items):
+        # A paired area with no side, or "both", is planned once per side.
+        sides = 2 if item.get("side") in (None, "", "both") and _paired(item["area"]) else 1
+        for _ in range(sides):
+            if index < len(areas) and areas[index]["area"] == item["area"]:
+                areas[index]["item"] = position
+                index += 1
+
+
+def _paired(area: str) -> bool:
+    return rules.load_reference().areas[area].paired
+
+
+@transaction.atomic
+def save_inputs(request, plan: Plan, inputs: dict, lock_version: int, fields=("items",)) -> Plan:
+    updated = Plan.objects.filter(pk=plan.pk, lock_version=lock_version).update(
+        inputs=inputs, lock_version=lock_version + 1, updated_at=timezone.now()
+    )
+    if not updated:
+        raise StaleEdit
+    plan.inputs, plan.lock_version = inputs, lock_version + 1
+    record(request, Action.CHANGE, plan, fields=fields)
+    return plan
+
+
+def content_hash(inputs: dict, result: dict) -> str:
+    blob = json.dumps({"inputs": inputs, "result": result}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@transaction.atomic
+def approve(request, plan: Plan, patient: pm.Patient, lock_version: int) -> PlanVersion:
+    locked = Plan.objects.select_for_update().get(pk=plan.pk)
+    if locked.lock_version != lock_version:
+        raise StaleEdit
+    if not locked.is_editable:
+        raise ApprovalRefused("Only a draft or proposed plan can be approved.")
+    evaluation = evaluate(patient, locked.inputs)
+    if evaluation.result is None:
+        raise ApprovalRefused(evaluation.error or "Add at least one area before approving.")
+    if evaluation.result["hard_stops"]:
+        codes = ", ".join(sorted({f["code"] for f in evaluation.result["hard_stops"]}))
+        raise ApprovalRefused(f"Hard stops remain ({codes}); the plan cannot be approved.")
+    number = PlanVersion.objects.filter(plan=locked).count() + 1
+    version = PlanVersion.objects.create(
+        plan=locked,
+        number=number,
+        inputs=locked.inputs,
+        result=evaluation.result,
+        reference_version=json.dumps(evaluation.result.get("reference_versions", {}), sort_keys=True),
+        approved_by=request.user,
+        content_hash=content_hash(locked.inputs, evaluation.result),
+    )
+    locked.status = PlanStatus.APPROVED
+    locked.lock_version += 1
+    locked.save(update_fields=["status", "lock_version", "updated_at"])
+    record(request, Action.CHANGE, locked, fields=["status", "version"], detail=f"approved v{number}")
+    plan.status, plan.lock_version = locked.status, locked.lock_version
+    return version
+
+
+def latest_version(plan: Plan) -> PlanVersion | None:
+    return PlanVersion.objects.filter(plan=plan).order_by("-number").first()
+
+
+@transaction.atomic
+def reopen(request, plan: Plan) -> None:
+    """Edit an approved plan: it becomes a draft of the next version; consent must be re-signed."""
+    plan.status = PlanStatus.DRAFT
+    plan.lock_version += 1
+    plan.save(update_fields=["status", "lock_version", "updated_at"])
+    record(request, Action.CHANGE, plan, fields=["status"], detail="reopened for a new version")
