@@ -1,0 +1,133 @@
+"""The command line: JSON shape and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from mesoclinic.rules.cli import main
+
+JSON_KEYS = {"hard_stops", "warnings", "areas", "doses", "schedule", "quote", "aftercare"}
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_json_has_the_documented_shape(capsys):
+    code, out, err = run(
+        capsys,
+        "--treat", "localized-fat:submental", "--weight-kg", "70", "--sex", "F",
+        "--birth-date", "1985-04-01", "--start", "2026-03-02", "--json",
+    )  # fmt: skip
+    assert code == 0 and err == ""
+    data = json.loads(out)
+    assert set(data) >= JSON_KEYS
+    area = data["areas"][0]
+    assert {
+        "concern", "area", "protocol", "technique", "depth_mm", "spacing_mm", "points",
+        "volume_per_point_ml", "total_volume_ml",
+    } <= set(area)  # fmt: skip
+    assert area["protocol"] == "submental-deoxycholic"
+    assert all(len(p) == 2 for p in area["points"])
+    dose = data["doses"][0]
+    assert {"ingredient", "mg_per_session", "limit_mg", "limit_source"} <= set(dose)
+    assert data["schedule"][0] == {"session": 1, "date": "2026-03-02", "areas": ["submental"]}
+    assert set(data["quote"]) >= {"currency", "low", "high"}
+    assert all(isinstance(line, str) for line in data["aftercare"])
+
+
+def test_a_refusal_is_an_answer_with_exit_0(capsys):
+    code, out, _ = run(
+        capsys, "--treat", "localized-fat:submental", "--weight-kg", "70", "--pregnant", "--json"
+    )
+    assert code == 0
+    stops = json.loads(out)["hard_stops"]
+    assert {"code", "message", "source"} <= set(stops[0])
+    assert "PREGNANCY" in [s["code"] for s in stops]
+
+
+def test_the_cli_carries_every_profile_option(capsys):
+    code, out, _ = run(
+        capsys,
+        "plan", "--treat", "cellulite:thighs-outer", "--treat", "pain:back:pain-point-by-point",
+        "--weight-kg", "64", "--allergy", "aminophylline", "--medication", "Xarelto",
+        "--condition", "smoking", "--infection", "back", "--fitzpatrick", "V",
+        "--area-cm2", "back=300", "--side", "thighs-outer=left", "--json",
+    )  # fmt: skip
+    assert code == 0
+    data = json.loads(out)
+    assert {s["code"] for s in data["hard_stops"]} == {"ALLERGY", "SITE_INFECTION"}
+    assert {"ANTICOAGULANT", "CELLULITE_TRIGGER", "FITZPATRICK_PIH"} <= {
+        w["code"] for w in data["warnings"]
+    }
+    assert [(a["area"], a["side"]) for a in data["areas"]] == [
+        ("thighs-outer", "left"),
+        ("back", None),
+    ]
+    assert data["areas"][1]["area_cm2"] == 300
+
+
+def test_a_formula_and_an_override(capsys):
+    code, out, _ = run(
+        capsys,
+        "--treat", "localized-fat:abdomen:body-lipolysis-pcdc", "--weight-kg", "80",
+        "--formula", "phosphatidylcholine=50,deoxycholic-acid=25", "--area-cm2", "abdomen=1000",
+        "--pregnant", "--override", "DOSE_LIMIT=documented protocol",
+        "--override", "PREGNANCY@abdomen=not pregnant any more, record corrected", "--json",
+    )  # fmt: skip
+    data = json.loads(out)
+    assert code == 0 and data["hard_stops"] == []
+    assert [o["status"] for o in data["overrides"]] == ["applied", "applied"]
+    assert {f["code"] for f in data["overridden"]} >= {"DOSE_LIMIT", "PREGNANCY"}
+
+
+def test_readable_output_lists_stops_and_aftercare(capsys):
+    code, out, _ = run(capsys, "--treat", "localized-fat:submental", "--weight-kg", "70",
+                       "--area-cm2", "submental=80")  # fmt: skip
+    assert code == 0
+    assert "HARD STOPS" in out and "INJECTION_COUNT_LIMIT" in out
+    assert "50 injections" in out and "AFTERCARE" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--treat", "localized-fat:submental", "--weight-kg", "0"],
+        ["--treat", "localized-fat:elbow", "--weight-kg", "70"],
+        ["--treat", "submental", "--weight-kg", "70"],
+        ["--weight-kg", "70"],
+        ["--treat", "localized-fat:submental", "--birth-date", "2999-01-01"],
+        ["--treat", "localized-fat:submental", "--formula", "lidocaine"],
+        ["--treat", "localized-fat:submental", "--override", "DOSE_LIMIT="],
+    ],
+)
+def test_invalid_input_exits_2_with_one_line(capsys, argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("mesoclinic plan: error:")
+
+
+def test_python_dash_m_runs_without_django():
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys, runpy; sys.argv = ['x', 'plan', '--treat', "
+         "'hair-loss:scalp', '--weight-kg', '70', '--json']; "
+         "runpy.run_module('mesoclinic.rules', run_name='__main__')"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["areas"][0]["protocol"] == "hair-minoxidil"
+
+
+def test_the_rules_package_imports_no_django():
+    code = (
+        "import sys, mesoclinic.rules, mesoclinic.rules.cli; "
+        "from mesoclinic.rules import build_plan, load_reference; load_reference(); "
+        "sys.exit(1 if any(m == 'django' or m.startswith('django.') for m in sys.modules) else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
