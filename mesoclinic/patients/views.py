@@ -14,6 +14,7 @@ from mesoclinic.audit.log import Action, record
 from mesoclinic.patients import forms, services
 from mesoclinic.patients import models as m
 from mesoclinic.patients.models import digits, search_key
+from mesoclinic.plans.models import Plan
 
 PAGE_SIZE = 25
 
@@ -105,10 +106,11 @@ def patient_detail(request, public_id):
     clinical = roles.can(request.user, roles.VIEW_CLINICAL)
     chart = services.chart_for(patient) if clinical else None
     record(request, Action.VIEW, patient, detail="chart" if clinical else "demographics")
+    plans = Plan.objects.filter(patient=patient).order_by("-created_at")[:20]
     return render(
         request,
         "patients/detail.html",
-        {"patient": patient, "chart": chart, "today": date.today(), "kinds": forms.HISTORY_FORMS},
+        {"patient": patient, "chart": chart, "kinds": forms.HISTORY_FORMS, "plans": plans},
     )
 
 

@@ -66,7 +66,7 @@ def save_template(request, data: dict) -> ConsentTemplate:
 def _ingredients(result: dict, ref) -> list[str]:
     slugs: dict[str, None] = {}
     for area in result["areas"]:
-        for slug in area.get("formula", {}):
+        for slug in area.get("formula_mg_per_ml", {}):
             slugs[slug] = None
     lines = []
     for slug in slugs:
@@ -77,7 +77,7 @@ def _ingredients(result: dict, ref) -> list[str]:
 
 def _specific_risks(result: dict) -> list[str]:
     fixed = fixed_text()
-    slugs = {slug for area in result["areas"] for slug in area.get("formula", {})}
+    slugs = {slug for area in result["areas"] for slug in area.get("formula_mg_per_ml", {})}
     risks: dict[str, None] = {}
     for slug in sorted(slugs):
         for risk in fixed.get("specific", {}).get(slug, {}).get("risks", []):

@@ -56,6 +56,27 @@ class PlannedArea:
     outline: str
     points: list[tuple[int, float, float]]
     keep_clear: list[str] = field(default_factory=list)
+    box: tuple[float, float, float, float] = (0, 0, 1, 1)
+    spacing: float | None = None
+
+    @property
+    def viewbox(self) -> str:
+        return " ".join(f"{v:.1f}" for v in self.box)
+
+    @property
+    def point_radius(self) -> float:
+        # A third of the spacing: as large as possible to tap, never touching a neighbour.
+        if self.spacing:
+            return self.spacing / 3
+        return max(self.box[2], self.box[3]) / 60
+
+
+def _box(points, margin=0.12) -> tuple[float, float, float, float]:
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points]
+    w, h = max(xs) - min(xs), max(ys) - min(ys)
+    pad = max(w, h) * margin
+    return (min(xs) - pad, min(ys) - pad, w + 2 * pad, h + 2 * pad)
 
 
 @dataclass
@@ -110,6 +131,8 @@ def build_views(reference, selected: set[tuple[str, str | None]], planned_areas:
                 outline=_path(planned["outline"]),
                 points=[(i, x, y) for i, (x, y) in enumerate(planned["points"])],
                 keep_clear=[_path(z["path"]) for z in planned.get("keep_clear", [])],
+                box=_box(planned["outline"]),
+                spacing=planned.get("spacing_mm"),
             )
         )
     return [v for v in views.values()]

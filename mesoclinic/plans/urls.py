@@ -3,7 +3,7 @@ from django.urls import path
 from mesoclinic.plans import consent_views, views
 
 urlpatterns = [
-    path("patients/<uuid:public_id>/plans/new/", views.plan_new, name="plan_new"),
+    path("plans/new/for/<uuid:public_id>/", views.plan_new, name="plan_new"),
     path("plans/<uuid:public_id>/", views.plan_editor, name="plan_editor"),
     path("plans/<uuid:public_id>/areas/", views.plan_add_area, name="plan_add_area"),
     path("plans/<uuid:public_id>/items/<int:index>/", views.plan_update_item, name="plan_update_item"),

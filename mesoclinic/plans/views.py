@@ -39,6 +39,8 @@ def _editor_context(request, plan, error=None, error_field=None, conflict=False)
                        prefix=f"item{n}")
         for n, item in enumerate(items)
     ]
+    views = diagram.build_views(ref, selected, areas)
+    zoomed = [p for v in views for p in v.planned]
     rows = []
     for n, (item, form) in enumerate(zip(items, item_forms, strict=True)):
         rows.append({
@@ -47,13 +49,14 @@ def _editor_context(request, plan, error=None, error_field=None, conflict=False)
             "form": form,
             "area_name": ref.areas[item["area"]].name,
             "planned": [a for a in areas if a.get("item") == n],
+            "zoomed": [p for p in zoomed if p.item == n],
         })
     return {
         "plan": plan,
         "patient": plan.patient,
         "chart": chart,
         "rows": rows,
-        "views": diagram.build_views(ref, selected, areas),
+        "views": views,
         "evaluation": evaluation,
         "result": evaluation.result,
         "error": error or evaluation.error,

@@ -71,3 +71,13 @@ document.addEventListener("click", (event) => {
 
 document.addEventListener("DOMContentLoaded", () => initSignaturePads(document));
 document.addEventListener("htmx:load", (event) => initSignaturePads(event.detail.elt));
+
+// Keyboard users: Enter or Space on an SVG "button" (a region or a point) acts as a tap.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter" && event.key !== " ") return;
+  const el = event.target;
+  if (el instanceof SVGElement && el.getAttribute("role") === "button") {
+    event.preventDefault();
+    el.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+  }
+});
