@@ -269,7 +269,7 @@ def build_plan(
     dose_findings, doses = check_usages(ref, [s.usage for s in sides], facts.weight_kg)
     findings += dose_findings
     per_area_dates = []
-    follow_ups: list[tuple[dt.date, str, int]] = []
+    follow_ups: list[tuple[dt.date, str, dt.date]] = []
     for r in resolved:
         findings += check_course(
             ref,
@@ -284,15 +284,12 @@ def build_plan(
         dates = session_dates(start, r.phases)
         per_area_dates.append((_label(r), dates))
         if r.protocol.follow_up_days is not None and r.technique.slug == r.protocol.technique:
-            follow_ups += [
-                (d + dt.timedelta(days=r.protocol.follow_up_days), _label(r), i)
-                for i, d in enumerate(dates)
-            ]
+            days = dt.timedelta(days=r.protocol.follow_up_days)
+            follow_ups += [(d + days, _label(r), d) for d in dates]
     active, overridden, outcomes = F.apply_overrides(F.dedupe(findings), overrides)
     stops = [f for f in active if f.severity == "stop"]
     visits = combine(per_area_dates)
     number_of = {day: n for n, day, _ in visits}
-    course_dates = dict(per_area_dates)
     practice = ref.sources["practice-default"].text
     quote = build_quote(
         ref,
@@ -316,8 +313,8 @@ def build_plan(
         doses=tuple(doses),
         schedule=tuple(ScheduledSession(n, day, labels) for n, day, labels in visits),
         follow_ups=tuple(
-            FollowUp(day, number_of[course_dates[label][i]], label, practice)
-            for day, label, i in sorted(follow_ups)
+            FollowUp(day, number_of[session_day], label, practice)
+            for day, label, session_day in sorted(set(follow_ups))
         ),
         quote=quote,
         aftercare=aftercare_lines(ref, resolved),

@@ -51,6 +51,10 @@ def _num(x: float) -> str:
     return text if text not in ("-0", "") else "0"
 
 
+def _percent(over: float, limit: float) -> str:
+    return f" ({_num(100 * over / limit)}%)" if limit > 0 else ""
+
+
 def _severity(grade: str) -> Severity:
     return "warning" if grade == "C" else "stop"
 
@@ -114,14 +118,20 @@ def _dose_line(
             )
             continue
         known.append((value, lim, text, _total(_mg(u, slug) for u in applicable)))
-    limit_mg = limit_source = limit_grade = None
+    limit_mg = limit_source = limit_grade = counted = None
     if known:
         value, lim, _, applicable_mg = min(known, key=lambda k: k[0])
         limit_mg, limit_source, limit_grade = value, lim.source.text, lim.grade
+        counted = applicable_mg
         parts = [k[2] for k in known]
         basis = "; ".join(parts)
         if len(known) > 1:
             basis += f"; the lower, {_num(value)} mg, applies"
+        if applicable_mg != amount:
+            basis += (
+                f"; {_num(applicable_mg)} of the {_num(amount)} mg counts against it "
+                f"(not with {lim.unless_with})"
+            )
         if applicable_mg > value:
             over = applicable_mg - value
             findings.append(
@@ -129,7 +139,7 @@ def _dose_line(
                     F.DOSE_LIMIT,
                     _severity(lim.grade),
                     f"{ing.name}: {_num(applicable_mg)} mg this session exceeds the limit of "
-                    f"{_num(value)} mg by {_num(over)} mg ({_num(100 * over / value)}%) "
+                    f"{_num(value)} mg by {_num(over)} mg{_percent(over, value)} "
                     f"[{basis}].",
                     lim.source,
                     lim.grade,
@@ -149,6 +159,7 @@ def _dose_line(
         name=ing.name,
         measure=ing.measure,
         mg_per_session=amount if ing.measure == "mg" else None,
+        mg_against_limit=counted,
         ml_per_session=volume if ing.measure == "mg" else amount,
         injections=injections,
         limit_mg=limit_mg,

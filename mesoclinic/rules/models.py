@@ -228,6 +228,9 @@ class DoseLine:
     limit_source: str | None
     limit_grade: str | None
     basis: str
+    # The part of mg_per_session the limit governs: less when a label limit covers
+    # the ingredient only in some formulas (deoxycholic acid alone, not in PC/DC).
+    mg_against_limit: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -235,6 +238,7 @@ class DoseLine:
             "name": self.name,
             "measure": self.measure,
             "mg_per_session": self.mg_per_session,
+            "mg_against_limit": self.mg_against_limit,
             "ml_per_session": self.ml_per_session,
             "injections": self.injections,
             "limit_mg": self.limit_mg,
