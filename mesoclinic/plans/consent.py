@@ -131,6 +131,10 @@ def document_text(version: PlanVersion, patient, template: ConsentTemplate, orga
     ]
     if template.additional.strip():
         sections.append(("From the clinic", [template.additional]))
+    sections.append(("Your consent", [
+        "By signing I confirm that I have read this document, that my questions were "
+        "answered, and that I consent to the treatment described.",
+    ]))
     head = [
         "CONSENT TO MESOTHERAPY",
         f"Clinic: {organization.name}",
@@ -142,10 +146,6 @@ def document_text(version: PlanVersion, patient, template: ConsentTemplate, orga
     for number, (title, lines) in enumerate(sections, start=1):
         body.append(f"\n{number}. {title}")
         body.extend(f"- {line}" for line in lines)
-    body.append(
-        "\nBy signing I confirm that I have read this document, that my questions were "
-        "answered, and that I consent to the treatment described."
-    )
     return "\n".join(head + body)
 
 

@@ -1,0 +1,98 @@
+"""On a tablet: from a blank plan to a signed consent PDF for a patient allergic to lidocaine."""
+
+import io
+import re
+
+from playwright.sync_api import expect
+from pypdf import PdfReader
+
+from tests.browser.conftest import login, screenshot
+
+EVIDENCE = "Mesotherapy has no proven clinical efficacy for many of its uses"
+
+
+def _new_patient_with_lidocaine_allergy(page):
+    page.goto("/patients/new/")
+    page.get_by_label("First name").fill("Camille")
+    page.get_by_label("Last name").fill("Fontaine")
+    page.get_by_label("Date of birth").fill("1984-03-09")
+    page.get_by_label("Sex").select_option("F")
+    page.get_by_label("Weight (kg)").fill("66")
+    page.get_by_role("button", name="Save").click()
+    page.locator("#section-allergy").get_by_role("link", name="Add").click()
+    page.locator("form.inline-form").get_by_label("Substance (formulary)").select_option(label="Lidocaine")
+    page.locator("form.inline-form").get_by_role("button", name="Add").click()
+    expect(page.locator("#alerts")).to_contain_text("Allergy: Lidocaine")
+
+
+def _add_area(page, concern, area):
+    page.get_by_label("Concern for the next area").select_option(label=concern)
+    page.get_by_label("Area", exact=True).select_option(label=area)
+    page.get_by_role("button", name="Add area").click()
+
+
+def test_consultation_to_signed_consent_pdf(browser, live_app):
+    context = browser.new_context(base_url=live_app, viewport={"width": 1024, "height": 1366},
+                                  has_touch=True, accept_downloads=True)
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    login(page, "practitioner@demo.clinic")
+    _new_patient_with_lidocaine_allergy(page)
+
+    page.get_by_role("button", name="New plan").click()
+    expect(page.get_by_role("heading", name=re.compile("Treatment plan"))).to_be_visible()
+    _add_area(page, "Localized fat", "Submental (under the chin)")
+    expect(page.locator("#item-0")).to_be_visible()
+    _add_area(page, "Hair loss", "Scalp")
+    expect(page.locator("#item-1")).to_be_visible()
+
+    # Choosing a product that contains lidocaine raises the allergy stop at once.
+    page.locator("#item-0 select[name='item0-products']").select_option(
+        ["deoxycholic-10mg-2ml", "lidocaine-1pct-5ml"])
+    stops = page.locator(".finding-stop")
+    expect(stops.filter(has_text="ALLERGY")).to_be_visible()
+    expect(page.get_by_role("button", name="Approve plan")).to_be_disabled()
+    screenshot(page, "plan-editor-allergy-stop")
+
+    page.locator("#item-0 select[name='item0-products']").select_option(["deoxycholic-10mg-2ml"])
+    expect(page.locator(".finding-stop").filter(has_text="ALLERGY")).to_have_count(0)
+
+    # Remove three points by tapping them in the submental close-up.
+    zoom = page.locator("#item-0 .zoom").first
+    caption = zoom.locator("figcaption")
+    before = int(re.search(r"(\d+) points", caption.inner_text()).group(1))
+    for expected in (before - 1, before - 2, before - 3):
+        page.locator("#item-0 .zoom").first.locator("circle.point").first.tap()
+        expect(page.locator("#item-0 .zoom").first.locator("figcaption")).to_contain_text(f"{expected} points")
+    screenshot(page, "plan-editor")
+
+    page.get_by_role("button", name="Approve plan").click()
+    expect(page.locator(".plan-status")).to_contain_text("Approved version 1")
+    page.get_by_role("link", name="Consent").click()
+
+    expect(page.get_by_text(EVIDENCE)).to_be_visible()
+    page.get_by_label("Your full name").fill("Camille Fontaine")
+    pad = page.locator("canvas.sigpad")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 60)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(box["x"] + 20 + step * 30, box["y"] + 60 + (25 if step % 2 else -20))
+    page.mouse.up()
+    page.get_by_label("I have read and understood this document").check()
+    screenshot(page, "consent-signing")
+    page.get_by_role("button", name="Sign consent").click()
+
+    expect(page.get_by_text("waiting for a practitioner's countersignature")).to_be_visible()
+    page.get_by_role("button", name=re.compile("Countersign as")).click()
+    expect(page.get_by_text("Consent countersigned.")).to_be_visible()
+    screenshot(page, "consent-signed")
+
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download PDF").click()
+    pdf = info.value.path().read_bytes()
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Camille Fontaine" in text
+    assert EVIDENCE in text
+    context.close()
