@@ -52,6 +52,7 @@ def test_impossible_values_are_refused_next_to_their_field(practitioner, field, 
     body = response.content.decode()
     assert message in body
     assert f'id="id_{field}_error"' in body
+    assert f'aria-describedby="id_{field}_error"' in body  # the error is read with the field
     assert 'value="Keep me"' in body  # nothing the user typed is lost
     assert 'value="Dubois"' in body
 
