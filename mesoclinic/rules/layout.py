@@ -157,9 +157,16 @@ def evenly_chosen(points: Sequence[Point], count: int) -> list[Point]:
 
 
 def min_pair_distance(points: Sequence[Point]) -> float:
-    """Smallest distance between two points (inf for fewer than two)."""
+    """Smallest distance between two points (inf for fewer than two).
+
+    Sweep in x order and stop comparing once the x gap alone exceeds the best so
+    far: near-linear for spread-out injection points, where all-pairs would not be.
+    """
+    ordered = sorted(points)
     best = math.inf
-    for i, p in enumerate(points):
-        for q in points[i + 1 :]:
+    for i, p in enumerate(ordered):
+        for q in ordered[i + 1 :]:
+            if q[0] - p[0] >= best:
+                break
             best = min(best, math.dist(p, q))
     return best

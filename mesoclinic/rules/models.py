@@ -7,6 +7,7 @@ tuples and frozensets, so a Django form's lists can be passed as they are.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -21,6 +22,22 @@ OVERRIDABLE_GRADES = frozenset({"B", "C"})
 
 def _fix(obj: object, name: str, value: object) -> None:
     object.__setattr__(obj, name, value)
+
+
+def _slugs(field_name: str, value: object) -> list[str]:
+    # A bare string is a collection of characters to Python; from a form it is a mistake.
+    if isinstance(value, str) or not isinstance(value, Collection):
+        raise RulesInputError(field_name, value, "expected a list of names, not a single value")
+    items = list(value)
+    for item in items:
+        if not isinstance(item, str):
+            raise RulesInputError(field_name, item, "expected a name (string)")
+    return items
+
+
+def _date_or_none(field_name: str, value: object) -> None:
+    if value is not None and (not isinstance(value, dt.date) or isinstance(value, dt.datetime)):
+        raise RulesInputError(field_name, value, "expected a date")
 
 
 @dataclass(frozen=True)
@@ -40,10 +57,28 @@ class PatientProfile:
     fitzpatrick: int | None = None
 
     def __post_init__(self) -> None:
-        _fix(self, "allergies", frozenset(self.allergies))
-        _fix(self, "medications", tuple(self.medications))
-        _fix(self, "conditions", frozenset(self.conditions))
-        _fix(self, "infected_areas", frozenset(self.infected_areas))
+        _fix(self, "allergies", frozenset(_slugs("profile.allergies", self.allergies)))
+        _fix(self, "medications", tuple(_slugs("profile.medications", self.medications)))
+        _fix(self, "conditions", frozenset(_slugs("profile.conditions", self.conditions)))
+        _fix(
+            self,
+            "infected_areas",
+            frozenset(_slugs("profile.infected_areas", self.infected_areas)),
+        )
+        _date_or_none("profile.birth_date", self.birth_date)
+
+
+def _point(value: object) -> Point:
+    try:
+        pair = list(value)  # type: ignore[call-overload]
+        if len(pair) != 2:
+            raise ValueError
+        point = (float(pair[0]), float(pair[1]))
+    except (TypeError, ValueError):
+        raise RulesInputError("request.points", value, "expected an (x_mm, y_mm) pair") from None
+    if not all(math.isfinite(c) for c in point):
+        raise RulesInputError("request.points", value, "expected finite coordinates")
+    return point
 
 
 @dataclass(frozen=True)
@@ -74,11 +109,17 @@ class TreatmentRequest:
 
     def __post_init__(self) -> None:
         if self.formula is not None:
+            if not isinstance(self.formula, Mapping):
+                raise RulesInputError("request.formula", self.formula, "expected {slug: mg/mL}")
             _fix(self, "formula", MappingProxyType(dict(self.formula)))
         if self.products is not None:
-            _fix(self, "products", tuple(self.products))
+            _fix(self, "products", tuple(_slugs("request.products", self.products)))
         if self.points is not None:
-            _fix(self, "points", tuple((float(x), float(y)) for x, y in self.points))
+            _fix(self, "points", tuple(_point(p) for p in self.points))
+        for day in self.prior_sessions:
+            if day is None:
+                raise RulesInputError("request.prior_sessions", day, "expected a date")
+            _date_or_none("request.prior_sessions", day)
         _fix(self, "prior_sessions", tuple(sorted(self.prior_sessions)))
 
 

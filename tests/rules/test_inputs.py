@@ -125,3 +125,27 @@ def test_a_side_of_a_paired_area_is_planned_alone(plan_for):
     plan = plan_for("facial-symmetry:cheeks:symmetry-booster-ha", side="left")
     assert [a.side for a in plan.areas] == ["left"]
     assert plan.schedule[0].areas == ("cheeks (left)",)
+
+
+@pytest.mark.parametrize(
+    ("make", "field"),
+    [
+        (lambda: PatientProfile(weight_kg=70, allergies="lidocaine"), "profile.allergies"),
+        (lambda: PatientProfile(weight_kg=70, medications="warfarin"), "profile.medications"),
+        (lambda: PatientProfile(weight_kg=70, birth_date="1985-04-01"), "profile.birth_date"),
+        (
+            lambda: TreatmentRequest("pain", "back", products="lidocaine-1pct-5ml"),
+            "request.products",
+        ),
+        (lambda: TreatmentRequest("pain", "back", points=[(1, 2, 3)]), "request.points"),
+        (lambda: TreatmentRequest("pain", "back", points=[("a", 2)]), "request.points"),
+        (
+            lambda: TreatmentRequest("pain", "back", prior_sessions=["2026-01-01"]),
+            "request.prior_sessions",
+        ),
+    ],
+)
+def test_form_style_mistakes_are_refused_not_misread(make, field):
+    with pytest.raises(RulesInputError) as err:
+        make()
+    assert err.value.field == field

@@ -247,3 +247,13 @@ def test_weights_outside_0_to_400_kg_are_refused(weight):
 def test_dates_are_iso_strings_in_json(plan_for):
     data = plan_for("hair-loss:scalp").to_dict()
     assert all(dt.date.fromisoformat(s["date"]) for s in data["schedule"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.floats(-100, 100), st.floats(-100, 100)), max_size=40))
+def test_min_pair_distance_matches_all_pairs(points):
+    brute = min(
+        (math.dist(p, q) for i, p in enumerate(points) for q in points[i + 1 :]),
+        default=math.inf,
+    )
+    assert layout.min_pair_distance(points) == brute
