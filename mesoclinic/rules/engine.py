@@ -19,7 +19,7 @@ from .inputs import (
     resolve_request,
     validate_profile,
 )
-from .limits import DIGITS, Usage, check_course, check_usages, largest_fit
+from .limits import DIGITS, Usage, check_course, check_keep_clear, check_usages, largest_fit
 from .loader import load_reference
 from .models import (
     AreaPlan,
@@ -47,7 +47,6 @@ class _Side:
     resolved: Resolved
     plan: AreaPlan
     usage: Usage
-    all_points: tuple[Point, ...]
 
 
 def _round_points(points: Sequence[Point]) -> tuple[Point, ...]:
@@ -74,55 +73,48 @@ def _geometry(r: Resolved, side: str | None) -> tuple[tuple[Point, ...], tuple[K
     return _round_points(layout.scale_about(outline, origin, factor)), tuple(zones)
 
 
+def _grid_points(
+    r: Resolved, outline: tuple[Point, ...], zones: Sequence[KeepClearZone]
+) -> tuple[tuple[Point, ...], str]:
+    assert r.spacing_mm is not None
+    keep = [(z.path, z.margin_mm) for z in zones]
+    points = tuple(layout.hex_grid(outline, r.spacing_mm, keep))
+    basis = f"hexagonal grid {r.spacing_mm:g} mm apart inside the outline" + "".join(
+        f"; {z.margin_mm:g} mm clear of the {z.structure}" for z in zones
+    )
+    proto, wanted = r.protocol, r.protocol.points_per_side
+    # A protocol that counts points (5 a side) picks them evenly from the grid, so
+    # they keep the spacing; a practitioner's own spacing means their own count.
+    if (
+        wanted is not None
+        and r.technique.slug == proto.technique
+        and r.request.spacing_mm is None
+        and len(points) > wanted
+    ):
+        points = tuple(layout.evenly_chosen(points, wanted))
+        basis += "; " + describe(f"{wanted} points a side", proto.layout_grade, proto.layout_source)
+    return points, basis
+
+
 def _lay_out_side(
     r: Resolved, side: str | None, explicit: tuple[Point, ...] | None
 ) -> tuple[_Side, list[Finding]]:
     outline, zones = _geometry(r, side)
     findings: list[Finding] = []
-    tech, proto = r.technique, r.protocol
+    tech = r.technique
     basis = dict(r.basis)
-    keep = [(z.path, z.margin_mm) for z in zones]
     points: tuple[Point, ...] = ()
-    measured_spacing = r.spacing_mm
+    spacing = r.spacing_mm
     if tech.injection:
         assert r.spacing_mm is not None and r.volume_per_point_ml is not None
         if explicit is not None:
             points = explicit
             basis["points"] = f"{len(points)} points placed by the practitioner"
             if len(points) > 1:
-                measured_spacing = round(layout.min_pair_distance(points), DIGITS)
-            for z in zones:
-                near = [p for p in points if layout.distance_to_path(p, z.path) < z.margin_mm]
-                if near:
-                    findings.append(
-                        F.make(
-                            F.KEEP_CLEAR_ZONE,
-                            "stop",
-                            f"{len(near)} point(s) in {r.area.slug} lie within {z.margin_mm:g} mm "
-                            f"of the {z.structure}.",
-                            r.area.keep_clear[zones.index(z)].source,
-                            r.area.keep_clear[zones.index(z)].grade,
-                            area=r.area.slug,
-                            side=side,
-                        )
-                    )
+                spacing = round(layout.min_pair_distance(points), DIGITS)
+            findings += check_keep_clear(r.area, side, points, zones)
         else:
-            points = tuple(layout.hex_grid(outline, r.spacing_mm, keep))
-            basis["points"] = (
-                f"hexagonal grid {r.spacing_mm:g} mm apart inside the outline"
-                + "".join(f"; {z.margin_mm:g} mm clear of the {z.structure}" for z in zones)
-            )
-            wanted = proto.points_per_side
-            if (
-                wanted is not None
-                and tech.slug == proto.technique
-                and r.request.spacing_mm is None
-                and len(points) > wanted
-            ):
-                points = tuple(layout.evenly_chosen(points, wanted))
-                basis["points"] += "; " + describe(
-                    f"{wanted} points a side", proto.layout_grade, proto.layout_source
-                )
+            points, basis["points"] = _grid_points(r, outline, zones)
         volume = round(len(points) * r.volume_per_point_ml, DIGITS)
         basis["total_volume_ml"] = (
             f"{len(points)} points x {r.volume_per_point_ml:g} mL = {volume:g} mL"
@@ -134,8 +126,8 @@ def _lay_out_side(
                     "warning",
                     f"No injection point fits in {r.area.slug} at {r.spacing_mm:g} mm spacing"
                     + (" outside the keep-clear zones." if zones else "."),
-                    r.technique.source,
-                    r.technique.grade,
+                    tech.source,
+                    tech.grade,
                     area=r.area.slug,
                     side=side,
                 )
@@ -150,7 +142,7 @@ def _lay_out_side(
         concern=r.request.concern,
         area=r.area.slug,
         side=side,
-        protocol=proto.slug,
+        protocol=r.protocol.slug,
         technique=tech.slug,
         view=r.area.view.slug,
         area_cm2=r.area_cm2,
@@ -174,9 +166,9 @@ def _lay_out_side(
         volume_ml=volume,
         injections=len(points),
         volume_per_point_ml=r.volume_per_point_ml if tech.injection else None,
-        spacing_mm=measured_spacing if tech.injection else None,
+        spacing_mm=spacing if tech.injection else None,
     )
-    return _Side(r, plan, usage, points), findings
+    return _Side(r, plan, usage), findings
 
 
 def _lay_out(r: Resolved) -> tuple[list[_Side], list[Finding]]:
@@ -226,12 +218,12 @@ def _proposal(
                 doses[ing] = round(doses.get(ing, 0.0) + volume * conc, DIGITS)
         if vpp is None:
             continue
-        points = tuple(layout.evenly_chosen(s.all_points, n))
+        points = tuple(layout.evenly_chosen(s.plan.points, n))
         proposed.append(ProposedArea(s.plan.area, s.plan.side, points, vpp, volume))
-        if n != len(s.all_points):
+        if n != len(s.plan.points):
             where = f"{s.plan.area} ({s.plan.side})" if s.plan.side else s.plan.area
             changes.append(
-                f"{where}: {n} injections ({volume:g} mL) instead of {len(s.all_points)}"
+                f"{where}: {n} injections ({volume:g} mL) instead of {len(s.plan.points)}"
             )
     message = "Largest plan within the limits, same spacing and volume per point: " + "; ".join(
         changes

@@ -1,8 +1,10 @@
 """Every dose, count, volume, spacing, area, course and interval limit is checked here.
 
-"Where is the dose limit checked?" -- :func:`check_usages` for one session and
-:func:`check_course` for a course. Both :func:`mesoclinic.rules.build_plan` and
-:func:`mesoclinic.rules.check_session_doses` call them.
+"Where is the dose limit checked?" -- :func:`check_usages` for one session,
+:func:`check_course` for a course, :func:`check_keep_clear` for hand-placed
+points. :func:`mesoclinic.rules.build_plan` and
+:func:`mesoclinic.rules.check_session_doses` call them; nothing else compares
+a quantity with a limit.
 
 Severity follows the grade: a grade-A or grade-B limit that is exceeded is a hard
 stop (B can be overridden with a reason), a grade-C figure is only ever a warning
@@ -18,8 +20,9 @@ from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from . import findings as F
-from .models import DoseLine, Finding, Severity
-from .reference import Ingredient, Limit, Protocol, Reference, Source
+from .layout import distance_to_path
+from .models import DoseLine, Finding, KeepClearZone, Point, Severity
+from .reference import Area, Ingredient, Limit, Protocol, Reference, Source
 
 # Totals are rounded before comparing so that 50 x 0.2 mL is 10 mL, not 10.000000000000002.
 DIGITS = 6
@@ -343,6 +346,29 @@ def check_usages(
                 )
             )
     return F.dedupe(findings), lines
+
+
+def check_keep_clear(
+    area: Area, side: str | None, points: Sequence[Point], zones: Sequence[KeepClearZone]
+) -> list[Finding]:
+    """Explicit points near a labelled structure (laid-out grids avoid them by construction)."""
+    out = []
+    for rule, zone in zip(area.keep_clear, zones, strict=True):
+        near = [p for p in points if distance_to_path(p, zone.path) < zone.margin_mm]
+        if near:
+            out.append(
+                F.make(
+                    F.KEEP_CLEAR_ZONE,
+                    _severity(rule.grade),
+                    f"{len(near)} point(s) in {area.slug} lie within {zone.margin_mm:g} mm of "
+                    f"the {zone.structure}.",
+                    rule.source,
+                    rule.grade,
+                    area=area.slug,
+                    side=side,
+                )
+            )
+    return out
 
 
 def _interval_limits(
