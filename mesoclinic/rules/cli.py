@@ -187,8 +187,8 @@ def print_plan(plan: Plan, out: TextIO) -> None:
             if d.mg_per_session is not None
             else f"{d.ml_per_session:g} mL"
         )
-        limit = f"limit {d.limit_mg:g} mg" if d.limit_mg is not None else "no sourced limit"
-        w(f"  {d.name}: {amount} ({limit}; {d.basis})\n")
+        limit = f"limit {d.limit_mg:g} mg; " if d.limit_mg is not None else ""
+        w(f"  {d.name}: {amount} ({limit}{d.basis})\n")
     w("SCHEDULE\n")
     for s in plan.schedule:
         w(f"  {s.session:>2}  {s.date.isoformat()}  {', '.join(s.areas)}\n")
