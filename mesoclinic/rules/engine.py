@@ -287,6 +287,7 @@ def build_plan(
         ref,
         [
             QuoteItem(
+                area=r.area.slug,
                 products=r.products,
                 volume_ml=round(sum(s.usage.volume_ml for s in sides if s.resolved is r), DIGITS),
                 sides=len(r.sides),

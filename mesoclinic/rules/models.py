@@ -316,11 +316,63 @@ class FollowUp:
 
 
 @dataclass(frozen=True)
+class QuoteLine:
+    """One request's share: per session (area fee x sides + vials opened) and over the course."""
+
+    area: str
+    products: tuple[str, ...]
+    sides: int
+    volume_ml: float
+    product_cost: float
+    session_low: float
+    session_high: float
+    sessions_min: int
+    sessions_max: int
+    course_low: float
+    course_high: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "area": self.area,
+            "products": list(self.products),
+            "sides": self.sides,
+            "volume_ml": self.volume_ml,
+            "product_cost": self.product_cost,
+            "session_low": self.session_low,
+            "session_high": self.session_high,
+            "sessions_min": self.sessions_min,
+            "sessions_max": self.sessions_max,
+            "course_low": self.course_low,
+            "course_high": self.course_high,
+        }
+
+
+@dataclass(frozen=True)
+class VisitFee:
+    """Low: areas share visits (the longest course); high: a visit per area session."""
+
+    visits_min: int
+    visits_max: int
+    low: float
+    high: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "visits_min": self.visits_min,
+            "visits_max": self.visits_max,
+            "low": self.low,
+            "high": self.high,
+        }
+
+
+@dataclass(frozen=True)
 class Quote:
     currency: str
     low: float
     high: float
     notes: tuple[str, ...] = ()
+    lines: tuple[QuoteLine, ...] = ()
+    visit_fee: VisitFee | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -328,6 +380,8 @@ class Quote:
             "low": self.low,
             "high": self.high,
             "notes": list(self.notes),
+            "lines": [line.to_dict() for line in self.lines],
+            "visit_fee": None if self.visit_fee is None else self.visit_fee.to_dict(),
         }
 
 

@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .limits import DIGITS
-from .models import Quote
+from .models import Quote, QuoteLine, VisitFee
 from .reference import Reference
 
 
 @dataclass(frozen=True)
 class QuoteItem:
+    area: str
     products: tuple[str, ...]
     volume_ml: float  # formula used per session, all sides together
     sides: int
@@ -43,14 +44,43 @@ def build_quote(ref: Reference, items: Sequence[QuoteItem]) -> Quote:
         "Cosmetic mesotherapy is usually not covered by insurance (seeds 000, 004; "
         "clinical-reference.md §1).",
     ]
-    low = high = 0.0
+    lines = []
     for item in items:
         cost = product_cost(ref, item.products, item.volume_ml)
         if not item.products:
             notes.append("A custom formula is priced separately: its products are not included.")
-        low += item.sessions_min * (pricing.area_fee_low * item.sides + cost)
-        high += item.sessions_max * (pricing.area_fee_high * item.sides + cost)
-    if items:
-        low += pricing.visit_fee_low * max(i.sessions_min for i in items)
-        high += pricing.visit_fee_high * sum(i.sessions_max for i in items)
-    return Quote(pricing.currency, round(low, 2), round(high, 2), tuple(dict.fromkeys(notes)))
+        session_low = round(pricing.area_fee_low * item.sides + cost, 2)
+        session_high = round(pricing.area_fee_high * item.sides + cost, 2)
+        lines.append(
+            QuoteLine(
+                area=item.area,
+                products=item.products,
+                sides=item.sides,
+                volume_ml=item.volume_ml,
+                product_cost=round(cost, 2),
+                session_low=session_low,
+                session_high=session_high,
+                sessions_min=item.sessions_min,
+                sessions_max=item.sessions_max,
+                course_low=round(item.sessions_min * session_low, 2),
+                course_high=round(item.sessions_max * session_high, 2),
+            )
+        )
+    visits_min = max((i.sessions_min for i in items), default=0)
+    visits_max = sum(i.sessions_max for i in items)
+    visit_fee = VisitFee(
+        visits_min=visits_min,
+        visits_max=visits_max,
+        low=round(pricing.visit_fee_low * visits_min, 2),
+        high=round(pricing.visit_fee_high * visits_max, 2),
+    )
+    low = sum(line.course_low for line in lines) + visit_fee.low
+    high = sum(line.course_high for line in lines) + visit_fee.high
+    return Quote(
+        pricing.currency,
+        round(low, 2),
+        round(high, 2),
+        tuple(dict.fromkeys(notes)),
+        tuple(lines),
+        visit_fee,
+    )

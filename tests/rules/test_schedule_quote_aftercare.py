@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from mesoclinic.rules import load_reference
 from mesoclinic.rules.quote import product_cost
 
@@ -93,3 +95,20 @@ def test_deoxycholic_aftercare_quotes_the_label_frequencies(plan_for):
 def test_no_scalp_washing_rule_is_invented(plan_for):
     aftercare = " ".join(plan_for("hair-loss:scalp:hair-minoxidil").aftercare).lower()
     assert "wash" not in aftercare
+
+
+def test_quote_lines_and_visit_fees_add_up_to_the_range(plan_for):
+    quote = plan_for(
+        "skin-rejuvenation:cheeks:skin-booster-ha", "hair-loss:scalp:hair-minoxidil"
+    ).quote
+    cheeks, scalp = quote.lines
+    assert (cheeks.area, cheeks.sides, cheeks.products) == ("cheeks", 2, ("ha-noncrosslinked-2ml",))
+    assert cheeks.product_cost == 260  # 2 mL used: one syringe
+    assert (scalp.sessions_min, scalp.sessions_max) == (10, 10)
+    assert quote.visit_fee.visits_min == 10 and quote.visit_fee.visits_max == 12
+    assert quote.low == pytest.approx(
+        sum(line.course_low for line in quote.lines) + quote.visit_fee.low
+    )
+    assert quote.high == pytest.approx(
+        sum(line.course_high for line in quote.lines) + quote.visit_fee.high
+    )
