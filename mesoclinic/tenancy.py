@@ -61,8 +61,9 @@ class OrgOwned(models.Model):
         "accounts.Organization", on_delete=models.PROTECT, related_name="+", editable=False
     )
 
+    # The first manager is the default one: it must stay the scoped one.
     objects = OrgManager()
-    all_orgs = models.Manager()
+    all_orgs = models.Manager()  # noqa: DJ012 - ruff reads this manager as a field
 
     class Meta:
         abstract = True

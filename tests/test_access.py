@@ -19,7 +19,10 @@ def _expect(role, allowed):
 def allergy(org, patient, practitioner):
     with acting_for(org):
         return pm.Allergy.objects.create(
-            patient=patient, substance="lidocaine", recorded_on="2026-01-01", created_by=practitioner
+            patient=patient,
+            substance="lidocaine",
+            recorded_on="2026-01-01",
+            created_by=practitioner,
         )
 
 

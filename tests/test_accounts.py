@@ -28,7 +28,9 @@ def test_wrong_password_shows_a_clear_message_and_keeps_the_email(client, practi
     assert 'value="doc@test.clinic"' in body
 
 
-def test_repeated_failures_lock_the_account_even_with_the_right_password(client, practitioner, settings):
+def test_repeated_failures_lock_the_account_even_with_the_right_password(
+    client, practitioner, settings
+):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         _login(client, practitioner.email, "wrong")
     response = _login(client, practitioner.email, "correct horse battery")
@@ -49,8 +51,11 @@ def test_password_change(client, practitioner):
     _login(client, practitioner.email, "correct horse battery")
     response = client.post(
         reverse("password_change"),
-        {"old_password": "correct horse battery", "new_password1": "a much longer secret 42",
-         "new_password2": "a much longer secret 42"},
+        {
+            "old_password": "correct horse battery",
+            "new_password1": "a much longer secret 42",
+            "new_password2": "a much longer secret 42",
+        },
     )
     assert response.status_code == 302
     practitioner.refresh_from_db()
@@ -63,7 +68,11 @@ def test_owner_invites_a_colleague_who_sets_a_password_once(owner, client):
     )
     assert response.status_code == 302
     link = re.search(r"http://testserver(/accounts/invitation/\S+/)", mail.outbox[0].body).group(1)
-    form = {"full_name": "Nina Nurse", "password1": "sunny meadow 2026", "password2": "sunny meadow 2026"}
+    form = {
+        "full_name": "Nina Nurse",
+        "password1": "sunny meadow 2026",
+        "password2": "sunny meadow 2026",
+    }
     assert client.post(link, form).status_code == 302
     nurse = User.objects.get(email="new.nurse@test.clinic")
     assert nurse.organization == owner.organization and nurse.role == "esthetician"
@@ -90,7 +99,9 @@ def test_invitation_to_an_existing_email_is_refused(owner, practitioner):
 def test_deactivated_colleague_is_signed_out_at_once(owner, practitioner):
     nurse_client = client_for(practitioner)
     assert nurse_client.get(reverse("patient_list")).status_code == 200
-    client_for(owner).post(reverse("staff_set_active", args=[practitioner.public_id]), {"active": "0"})
+    client_for(owner).post(
+        reverse("staff_set_active", args=[practitioner.public_id]), {"active": "0"}
+    )
     assert nurse_client.get(reverse("patient_list")).status_code == 302
     assert _login(nurse_client, practitioner.email, "correct horse battery").status_code == 200
 

@@ -60,7 +60,9 @@ def test_api_reads_are_audited(practitioner, patient):
     client.get(f"/api/v1/patients/{patient.public_id}")
     client.get("/api/v1/patients", {"q": "garc"})
     events = list(
-        AuditEvent.objects.exclude(action="login").order_by("id").values_list("action", "object_id", "detail")
+        AuditEvent.objects.exclude(action="login")
+        .order_by("id")
+        .values_list("action", "object_id", "detail")
     )
     assert events == [
         ("view", str(patient.public_id), "api chart"),

@@ -31,8 +31,13 @@ def test_viewing_a_chart_writes_one_view_event(practitioner, patient):
 def test_creating_a_patient_writes_one_create_event_with_field_names_only(practitioner, org):
     client_for(practitioner).post(
         reverse("patient_new"),
-        {"first_name": "Lea", "last_name": "Roux", "date_of_birth": "1990-02-03", "sex": "F",
-         "email": "lea@example.com"},
+        {
+            "first_name": "Lea",
+            "last_name": "Roux",
+            "date_of_birth": "1990-02-03",
+            "sex": "F",
+            "email": "lea@example.com",
+        },
     )
     with acting_for(org):
         patient = pm.Patient.objects.get()
@@ -45,8 +50,15 @@ def test_creating_a_patient_writes_one_create_event_with_field_names_only(practi
 def test_changing_a_patient_names_the_changed_fields(practitioner, patient):
     client_for(practitioner).post(
         reverse("patient_edit", args=[patient.public_id]),
-        {"first_name": "Anna", "last_name": "García", "date_of_birth": "1985-04-01", "sex": "F",
-         "phone": "+1 555 777", "email": "anna@example.com", "weight_kg": "64"},
+        {
+            "first_name": "Anna",
+            "last_name": "García",
+            "date_of_birth": "1985-04-01",
+            "sex": "F",
+            "phone": "+1 555 777",
+            "email": "anna@example.com",
+            "weight_kg": "64",
+        },
     )
     event = AuditEvent.objects.get(action="change")
     assert event.fields == ["phone"]
@@ -82,7 +94,9 @@ def test_an_outsider_probe_writes_nothing_about_our_patient(outsider, patient):
 
 def test_login_success_and_failure_are_audited(client, practitioner):
     client.post(reverse("login"), {"username": practitioner.email, "password": "wrong password"})
-    client.post(reverse("login"), {"username": practitioner.email, "password": "correct horse battery"})
+    client.post(
+        reverse("login"), {"username": practitioner.email, "password": "correct horse battery"}
+    )
     actions = [e.action for e in AuditEvent.objects.order_by("id")]
     assert actions == ["login_failed", "login"]
 

@@ -1,4 +1,4 @@
-"""Informed consent: honest text, drawn signature, countersignature, immutability, PDF, revocation."""
+"""Informed consent: honest text, drawn signature, countersignature, PDF, revocation."""
 
 import io
 
@@ -20,12 +20,17 @@ EVIDENCE = "Mesotherapy has no proven clinical efficacy for many of its uses"
 def approved_plan(org, practitioner, patient):
     with acting_for(org):
         plan = Plan.objects.create(
-            patient=patient, created_by=practitioner,
-            inputs={"items": [{"concern": "localized-fat", "area": "submental"}], "overrides": [],
-                    "start": "2026-12-01"},
+            patient=patient,
+            created_by=practitioner,
+            inputs={
+                "items": [{"concern": "localized-fat", "area": "submental"}],
+                "overrides": [],
+                "start": "2026-12-01",
+            },
         )
-    client_for(practitioner).post(reverse("plan_approve", args=[plan.public_id]),
-                                  {"lock_version": plan.lock_version})
+    client_for(practitioner).post(
+        reverse("plan_approve", args=[plan.public_id]), {"lock_version": plan.lock_version}
+    )
     with acting_for(org):
         plan.refresh_from_db()
     assert plan.status == PlanStatus.APPROVED
@@ -34,8 +39,13 @@ def approved_plan(org, practitioner, patient):
 
 def _sign(client, plan, **changes):
     page = client.get(reverse("consent_new", args=[plan.public_id]))
-    data = {"typed_name": "Anna García", "signature": SIGNATURE, "understood": "on",
-            "text_hash": page.context["text_hash"], **changes}
+    data = {
+        "typed_name": "Anna García",
+        "signature": SIGNATURE,
+        "understood": "on",
+        "text_hash": page.context["text_hash"],
+        **changes,
+    }
     return client.post(reverse("consent_new", args=[plan.public_id]), data)
 
 
@@ -45,7 +55,11 @@ def _consent(org):
 
 
 def test_consent_text_is_honest_and_specific_to_the_plan(practitioner, approved_plan):
-    body = client_for(practitioner).get(reverse("consent_new", args=[approved_plan.public_id])).content.decode()
+    body = (
+        client_for(practitioner)
+        .get(reverse("consent_new", args=[approved_plan.public_id]))
+        .content.decode()
+    )
     assert EVIDENCE in body
     assert "FDA does not regulate" in body
     assert "not a substitute for a balanced diet and regular exercise" in body
@@ -71,14 +85,18 @@ def test_patient_signs_and_practitioner_countersigns(org, practitioner, approved
         assert c.valid_consent(consent.plan) == consent
 
 
-@pytest.mark.parametrize("changes,field,message", [
-    ({"typed_name": "Someone Else"}, "typed_name", "full name as recorded"),
-    ({"signature": ""}, "signature", "Please sign in the box"),
-    ({"signature": "<script>alert(1)</script>"}, "signature", "Please sign in the box"),
-    ({"understood": ""}, "understood", "This field is required"),
-])
-def test_incomplete_signatures_are_refused_next_to_the_field(org, practitioner, approved_plan, changes,
-                                                            field, message):
+@pytest.mark.parametrize(
+    "changes,field,message",
+    [
+        ({"typed_name": "Someone Else"}, "typed_name", "full name as recorded"),
+        ({"signature": ""}, "signature", "Please sign in the box"),
+        ({"signature": "<script>alert(1)</script>"}, "signature", "Please sign in the box"),
+        ({"understood": ""}, "understood", "This field is required"),
+    ],
+)
+def test_incomplete_signatures_are_refused_next_to_the_field(
+    org, practitioner, approved_plan, changes, field, message
+):
     response = _sign(client_for(practitioner), approved_plan, **changes)
     assert response.status_code == 400
     body = response.content.decode()
@@ -88,10 +106,16 @@ def test_incomplete_signatures_are_refused_next_to_the_field(org, practitioner, 
 
 
 def test_esthetician_collects_the_signature_but_only_a_practitioner_countersigns(
-        org, esthetician, practitioner, approved_plan):
+    org, esthetician, practitioner, approved_plan
+):
     _sign(client_for(esthetician), approved_plan)
     consent = _consent(org)
-    assert client_for(esthetician).post(reverse("consent_countersign", args=[consent.public_id])).status_code == 403
+    assert (
+        client_for(esthetician)
+        .post(reverse("consent_countersign", args=[consent.public_id]))
+        .status_code
+        == 403
+    )
     assert _consent(org).countersigned_at is None
 
 
@@ -126,27 +150,50 @@ def test_a_new_plan_version_invalidates_consent(org, practitioner, approved_plan
     assert plan.status == PlanStatus.APPROVED  # needs a new consent before treatment
 
 
-def test_revoking_keeps_the_record_and_reopens_the_need_for_consent(org, practitioner, approved_plan):
+def test_revoking_keeps_the_record_and_reopens_the_need_for_consent(
+    org, practitioner, approved_plan
+):
     client = client_for(practitioner)
     _sign(client, approved_plan)
     consent = _consent(org)
     client.post(reverse("consent_countersign", args=[consent.public_id]))
-    assert client.post(reverse("consent_revoke", args=[consent.public_id]), {"reason": ""}).status_code == 400
-    client.post(reverse("consent_revoke", args=[consent.public_id]), {"reason": "Patient changed her mind"})
+    assert (
+        client.post(reverse("consent_revoke", args=[consent.public_id]), {"reason": ""}).status_code
+        == 400
+    )
+    client.post(
+        reverse("consent_revoke", args=[consent.public_id]), {"reason": "Patient changed her mind"}
+    )
     consent = _consent(org)
-    assert consent.revoked_by == practitioner and consent.revoke_reason == "Patient changed her mind"
+    assert (
+        consent.revoked_by == practitioner and consent.revoke_reason == "Patient changed her mind"
+    )
     assert consent.plan.status == PlanStatus.APPROVED
-    assert "Revoked" in client.get(reverse("consent_detail", args=[consent.public_id])).content.decode()
+    assert (
+        "Revoked"
+        in client.get(reverse("consent_detail", args=[consent.public_id])).content.decode()
+    )
 
 
-def test_clinic_wording_is_versioned_and_cannot_remove_the_evidence(org, owner, practitioner, approved_plan):
+def test_clinic_wording_is_versioned_and_cannot_remove_the_evidence(
+    org, owner, practitioner, approved_plan
+):
     client = client_for(owner)
-    response = client.post(reverse("consent_template"), {
-        "introduction": "Our own introduction.", "alternatives": "Doing nothing",
-        "withdrawal": "Stop whenever you like.", "additional": "Ask us anything.",
-    })
+    response = client.post(
+        reverse("consent_template"),
+        {
+            "introduction": "Our own introduction.",
+            "alternatives": "Doing nothing",
+            "withdrawal": "Stop whenever you like.",
+            "additional": "Ask us anything.",
+        },
+    )
     assert response.status_code == 302
-    body = client_for(practitioner).get(reverse("consent_new", args=[approved_plan.public_id])).content.decode()
+    body = (
+        client_for(practitioner)
+        .get(reverse("consent_new", args=[approved_plan.public_id]))
+        .content.decode()
+    )
     assert "Our own introduction." in body and "Ask us anything." in body
     assert EVIDENCE in body and "Potential risks" in body
     assert client_for(practitioner).get(reverse("consent_template")).status_code == 403
@@ -159,13 +206,23 @@ def test_outsider_gets_404_for_consent_urls(org, outsider, practitioner, approve
     for name in ("consent_detail", "consent_pdf"):
         assert client.get(reverse(name, args=[consent.public_id])).status_code == 404
     for name in ("consent_countersign", "consent_revoke"):
-        assert client.post(reverse(name, args=[consent.public_id]), {"reason": "x" * 5}).status_code == 404
+        assert (
+            client.post(reverse(name, args=[consent.public_id]), {"reason": "x" * 5}).status_code
+            == 404
+        )
     assert _consent(org).revoked_at is None
 
 
-@pytest.mark.parametrize("role,expected", [("owner", 200), ("practitioner", 200), ("esthetician", 200),
-                                           ("reception", 403)])
+@pytest.mark.parametrize(
+    "role,expected",
+    [("owner", 200), ("practitioner", 200), ("esthetician", 200), ("reception", 403)],
+)
 def test_consent_page_by_role(personas, org, practitioner, approved_plan, role, expected):
     _sign(client_for(practitioner), approved_plan)
     consent = _consent(org)
-    assert client_for(personas[role]).get(reverse("consent_detail", args=[consent.public_id])).status_code == expected
+    assert (
+        client_for(personas[role])
+        .get(reverse("consent_detail", args=[consent.public_id]))
+        .status_code
+        == expected
+    )

@@ -9,7 +9,7 @@ from mesoclinic.patients import models as pm
 from mesoclinic.tenancy import acting_for
 
 
-def _load(monkeypatch, password="demo password 123"):
+def _load(monkeypatch, password="demo password 123"):  # noqa: S107
     monkeypatch.setenv("MESOCLINIC_DEMO_PASSWORD", password)
     out = StringIO()
     call_command("demo", patients=12, stdout=out)
@@ -23,12 +23,20 @@ def test_demo_is_idempotent_and_prints_the_logins(db, monkeypatch):
     assert demo.sites.count() == 2
     assert Organization.objects.filter(name="Other Clinic").count() == 1
     assert set(User.objects.filter(organization=demo).values_list("role", flat=True)) == {
-        "owner", "practitioner", "esthetician", "reception"
+        "owner",
+        "practitioner",
+        "esthetician",
+        "reception",
     }
     with acting_for(demo):
         assert pm.Patient.objects.count() == 12
-    for email in ("owner@demo.clinic", "practitioner@demo.clinic", "esthetician@demo.clinic",
-                  "reception@demo.clinic", "owner@other.clinic"):
+    for email in (
+        "owner@demo.clinic",
+        "practitioner@demo.clinic",
+        "esthetician@demo.clinic",
+        "reception@demo.clinic",
+        "owner@other.clinic",
+    ):
         assert email in output
     assert "demo password 123" in output
 

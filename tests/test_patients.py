@@ -39,7 +39,11 @@ def test_practitioner_registers_a_patient_and_lands_on_the_chart(practitioner, o
 @pytest.mark.parametrize(
     "field,value,message",
     [
-        ("date_of_birth", (date.today() + timedelta(days=1)).isoformat(), "cannot be in the future"),
+        (
+            "date_of_birth",
+            (date.today() + timedelta(days=1)).isoformat(),
+            "cannot be in the future",
+        ),
         ("weight_kg", "0", "at least 1 kg"),
         ("weight_kg", "700", "at most 400 kg"),
         ("email", "not-an-email", "valid email"),
@@ -81,7 +85,12 @@ def test_chart_shows_allergy_and_anticoagulant_alerts(practitioner, patient):
     base = [patient.public_id]
     client.post(
         reverse("entry_add", args=[*base, "allergy"]),
-        {"substance": "lidocaine", "reaction": "hives", "severity": "moderate", "recorded_on": "2026-11-01"},
+        {
+            "substance": "lidocaine",
+            "reaction": "hives",
+            "severity": "moderate",
+            "recorded_on": "2026-11-01",
+        },
     )
     client.post(
         reverse("entry_add", args=[*base, "medication"]),
@@ -117,7 +126,9 @@ def test_voiding_keeps_the_entry_with_its_reason_and_removes_the_alert(practitio
     with acting_for(org):
         allergy = pm.Allergy.objects.get()
         log = pm.ChangeLog.objects.filter(object_id=allergy.public_id, action="void").get()
-    assert allergy.voided_by == practitioner and allergy.void_reason == "Entered for the wrong patient"
+    assert (
+        allergy.voided_by == practitioner and allergy.void_reason == "Entered for the wrong patient"
+    )
     assert log.reason == "Entered for the wrong patient"
     body = client.get(reverse("patient_detail", args=[patient.public_id])).content.decode()
     assert "Allergy: Latex" not in body
@@ -153,8 +164,12 @@ class TestSearch:
         return {
             "anna": make_patient(),
             "bob": make_patient(
-                first_name="Bob", last_name="Smith", date_of_birth=date(1970, 1, 2),
-                phone="020 7946 0000", email="bob.smith@example.org", sex=pm.Sex.MALE,
+                first_name="Bob",
+                last_name="Smith",
+                date_of_birth=date(1970, 1, 2),
+                phone="020 7946 0000",
+                email="bob.smith@example.org",
+                sex=pm.Sex.MALE,
             ),
             "zoe": make_patient(first_name="Zoë", last_name="Smithers", email="z@example.net"),
         }

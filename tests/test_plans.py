@@ -21,7 +21,10 @@ def allergic_patient(org, make_patient, practitioner):
     patient = make_patient(weight_kg=70)
     with acting_for(org):
         pm.Allergy.objects.create(
-            patient=patient, substance="lidocaine", recorded_on="2026-01-01", created_by=practitioner
+            patient=patient,
+            substance="lidocaine",
+            recorded_on="2026-01-01",
+            created_by=practitioner,
         )
     return patient
 
@@ -29,13 +32,16 @@ def allergic_patient(org, make_patient, practitioner):
 def make_plan(org, patient, user, items, **inputs):
     with acting_for(org):
         return Plan.objects.create(
-            patient=patient, created_by=user,
+            patient=patient,
+            created_by=user,
             inputs={"items": items, "overrides": [], "start": "2026-12-01", **inputs},
         )
 
 
 def _post(client, name, plan, data, *args):
-    return client.post(reverse(name, args=[plan.public_id, *args]), {"lock_version": plan.lock_version, **data})
+    return client.post(
+        reverse(name, args=[plan.public_id, *args]), {"lock_version": plan.lock_version, **data}
+    )
 
 
 def _reload(org, plan):
@@ -45,8 +51,13 @@ def _reload(org, plan):
 
 def test_new_plan_starts_from_the_patients_concerns(org, practitioner, patient):
     with acting_for(org):
-        pm.Concern.objects.create(patient=patient, concern="cellulite", areas=["thighs-outer"],
-                                  recorded_on="2026-11-01", created_by=practitioner)
+        pm.Concern.objects.create(
+            patient=patient,
+            concern="cellulite",
+            areas=["thighs-outer"],
+            recorded_on="2026-11-01",
+            created_by=practitioner,
+        )
     response = client_for(practitioner).post(reverse("plan_new", args=[patient.public_id]))
     with acting_for(org):
         plan = Plan.objects.get()
@@ -54,13 +65,28 @@ def test_new_plan_starts_from_the_patients_concerns(org, practitioner, patient):
     assert plan.inputs["items"] == [{"concern": "cellulite", "area": "thighs-outer"}]
 
 
-def test_editor_shows_what_the_cli_computes_for_the_same_inputs(org, practitioner, make_patient, capsys):
+def test_editor_shows_what_the_cli_computes_for_the_same_inputs(
+    org, practitioner, make_patient, capsys
+):
     patient = make_patient(weight_kg=70, date_of_birth="1985-04-01")
     plan = make_plan(org, patient, practitioner, [SUBMENTAL])
     response = client_for(practitioner).get(reverse("plan_editor", args=[plan.public_id]))
     shown = response.context["result"]
-    plan_cli(["--treat", "localized-fat:submental", "--weight-kg", "70", "--sex", "F",
-              "--birth-date", "1985-04-01", "--start", "2026-12-01", "--json"])
+    plan_cli(
+        [
+            "--treat",
+            "localized-fat:submental",
+            "--weight-kg",
+            "70",
+            "--sex",
+            "F",
+            "--birth-date",
+            "1985-04-01",
+            "--start",
+            "2026-12-01",
+            "--json",
+        ]
+    )
     cli = json.loads(capsys.readouterr().out)
     for key in ("hard_stops", "warnings", "doses", "schedule", "quote", "aftercare"):
         assert shown[key] == cli[key], key
@@ -70,13 +96,21 @@ def test_editor_shows_what_the_cli_computes_for_the_same_inputs(org, practitione
     assert cli["schedule"][1]["date"] in body
 
 
-def test_lidocaine_product_raises_the_allergy_stop_and_blocks_approval(org, practitioner, allergic_patient):
+def test_lidocaine_product_raises_the_allergy_stop_and_blocks_approval(
+    org, practitioner, allergic_patient
+):
     plan = make_plan(org, allergic_patient, practitioner, [SUBMENTAL])
     client = client_for(practitioner)
-    response = _post(client, "plan_update_item", plan, {
-        "item0-concern": "localized-fat",
-        "item0-products": ["deoxycholic-10mg-2ml", "lidocaine-1pct-5ml"],
-    }, 0)
+    response = _post(
+        client,
+        "plan_update_item",
+        plan,
+        {
+            "item0-concern": "localized-fat",
+            "item0-products": ["deoxycholic-10mg-2ml", "lidocaine-1pct-5ml"],
+        },
+        0,
+    )
     assert response.status_code == 200
     codes = {f["code"] for f in response.context["result"]["hard_stops"]}
     assert "ALLERGY" in codes
@@ -85,16 +119,29 @@ def test_lidocaine_product_raises_the_allergy_stop_and_blocks_approval(org, prac
     assert refused.status_code == 400
     assert "ALLERGY" in refused.content.decode()
     # Switching back to a product without lidocaine clears the stop.
-    switched = _post(client, "plan_update_item", plan, {
-        "item0-concern": "localized-fat", "item0-products": ["deoxycholic-10mg-2ml"]}, 0)
+    switched = _post(
+        client,
+        "plan_update_item",
+        plan,
+        {"item0-concern": "localized-fat", "item0-products": ["deoxycholic-10mg-2ml"]},
+        0,
+    )
     assert "ALLERGY" not in {f["code"] for f in switched.context["result"]["hard_stops"]}
 
 
 def test_grade_a_stop_cannot_be_overridden(org, practitioner, allergic_patient):
-    plan = make_plan(org, allergic_patient, practitioner,
-                     [{**SUBMENTAL, "products": ["deoxycholic-10mg-2ml", "lidocaine-1pct-5ml"]}])
-    response = _post(client_for(practitioner), "plan_override", plan,
-                     {"code": "ALLERGY", "reason": "Patient insists"})
+    plan = make_plan(
+        org,
+        allergic_patient,
+        practitioner,
+        [{**SUBMENTAL, "products": ["deoxycholic-10mg-2ml", "lidocaine-1pct-5ml"]}],
+    )
+    response = _post(
+        client_for(practitioner),
+        "plan_override",
+        plan,
+        {"code": "ALLERGY", "reason": "Patient insists"},
+    )
     assert response.status_code == 400
     assert "cannot be overridden" in response.content.decode()
     assert _reload(org, plan).inputs["overrides"] == []
@@ -102,7 +149,9 @@ def test_grade_a_stop_cannot_be_overridden(org, practitioner, allergic_patient):
 
 def test_practitioner_overrides_a_grade_c_warning_with_a_reason(org, practitioner, make_patient):
     patient = make_patient(fitzpatrick=5)
-    plan = make_plan(org, patient, practitioner, [{"concern": "skin-rejuvenation", "area": "cheeks"}])
+    plan = make_plan(
+        org, patient, practitioner, [{"concern": "skin-rejuvenation", "area": "cheeks"}]
+    )
     client = client_for(practitioner)
     editor = client.get(reverse("plan_editor", args=[plan.public_id]))
     overridable = [f for f in editor.context["result"]["warnings"] if f["overridable"]]
@@ -120,29 +169,39 @@ def test_practitioner_overrides_a_grade_c_warning_with_a_reason(org, practitione
 def test_esthetician_drafts_but_cannot_approve_or_override(org, practitioner, esthetician, patient):
     plan = make_plan(org, patient, practitioner, [])
     client = client_for(esthetician)
-    added = _post(client, "plan_add_area", plan, {"area": "forehead", "concern": "skin-rejuvenation"})
+    added = _post(
+        client, "plan_add_area", plan, {"area": "forehead", "concern": "skin-rejuvenation"}
+    )
     assert added.status_code == 200
     plan = _reload(org, plan)
     assert plan.inputs["items"] == [{"concern": "skin-rejuvenation", "area": "forehead"}]
     assert _post(client, "plan_approve", plan, {}).status_code == 403
-    assert _post(client, "plan_override", plan, {"code": "X", "reason": "because"}).status_code == 403
+    assert (
+        _post(client, "plan_override", plan, {"code": "X", "reason": "because"}).status_code == 403
+    )
     assert "Approve plan" not in added.content.decode()
 
 
 def test_two_editors_never_silently_overwrite_each_other(org, practitioner, esthetician, patient):
     plan = make_plan(org, patient, practitioner, [])
     stale = plan.lock_version
-    first = client_for(practitioner).post(reverse("plan_add_area", args=[plan.public_id]),
-                                          {"area": "forehead", "concern": "texture", "lock_version": stale})
-    second = client_for(esthetician).post(reverse("plan_add_area", args=[plan.public_id]),
-                                          {"area": "scalp", "concern": "hair-loss", "lock_version": stale})
+    first = client_for(practitioner).post(
+        reverse("plan_add_area", args=[plan.public_id]),
+        {"area": "forehead", "concern": "texture", "lock_version": stale},
+    )
+    second = client_for(esthetician).post(
+        reverse("plan_add_area", args=[plan.public_id]),
+        {"area": "scalp", "concern": "hair-loss", "lock_version": stale},
+    )
     assert first.status_code == 200 and second.status_code == 409
     assert "Someone else changed this plan" in second.content.decode()
     assert [i["area"] for i in _reload(org, plan).inputs["items"]] == ["forehead"]
 
 
 def test_removing_and_adding_points_by_tapping(org, practitioner, patient):
-    plan = make_plan(org, patient, practitioner, [{"concern": "skin-rejuvenation", "area": "forehead"}])
+    plan = make_plan(
+        org, patient, practitioner, [{"concern": "skin-rejuvenation", "area": "forehead"}]
+    )
     client = client_for(practitioner)
     before = client.get(reverse("plan_editor", args=[plan.public_id])).context["result"]["areas"][0]
     removed = before["points"][0]
@@ -152,21 +211,30 @@ def test_removing_and_adding_points_by_tapping(org, practitioner, patient):
     assert removed not in after["points"]
     assert after["total_volume_ml"] < before["total_volume_ml"]
     plan = _reload(org, plan)
-    back = _post(client, "plan_point", plan, {"item": 0, "side": "", "x": removed[0], "y": removed[1]})
+    back = _post(
+        client, "plan_point", plan, {"item": 0, "side": "", "x": removed[0], "y": removed[1]}
+    )
     assert len(back.context["result"]["areas"][0]["points"]) == len(before["points"])
 
 
 def test_bad_values_are_refused_with_the_field_named_and_nothing_lost(org, practitioner, patient):
     plan = make_plan(org, patient, practitioner, [SUBMENTAL])
-    response = _post(client_for(practitioner), "plan_update_item", plan,
-                     {"item0-concern": "localized-fat", "item0-depth_mm": "25"}, 0)
+    response = _post(
+        client_for(practitioner),
+        "plan_update_item",
+        plan,
+        {"item0-concern": "localized-fat", "item0-depth_mm": "25"},
+        0,
+    )
     assert response.status_code == 400
     assert "Depth (mm)" in response.content.decode()
     assert _reload(org, plan).inputs["items"] == [SUBMENTAL]
 
 
 def test_approval_freezes_a_version_and_changing_it_needs_a_new_one(org, practitioner, patient):
-    plan = make_plan(org, patient, practitioner, [{"concern": "skin-rejuvenation", "area": "forehead"}])
+    plan = make_plan(
+        org, patient, practitioner, [{"concern": "skin-rejuvenation", "area": "forehead"}]
+    )
     client = client_for(practitioner)
     assert _post(client, "plan_approve", plan, {}).status_code == 302
     plan = _reload(org, plan)
@@ -176,7 +244,10 @@ def test_approval_freezes_a_version_and_changing_it_needs_a_new_one(org, practit
     assert version.number == 1 and version.approved_by == practitioner
     assert version.content_hash == services.content_hash(version.inputs, version.result)
     # An approved plan cannot be edited in place...
-    assert _post(client, "plan_add_area", plan, {"area": "scalp", "concern": "hair-loss"}).status_code == 403
+    assert (
+        _post(client, "plan_add_area", plan, {"area": "scalp", "concern": "hair-loss"}).status_code
+        == 403
+    )
     # ...it is reopened as a draft of the next version.
     client.post(reverse("plan_reopen", args=[plan.public_id]))
     plan = _reload(org, plan)
@@ -184,15 +255,25 @@ def test_approval_freezes_a_version_and_changing_it_needs_a_new_one(org, practit
     _post(client, "plan_add_area", plan, {"area": "scalp", "concern": "hair-loss"})
     _post(client, "plan_approve", _reload(org, plan), {})
     with acting_for(org):
-        assert list(PlanVersion.objects.filter(plan=plan).values_list("number", flat=True)) == [1, 2]
-        assert PlanVersion.objects.get(plan=plan, number=1).inputs["items"] == version.inputs["items"]
+        assert list(PlanVersion.objects.filter(plan=plan).values_list("number", flat=True)) == [
+            1,
+            2,
+        ]
+        assert (
+            PlanVersion.objects.get(plan=plan, number=1).inputs["items"] == version.inputs["items"]
+        )
 
 
-@pytest.mark.parametrize("role,expected", [("owner", 200), ("practitioner", 200), ("esthetician", 200),
-                                           ("reception", 403)])
+@pytest.mark.parametrize(
+    "role,expected",
+    [("owner", 200), ("practitioner", 200), ("esthetician", 200), ("reception", 403)],
+)
 def test_editor_access_by_role(personas, role, expected, org, practitioner, patient):
     plan = make_plan(org, patient, practitioner, [SUBMENTAL])
-    assert client_for(personas[role]).get(reverse("plan_editor", args=[plan.public_id])).status_code == expected
+    assert (
+        client_for(personas[role]).get(reverse("plan_editor", args=[plan.public_id])).status_code
+        == expected
+    )
 
 
 def test_reception_sees_the_quote_but_not_the_formula(org, reception, practitioner, patient):
@@ -204,13 +285,25 @@ def test_reception_sees_the_quote_but_not_the_formula(org, reception, practition
     assert "Deoxycholic" not in body and "mg" not in body
 
 
-@pytest.mark.parametrize("name,method,extra", [
-    ("plan_editor", "get", ()), ("plan_quote", "get", ()), ("plan_add_area", "post", ()),
-    ("plan_update_item", "post", (0,)), ("plan_remove_item", "post", (0,)), ("plan_point", "post", ()),
-    ("plan_start", "post", ()), ("plan_override", "post", ()), ("plan_approve", "post", ()),
-    ("plan_reopen", "post", ()), ("consent_new", "get", ()),
-])
-def test_outsider_gets_404_for_every_plan_url(org, outsider, practitioner, patient, name, method, extra):
+@pytest.mark.parametrize(
+    "name,method,extra",
+    [
+        ("plan_editor", "get", ()),
+        ("plan_quote", "get", ()),
+        ("plan_add_area", "post", ()),
+        ("plan_update_item", "post", (0,)),
+        ("plan_remove_item", "post", (0,)),
+        ("plan_point", "post", ()),
+        ("plan_start", "post", ()),
+        ("plan_override", "post", ()),
+        ("plan_approve", "post", ()),
+        ("plan_reopen", "post", ()),
+        ("consent_new", "get", ()),
+    ],
+)
+def test_outsider_gets_404_for_every_plan_url(
+    org, outsider, practitioner, patient, name, method, extra
+):
     plan = make_plan(org, patient, practitioner, [SUBMENTAL])
     url = reverse(name, args=[plan.public_id, *extra])
     response = getattr(client_for(outsider), method)(url, {"lock_version": 0, "area": "scalp"})
@@ -218,14 +311,24 @@ def test_outsider_gets_404_for_every_plan_url(org, outsider, practitioner, patie
     assert _reload(org, plan).inputs["items"] == [SUBMENTAL]
 
 
-def test_editor_queries_stay_bounded_as_areas_and_points_grow(org, practitioner, patient,
-                                                             django_assert_max_num_queries):
+def test_editor_queries_stay_bounded_as_areas_and_points_grow(
+    org, practitioner, patient, django_assert_max_num_queries
+):
     client = client_for(practitioner)
-    small = make_plan(org, patient, practitioner, [{"concern": "skin-rejuvenation", "area": "forehead"}])
-    big = make_plan(org, patient, practitioner, [
-        {"concern": "cellulite", "area": "thighs-outer"}, {"concern": "cellulite", "area": "buttocks"},
-        {"concern": "localized-fat", "area": "abdomen"}, {"concern": "skin-rejuvenation", "area": "cheeks"},
-    ])
+    small = make_plan(
+        org, patient, practitioner, [{"concern": "skin-rejuvenation", "area": "forehead"}]
+    )
+    big = make_plan(
+        org,
+        patient,
+        practitioner,
+        [
+            {"concern": "cellulite", "area": "thighs-outer"},
+            {"concern": "cellulite", "area": "buttocks"},
+            {"concern": "localized-fat", "area": "abdomen"},
+            {"concern": "skin-rejuvenation", "area": "cheeks"},
+        ],
+    )
     client.get(reverse("home"))
     with django_assert_max_num_queries(16):
         client.get(reverse("plan_editor", args=[small.public_id]))
@@ -239,5 +342,7 @@ def test_plan_views_and_changes_are_audited(org, practitioner, patient):
     client = client_for(practitioner)
     client.get(reverse("plan_editor", args=[plan.public_id]))
     _post(client, "plan_add_area", plan, {"area": "forehead", "concern": "texture"})
-    events = list(AuditEvent.objects.exclude(action="login").order_by("id").values_list("action", "object_id"))
+    events = list(
+        AuditEvent.objects.exclude(action="login").order_by("id").values_list("action", "object_id")
+    )
     assert events == [("view", str(plan.public_id)), ("change", str(plan.public_id))]

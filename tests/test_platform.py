@@ -4,7 +4,6 @@ import os
 import subprocess
 import sys
 
-from django.db import connection
 from django.urls import reverse
 
 
@@ -43,7 +42,9 @@ def _run(code, **env):
 
 
 def test_secret_key_is_generated_once_with_mode_600(tmp_path):
-    code = "import django;from django.conf import settings;django.setup();print(settings.SECRET_KEY)"
+    code = (
+        "import django;from django.conf import settings;django.setup();print(settings.SECRET_KEY)"
+    )
     env = {"MESOCLINIC_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "mesoclinic.settings"}
     first, second = _run(code, **env), _run(code, **env)
     assert first.returncode == 0, first.stderr
@@ -53,8 +54,12 @@ def test_secret_key_is_generated_once_with_mode_600(tmp_path):
 
 def test_debug_accepts_only_true_or_false(tmp_path):
     code = "import django;from django.conf import settings;django.setup()"
-    result = _run(code, MESOCLINIC_DATA_DIR=str(tmp_path), MESOCLINIC_DEBUG="yes",
-                  DJANGO_SETTINGS_MODULE="mesoclinic.settings")
+    result = _run(
+        code,
+        MESOCLINIC_DATA_DIR=str(tmp_path),
+        MESOCLINIC_DEBUG="yes",
+        DJANGO_SETTINGS_MODULE="mesoclinic.settings",
+    )
     assert result.returncode != 0
     assert "MESOCLINIC_DEBUG must be True or False" in result.stderr
 
@@ -62,17 +67,26 @@ def test_debug_accepts_only_true_or_false(tmp_path):
 def test_production_settings_pass_the_deploy_check(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "mesoclinic.cli", "check", "--deploy", "--fail-level", "WARNING"],
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("MESOCLINIC_")},
-             "MESOCLINIC_DATA_DIR": str(tmp_path), "MESOCLINIC_ALLOWED_HOSTS": "clinic.example"},
-        capture_output=True, text=True, timeout=120,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("MESOCLINIC_")},
+            "MESOCLINIC_DATA_DIR": str(tmp_path),
+            "MESOCLINIC_ALLOWED_HOSTS": "clinic.example",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_production_hashes_passwords_with_argon2(tmp_path):
-    code = ("import django;from django.conf import settings;django.setup();"
-            "print(settings.PASSWORD_HASHERS[0])")
-    result = _run(code, MESOCLINIC_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="mesoclinic.settings")
+    code = (
+        "import django;from django.conf import settings;django.setup();"
+        "print(settings.PASSWORD_HASHERS[0])"
+    )
+    result = _run(
+        code, MESOCLINIC_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="mesoclinic.settings"
+    )
     assert result.stdout.strip() == "django.contrib.auth.hashers.Argon2PasswordHasher"
 
 
@@ -82,7 +96,9 @@ def test_default_sqlite_database_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
         "c=connection.cursor();c.execute('PRAGMA journal_mode');print(c.fetchone()[0]);"
         "c.execute('PRAGMA busy_timeout');print(c.fetchone()[0])"
     )
-    result = _run(code, MESOCLINIC_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="mesoclinic.settings")
+    result = _run(
+        code, MESOCLINIC_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="mesoclinic.settings"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["wal", "20000"]
     assert (tmp_path / "mesoclinic.sqlite3").exists()

@@ -20,9 +20,14 @@ def _grow_history(org, patient, user, n):
             [pm.Allergy(substance_text=f"Substance {i}", **rows) for i in range(n)]
         )
         pm.Medication.objects.bulk_create(
-            [pm.Medication(name=f"Warfarin {i}", drug_classes=["anticoagulant"], **rows) for i in range(n)]
+            [
+                pm.Medication(name=f"Warfarin {i}", drug_classes=["anticoagulant"], **rows)
+                for i in range(n)
+            ]
         )
-        pm.Condition.objects.bulk_create([pm.Condition(condition="diabetes", **rows) for _ in range(n)])
+        pm.Condition.objects.bulk_create(
+            [pm.Condition(condition="diabetes", **rows) for _ in range(n)]
+        )
         pm.Concern.objects.bulk_create(
             [pm.Concern(concern="cellulite", areas=["thighs-outer"], **rows) for _ in range(n)]
         )
@@ -34,7 +39,9 @@ def _count(client, url, params=None):
     return len(ctx)
 
 
-def test_chart_queries_do_not_grow_with_history(org, practitioner, make_patient, django_assert_max_num_queries):
+def test_chart_queries_do_not_grow_with_history(
+    org, practitioner, make_patient, django_assert_max_num_queries
+):
     small, large = make_patient(), make_patient(first_name="Big")
     _grow_history(org, small, practitioner, 1)
     _grow_history(org, large, practitioner, 200)
@@ -46,9 +53,12 @@ def test_chart_queries_do_not_grow_with_history(org, practitioner, make_patient,
     assert _count(client, reverse("patient_detail", args=[large.public_id])) == small_count
 
 
-@pytest.mark.parametrize("params", [{}, {"q": "gar"}, {"q": "1985-04-01"}, {"sort": "-dob", "page": 2}])
-def test_list_and_search_queries_do_not_grow_with_patients(org, practitioner, make_patient, params,
-                                                          django_assert_max_num_queries):
+@pytest.mark.parametrize(
+    "params", [{}, {"q": "gar"}, {"q": "1985-04-01"}, {"sort": "-dob", "page": 2}]
+)
+def test_list_and_search_queries_do_not_grow_with_patients(
+    org, practitioner, make_patient, params, django_assert_max_num_queries
+):
     client = client_for(practitioner)
     client.get(reverse("home"))
     make_patient()

@@ -23,7 +23,9 @@ def test_each_organization_sees_only_its_own_patients(org, other_org, patient, o
 
 def test_rows_saved_inside_an_organization_belong_to_it(org, other_org):
     with acting_for(other_org):
-        p = pm.Patient.objects.create(first_name="X", last_name="Y", date_of_birth="1990-01-01", sex="F")
+        p = pm.Patient.objects.create(
+            first_name="X", last_name="Y", date_of_birth="1990-01-01", sex="F"
+        )
     assert p.organization_id == other_org.pk
 
 

@@ -32,7 +32,11 @@ def staff_list(request):
     pending = Invitation.objects.filter(
         organization_id=org_id, accepted_at__isnull=True, revoked_at__isnull=True
     ).order_by("-created_at")
-    return render(request, "accounts/staff.html", {"staff": staff, "pending": pending, "form": forms.InviteForm()})
+    return render(
+        request,
+        "accounts/staff.html",
+        {"staff": staff, "pending": pending, "form": forms.InviteForm()},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -43,7 +47,9 @@ def staff_invite(request):
         services.invite(request, form.cleaned_data["email"], form.cleaned_data["role"])
         messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
         return redirect("staff_list")
-    return render(request, "accounts/invite.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "accounts/invite.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 @require_POST
@@ -55,7 +61,9 @@ def staff_set_active(request, public_id):
         messages.error(request, "You cannot deactivate your own account.")
     else:
         services.set_active(member, active)
-        messages.success(request, f"{member.full_name} {'reactivated' if active else 'deactivated'}.")
+        messages.success(
+            request, f"{member.full_name} {'reactivated' if active else 'deactivated'}."
+        )
     return redirect("staff_list")
 
 
@@ -67,12 +75,16 @@ def accept_invitation(request, token):
     form = forms.AcceptInvitationForm(request.POST or None, email=invitation.email)
     if request.method == "POST" and form.is_valid():
         try:
-            services.accept(invitation, form.cleaned_data["full_name"], form.cleaned_data["password1"])
+            services.accept(
+                invitation, form.cleaned_data["full_name"], form.cleaned_data["password1"]
+            )
         except ValueError:
             return render(request, "accounts/invitation_invalid.html", status=404)
         messages.success(request, "Your account is ready. Please log in.")
         return redirect("login")
     return render(
-        request, "accounts/accept.html", {"form": form, "invitation": invitation},
+        request,
+        "accounts/accept.html",
+        {"form": form, "invitation": invitation},
         status=400 if form.errors else 200,
     )

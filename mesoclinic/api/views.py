@@ -58,10 +58,14 @@ def list_patients(request, params: Query[SearchParams]):
     _require(request, roles.VIEW_DEMOGRAPHICS)
     form = SearchForm({"q": params.q, "sort": params.sort})
     if not form.is_valid():
-        return Status(400, {"detail": "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())})
+        return Status(
+            400, {"detail": "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())}
+        )
     results, kind = search_patients(form.cleaned_data["q"])
     page = Paginator(results.order_by(*form.ordering()), PAGE_SIZE).get_page(params.page)
-    record(request, Action.SEARCH, object_type="patient", detail=f"api by {kind}, page {page.number}")
+    record(
+        request, Action.SEARCH, object_type="patient", detail=f"api by {kind}, page {page.number}"
+    )
     return {
         "count": page.paginator.count,
         "page": page.number,
@@ -81,8 +85,13 @@ def _history(chart):
         ("concern", chart.concerns, lambda e: e.get_concern_display()),
     ]
     return [
-        {"id": e.public_id, "kind": kind, "text": text(e), "recorded_on": e.recorded_on,
-         "recorded_by": e.created_by.full_name}
+        {
+            "id": e.public_id,
+            "kind": kind,
+            "text": text(e),
+            "recorded_on": e.recorded_on,
+            "recorded_by": e.created_by.full_name,
+        }
         for kind, entries, text in groups
         for e in entries
     ]
@@ -93,13 +102,20 @@ def patient_detail(request, patient_id):
     _require(request, roles.VIEW_DEMOGRAPHICS)
     patient = get_patient(request, patient_id)
     clinical = roles.can(request.user, roles.VIEW_CLINICAL)
-    data = {**_summary(patient), "address": patient.address, "occupation": patient.occupation,
-            "updated_at": patient.updated_at}
+    data = {
+        **_summary(patient),
+        "address": patient.address,
+        "occupation": patient.occupation,
+        "updated_at": patient.updated_at,
+    }
     if clinical:
         chart = services.chart_for(patient)
         data.update(
-            weight_kg=patient.weight_kg, height_cm=patient.height_cm, fitzpatrick=patient.fitzpatrick,
-            alerts=[{"kind": k, "text": t} for k, t in chart.alerts], history=_history(chart),
+            weight_kg=patient.weight_kg,
+            height_cm=patient.height_cm,
+            fitzpatrick=patient.fitzpatrick,
+            alerts=[{"kind": k, "text": t} for k, t in chart.alerts],
+            history=_history(chart),
         )
     record(request, Action.VIEW, patient, detail="api chart" if clinical else "api demographics")
     return data

@@ -40,9 +40,8 @@ def record(
         fields=sorted(set(fields)),
         detail=detail[:200],
         client_address=client_address(request),
-        request_id=getattr(request, "request_id", None) or AuditEvent._meta.get_field(
-            "request_id"
-        ).get_default(),
+        request_id=getattr(request, "request_id", None)
+        or AuditEvent._meta.get_field("request_id").get_default(),
     )
 
 

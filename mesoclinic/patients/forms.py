@@ -65,7 +65,10 @@ class PatientForm(forms.ModelForm):
             "address": forms.Textarea(attrs={"rows": 2}),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
-        labels = {"fitzpatrick": "Fitzpatrick skin type", "measured_on": "Weight/height measured on"}
+        labels = {
+            "fitzpatrick": "Fitzpatrick skin type",
+            "measured_on": "Weight/height measured on",
+        }
 
     def __init__(self, *args, sites=None, clinical=True, **kwargs):
         super().__init__(*args, **kwargs)

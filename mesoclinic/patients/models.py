@@ -1,7 +1,7 @@
 import re
-from datetime import date
 import unicodedata
 import uuid
+from datetime import date
 
 from django.conf import settings
 from django.db import models
@@ -147,7 +147,9 @@ class HistoryEntry(OrgOwned):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
     recorded_on = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     voided_at = models.DateTimeField(null=True, blank=True)
     voided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -311,7 +313,9 @@ class ChangeLog(OrgOwned):
     object_type = models.CharField(max_length=40)
     object_id = models.UUIDField()
     action = models.CharField(max_length=10)  # create, change, void
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     changed_at = models.DateTimeField(auto_now_add=True)
     previous = models.JSONField(default=dict, blank=True)
     reason = models.CharField(max_length=500, blank=True)

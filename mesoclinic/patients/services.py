@@ -112,7 +112,9 @@ class Chart:
 
     @property
     def alerts(self) -> list[tuple[str, str]]:
-        alerts = [("allergy", f"Allergy: {a.label} ({a.get_severity_display()})") for a in self.allergies]
+        alerts = [
+            ("allergy", f"Allergy: {a.label} ({a.get_severity_display()})") for a in self.allergies
+        ]
         alerts += [
             ("bleeding", f"{' / '.join(med.drug_classes).capitalize()}: {med.name}")
             for med in self.bleeding_medications
@@ -125,7 +127,10 @@ class Chart:
         if self.current_pregnancy and self.current_pregnancy.is_alert:
             status = self.current_pregnancy
             alerts.append(
-                ("pregnancy", f"{status.get_status_display()} (confirmed {status.confirmed_on:%d %b %Y})")
+                (
+                    "pregnancy",
+                    f"{status.get_status_display()} (confirmed {status.confirmed_on:%d %b %Y})",
+                )
             )
         alerts += [
             ("infection", f"Active skin infection: {inf.get_area_display()}")
@@ -145,7 +150,9 @@ def chart_for(patient: m.Patient) -> Chart:
         medications=active(m.Medication, "-recorded_on", "-id"),
         conditions=active(m.Condition, "-recorded_on", "-id"),
         pregnancy=active(m.PregnancyStatus, "-confirmed_on", "-id"),
-        infections=active(m.SkinInfection, F("resolved_on").asc(nulls_first=True), "-recorded_on", "-id"),
+        infections=active(
+            m.SkinInfection, F("resolved_on").asc(nulls_first=True), "-recorded_on", "-id"
+        ),
         lifestyle=active(m.LifestyleFactor, "-recorded_on", "-id"),
         concerns=active(m.Concern, "-recorded_on", "-id"),
     )

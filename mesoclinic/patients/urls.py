@@ -9,7 +9,5 @@ urlpatterns = [
     path("<uuid:public_id>/edit/", views.patient_edit, name="patient_edit"),
     path("<uuid:public_id>/changes/", views.patient_changes, name="patient_changes"),
     path("<uuid:public_id>/<slug:kind>/new/", views.entry_add, name="entry_add"),
-    path(
-        "<uuid:public_id>/<slug:kind>/<uuid:entry_id>/void/", views.entry_void, name="entry_void"
-    ),
+    path("<uuid:public_id>/<slug:kind>/<uuid:entry_id>/void/", views.entry_void, name="entry_void"),
 ]

@@ -67,10 +67,18 @@ def search_patients(query: str):
         return last | first, "name"
     # "Anna Smi" or "Smith Anna": first word(s) and last word in either order.
     a, b = " ".join(words[:-1]), words[-1]
-    forward = qs.filter(search_first__gte=a, search_first__lt=a + "\x7f", search_last__gte=b,
-                        search_last__lt=b + "\x7f")
-    backward = qs.filter(search_last__gte=a, search_last__lt=a + "\x7f", search_first__gte=b,
-                         search_first__lt=b + "\x7f")
+    forward = qs.filter(
+        search_first__gte=a,
+        search_first__lt=a + "\x7f",
+        search_last__gte=b,
+        search_last__lt=b + "\x7f",
+    )
+    backward = qs.filter(
+        search_last__gte=a,
+        search_last__lt=a + "\x7f",
+        search_first__gte=b,
+        search_first__lt=b + "\x7f",
+    )
     return forward | backward, "name"
 
 
@@ -80,7 +88,9 @@ def patient_list(request):
     form = forms.SearchForm(request.GET)
     query = form.cleaned_data.get("q", "") if form.is_valid() else ""
     results, kind = search_patients(query)
-    page = Paginator(results.order_by(*form.ordering()), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(results.order_by(*form.ordering()), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     record(request, Action.SEARCH, object_type="patient", detail=f"by {kind}, page {page.number}")
     context = {"form": form, "page": page, "query": query, "sort": form.data.get("sort", "")}
     template = "patients/_results.html" if request.htmx else "patients/list.html"
@@ -96,7 +106,12 @@ def patient_new(request):
         patient = services.create_patient(request, form)
         messages.success(request, f"{patient.full_name} added.")
         return redirect("patient_detail", public_id=patient.public_id)
-    return render(request, "patients/form.html", {"form": form, "patient": None}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "patients/form.html",
+        {"form": form, "patient": None},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_GET
@@ -128,7 +143,12 @@ def patient_edit(request, public_id):
         return redirect("patient_detail", public_id=patient.public_id)
     if request.method == "GET":
         record(request, Action.VIEW, patient, detail="edit form")
-    return render(request, "patients/form.html", {"form": form, "patient": patient}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "patients/form.html",
+        {"form": form, "patient": patient},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -186,4 +206,3 @@ def patient_changes(request, public_id):
     )
     record(request, Action.VIEW, patient, detail="change history")
     return render(request, "patients/changes.html", {"patient": patient, "changes": changes})
-

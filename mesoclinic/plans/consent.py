@@ -58,8 +58,14 @@ def template_for(organization_id: int) -> ConsentTemplate:
 def save_template(request, data: dict) -> ConsentTemplate:
     top = ConsentTemplate.objects.aggregate(top=Max("version"))["top"] or 0
     template = ConsentTemplate.objects.create(version=top + 1, created_by=request.user, **data)
-    record(request, Action.CREATE, template, object_type="consenttemplate", object_id=str(template.version),
-           fields=sorted(data))
+    record(
+        request,
+        Action.CREATE,
+        template,
+        object_type="consenttemplate",
+        object_id=str(template.version),
+        fields=sorted(data),
+    )
     return template
 
 
@@ -91,7 +97,9 @@ def _specific_risks(result: dict) -> list[str]:
 def _areas(result: dict, ref) -> list[str]:
     lines = []
     for area in result["areas"]:
-        name = ref.areas[area["area"]].name + (f" ({area['side']} side)" if area.get("side") else "")
+        name = ref.areas[area["area"]].name + (
+            f" ({area['side']} side)" if area.get("side") else ""
+        )
         technique = ref.techniques[area["technique"]].name
         if area.get("depth_mm"):
             lines.append(
@@ -112,29 +120,48 @@ def document_text(version: PlanVersion, patient, template: ConsentTemplate, orga
     sections = [
         ("What mesotherapy is", [template.introduction]),
         ("What will be injected", _ingredients(result, ref)),
-        ("Where, how deep and how often", _areas(result, ref) + [
-            f"{len(schedule)} sessions, from {schedule[0]['date']} to {schedule[-1]['date']}"
-            if schedule else "Sessions to be scheduled",
-        ]),
-        ("Price", [
-            f"{quote['currency']} {quote['low']:,.2f} to {quote['high']:,.2f} for the course, before "
-            "any tax. Cosmetic mesotherapy is usually not covered by insurance.",
-        ]),
+        (
+            "Where, how deep and how often",
+            _areas(result, ref)
+            + [
+                f"{len(schedule)} sessions, from {schedule[0]['date']} to {schedule[-1]['date']}"
+                if schedule
+                else "Sessions to be scheduled",
+            ],
+        ),
+        (
+            "Price",
+            [
+                f"{quote['currency']} {quote['low']:,.2f} to {quote['high']:,.2f} for the course, "
+                "before any tax. Cosmetic mesotherapy is usually not covered by insurance.",
+            ],
+        ),
         ("What the evidence says", fixed["evidence"]),
         ("Common side effects", fixed["common_side_effects"]),
         ("Potential risks", fixed["potential_risks"]),
-        ("Risks specific to your treatment", _specific_risks(result) or ["None beyond those above."]),
-        ("Alternatives", [line for line in template.alternatives.splitlines() if line.strip()]
-         or fixed["alternatives"]),
+        (
+            "Risks specific to your treatment",
+            _specific_risks(result) or ["None beyond those above."],
+        ),
+        (
+            "Alternatives",
+            [line for line in template.alternatives.splitlines() if line.strip()]
+            or fixed["alternatives"],
+        ),
         ("Aftercare you agree to follow", result["aftercare"]),
         ("Your right to withdraw", [template.withdrawal]),
     ]
     if template.additional.strip():
         sections.append(("From the clinic", [template.additional]))
-    sections.append(("Your consent", [
-        "By signing I confirm that I have read this document, that my questions were "
-        "answered, and that I consent to the treatment described.",
-    ]))
+    sections.append(
+        (
+            "Your consent",
+            [
+                "By signing I confirm that I have read this document, that my questions were "
+                "answered, and that I consent to the treatment described.",
+            ],
+        )
+    )
     head = [
         "CONSENT TO MESOTHERAPY",
         f"Clinic: {organization.name}",
@@ -170,8 +197,9 @@ def valid_consent(plan: Plan) -> Consent | None:
 
 
 @transaction.atomic
-def sign(request, plan: Plan, version: PlanVersion, text: str, template, typed_name: str,
-         signature: str) -> Consent:
+def sign(
+    request, plan: Plan, version: PlanVersion, text: str, template, typed_name: str, signature: str
+) -> Consent:
     consent = Consent.objects.create(
         plan=plan,
         plan_version=version,
@@ -195,9 +223,14 @@ def countersign(request, consent: Consent) -> None:
     locked.countersigned_by = request.user
     locked.countersigned_at = timezone.now()
     locked.save(update_fields=["countersigned_by", "countersigned_at"])
-    Plan.objects.filter(pk=locked.plan_id, status=PlanStatus.APPROVED).update(status=PlanStatus.CONSENTED)
+    Plan.objects.filter(pk=locked.plan_id, status=PlanStatus.APPROVED).update(
+        status=PlanStatus.CONSENTED
+    )
     record(request, Action.CHANGE, locked, fields=["countersigned_by", "countersigned_at"])
-    consent.countersigned_by, consent.countersigned_at = locked.countersigned_by, locked.countersigned_at
+    consent.countersigned_by, consent.countersigned_at = (
+        locked.countersigned_by,
+        locked.countersigned_at,
+    )
 
 
 @transaction.atomic
@@ -206,5 +239,7 @@ def revoke(request, consent: Consent, reason: str) -> None:
     consent.revoked_by = request.user
     consent.revoke_reason = reason
     consent.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
-    Plan.objects.filter(pk=consent.plan_id, status=PlanStatus.CONSENTED).update(status=PlanStatus.APPROVED)
+    Plan.objects.filter(pk=consent.plan_id, status=PlanStatus.CONSENTED).update(
+        status=PlanStatus.APPROVED
+    )
     record(request, Action.VOID, consent, fields=["revoked_at", "revoke_reason"])

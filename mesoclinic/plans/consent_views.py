@@ -20,7 +20,9 @@ from mesoclinic.plans.views import get_plan
 def get_consent(request, public_id) -> Consent:
     """The consent if it belongs to the user's organization, else 404."""
     return get_object_or_404(
-        Consent.objects.select_related("patient", "plan", "plan_version", "countersigned_by", "template"),
+        Consent.objects.select_related(
+            "patient", "plan", "plan_version", "countersigned_by", "template"
+        ),
         public_id=public_id,
     )
 
@@ -37,7 +39,9 @@ class SignForm(forms.Form):
     def clean_typed_name(self):
         name = " ".join(self.cleaned_data["typed_name"].split())
         if self.patient and name.casefold() != self.patient.full_name.casefold():
-            raise forms.ValidationError(f"Type the patient's full name as recorded: {self.patient.full_name}.")
+            raise forms.ValidationError(
+                f"Type the patient's full name as recorded: {self.patient.full_name}."
+            )
         return name
 
     def clean_signature(self):
@@ -71,15 +75,29 @@ def consent_new(request, public_id):
     form = SignForm(request.POST or None, patient=plan.patient)
     if request.method == "POST" and form.is_valid():
         if request.POST.get("text_hash") != Consent.hash_text(text):
-            messages.error(request, "The document changed while it was being read; please read it again.")
+            messages.error(
+                request, "The document changed while it was being read; please read it again."
+            )
             return redirect("consent_new", public_id=plan.public_id)
-        consent = c.sign(request, plan, version, text, template, form.cleaned_data["typed_name"],
-                         form.cleaned_data["signature"])
+        consent = c.sign(
+            request,
+            plan,
+            version,
+            text,
+            template,
+            form.cleaned_data["typed_name"],
+            form.cleaned_data["signature"],
+        )
         return redirect("consent_detail", public_id=consent.public_id)
     if request.method == "GET":
         record(request, Action.VIEW, plan, detail="consent document")
-    context = {"plan": plan, "patient": plan.patient, "blocks": c.parse(text), "form": form,
-               "text_hash": Consent.hash_text(text)}
+    context = {
+        "plan": plan,
+        "patient": plan.patient,
+        "blocks": c.parse(text),
+        "form": form,
+        "text_hash": Consent.hash_text(text),
+    }
     return render(request, "plans/consent_sign.html", context, status=400 if form.errors else 200)
 
 
@@ -133,7 +151,9 @@ def consent_pdf(request, public_id):
     from weasyprint import HTML
 
     consent = get_consent(request, public_id)
-    html = render_to_string("plans/consent_document.html", {**_context(request, consent), "pdf": True})
+    html = render_to_string(
+        "plans/consent_document.html", {**_context(request, consent), "pdf": True}
+    )
     pdf = HTML(string=html).write_pdf()
     record(request, Action.EXPORT, consent, detail="consent PDF")
     response = HttpResponse(pdf, content_type="application/pdf")
@@ -145,14 +165,25 @@ def consent_pdf(request, public_id):
 @require(roles.MANAGE_STAFF)
 def consent_template(request):
     current = c.template_for(request.user.organization_id)
-    form = TemplateForm(request.POST or None, instance=None, initial={
-        "introduction": current.introduction, "alternatives": current.alternatives,
-        "withdrawal": current.withdrawal, "additional": current.additional,
-    })
+    form = TemplateForm(
+        request.POST or None,
+        instance=None,
+        initial={
+            "introduction": current.introduction,
+            "alternatives": current.alternatives,
+            "withdrawal": current.withdrawal,
+            "additional": current.additional,
+        },
+    )
     if request.method == "POST" and form.is_valid():
-        template = c.save_template(request, {k: form.cleaned_data[k] for k in TemplateForm.Meta.fields})
+        template = c.save_template(
+            request, {k: form.cleaned_data[k] for k in TemplateForm.Meta.fields}
+        )
         messages.success(request, f"Consent wording saved as version {template.version}.")
         return redirect("consent_template")
-    return render(request, "plans/consent_template.html", {"form": form, "current": current,
-                                                           "fixed": c.fixed_text()},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "plans/consent_template.html",
+        {"form": form, "current": current, "fixed": c.fixed_text()},
+        status=400 if form.errors else 200,
+    )

@@ -114,8 +114,15 @@ def build_views(reference, selected: set[tuple[str, str | None]], planned_areas:
         for side, outline in _sides(area):
             x, y = _label_at(outline)
             views[area.view.slug].regions.append(
-                Region(area.slug, side, area.name, _path(outline), x, y,
-                       (area.slug, side) in selected or (area.slug, None) in selected)
+                Region(
+                    area.slug,
+                    side,
+                    area.name,
+                    _path(outline),
+                    x,
+                    y,
+                    (area.slug, side) in selected or (area.slug, None) in selected,
+                )
             )
     for planned in planned_areas:
         view = views.get(planned["view"])
@@ -143,4 +150,6 @@ def _views(reference):
     for area in reference.areas.values():
         seen.setdefault(area.view.slug, area.view)
     order = ["face-front", "face-profile", "body-front", "body-back"]
-    return {slug: seen[slug] for slug in sorted(seen, key=lambda s: order.index(s) if s in order else 9)}
+    return {
+        slug: seen[slug] for slug in sorted(seen, key=lambda s: order.index(s) if s in order else 9)
+    }

@@ -63,7 +63,9 @@ class ItemForm(forms.Form):
         required=False, label="Volume per point (mL)", min_value=0.001, max_value=2
     )
     sessions = forms.IntegerField(required=False, min_value=1, max_value=100)
-    interval_days = forms.IntegerField(required=False, label="Interval (days)", min_value=1, max_value=365)
+    interval_days = forms.IntegerField(
+        required=False, label="Interval (days)", min_value=1, max_value=365
+    )
 
     def __init__(self, *args, area: str = "", **kwargs):
         super().__init__(*args, **kwargs)

@@ -38,7 +38,9 @@ class Plan(OrgOwned):
     # Incremented on every save; a form carries the value it was rendered with, so
     # two people editing at once cannot silently overwrite each other.
     lock_version = models.PositiveIntegerField(default=0)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     cancelled_reason = models.CharField(max_length=500, blank=True)
@@ -68,7 +70,9 @@ class PlanVersion(OrgOwned):
     inputs = models.JSONField()
     result = models.JSONField()
     reference_version = models.CharField(max_length=40)
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     approved_at = models.DateTimeField(auto_now_add=True)
     content_hash = models.CharField(max_length=64)
 
@@ -98,7 +102,9 @@ class ConsentTemplate(OrgOwned):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["organization", "version"], name="consent_template_version")
+            models.UniqueConstraint(
+                fields=["organization", "version"], name="consent_template_version"
+            )
         ]
 
     def __str__(self) -> str:

@@ -1,4 +1,4 @@
-"""The itemized quote shown to the patient and reception: the engine's lines plus the clinic's tax."""
+"""The itemized quote for patients and reception: the engine's lines plus the clinic's tax."""
 
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -18,11 +18,13 @@ def itemized_quote(result: dict, organization) -> dict:
     lines = []
     for line in engine.get("lines", []):
         names = [ref.products[p].name for p in line["products"]]
-        lines.append({
-            **line,
-            "area_name": ref.areas[line["area"]].name,
-            "product_names": names,
-        })
+        lines.append(
+            {
+                **line,
+                "area_name": ref.areas[line["area"]].name,
+                "product_names": names,
+            }
+        )
     low, high = _money(engine["low"]), _money(engine["high"])
     return {
         "currency": organization.currency or engine["currency"],

@@ -19,8 +19,19 @@ from mesoclinic.patients.services import Chart, chart_for
 from mesoclinic.plans.models import Plan, PlanStatus, PlanVersion
 
 ITEM_FIELDS = (
-    "concern", "area", "protocol", "products", "side", "technique", "depth_mm", "spacing_mm",
-    "volume_per_point_ml", "sessions", "interval_days", "points", "area_cm2",
+    "concern",
+    "area",
+    "protocol",
+    "products",
+    "side",
+    "technique",
+    "depth_mm",
+    "spacing_mm",
+    "volume_per_point_ml",
+    "sessions",
+    "interval_days",
+    "points",
+    "area_cm2",
 )
 
 
@@ -54,7 +65,9 @@ def profile_for(patient: pm.Patient, chart: Chart) -> rules.PatientProfile:
 
 def requests_for(inputs: dict) -> list[rules.TreatmentRequest]:
     return [
-        rules.TreatmentRequest(**{k: v for k, v in item.items() if k in ITEM_FIELDS and v not in (None, "", [])})
+        rules.TreatmentRequest(
+            **{k: v for k, v in item.items() if k in ITEM_FIELDS and v not in (None, "", [])}
+        )
         for item in inputs.get("items", [])
     ]
 
@@ -155,14 +168,18 @@ def approve(request, plan: Plan, patient: pm.Patient, lock_version: int) -> Plan
         number=number,
         inputs=locked.inputs,
         result=evaluation.result,
-        reference_version=json.dumps(evaluation.result.get("reference_versions", {}), sort_keys=True),
+        reference_version=json.dumps(
+            evaluation.result.get("reference_versions", {}), sort_keys=True
+        ),
         approved_by=request.user,
         content_hash=content_hash(locked.inputs, evaluation.result),
     )
     locked.status = PlanStatus.APPROVED
     locked.lock_version += 1
     locked.save(update_fields=["status", "lock_version", "updated_at"])
-    record(request, Action.CHANGE, locked, fields=["status", "version"], detail=f"approved v{number}")
+    record(
+        request, Action.CHANGE, locked, fields=["status", "version"], detail=f"approved v{number}"
+    )
     plan.status, plan.lock_version = locked.status, locked.lock_version
     return version
 

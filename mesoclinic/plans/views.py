@@ -35,22 +35,27 @@ def _editor_context(request, plan, error=None, error_field=None, conflict=False)
     selected = {(i["area"], i.get("side") or None) for i in items}
     areas = evaluation.result["areas"] if evaluation.result else []
     item_forms = [
-        forms.ItemForm(initial={**item, "products": item.get("products") or []}, area=item["area"],
-                       prefix=f"item{n}")
+        forms.ItemForm(
+            initial={**item, "products": item.get("products") or []},
+            area=item["area"],
+            prefix=f"item{n}",
+        )
         for n, item in enumerate(items)
     ]
     views = diagram.build_views(ref, selected, areas)
     zoomed = [p for v in views for p in v.planned]
     rows = []
     for n, (item, form) in enumerate(zip(items, item_forms, strict=True)):
-        rows.append({
-            "index": n,
-            "item": item,
-            "form": form,
-            "area_name": ref.areas[item["area"]].name,
-            "planned": [a for a in areas if a.get("item") == n],
-            "zoomed": [p for p in zoomed if p.item == n],
-        })
+        rows.append(
+            {
+                "index": n,
+                "item": item,
+                "form": form,
+                "area_name": ref.areas[item["area"]].name,
+                "planned": [a for a in areas if a.get("item") == n],
+                "zoomed": [p for p in zoomed if p.item == n],
+            }
+        )
     return {
         "plan": plan,
         "patient": plan.patient,
@@ -62,7 +67,9 @@ def _editor_context(request, plan, error=None, error_field=None, conflict=False)
         "error": error or evaluation.error,
         "error_field": error_field or evaluation.field,
         "conflict": conflict,
-        "quote": itemized_quote(evaluation.result, request.user.organization) if evaluation.result else None,
+        "quote": itemized_quote(evaluation.result, request.user.organization)
+        if evaluation.result
+        else None,
         "add_form": forms.AddAreaForm(initial={"lock_version": plan.lock_version}),
         "start_form": forms.StartForm(
             initial={"start": services.start_date(plan.inputs), "lock_version": plan.lock_version}
@@ -152,7 +159,10 @@ def plan_update_item(request, public_id, index):
     if not form.is_valid():
         return _render_editor(request, plan, status=400, error=_first_error(form))
     inputs = copy.deepcopy(plan.inputs)
-    new_item = {"area": item["area"], **{k: v for k, v in form.cleaned_data.items() if v not in (None, "", [])}}
+    new_item = {
+        "area": item["area"],
+        **{k: v for k, v in form.cleaned_data.items() if v not in (None, "", [])},
+    }
     layout_changed = any(
         new_item.get(k) != item.get(k) for k in ("technique", "spacing_mm", "side", "protocol")
     )
@@ -187,7 +197,9 @@ def plan_point(request, public_id):
     evaluation = services.evaluate(plan.patient, plan.inputs)
     if evaluation.result is None:
         return _render_editor(request, plan, status=400)
-    current = [tuple(p) for a in evaluation.result["areas"] if a.get("item") == index for p in a["points"]]
+    current = [
+        tuple(p) for a in evaluation.result["areas"] if a.get("item") == index for p in a["points"]
+    ]
     side_points = [
         tuple(p)
         for a in evaluation.result["areas"]
@@ -226,23 +238,35 @@ def plan_override(request, public_id):
     _editable(plan)
     form = forms.OverrideForm(request.POST)
     if not form.is_valid():
-        return _render_editor(request, plan, status=400, error=_first_error(form), error_field="override")
+        return _render_editor(
+            request, plan, status=400, error=_first_error(form), error_field="override"
+        )
     data = form.cleaned_data
     evaluation = services.evaluate(plan.patient, plan.inputs)
-    findings = (evaluation.result or {}).get("hard_stops", []) + (evaluation.result or {}).get("warnings", [])
+    findings = (evaluation.result or {}).get("hard_stops", []) + (evaluation.result or {}).get(
+        "warnings", []
+    )
     match = next((f for f in findings if f["code"] == data["code"]), None)
     if match is None or not match.get("overridable"):
         return _render_editor(
-            request, plan, status=400,
-            error=f"{data['code']} cannot be overridden: grade-A limits and unknown codes are final.",
+            request,
+            plan,
+            status=400,
+            error=f"{data['code']} cannot be overridden: "
+            "grade-A limits and unknown codes are final.",
             error_field="override",
         )
     inputs = copy.deepcopy(plan.inputs)
-    inputs.setdefault("overrides", []).append({
-        "code": data["code"], "area": data["area"] or None, "reason": data["reason"],
-        "by": request.user.full_name, "by_id": str(request.user.public_id),
-        "at": timezone.now().isoformat(timespec="seconds"),
-    })
+    inputs.setdefault("overrides", []).append(
+        {
+            "code": data["code"],
+            "area": data["area"] or None,
+            "reason": data["reason"],
+            "by": request.user.full_name,
+            "by_id": str(request.user.public_id),
+            "at": timezone.now().isoformat(timespec="seconds"),
+        }
+    )
     return _save(request, plan, inputs, data["lock_version"], ["overrides"])
 
 
@@ -284,7 +308,11 @@ def plan_quote(request, public_id):
     result = version.result if version else services.evaluate(plan.patient, plan.inputs).result
     record(request, Action.VIEW, plan, detail="quote")
     quote = itemized_quote(result, request.user.organization) if result else None
-    return render(request, "plans/quote.html", {"plan": plan, "patient": plan.patient, "quote": quote, "version": version})
+    return render(
+        request,
+        "plans/quote.html",
+        {"plan": plan, "patient": plan.patient, "quote": quote, "version": version},
+    )
 
 
 def _lock_version(request) -> int:
@@ -297,5 +325,9 @@ def _lock_version(request) -> int:
 def _first_error(form) -> str:
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else ""
-        return f"{label or field.replace('_', ' ').capitalize()}: {errors[0]}" if field != "__all__" else errors[0]
+        return (
+            f"{label or field.replace('_', ' ').capitalize()}: {errors[0]}"
+            if field != "__all__"
+            else errors[0]
+        )
     return "Invalid input."

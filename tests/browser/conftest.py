@@ -56,7 +56,9 @@ def _database_url(tmp: Path):
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory):
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM}: apt-get install chromium to run browser tests")
+        pytest.skip(
+            f"Chromium not found at {CHROMIUM}: apt-get install chromium to run browser tests"
+        )
     tmp = tmp_path_factory.mktemp("live")
     url, drop = _database_url(tmp)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MESOCLINIC_")}
@@ -71,11 +73,24 @@ def live_app(tmp_path_factory):
     )
     bin_dir = Path(sys.executable).parent
     cli = [sys.executable, "-m", "mesoclinic.cli"]
-    for args in (["migrate", "--noinput"], ["collectstatic", "--noinput"], ["demo", "--patients", "8"]):
+    for args in (
+        ["migrate", "--noinput"],
+        ["collectstatic", "--noinput"],
+        ["demo", "--patients", "8"],
+    ):
         subprocess.run(cli + args, env=env, check=True, capture_output=True, timeout=300)
     server = subprocess.Popen(
-        [str(bin_dir / "gunicorn"), "mesoclinic.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "w"),  # noqa: SIM115
+        [
+            str(bin_dir / "gunicorn"),
+            "mesoclinic.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp / "server.log", "w"),  # noqa: SIM115
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -97,13 +112,22 @@ def live_app(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser(live_app):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # A 2-core CI machine running gunicorn and Chromium side by side needs more than 5 s.
+    expect.set_options(timeout=15000)
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield chromium
         chromium.close()

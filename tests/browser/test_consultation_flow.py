@@ -20,7 +20,9 @@ def _new_patient_with_lidocaine_allergy(page):
     page.get_by_label("Weight (kg)").fill("66")
     page.get_by_role("button", name="Save").click()
     page.locator("#section-allergy").get_by_role("link", name="Add").click()
-    page.locator("form.inline-form").get_by_label("Substance (formulary)").select_option(label="Lidocaine")
+    page.locator("form.inline-form").get_by_label("Substance (formulary)").select_option(
+        label="Lidocaine"
+    )
     page.locator("form.inline-form").get_by_role("button", name="Add").click()
     expect(page.locator("#alerts")).to_contain_text("Allergy: Lidocaine")
 
@@ -32,8 +34,12 @@ def _add_area(page, concern, area):
 
 
 def test_consultation_to_signed_consent_pdf(browser, live_app):
-    context = browser.new_context(base_url=live_app, viewport={"width": 1024, "height": 1366},
-                                  has_touch=True, accept_downloads=True)
+    context = browser.new_context(
+        base_url=live_app,
+        viewport={"width": 1024, "height": 1366},
+        has_touch=True,
+        accept_downloads=True,
+    )
     context.set_default_timeout(15000)
     page = context.new_page()
     login(page, "practitioner@demo.clinic")
@@ -48,7 +54,8 @@ def test_consultation_to_signed_consent_pdf(browser, live_app):
 
     # Choosing a product that contains lidocaine raises the allergy stop at once.
     page.locator("#item-0 select[name='item0-products']").select_option(
-        ["deoxycholic-10mg-2ml", "lidocaine-1pct-5ml"])
+        ["deoxycholic-10mg-2ml", "lidocaine-1pct-5ml"]
+    )
     stops = page.locator(".finding-stop")
     expect(stops.filter(has_text="ALLERGY")).to_be_visible()
     expect(page.get_by_role("button", name="Approve plan")).to_be_disabled()
@@ -63,7 +70,9 @@ def test_consultation_to_signed_consent_pdf(browser, live_app):
     before = int(re.search(r"(\d+) points", caption.inner_text()).group(1))
     for expected in (before - 1, before - 2, before - 3):
         page.locator("#item-0 .zoom").first.locator("circle.point").first.tap()
-        expect(page.locator("#item-0 .zoom").first.locator("figcaption")).to_contain_text(f"{expected} points")
+        expect(page.locator("#item-0 .zoom").first.locator("figcaption")).to_contain_text(
+            f"{expected} points"
+        )
     screenshot(page, "plan-editor")
 
     page.get_by_role("button", name="Approve plan").click()

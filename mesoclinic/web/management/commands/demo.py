@@ -22,38 +22,125 @@ DEMO_STAFF = [
 ]
 OTHER_STAFF = [("owner@other.clinic", "Oscar Other", Role.OWNER)]
 
-FIRST_F = ["Anna", "Sofia", "Maria", "Chloe", "Leila", "Yuki", "Grace", "Ines", "Nadia", "Hannah",
-           "Olga", "Fatima", "Claire", "Lucia", "Priya", "Zoe", "Emily", "Aisha", "Marta", "Elena"]
+FIRST_F = [
+    "Anna",
+    "Sofia",
+    "Maria",
+    "Chloe",
+    "Leila",
+    "Yuki",
+    "Grace",
+    "Ines",
+    "Nadia",
+    "Hannah",
+    "Olga",
+    "Fatima",
+    "Claire",
+    "Lucia",
+    "Priya",
+    "Zoe",
+    "Emily",
+    "Aisha",
+    "Marta",
+    "Elena",
+]
 FIRST_M = ["James", "Omar", "Luca", "Daniel", "Hiro", "Mateo", "Samuel", "Ivan", "Karim", "Tom"]
-LAST = ["García", "Smith", "Müller", "Rossi", "Nguyen", "Kowalski", "Dubois", "Haddad", "Tanaka",
-        "O'Brien", "Silva", "Novak", "Ahmed", "Jensen", "López", "Martin", "Costa", "Papadopoulos",
-        "Okafor", "Fischer", "Moreno", "Kim", "Bianchi", "Petrov"]
-OCCUPATIONS = ["Teacher", "Nurse", "Software developer", "Retail manager", "Lawyer", "Chef",
-               "Accountant", "Flight attendant", "Architect", "Student", "Retired", "Hairdresser"]
-ALLERGIES = [("lidocaine", "", "Urticaria after dental anaesthesia", "moderate"),
-             ("", "Penicillin", "Rash", "mild"), ("", "Latex", "Contact dermatitis", "mild"),
-             ("hyaluronic-acid", "", "Swelling lasting 3 days", "moderate"),
-             ("minoxidil", "", "Scalp irritation", "mild"),
-             ("", "Bee venom", "Throat swelling", "anaphylaxis")]
-MEDICATIONS = [("Warfarin", "5 mg daily"), ("Apixaban", "5 mg twice daily"),
-               ("Aspirin", "75 mg daily"), ("Clopidogrel", "75 mg daily"),
-               ("Levothyroxine", "50 µg daily"), ("Metformin", "500 mg twice daily"),
-               ("Sertraline", "50 mg daily"), ("Combined oral contraceptive", "daily"),
-               ("Ramipril", "5 mg daily"), ("Atorvastatin", "20 mg at night")]
-CONDITIONS = ["diabetes", "hypertension", "autoimmune-disease", "bleeding-disorder",
-              "keloid-tendency", "gallstones", "cardiovascular-disease", "dysphagia"]
+LAST = [
+    "García",
+    "Smith",
+    "Müller",
+    "Rossi",
+    "Nguyen",
+    "Kowalski",
+    "Dubois",
+    "Haddad",
+    "Tanaka",
+    "O'Brien",
+    "Silva",
+    "Novak",
+    "Ahmed",
+    "Jensen",
+    "López",
+    "Martin",
+    "Costa",
+    "Papadopoulos",
+    "Okafor",
+    "Fischer",
+    "Moreno",
+    "Kim",
+    "Bianchi",
+    "Petrov",
+]
+OCCUPATIONS = [
+    "Teacher",
+    "Nurse",
+    "Software developer",
+    "Retail manager",
+    "Lawyer",
+    "Chef",
+    "Accountant",
+    "Flight attendant",
+    "Architect",
+    "Student",
+    "Retired",
+    "Hairdresser",
+]
+ALLERGIES = [
+    ("lidocaine", "", "Urticaria after dental anaesthesia", "moderate"),
+    ("", "Penicillin", "Rash", "mild"),
+    ("", "Latex", "Contact dermatitis", "mild"),
+    ("hyaluronic-acid", "", "Swelling lasting 3 days", "moderate"),
+    ("minoxidil", "", "Scalp irritation", "mild"),
+    ("", "Bee venom", "Throat swelling", "anaphylaxis"),
+]
+MEDICATIONS = [
+    ("Warfarin", "5 mg daily"),
+    ("Apixaban", "5 mg twice daily"),
+    ("Aspirin", "75 mg daily"),
+    ("Clopidogrel", "75 mg daily"),
+    ("Levothyroxine", "50 µg daily"),
+    ("Metformin", "500 mg twice daily"),
+    ("Sertraline", "50 mg daily"),
+    ("Combined oral contraceptive", "daily"),
+    ("Ramipril", "5 mg daily"),
+    ("Atorvastatin", "20 mg at night"),
+]
+CONDITIONS = [
+    "diabetes",
+    "hypertension",
+    "autoimmune-disease",
+    "bleeding-disorder",
+    "keloid-tendency",
+    "gallstones",
+    "cardiovascular-disease",
+    "dysphagia",
+]
 LIFESTYLE = ["legs-crossed", "immobility", "smoking", "alcohol", "high-heels"]
-CONCERNS = [("skin-rejuvenation", ["cheeks", "forehead"], "Fresher, more hydrated skin",
-             "Hopes to look less tired"),
-            ("hair-loss", ["scalp"], "Slow the thinning at the crown", "Wants to keep her hair"),
-            ("cellulite", ["thighs-outer", "buttocks"], "Smoother thighs before summer",
-             "Expects visible change in 6 sessions"),
-            ("localized-fat", ["submental"], "Reduce the double chin", "Wants a sharper jawline"),
-            ("localized-fat", ["abdomen", "flanks"], "Reduce lower belly fat",
-             "Understands it does not replace diet and exercise"),
-            ("texture", ["cheeks"], "Smoother skin texture", ""),
-            ("facial-symmetry", ["cheeks"], "Left cheek looks fuller than the right", ""),
-            ("pain", ["back"], "Chronic lower back pain", "Less pain at work")]
+CONCERNS = [
+    (
+        "skin-rejuvenation",
+        ["cheeks", "forehead"],
+        "Fresher, more hydrated skin",
+        "Hopes to look less tired",
+    ),
+    ("hair-loss", ["scalp"], "Slow the thinning at the crown", "Wants to keep her hair"),
+    (
+        "cellulite",
+        ["thighs-outer", "buttocks"],
+        "Smoother thighs before summer",
+        "Expects visible change in 6 sessions",
+    ),
+    ("localized-fat", ["submental"], "Reduce the double chin", "Wants a sharper jawline"),
+    (
+        "localized-fat",
+        ["abdomen", "flanks"],
+        "Reduce lower belly fat",
+        "Understands it does not replace diet and exercise",
+    ),
+    ("texture", ["cheeks"], "Smoother skin texture", ""),
+    ("facial-symmetry", ["cheeks"], "Left cheek looks fuller than the right", ""),
+    ("pain", ["back"], "Chronic lower back pain", "Less pain at work"),
+]
 
 
 def demo_password() -> str:
@@ -71,14 +158,18 @@ class Command(BaseCommand):
     def handle(self, *args, patients, **options):
         password = demo_password()
         with transaction.atomic():
-            demo = self._org("Demo Clinic", ["Demo Clinic Central", "Demo Clinic Riverside"],
-                             DEMO_STAFF, password)
+            demo = self._org(
+                "Demo Clinic",
+                ["Demo Clinic Central", "Demo Clinic Riverside"],
+                DEMO_STAFF,
+                password,
+            )
             self._org("Other Clinic", ["Other Clinic Main"], OTHER_STAFF, password)
             with acting_for(demo):
                 if not m.Patient.objects.exists():
                     create_patients(demo, patients, seed=2026)
         logins = [email for email, _, _ in DEMO_STAFF + OTHER_STAFF]
-        self.stdout.write("\nmesoclinic demo logins (password for all: %s)" % password)
+        self.stdout.write(f"\nmesoclinic demo logins (password for all: {password})")
         for email in logins:
             self.stdout.write(f"  {email}")
         port = os.environ.get("MESOCLINIC_PORT", "8000")
@@ -134,27 +225,50 @@ def create_patients(org, count: int, seed: int) -> list[m.Patient]:
         def when(max_days=900):
             return today - timedelta(days=rng.randint(0, max_days))
 
-        for substance, text, reaction, severity in rng.sample(ALLERGIES, k=rng.choice([0, 0, 1, 2])):
-            m.Allergy.objects.create(substance=substance, substance_text=text, reaction=reaction,
-                                     severity=severity, recorded_on=when(), **entry)
+        for substance, text, reaction, severity in rng.sample(
+            ALLERGIES, k=rng.choice([0, 0, 1, 2])
+        ):
+            m.Allergy.objects.create(
+                substance=substance,
+                substance_text=text,
+                reaction=reaction,
+                severity=severity,
+                recorded_on=when(),
+                **entry,
+            )
         for name, dose in rng.sample(MEDICATIONS, k=rng.choice([0, 0, 1, 1, 2])):
             m.Medication.objects.create(name=name, dose=dose, recorded_on=when(), **entry)
         for slug in rng.sample(CONDITIONS, k=rng.choice([0, 0, 0, 1])):
             m.Condition.objects.create(condition=slug, recorded_on=when(), **entry)
         if female and 20 <= patient.age_on(today) <= 45 and rng.random() < 0.25:
             status = rng.choice([m.PregnancyState.PREGNANT, m.PregnancyState.BREASTFEEDING])
-            m.PregnancyStatus.objects.create(status=status, confirmed_on=when(60),
-                                             recorded_on=when(60), **entry)
+            m.PregnancyStatus.objects.create(
+                status=status, confirmed_on=when(60), recorded_on=when(60), **entry
+            )
         elif female:
-            m.PregnancyStatus.objects.create(status=m.PregnancyState.NOT_PREGNANT,
-                                             confirmed_on=when(30), recorded_on=when(30), **entry)
+            m.PregnancyStatus.objects.create(
+                status=m.PregnancyState.NOT_PREGNANT,
+                confirmed_on=when(30),
+                recorded_on=when(30),
+                **entry,
+            )
         if rng.random() < 0.08:
-            m.SkinInfection.objects.create(area=rng.choice(["cheeks", "thighs-outer", "scalp"]),
-                                           description="Folliculitis", recorded_on=when(14), **entry)
+            m.SkinInfection.objects.create(
+                area=rng.choice(["cheeks", "thighs-outer", "scalp"]),
+                description="Folliculitis",
+                recorded_on=when(14),
+                **entry,
+            )
         for slug in rng.sample(LIFESTYLE, k=rng.choice([0, 1, 2])):
             m.LifestyleFactor.objects.create(factor=slug, recorded_on=when(), **entry)
         concern, areas, goals, expectations = rng.choice(CONCERNS)
-        m.Concern.objects.create(concern=concern, areas=areas, goals=goals,
-                                 expectations=expectations, recorded_on=when(30), **entry)
+        m.Concern.objects.create(
+            concern=concern,
+            areas=areas,
+            goals=goals,
+            expectations=expectations,
+            recorded_on=when(30),
+            **entry,
+        )
         created.append(patient)
     return created
