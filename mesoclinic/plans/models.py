@@ -69,7 +69,7 @@ class PlanVersion(OrgOwned):
     number = models.PositiveIntegerField()
     inputs = models.JSONField()
     result = models.JSONField()
-    reference_version = models.CharField(max_length=40)
+    reference_versions = models.JSONField(default=dict)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -168,9 +168,7 @@ def approve(request, plan: Plan, patient: pm.Patient, lock_version: int) -> Plan
         number=number,
         inputs=locked.inputs,
         result=evaluation.result,
-        reference_version=json.dumps(
-            evaluation.result.get("reference_versions", {}), sort_keys=True
-        ),
+        reference_versions=evaluation.result.get("reference_versions", {}),
         approved_by=request.user,
         content_hash=content_hash(locked.inputs, evaluation.result),
     )
