@@ -110,3 +110,21 @@ def test_owner_cannot_deactivate_themself(owner):
     client_for(owner).post(reverse("staff_set_active", args=[owner.public_id]), {"active": "0"})
     owner.refresh_from_db()
     assert owner.is_active
+
+
+def test_owner_sets_currency_and_tax_and_bad_values_are_refused(owner, practitioner):
+    client = client_for(owner)
+    bad = client.post(
+        reverse("clinic_settings"),
+        {"name": "Test Clinic", "currency": "dollars", "tax_rate": "150"},
+    )
+    assert bad.status_code == 400
+    body = bad.content.decode()
+    assert 'id="id_currency_error"' in body and 'id="id_tax_rate_error"' in body
+    ok = client.post(
+        reverse("clinic_settings"), {"name": "Test Clinic", "currency": "eur", "tax_rate": "20"}
+    )
+    assert ok.status_code == 302
+    owner.organization.refresh_from_db()
+    assert owner.organization.currency == "EUR" and owner.organization.tax_rate == 20
+    assert client_for(practitioner).get(reverse("clinic_settings")).status_code == 403

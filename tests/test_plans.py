@@ -299,6 +299,8 @@ def test_reception_sees_the_quote_but_not_the_formula(org, reception, practition
         ("plan_approve", "post", ()),
         ("plan_reopen", "post", ()),
         ("consent_new", "get", ()),
+        ("plan_propose", "post", ()),
+        ("plan_cancel", "post", ()),
     ],
 )
 def test_outsider_gets_404_for_every_plan_url(
@@ -346,3 +348,57 @@ def test_plan_views_and_changes_are_audited(org, practitioner, patient):
         AuditEvent.objects.exclude(action="login").order_by("id").values_list("action", "object_id")
     )
     assert events == [("view", str(plan.public_id)), ("change", str(plan.public_id))]
+
+
+def test_demo_price_list_matches_the_seeds_ranges(org, practitioner, patient):
+    """Seed 004: a basic face session costs 300-600 USD; seed 000: courses 250-12,000 USD."""
+    face = make_plan(
+        org, patient, practitioner, [{"concern": "skin-rejuvenation", "area": "cheeks"}]
+    )
+    quote = (
+        client_for(practitioner).get(reverse("plan_quote", args=[face.public_id])).context["quote"]
+    )
+    visit = quote["visit_fee"]
+    (line,) = quote["lines"]
+    assert line["session_low"] + visit["low"] / visit["visits_min"] >= 300
+    assert line["session_high"] + visit["high"] / visit["visits_max"] <= 600
+    body = make_plan(
+        org,
+        patient,
+        practitioner,
+        [
+            {"concern": "cellulite", "area": "thighs-outer"},
+            {"concern": "localized-fat", "area": "abdomen"},
+        ],
+    )
+    quote = (
+        client_for(practitioner).get(reverse("plan_quote", args=[body.public_id])).context["quote"]
+    )
+    assert quote["low"] >= 250 and quote["high"] <= 12000
+
+
+def test_plan_moves_through_proposed_and_can_be_cancelled_with_a_reason(org, practitioner, patient):
+    plan = make_plan(org, patient, practitioner, [SUBMENTAL])
+    client = client_for(practitioner)
+    client.post(reverse("plan_propose", args=[plan.public_id]))
+    assert _reload(org, plan).status == PlanStatus.PROPOSED
+    client.post(reverse("plan_cancel", args=[plan.public_id]), {"reason": ""})
+    assert _reload(org, plan).status == PlanStatus.PROPOSED
+    client.post(reverse("plan_cancel", args=[plan.public_id]), {"reason": "Patient chose surgery"})
+    plan = _reload(org, plan)
+    assert plan.status == PlanStatus.CANCELLED and plan.cancelled_reason == "Patient chose surgery"
+    assert (
+        _post(client, "plan_add_area", plan, {"area": "scalp", "concern": "hair-loss"}).status_code
+        == 403
+    )
+
+
+def test_quote_adds_the_clinics_tax(org, practitioner, patient):
+    org.tax_rate = 20
+    org.save()
+    plan = make_plan(org, patient, practitioner, [SUBMENTAL])
+    quote = (
+        client_for(practitioner).get(reverse("plan_quote", args=[plan.public_id])).context["quote"]
+    )
+    assert quote["total_low"] == (quote["low"] * 12 / 10).quantize(quote["low"])
+    assert quote["tax_high"] == (quote["high"] / 5).quantize(quote["high"])

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
-from mesoclinic.accounts.models import User
+from mesoclinic.accounts.models import Organization, User
 from mesoclinic.accounts.roles import Role
 
 
@@ -24,6 +24,25 @@ class InviteForm(forms.Form):
         if User.objects.filter(email=email).exists():
             raise forms.ValidationError("Someone already has an account with this email.")
         return email
+
+
+class ClinicSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = ["name", "currency", "tax_rate"]
+        labels = {"tax_rate": "Tax added to quotes (%)", "currency": "Currency (ISO code)"}
+
+    def clean_currency(self):
+        code = self.cleaned_data["currency"].upper()
+        if len(code) != 3 or not code.isalpha():
+            raise forms.ValidationError("Use a three-letter ISO 4217 code such as USD or EUR.")
+        return code
+
+    def clean_tax_rate(self):
+        rate = self.cleaned_data["tax_rate"]
+        if rate is None or not 0 <= rate <= 100:
+            raise forms.ValidationError("Tax must be between 0 and 100 percent.")
+        return rate
 
 
 class AcceptInvitationForm(forms.Form):

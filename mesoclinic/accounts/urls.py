@@ -8,6 +8,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("staff/", views.staff_list, name="staff_list"),
+    path("clinic/", views.clinic_settings, name="clinic_settings"),
     path("staff/invite/", views.staff_invite, name="staff_invite"),
     path("staff/<uuid:public_id>/active/", views.staff_set_active, name="staff_set_active"),
     path("invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),

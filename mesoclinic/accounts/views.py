@@ -68,6 +68,18 @@ def staff_set_active(request, public_id):
 
 
 @require_http_methods(["GET", "POST"])
+@require(roles.MANAGE_STAFF)
+def clinic_settings(request):
+    form = forms.ClinicSettingsForm(request.POST or None, instance=request.user.organization)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Clinic settings saved.")
+        return redirect("clinic_settings")
+    status = 400 if form.errors else 200
+    return render(request, "accounts/clinic_settings.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
 def accept_invitation(request, token):
     invitation = services.find_invitation(token)
     if invitation is None:

@@ -182,6 +182,15 @@ def approve(request, plan: Plan, patient: pm.Patient, lock_version: int) -> Plan
     return version
 
 
+@transaction.atomic
+def set_status(request, plan: Plan, status: str, reason: str = "") -> None:
+    plan.status = status
+    plan.cancelled_reason = reason if status == PlanStatus.CANCELLED else plan.cancelled_reason
+    plan.lock_version += 1
+    plan.save(update_fields=["status", "cancelled_reason", "lock_version", "updated_at"])
+    record(request, Action.CHANGE, plan, fields=["status"], detail=f"status {status}")
+
+
 def latest_version(plan: Plan) -> PlanVersion | None:
     return PlanVersion.objects.filter(plan=plan).order_by("-number").first()
 

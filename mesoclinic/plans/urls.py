@@ -20,6 +20,8 @@ urlpatterns = [
     path("plans/<uuid:public_id>/approve/", views.plan_approve, name="plan_approve"),
     path("plans/<uuid:public_id>/reopen/", views.plan_reopen, name="plan_reopen"),
     path("plans/<uuid:public_id>/quote/", views.plan_quote, name="plan_quote"),
+    path("plans/<uuid:public_id>/propose/", views.plan_propose, name="plan_propose"),
+    path("plans/<uuid:public_id>/cancel/", views.plan_cancel, name="plan_cancel"),
     path("plans/<uuid:public_id>/consent/", consent_views.consent_new, name="consent_new"),
     path("consents/<uuid:public_id>/", consent_views.consent_detail, name="consent_detail"),
     path(

@@ -300,6 +300,32 @@ def plan_reopen(request, public_id):
     return redirect("plan_editor", public_id=plan.public_id)
 
 
+@require_POST
+@require(roles.EDIT_CLINICAL)
+def plan_propose(request, public_id):
+    """Draft -> proposed: the plan has been presented to the patient, still editable."""
+    plan = get_plan(request, public_id)
+    if plan.status != PlanStatus.DRAFT:
+        raise PermissionDenied
+    services.set_status(request, plan, PlanStatus.PROPOSED)
+    return redirect("plan_editor", public_id=plan.public_id)
+
+
+@require_POST
+@require(roles.EDIT_CLINICAL)
+def plan_cancel(request, public_id):
+    plan = get_plan(request, public_id)
+    reason = request.POST.get("reason", "").strip()
+    if plan.status in (PlanStatus.COMPLETED, PlanStatus.CANCELLED):
+        raise PermissionDenied
+    if len(reason) < 3:
+        messages.error(request, "Cancelling a plan needs a reason.")
+        return redirect("plan_editor", public_id=plan.public_id)
+    services.set_status(request, plan, PlanStatus.CANCELLED, reason[:500])
+    messages.success(request, "Plan cancelled; it stays in the record.")
+    return redirect("plan_editor", public_id=plan.public_id)
+
+
 @require_GET
 @require(roles.VIEW_DEMOGRAPHICS)
 def plan_quote(request, public_id):
