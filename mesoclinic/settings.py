@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "mesoclinic.audit",
     "mesoclinic.patients",
     "mesoclinic.plans",
+    "mesoclinic.treatments",
     "mesoclinic.web",
     "mesoclinic.api",
 ]

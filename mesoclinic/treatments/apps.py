@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class TreatmentsConfig(AppConfig):
+    name = "mesoclinic.treatments"

@@ -1,0 +1,276 @@
+"""Treatment days: product lots and stock, sessions charted against a plan, amendments,
+adverse events and follow-up tasks.
+
+A signed session is never changed: corrections are `SessionAmendment` rows and a
+mistaken session is voided with a reason. Database triggers (migration 0002)
+refuse UPDATE of a signed session's clinical columns and of its charted areas.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from mesoclinic.tenancy import OrgOwned
+from mesoclinic.treatments import vocab
+
+
+class Lot(OrgOwned):
+    """A delivery of one catalogue product with one lot number, kept at one site.
+
+    Stock is counted in vials: an opened vial is never carried to another session,
+    because infections have been traced to multi-dose vials (clinical-reference §6).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
+    product = models.CharField(max_length=60, choices=vocab.product_choices)
+    lot_number = models.CharField(max_length=60)
+    expires_on = models.DateField()
+    supplier = models.CharField(max_length=200, blank=True)
+    received_on = models.DateField()
+    vials_received = models.PositiveIntegerField()
+    vials_used = models.PositiveIntegerField(default=0)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recalled_at = models.DateTimeField(null=True, blank=True)
+    recalled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recall_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "lot_number"], name="lot_number"),
+            models.Index(fields=["organization", "site", "expires_on"], name="lot_site_expiry"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(vials_received__gt=0), name="lot_received_positive"),
+            models.CheckConstraint(
+                condition=Q(vials_used__lte=F("vials_received")), name="lot_not_overdrawn"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "site", "product", "lot_number"], name="lot_unique_per_site"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lot_number} ({self.product})"
+
+    @property
+    def vials_left(self) -> int:
+        return self.vials_received - self.vials_used
+
+    def unusable_reason(self, on_date) -> str | None:
+        """Why this lot cannot be charted on that day, or None."""
+        if self.recalled_at is not None:
+            return f"Lot {self.lot_number} was recalled: {self.recall_reason}"
+        if self.expires_on < on_date:
+            return f"Lot {self.lot_number} expired on {self.expires_on:%d %b %Y}"
+        if self.vials_left <= 0:
+            return f"Lot {self.lot_number} is used up"
+        return None
+
+
+class SessionStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", "In progress"
+    SIGNED = "signed", "Signed"
+    VOIDED = "voided", "Voided"
+
+
+class TreatmentSession(OrgOwned):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    plan = models.ForeignKey(
+        "plans.Plan", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    plan_version = models.ForeignKey(
+        "plans.PlanVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    consent = models.ForeignKey(
+        "plans.Consent", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    adhoc_reason = models.CharField(max_length=500, blank=True)
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=12, choices=SessionStatus.choices, default=SessionStatus.IN_PROGRESS
+    )
+    # Pre-treatment check as asked on the day: pregnancy, infection, weight, numbing.
+    precheck = models.JSONField(default=dict)
+    weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    performed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    supervised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lock_version = models.PositiveIntegerField(default=0)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    aftercare = models.JSONField(default=list, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    void_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "-started_at"], name="session_patient")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(plan__isnull=False) | ~Q(adhoc_reason=""), name="session_plan_or_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(weight_kg__isnull=True) | Q(weight_kg__gt=0, weight_kg__lte=400),
+                name="session_weight_plausible",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="in_progress") | Q(signed_at__isnull=False),
+                name="session_signed_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session {self.public_id}"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+
+class SessionArea(OrgOwned):
+    """What went in where and from which vial: the row a recall searches."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="+")
+    area = models.CharField(max_length=40)
+    side = models.CharField(max_length=5, blank=True)
+    technique = models.CharField(max_length=40, choices=vocab.technique_choices)
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="+")
+    volume_ml = models.DecimalField(max_digits=6, decimal_places=2)
+    depth_mm = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    needle_length_mm = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    needle_angle_deg = models.PositiveSmallIntegerField(null=True, blank=True)
+    injections = models.PositiveIntegerField(default=0)
+    points = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["lot"], name="sessionarea_lot"),
+            models.Index(fields=["session"], name="sessionarea_session"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(volume_ml__gt=0, volume_ml__lte=100), name="area_volume_range"
+            ),
+            # The seeds bound injection depth to 1-10 mm (clinical-reference §2).
+            models.CheckConstraint(
+                condition=Q(depth_mm__isnull=True) | Q(depth_mm__gte=1, depth_mm__lte=10),
+                name="area_depth_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(needle_angle_deg__isnull=True)
+                | Q(needle_angle_deg__gte=1, needle_angle_deg__lte=90),
+                name="area_angle_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(needle_length_mm__isnull=True)
+                | Q(needle_length_mm__gt=0, needle_length_mm__lte=50),
+                name="area_needle_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area} {self.side}".strip()
+
+
+class SessionAmendment(OrgOwned):
+    """A correction to a signed session: the original stays, shown beside this."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    reason = models.CharField(max_length=500)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Amendment {self.public_id}"
+
+
+class AdverseEvent(OrgOwned):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    event_type = models.CharField(max_length=30, choices=vocab.AdverseEventType.choices)
+    area = models.CharField(max_length=40, blank=True)
+    onset_on = models.DateField()
+    grade = models.PositiveSmallIntegerField(choices=vocab.CtcaeGrade.choices)
+    description = models.TextField()
+    action_taken = models.TextField(blank=True)
+    outcome = models.CharField(max_length=200, blank=True)
+    resolved_on = models.DateField(null=True, blank=True)
+    lots = models.ManyToManyField(Lot, blank=True, related_name="+")
+    serious = models.BooleanField(default=False, editable=False)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "serious", "-onset_on"], name="ae_serious"),
+            models.Index(fields=["patient", "-onset_on"], name="ae_patient"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(grade__gte=1, grade__lte=5), name="ae_grade_ctcae"),
+            models.CheckConstraint(
+                condition=Q(resolved_on__isnull=True) | Q(resolved_on__gte=F("onset_on")),
+                name="ae_resolved_after_onset",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_type_display()} (grade {self.grade})"
+
+    def save(self, *args, **kwargs):
+        self.serious = vocab.is_serious(self.event_type, self.grade)
+        super().save(*args, **kwargs)
+
+
+class FollowUpTask(OrgOwned):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    adverse_event = models.ForeignKey(
+        AdverseEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    due_on = models.DateField()
+    reason = models.CharField(max_length=300)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "done_at", "due_on"], name="followup_due")]
+
+    def __str__(self) -> str:
+        return f"Follow-up {self.due_on}: {self.reason}"
