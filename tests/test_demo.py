@@ -58,3 +58,14 @@ def test_a_changed_demo_password_takes_effect(db, monkeypatch):
     _load(monkeypatch, "first password 1")
     _load(monkeypatch, "second password 2")
     assert User.objects.get(email="owner@demo.clinic").check_password("second password 2")
+
+
+def test_demo_clinic_has_lots_to_chart_with(db, monkeypatch):
+    _load(monkeypatch)
+    _load(monkeypatch)
+    demo = Organization.objects.get(name="Demo Clinic")
+    with acting_for(demo):
+        from mesoclinic.treatments.models import Lot
+
+        assert Lot.objects.count() == 2 * 10  # ten lots per site, loaded once
+        assert Lot.objects.filter(lot_number="DCA24-118").count() == 2

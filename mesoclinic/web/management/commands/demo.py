@@ -13,6 +13,7 @@ from mesoclinic.accounts.roles import Role
 from mesoclinic.envconfig import read_or_create_secret
 from mesoclinic.patients import models as m
 from mesoclinic.tenancy import acting_for
+from mesoclinic.treatments.models import Lot
 
 DEMO_STAFF = [
     ("owner@demo.clinic", "Olivia Owner", Role.OWNER),
@@ -168,6 +169,8 @@ class Command(BaseCommand):
             with acting_for(demo):
                 if not m.Patient.objects.exists():
                     create_patients(demo, patients, seed=2026)
+                if not Lot.objects.exists():
+                    create_lots(demo)
         logins = [email for email, _, _ in DEMO_STAFF + OTHER_STAFF]
         self.stdout.write(f"\nmesoclinic demo logins (password for all: {password})")
         for email in logins:
@@ -272,3 +275,35 @@ def create_patients(org, count: int, seed: int) -> list[m.Patient]:
         )
         created.append(patient)
     return created
+
+
+DEMO_LOTS = [
+    # product, lot number, days to expiry, vials
+    ("deoxycholic-10mg-2ml", "DCA24-118", 240, 20),
+    ("deoxycholic-10mg-2ml", "DCA24-031", 12, 4),  # expires soon: listed for the owner
+    ("pcdc-5ml", "PCDC-7781", 300, 30),
+    ("ha-noncrosslinked-2ml", "HAB-5521", 400, 25),
+    ("ha-booster-lidocaine-3ml", "HBL-0934", 380, 10),
+    ("minoxidil-05pct-5ml", "MNX-2210", 200, 40),
+    ("vitc-glutathione-5ml", "VCG-1180", 150, 15),
+    ("cellulite-cocktail-10ml", "CEL-6620", 260, 3),  # low stock
+    ("lidocaine-1pct-5ml", "LID-4410", 500, 12),
+    ("prp-kit", "PRP-3001", 600, 8),
+]
+
+
+def create_lots(org) -> None:
+    owner = User.objects.filter(organization=org, role=Role.OWNER).first()
+    today = date.today()
+    for site in Site.objects.filter(organization=org):
+        for product, number, days, vials in DEMO_LOTS:
+            Lot.objects.create(
+                site=site,
+                product=product,
+                lot_number=number,
+                expires_on=today + timedelta(days=days),
+                supplier="Demo Pharma Supplies",
+                received_on=today - timedelta(days=20),
+                vials_received=vials,
+                received_by=owner,
+            )
