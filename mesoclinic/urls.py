@@ -12,4 +12,5 @@ urlpatterns = [
     path("audit/", audit_log, name="audit_log"),
     path("api/v1/", api.urls),
     path("", include("mesoclinic.plans.urls")),
+    path("", include("mesoclinic.treatments.safety_urls")),
 ]

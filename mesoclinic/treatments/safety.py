@@ -1,0 +1,215 @@
+"""Adverse events and follow-up tasks: recording, classifying, assigning, completing.
+
+Seriousness is decided by the model (`vocab.is_serious`); this module decides what a
+serious event sets in motion: a follow-up task for the practitioner responsible for
+the patient, due the next day, and a place in the clinic-wide safety list with the
+lots involved, because infections have been traced to product vials
+(clinical-reference §6).
+"""
+
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from mesoclinic import rules
+from mesoclinic.accounts.models import User
+from mesoclinic.accounts.roles import Role
+from mesoclinic.audit.log import Action, record
+from mesoclinic.treatments.models import (
+    AdverseEvent,
+    FollowUpTask,
+    Lot,
+    SessionArea,
+    SessionStatus,
+    TreatmentSession,
+)
+
+# What a change of these fields on an existing event is allowed to touch.
+UPDATABLE_FIELDS = ("grade", "action_taken", "outcome", "resolved_on")
+
+
+def session_day(session: TreatmentSession) -> date:
+    """The calendar day of a session at its site, which is what a clinician means by it."""
+    try:
+        zone = ZoneInfo(session.site.time_zone)
+    except (KeyError, ValueError):
+        zone = timezone.get_current_timezone()
+    return session.started_at.astimezone(zone).date()
+
+
+def sessions_of(patient) -> QuerySet[TreatmentSession]:
+    return (
+        TreatmentSession.objects.filter(patient=patient)
+        .exclude(status=SessionStatus.VOIDED)
+        .select_related("site")
+        .order_by("-started_at")
+    )
+
+
+def charted_lots(patient) -> QuerySet[Lot]:
+    """Every lot charted in one of the patient's sessions: the likely suspects."""
+    used = SessionArea.objects.filter(session__patient=patient).values("lot_id")
+    return Lot.objects.filter(pk__in=used).order_by("lot_number", "product")
+
+
+def lots_by_number(numbers: list[str]) -> tuple[list[Lot], list[str]]:
+    """The organization's lots with these numbers, and the numbers that match none.
+
+    One number may match the same manufacturer lot received at two sites: all are
+    returned, since a recall or an outbreak concerns every vial of it.
+    """
+    if not numbers:
+        return [], []
+    found = list(Lot.objects.filter(lot_number__in=numbers).order_by("lot_number", "product"))
+    known = {lot.lot_number for lot in found}
+    return found, [n for n in numbers if n not in known]
+
+
+def _first_active(organization_id: int, role: str) -> User | None:
+    return (
+        User.objects.filter(organization_id=organization_id, role=role, is_active=True)
+        .order_by("date_joined", "pk")
+        .first()
+    )
+
+
+def responsible_practitioner(organization_id: int, session: TreatmentSession | None) -> User | None:
+    """Who answers for a patient's safety after this session.
+
+    The practitioner who performed it, else the one who supervised it, else the one
+    who approved the plan version, else the clinic's first practitioner, else an owner.
+    Someone who has left the clinic is skipped: a task for them would never be seen.
+    """
+    if session is not None:
+        candidates = [session.performed_by, session.supervised_by]
+        if session.plan_version_id:
+            candidates.append(session.plan_version.approved_by)
+        for index, user in enumerate(candidates):
+            if user is None or not user.is_active:
+                continue
+            if index > 0 or user.role == Role.PRACTITIONER:
+                return user
+    return _first_active(organization_id, Role.PRACTITIONER) or _first_active(
+        organization_id, Role.OWNER
+    )
+
+
+def _follow_up_for(event: AdverseEvent) -> FollowUpTask | None:
+    assignee = responsible_practitioner(event.organization_id, event.session)
+    if assignee is None:
+        return None
+    return FollowUpTask.objects.create(
+        patient=event.patient,
+        session=event.session,
+        adverse_event=event,
+        assigned_to=assignee,
+        due_on=timezone.localdate() + timedelta(days=1),
+        reason=f"Serious adverse event: {event.get_event_type_display()}, grade {event.grade}",
+    )
+
+
+@transaction.atomic
+def record_event(request, patient, data: dict, lots: list[Lot]) -> AdverseEvent:
+    """Save a new adverse event; a serious one gets a follow-up task for tomorrow."""
+    event = AdverseEvent.objects.create(patient=patient, reported_by=request.user, **data)
+    event.lots.set(lots)
+    task = _follow_up_for(event) if event.serious else None
+    fields = [name for name, value in data.items() if value not in (None, "")]
+    record(
+        request,
+        Action.CREATE,
+        event,
+        fields=fields + (["lots"] if lots else []),
+        detail="follow-up task created" if task else "",
+    )
+    return event
+
+
+@transaction.atomic
+def update_event(request, event: AdverseEvent, data: dict) -> list[str]:
+    """Apply outcome, resolution, action or grade changes; the audit event keeps who and when.
+
+    An event that becomes serious (an allergic reaction worsening to grade 3) gets its
+    follow-up task then, unless it already has one.
+    """
+    was_serious = event.serious
+    changed = [f for f in UPDATABLE_FIELDS if f in data and getattr(event, f) != data[f]]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(event, name, data[name])
+    event.save(update_fields=[*changed, "serious"])
+    task = None
+    became_serious = event.serious and not was_serious
+    if became_serious and not FollowUpTask.objects.filter(adverse_event=event).exists():
+        task = _follow_up_for(event)
+    record(
+        request,
+        Action.CHANGE,
+        event,
+        fields=changed,
+        detail="follow-up task created" if task else "",
+    )
+    return changed
+
+
+def with_lots(events: QuerySet[AdverseEvent]) -> QuerySet[AdverseEvent]:
+    return events.select_related("patient", "session", "reported_by").prefetch_related(
+        Prefetch("lots", queryset=Lot.objects.select_related("site").order_by("lot_number"))
+    )
+
+
+def label(events) -> list[AdverseEvent]:
+    """Attach catalogue names to areas and lots, for display; no query."""
+    ref = rules.load_reference()
+    events = list(events)
+    for event in events:
+        area = ref.areas.get(event.area)
+        event.area_name = area.name if area else event.area
+        for lot in event.lots.all():
+            product = ref.products.get(lot.product)
+            lot.product_name = product.name if product else lot.product
+    return events
+
+
+def events_for_patient(patient) -> list[AdverseEvent]:
+    """The patient's adverse events, newest onset first, with their lots: for the chart."""
+    events = AdverseEvent.objects.filter(patient=patient, voided_at__isnull=True)
+    return label(with_lots(events).order_by("-onset_on", "-created_at"))
+
+
+def safety_events(*, serious_only=True, status="", event_type="") -> QuerySet[AdverseEvent]:
+    """The clinic-wide safety list, most recent onset first; arguments are already checked."""
+    events = AdverseEvent.objects.filter(voided_at__isnull=True)
+    if serious_only:
+        events = events.filter(serious=True)
+    if status == "open":
+        events = events.filter(resolved_on__isnull=True)
+    elif status == "resolved":
+        events = events.filter(resolved_on__isnull=False)
+    if event_type:
+        events = events.filter(event_type=event_type)
+    return with_lots(events).order_by("-onset_on", "-created_at", "-pk")
+
+
+def due_tasks(user, *, everyone=False) -> QuerySet[FollowUpTask]:
+    """Open follow-up tasks, soonest due first: the user's own unless `everyone`."""
+    tasks = FollowUpTask.objects.filter(done_at__isnull=True)
+    if not everyone:
+        tasks = tasks.filter(assigned_to=user)
+    return tasks.select_related("patient", "assigned_to", "adverse_event", "session").order_by(
+        "due_on", "pk"
+    )
+
+
+def mark_done(request, task: FollowUpTask, notes: str) -> None:
+    task.done_at = timezone.now()
+    task.done_by = request.user
+    task.notes = notes
+    task.save(update_fields=["done_at", "done_by", "notes"])
+    record(
+        request, Action.CHANGE, task, fields=["done_at", "done_by"] + (["notes"] if notes else [])
+    )

@@ -1,0 +1,195 @@
+import re
+from datetime import date
+
+from django import forms
+from django.utils import timezone
+
+from mesoclinic import rules
+from mesoclinic.treatments import safety
+from mesoclinic.treatments.models import AdverseEvent
+from mesoclinic.treatments.vocab import AdverseEventType, CtcaeGrade
+
+_DATE = forms.DateInput(attrs={"type": "date"})
+_GRADE_ERRORS = {
+    "invalid_choice": "Choose a CTCAE v5 grade from 1 (mild) to 5 (death).",
+    "required": "Choose a CTCAE v5 grade.",
+}
+
+
+def _not_future(value: date | None, what: str) -> date | None:
+    if value and value > timezone.localdate():
+        raise forms.ValidationError(f"{what} cannot be in the future.")
+    return value
+
+
+def _grade_field() -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label="Severity (CTCAE v5 grade)",
+        choices=[("", "—"), *CtcaeGrade.choices],
+        coerce=int,
+        error_messages=_GRADE_ERRORS,
+    )
+
+
+def area_choices() -> list[tuple[str, str]]:
+    areas = rules.load_reference().areas.values()
+    return [("", "—"), *sorted(((a.slug, a.name) for a in areas), key=lambda c: c[1])]
+
+
+class SessionChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{safety.session_day(obj):%d %b %Y} · {obj.site.name}"
+
+
+class LotChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        product = rules.load_reference().products.get(obj.product)
+        name = product.name if product else obj.product
+        return f"{obj.lot_number} · {name} · expires {obj.expires_on:%d %b %Y}"
+
+
+class AdverseEventForm(forms.Form):
+    # A plain form: a ModelForm would query the scoped managers at import, with no clinic.
+    event_type = forms.ChoiceField(label="Event", choices=[("", "—"), *AdverseEventType.choices])
+    grade = _grade_field()
+    onset_on = forms.DateField(label="Onset date", widget=_DATE)
+    area = forms.ChoiceField(label="Area", choices=area_choices, required=False)
+    session = SessionChoice(
+        label="After the session of",
+        queryset=None,
+        required=False,
+        empty_label="No particular session",
+    )
+    description = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 3}))
+    lots = LotChoice(
+        label="Lots used on this patient",
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    other_lots = forms.CharField(
+        label="Other lot numbers",
+        required=False,
+        max_length=500,
+        help_text="Any lot of the clinic, by its number; separate several with commas.",
+    )
+    action_taken = forms.CharField(
+        label="Action taken", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    outcome = forms.CharField(label="Outcome", required=False, max_length=200)
+    resolved_on = forms.DateField(label="Resolved on", widget=_DATE, required=False)
+
+    EVENT_FIELDS = (
+        "session",
+        "event_type",
+        "area",
+        "onset_on",
+        "grade",
+        "description",
+        "action_taken",
+        "outcome",
+        "resolved_on",
+    )
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["session"].queryset = safety.sessions_of(patient)
+        self.fields["lots"].queryset = safety.charted_lots(patient)
+        self.extra_lots: list = []
+
+    def clean_onset_on(self):
+        return _not_future(self.cleaned_data.get("onset_on"), "The onset date")
+
+    def clean_resolved_on(self):
+        return _not_future(self.cleaned_data.get("resolved_on"), "The resolution date")
+
+    def clean_other_lots(self):
+        numbers = [n.strip() for n in re.split(r"[,;\n]", self.cleaned_data["other_lots"])]
+        numbers = list(dict.fromkeys(n for n in numbers if n))
+        self.extra_lots, unknown = safety.lots_by_number(numbers)
+        if unknown:
+            raise forms.ValidationError(
+                f"No lot of this clinic has the number {', '.join(unknown)}."
+            )
+        return ", ".join(numbers)
+
+    def clean(self):
+        data = super().clean()
+        onset, session = data.get("onset_on"), data.get("session")
+        if onset and session and onset < safety.session_day(session):
+            self.add_error(
+                "onset_on",
+                f"The onset cannot be before the session ({safety.session_day(session):%d %b %Y}).",
+            )
+        resolved = data.get("resolved_on")
+        if onset and resolved and resolved < onset:
+            self.add_error("resolved_on", "The resolution date cannot be before the onset.")
+        return data
+
+    def event_data(self) -> dict:
+        data = self.cleaned_data
+        return {name: data[name] for name in self.EVENT_FIELDS}
+
+    def all_lots(self) -> list:
+        chosen = list(self.cleaned_data["lots"])
+        return chosen + [lot for lot in self.extra_lots if lot not in chosen]
+
+
+class AdverseEventUpdateForm(forms.Form):
+    """Later news of an event: how it went, what was done, whether it got worse."""
+
+    grade = _grade_field()
+    action_taken = forms.CharField(
+        label="Action taken", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    outcome = forms.CharField(label="Outcome", required=False, max_length=200)
+    resolved_on = forms.DateField(label="Resolved on", widget=_DATE, required=False)
+
+    def __init__(self, *args, event: AdverseEvent, **kwargs):
+        kwargs.setdefault("initial", {f: getattr(event, f) for f in safety.UPDATABLE_FIELDS})
+        super().__init__(*args, **kwargs)
+        self.event = event
+
+    def clean_resolved_on(self):
+        resolved = _not_future(self.cleaned_data.get("resolved_on"), "The resolution date")
+        onset = self.event.onset_on
+        if resolved and resolved < onset:
+            raise forms.ValidationError(
+                f"The resolution date cannot be before the onset ({onset:%d %b %Y})."
+            )
+        return resolved
+
+
+class SafetyFilterForm(forms.Form):
+    """Whitelisted filters: anything else falls back to the defaults."""
+
+    scope = forms.ChoiceField(
+        label="Events",
+        choices=[("serious", "Serious only"), ("all", "All")],
+        required=False,
+    )
+    status = forms.ChoiceField(
+        label="Status",
+        choices=[("", "Open and resolved"), ("open", "Open"), ("resolved", "Resolved")],
+        required=False,
+    )
+    event_type = forms.ChoiceField(
+        label="Type", choices=[("", "Any"), *AdverseEventType.choices], required=False
+    )
+
+    def filters(self) -> dict:
+        data = self.cleaned_data if self.is_valid() else {}
+        return {
+            "serious_only": data.get("scope", "serious") != "all",
+            "status": data.get("status", ""),
+            "event_type": data.get("event_type", ""),
+        }
+
+
+class FollowUpDoneForm(forms.Form):
+    notes = forms.CharField(
+        label="Notes (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -1,0 +1,154 @@
+"""Adverse events, the clinic-wide safety list and follow-up tasks."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
+
+from mesoclinic.accounts import roles
+from mesoclinic.accounts.access import require
+from mesoclinic.audit.log import Action, record
+from mesoclinic.patients.views import get_patient
+from mesoclinic.treatments import safety
+from mesoclinic.treatments import safety_forms as forms
+from mesoclinic.treatments.models import AdverseEvent, FollowUpTask
+
+PAGE_SIZE = 25
+
+
+def get_adverse_event(request, public_id) -> AdverseEvent:
+    """The event if it belongs to the user's organization, else 404."""
+    events = AdverseEvent.objects.filter(voided_at__isnull=True)
+    return get_object_or_404(safety.with_lots(events), public_id=public_id)
+
+
+def get_follow_up(request, public_id) -> FollowUpTask:
+    """A task of the user's organization: their own, or anyone's for those who see all; else 404."""
+    tasks = FollowUpTask.objects.select_related("patient", "assigned_to", "done_by")
+    if not roles.can(request.user, roles.SIGN_CLINICAL):
+        tasks = tasks.filter(assigned_to=request.user)
+    return get_object_or_404(tasks, public_id=public_id)
+
+
+@require_http_methods(["GET", "POST"])
+@require(roles.EDIT_CLINICAL)
+def adverse_event_new(request, patient_id):
+    patient = get_patient(request, patient_id)
+    initial = {"onset_on": timezone.localdate()}
+    if session_id := request.GET.get("session"):
+        initial["session"] = safety.sessions_of(patient).filter(public_id=session_id).first()
+    form = forms.AdverseEventForm(request.POST or None, patient=patient, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        event = safety.record_event(request, patient, form.event_data(), form.all_lots())
+        note = " A follow-up task is due tomorrow." if event.serious else ""
+        messages.success(request, f"Adverse event recorded.{note}")
+        url = reverse("adverse_event_detail", args=[event.public_id])
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    if request.method == "GET":
+        record(request, Action.VIEW, patient, detail="adverse event form")
+    context = {"form": form, "patient": patient}
+    template = (
+        "treatments/safety/_event_form.html" if request.htmx else "treatments/safety/event_new.html"
+    )
+    return render(request, template, context, status=400 if form.errors else 200)
+
+
+@require_GET
+@require(roles.VIEW_CLINICAL)
+def adverse_event_detail(request, public_id):
+    event = safety.label([get_adverse_event(request, public_id)])[0]
+    record(request, Action.VIEW, event)
+    tasks = FollowUpTask.objects.filter(adverse_event=event).select_related(
+        "assigned_to", "done_by"
+    )
+    context = {"event": event, "patient": event.patient, "tasks": tasks.order_by("due_on")}
+    return render(request, "treatments/safety/event_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@require(roles.EDIT_CLINICAL)
+def adverse_event_update(request, public_id):
+    event = get_adverse_event(request, public_id)
+    form = forms.AdverseEventUpdateForm(request.POST or None, event=event)
+    if request.method == "POST" and form.is_valid():
+        changed = safety.update_event(request, event, form.cleaned_data)
+        messages.success(request, "Changes saved." if changed else "Nothing changed.")
+        return redirect("adverse_event_detail", public_id=event.public_id)
+    if request.method == "GET":
+        record(request, Action.VIEW, event, detail="update form")
+    context = {"form": form, "event": event, "patient": event.patient}
+    return render(
+        request,
+        "treatments/safety/event_update.html",
+        context,
+        status=400 if form.errors else 200,
+    )
+
+
+@require_GET
+@require(roles.SIGN_CLINICAL)
+def safety_list(request):
+    form = forms.SafetyFilterForm(request.GET)
+    filters = form.filters()
+    page = Paginator(safety.safety_events(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = safety.label(page.object_list)
+    shown = "serious" if filters["serious_only"] else "all"
+    detail = f"{shown} {filters['status'] or 'any status'} {filters['event_type'] or 'any type'}"
+    record(
+        request, Action.SEARCH, object_type="adverseevent", detail=f"{detail}, page {page.number}"
+    )
+    context = {"form": form, "page": page}
+    template = (
+        "treatments/safety/_safety_rows.html" if request.htmx else "treatments/safety/list.html"
+    )
+    return render(request, template, context)
+
+
+@require_GET
+@require(roles.VIEW_CLINICAL)
+def followup_list(request):
+    may_see_all = roles.can(request.user, roles.SIGN_CLINICAL)
+    everyone = may_see_all and request.GET.get("scope") == "all"
+    tasks = safety.due_tasks(request.user, everyone=everyone)
+    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    record(
+        request,
+        Action.SEARCH,
+        object_type="followuptask",
+        detail=f"{'all' if everyone else 'mine'}, page {page.number}",
+    )
+    context = {
+        "page": page,
+        "everyone": everyone,
+        "may_see_all": may_see_all,
+        "today": timezone.localdate(),
+        "done_form": forms.FollowUpDoneForm(),
+    }
+    return render(request, "treatments/safety/followups.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@require(roles.EDIT_CLINICAL)
+def followup_done(request, public_id):
+    task = get_follow_up(request, public_id)
+    form = forms.FollowUpDoneForm(request.POST or None)
+    if task.done_at is not None:
+        messages.info(request, f"Already marked done by {task.done_by} on {task.done_at:%d %b %Y}.")
+        return redirect("followup_list")
+    if request.method == "POST" and form.is_valid():
+        safety.mark_done(request, task, form.cleaned_data["notes"])
+        messages.success(request, f"Follow-up for {task.patient.full_name} marked done.")
+        url = reverse("followup_list")
+        return redirect(f"{url}?scope=all" if request.POST.get("scope") == "all" else url)
+    if request.method == "GET":
+        record(request, Action.VIEW, task, detail="done form")
+    context = {"task": task, "form": form, "today": timezone.localdate()}
+    return render(
+        request,
+        "treatments/safety/followup_done.html",
+        context,
+        status=400 if form.errors else 200,
+    )
