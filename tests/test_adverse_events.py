@@ -187,7 +187,7 @@ def test_grade_3_infection_is_serious_and_the_performing_practitioner_gets_a_tas
     org, practitioner, esthetician, patient, session, lot
 ):
     url = reverse("adverse_event_new", args=[patient.public_id])
-    data = _form(session=str(session.pk), lots=[str(lot.pk)])
+    data = _form(session=str(session.public_id), lots=[str(lot.public_id)])
     response = client_for(esthetician).post(url, data)
     with acting_for(org):
         event = AdverseEvent.objects.get()
@@ -231,7 +231,7 @@ def test_the_task_goes_to_the_supervisor_when_an_esthetician_performed(
     )
     session = make_session(org, patient, site, esthetician, lot, supervised_by=supervisor)
     url = reverse("adverse_event_new", args=[patient.public_id])
-    client_for(esthetician).post(url, _form(event_type="necrosis", session=str(session.pk)))
+    client_for(esthetician).post(url, _form(event_type="necrosis", session=str(session.public_id)))
     with acting_for(org):
         assert FollowUpTask.objects.get().assigned_to == supervisor
 
@@ -288,7 +288,7 @@ def test_a_session_preselected_from_the_link_is_the_patients_own(
 ):
     url = reverse("adverse_event_new", args=[patient.public_id])
     response = client_for(practitioner).get(url, {"session": str(session.public_id)})
-    assert response.context["form"]["session"].value() == session.pk
+    assert response.context["form"]["session"].value() == session.public_id
     assert "DX-2401" in response.content.decode()  # the charted lot is offered
 
 
@@ -333,7 +333,9 @@ def test_invalid_entries_are_explained_next_to_the_field_and_nothing_typed_is_lo
 def test_onset_cannot_be_before_the_session(org, practitioner, patient, session):
     url = reverse("adverse_event_new", args=[patient.public_id])
     early = (today() - timedelta(days=15)).isoformat()
-    response = client_for(practitioner).post(url, _form(session=str(session.pk), onset_on=early))
+    response = client_for(practitioner).post(
+        url, _form(session=str(session.public_id), onset_on=early)
+    )
     assert response.status_code == 400
     assert "The onset cannot be before the session" in _field_error(
         response.content.decode(), "onset_on"
@@ -346,7 +348,7 @@ def test_another_patients_session_cannot_be_linked(
     other = make_patient(first_name="Bea")
     foreign = make_session(org, other, site, practitioner, lot)
     url = reverse("adverse_event_new", args=[patient.public_id])
-    response = client_for(practitioner).post(url, _form(session=str(foreign.pk)))
+    response = client_for(practitioner).post(url, _form(session=str(foreign.public_id)))
     assert response.status_code == 400
     assert "session_error" in response.content.decode()
 

@@ -57,6 +57,7 @@ class AdverseEventForm(forms.Form):
     session = SessionChoice(
         label="After the session of",
         queryset=None,
+        to_field_name="public_id",
         required=False,
         empty_label="No particular session",
     )
@@ -64,6 +65,7 @@ class AdverseEventForm(forms.Form):
     lots = LotChoice(
         label="Lots used on this patient",
         queryset=None,
+        to_field_name="public_id",
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
