@@ -13,4 +13,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("mesoclinic.plans.urls")),
     path("", include("mesoclinic.treatments.safety_urls")),
+    path("", include("mesoclinic.treatments.session_urls")),
+    path("", include("mesoclinic.treatments.inventory_urls")),
 ]

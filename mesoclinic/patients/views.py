@@ -15,6 +15,7 @@ from mesoclinic.patients import forms, services
 from mesoclinic.patients import models as m
 from mesoclinic.patients.models import digits, search_key
 from mesoclinic.plans.models import Plan
+from mesoclinic.treatments.models import TreatmentSession
 
 PAGE_SIZE = 25
 
@@ -122,10 +123,21 @@ def patient_detail(request, public_id):
     chart = services.chart_for(patient) if clinical else None
     record(request, Action.VIEW, patient, detail="chart" if clinical else "demographics")
     plans = Plan.objects.filter(patient=patient).order_by("-created_at")[:20]
+    treatment_sessions = (
+        TreatmentSession.objects.filter(patient=patient)
+        .select_related("site")
+        .order_by("-started_at")[:50]
+    )
     return render(
         request,
         "patients/detail.html",
-        {"patient": patient, "chart": chart, "kinds": forms.HISTORY_FORMS, "plans": plans},
+        {
+            "patient": patient,
+            "chart": chart,
+            "kinds": forms.HISTORY_FORMS,
+            "plans": plans,
+            "treatment_sessions": treatment_sessions,
+        },
     )
 
 

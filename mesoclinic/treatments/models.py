@@ -132,7 +132,7 @@ class TreatmentSession(OrgOwned):
                 name="session_weight_plausible",
             ),
             models.CheckConstraint(
-                condition=Q(status="in_progress") | Q(signed_at__isnull=False),
+                condition=~Q(status="signed") | Q(signed_at__isnull=False),
                 name="session_signed_has_time",
             ),
         ]

@@ -1,0 +1,163 @@
+"""Product lots: receiving, stock per site, recalls, and the recall search.
+
+Infections after mesotherapy have been traced to contaminated vials
+(clinical-reference §6), so "who received lot X" must be answerable at once and
+only from the clinic's own records: the search goes through the lot-number and
+charted-lot indexes and the organization-scoped managers.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from mesoclinic import rules
+from mesoclinic.audit.log import Action, record
+from mesoclinic.treatments.models import Lot, SessionArea
+
+EXPIRY_WARNING_DAYS = 30
+# A lot with this many vials or fewer left is "low" (owners reorder before a course stalls).
+LOW_STOCK_VIALS = 3
+
+
+def normalize_lot_number(text: str) -> str:
+    """Lot numbers are printed in capitals; stored and searched the same way."""
+    return text.strip().upper()
+
+
+class LotUnusable(ValueError):
+    """The lot cannot be charted today; the message says why."""
+
+
+def filter_lots(lots: QuerySet[Lot], show: str, day: date) -> QuerySet[Lot]:
+    """Lots by state on a day: usable (in date, not recalled, not used up), recalled,
+    expired, used up, or all."""
+    used_up = Q(vials_used__gte=F("vials_received"))
+    if show == "usable":
+        return lots.filter(recalled_at__isnull=True, expires_on__gte=day).exclude(used_up)
+    if show == "recalled":
+        return lots.filter(recalled_at__isnull=False)
+    if show == "expired":
+        return lots.filter(expires_on__lt=day)
+    if show == "used-up":
+        return lots.filter(used_up)
+    return lots
+
+
+def usable_lots(site, day: date) -> QuerySet[Lot]:
+    """Lots at the site that may be charted on that day."""
+    lots = Lot.objects.filter(site=site).order_by("product", "expires_on", "lot_number")
+    return filter_lots(lots, "usable", day)
+
+
+def lot_for_charting(request, public_id: str, day: date, site=None) -> Lot:
+    """The lot the form named, if the organization has it and it is usable that day."""
+    lots = Lot.objects.all() if site is None else Lot.objects.filter(site=site)
+    lot = lots.filter(public_id=public_id).first() if public_id else None
+    if lot is None:
+        raise LotUnusable("Choose a lot held at this site.")
+    if reason := lot.unusable_reason(day):
+        raise LotUnusable(f"{reason}: it cannot be charted.")
+    return lot
+
+
+@transaction.atomic
+def receive(request, data: dict) -> Lot:
+    lot = Lot.objects.create(received_by=request.user, **data)
+    record(request, Action.CREATE, lot, fields=sorted(data))
+    return lot
+
+
+@transaction.atomic
+def mark_recalled(request, lot: Lot, reason: str) -> bool:
+    """Recall once; a second recall of the same lot changes nothing (False)."""
+    updated = Lot.objects.filter(pk=lot.pk, recalled_at__isnull=True).update(
+        recalled_at=timezone.now(), recalled_by=request.user, recall_reason=reason
+    )
+    if updated:
+        lot.refresh_from_db()
+        record(request, Action.CHANGE, lot, fields=["recalled_at", "recall_reason"])
+    return bool(updated)
+
+
+@dataclass
+class StockAlerts:
+    expiring: list[Lot]
+    low: list[Lot]
+
+
+def stock_alerts(today: date) -> StockAlerts:
+    """What an owner acts on: usable lots expiring within 30 days, and lots running low."""
+    usable = filter_lots(Lot.objects.select_related("site"), "usable", today)
+    expiring = usable.filter(
+        expires_on__gte=today, expires_on__lte=today + timedelta(days=EXPIRY_WARNING_DAYS)
+    ).order_by("expires_on", "lot_number")
+    low = usable.filter(vials_received__lte=F("vials_used") + LOW_STOCK_VIALS).order_by(
+        "site__name", "product"
+    )
+    return StockAlerts(expiring=label(list(expiring[:100])), low=label(list(low[:100])))
+
+
+def label(lots: list[Lot]) -> list[Lot]:
+    """Attach the catalogue name of each lot's product."""
+    products = rules.load_reference().products
+    for lot in lots:
+        lot.product_name = products[lot.product].name if lot.product in products else lot.product
+    return lots
+
+
+def recall_rows(lot_number: str) -> QuerySet[SessionArea]:
+    """Every charted area that used a lot with this number, newest first, with its session.
+
+    Drafts still in progress count too: the vial was opened on that patient.
+    """
+    return (
+        SessionArea.objects.filter(lot__lot_number=normalize_lot_number(lot_number))
+        .select_related("lot", "lot__site", "session", "session__patient", "session__site")
+        .order_by("-session__started_at", "session_id", "id")
+    )
+
+
+def recall_record(area: SessionArea) -> dict:
+    """One row of a recall, as the page, the CSV and the command print it."""
+    session, patient = area.session, area.session.patient
+    return {
+        "lot_number": area.lot.lot_number,
+        "product": area.lot.product,
+        "lot_site": area.lot.site.name,
+        "patient_id": str(patient.public_id),
+        "patient_name": patient.full_name,
+        "date_of_birth": patient.date_of_birth.isoformat(),
+        "phone": patient.phone,
+        "email": patient.email,
+        "session_id": str(session.public_id),
+        "session_date": timezone.localtime(session.started_at).date().isoformat(),
+        "session_status": session.status,
+        "site": session.site.name,
+        "area": area.area,
+        "side": area.side,
+        "volume_ml": str(area.volume_ml),
+        "injections": area.injections,
+    }
+
+
+RECALL_COLUMNS = [
+    "lot_number",
+    "product",
+    "lot_site",
+    "patient_id",
+    "patient_name",
+    "date_of_birth",
+    "phone",
+    "email",
+    "session_id",
+    "session_date",
+    "session_status",
+    "site",
+    "area",
+    "side",
+    "volume_ml",
+    "injections",
+]

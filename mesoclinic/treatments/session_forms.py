@@ -1,0 +1,143 @@
+import math
+
+from django import forms
+
+from mesoclinic import rules
+from mesoclinic.accounts.models import User
+from mesoclinic.accounts.roles import Role
+from mesoclinic.patients.models import Sex
+from mesoclinic.treatments import vocab
+
+
+class PrecheckForm(forms.Form):
+    site = forms.ModelChoiceField(queryset=None, label="Site")
+    pregnancy = forms.ChoiceField(
+        label="Asked today: pregnant or breastfeeding?",
+        choices=[
+            ("", "—"),
+            ("no", "Neither"),
+            ("pregnant", "Pregnant or possibly pregnant"),
+            ("breastfeeding", "Breastfeeding"),
+        ],
+    )
+    infected_areas = forms.MultipleChoiceField(
+        label="Asked and looked today: infection or lesion in an area to treat?",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    weight_kg = forms.DecimalField(
+        label="Weight today (kg)", required=False, min_value=1, max_value=400, decimal_places=1
+    )
+    numbing_product = forms.CharField(label="Numbing cream", required=False, max_length=200)
+    numbing_applied_at = forms.TimeField(
+        label="Applied at", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    photos_taken = forms.BooleanField(label="Before photos taken", required=False)
+    supervised_by = forms.ModelChoiceField(
+        queryset=None, required=False, label="Supervising practitioner"
+    )
+
+    def __init__(self, *args, patient=None, organization_id=None, areas=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        from mesoclinic.accounts.models import Site
+
+        self.patient = patient
+        self.fields["site"].queryset = Site.objects.filter(
+            organization_id=organization_id
+        ).order_by("name")
+        self.fields["supervised_by"].queryset = User.objects.filter(
+            organization_id=organization_id, role=Role.PRACTITIONER, is_active=True
+        ).order_by("full_name")
+        ref = rules.load_reference()
+        self.fields["infected_areas"].choices = [
+            (a, ref.areas[a].name) for a in dict.fromkeys(areas)
+        ]
+
+    def clean_pregnancy(self):
+        value = self.cleaned_data["pregnancy"]
+        if self.patient is not None and self.patient.sex == Sex.MALE and value != "no":
+            raise forms.ValidationError("This patient is recorded as male.")
+        return value
+
+
+class ChartAreaForm(forms.Form):
+    area = forms.ChoiceField()
+    side = forms.ChoiceField(
+        required=False, choices=[("", "—"), ("left", "Left"), ("right", "Right")]
+    )
+    technique = forms.ChoiceField(choices=vocab.technique_choices)
+    lot = forms.ChoiceField(label="Lot")
+    volume_ml = forms.DecimalField(
+        label="Volume (mL)", min_value=0.01, max_value=100, decimal_places=2
+    )
+    injections = forms.IntegerField(label="Injection points done", min_value=0, max_value=5000)
+    depth_mm = forms.DecimalField(
+        label="Depth (mm)",
+        required=False,
+        min_value=1,
+        max_value=10,
+        decimal_places=1,
+        error_messages={
+            "min_value": "Injection depth is 1-10 mm (seeds).",
+            "max_value": "Injection depth is 1-10 mm (seeds).",
+        },
+    )
+    needle_length_mm = forms.DecimalField(
+        label="Needle length (mm)", required=False, min_value=0.5, max_value=50, decimal_places=1
+    )
+    needle_angle_deg = forms.IntegerField(
+        label="Needle angle (°)", required=False, min_value=1, max_value=90
+    )
+    lock_version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, areas=(), lots=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        ref = rules.load_reference()
+        names = [(a, ref.areas[a].name) for a in dict.fromkeys(areas)] or [
+            (a.slug, a.name) for a in ref.areas.values()
+        ]
+        self.fields["area"].choices = names
+        self.fields["lot"].choices = [("", "—")] + [
+            (
+                str(lot.public_id),
+                f"{lot.lot_number} · {ref.products[lot.product].name} · "
+                f"exp {lot.expires_on:%d %b %Y} · {lot.vials_left} left",
+            )
+            for lot in lots
+        ]
+
+    def clean(self):
+        data = super().clean()
+        depth, length, angle = (
+            data.get("depth_mm"),
+            data.get("needle_length_mm"),
+            data.get("needle_angle_deg"),
+        )
+        if length and angle and depth:
+            reached = float(length) * math.sin(math.radians(angle))
+            # Micheels et al.: intended intradermal injections often land deeper; the
+            # geometry of needle and angle is the depth that can actually be reached.
+            if float(depth) > reached + 0.05:
+                self.add_error(
+                    "depth_mm",
+                    f"A {length} mm needle at {angle}° reaches at most {reached:.1f} mm.",
+                )
+        return data
+
+
+class AmendForm(forms.Form):
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), label="Correction", max_length=5000
+    )
+    reason = forms.CharField(max_length=500, min_length=3)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=500, min_length=3)
+
+
+def depth_from_needle(length, angle) -> float | None:
+    """Depth = sin(angle) x inserted needle length (Micheels et al., J Drugs Dermatol 2016)."""
+    if not length or not angle:
+        return None
+    return round(float(length) * math.sin(math.radians(angle)), 1)

@@ -1,0 +1,220 @@
+"""Charting a session: start from a consented plan, chart areas with lots, sign, amend, void."""
+
+from django.contrib import messages
+from django.core.exceptions import BadRequest, PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from mesoclinic import rules
+from mesoclinic.accounts import roles
+from mesoclinic.accounts.access import require
+from mesoclinic.audit.log import Action, record
+from mesoclinic.plans.views import get_plan
+from mesoclinic.treatments import inventory, sessions
+from mesoclinic.treatments import session_forms as forms
+from mesoclinic.treatments.models import SessionAmendment, SessionArea, TreatmentSession
+
+
+def get_session(request, public_id) -> TreatmentSession:
+    """The session if it belongs to the user's organization, else 404."""
+    return get_object_or_404(
+        TreatmentSession.objects.select_related(
+            "patient", "plan", "plan_version", "site", "performed_by", "supervised_by", "signed_by"
+        ),
+        public_id=public_id,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require(roles.EDIT_CLINICAL)
+def session_start(request, public_id):
+    plan = get_plan(request, public_id)
+    areas = [a["area"] for a in sessions.planned_areas(plan)]
+    form = forms.PrecheckForm(
+        request.POST or None,
+        patient=plan.patient,
+        organization_id=request.user.organization_id,
+        areas=areas,
+    )
+    error = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        check = sessions.Precheck(
+            pregnancy=data["pregnancy"],
+            infected_areas=data["infected_areas"],
+            weight_kg=data["weight_kg"],
+            numbing_product=data["numbing_product"],
+            numbing_applied_at=data["numbing_applied_at"].isoformat()
+            if data["numbing_applied_at"]
+            else "",
+            photos_taken=data["photos_taken"],
+        )
+        try:
+            session = sessions.start(request, plan, data["site"], check, data["supervised_by"])
+        except sessions.SessionRefused as refusal:
+            error = str(refusal)
+        else:
+            return redirect("session_detail", public_id=session.public_id)
+    status = 400 if (form.errors or error) else 200
+    context = {"plan": plan, "patient": plan.patient, "form": form, "error": error}
+    return render(request, "treatments/session_start.html", context, status=status)
+
+
+def _context(request, session, form=None, error=None):
+    rows = sessions.charted_rows(session)
+    planned = session.plan_version.result["areas"] if session.plan_version else []
+    lots = (
+        inventory.usable_lots(session.site, timezone.localdate()) if not session.is_signed else []
+    )
+    ref = rules.load_reference()
+    for row in rows:
+        row.depth_reached = forms.depth_from_needle(row.needle_length_mm, row.needle_angle_deg)
+        row.product_name = ref.products[row.lot.product].name
+        row.area_name = ref.areas[row.area].name
+    return {
+        "session": session,
+        "patient": session.patient,
+        "rows": rows,
+        "planned": [{**a, "name": ref.areas[a["area"]].name} for a in planned],
+        "findings": sessions.dose_findings(session, rows),
+        "form": form
+        or forms.ChartAreaForm(
+            initial={"lock_version": session.lock_version},
+            areas=[a["area"] for a in planned],
+            lots=lots,
+        ),
+        "error": error,
+        "amendments": SessionAmendment.objects.filter(session=session)
+        .select_related("author")
+        .order_by("created_at"),
+        "amend_form": forms.AmendForm(),
+        "void_form": forms.ReasonForm(),
+        "can_sign": roles.can(request.user, roles.SIGN_CLINICAL),
+    }
+
+
+@require_GET
+@require(roles.VIEW_CLINICAL)
+def session_detail(request, public_id):
+    session = get_session(request, public_id)
+    record(request, Action.VIEW, session)
+    return render(request, "treatments/session.html", _context(request, session))
+
+
+def _render_chart(request, session, status=200, **extra):
+    template = "treatments/_chart.html" if request.htmx else "treatments/session.html"
+    return render(request, template, _context(request, session, **extra), status=status)
+
+
+@require_POST
+@require(roles.EDIT_CLINICAL)
+def session_chart(request, public_id):
+    session = get_session(request, public_id)
+    planned = (
+        [a["area"] for a in session.plan_version.result["areas"]] if session.plan_version else []
+    )
+    lots = inventory.usable_lots(session.site, timezone.localdate())
+    form = forms.ChartAreaForm(request.POST, areas=planned, lots=lots)
+    if not form.is_valid():
+        return _render_chart(request, session, status=400, form=form)
+    data = dict(form.cleaned_data)
+    try:
+        lot = inventory.lot_for_charting(
+            request, data.pop("lot"), timezone.localdate(), site=session.site
+        )
+        lock_version = data.pop("lock_version")
+        sessions.chart_area(
+            request, session, {**data, "side": data.get("side") or ""}, lot, lock_version
+        )
+    except (ValueError, sessions.SessionRefused) as refusal:
+        session.refresh_from_db()
+        return _render_chart(request, session, status=400, form=form, error=str(refusal))
+    return _render_chart(request, session)
+
+
+@require_POST
+@require(roles.EDIT_CLINICAL)
+def session_remove_row(request, public_id, row_id):
+    session = get_session(request, public_id)
+    row = get_object_or_404(SessionArea, session=session, public_id=row_id)
+    try:
+        sessions.remove_area(request, session, row)
+    except sessions.SessionRefused as refusal:
+        return _render_chart(request, session, status=400, error=str(refusal))
+    session.refresh_from_db()
+    return _render_chart(request, session)
+
+
+@require_POST
+@require(roles.SIGN_CLINICAL)
+def session_sign(request, public_id):
+    session = get_session(request, public_id)
+    try:
+        first = sessions.sign(request, session)
+    except sessions.SessionRefused as refusal:
+        return _render_chart(request, session, status=400, error=str(refusal))
+    if first:
+        messages.success(request, "Session signed. The aftercare sheet was sent to the patient.")
+    return redirect("session_detail", public_id=session.public_id)
+
+
+@require_POST
+@require(roles.EDIT_CLINICAL)
+def session_amend(request, public_id):
+    session = get_session(request, public_id)
+    form = forms.AmendForm(request.POST)
+    if not form.is_valid():
+        context = {**_context(request, session), "amend_form": form}
+        return render(request, "treatments/session.html", context, status=400)
+    try:
+        sessions.amend(request, session, form.cleaned_data["text"], form.cleaned_data["reason"])
+    except sessions.SessionRefused as refusal:
+        raise PermissionDenied(str(refusal)) from None
+    messages.success(request, "Amendment recorded; the original is kept.")
+    return redirect("session_detail", public_id=session.public_id)
+
+
+@require_POST
+@require(roles.SIGN_CLINICAL)
+def session_void(request, public_id):
+    session = get_session(request, public_id)
+    form = forms.ReasonForm(request.POST)
+    if not form.is_valid():
+        context = {**_context(request, session), "void_form": form}
+        return render(request, "treatments/session.html", context, status=400)
+    sessions.void(request, session, form.cleaned_data["reason"])
+    messages.success(request, "Session voided; it stays in the record.")
+    return redirect("session_detail", public_id=session.public_id)
+
+
+def _aftercare_context(request, session):
+    if not session.is_signed:
+        raise BadRequest("Aftercare is issued when the session is signed.")
+    return {"session": session, "patient": session.patient, "site": session.site}
+
+
+@require_GET
+@require(roles.VIEW_CLINICAL)
+def session_aftercare(request, public_id):
+    session = get_session(request, public_id)
+    context = _aftercare_context(request, session)
+    record(request, Action.VIEW, session, detail="aftercare")
+    return render(request, "treatments/aftercare.html", context)
+
+
+@require_GET
+@require(roles.VIEW_CLINICAL)
+def session_aftercare_pdf(request, public_id):
+    from weasyprint import HTML
+
+    session = get_session(request, public_id)
+    html = render_to_string(
+        "treatments/aftercare_document.html", _aftercare_context(request, session)
+    )
+    record(request, Action.EXPORT, session, detail="aftercare PDF")
+    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="aftercare-{session.public_id}.pdf"'
+    return response

@@ -1,0 +1,363 @@
+"""The treatment day: pre-check, charting with lots against limits, sign-off, amendments."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.core import mail
+from django.db import DatabaseError, transaction
+from django.urls import reverse
+
+from mesoclinic.accounts.models import Site
+from mesoclinic.plans.models import Plan, PlanStatus
+from mesoclinic.tenancy import acting_for
+from mesoclinic.treatments.models import (
+    FollowUpTask,
+    Lot,
+    SessionAmendment,
+    SessionArea,
+    SessionStatus,
+    TreatmentSession,
+)
+from tests.conftest import client_for
+
+SIGNATURE = "M10 10 L20 25 L30 12 L45 40 M50 50 L80 60"
+
+
+@pytest.fixture
+def consented_plan(org, site, practitioner, patient):
+    with acting_for(org):
+        plan = Plan.objects.create(
+            patient=patient,
+            created_by=practitioner,
+            inputs={
+                "items": [{"concern": "localized-fat", "area": "submental"}],
+                "overrides": [],
+                "start": date.today().isoformat(),
+            },
+        )
+    client = client_for(practitioner)
+    client.post(reverse("plan_approve", args=[plan.public_id]), {"lock_version": 0})
+    page = client.get(reverse("consent_new", args=[plan.public_id]))
+    client.post(
+        reverse("consent_new", args=[plan.public_id]),
+        {
+            "typed_name": "Anna García",
+            "signature": SIGNATURE,
+            "understood": "on",
+            "text_hash": page.context["text_hash"],
+        },
+    )
+    with acting_for(org):
+        from mesoclinic.plans.models import Consent
+
+        consent = Consent.objects.get()
+    client.post(reverse("consent_countersign", args=[consent.public_id]))
+    with acting_for(org):
+        plan.refresh_from_db()
+    assert plan.status == PlanStatus.CONSENTED
+    return plan
+
+
+def _lot(org, site, user, number="DCA-001", product="deoxycholic-10mg-2ml", vials=10, **extra):
+    with acting_for(org):
+        return Lot.objects.create(
+            site=site,
+            product=product,
+            lot_number=number,
+            received_by=user,
+            expires_on=extra.pop("expires_on", date.today() + timedelta(days=200)),
+            received_on=date.today() - timedelta(days=3),
+            vials_received=vials,
+            **extra,
+        )
+
+
+PRECHECK = {"pregnancy": "no", "weight_kg": "64", "numbing_product": "EMLA", "photos_taken": "on"}
+
+
+def _start(client, plan, site, **changes):
+    return client.post(
+        reverse("session_start", args=[plan.public_id]), {**PRECHECK, "site": site.pk, **changes}
+    )
+
+
+def _session(org):
+    with acting_for(org):
+        return TreatmentSession.objects.get()
+
+
+def _chart(client, session, lot, **changes):
+    data = {
+        "area": "submental",
+        "technique": "hypodermic",
+        "lot": str(lot.public_id),
+        "volume_ml": "4",
+        "injections": "20",
+        "depth_mm": "6",
+        "needle_length_mm": "13",
+        "needle_angle_deg": "90",
+        "lock_version": session.lock_version,
+        **changes,
+    }
+    return client.post(reverse("session_chart", args=[session.public_id]), data)
+
+
+def test_session_starts_from_a_consented_plan_with_todays_answers(
+    org, site, practitioner, consented_plan
+):
+    response = _start(client_for(practitioner), consented_plan, site)
+    session = _session(org)
+    assert response["Location"] == reverse("session_detail", args=[session.public_id])
+    assert session.precheck["pregnancy"] == "no" and session.precheck["numbing_product"] == "EMLA"
+    assert session.consent is not None and session.plan_version.number == 1
+    with acting_for(org):
+        assert Plan.objects.get(pk=consented_plan.pk).status == PlanStatus.ACTIVE
+
+
+def test_pregnancy_declared_today_stops_a_lipolysis_session(
+    org, site, practitioner, consented_plan
+):
+    response = _start(client_for(practitioner), consented_plan, site, pregnancy="pregnant")
+    assert response.status_code == 400
+    assert "PREGNANCY" in response.content.decode()
+    with acting_for(org):
+        assert not TreatmentSession.objects.exists()
+
+
+def test_infection_seen_today_in_the_area_stops_treatment(org, site, practitioner, consented_plan):
+    response = _start(client_for(practitioner), consented_plan, site, infected_areas=["submental"])
+    assert response.status_code == 400 and "SITE_INFECTION" in response.content.decode()
+
+
+def test_no_session_without_a_valid_consent(org, site, practitioner, patient):
+    with acting_for(org):
+        plan = Plan.objects.create(
+            patient=patient,
+            created_by=practitioner,
+            status=PlanStatus.APPROVED,
+            inputs={"items": []},
+        )
+    response = _start(client_for(practitioner), plan, site)
+    assert response.status_code == 400 and "no valid consent" in response.content.decode()
+
+
+def test_expired_and_recalled_lots_cannot_be_charted(org, site, practitioner, consented_plan):
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    session = _session(org)
+    expired = _lot(org, site, practitioner, "OLD-1", expires_on=date.today() - timedelta(days=1))
+    response = _chart(client, session, expired)
+    assert response.status_code == 400
+    recalled = _lot(org, site, practitioner, "BAD-1")
+    with acting_for(org):
+        Lot.objects.filter(pk=recalled.pk).update(
+            recalled_at="2026-01-01T00:00Z", recall_reason="contaminated"
+        )
+    assert _chart(client, session, recalled).status_code == 400
+    with acting_for(org):
+        assert not SessionArea.objects.exists()
+
+
+def test_grade_a_limit_cannot_be_charted_past(org, site, practitioner, consented_plan):
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    session = _session(org)
+    lot = _lot(org, site, practitioner)
+    assert _chart(client, session, lot, volume_ml="8", injections="40").status_code == 200
+    session = _session(org)
+    # Kybella: at most 10 mL and 50 injections per treatment (clinical-reference §3, grade A).
+    over = _chart(client, session, lot, volume_ml="4", injections="20")
+    assert over.status_code == 400
+    assert "LIMIT" in over.content.decode()
+    with acting_for(org):
+        assert SessionArea.objects.count() == 1
+
+
+def test_needle_geometry_bounds_the_recorded_depth(org, site, practitioner, consented_plan):
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    lot = _lot(org, site, practitioner)
+    response = _chart(
+        client, _session(org), lot, depth_mm="6", needle_length_mm="4", needle_angle_deg="30"
+    )
+    assert response.status_code == 400
+    assert "reaches at most 2.0 mm" in response.content.decode()
+
+
+def test_signing_locks_the_record_takes_stock_once_and_sends_aftercare(
+    org, site, practitioner, consented_plan, django_capture_on_commit_callbacks
+):
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    lot = _lot(org, site, practitioner)
+    _chart(client, _session(org), lot, volume_ml="3")
+    session = _session(org)
+    sign = reverse("session_sign", args=[session.public_id])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(sign).status_code == 302
+        assert client.post(sign).status_code == 302  # a resubmitted form changes nothing
+    with acting_for(org):
+        lot.refresh_from_db()
+    assert lot.vials_used == 2  # 3 mL from 2 mL vials: two vials opened, once
+    session = _session(org)
+    assert session.status == SessionStatus.SIGNED and session.signed_by == practitioner
+    assert "Seek care at once for intense pain or signs of infection." in session.aftercare
+    assert len(mail.outbox) == 1 and "Seek care at once for intense pain" in mail.outbox[0].body
+    assert mail.outbox[0].to == ["anna@example.com"]
+    with acting_for(org):
+        assert FollowUpTask.objects.filter(session=session, assigned_to=practitioner).exists()
+    assert _chart(client, session, lot).status_code == 400
+
+
+def test_no_code_path_can_change_a_signed_session(org, site, practitioner, consented_plan):
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    lot = _lot(org, site, practitioner)
+    _chart(client, _session(org), lot)
+    client.post(reverse("session_sign", args=[_session(org).public_id]))
+    with acting_for(org):
+        area = SessionArea.objects.get()
+        area.volume_ml = 1
+        with pytest.raises(DatabaseError), transaction.atomic():
+            area.save()
+        with pytest.raises(DatabaseError), transaction.atomic():
+            SessionArea.objects.all().delete()
+        with pytest.raises(DatabaseError), transaction.atomic():
+            TreatmentSession.objects.update(weight_kg=99)
+        with pytest.raises(DatabaseError), transaction.atomic():
+            TreatmentSession.objects.all().delete()
+        assert SessionArea.objects.get().volume_ml == 4
+
+
+def test_amendments_keep_the_original(org, site, practitioner, esthetician, consented_plan):
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    _chart(client, _session(org), _lot(org, site, practitioner))
+    session = _session(org)
+    client.post(reverse("session_sign", args=[session.public_id]))
+    nurse = client_for(esthetician)
+    bad = nurse.post(
+        reverse("session_amend", args=[session.public_id]), {"text": "x", "reason": ""}
+    )
+    assert bad.status_code == 400
+    nurse.post(
+        reverse("session_amend", args=[session.public_id]),
+        {"text": "Depth was 5 mm, not 6 mm.", "reason": "Typing error"},
+    )
+    with acting_for(org):
+        amendment = SessionAmendment.objects.get()
+        assert SessionArea.objects.get().depth_mm == 6
+    assert amendment.author == esthetician
+    body = client.get(reverse("session_detail", args=[session.public_id])).content.decode()
+    assert "Depth was 5 mm, not 6 mm." in body and "6.0 mm" in body
+
+
+def test_voiding_needs_a_practitioner_and_a_reason(
+    org, site, practitioner, esthetician, consented_plan
+):
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    session = _session(org)
+    url = reverse("session_void", args=[session.public_id])
+    assert client_for(esthetician).post(url, {"reason": "wrong patient"}).status_code == 403
+    assert client.post(url, {"reason": ""}).status_code == 400
+    client.post(url, {"reason": "Charted on the wrong patient"})
+    session = _session(org)
+    assert (
+        session.status == SessionStatus.VOIDED
+        and session.void_reason == "Charted on the wrong patient"
+    )
+
+
+def test_aftercare_pdf_for_a_signed_session(org, site, practitioner, consented_plan):
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    _chart(client, _session(org), _lot(org, site, practitioner))
+    session = _session(org)
+    assert client.get(reverse("session_aftercare", args=[session.public_id])).status_code == 400
+    client.post(reverse("session_sign", args=[session.public_id]))
+    response = client.get(reverse("session_aftercare_pdf", args=[session.public_id]))
+    assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(
+    "role,expected",
+    [
+        ("owner", 200),
+        ("practitioner", 200),
+        ("esthetician", 200),
+        ("reception", 403),
+        ("outsider", 404),
+    ],
+)
+def test_session_page_by_role(personas, role, expected, org, site, practitioner, consented_plan):
+    _start(client_for(practitioner), consented_plan, site)
+    session = _session(org)
+    assert (
+        client_for(personas[role])
+        .get(reverse("session_detail", args=[session.public_id]))
+        .status_code
+        == expected
+    )
+
+
+def test_reception_sees_that_a_session_happened_not_what_was_injected(
+    org, site, practitioner, reception, consented_plan, patient
+):
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    _chart(client, _session(org), _lot(org, site, practitioner))
+    body = (
+        client_for(reception)
+        .get(reverse("patient_detail", args=[patient.public_id]))
+        .content.decode()
+    )
+    assert "In progress" in body
+    assert "DCA-001" not in body and "Deoxycholic" not in body
+
+
+@pytest.mark.parametrize("name", ["session_chart", "session_sign", "session_amend", "session_void"])
+def test_outsider_cannot_touch_a_session(org, site, practitioner, outsider, consented_plan, name):
+    _start(client_for(practitioner), consented_plan, site)
+    session = _session(org)
+    response = client_for(outsider).post(
+        reverse(name, args=[session.public_id]), {"reason": "xxxx"}
+    )
+    assert response.status_code == 404
+    assert _session(org).status == SessionStatus.IN_PROGRESS
+
+
+def test_session_page_queries_stay_bounded_as_points_grow(
+    org, site, practitioner, consented_plan, django_assert_max_num_queries
+):
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    session = _session(org)
+    lots = [_lot(org, site, practitioner, f"L{i}", vials=500) for i in range(3)]
+    with acting_for(org):
+        SessionArea.objects.bulk_create(
+            [
+                SessionArea(
+                    organization=org,
+                    session=session,
+                    area="submental",
+                    technique="hypodermic",
+                    lot=lots[i % 3],
+                    volume_ml="0.01",
+                    injections=1,
+                    points=[[i, i]],
+                )
+                for i in range(500)
+            ]
+        )
+    client.get(reverse("home"))
+    with django_assert_max_num_queries(30):
+        client.get(reverse("session_detail", args=[session.public_id]))
+
+
+def test_site_is_from_the_users_organization(org, other_org, practitioner, consented_plan):
+    foreign = Site.objects.create(organization=other_org, name="Elsewhere")
+    response = _start(client_for(practitioner), consented_plan, foreign)
+    assert response.status_code == 400
+    with acting_for(org):
+        assert not TreatmentSession.objects.exists()
