@@ -1,0 +1,111 @@
+from django import forms
+from django.utils import timezone
+
+from mesoclinic.accounts.models import Site
+from mesoclinic.treatments import vocab
+from mesoclinic.treatments.inventory import normalize_lot_number
+from mesoclinic.treatments.models import Lot
+
+
+class LotForm(forms.ModelForm):
+    class Meta:
+        model = Lot
+        fields = [
+            "site",
+            "product",
+            "lot_number",
+            "expires_on",
+            "supplier",
+            "received_on",
+            "vials_received",
+        ]
+        labels = {"vials_received": "Vials received", "received_on": "Received on"}
+        widgets = {
+            "expires_on": forms.DateInput(attrs={"type": "date"}),
+            "received_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, organization_id=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization_id = organization_id
+        self.fields["site"].queryset = Site.objects.filter(
+            organization_id=organization_id
+        ).order_by("name")
+        self.fields["product"].choices = [("", "—"), *vocab.product_choices()]
+        self.fields["vials_received"].min_value = 1
+        self.fields["vials_received"].widget.attrs["min"] = 1
+
+    def clean_lot_number(self):
+        return normalize_lot_number(self.cleaned_data["lot_number"])
+
+    def clean_received_on(self):
+        received = self.cleaned_data["received_on"]
+        if received > timezone.localdate():
+            raise forms.ValidationError("A lot cannot be received in the future.")
+        return received
+
+    def clean_vials_received(self):
+        vials = self.cleaned_data["vials_received"]
+        if vials < 1:
+            raise forms.ValidationError("At least one vial.")
+        return vials
+
+    def clean(self):
+        data = super().clean()
+        expires, received = data.get("expires_on"), data.get("received_on")
+        if expires and expires < timezone.localdate():
+            self.add_error("expires_on", "This lot has already expired: do not take it into stock.")
+        elif expires and received and expires < received:
+            self.add_error("expires_on", "The expiry date is before the date received.")
+        return data
+
+    def validate_unique(self):
+        # organization is not a form field, so the model's unique check cannot see it.
+        data = self.cleaned_data
+        if (
+            all(data.get(k) for k in ("site", "product", "lot_number"))
+            and Lot.objects.filter(
+                site=data["site"], product=data["product"], lot_number=data["lot_number"]
+            ).exists()
+        ):
+            self.add_error(
+                "lot_number", "This lot of this product is already in stock at that site."
+            )
+
+
+class RecallForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for the recall",
+        min_length=3,
+        max_length=500,
+        help_text="For example the manufacturer's notice or the infection that raised it.",
+    )
+
+
+class RecallSearchForm(forms.Form):
+    lot = forms.CharField(label="Lot number", max_length=60, min_length=1)
+
+    def clean_lot(self):
+        return normalize_lot_number(self.cleaned_data["lot"])
+
+
+SHOW_CHOICES = [
+    ("usable", "Usable"),
+    ("all", "All"),
+    ("recalled", "Recalled"),
+    ("expired", "Expired"),
+    ("used-up", "Used up"),
+]
+
+
+class LotFilterForm(forms.Form):
+    site = forms.ModelChoiceField(
+        queryset=None, required=False, to_field_name="public_id", empty_label="All sites"
+    )
+    show = forms.ChoiceField(choices=SHOW_CHOICES, required=False)
+
+    def __init__(self, *args, organization_id=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = Site.objects.filter(
+            organization_id=organization_id
+        ).order_by("name")

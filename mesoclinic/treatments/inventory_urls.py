@@ -1,0 +1,11 @@
+from django.urls import path
+
+from mesoclinic.treatments import inventory_views as views
+
+urlpatterns = [
+    path("lots/", views.lot_list, name="lot_list"),
+    path("lots/new/", views.lot_new, name="lot_new"),
+    path("lots/recall/", views.lot_recall_search, name="lot_recall"),
+    path("lots/<uuid:public_id>/", views.lot_detail, name="lot_detail"),
+    path("lots/<uuid:public_id>/recall/", views.lot_recall, name="lot_mark_recalled"),
+]

@@ -1,0 +1,143 @@
+"""Lots and stock per site, recalls, and the recall search by lot number."""
+
+import csv
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from mesoclinic.accounts import roles
+from mesoclinic.accounts.access import require
+from mesoclinic.audit.log import Action, record
+from mesoclinic.treatments import inventory
+from mesoclinic.treatments import inventory_forms as forms
+from mesoclinic.treatments.models import Lot
+
+PAGE_SIZE = 50
+
+
+def get_lot(request, public_id) -> Lot:
+    """The lot if it belongs to the user's organization, else 404."""
+    return get_object_or_404(
+        Lot.objects.select_related("site", "received_by", "recalled_by"), public_id=public_id
+    )
+
+
+@require_GET
+@require(roles.VIEW_CLINICAL)
+def lot_list(request):
+    today = timezone.localdate()
+    form = forms.LotFilterForm(request.GET or None, organization_id=request.user.organization_id)
+    site, show = None, "usable"
+    if form.is_valid():
+        site, show = form.cleaned_data["site"], form.cleaned_data["show"] or "usable"
+    lots = Lot.objects.select_related("site").order_by("site__name", "product", "expires_on")
+    if site is not None:
+        lots = lots.filter(site=site)
+    page = Paginator(inventory.filter_lots(lots, show, today), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    inventory.label(page.object_list)
+    context = {
+        "form": form,
+        "page": page,
+        "show": show,
+        "today": today,
+        "alerts": inventory.stock_alerts(today),
+        "can_receive": roles.can(request.user, roles.EDIT_CLINICAL),
+        "recall_form": forms.RecallSearchForm(),
+    }
+    return render(request, "treatments/lots/list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@require(roles.EDIT_CLINICAL)
+def lot_new(request):
+    form = forms.LotForm(
+        request.POST or None,
+        organization_id=request.user.organization_id,
+        initial={"received_on": timezone.localdate()},
+    )
+    if request.method == "POST" and form.is_valid():
+        lot = inventory.receive(request, form.cleaned_data)
+        messages.success(request, f"Lot {lot.lot_number} received: {lot.vials_received} vials.")
+        return redirect("lot_detail", public_id=lot.public_id)
+    return render(
+        request, "treatments/lots/new.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+def _lot_context(request, lot, recall_form=None):
+    rows = inventory.recall_rows(lot.lot_number).filter(lot=lot)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return {
+        "lot": inventory.label([lot])[0],
+        "page": page,
+        "today": timezone.localdate(),
+        "recall_form": recall_form or forms.RecallForm(),
+        "can_recall": roles.can(request.user, roles.SIGN_CLINICAL),
+    }
+
+
+@require_GET
+@require(roles.VIEW_CLINICAL)
+def lot_detail(request, public_id):
+    lot = get_lot(request, public_id)
+    record(request, Action.VIEW, lot, detail="patients who received it")
+    return render(request, "treatments/lots/detail.html", _lot_context(request, lot))
+
+
+@require_POST
+@require(roles.SIGN_CLINICAL)
+def lot_recall(request, public_id):
+    lot = get_lot(request, public_id)
+    form = forms.RecallForm(request.POST)
+    if not form.is_valid():
+        context = _lot_context(request, lot, recall_form=form)
+        return render(request, "treatments/lots/detail.html", context, status=400)
+    if inventory.mark_recalled(request, lot, form.cleaned_data["reason"]):
+        messages.success(request, f"Lot {lot.lot_number} recalled: it can no longer be charted.")
+    return redirect("lot_detail", public_id=lot.public_id)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv(rows, lot_number: str) -> StreamingHttpResponse:
+    writer = csv.DictWriter(_Echo(), fieldnames=inventory.RECALL_COLUMNS)
+    lines = (
+        writer.writerow(inventory.recall_record(area)) for area in rows.iterator(chunk_size=2000)
+    )
+    header = writer.writerow(
+        dict(zip(inventory.RECALL_COLUMNS, inventory.RECALL_COLUMNS, strict=True))
+    )
+    response = StreamingHttpResponse(
+        (x for part in ([header], lines) for x in part), content_type="text/csv"
+    )
+    safe = "".join(c for c in lot_number if c.isalnum() or c in "-_") or "lot"
+    response["Content-Disposition"] = f'attachment; filename="recall-{safe}.csv"'
+    return response
+
+
+@require_GET
+@require(roles.VIEW_CLINICAL)
+def lot_recall_search(request):
+    form = forms.RecallSearchForm(request.GET or None)
+    if not form.is_valid():
+        status = 400 if request.GET else 200
+        return render(request, "treatments/lots/recall.html", {"form": form}, status=status)
+    number = form.cleaned_data["lot"]
+    rows = inventory.recall_rows(number)
+    if request.GET.get("format") == "csv":
+        record(request, Action.EXPORT, object_type="lot", object_id=number, detail="recall CSV")
+        return _csv(rows, number)
+    record(request, Action.SEARCH, object_type="lot", object_id=number, detail="recall")
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    lots = inventory.label(list(Lot.objects.filter(lot_number=number).select_related("site")))
+    context = {"form": form, "number": number, "page": page, "lots": lots}
+    return render(request, "treatments/lots/recall.html", context)
