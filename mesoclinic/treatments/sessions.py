@@ -11,7 +11,6 @@ from django.db.models import F
 from django.utils import timezone
 
 from mesoclinic import rules
-from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.services import chart_for
 from mesoclinic.plans import consent as consents
@@ -25,6 +24,7 @@ from mesoclinic.treatments.models import (
     SessionStatus,
     TreatmentSession,
 )
+from mesoclinic.treatments.safety import responsible_practitioner
 
 
 class SessionRefused(Exception):
@@ -224,15 +224,6 @@ def sign(request, session: TreatmentSession) -> bool:
     return True
 
 
-def _responsible(session: TreatmentSession):
-    for user in (session.performed_by, session.supervised_by):
-        if user is not None and user.role == Role.PRACTITIONER:
-            return user
-    if session.plan_version is not None:
-        return session.plan_version.approved_by
-    return session.signed_by
-
-
 def _protocol_follow_ups(session: TreatmentSession) -> None:
     """The protocol's check after this session of the course, dated from today."""
     if session.plan_version is None:
@@ -244,6 +235,9 @@ def _protocol_follow_ups(session: TreatmentSession) -> None:
     if not 0 < number <= len(result["schedule"]):
         return
     planned_on = date.fromisoformat(result["schedule"][number - 1]["date"])
+    assignee = responsible_practitioner(session.organization_id, session)
+    if assignee is None:
+        return
     ref = rules.load_reference()
     for item in result.get("follow_ups", []):
         if item["after_session"] != number:
@@ -252,7 +246,7 @@ def _protocol_follow_ups(session: TreatmentSession) -> None:
         FollowUpTask.objects.create(
             patient=session.patient,
             session=session,
-            assigned_to=_responsible(session),
+            assigned_to=assignee,
             due_on=timezone.localdate() + offset,
             reason=f"Protocol check after {ref.areas[item['area']].name} session {number}",
         )
