@@ -484,3 +484,17 @@ def test_patient_events_include_lists_events_with_their_lots(org, practitioner, 
     assert "DX-2401" in html
     assert "Cheeks" in html
     assert reverse("adverse_event_detail", args=[event.public_id]) in html
+
+
+def test_the_chart_shows_adverse_events_to_clinical_staff_only(
+    org, site, personas, practitioner, patient
+):
+    lot = make_lot(org, site, practitioner, number="CH-77")
+    make_event(org, patient, practitioner, lots=[lot], event_type="infection", grade=3)
+    url = reverse("patient_detail", args=[patient.public_id])
+    for role in ALL:
+        body = client_for(personas[role]).get(url).content.decode()
+        if role in CLINICAL:
+            assert "Adverse events" in body and "CH-77" in body, role
+        else:
+            assert "Adverse events" not in body and "CH-77" not in body, role

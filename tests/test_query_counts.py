@@ -9,7 +9,7 @@ from mesoclinic.patients import models as pm
 from mesoclinic.tenancy import acting_for
 from tests.conftest import client_for
 
-CHART_MAX = 14
+CHART_MAX = 16
 LIST_MAX = 8
 
 

@@ -15,6 +15,7 @@ from mesoclinic.patients import forms, services
 from mesoclinic.patients import models as m
 from mesoclinic.patients.models import digits, search_key
 from mesoclinic.plans.models import Plan
+from mesoclinic.treatments import safety
 from mesoclinic.treatments.models import TreatmentSession
 
 PAGE_SIZE = 25
@@ -128,6 +129,7 @@ def patient_detail(request, public_id):
         .select_related("site")
         .order_by("-started_at")[:50]
     )
+    adverse_events = safety.events_for_patient(patient) if clinical else []
     return render(
         request,
         "patients/detail.html",
@@ -137,6 +139,7 @@ def patient_detail(request, public_id):
             "kinds": forms.HISTORY_FORMS,
             "plans": plans,
             "treatment_sessions": treatment_sessions,
+            "adverse_events": adverse_events,
         },
     )
 
