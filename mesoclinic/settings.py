@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "mesoclinic.patients",
     "mesoclinic.plans",
     "mesoclinic.treatments",
+    "mesoclinic.scheduling",
     "mesoclinic.web",
     "mesoclinic.api",
 ]

@@ -1,0 +1,255 @@
+"""The clinic diary: rooms, opening and working hours, leave, treatment types, appointments.
+
+Contract for code built on these models (reminders, the worker, calendar feeds)
+------------------------------------------------------------------------------
+``Appointment`` (OrgOwned; ``public_id`` UUID in URLs and feeds, never the pk):
+
+- ``site``, ``room`` (nullable), ``practitioner`` (a ``User``), ``patient``,
+  ``treatment_type`` (nullable).
+- ``plan`` / ``plan_version`` (nullable: an appointment may be outside a
+  course), ``course_session`` (1-based number of the session in the plan's
+  schedule), ``course_areas`` (the engine's area labels for that session, e.g.
+  ``["submental"]``; clinical: never put them in a feed or an email),
+  ``ideal_date`` (the engine's date for the session).
+- ``starts_at`` / ``ends_at``: aware datetimes stored in UTC. Show them in
+  ``appointment.site.time_zone`` (an IANA name; use ``zoneinfo.ZoneInfo``), or
+  call ``appointment.local_start()`` / ``local_end()``.
+- ``status``: one of ``Status`` below. ``lock_version`` increases on every change
+  (optimistic locking); ``updated_at`` too, so a job can notice a moved
+  appointment by comparing ``starts_at`` with what it scheduled against.
+- ``cancel_reason``, ``cancelled_at``, ``cancelled_by``; ``interval_override_reason``
+  and ``overridden_by`` when a practitioner shortened a grade-B/C interval.
+
+Statuses: ``proposed`` (made by "book the course", awaiting reception's
+confirmation; it holds its slot), ``booked``, ``confirmed`` (patient confirmed),
+``cancelled``, ``no_show``, ``completed``.
+
+- ``HOLDS_SLOT``: statuses that occupy the practitioner, room and patient (every
+  status but cancelled and no-show); the database refuses overlaps among them.
+- ``REMINDABLE`` = booked and confirmed: the only statuses that get a reminder
+  before the appointment. Never remind a proposed, cancelled, no-show or
+  completed appointment. ``services.active_appointments()`` returns exactly these
+  (``all_orgs=True`` for a worker that runs outside any request).
+- ``CHECK_IN_AFTER`` = booked, confirmed, completed: appointments whose day-after
+  check-in may be sent once they have ended (a no-show or cancelled one never).
+- A reminder job must re-read the status at send time: an appointment cancelled
+  after the job was queued must not be reminded.
+"""
+
+import uuid
+import zoneinfo
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from mesoclinic.tenancy import OrgOwned
+
+
+class Status(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    BOOKED = "booked", "Booked"
+    CONFIRMED = "confirmed", "Confirmed"
+    CANCELLED = "cancelled", "Cancelled"
+    NO_SHOW = "no_show", "No-show"
+    COMPLETED = "completed", "Completed"
+
+
+FREES_SLOT = (Status.CANCELLED, Status.NO_SHOW)
+HOLDS_SLOT = tuple(s for s in Status if s not in FREES_SLOT)
+REMINDABLE = (Status.BOOKED, Status.CONFIRMED)
+CHECK_IN_AFTER = (Status.BOOKED, Status.CONFIRMED, Status.COMPLETED)
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class Room(OrgOwned):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="rooms")
+    name = models.CharField(max_length=100)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "name"], name="room_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SiteHours(OrgOwned):
+    """Opening hours, in the site's local time; several rows a weekday make a split day."""
+
+    site = models.ForeignKey("accounts.Site", on_delete=models.CASCADE, related_name="+")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(closes__gt=F("opens")), name="site_hours_order"),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="site_hours_weekday"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+class SiteClosure(OrgOwned):
+    site = models.ForeignKey("accounts.Site", on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "date"], name="site_closure_unique")]
+
+    def __str__(self) -> str:
+        return f"closed {self.date}"
+
+
+class WorkingHours(OrgOwned):
+    """When a member of staff works at a site, in that site's local time."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    site = models.ForeignKey("accounts.Site", on_delete=models.CASCADE, related_name="+")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start = models.TimeField()
+    end = models.TimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["site", "weekday"], name="workhours_site")]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="working_hours_order"),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="working_hours_weekday"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class Leave(OrgOwned):
+    """Days off, both dates included."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    start_date = models.DateField()
+    end_date = models.DateField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "start_date"], name="leave_user")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")), name="leave_dates_order"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"leave {self.start_date}-{self.end_date}"
+
+
+class TreatmentType(OrgOwned):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=100)
+    duration_minutes = models.PositiveSmallIntegerField(default=45)
+    # Roles (accounts.roles.Role values) that may perform it.
+    roles = models.JSONField(default=list)
+    needs_room = models.BooleanField(default=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="treatment_type_name"),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=5, duration_minutes__lte=480),
+                name="treatment_type_duration",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Appointment(OrgOwned):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
+    room = models.ForeignKey(
+        Room, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    treatment_type = models.ForeignKey(
+        TreatmentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    plan = models.ForeignKey(
+        "plans.Plan", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    plan_version = models.ForeignKey(
+        "plans.PlanVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    course_session = models.PositiveSmallIntegerField(null=True, blank=True)
+    course_areas = models.JSONField(default=list, blank=True)
+    ideal_date = models.DateField(null=True, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.BOOKED)
+    cancel_reason = models.CharField(max_length=300, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    interval_override_reason = models.CharField(max_length=500, blank=True)
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lock_version = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["site", "starts_at"], name="appt_site_start"),
+            models.Index(fields=["practitioner", "starts_at"], name="appt_practitioner_start"),
+            models.Index(fields=["room", "starts_at"], name="appt_room_start"),
+            models.Index(fields=["patient", "starts_at"], name="appt_patient_start"),
+            models.Index(fields=["plan", "course_session"], name="appt_plan_session"),
+            models.Index(fields=["status", "starts_at"], name="appt_status_start"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="appt_order"),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in Status]), name="appt_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.CANCELLED) | ~Q(cancel_reason=""),
+                name="appt_cancel_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Appointment {self.public_id}"
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.site.time_zone or "UTC")
+
+    def local_start(self):
+        return self.starts_at.astimezone(self.zone)
+
+    def local_end(self):
+        return self.ends_at.astimezone(self.zone)
+
+    @property
+    def holds_slot(self) -> bool:
+        return self.status in HOLDS_SLOT
