@@ -4,7 +4,8 @@ from datetime import date, timedelta
 
 import pytest
 from django.core import mail
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from mesoclinic.accounts.models import Site
@@ -146,8 +147,12 @@ def test_expired_and_recalled_lots_cannot_be_charted(org, site, practitioner, co
     _start(client, consented_plan, site)
     session = _session(org)
     expired = _lot(org, site, practitioner, "OLD-1", expires_on=date.today() - timedelta(days=1))
-    response = _chart(client, session, expired)
+    response = _chart(client, session, expired, volume_ml="3.5")
     assert response.status_code == 400
+    form = response.context["form"]
+    assert "OLD-1 expired on" in form.errors["lot"][0]
+    assert form["volume_ml"].value() == "3.5"  # what was typed is kept
+    assert "Not usable today" in response.content.decode()
     recalled = _lot(org, site, practitioner, "BAD-1")
     with acting_for(org):
         Lot.objects.filter(pk=recalled.pk).update(
@@ -361,3 +366,107 @@ def test_site_is_from_the_users_organization(org, other_org, practitioner, conse
     assert response.status_code == 400
     with acting_for(org):
         assert not TreatmentSession.objects.exists()
+
+
+# --- points on the diagram ------------------------------------------------------------------
+
+
+def _row(org):
+    with acting_for(org):
+        return SessionArea.objects.get()
+
+
+def _tap(client, session, row, x, y):
+    return client.post(
+        reverse("session_point", args=[session.public_id, row.public_id]), {"x": x, "y": y}
+    )
+
+
+def test_blank_count_takes_the_plans_points_and_taps_adjust_them(
+    org, site, practitioner, consented_plan
+):
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    session = _session(org)
+    lot = _lot(org, site, practitioner)
+    planned = session.plan_version.result["areas"][0]["points"]
+    assert _chart(client, session, lot, injections="", volume_ml="1").status_code == 200
+    row = _row(org)
+    assert row.points == planned and row.injections == len(planned)
+
+    first = planned[0]
+    page = _tap(client, session, row, first[0], first[1])
+    assert page.status_code == 200
+    assert f"{len(planned) - 1} done, 1 planned not done" in page.content.decode()
+    assert _row(org).injections == len(planned) - 1
+
+    _tap(client, session, row, first[0], first[1])
+    assert _row(org).injections == len(planned)
+
+    outline = session.plan_version.result["areas"][0]["outline"]
+    cx = sum(p[0] for p in outline) / len(outline)
+    cy = sum(p[1] for p in outline) / len(outline)
+    _tap(client, session, row, cx + 0.3, cy + 0.3)
+    assert _row(org).injections == len(planned) + 1
+
+    refused = _tap(client, session, row, -4000, -4000)
+    assert refused.status_code == 400
+    assert "outside the area" in refused.content.decode()
+    assert _row(org).injections == len(planned) + 1
+
+
+def test_points_of_a_signed_session_cannot_be_tapped(org, site, practitioner, consented_plan):
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    session = _session(org)
+    _chart(client, session, _lot(org, site, practitioner), injections="", volume_ml="1")
+    client.post(reverse("session_sign", args=[session.public_id]))
+    row = _row(org)
+    x, y = row.points[0]
+    response = _tap(client, session, row, x, y)
+    assert response.status_code == 400
+    assert _row(org).points == row.points
+
+
+@pytest.mark.parametrize("role,expected", [("reception", 403), ("esthetician", 200)])
+def test_point_taps_by_role(personas, role, expected, org, site, practitioner, consented_plan):
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    session = _session(org)
+    _chart(client, session, _lot(org, site, practitioner), injections="", volume_ml="1")
+    row = _row(org)
+    x, y = row.points[0]
+    assert _tap(client_for(personas[role]), session, row, x, y).status_code == expected
+
+
+def test_outsider_cannot_tap_points(org, site, practitioner, outsider, consented_plan):
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    session = _session(org)
+    _chart(client, session, _lot(org, site, practitioner), injections="", volume_ml="1")
+    row = _row(org)
+    x, y = row.points[0]
+    assert _tap(client_for(outsider), session, row, x, y).status_code == 404
+    assert _row(org).points == row.points
+
+
+def test_session_page_queries_do_not_grow_with_points_on_one_area(
+    org, site, practitioner, consented_plan
+):
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    session = _session(org)
+    _chart(client, session, _lot(org, site, practitioner), injections="", volume_ml="1")
+    row = _row(org)
+    url = reverse("session_detail", args=[session.public_id])
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    with acting_for(org):
+        SessionArea.objects.filter(pk=row.pk).update(
+            points=[[i / 10, i / 10] for i in range(500)], injections=500
+        )
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url)
+    assert "500 done" in page.content.decode()
+    assert len(many) == len(few)

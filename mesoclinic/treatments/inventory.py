@@ -52,6 +52,18 @@ def usable_lots(site, day: date) -> QuerySet[Lot]:
     return filter_lots(lots, "usable", day)
 
 
+def unusable_lots(site, day: date, limit: int = 50) -> list[Lot]:
+    """Lots at the site that must not be charted that day, most recent expiry first.
+
+    The chart lists them apart, each with its reason, so that a practitioner holding
+    such a vial sees at once why it is refused instead of not finding it.
+    """
+    lots = Lot.objects.filter(site=site).exclude(
+        pk__in=filter_lots(Lot.objects.filter(site=site), "usable", day).values("pk")
+    )
+    return list(lots.order_by("-expires_on", "lot_number")[:limit])
+
+
 def lot_for_charting(request, public_id: str, day: date, site=None) -> Lot:
     """The lot the form named, if the organization has it and it is usable that day."""
     lots = Lot.objects.all() if site is None else Lot.objects.filter(site=site)

@@ -70,7 +70,13 @@ class ChartAreaForm(forms.Form):
     volume_ml = forms.DecimalField(
         label="Volume (mL)", min_value=0.01, max_value=100, decimal_places=2
     )
-    injections = forms.IntegerField(label="Injection points done", min_value=0, max_value=5000)
+    injections = forms.IntegerField(
+        label="Injection points done",
+        required=False,
+        min_value=0,
+        max_value=5000,
+        help_text="Leave blank to take the plan's points for this area, then tap the diagram.",
+    )
     depth_mm = forms.DecimalField(
         label="Depth (mm)",
         required=False,
@@ -90,14 +96,14 @@ class ChartAreaForm(forms.Form):
     )
     lock_version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, areas=(), lots=(), **kwargs):
+    def __init__(self, *args, areas=(), lots=(), unusable=(), day=None, **kwargs):
         super().__init__(*args, **kwargs)
         ref = rules.load_reference()
         names = [(a, ref.areas[a].name) for a in dict.fromkeys(areas)] or [
             (a.slug, a.name) for a in ref.areas.values()
         ]
         self.fields["area"].choices = names
-        self.fields["lot"].choices = [("", "—")] + [
+        usable = [
             (
                 str(lot.public_id),
                 f"{lot.lot_number} · {ref.products[lot.product].name} · "
@@ -105,6 +111,16 @@ class ChartAreaForm(forms.Form):
             )
             for lot in lots
         ]
+        refused = [
+            (
+                str(lot.public_id),
+                f"{lot.lot_number} · {ref.products[lot.product].name} · {_state(lot, day)}",
+            )
+            for lot in unusable
+        ]
+        self.fields["lot"].choices = [("", "—"), ("Usable at this site", usable)] + (
+            [("Not usable today", refused)] if refused else []
+        )
 
     def clean(self):
         data = super().clean()
@@ -125,6 +141,16 @@ class ChartAreaForm(forms.Form):
         return data
 
 
+class PointForm(forms.Form):
+    """A tap on a charted area's diagram, in the diagram's millimetres."""
+
+    x = forms.FloatField(min_value=-5000, max_value=5000)
+    y = forms.FloatField(min_value=-5000, max_value=5000)
+
+    def error_text(self) -> str:
+        return "That tap could not be read as a point on the diagram; tap again."
+
+
 class AmendForm(forms.Form):
     text = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), label="Correction", max_length=5000
@@ -134,6 +160,14 @@ class AmendForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(max_length=500, min_length=3)
+
+
+def _state(lot, day) -> str:
+    if lot.recalled_at is not None:
+        return "RECALLED"
+    if day is not None and lot.expires_on < day:
+        return f"EXPIRED {lot.expires_on:%d %b %Y}"
+    return "USED UP"
 
 
 def depth_from_needle(length, angle) -> float | None:

@@ -11,6 +11,11 @@ urlpatterns = [
         views.session_remove_row,
         name="session_remove_row",
     ),
+    path(
+        "sessions/<uuid:public_id>/chart/<uuid:row_id>/point/",
+        views.session_point,
+        name="session_point",
+    ),
     path("sessions/<uuid:public_id>/sign/", views.session_sign, name="session_sign"),
     path("sessions/<uuid:public_id>/amend/", views.session_amend, name="session_amend"),
     path("sessions/<uuid:public_id>/void/", views.session_void, name="session_void"),

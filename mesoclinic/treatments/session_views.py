@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -13,7 +13,7 @@ from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.audit.log import Action, record
 from mesoclinic.plans.views import get_plan
-from mesoclinic.treatments import inventory, sessions
+from mesoclinic.treatments import inventory, session_diagram, sessions
 from mesoclinic.treatments import session_forms as forms
 from mesoclinic.treatments.models import SessionAmendment, SessionArea, TreatmentSession
 
@@ -66,9 +66,10 @@ def session_start(request, public_id):
 def _context(request, session, form=None, error=None):
     rows = sessions.charted_rows(session)
     planned = session.plan_version.result["areas"] if session.plan_version else []
-    lots = (
-        inventory.usable_lots(session.site, timezone.localdate()) if not session.is_signed else []
-    )
+    today = timezone.localdate()
+    open_ = not session.is_signed
+    lots = inventory.usable_lots(session.site, today) if open_ else []
+    unusable = inventory.unusable_lots(session.site, today) if open_ else []
     ref = rules.load_reference()
     for row in rows:
         row.depth_reached = forms.depth_from_needle(row.needle_length_mm, row.needle_angle_deg)
@@ -80,11 +81,14 @@ def _context(request, session, form=None, error=None):
         "rows": rows,
         "planned": [{**a, "name": ref.areas[a["area"]].name} for a in planned],
         "findings": sessions.dose_findings(session, rows),
+        "diagrams": session_diagram.build(session, rows),
         "form": form
         or forms.ChartAreaForm(
             initial={"lock_version": session.lock_version},
             areas=[a["area"] for a in planned],
             lots=lots,
+            unusable=unusable,
+            day=today,
         ),
         "error": error,
         "amendments": SessionAmendment.objects.filter(session=session)
@@ -116,15 +120,23 @@ def session_chart(request, public_id):
     planned = (
         [a["area"] for a in session.plan_version.result["areas"]] if session.plan_version else []
     )
-    lots = inventory.usable_lots(session.site, timezone.localdate())
-    form = forms.ChartAreaForm(request.POST, areas=planned, lots=lots)
+    today = timezone.localdate()
+    form = forms.ChartAreaForm(
+        request.POST,
+        areas=planned,
+        lots=inventory.usable_lots(session.site, today),
+        unusable=inventory.unusable_lots(session.site, today),
+        day=today,
+    )
     if not form.is_valid():
         return _render_chart(request, session, status=400, form=form)
     data = dict(form.cleaned_data)
     try:
-        lot = inventory.lot_for_charting(
-            request, data.pop("lot"), timezone.localdate(), site=session.site
-        )
+        lot = inventory.lot_for_charting(request, data.pop("lot"), today, site=session.site)
+    except inventory.LotUnusable as refusal:
+        form.add_error("lot", str(refusal))
+        return _render_chart(request, session, status=400, form=form)
+    try:
         lock_version = data.pop("lock_version")
         sessions.chart_area(
             request, session, {**data, "side": data.get("side") or ""}, lot, lock_version
@@ -132,6 +144,24 @@ def session_chart(request, public_id):
     except (ValueError, sessions.SessionRefused) as refusal:
         session.refresh_from_db()
         return _render_chart(request, session, status=400, form=form, error=str(refusal))
+    return _render_chart(request, session)
+
+
+@require_POST
+@require(roles.EDIT_CLINICAL)
+def session_point(request, public_id, row_id):
+    session = get_session(request, public_id)
+    form = forms.PointForm(request.POST)
+    if not form.is_valid():
+        return _render_chart(request, session, status=400, error=form.error_text())
+    if not SessionArea.objects.filter(session=session, public_id=row_id).exists():
+        raise Http404("No such charted area in this session.")
+    try:
+        sessions.toggle_point(
+            request, session, row_id, form.cleaned_data["x"], form.cleaned_data["y"]
+        )
+    except sessions.SessionRefused as refusal:
+        return _render_chart(request, session, status=400, error=str(refusal))
     return _render_chart(request, session)
 
 

@@ -16,6 +16,7 @@ from mesoclinic.patients.services import chart_for
 from mesoclinic.plans import consent as consents
 from mesoclinic.plans import services as plans
 from mesoclinic.plans.models import Plan, PlanStatus
+from mesoclinic.treatments import session_diagram
 from mesoclinic.treatments.models import (
     FollowUpTask,
     Lot,
@@ -145,6 +146,13 @@ def chart_area(
         raise SessionRefused(
             "Someone else charted in this session meanwhile; their entry is shown."
         )
+    data = dict(data)
+    planned_points = session_diagram.plan_points(locked, data["area"], data.get("side") or "")
+    if data.get("injections") is None:
+        # Blank count: the plan's points for this area, marked done; taps adjust them.
+        data["points"], data["injections"] = planned_points, len(planned_points)
+    elif data["injections"] == len(planned_points):
+        data["points"] = planned_points
     row = SessionArea(session=locked, lot=lot, **data)
     rows = charted_rows(locked) + [row]
     stops = [
@@ -157,6 +165,36 @@ def chart_area(
     locked.save(update_fields=["lock_version"])
     session.lock_version = locked.lock_version
     record(request, Action.CHANGE, locked, fields=sorted(data) + ["lot"])
+    return row
+
+
+@transaction.atomic
+def toggle_point(request, session: TreatmentSession, row_id, x: float, y: float) -> SessionArea:
+    """Mark a point done or not done, or add one where the needle went.
+
+    Point marks from two staff are merged under the session's row lock, so neither
+    loses the other's taps; the dose limits are checked on the new injection count.
+    """
+    locked = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+    if locked.is_signed or locked.status != SessionStatus.IN_PROGRESS:
+        raise SessionRefused("This session is signed: record an amendment instead.")
+    row = SessionArea.objects.select_related("lot").get(session=locked, public_id=row_id)
+    point = (round(x, 1), round(y, 1))
+    done = [list(p) for p in row.points]
+    kept = [p for p in done if not session_diagram.same_point(p, point)]
+    if len(kept) == len(done):
+        if not session_diagram.inside(locked, row.area, row.side, point):
+            raise SessionRefused("That point is outside the area: tap inside its outline.")
+        kept.append(list(point))
+    row.points, row.injections = kept, len(kept)
+    rows = [row if r.pk == row.pk else r for r in charted_rows(locked)]
+    stops = [
+        f for f in dose_findings(locked, rows) if f["severity"] == "stop" and not f["overridable"]
+    ]
+    if stops:
+        raise SessionRefused("; ".join(f"{f['code']}: {f['message']}" for f in stops))
+    row.save(update_fields=["points", "injections"])
+    record(request, Action.CHANGE, locked, fields=["points"], detail=f"{row.area} points")
     return row
 
 

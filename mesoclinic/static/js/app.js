@@ -81,3 +81,17 @@ document.addEventListener("keydown", (event) => {
     el.dispatchEvent(new MouseEvent("click", { bubbles: true }));
   }
 });
+
+// Session charting: tap inside a charted area (not on a point) to add a point where the needle went.
+document.addEventListener("click", (event) => {
+  const area = event.target.closest("svg[data-session-editable] path.planned");
+  if (!area || typeof htmx === "undefined") return;
+  const svg = area.ownerSVGElement;
+  const pt = svg.createSVGPoint();
+  pt.x = event.clientX; pt.y = event.clientY;
+  const local = pt.matrixTransform(svg.getScreenCTM().inverse());
+  htmx.ajax("POST", svg.dataset.sessionPointUrl, {
+    target: "#chart", swap: "outerHTML",
+    values: { x: local.x.toFixed(1), y: local.y.toFixed(1) },
+  });
+});

@@ -1,0 +1,100 @@
+"""Charted areas drawn on their diagram: the plan's points still to do, the points done.
+
+A charted row keeps the points actually injected (``SessionArea.points``, in the
+reference's millimetres). Plan points not yet marked are drawn hollow; tapping one
+marks it done, tapping a done point unmarks it, tapping elsewhere in the area adds a
+point where the needle actually went.
+"""
+
+from dataclasses import dataclass, field
+
+from mesoclinic import rules
+from mesoclinic.plans.diagram import _box, _path
+from mesoclinic.rules import layout
+
+TOLERANCE_MM = 0.05
+
+
+@dataclass
+class ChartedDiagram:
+    row_id: str
+    name: str
+    outline: str
+    box: tuple[float, float, float, float]
+    spacing: float | None
+    done: list[tuple[float, float]]
+    pending: list[tuple[float, float]]
+    keep_clear: list[str] = field(default_factory=list)
+    editable: bool = False
+
+    @property
+    def viewbox(self) -> str:
+        return " ".join(f"{v:.1f}" for v in self.box)
+
+    @property
+    def point_radius(self) -> float:
+        if self.spacing:
+            return self.spacing / 3
+        return max(self.box[2], self.box[3]) / 60
+
+
+def same_point(a, b) -> bool:
+    return abs(a[0] - b[0]) <= TOLERANCE_MM and abs(a[1] - b[1]) <= TOLERANCE_MM
+
+
+def planned_area(session, area: str, side: str) -> dict | None:
+    """The plan version's area dict for this area and side, if the session has a plan."""
+    if session.plan_version is None:
+        return None
+    for planned in session.plan_version.result.get("areas", []):
+        if planned["area"] == area and (planned.get("side") or "") == (side or ""):
+            return planned
+    return None
+
+
+def outline_for(session, area: str, side: str) -> list[tuple[float, float]]:
+    planned = planned_area(session, area, side)
+    if planned is not None:
+        return [tuple(p) for p in planned["outline"]]
+    ref_area = rules.load_reference().areas[area]
+    if side == "left" and ref_area.paired and ref_area.view.midline_x_mm is not None:
+        return list(ref_area.mirror(ref_area.outline))
+    return list(ref_area.outline)
+
+
+def inside(session, area: str, side: str, point) -> bool:
+    return layout.contains(outline_for(session, area, side), point)
+
+
+def plan_points(session, area: str, side: str) -> list[list[float]]:
+    planned = planned_area(session, area, side)
+    return [list(p) for p in planned["points"]] if planned else []
+
+
+def build(session, rows) -> list[ChartedDiagram]:
+    """One diagram per charted injection area (non-injection modalities have no points)."""
+    ref = rules.load_reference()
+    diagrams = []
+    for row in rows:
+        if not ref.techniques[row.technique].injection:
+            continue
+        planned = planned_area(session, row.area, row.side)
+        outline = outline_for(session, row.area, row.side)
+        done = [(float(x), float(y)) for x, y in row.points]
+        plan = [tuple(p) for p in planned["points"]] if planned else []
+        pending = [p for p in plan if not any(same_point(p, d) for d in done)]
+        name = ref.areas[row.area].name + (f" ({row.side})" if row.side else "")
+        diagrams.append(
+            ChartedDiagram(
+                row_id=str(row.public_id),
+                name=name,
+                outline=_path(outline),
+                box=_box(outline),
+                spacing=planned.get("spacing_mm") if planned else None,
+                done=done,
+                pending=pending,
+                keep_clear=[_path(z["path"]) for z in (planned or {}).get("keep_clear", [])],
+                editable=session.status == "in_progress",
+            )
+        )
+    return diagrams
