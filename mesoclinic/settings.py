@@ -48,12 +48,15 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "mesoclinic.accounts",
     "mesoclinic.audit",
     "mesoclinic.patients",
     "mesoclinic.plans",
     "mesoclinic.treatments",
     "mesoclinic.scheduling",
+    "mesoclinic.notifications",
     "mesoclinic.web",
     "mesoclinic.api",
 ]
@@ -155,6 +158,9 @@ EMAIL_FILE_PATH = str(DATA_DIR / "mail")
 DEFAULT_FROM_EMAIL = envstr("MESOCLINIC_FROM_EMAIL", "mesoclinic@localhost")
 EMAIL_HOST = envstr("MESOCLINIC_EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("MESOCLINIC_EMAIL_PORT", 25)
+
+# Background tasks (reminder emails) are rows in the database, run by `mesoclinic worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = envstr("MESOCLINIC_TIME_ZONE", "UTC")

@@ -29,8 +29,17 @@ class InviteForm(forms.Form):
 class ClinicSettingsForm(forms.ModelForm):
     class Meta:
         model = Organization
-        fields = ["name", "currency", "tax_rate"]
-        labels = {"tax_rate": "Tax added to quotes (%)", "currency": "Currency (ISO code)"}
+        fields = ["name", "currency", "tax_rate", "reminder_lead_hours"]
+        labels = {
+            "tax_rate": "Tax added to quotes (%)",
+            "currency": "Currency (ISO code)",
+            "reminder_lead_hours": "Appointment reminder (hours before)",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left empty, the clinic keeps its current reminder time.
+        self.fields["reminder_lead_hours"].required = False
 
     def clean_currency(self):
         code = self.cleaned_data["currency"].upper()
@@ -43,6 +52,10 @@ class ClinicSettingsForm(forms.ModelForm):
         if rate is None or not 0 <= rate <= 100:
             raise forms.ValidationError("Tax must be between 0 and 100 percent.")
         return rate
+
+    def clean_reminder_lead_hours(self):
+        hours = self.cleaned_data["reminder_lead_hours"]
+        return self.instance.reminder_lead_hours if hours is None else hours
 
 
 class AcceptInvitationForm(forms.Form):

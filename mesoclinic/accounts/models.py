@@ -2,6 +2,7 @@ import hashlib
 import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -14,6 +15,12 @@ class Organization(models.Model):
     currency = models.CharField(max_length=3, default="USD")
     tax_rate = models.DecimalField(
         max_digits=5, decimal_places=2, default=0, help_text="Percent added to quotes"
+    )
+    reminder_lead_hours = models.PositiveSmallIntegerField(
+        default=48,
+        validators=[MinValueValidator(1), MaxValueValidator(336)],
+        help_text="Patients with an email address are reminded this many hours before "
+        "each appointment (1 to 336).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

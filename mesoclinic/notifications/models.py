@@ -1,0 +1,82 @@
+"""Reminder emails and private calendar feeds.
+
+A `Reminder` row exists at most once per (appointment, kind): the unique
+constraint, not the scheduler, is what stops a second email. A worker claims
+a row with a conditional UPDATE (pending -> sending) before it sends, so two
+workers, or a worker and a retried task, never both send it.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from mesoclinic.tenancy import OrgOwned
+
+
+class Kind(models.TextChoices):
+    REMINDER = "reminder", "Reminder before the appointment"
+    CHECK_IN = "check_in", "Day-after check-in"
+
+
+class State(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    SKIPPED = "skipped", "Not sent"
+    FAILED = "failed", "Failed"
+
+
+class Reminder(OrgOwned):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    appointment = models.ForeignKey(
+        "scheduling.Appointment", on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    due_at = models.DateTimeField()
+    # When the scheduler last handed it to the task queue; a row queued long ago
+    # and still pending (its task lost) is queued again.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # Why it was not sent or failed, in words a receptionist understands.
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "due_at"], name="reminder_status_due")]
+        constraints = [
+            models.UniqueConstraint(fields=["appointment", "kind"], name="reminder_once_per_kind"),
+            models.CheckConstraint(
+                condition=Q(kind__in=[k.value for k in Kind]), name="reminder_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False), name="reminder_sent_has_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_status_display()})"
+
+
+class CalendarFeed(OrgOwned):
+    """A practitioner's private iCalendar URL. Only the token's SHA-256 is stored."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(revoked_at__isnull=True), name="calendar_feed_one_live"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user_id}"
