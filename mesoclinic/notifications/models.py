@@ -54,7 +54,8 @@ class Reminder(OrgOwned):
                 condition=Q(kind__in=[k.value for k in Kind]), name="reminder_kind_valid"
             ),
             models.CheckConstraint(
-                condition=~Q(status="sent") | Q(sent_at__isnull=False), name="reminder_sent_has_time"
+                condition=~Q(status="sent") | Q(sent_at__isnull=False),
+                name="reminder_sent_has_time",
             ),
         ]
 

@@ -1,0 +1,39 @@
+"""The words of reminder emails. Email is not a private channel: no treatment,
+area or product is named, only the time and place."""
+
+from dataclasses import dataclass
+
+from django.template.loader import render_to_string
+
+from mesoclinic.notifications.models import Kind
+from mesoclinic.scheduling.ical import zone
+
+SUBJECTS = {
+    Kind.REMINDER: "Reminder: your appointment on {start:%A %d %B at %H:%M}",
+    Kind.CHECK_IN: "How are you after your visit on {start:%A %d %B}?",
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    body: str
+
+
+def compose(reminder, appointment) -> Message:
+    site = appointment.site
+    tz = zone(site.time_zone)
+    start = appointment.starts_at.astimezone(tz)
+    context = {
+        "patient": appointment.patient,
+        "clinic": reminder.organization.name,
+        "site": site,
+        # Formatted here: the template engine would turn aware times back into
+        # the server's zone, and the patient needs the site's wall-clock time.
+        "day": f"{start:%A} {start.day} {start:%B %Y}",
+        "start": f"{start:%H:%M}",
+        "end": f"{appointment.ends_at.astimezone(tz):%H:%M}",
+        "time_zone": tz.key,
+    }
+    body = render_to_string(f"notifications/email_{reminder.kind}.txt", context)
+    return Message(subject=SUBJECTS[reminder.kind].format(start=start), body=body)

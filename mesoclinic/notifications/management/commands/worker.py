@@ -1,0 +1,68 @@
+"""`mesoclinic worker`: the background process.
+
+It is django-tasks-db's `db_worker` (same options: --batch, --interval, ...)
+plus a scheduler thread that runs the reminder scan every `--scan-every`
+seconds (60 by default) and queues a task per due reminder. Several workers
+may run: the scan and the send are both safe to run concurrently (see
+notifications/services.py). With --batch it scans once, runs what is queued
+and exits, which suits a cron job.
+"""
+
+import logging
+import os
+import threading
+
+from django.db import close_old_connections, connection
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
+from django_tasks_db.management.commands import db_worker
+
+from mesoclinic.notifications import tasks
+
+logger = logging.getLogger("mesoclinic.worker")
+
+
+def scan_once() -> None:
+    try:
+        count = tasks.enqueue_due()
+        if count:
+            logger.info("queued %d reminder(s)", count)
+    except Exception:
+        # A failed scan (database briefly locked or unreachable) is retried at
+        # the next tick; it must not take down the worker.
+        logger.exception("reminder scan failed")
+
+
+class Scheduler(threading.Thread):
+    def __init__(self, every: float):
+        super().__init__(name="reminder-scan", daemon=True)
+        self.every = every
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            close_old_connections()
+            scan_once()
+            connection.close()  # this thread's own connection
+            self.stopped.wait(self.every)
+
+
+class Command(db_worker.Command):
+    help = "Run background tasks and queue due appointment reminders every minute."
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--scan-every",
+            type=float,
+            default=60.0,
+            help="seconds between reminder scans; 0 turns the scan off (default: %(default)s)",
+        )
+
+    def handle(self, *args, scan_every: float, **options):
+        reloading_parent = options.get("reload") and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true"
+        if scan_every > 0 and not reloading_parent:
+            if options.get("batch"):
+                scan_once()
+            else:
+                Scheduler(scan_every).start()
+        super().handle(*args, **options)

@@ -1,0 +1,254 @@
+"""Which reminders are due, and sending one exactly once.
+
+Delivery guarantee (the choice, and why)
+----------------------------------------
+Each (appointment, kind) has one `Reminder` row (unique constraint), so no
+scan, however often or however many workers run it, makes a second one.
+Sending is: claim (a conditional UPDATE pending -> sending, committed), send
+the email, mark sent (committed). Only one worker's claim can succeed. If a
+worker dies between claim and "sent" we cannot know whether the mail server
+accepted the message, so the row is NOT sent again: after `STALE_CLAIM` the
+scan marks it failed with that reason, visible to the clinic. That makes
+delivery at-most-once; a duplicate is never sent, a reminder is lost only if
+the process dies in the second or so between claim and commit. An exception
+from the mail backend (server down, refused) means it was not accepted, so
+the row goes back to pending and is retried up to `MAX_ATTEMPTS` times.
+
+Every outcome writes an audit event with no actor (the system did it).
+"""
+
+from datetime import datetime, time, timedelta
+
+from django.core.mail import send_mail
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from mesoclinic.accounts.models import Organization
+from mesoclinic.audit.models import Action, AuditEvent
+from mesoclinic.notifications import emails
+from mesoclinic.notifications.models import Kind, Reminder, State
+from mesoclinic.scheduling.ical import zone
+from mesoclinic.scheduling.models import CHECK_IN_AFTER, REMINDABLE, Appointment, Status
+from mesoclinic.tenancy import acting_for
+from mesoclinic.treatments.models import SessionStatus, TreatmentSession
+
+STALE_CLAIM = timedelta(minutes=10)
+REQUEUE_AFTER = timedelta(minutes=10)
+MAX_ATTEMPTS = 3
+RETRY_DELAY = timedelta(minutes=5)
+# The check-in goes out at 10:00 the day after, site time, and not at all once
+# it is this late (a check-in about a visit a week ago is noise).
+CHECK_IN_HOUR = time(10, 0)
+CHECK_IN_TOO_LATE = timedelta(days=2)
+# A signed treatment session this close to the appointment shows it took place.
+SESSION_SLACK = timedelta(hours=12)
+BATCH = 500
+
+
+def scan(now: datetime | None = None) -> list[int]:
+    """Create the reminder rows that have come due and return the ids to send now.
+
+    Marks the returned rows as queued; call `enqueue` or `send` for each.
+    """
+    now = now or timezone.now()
+    for org in Organization.objects.only("pk", "reminder_lead_hours"):
+        with acting_for(org):
+            _create_reminders(org, now)
+            _create_check_ins(now)
+    _fail_stale_claims(now)
+    queued = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - REQUEUE_AFTER)
+    ids = list(
+        Reminder.all_orgs.filter(queued, status=State.PENDING, due_at__lte=now)
+        .order_by("due_at")
+        .values_list("pk", flat=True)[:BATCH]
+    )
+    Reminder.all_orgs.filter(pk__in=ids).update(enqueued_at=now)
+    return ids
+
+
+def _bulk_create(rows: list[Reminder]) -> None:
+    # ignore_conflicts: a second scanner racing this one hits the unique
+    # constraint and simply makes nothing.
+    Reminder.all_orgs.bulk_create(rows, ignore_conflicts=True)
+
+
+def _without(kind: str):
+    return ~Exists(Reminder.all_orgs.filter(appointment=OuterRef("pk"), kind=kind))
+
+
+def _create_reminders(org: Organization, now: datetime) -> None:
+    lead = timedelta(hours=org.reminder_lead_hours)
+    due = Appointment.objects.filter(
+        _without(Kind.REMINDER),
+        status__in=REMINDABLE,
+        starts_at__gt=now,
+        starts_at__lte=now + lead,
+    ).values_list("pk", "starts_at")[:BATCH]
+    _bulk_create(
+        [
+            Reminder(organization_id=org.pk, appointment_id=pk, kind=Kind.REMINDER, due_at=s - lead)
+            for pk, s in due
+        ]
+    )
+
+
+def _took_place():
+    signed = TreatmentSession.all_orgs.filter(
+        patient=OuterRef("patient"),
+        status=SessionStatus.SIGNED,
+        started_at__gte=OuterRef("starts_at") - SESSION_SLACK,
+        started_at__lte=OuterRef("ends_at") + SESSION_SLACK,
+    )
+    return Q(status=Status.COMPLETED) | Exists(signed)
+
+
+def check_in_due(appointment: Appointment) -> datetime:
+    local_day = appointment.ends_at.astimezone(zone(appointment.site.time_zone)).date()
+    return datetime.combine(
+        local_day + timedelta(days=1), CHECK_IN_HOUR, tzinfo=zone(appointment.site.time_zone)
+    )
+
+
+def _create_check_ins(now: datetime) -> None:
+    ended = (
+        Appointment.objects.filter(
+            _without(Kind.CHECK_IN),
+            _took_place(),
+            status__in=CHECK_IN_AFTER,
+            ends_at__lte=now,
+            ends_at__gt=now - CHECK_IN_TOO_LATE - timedelta(days=1),
+        )
+        .select_related("site")
+        .order_by("ends_at")[:BATCH]
+    )
+    rows = []
+    for appointment in ended:
+        due = check_in_due(appointment)
+        if due <= now:
+            rows.append(
+                Reminder(
+                    organization_id=appointment.organization_id,
+                    appointment=appointment,
+                    kind=Kind.CHECK_IN,
+                    due_at=due,
+                )
+            )
+    _bulk_create(rows)
+
+
+def _fail_stale_claims(now: datetime) -> None:
+    stale = list(
+        Reminder.all_orgs.filter(status=State.SENDING, claimed_at__lt=now - STALE_CLAIM)[:BATCH]
+    )
+    reason = "interrupted while sending; not sent again so the patient never gets it twice"
+    for reminder in stale:
+        if _finish(reminder, State.FAILED, reason, from_status=State.SENDING):
+            _audit(reminder, Action.CHANGE, f"{reminder.kind} not sent: {reason}")
+
+
+def claim(reminder_id: int, now: datetime | None = None) -> bool:
+    """Take the row for this worker: true for exactly one caller."""
+    now = now or timezone.now()
+    return bool(
+        Reminder.all_orgs.filter(pk=reminder_id, status=State.PENDING, due_at__lte=now).update(
+            status=State.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+    )
+
+
+def send(reminder_id: int, now: datetime | None = None) -> str:
+    """Claim, re-check and send one reminder. Returns the row's final status."""
+    now = now or timezone.now()
+    if not claim(reminder_id, now):
+        return "not claimed"
+    reminder = Reminder.all_orgs.select_related(
+        "appointment__site", "appointment__patient", "organization"
+    ).get(pk=reminder_id)
+    with acting_for(reminder.organization_id):
+        return deliver(reminder, now)
+
+
+def deliver(reminder: Reminder, now: datetime) -> str:
+    """Send a claimed reminder, or record why not. Re-reads nothing it was given."""
+    appointment = reminder.appointment
+    why_not = _why_not(reminder, appointment, now)
+    if why_not == "moved later":
+        lead = timedelta(hours=reminder.organization.reminder_lead_hours)
+        Reminder.all_orgs.filter(pk=reminder.pk, status=State.SENDING).update(
+            status=State.PENDING, due_at=appointment.starts_at - lead, enqueued_at=None
+        )
+        return State.PENDING
+    if why_not:
+        _finish(reminder, State.SKIPPED, why_not)
+        _audit(reminder, Action.CHANGE, f"{reminder.kind} not sent: {why_not}")
+        return State.SKIPPED
+    message = emails.compose(reminder, appointment)
+    try:
+        send_mail(
+            subject=message.subject,
+            message=message.body,
+            from_email=None,
+            recipient_list=[appointment.patient.email],
+        )
+    except Exception as exc:  # the mail server refused or was unreachable: not accepted
+        return _retry_later(reminder, now, type(exc).__name__)
+    _finish(reminder, State.SENT, "", sent_at=now)
+    _audit(reminder, Action.EXPORT, f"{reminder.kind} emailed to the patient")
+    return State.SENT
+
+
+def _why_not(reminder: Reminder, appointment: Appointment, now: datetime) -> str:
+    """Re-checked at send time: the appointment may have changed since the scan."""
+    if appointment.status == Status.CANCELLED:
+        return "appointment cancelled"
+    if appointment.status == Status.NO_SHOW:
+        return "patient did not attend"
+    if reminder.kind == Kind.REMINDER:
+        if appointment.status not in REMINDABLE:
+            return f"appointment is {appointment.get_status_display().lower()}"
+        if appointment.starts_at <= now:
+            return "appointment already started"
+        lead = timedelta(hours=reminder.organization.reminder_lead_hours)
+        if appointment.starts_at - lead > now + timedelta(minutes=1):
+            return "moved later"
+    else:
+        if not Appointment.objects.filter(_took_place(), pk=appointment.pk).exists():
+            return "no completed or signed session"
+        if now - reminder.due_at > CHECK_IN_TOO_LATE:
+            return "too late for a day-after check-in"
+    if not appointment.patient.email:
+        return "patient has no email address"
+    return ""
+
+
+def _retry_later(reminder: Reminder, now: datetime, error: str) -> str:
+    # The claim counted this attempt.
+    fresh = Reminder.all_orgs.only("attempts").get(pk=reminder.pk)
+    if fresh.attempts >= MAX_ATTEMPTS:
+        reason = f"mail server refused {fresh.attempts} times ({error})"
+        _finish(reminder, State.FAILED, reason)
+        _audit(reminder, Action.CHANGE, f"{reminder.kind} not sent: {reason}")
+        return State.FAILED
+    Reminder.all_orgs.filter(pk=reminder.pk, status=State.SENDING).update(
+        status=State.PENDING,
+        due_at=now + RETRY_DELAY,
+        enqueued_at=None,
+        reason=f"retrying: {error}"[:200],
+    )
+    return State.PENDING
+
+
+def _finish(reminder: Reminder, status: str, reason: str, *, from_status=State.SENDING, **more):
+    return Reminder.all_orgs.filter(pk=reminder.pk, status=from_status).update(
+        status=status, reason=reason[:200], **more
+    )
+
+
+def _audit(reminder: Reminder, action: str, detail: str) -> None:
+    AuditEvent.objects.create(
+        organization_id=reminder.organization_id,
+        action=action,
+        object_type="reminder",
+        object_id=str(reminder.public_id),
+        detail=detail,
+    )
