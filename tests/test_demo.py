@@ -1,5 +1,6 @@
 """`make demo` loads the demo clinic once; running it again changes nothing."""
 
+from datetime import date
 from io import StringIO
 
 from django.core.management import call_command
@@ -67,5 +68,7 @@ def test_demo_clinic_has_lots_to_chart_with(db, monkeypatch):
     with acting_for(demo):
         from mesoclinic.treatments.models import Lot
 
-        assert Lot.objects.count() == 2 * 10  # ten lots per site, loaded once
+        assert Lot.objects.count() == 2 * 11  # eleven lots per site, loaded once
+        expired = Lot.objects.filter(expires_on__lt=date.today())
+        assert set(expired.values_list("lot_number", flat=True)) == {"DCA23-907"}
         assert Lot.objects.filter(lot_number="DCA24-118").count() == 2

@@ -206,8 +206,9 @@ def test_signing_locks_the_record_takes_stock_once_and_sends_aftercare(
     assert lot.vials_used == 2  # 3 mL from 2 mL vials: two vials opened, once
     session = _session(org)
     assert session.status == SessionStatus.SIGNED and session.signed_by == practitioner
-    assert "Seek care at once for intense pain or signs of infection." in session.aftercare
-    assert len(mail.outbox) == 1 and "Seek care at once for intense pain" in mail.outbox[0].body
+    assert "No vigorous exercise for 48 hours." in session.aftercare  # seed 000 base sheet
+    body = mail.outbox[0].body
+    assert len(mail.outbox) == 1 and body.count("Seek care at once for intense pain") == 1
     assert mail.outbox[0].to == ["anna@example.com"]
     with acting_for(org):
         assert FollowUpTask.objects.filter(session=session, assigned_to=practitioner).exists()
@@ -470,3 +471,14 @@ def test_session_page_queries_do_not_grow_with_points_on_one_area(
         page = client.get(url)
     assert "500 done" in page.content.decode()
     assert len(many) == len(few)
+
+
+def test_chart_form_starts_with_the_next_planned_area(org, site, practitioner, consented_plan):
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    session = _session(org)
+    planned = session.plan_version.result["areas"][0]
+    form = client.get(reverse("session_detail", args=[session.public_id])).context["form"]
+    assert form["area"].value() == "submental"
+    assert form["technique"].value() == planned["technique"]
+    assert form["depth_mm"].value() == planned["depth_mm"]

@@ -84,7 +84,7 @@ def _context(request, session, form=None, error=None):
         "diagrams": session_diagram.build(session, rows),
         "form": form
         or forms.ChartAreaForm(
-            initial={"lock_version": session.lock_version},
+            initial={"lock_version": session.lock_version, **_next_area(planned, rows)},
             areas=[a["area"] for a in planned],
             lots=lots,
             unusable=unusable,
@@ -98,6 +98,20 @@ def _context(request, session, form=None, error=None):
         "void_form": forms.ReasonForm(),
         "can_sign": roles.can(request.user, roles.SIGN_CLINICAL),
     }
+
+
+def _next_area(planned: list[dict], rows) -> dict:
+    """Prefill the chart form with the first planned area not charted yet."""
+    charted = {(row.area, row.side or "") for row in rows}
+    for area in planned:
+        if (area["area"], area.get("side") or "") not in charted:
+            return {
+                "area": area["area"],
+                "side": area.get("side") or "",
+                "technique": area["technique"],
+                "depth_mm": area.get("depth_mm"),
+            }
+    return {}
 
 
 @require_GET

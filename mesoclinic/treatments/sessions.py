@@ -223,6 +223,19 @@ def vials_opened(rows) -> dict[int, int]:
     }
 
 
+# Seed 004; the sheet and the email always end with it, emphasised, so it is not listed twice.
+SEEK_CARE = "Seek care at once for intense pain or signs of infection."
+
+
+def aftercare_lines(session: TreatmentSession) -> list[str]:
+    """The plan's aftercare lines, or seed 000's base sheet for an ad hoc session."""
+    if session.plan_version is not None:
+        lines = list(session.plan_version.result["aftercare"])
+    else:
+        lines = [line.text for line in rules.load_reference().aftercare if line.always]
+    return [line for line in lines if line != SEEK_CARE]
+
+
 @transaction.atomic
 def sign(request, session: TreatmentSession) -> bool:
     """Sign once. A resubmitted form finds the session signed and changes nothing (False)."""
@@ -245,7 +258,7 @@ def sign(request, session: TreatmentSession) -> bool:
         )
         if not updated:
             raise SessionRefused("Not enough vials left in a lot charted here; check the stock.")
-    aftercare = list(locked.plan_version.result["aftercare"]) if locked.plan_version else []
+    aftercare = aftercare_lines(locked)
     locked.status = SessionStatus.SIGNED
     locked.signed_by = request.user
     locked.signed_at = timezone.now()
@@ -302,7 +315,7 @@ def send_aftercare(session: TreatmentSession) -> None:
             f"Dear {patient.first_name},\n\nThank you for your visit on "
             f"{timezone.localtime(session.signed_at):%d %B %Y}. "
             "Please follow these instructions:\n\n"
-            f"{lines}\n\nSeek care at once for intense pain or signs of infection.\n\n"
+            f"{lines}\n\n{SEEK_CARE}\n\n"
             f"{site.name}\n{site.address}\n{site.phone}\n"
         ),
         from_email=None,

@@ -7,30 +7,19 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from tests.browser.conftest import login, screenshot
+from tests.browser.flows import add_area, new_patient, sign_consent
 
 EVIDENCE = "Mesotherapy has no proven clinical efficacy for many of its uses"
 
 
 def _new_patient_with_lidocaine_allergy(page):
-    page.goto("/patients/new/")
-    page.get_by_label("First name").fill("Camille")
-    page.get_by_label("Last name").fill("Fontaine")
-    page.get_by_label("Date of birth").fill("1984-03-09")
-    page.get_by_label("Sex").select_option("F")
-    page.get_by_label("Weight (kg)").fill("66")
-    page.get_by_role("button", name="Save").click()
+    new_patient(page, "Camille", "Fontaine", "1984-03-09")
     page.locator("#section-allergy").get_by_role("link", name="Add").click()
     page.locator("form.inline-form").get_by_label("Substance (formulary)").select_option(
         label="Lidocaine"
     )
     page.locator("form.inline-form").get_by_role("button", name="Add").click()
     expect(page.locator("#alerts")).to_contain_text("Allergy: Lidocaine")
-
-
-def _add_area(page, concern, area):
-    page.get_by_label("Concern for the next area").select_option(label=concern)
-    page.get_by_label("Area", exact=True).select_option(label=area)
-    page.get_by_role("button", name="Add area").click()
 
 
 def test_consultation_to_signed_consent_pdf(browser, live_app):
@@ -47,9 +36,9 @@ def test_consultation_to_signed_consent_pdf(browser, live_app):
 
     page.get_by_role("button", name="New plan").click()
     expect(page.get_by_role("heading", name=re.compile("Treatment plan"))).to_be_visible()
-    _add_area(page, "Localized fat", "Submental (under the chin)")
+    add_area(page, "Localized fat", "Submental (under the chin)")
     expect(page.locator("#item-0")).to_be_visible()
-    _add_area(page, "Hair loss", "Scalp")
+    add_area(page, "Hair loss", "Scalp")
     expect(page.locator("#item-1")).to_be_visible()
 
     # Choosing a product that contains lidocaine raises the allergy stop at once.
@@ -80,22 +69,7 @@ def test_consultation_to_signed_consent_pdf(browser, live_app):
     page.get_by_role("link", name="Consent").click()
 
     expect(page.get_by_text(EVIDENCE)).to_be_visible()
-    page.get_by_label("Your full name").fill("Camille Fontaine")
-    pad = page.locator("canvas.sigpad")
-    pad.scroll_into_view_if_needed()
-    box = pad.bounding_box()
-    page.mouse.move(box["x"] + 20, box["y"] + 60)
-    page.mouse.down()
-    for step in range(1, 12):
-        page.mouse.move(box["x"] + 20 + step * 30, box["y"] + 60 + (25 if step % 2 else -20))
-    page.mouse.up()
-    page.get_by_label("I have read and understood this document").check()
-    screenshot(page, "consent-signing")
-    page.get_by_role("button", name="Sign consent").click()
-
-    expect(page.get_by_text("waiting for a practitioner's countersignature")).to_be_visible()
-    page.get_by_role("button", name=re.compile("Countersign as")).click()
-    expect(page.get_by_text("Consent countersigned.")).to_be_visible()
+    sign_consent(page, "Camille Fontaine", lambda: screenshot(page, "consent-signing"))
     screenshot(page, "consent-signed")
 
     with page.expect_download() as info:

@@ -281,6 +281,7 @@ DEMO_LOTS = [
     # product, lot number, days to expiry, vials
     ("deoxycholic-10mg-2ml", "DCA24-118", 240, 20),
     ("deoxycholic-10mg-2ml", "DCA24-031", 12, 4),  # expires soon: listed for the owner
+    ("deoxycholic-10mg-2ml", "DCA23-907", -9, 6),  # expired, still on the shelf: refused
     ("pcdc-5ml", "PCDC-7781", 300, 30),
     ("ha-noncrosslinked-2ml", "HAB-5521", 400, 25),
     ("ha-booster-lidocaine-3ml", "HBL-0934", 380, 10),
@@ -303,7 +304,7 @@ def create_lots(org) -> None:
                 lot_number=number,
                 expires_on=today + timedelta(days=days),
                 supplier="Demo Pharma Supplies",
-                received_on=today - timedelta(days=20),
+                received_on=today - timedelta(days=20 if days > 0 else 120),
                 vials_received=vials,
                 received_by=owner,
             )

@@ -1,0 +1,44 @@
+"""Steps several browser journeys share: a new patient, a plan area, a signed consent."""
+
+from playwright.sync_api import expect
+
+
+def new_patient(page, first: str, last: str, dob: str, sex: str = "F", weight: str = "66"):
+    page.goto("/patients/new/")
+    page.get_by_label("First name").fill(first)
+    page.get_by_label("Last name").fill(last)
+    page.get_by_label("Date of birth").fill(dob)
+    page.get_by_label("Sex").select_option(sex)
+    page.get_by_label("Weight (kg)").fill(weight)
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("h1")).to_contain_text(f"{first} {last}")
+
+
+def add_area(page, concern: str, area: str) -> None:
+    page.get_by_label("Concern for the next area").select_option(label=concern)
+    page.get_by_label("Area", exact=True).select_option(label=area)
+    page.get_by_role("button", name="Add area").click()
+
+
+def draw_signature(page) -> None:
+    pad = page.locator("canvas.sigpad")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 60)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(box["x"] + 20 + step * 30, box["y"] + 60 + (25 if step % 2 else -20))
+    page.mouse.up()
+
+
+def sign_consent(page, typed_name: str, before_signing=None) -> None:
+    """On the consent page: type the name, draw, tick, sign, then countersign."""
+    page.get_by_label("Your full name").fill(typed_name)
+    draw_signature(page)
+    page.get_by_label("I have read and understood this document").check()
+    if before_signing:
+        before_signing()
+    page.get_by_role("button", name="Sign consent").click()
+    expect(page.get_by_text("waiting for a practitioner's countersignature")).to_be_visible()
+    page.get_by_role("button", name="Countersign as").click()
+    expect(page.get_by_text("Consent countersigned.")).to_be_visible()

@@ -1,0 +1,116 @@
+"""A treatment day on a tablet: chart from a consented plan, refuse an expired vial, sign,
+hand over the aftercare PDF, then trace a later infection back to the vial."""
+
+import io
+import re
+from datetime import date
+
+from playwright.sync_api import expect
+from pypdf import PdfReader
+
+from tests.browser.conftest import login, screenshot
+from tests.browser.flows import add_area, new_patient, sign_consent
+
+EXPIRED_LOT = "DCA23-907"  # the demo's expired deoxycholic acid vial, still on the shelf
+GOOD_LOT = "DCA24-118"
+
+
+def _consented_submental_plan(page) -> None:
+    page.get_by_role("button", name="New plan").click()
+    add_area(page, "Localized fat", "Submental (under the chin)")
+    expect(page.locator("#item-0")).to_be_visible()
+    page.get_by_role("button", name="Approve plan").click()
+    expect(page.locator(".plan-status")).to_contain_text("Approved version 1")
+    page.get_by_role("link", name="Consent").click()
+    sign_consent(page, "Lucía Navarro")
+    page.get_by_role("link", name="Plan", exact=True).click()
+
+
+def _chart_with(page, lot_number: str) -> None:
+    form = page.locator("form.chart-form")
+    form.get_by_label("Area").select_option(label="Submental (under the chin)")
+    form.get_by_label("Technique").select_option("hypodermic")
+    lot = form.get_by_label("Lot")
+    value = lot.locator("option", has_text=lot_number).first.get_attribute("value")
+    lot.select_option(value)
+    form.get_by_role("button", name="Add to chart").click()
+
+
+def _pdf_text(download) -> str:
+    pdf = download.path().read_bytes()
+    return " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_treatment_day_from_charting_to_a_traced_infection(browser, live_app):
+    context = browser.new_context(
+        base_url=live_app,
+        viewport={"width": 1024, "height": 1366},
+        has_touch=True,
+        accept_downloads=True,
+    )
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    login(page, "practitioner@demo.clinic")
+    new_patient(page, "Lucía", "Navarro", "1979-05-02", weight="70")
+    chart_url = page.url
+    _consented_submental_plan(page)
+
+    page.get_by_role("link", name="Start a session").click()
+    page.get_by_label("Site").select_option(label="Demo Clinic Central")
+    page.get_by_label("Asked today: pregnant or breastfeeding?").select_option("no")
+    page.get_by_label("Weight today (kg)").fill("70")
+    page.get_by_role("button", name="Start session").click()
+    expect(page.get_by_role("heading", name=re.compile("Session: Lucía Navarro"))).to_be_visible()
+
+    # The expired vial in hand is refused next to the lot field; what was typed stays.
+    page.locator("form.chart-form").get_by_label("Volume (mL)").fill("2")
+    _chart_with(page, EXPIRED_LOT)
+    expect(page.locator("form.chart-form")).to_contain_text(f"Lot {EXPIRED_LOT} expired on")
+    expect(page.locator("form.chart-form").get_by_label("Volume (mL)")).to_have_value("2")
+    screenshot(page, "session-expired-lot")
+
+    _chart_with(page, GOOD_LOT)
+    expect(page.locator("#chart table")).to_contain_text(GOOD_LOT)
+    caption = page.locator("#chart .zoom figcaption").first
+    done = int(re.search(r"(\d+) done", caption.inner_text()).group(1))
+    assert done > 0
+    page.locator("#chart .zoom circle.point.done").first.tap()
+    expect(page.locator("#chart .zoom figcaption").first).to_contain_text(
+        f"{done - 1} done, 1 planned not done"
+    )
+    screenshot(page, "session-charted")
+
+    page.get_by_role("button", name="Sign session").click()
+    expect(page.get_by_text("Session signed.")).to_be_visible()
+    expect(page.get_by_role("button", name="Add to chart")).to_have_count(0)
+    page.get_by_role("link", name="Aftercare sheet").click()
+    expect(page.get_by_text("Seek care at once for intense pain")).to_have_count(1)
+    with page.expect_download() as info:
+        page.get_by_role("link", name="PDF").click()
+    text = _pdf_text(info.value)
+    assert "Lucía Navarro" in text and "Seek care at once" in text
+
+    # Later: the patient comes back with an infection in the treated area.
+    page.goto(chart_url)
+    page.get_by_role("link", name="Record adverse event").click()
+    page.get_by_label("Event").select_option("infection")
+    page.get_by_label("Severity (CTCAE v5 grade)").select_option("3")
+    page.get_by_label("Onset date").fill(date.today().isoformat())
+    page.get_by_label("Area").select_option(label="Submental (under the chin)")
+    page.get_by_label("Description").fill("Tender fluctuant nodules with discharge under the chin")
+    page.get_by_label(re.compile(GOOD_LOT)).check()
+    page.get_by_role("button", name="Record adverse event").click()
+    page.wait_for_url(re.compile(r"/adverse-events/[0-9a-f-]{36}/$"))
+    expect(page.locator("main")).to_contain_text("Serious")
+    screenshot(page, "adverse-event")
+
+    page.goto("/safety/")
+    rows = page.locator("table")
+    expect(rows).to_contain_text("Navarro, Lucía")
+    expect(rows).to_contain_text(GOOD_LOT)
+    screenshot(page, "safety-list")
+
+    page.goto(f"/lots/recall/?lot={GOOD_LOT}")
+    expect(page.locator("table")).to_contain_text(re.compile("Navarro, Lucía|Lucía Navarro"))
+    screenshot(page, "recall")
+    context.close()
