@@ -93,3 +93,42 @@ def parse(data: bytes) -> Calendar:
 
 def uid_for(public_id) -> str:
     return f"{public_id}@{UID_DOMAIN}"
+
+
+def _place(appointment) -> str:
+    parts = [appointment.site.name]
+    if appointment.room_id:
+        parts.append(appointment.room.name)
+    return ", ".join(parts)
+
+
+def practitioner_event(appointment) -> CalendarEvent:
+    """For the practitioner's own calendar: patient initials, never the treatment."""
+    patient = appointment.patient
+    who = initials(patient.first_name, patient.last_name)
+    return CalendarEvent(
+        uid=uid_for(appointment.public_id),
+        start=appointment.starts_at,
+        end=appointment.ends_at,
+        time_zone=appointment.site.time_zone,
+        summary=f"Appointment {who}".strip(),
+        location=_place(appointment),
+        tentative=appointment.status == "proposed",
+    )
+
+
+def patient_event(appointment, clinic: str) -> CalendarEvent:
+    """For the patient's calendar: when, where and with whom."""
+    site = appointment.site
+    location = ", ".join(part for part in (_place(appointment), site.address) if part)
+    return CalendarEvent(
+        uid=uid_for(appointment.public_id),
+        start=appointment.starts_at,
+        end=appointment.ends_at,
+        time_zone=site.time_zone,
+        summary=f"Appointment at {clinic}",
+        location=location.replace("\n", ", "),
+        description=f"With {appointment.practitioner.full_name}."
+        + (f" To change it, call {site.phone}." if site.phone else ""),
+        tentative=appointment.status == "proposed",
+    )

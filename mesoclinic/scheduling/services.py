@@ -1,8 +1,35 @@
-"""Booking services: the only code that creates, moves or cancels appointments."""
+"""Booking services: the only code that creates, moves, confirms or cancels appointments.
 
+Double booking is refused twice over. Here, the check and the write run in one
+transaction; on SQLite that transaction is IMMEDIATE (settings), so a second
+writer waits until the first has committed and then sees its row. On
+PostgreSQL the exclusion constraints of migration 0002 refuse the loser of a
+race, and its IntegrityError becomes the same refusal a person would read.
+"""
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from mesoclinic.scheduling.models import REMINDABLE, Appointment
+from mesoclinic.audit.log import Action, record
+from mesoclinic.scheduling.diary import Diary, zone_of
+from mesoclinic.scheduling.models import HOLDS_SLOT, REMINDABLE, Appointment, Status
+
+
+class Refused(Exception):
+    """A booking or change that cannot be made; the message says why, for a person."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class StaleChange(Refused):
+    def __init__(self):
+        super().__init__("Someone else changed this appointment meanwhile; reload and try again.")
 
 
 def active_appointments(*, all_orgs: bool = False) -> QuerySet[Appointment]:
@@ -13,3 +40,169 @@ def active_appointments(*, all_orgs: bool = False) -> QuerySet[Appointment]:
     """
     manager = Appointment.all_orgs if all_orgs else Appointment.objects
     return manager.filter(status__in=REMINDABLE)
+
+
+def span(starts_at: dt.datetime, ends_at: dt.datetime, site) -> str:
+    zone = zone_of(site)
+    a, b = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    return f"{a:%a %-d %b %H:%M}-{b:%H:%M}"
+
+
+def clash_messages(
+    site, starts_at, ends_at, *, practitioner, room, patient, exclude=()
+) -> list[str]:
+    """What already occupies any of practitioner, room or patient at that time, in words."""
+    overlapping = (
+        Appointment.objects.filter(
+            status__in=HOLDS_SLOT, starts_at__lt=ends_at, ends_at__gt=starts_at
+        )
+        .exclude(pk__in=exclude)
+        .select_related("practitioner", "room", "patient")
+    )
+    out = []
+    for other in overlapping:
+        when = span(other.starts_at, other.ends_at, site)
+        if other.practitioner_id == practitioner.pk:
+            out.append(f"{other.practitioner} is already booked {when}.")
+        if room is not None and other.room_id == room.pk:
+            out.append(f"{other.room} is already booked {when}.")
+        if other.patient_id == patient.pk:
+            out.append(f"{other.patient} already has an appointment {when}.")
+    return out
+
+
+def _check_time(diary: Diary, practitioner, starts_at, ends_at) -> None:
+    site = diary.site
+    day = starts_at.astimezone(diary.zone).date()
+    if ends_at.astimezone(diary.zone).date() != day:
+        raise Refused("An appointment must start and end on the same day.", "starts_at")
+    if not any(o <= starts_at and ends_at <= c for o, c in diary.opening(day)):
+        raise Refused(f"{site} is not open {span(starts_at, ends_at, site)}.", "starts_at")
+    if not any(o <= starts_at and ends_at <= c for o, c in diary.working(practitioner.pk, day)):
+        raise Refused(
+            f"{practitioner} is not working at {site} {span(starts_at, ends_at, site)}.",
+            "starts_at",
+        )
+
+
+def _check_free(appt: Appointment, exclude=()) -> None:
+    diary = Diary.load(
+        appt.site,
+        appt.starts_at.astimezone(zone_of(appt.site)).date(),
+        appt.starts_at.astimezone(zone_of(appt.site)).date(),
+        staff=[appt.practitioner],
+        patient=appt.patient,
+    )
+    _check_time(diary, appt.practitioner, appt.starts_at, appt.ends_at)
+    if appt.room is not None and (appt.room.site_id != appt.site_id or not appt.room.active):
+        raise Refused(f"{appt.room} is not an active room of {appt.site}.", "room")
+    clashes = diary.clashes(
+        appt.starts_at,
+        appt.ends_at,
+        practitioner_id=appt.practitioner_id,
+        room_id=appt.room_id,
+        patient_id=appt.patient_id,
+        exclude=exclude,
+    )
+    if clashes:
+        raise Refused(" ".join(_messages(appt, exclude)), "starts_at")
+
+
+def _messages(appt: Appointment, exclude=()) -> list[str]:
+    return clash_messages(
+        appt.site,
+        appt.starts_at,
+        appt.ends_at,
+        practitioner=appt.practitioner,
+        room=appt.room,
+        patient=appt.patient,
+        exclude=exclude,
+    ) or ["That time was taken by someone else a moment ago; choose another."]
+
+
+def _save_checked(appt: Appointment, exclude=(), **save_kwargs) -> None:
+    """Check and write in one transaction; a lost race on PostgreSQL reads like any clash."""
+    try:
+        with transaction.atomic():
+            _check_free(appt, exclude)
+            appt.save(**save_kwargs)
+    except IntegrityError as error:
+        if "no_overlap" not in str(error):
+            raise
+        raise Refused(" ".join(_messages(appt, exclude)), "starts_at") from error
+
+
+def book(request, *, status: str = Status.BOOKED, **fields) -> Appointment:
+    """A new appointment on a free slot, or ``Refused`` saying what is in the way."""
+    appt = Appointment(status=status, created_by=request.user, **fields)
+    _save_checked(appt)
+    record(request, Action.CREATE, appt, fields=["starts_at", "practitioner", "patient", "status"])
+    return appt
+
+
+def reschedule(
+    request,
+    appt: Appointment,
+    *,
+    starts_at,
+    lock_version: int,
+    room=None,
+    practitioner=None,
+    reason="",
+) -> Appointment:
+    """Move to a new time, room or practitioner; course interval rules are course.move's."""
+    if not appt.holds_slot or appt.status == Status.COMPLETED:
+        raise Refused(f"A {appt.get_status_display().lower()} appointment cannot be moved.")
+    if appt.lock_version != lock_version:
+        raise StaleChange
+    length = appt.ends_at - appt.starts_at
+    appt.starts_at, appt.ends_at = starts_at, starts_at + length
+    appt.room = room if room is not None else appt.room
+    appt.practitioner = practitioner or appt.practitioner
+    if reason:
+        appt.interval_override_reason, appt.overridden_by = reason, request.user
+    _bump_and_save(appt, lock_version, checked=True)
+    record(request, Action.CHANGE, appt, fields=["starts_at", "room", "practitioner"])
+    return appt
+
+
+def _bump_and_save(appt: Appointment, lock_version: int, checked: bool = False) -> None:
+    with transaction.atomic():
+        # The row's current version, under the same write lock as the change.
+        current = Appointment.objects.filter(pk=appt.pk).values_list("lock_version", flat=True)
+        if list(current) != [lock_version]:
+            raise StaleChange
+        appt.lock_version = lock_version + 1
+        if checked:
+            _save_checked(appt, exclude=(appt.pk,))
+        else:
+            appt.save()
+
+
+def set_status(request, appt: Appointment, status: str, *, reason: str = "") -> Appointment:
+    """Confirm, cancel, record a no-show or completion. Cancelling needs a reason."""
+    allowed = {
+        Status.BOOKED: {Status.PROPOSED},
+        Status.CONFIRMED: {Status.PROPOSED, Status.BOOKED},
+        Status.CANCELLED: {Status.PROPOSED, Status.BOOKED, Status.CONFIRMED},
+        Status.NO_SHOW: {Status.BOOKED, Status.CONFIRMED},
+        Status.COMPLETED: {Status.BOOKED, Status.CONFIRMED},
+    }
+    if appt.status not in allowed.get(status, ()):
+        raise Refused(
+            f"A {appt.get_status_display().lower()} appointment cannot become "
+            f"{Status(status).label.lower()}."
+        )
+    if status == Status.CANCELLED:
+        if not reason.strip():
+            raise Refused("Say why the appointment is cancelled.", "reason")
+        appt.cancel_reason = reason.strip()[:300]
+        appt.cancelled_at, appt.cancelled_by = timezone.now(), request.user
+    elif status in (Status.NO_SHOW, Status.COMPLETED) and appt.starts_at > timezone.now():
+        raise Refused(
+            f"An appointment cannot be marked {Status(status).label.lower()} before it starts."
+        )
+    appt.status = status
+    _bump_and_save(appt, appt.lock_version)
+    record(request, Action.CHANGE, appt, fields=["status"], detail=f"status {status}")
+    return appt

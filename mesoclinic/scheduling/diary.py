@@ -1,0 +1,209 @@
+"""Who and what is free when: a site's diary for a range of days, in a fixed number of queries.
+
+Opening hours, working hours and leave are kept in the site's local time and
+turned into UTC instants day by day with zoneinfo, so 10:00 stays 10:00 on both
+sides of a daylight-saving change. A member of staff with no working hours
+recorded at a site is taken to work whenever the site is open.
+"""
+
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from mesoclinic.scheduling.models import (
+    HOLDS_SLOT,
+    Appointment,
+    Leave,
+    Room,
+    SiteClosure,
+    SiteHours,
+    WorkingHours,
+)
+
+STEP = dt.timedelta(minutes=15)
+
+
+def zone_of(site) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(site.time_zone or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def at(day: dt.date, time: dt.time, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+    """The UTC instant of a local wall-clock time on a local day."""
+    return dt.datetime.combine(day, time, tzinfo=zone).astimezone(dt.UTC)
+
+
+def days(start: dt.date, end: dt.date):
+    """Every day from start to end, both included."""
+    for n in range((end - start).days + 1):
+        yield start + dt.timedelta(days=n)
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    room: Room | None
+
+
+@dataclass(frozen=True)
+class Busy:
+    pk: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    practitioner_id: int
+    room_id: int | None
+    patient_id: int
+
+
+@dataclass
+class Diary:
+    site: object
+    first: dt.date
+    last: dt.date
+    zone: zoneinfo.ZoneInfo
+    hours: dict[int, list[tuple[dt.time, dt.time]]]
+    closures: set[dt.date]
+    work: dict[tuple[int, int], list[tuple[dt.time, dt.time]]]
+    has_hours: set[int]
+    leave: dict[int, list[tuple[dt.date, dt.date]]]
+    rooms: list[Room]
+    busy: list[Busy] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, site, first: dt.date, last: dt.date, *, staff=(), patient=None) -> "Diary":
+        """Six queries, whatever the range: hours, closures, work, leave, rooms, appointments."""
+        zone = zone_of(site)
+        staff_ids = [u.pk for u in staff]
+        hours: dict[int, list] = defaultdict(list)
+        for h in SiteHours.objects.filter(site=site).order_by("opens"):
+            hours[h.weekday].append((h.opens, h.closes))
+        closures = set(
+            SiteClosure.objects.filter(site=site, date__range=(first, last)).values_list(
+                "date", flat=True
+            )
+        )
+        work: dict[tuple[int, int], list] = defaultdict(list)
+        has_hours: set[int] = set()
+        for w in WorkingHours.objects.filter(user_id__in=staff_ids).order_by("start"):
+            has_hours.add(w.user_id)
+            if w.site_id == site.pk:
+                work[(w.user_id, w.weekday)].append((w.start, w.end))
+        leave: dict[int, list] = defaultdict(list)
+        for lv in Leave.objects.filter(
+            user_id__in=staff_ids, start_date__lte=last, end_date__gte=first
+        ):
+            leave[lv.user_id].append((lv.start_date, lv.end_date))
+        rooms = list(Room.objects.filter(site=site, active=True).order_by("name"))
+        diary = cls(site, first, last, zone, hours, closures, work, has_hours, leave, rooms)
+        who = Q(site=site) | Q(practitioner_id__in=staff_ids)
+        if patient is not None:
+            who |= Q(patient=patient)
+        diary.busy = [
+            Busy(*row)
+            for row in Appointment.objects.filter(
+                who,
+                status__in=HOLDS_SLOT,
+                starts_at__lt=at(last + dt.timedelta(days=1), dt.time(), zone),
+                ends_at__gt=at(first, dt.time(), zone),
+            ).values_list("pk", "starts_at", "ends_at", "practitioner_id", "room_id", "patient_id")
+        ]
+        return diary
+
+    def opening(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+        if day in self.closures:
+            return []
+        return [
+            (at(day, a, self.zone), at(day, b, self.zone)) for a, b in self.hours[day.weekday()]
+        ]
+
+    def working(self, user_id: int, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+        """The user's working time at this site on a day, within opening hours."""
+        if any(a <= day <= b for a, b in self.leave.get(user_id, ())):
+            return []
+        opening = self.opening(day)
+        if user_id not in self.has_hours:
+            return opening
+        shifts = [
+            (at(day, a, self.zone), at(day, b, self.zone))
+            for a, b in self.work[(user_id, day.weekday())]
+        ]
+        return [
+            (max(s, o), min(e, c)) for s, e in shifts for o, c in opening if max(s, o) < min(e, c)
+        ]
+
+    def clashes(
+        self, starts_at, ends_at, *, practitioner_id=None, room_id=None, patient_id=None, exclude=()
+    ):
+        return [
+            b
+            for b in self.busy
+            if b.pk not in exclude
+            and b.starts_at < ends_at
+            and starts_at < b.ends_at
+            and (
+                b.practitioner_id == practitioner_id
+                or (room_id is not None and b.room_id == room_id)
+                or (patient_id is not None and b.patient_id == patient_id)
+            )
+        ]
+
+    def free_room(self, starts_at, ends_at, exclude=(), prefer=None) -> Room | None:
+        rooms = sorted(self.rooms, key=lambda r: r.pk != getattr(prefer, "pk", None))
+        for room in rooms:
+            if not any(
+                b.room_id == room.pk
+                and b.starts_at < ends_at
+                and starts_at < b.ends_at
+                and b.pk not in exclude
+                for b in self.busy
+            ):
+                return room
+        return None
+
+    def free_slots(
+        self,
+        day: dt.date,
+        practitioner,
+        duration: dt.timedelta,
+        *,
+        patient=None,
+        needs_room: bool = True,
+        exclude=(),
+        prefer_room=None,
+    ) -> list[Slot]:
+        """Every start on a quarter-hour grid where all of them are free for ``duration``."""
+        out = []
+        for start, end in self.working(practitioner.pk, day):
+            t = start
+            while t + duration <= end:
+                clash = self.clashes(
+                    t,
+                    t + duration,
+                    practitioner_id=practitioner.pk,
+                    patient_id=getattr(patient, "pk", None),
+                    exclude=exclude,
+                )
+                room = self.free_room(t, t + duration, exclude, prefer_room) if needs_room else None
+                if not clash and (room is not None or not needs_room):
+                    out.append(Slot(t, t + duration, room))
+                t += STEP
+        return out
+
+    def reserve(self, slot: Slot, practitioner, patient, pk: int = 0) -> None:
+        """Count a slot as taken (for proposing several sessions before they are saved)."""
+        self.busy.append(
+            Busy(
+                pk,
+                slot.starts_at,
+                slot.ends_at,
+                practitioner.pk,
+                getattr(slot.room, "pk", None),
+                patient.pk,
+            )
+        )

@@ -1,0 +1,135 @@
+"""Calendar files: a practitioner's private feed URL and a patient's .ics.
+
+Neither holds clinical detail (no treatment, area, product or note), which is
+why reception, who books appointments, may download a patient's .ics too.
+The feed URL carries a secret token instead of a log-in, since calendar
+programs cannot log in; only its SHA-256 is stored, so the URL is shown once,
+and revoking it (or making a new one) makes the old URL answer 404.
+"""
+
+import secrets
+from datetime import timedelta
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from mesoclinic.accounts import roles
+from mesoclinic.accounts.access import require
+from mesoclinic.accounts.models import hash_token
+from mesoclinic.audit.log import Action, record
+from mesoclinic.notifications.models import CalendarFeed
+from mesoclinic.patients.views import get_patient
+from mesoclinic.scheduling import ical
+from mesoclinic.scheduling.models import HOLDS_SLOT, Appointment
+from mesoclinic.tenancy import acting_for
+
+FEED_PAST = timedelta(days=31)
+FEED_FUTURE = timedelta(days=366)
+MAX_EVENTS = 1000
+
+
+def _live_feed(user) -> CalendarFeed | None:
+    return CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).first()
+
+
+def _revoke(request, feed: CalendarFeed | None) -> None:
+    if feed is None:
+        return
+    CalendarFeed.objects.filter(pk=feed.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    record(request, Action.VOID, feed, fields=["revoked_at"], detail="calendar feed revoked")
+
+
+# Those who chart sessions are those who see patients: reception gets a 403.
+@require_GET
+@require(roles.EDIT_CLINICAL)
+def my_feed(request):
+    return render(request, "notifications/my_feed.html", {"feed": _live_feed(request.user)})
+
+
+@never_cache
+@require_POST
+@require(roles.EDIT_CLINICAL)
+def new_feed(request):
+    _revoke(request, _live_feed(request.user))
+    token = secrets.token_urlsafe(32)
+    feed = CalendarFeed.objects.create(user=request.user, token_hash=hash_token(token))
+    record(request, Action.CREATE, feed, detail="calendar feed URL made")
+    url = request.build_absolute_uri(reverse("calendar_feed", args=[token]))
+    # Rendered, not redirected: the token exists only in this response.
+    return render(request, "notifications/my_feed.html", {"feed": feed, "new_url": url})
+
+
+@require_POST
+@require(roles.EDIT_CLINICAL)
+def revoke_feed(request):
+    _revoke(request, _live_feed(request.user))
+    return redirect("my_calendar_feed")
+
+
+def _calendar_response(body: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@never_cache
+@require_GET
+def feed(request, token: str):
+    """The practitioner's appointments, for a calendar program (no log-in)."""
+    found = (
+        CalendarFeed.all_orgs.select_related("user", "organization")
+        .filter(token_hash=hash_token(token), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    now = timezone.now()
+    with acting_for(found.organization_id):
+        appointments = list(
+            Appointment.objects.filter(
+                practitioner=found.user,
+                status__in=HOLDS_SLOT,
+                starts_at__gte=now - FEED_PAST,
+                starts_at__lte=now + FEED_FUTURE,
+            )
+            .select_related("site", "room", "patient")
+            .order_by("starts_at")[:MAX_EVENTS]
+        )
+        body = ical.build(
+            [ical.practitioner_event(a) for a in appointments],
+            name=f"{found.organization.name}: {found.user.full_name}",
+            now=now,
+        )
+        record(
+            request,
+            Action.EXPORT,
+            found,
+            actor=found.user,
+            detail=f"calendar feed, {len(appointments)} appointment(s)",
+        )
+    return _calendar_response(body, "appointments.ics")
+
+
+@require_GET
+@require(roles.VIEW_DEMOGRAPHICS)
+def patient_calendar(request, public_id):
+    """A patient's booked appointments (their course) as one .ics file."""
+    patient = get_patient(request, public_id)
+    appointments = list(
+        Appointment.objects.filter(patient=patient, status__in=HOLDS_SLOT)
+        .select_related("site", "room", "practitioner")
+        .order_by("starts_at")[:MAX_EVENTS]
+    )
+    clinic = request.user.organization.name
+    body = ical.build(
+        [ical.patient_event(a, clinic) for a in appointments], name=f"{clinic} appointments"
+    )
+    record(request, Action.EXPORT, patient, detail=f"appointments .ics, {len(appointments)}")
+    return _calendar_response(body, "appointments.ics")

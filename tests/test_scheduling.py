@@ -1,0 +1,414 @@
+"""The diary and course booking: free slots, no double booking, interval rules, DST.
+
+Fixtures here are reused by the other tests/test_scheduling_*.py modules.
+"""
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from django.test import RequestFactory
+
+from mesoclinic.audit.models import AuditEvent
+from mesoclinic.plans import services as plan_services
+from mesoclinic.plans.models import Plan, PlanStatus, PlanVersion
+from mesoclinic.scheduling import course, services
+from mesoclinic.scheduling.diary import Diary
+from mesoclinic.scheduling.models import (
+    Appointment,
+    Leave,
+    Room,
+    SiteClosure,
+    SiteHours,
+    Status,
+    TreatmentType,
+    WorkingHours,
+)
+from mesoclinic.scheduling.services import Refused
+from mesoclinic.tenancy import acting_for
+
+LONDON = zoneinfo.ZoneInfo("Europe/London")
+DCA = [{"concern": "localized-fat", "area": "submental"}]
+HAIR = [{"concern": "hair-loss", "area": "scalp", "protocol": "hair-minoxidil"}]
+
+
+def next_weekday(weekday: int, after: dt.date | None = None) -> dt.date:
+    day = (after or dt.date.today()) + dt.timedelta(days=1)
+    while day.weekday() != weekday:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def local(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON)
+
+
+@pytest.fixture
+def clinic(org, site):
+    """The site opens 09:00-18:00 every day in London, with two rooms and a 45-minute treatment."""
+    site.time_zone = "Europe/London"
+    site.save()
+    with acting_for(org):
+        for weekday in range(7):
+            SiteHours.objects.create(
+                site=site, weekday=weekday, opens=dt.time(9), closes=dt.time(18)
+            )
+        rooms = [Room.objects.create(site=site, name=f"Room {n}") for n in (1, 2)]
+        treatment = TreatmentType.objects.create(
+            name="Mesotherapy", duration_minutes=45, roles=["practitioner"], needs_room=True
+        )
+    return {"site": site, "rooms": rooms, "treatment": treatment}
+
+
+def make_plan(org, patient, practitioner, items, start: dt.date, status=PlanStatus.CONSENTED):
+    """An approved (by default consented) plan whose version holds the engine's result."""
+    inputs = {"items": items, "overrides": [], "start": start.isoformat()}
+    with acting_for(org):
+        plan = Plan.objects.create(patient=patient, created_by=practitioner, inputs=inputs)
+        result = plan_services.evaluate(patient, inputs).result
+        assert result is not None and not result["hard_stops"], result and result["hard_stops"]
+        PlanVersion.objects.create(
+            plan=plan,
+            number=1,
+            inputs=inputs,
+            result=result,
+            approved_by=practitioner,
+            content_hash=plan_services.content_hash(inputs, result),
+        )
+        plan.status = status
+        plan.save()
+    return plan
+
+
+def as_user(user):
+    request = RequestFactory().post("/")
+    request.user = user
+    return request
+
+
+def book(org, user, clinic, patient, practitioner, start, minutes=45, room=0, **extra):
+    with acting_for(org):
+        return services.book(
+            as_user(user),
+            site=clinic["site"],
+            room=clinic["rooms"][room] if room is not None else None,
+            practitioner=practitioner,
+            patient=patient,
+            starts_at=start,
+            ends_at=start + dt.timedelta(minutes=minutes),
+            **extra,
+        )
+
+
+def propose(org, user, clinic, plan, practitioner, prefer=dt.time(10)):
+    with acting_for(org):
+        proposals, made = course.propose_course(
+            as_user(user),
+            plan,
+            site=clinic["site"],
+            practitioner=practitioner,
+            treatment_type=clinic["treatment"],
+            duration=dt.timedelta(minutes=45),
+            prefer=prefer,
+        )
+    return proposals, made
+
+
+def local_dates(appointments):
+    return [a.starts_at.astimezone(LONDON).date() for a in appointments]
+
+
+def gaps(appointments):
+    dates = local_dates(appointments)
+    return [(b - a).days for a, b in zip(dates, dates[1:], strict=False)]
+
+
+# Booking and double booking
+
+
+def test_a_free_slot_books_and_is_audited(org, clinic, reception, practitioner, patient):
+    day = next_weekday(1)
+    appt = book(org, reception, clinic, patient, practitioner, local(day, 10))
+    assert appt.status == Status.BOOKED and appt.local_start().hour == 10
+    assert appt.starts_at.utcoffset() == dt.timedelta(0) or appt.starts_at.tzinfo is not None
+    with acting_for(org):
+        assert AuditEvent.objects.filter(
+            object_type="appointment", object_id=str(appt.public_id), action="create"
+        ).exists()
+
+
+def test_the_practitioner_cannot_be_in_two_places(
+    org, clinic, reception, practitioner, make_patient
+):
+    day = next_weekday(1)
+    book(org, reception, clinic, make_patient(), practitioner, local(day, 10))
+    with pytest.raises(Refused) as refused:
+        book(
+            org,
+            reception,
+            clinic,
+            make_patient(first_name="Bea"),
+            practitioner,
+            local(day, 10, 30),
+            room=1,
+        )
+    assert "Dr Pia Prax is already booked" in refused.value.message
+    assert "10:00-10:45" in refused.value.message
+
+
+def test_a_room_holds_one_patient(org, clinic, reception, practitioner, owner, make_patient):
+    day = next_weekday(1)
+    book(org, reception, clinic, make_patient(), practitioner, local(day, 10))
+    with pytest.raises(Refused) as refused:
+        book(org, reception, clinic, make_patient(first_name="Bea"), owner, local(day, 10, 15))
+    assert "Room 1 is already booked" in refused.value.message
+
+
+def test_a_patient_cannot_be_booked_twice_at_once(
+    org, clinic, reception, practitioner, owner, patient
+):
+    day = next_weekday(1)
+    book(org, reception, clinic, patient, practitioner, local(day, 10))
+    with pytest.raises(Refused) as refused:
+        book(org, reception, clinic, patient, owner, local(day, 10, 30), room=1)
+    assert "Anna García already has an appointment" in refused.value.message
+
+
+def test_back_to_back_and_cancelled_slots_are_free(
+    org, clinic, reception, practitioner, patient, make_patient
+):
+    day = next_weekday(1)
+    first = book(org, reception, clinic, patient, practitioner, local(day, 10))
+    book(org, reception, clinic, make_patient(first_name="Bea"), practitioner, local(day, 10, 45))
+    with acting_for(org):
+        services.set_status(as_user(reception), first, Status.CANCELLED, reason="patient ill")
+    again = book(
+        org, reception, clinic, make_patient(first_name="Cy"), practitioner, local(day, 10)
+    )
+    assert again.status == Status.BOOKED
+
+
+def test_closed_hours_closures_and_leave_are_refused(org, clinic, reception, practitioner, patient):
+    day = next_weekday(2)
+    with pytest.raises(Refused, match="Main site is not open"):
+        book(org, reception, clinic, patient, practitioner, local(day, 8))
+    with acting_for(org):
+        SiteClosure.objects.create(site=clinic["site"], date=day, reason="bank holiday")
+        Leave.objects.create(
+            user=practitioner,
+            start_date=day + dt.timedelta(days=1),
+            end_date=day + dt.timedelta(days=2),
+        )
+    with pytest.raises(Refused, match="not open"):
+        book(org, reception, clinic, patient, practitioner, local(day, 10))
+    with pytest.raises(Refused, match="Dr Pia Prax is not working"):
+        book(org, reception, clinic, patient, practitioner, local(day + dt.timedelta(days=1), 10))
+
+
+def test_working_hours_limit_the_free_slots(org, clinic, practitioner):
+    day = next_weekday(3)
+    with acting_for(org):
+        WorkingHours.objects.create(
+            user=practitioner, site=clinic["site"], weekday=3, start=dt.time(14), end=dt.time(16)
+        )
+        diary = Diary.load(clinic["site"], day, day, staff=[practitioner])
+    slots = diary.free_slots(day, practitioner, dt.timedelta(minutes=45))
+    starts = [s.starts_at.astimezone(LONDON).strftime("%H:%M") for s in slots]
+    assert starts[0] == "14:00" and starts[-1] == "15:15"
+    assert (
+        diary.free_slots(day + dt.timedelta(days=1), practitioner, dt.timedelta(minutes=45)) == []
+    )
+
+
+def test_cancelling_needs_a_reason(org, clinic, reception, practitioner, patient):
+    appt = book(org, reception, clinic, patient, practitioner, local(next_weekday(1), 10))
+    with acting_for(org), pytest.raises(Refused, match="Say why"):
+        services.set_status(as_user(reception), appt, Status.CANCELLED, reason=" ")
+
+
+def test_reminders_only_for_booked_and_confirmed(
+    org, clinic, reception, practitioner, make_patient
+):
+    day = next_weekday(1)
+    kept = book(org, reception, clinic, make_patient(), practitioner, local(day, 10))
+    gone = book(
+        org, reception, clinic, make_patient(first_name="Bea"), practitioner, local(day, 11)
+    )
+    book(
+        org,
+        reception,
+        clinic,
+        make_patient(first_name="Cy"),
+        practitioner,
+        local(day, 12),
+        status=Status.PROPOSED,
+    )
+    with acting_for(org):
+        services.set_status(as_user(reception), gone, Status.CANCELLED, reason="moved away")
+        assert list(services.active_appointments()) == [kept]
+    assert list(services.active_appointments(all_orgs=True)) == [kept]
+
+
+# Courses
+
+
+def test_a_deoxycholic_course_is_proposed_a_month_apart(
+    org, clinic, reception, practitioner, patient
+):
+    plan = make_plan(org, patient, practitioner, DCA, next_weekday(1))
+    proposals, made = propose(org, reception, clinic, plan, practitioner)
+    assert len(made) == 4 and all(a.status == Status.PROPOSED for a in made)
+    assert all(g >= 30 for g in gaps(made))
+    assert [a.local_start().time() for a in made] == [dt.time(10)] * 4
+    assert [a.course_session for a in made] == [1, 2, 3, 4]
+    with acting_for(org):
+        assert course.confirm_course(as_user(reception), plan) == 4
+        assert set(Appointment.objects.values_list("status", flat=True)) == {Status.BOOKED}
+
+
+def test_proposals_avoid_busy_practitioners_and_closed_days(
+    org, clinic, reception, practitioner, patient, make_patient
+):
+    start = next_weekday(1)
+    with acting_for(org):
+        SiteClosure.objects.create(site=clinic["site"], date=start + dt.timedelta(days=30))
+    # The whole ideal first day is taken.
+    for hour in range(9, 18):
+        book(
+            org,
+            reception,
+            clinic,
+            make_patient(first_name=f"P{hour}"),
+            practitioner,
+            local(start, hour),
+            minutes=60,
+        )
+    plan = make_plan(org, patient, practitioner, DCA, start)
+    _, made = propose(org, reception, clinic, plan, practitioner)
+    dates = local_dates(made)
+    assert dates[0] == start + dt.timedelta(days=1)
+    assert start + dt.timedelta(days=30) not in dates
+    assert all(g >= 30 for g in gaps(made))
+
+
+def test_a_hair_course_follows_its_phased_pattern(org, clinic, reception, practitioner, patient):
+    plan = make_plan(org, patient, practitioner, HAIR, next_weekday(0))
+    _, made = propose(org, reception, clinic, plan, practitioner)
+    assert len(made) == 10
+    assert gaps(made) == [7, 7, 7, 14, 14, 30, 30, 30, 30]
+
+
+def _booked_course(org, clinic, reception, practitioner, patient, items):
+    plan = make_plan(org, patient, practitioner, items, next_weekday(1))
+    _, made = propose(org, reception, clinic, plan, practitioner)
+    with acting_for(org):
+        course.confirm_course(as_user(reception), plan)
+        return plan, list(Appointment.objects.filter(plan=plan).order_by("course_session"))
+
+
+def _move(org, user, appt, start, **kwargs):
+    with acting_for(org):
+        appt = Appointment.objects.select_related("site", "plan_version", "plan").get(pk=appt.pk)
+        return course.move(
+            as_user(user), appt, starts_at=start, lock_version=appt.lock_version, **kwargs
+        )
+
+
+def test_a_grade_a_interval_cannot_be_shortened_even_by_a_practitioner(
+    org, clinic, reception, practitioner, patient
+):
+    plan, appts = _booked_course(org, clinic, reception, practitioner, patient, DCA)
+    third = appts[2]
+    too_early = third.local_start() - dt.timedelta(days=5)
+    for user in (reception, practitioner):
+        with pytest.raises(Refused) as refused:
+            _move(org, user, third, too_early, reason="patient travelling")
+        assert "at least 30 days" in refused.value.message
+        assert "cannot be shortened" in refused.value.message
+        assert "Kybella label" in refused.value.message
+    later = appts[3].local_start() + dt.timedelta(days=3)
+    moved = _move(org, reception, appts[3], later)
+    assert moved[0].local_start() == later
+
+
+def test_moving_into_the_next_session_is_refused(org, clinic, reception, practitioner, patient):
+    plan, appts = _booked_course(org, clinic, reception, practitioner, patient, DCA)
+    with pytest.raises(Refused, match="from session 4"):
+        _move(org, reception, appts[2], appts[2].local_start() + dt.timedelta(days=10))
+
+
+def test_shorter_grade_b_interval_needs_a_practitioner_and_a_reason(
+    org, clinic, reception, practitioner, patient
+):
+    plan, appts = _booked_course(org, clinic, reception, practitioner, patient, HAIR)
+    second = appts[1]
+    earlier = second.local_start() - dt.timedelta(days=2)
+    with pytest.raises(Refused, match="Only a practitioner may shorten it"):
+        _move(org, reception, second, earlier, reason="holiday")
+    with pytest.raises(Refused, match="Give the reason") as refused:
+        _move(org, practitioner, second, earlier)
+    assert refused.value.field == "reason"
+    moved = _move(org, practitioner, second, earlier, reason="patient on holiday next week")
+    with acting_for(org):
+        second.refresh_from_db()
+        assert second.interval_override_reason == "patient on holiday next week"
+        assert second.overridden_by == practitioner
+        assert moved[0].local_start() == earlier
+
+
+def test_shifting_the_rest_of_the_course_keeps_the_gaps(
+    org, clinic, reception, practitioner, patient
+):
+    plan, appts = _booked_course(org, clinic, reception, practitioner, patient, DCA)
+    before = gaps(appts)
+    moved = _move(
+        org, reception, appts[1], appts[1].local_start() + dt.timedelta(days=4), shift_rest=True
+    )
+    assert len(moved) == 3
+    with acting_for(org):
+        after = list(Appointment.objects.filter(plan=plan).order_by("course_session"))
+    assert gaps(after) == [before[0] + 4, before[1], before[2]]
+    assert all(a.local_start().time() == dt.time(10) for a in after)
+
+
+def test_a_cancelled_session_leaves_the_course_open_for_rebooking(
+    org, clinic, reception, practitioner, patient
+):
+    plan, appts = _booked_course(org, clinic, reception, practitioner, patient, DCA)
+    with acting_for(org):
+        services.set_status(as_user(reception), appts[1], Status.CANCELLED, reason="flu")
+        rows = course.course_rows(
+            plan, course.latest_version(plan), course.course_appointments(plan)
+        )
+    assert [r["open"] for r in rows] == [False, True, False, False]
+    _, made = propose(org, reception, clinic, plan, practitioner)
+    assert [a.course_session for a in made] == [2]
+    with acting_for(org):
+        dates = course._dates(course.course_appointments(plan))
+    assert (dates[2] - dates[1]).days >= 30 and (dates[3] - dates[2]).days >= 30
+
+
+def test_a_course_across_a_dst_change_keeps_its_local_time(
+    org, clinic, reception, practitioner, patient
+):
+    # Summer time starts on the last Sunday of March: 10:00 in London moves to 09:00 UTC.
+    year = dt.date.today().year + 1
+    march_end = dt.date(year, 3, 31)
+    dst_day = march_end - dt.timedelta(days=(march_end.weekday() + 1) % 7)
+    start = dst_day - dt.timedelta(days=14)
+    plan = make_plan(org, patient, practitioner, HAIR, start)
+    _, made = propose(org, reception, clinic, plan, practitioner)
+    assert [a.local_start().time() for a in made[:4]] == [dt.time(10)] * 4
+    utc_hours = {a.starts_at.astimezone(dt.UTC).hour for a in made[:4]}
+    assert utc_hours == {9, 10}
+    # Shifting the whole course by a week across the change keeps 10:00 local.
+    moved = _move(
+        org, reception, made[0], made[0].local_start() + dt.timedelta(days=7), shift_rest=True
+    )
+    assert {a.local_start().time() for a in moved} == {dt.time(10)}
+
+
+def test_only_approved_plans_are_booked(org, clinic, reception, practitioner, patient):
+    plan = make_plan(org, patient, practitioner, DCA, next_weekday(1), status=PlanStatus.DRAFT)
+    with pytest.raises(Refused, match="approved or consented"):
+        propose(org, reception, clinic, plan, practitioner)
