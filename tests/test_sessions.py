@@ -482,3 +482,23 @@ def test_chart_form_starts_with_the_next_planned_area(org, site, practitioner, c
     assert form["area"].value() == "submental"
     assert form["technique"].value() == planned["technique"]
     assert form["depth_mm"].value() == planned["depth_mm"]
+
+
+def test_two_staff_charting_at_once_lose_nothing(
+    org, site, practitioner, esthetician, consented_plan
+):
+    _start(client_for(practitioner), consented_plan, site)
+    session = _session(org)  # both open the page at the same lock version
+    lot = _lot(org, site, practitioner)
+    assert _chart(client_for(practitioner), session, lot, volume_ml="1").status_code == 200
+    late = _chart(client_for(esthetician), session, lot, volume_ml="1.5", depth_mm="5")
+    assert late.status_code == 400
+    assert "Someone else charted in this session meanwhile" in late.content.decode()
+    form = late.context["form"]
+    assert form["volume_ml"].value() == "1.5" and form["depth_mm"].value() == "5"
+    assert "1.00 mL" in late.content.decode()  # the other entry is shown
+    again = {k: v for k, v in form.data.items() if k != "csrfmiddlewaretoken"}
+    resent = client_for(esthetician).post(reverse("session_chart", args=[session.public_id]), again)
+    assert resent.status_code == 200
+    with acting_for(org):
+        assert SessionArea.objects.count() == 2

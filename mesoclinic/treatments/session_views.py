@@ -157,6 +157,9 @@ def session_chart(request, public_id):
         )
     except (ValueError, sessions.SessionRefused) as refusal:
         session.refresh_from_db()
+        # Keep what was typed, on the current version, so that sending it again works.
+        form.data = form.data.copy()
+        form.data["lock_version"] = session.lock_version
         return _render_chart(request, session, status=400, form=form, error=str(refusal))
     return _render_chart(request, session)
 
