@@ -502,3 +502,64 @@ def test_two_staff_charting_at_once_lose_nothing(
     assert resent.status_code == 200
     with acting_for(org):
         assert SessionArea.objects.count() == 2
+
+
+# --- ad hoc sessions ------------------------------------------------------------------------
+
+ADHOC = {
+    **PRECHECK,
+    "reason": "Touch-up agreed at the last visit",
+    "concern": "localized-fat",
+    "areas": ["submental"],
+}
+
+
+def _start_adhoc(client, patient, site, **changes):
+    return client.post(
+        reverse("session_start_adhoc", args=[patient.public_id]),
+        {**ADHOC, "site": site.pk, **changes},
+    )
+
+
+def test_practitioner_treats_without_a_plan_with_a_reason(org, site, practitioner, patient):
+    client = client_for(practitioner)
+    response = _start_adhoc(client, patient, site)
+    assert response.status_code == 302
+    session = _session(org)
+    assert session.plan is None and session.adhoc_reason == ADHOC["reason"]
+    assert [a["area"] for a in session.precheck["areas"]] == ["submental"]
+    page = client.get(reverse("session_detail", args=[session.public_id]))
+    assert "ad hoc: Touch-up agreed" in page.content.decode()
+    assert page.context["form"]["area"].value() == "submental"
+    lot = _lot(org, site, practitioner)
+    assert _chart(client, session, lot, injections="", volume_ml="1").status_code == 200
+    assert _row(org).injections == len(session.precheck["areas"][0]["points"])
+    client.post(reverse("session_sign", args=[session.public_id]))
+    assert "No vigorous exercise for 48 hours." in _session(org).aftercare
+
+
+def test_without_a_plan_the_engine_still_stops_pregnancy(org, site, practitioner, patient):
+    response = _start_adhoc(client_for(practitioner), patient, site, pregnancy="pregnant")
+    assert response.status_code == 400
+    assert "stops treatment" in response.content.decode()
+    with acting_for(org):
+        assert not TreatmentSession.objects.exists()
+
+
+def test_treating_without_a_plan_needs_a_reason(org, site, practitioner, patient):
+    response = _start_adhoc(client_for(practitioner), patient, site, reason="")
+    assert response.status_code == 400
+    assert response.context["form"].errors["reason"]
+    assert response.context["form"]["concern"].value() == "localized-fat"
+
+
+@pytest.mark.parametrize(
+    "role,expected",
+    [("owner", 302), ("practitioner", 302), ("esthetician", 403), ("reception", 403)],
+)
+def test_who_may_treat_without_a_plan(personas, role, expected, site, patient):
+    assert _start_adhoc(client_for(personas[role]), patient, site).status_code == expected
+
+
+def test_outsider_cannot_start_a_session_for_our_patient(outsider, site, patient):
+    assert _start_adhoc(client_for(outsider), patient, site).status_code == 404

@@ -6,6 +6,7 @@ def role(request):
     return {
         "can_view_clinical": roles.can(user, roles.VIEW_CLINICAL),
         "can_edit_clinical": roles.can(user, roles.EDIT_CLINICAL),
+        "can_sign_clinical": roles.can(user, roles.SIGN_CLINICAL),
         "can_manage_staff": roles.can(user, roles.MANAGE_STAFF),
         "can_view_audit": roles.can(user, roles.VIEW_AUDIT),
         "can_edit_demographics": roles.can(user, roles.EDIT_DEMOGRAPHICS),

@@ -44,9 +44,9 @@ def same_point(a, b) -> bool:
 
 def planned_area(session, area: str, side: str) -> dict | None:
     """The plan version's area dict for this area and side, if the session has a plan."""
-    if session.plan_version is None:
-        return None
-    for planned in session.plan_version.result.get("areas", []):
+    from mesoclinic.treatments.sessions import session_areas
+
+    for planned in session_areas(session):
         if planned["area"] == area and (planned.get("side") or "") == (side or ""):
             return planned
     return None

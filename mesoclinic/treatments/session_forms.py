@@ -60,6 +60,31 @@ class PrecheckForm(forms.Form):
         return value
 
 
+class AdhocStartForm(PrecheckForm):
+    """Treating without a plan: what and where, and why there is no plan."""
+
+    concern = forms.ChoiceField(label="Concern")
+    areas = forms.MultipleChoiceField(label="Areas to treat", widget=forms.CheckboxSelectMultiple)
+    reason = forms.CharField(
+        label="Reason for treating without a plan",
+        max_length=500,
+        min_length=3,
+        help_text="For example: a touch-up agreed at the last visit.",
+    )
+    field_order = ["reason", "concern", "areas", "site"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        ref = rules.load_reference()
+        self.fields["concern"].choices = [("", "—")] + [
+            (c.slug, c.name) for c in ref.concerns.values()
+        ]
+        every_area = [(a.slug, a.name) for a in ref.areas.values()]
+        self.fields["areas"].choices = every_area
+        self.fields["infected_areas"].choices = every_area
+        self.order_fields(self.field_order)
+
+
 class ChartAreaForm(forms.Form):
     area = forms.ChoiceField()
     side = forms.ChoiceField(

@@ -4,6 +4,11 @@ from mesoclinic.treatments import session_views as views
 
 urlpatterns = [
     path("sessions/new/for/<uuid:public_id>/", views.session_start, name="session_start"),
+    path(
+        "sessions/new/adhoc/for/<uuid:public_id>/",
+        views.session_start_adhoc,
+        name="session_start_adhoc",
+    ),
     path("sessions/<uuid:public_id>/", views.session_detail, name="session_detail"),
     path("sessions/<uuid:public_id>/chart/", views.session_chart, name="session_chart"),
     path(

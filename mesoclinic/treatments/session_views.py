@@ -12,6 +12,7 @@ from mesoclinic import rules
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.audit.log import Action, record
+from mesoclinic.patients.views import get_patient
 from mesoclinic.plans.views import get_plan
 from mesoclinic.treatments import inventory, session_diagram, sessions
 from mesoclinic.treatments import session_forms as forms
@@ -25,6 +26,18 @@ def get_session(request, public_id) -> TreatmentSession:
             "patient", "plan", "plan_version", "site", "performed_by", "supervised_by", "signed_by"
         ),
         public_id=public_id,
+    )
+
+
+def _precheck(data: dict) -> sessions.Precheck:
+    applied = data["numbing_applied_at"]
+    return sessions.Precheck(
+        pregnancy=data["pregnancy"],
+        infected_areas=data["infected_areas"],
+        weight_kg=data["weight_kg"],
+        numbing_product=data["numbing_product"],
+        numbing_applied_at=applied.isoformat() if applied else "",
+        photos_taken=data["photos_taken"],
     )
 
 
@@ -42,16 +55,7 @@ def session_start(request, public_id):
     error = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        check = sessions.Precheck(
-            pregnancy=data["pregnancy"],
-            infected_areas=data["infected_areas"],
-            weight_kg=data["weight_kg"],
-            numbing_product=data["numbing_product"],
-            numbing_applied_at=data["numbing_applied_at"].isoformat()
-            if data["numbing_applied_at"]
-            else "",
-            photos_taken=data["photos_taken"],
-        )
+        check = _precheck(data)
         try:
             session = sessions.start(request, plan, data["site"], check, data["supervised_by"])
         except sessions.SessionRefused as refusal:
@@ -63,9 +67,38 @@ def session_start(request, public_id):
     return render(request, "treatments/session_start.html", context, status=status)
 
 
+@require_http_methods(["GET", "POST"])
+@require(roles.SIGN_CLINICAL)
+def session_start_adhoc(request, public_id):
+    patient = get_patient(request, public_id)
+    form = forms.AdhocStartForm(
+        request.POST or None, patient=patient, organization_id=request.user.organization_id
+    )
+    error = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            session = sessions.start_adhoc(
+                request,
+                patient,
+                data["site"],
+                _precheck(data),
+                data["reason"],
+                [{"concern": data["concern"], "area": area} for area in data["areas"]],
+                data["supervised_by"],
+            )
+        except sessions.SessionRefused as refusal:
+            error = str(refusal)
+        else:
+            return redirect("session_detail", public_id=session.public_id)
+    status = 400 if (form.errors or error) else 200
+    context = {"plan": None, "patient": patient, "form": form, "error": error}
+    return render(request, "treatments/session_start.html", context, status=status)
+
+
 def _context(request, session, form=None, error=None):
     rows = sessions.charted_rows(session)
-    planned = session.plan_version.result["areas"] if session.plan_version else []
+    planned = sessions.session_areas(session)
     today = timezone.localdate()
     open_ = not session.is_signed
     lots = inventory.usable_lots(session.site, today) if open_ else []
@@ -131,9 +164,7 @@ def _render_chart(request, session, status=200, **extra):
 @require(roles.EDIT_CLINICAL)
 def session_chart(request, public_id):
     session = get_session(request, public_id)
-    planned = (
-        [a["area"] for a in session.plan_version.result["areas"]] if session.plan_version else []
-    )
+    planned = [a["area"] for a in sessions.session_areas(session)]
     today = timezone.localdate()
     form = forms.ChartAreaForm(
         request.POST,

@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from mesoclinic import rules
+from mesoclinic.accounts import roles
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.services import chart_for
 from mesoclinic.plans import consent as consents
@@ -45,6 +46,13 @@ class Precheck:
 def planned_areas(plan: Plan) -> list[dict]:
     version = plans.latest_version(plan)
     return version.result["areas"] if version else []
+
+
+def session_areas(session: TreatmentSession) -> list[dict]:
+    """The engine's areas for this session: the plan version's, or the ad hoc check's."""
+    if session.plan_version is not None:
+        return session.plan_version.result["areas"]
+    return session.precheck.get("areas", [])
 
 
 def profile_today(patient, check: Precheck) -> rules.PatientProfile:
@@ -112,6 +120,49 @@ def start(request, plan: Plan, site, check: Precheck, supervised_by=None) -> Tre
     )
     Plan.objects.filter(pk=plan.pk, status=PlanStatus.CONSENTED).update(status=PlanStatus.ACTIVE)
     record(request, Action.CREATE, session, fields=["precheck", "weight_kg"])
+    return session
+
+
+@transaction.atomic
+def start_adhoc(
+    request, patient, site, check: Precheck, reason: str, items: list[dict], supervised_by=None
+) -> TreatmentSession:
+    """A session without a plan, by a practitioner, with a reason.
+
+    The engine still checks what is to be treated against today's answers, exactly as
+    for a plan; its areas, warnings and aftercare are kept with the pre-check.
+    """
+    if not roles.can(request.user, roles.SIGN_CLINICAL):
+        raise SessionRefused("Only a practitioner may treat without a plan.")
+    result = rules.build_plan(
+        profile_today(patient, check),
+        plans.requests_for({"items": items}),
+        start=timezone.localdate(),
+    ).to_dict()
+    if result["hard_stops"]:
+        messages = "; ".join(f"{f['code']}: {f['message']}" for f in result["hard_stops"])
+        raise SessionRefused(f"Today's check stops treatment. {messages}")
+    session = TreatmentSession.objects.create(
+        patient=patient,
+        adhoc_reason=reason,
+        site=site,
+        weight_kg=check.weight_kg,
+        precheck={
+            "pregnancy": check.pregnancy,
+            "infected_areas": check.infected_areas,
+            "numbing_product": check.numbing_product,
+            "numbing_applied_at": check.numbing_applied_at,
+            "photos_taken": check.photos_taken,
+            "warnings": [f"{f['code']}: {f['message']}" for f in result["warnings"]],
+            "items": items,
+            "areas": result["areas"],
+            "aftercare": result["aftercare"],
+        },
+        started_at=timezone.now(),
+        performed_by=request.user,
+        supervised_by=supervised_by,
+    )
+    record(request, Action.CREATE, session, fields=["precheck", "weight_kg", "adhoc_reason"])
     return session
 
 
@@ -228,11 +279,13 @@ SEEK_CARE = "Seek care at once for intense pain or signs of infection."
 
 
 def aftercare_lines(session: TreatmentSession) -> list[str]:
-    """The plan's aftercare lines, or seed 000's base sheet for an ad hoc session."""
+    """The plan's aftercare lines, or those the ad hoc check produced (seed 000's base sheet
+    at least)."""
     if session.plan_version is not None:
         lines = list(session.plan_version.result["aftercare"])
     else:
-        lines = [line.text for line in rules.load_reference().aftercare if line.always]
+        base = [line.text for line in rules.load_reference().aftercare if line.always]
+        lines = session.precheck.get("aftercare") or base
     return [line for line in lines if line != SEEK_CARE]
 
 
