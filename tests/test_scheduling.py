@@ -45,6 +45,10 @@ def local(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
 
 @pytest.fixture
 def clinic(org, site):
+    return open_clinic(org, site)
+
+
+def open_clinic(org, site):
     """The site opens 09:00-18:00 every day in London, with two rooms and a 45-minute treatment."""
     site.time_zone = "Europe/London"
     site.save()

@@ -1,0 +1,136 @@
+"""Two receptionists book one slot at the same moment: one booking, one clear refusal.
+
+Runs with real threads and real transactions on whichever database the suite
+uses. SQLite's in-memory test database cannot show writers queueing, so on it
+the test re-runs itself in a subprocess against a SQLite file.
+"""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from mesoclinic.scheduling import services
+from mesoclinic.scheduling.models import Appointment, Status
+from mesoclinic.scheduling.services import Refused
+from mesoclinic.tenancy import acting_for
+from tests.test_scheduling import as_user, local, next_weekday, open_clinic
+
+
+@pytest.fixture
+def clinic(org, site):
+    return open_clinic(org, site)
+
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _in_memory_sqlite() -> bool:
+    return connection.vendor == "sqlite" and connection.is_in_memory_db()
+
+
+def _rerun_on_a_file(tmp_path, name: str) -> None:
+    env = {**os.environ, "MESOCLINIC_TEST_SQLITE": str(tmp_path / "race.sqlite3")}
+    env.pop("MESOCLINIC_DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{__file__}::{name}"],
+        cwd=HERE,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "1 passed" in done.stdout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_bookings_of_one_slot_make_one_appointment(
+    tmp_path, monkeypatch, org, clinic, reception, owner, practitioner, make_patient
+):
+    if _in_memory_sqlite():
+        _rerun_on_a_file(
+            tmp_path, "test_two_simultaneous_bookings_of_one_slot_make_one_appointment"
+        )
+        return
+    # Audit rows are append-only, even for the flush that ends a transactional test on SQLite.
+    monkeypatch.setattr(services, "record", lambda *args, **kwargs: None)
+    start = local(next_weekday(2), 11)
+    patients = [make_patient(first_name="Ann"), make_patient(first_name="Ben")]
+    desks = [reception, owner]
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = [None, None]
+
+    def desk(n: int) -> None:
+        try:
+            with acting_for(org):
+                barrier.wait(timeout=10)
+                outcomes[n] = services.book(
+                    as_user(desks[n]),
+                    site=clinic["site"],
+                    room=clinic["rooms"][n],
+                    practitioner=practitioner,
+                    patient=patients[n],
+                    starts_at=start,
+                    ends_at=start + dt.timedelta(minutes=45),
+                )
+        except Refused as refused:
+            outcomes[n] = refused
+        except Exception as error:  # surfaced by the assertions below
+            outcomes[n] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=desk, args=(n,)) for n in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    booked = [o for o in outcomes if isinstance(o, Appointment)]
+    refused = [o for o in outcomes if isinstance(o, Refused)]
+    assert len(booked) == 1 and len(refused) == 1, outcomes
+    assert "Dr Pia Prax is already booked" in refused[0].message
+    assert "11:00-11:45" in refused[0].message
+    with acting_for(org):
+        assert Appointment.objects.filter(status=Status.BOOKED).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_itself_refuses_an_overlap_written_around_the_service(
+    org, clinic, reception, practitioner, make_patient
+):
+    """PostgreSQL's exclusion constraint; SQLite relies on the service's IMMEDIATE transaction."""
+    start = local(next_weekday(2), 11)
+    fields = dict(
+        site=clinic["site"],
+        practitioner=practitioner,
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=45),
+        created_by=reception,
+    )
+    with acting_for(org):
+        Appointment.objects.create(patient=make_patient(), room=clinic["rooms"][0], **fields)
+        # A cancelled row never blocks.
+        Appointment.objects.create(
+            patient=make_patient(first_name="Cy"),
+            room=clinic["rooms"][1],
+            status=Status.CANCELLED,
+            cancel_reason="ill",
+            **fields,
+        )
+        if connection.vendor == "postgresql":
+            with pytest.raises(IntegrityError), transaction.atomic():
+                Appointment.objects.create(
+                    patient=make_patient(first_name="Bea"), room=clinic["rooms"][1], **fields
+                )
+        with pytest.raises(Refused, match="already booked"):
+            services.book(
+                as_user(reception),
+                **{k: v for k, v in fields.items() if k != "created_by"},
+                patient=make_patient(first_name="Di"),
+                room=clinic["rooms"][1],
+            )
