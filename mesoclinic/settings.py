@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "mesoclinic.notifications",
     "mesoclinic.web",
     "mesoclinic.api",
+    "mesoclinic.scale",
 ]
 
 MIDDLEWARE = [

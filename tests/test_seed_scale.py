@@ -1,0 +1,133 @@
+"""`mesoclinic seed-scale`: a small chain, deterministic for a seed, scoped to its organization."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from mesoclinic.accounts.models import Organization, User
+from mesoclinic.accounts.roles import Role
+from mesoclinic.audit.models import AuditEvent
+from mesoclinic.patients import models as pm
+from mesoclinic.plans.models import Consent, Plan, PlanVersion
+from mesoclinic.scale.seed import CHART_PATIENTS, Seeder
+from mesoclinic.scheduling.models import Appointment
+from mesoclinic.tenancy import TenancyError, acting_for
+from mesoclinic.treatments.models import (
+    AdverseEvent,
+    Lot,
+    SessionArea,
+    SessionStatus,
+    TreatmentSession,
+)
+
+TODAY = dt.date(2026, 11, 2)
+
+
+def seed(name, patients=60, seed_value=7):
+    seeder = Seeder(patients, seed_value, TODAY, "a long bench password", name=name)
+    seeder.run(chunk=25)
+    return seeder.o.org
+
+
+def fingerprint(org):
+    with acting_for(org):
+        patients = list(
+            pm.Patient.objects.order_by("id").values_list(
+                "first_name", "last_name", "date_of_birth", "phone", "email"
+            )
+        )
+        sessions = list(
+            TreatmentSession.objects.order_by("id").values_list(
+                "started_at", "status", "signed_at", "performed_by__full_name"
+            )
+        )
+        areas = list(
+            SessionArea.objects.order_by("id").values_list("area", "lot__lot_number", "points")
+        )
+    return patients, sessions, areas
+
+
+@pytest.mark.django_db
+def test_counts_and_shape():
+    org = seed("Chain A")
+    with acting_for(org):
+        assert pm.Patient.objects.count() == 60
+        treated = Plan.objects.exclude(status="draft").count()
+        assert 40 <= treated <= 60
+        assert PlanVersion.objects.count() == treated == Consent.objects.count()
+        sessions = TreatmentSession.objects.count()
+        # About ten sessions per treated patient, and the benchmark's 30-session charts.
+        assert sessions >= 8 * treated
+        by_patient = TreatmentSession.objects.values("patient").distinct().count()
+        assert by_patient == treated
+        thirty = [
+            p
+            for p in pm.Patient.objects.all()
+            if TreatmentSession.objects.filter(patient=p).count() == 30
+        ]
+        assert len(thirty) == min(CHART_PATIENTS, treated)
+        assert not TreatmentSession.objects.filter(status=SessionStatus.IN_PROGRESS).exists()
+        signed = TreatmentSession.objects.filter(status=SessionStatus.SIGNED)
+        assert signed.filter(signed_at__isnull=False).count() == signed.count() > 0
+        for area in SessionArea.objects.all()[:200]:
+            assert 1 <= len(area.points) <= 200
+            assert area.injections == len(area.points)
+            assert area.lot.site_id is not None
+        per_session = {}
+        for sid, n in SessionArea.objects.values_list("session_id", "injections"):
+            per_session[sid] = per_session.get(sid, 0) + n
+        assert all(10 <= n <= 200 for n in per_session.values())
+        assert Lot.objects.exists() and AdverseEvent.objects.exists()
+        assert Appointment.objects.count() >= sessions
+        assert pm.Concern.objects.count() == 60
+    roles = set(User.objects.filter(organization=org).values_list("role", flat=True))
+    assert roles == {r.value for r in Role}
+    assert AuditEvent.objects.filter(organization=org).count() > sessions
+
+
+@pytest.mark.django_db
+def test_signed_sessions_stay_immutable():
+    from django.db import DatabaseError, transaction
+
+    org = seed("Chain B", patients=10)
+    with acting_for(org):
+        session = TreatmentSession.objects.filter(status=SessionStatus.SIGNED).first()
+        with pytest.raises(DatabaseError, match="immutable"), transaction.atomic():
+            TreatmentSession.objects.filter(pk=session.pk).update(adhoc_reason="rewritten")
+
+
+@pytest.mark.django_db
+def test_same_seed_same_rows_other_seed_other_rows():
+    # Public ids also depend on the organization's name, so both chains fit in one database.
+    first, second = seed("Chain C"), seed("Chain D")
+    assert fingerprint(first) == fingerprint(second)
+    other = seed("Chain E", seed_value=8)
+    assert fingerprint(other)[0] != fingerprint(first)[0]
+
+
+@pytest.mark.django_db
+def test_rows_belong_to_the_seeded_organization_only(org):
+    seeded = seed("Chain F", patients=10)
+    with pytest.raises(TenancyError):
+        pm.Patient.objects.count()
+    with acting_for(org):
+        assert pm.Patient.objects.count() == 0
+        assert TreatmentSession.objects.count() == 0
+        assert Appointment.objects.count() == 0
+    with acting_for(seeded):
+        assert pm.Patient.objects.count() == 10
+    assert pm.Patient.all_orgs.exclude(organization=seeded).count() == 0
+
+
+@pytest.mark.django_db
+def test_command_prints_counts_and_refuses_a_second_run(settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    out = io.StringIO()
+    call_command("seed-scale", patients=5, seed=3, no_progress=True, stdout=out)
+    assert "patients: 5" in out.getvalue()
+    assert Organization.objects.filter(name="Scale Clinic 5 s3").exists()
+    assert (tmp_path / "bench_password").exists()
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("seed-scale", patients=5, seed=3, no_progress=True, stdout=out)
