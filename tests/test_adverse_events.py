@@ -498,3 +498,60 @@ def test_the_chart_shows_adverse_events_to_clinical_staff_only(
             assert "Adverse events" in body and "CH-77" in body, role
         else:
             assert "Adverse events" not in body and "CH-77" not in body, role
+
+
+# --- voiding an event recorded in error ---------------------------------------------------
+
+
+def _void(user, event, reason="Recorded on the wrong patient"):
+    return client_for(user).post(
+        reverse("adverse_event_void", args=[event.public_id]), {"reason": reason}
+    )
+
+
+def test_practitioner_voids_an_event_recorded_in_error(org, practitioner, patient, event):
+    with acting_for(org):
+        FollowUpTask.objects.create(
+            patient=patient,
+            adverse_event=event,
+            assigned_to=practitioner,
+            due_on=today() + timedelta(days=1),
+            reason="Review infection",
+        )
+    assert _void(practitioner, event).status_code == 302
+    client = client_for(practitioner)
+    detail = client.get(reverse("adverse_event_detail", args=[event.public_id]))
+    assert "Voided" in detail.content.decode() and "wrong patient" in detail.content.decode()
+    chart = client.get(reverse("patient_detail", args=[patient.public_id])).content.decode()
+    assert "No adverse event recorded." in chart
+    assert event.public_id not in {
+        e.public_id for e in client.get(reverse("safety_list")).context["page"].object_list
+    }
+    with acting_for(org):
+        assert not FollowUpTask.objects.filter(adverse_event=event, done_at__isnull=True).exists()
+        assert AdverseEvent.objects.filter(pk=event.pk).exists()  # kept, never deleted
+    update = client.get(reverse("adverse_event_update", args=[event.public_id]))
+    assert update.status_code == 403
+    assert len(_audit(Action.CHANGE, "adverseevent")) >= 1
+
+
+def test_voiding_needs_a_reason(org, practitioner, event):
+    response = _void(practitioner, event, reason="")
+    assert response.status_code == 400
+    assert response.context["void_form"].errors["reason"]
+    with acting_for(org):
+        assert AdverseEvent.objects.get(pk=event.pk).voided_at is None
+
+
+@pytest.mark.parametrize(
+    "role,expected",
+    [("owner", 302), ("practitioner", 302), ("esthetician", 403), ("reception", 403)],
+)
+def test_who_may_void_an_event(org, personas, role, expected, event):
+    assert _void(personas[role], event).status_code == expected
+
+
+def test_outsider_cannot_void_our_event(org, outsider, event):
+    assert _void(outsider, event).status_code == 404
+    with acting_for(org):
+        assert AdverseEvent.objects.get(pk=event.pk).voided_at is None

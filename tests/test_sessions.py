@@ -213,6 +213,8 @@ def test_signing_locks_the_record_takes_stock_once_and_sends_aftercare(
     with acting_for(org):
         assert FollowUpTask.objects.filter(session=session, assigned_to=practitioner).exists()
     assert _chart(client, session, lot).status_code == 400
+    page = client.get(reverse("session_detail", args=[session.public_id])).content.decode()
+    assert "min from start to sign-off" in page
 
 
 def test_no_code_path_can_change_a_signed_session(org, site, practitioner, consented_plan):

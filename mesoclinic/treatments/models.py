@@ -144,6 +144,13 @@ class TreatmentSession(OrgOwned):
     def is_signed(self) -> bool:
         return self.signed_at is not None
 
+    @property
+    def duration_minutes(self) -> int | None:
+        """From the start of the session to its sign-off."""
+        if self.ended_at is None:
+            return None
+        return max(0, round((self.ended_at - self.started_at).total_seconds() / 60))
+
 
 class SessionArea(OrgOwned):
     """What went in where and from which vial: the row a recall searches."""
@@ -227,6 +234,13 @@ class AdverseEvent(OrgOwned):
     created_at = models.DateTimeField(auto_now_add=True)
     voided_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.CharField(max_length=500, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         indexes = [

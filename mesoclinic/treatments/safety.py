@@ -156,6 +156,25 @@ def update_event(request, event: AdverseEvent, data: dict) -> list[str]:
     return changed
 
 
+@transaction.atomic
+def void_event(request, event: AdverseEvent, reason: str) -> bool:
+    """Void an event recorded in error: it leaves the chart and the safety list, stays in
+    the record with who, when and why, and its open follow-up tasks are closed with the
+    reason. Voiding twice changes nothing (False)."""
+    now = timezone.now()
+    updated = AdverseEvent.objects.filter(pk=event.pk, voided_at__isnull=True).update(
+        voided_at=now, voided_by=request.user, void_reason=reason
+    )
+    if not updated:
+        return False
+    event.refresh_from_db()
+    FollowUpTask.objects.filter(adverse_event=event, done_at__isnull=True).update(
+        done_at=now, done_by=request.user, notes=f"Adverse event voided: {reason}"
+    )
+    record(request, Action.CHANGE, event, fields=["voided_at", "void_reason"], detail="voided")
+    return True
+
+
 def with_lots(events: QuerySet[AdverseEvent]) -> QuerySet[AdverseEvent]:
     return events.select_related("patient", "session", "reported_by").prefetch_related(
         Prefetch("lots", queryset=Lot.objects.select_related("site").order_by("lot_number"))

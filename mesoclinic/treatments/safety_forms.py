@@ -195,3 +195,12 @@ class FollowUpDoneForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class VoidEventForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for voiding",
+        max_length=500,
+        min_length=3,
+        help_text="For example: recorded on the wrong patient.",
+    )

@@ -17,6 +17,11 @@ urlpatterns = [
         views.adverse_event_update,
         name="adverse_event_update",
     ),
+    path(
+        "adverse-events/<uuid:public_id>/void/",
+        views.adverse_event_void,
+        name="adverse_event_void",
+    ),
     path("safety/", views.safety_list, name="safety_list"),
     path("follow-ups/", views.followup_list, name="followup_list"),
     path("follow-ups/<uuid:public_id>/done/", views.followup_done, name="followup_done"),

@@ -1,11 +1,12 @@
 """Adverse events, the clinic-wide safety list and follow-up tasks."""
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from mesoclinic.accounts import roles
@@ -21,7 +22,7 @@ PAGE_SIZE = 25
 
 def get_adverse_event(request, public_id) -> AdverseEvent:
     """The event if it belongs to the user's organization, else 404."""
-    events = AdverseEvent.objects.filter(voided_at__isnull=True)
+    events = AdverseEvent.objects.select_related("voided_by")
     return get_object_or_404(safety.with_lots(events), public_id=public_id)
 
 
@@ -64,14 +65,35 @@ def adverse_event_detail(request, public_id):
     tasks = FollowUpTask.objects.filter(adverse_event=event).select_related(
         "assigned_to", "done_by"
     )
-    context = {"event": event, "patient": event.patient, "tasks": tasks.order_by("due_on")}
+    context = {
+        "event": event,
+        "patient": event.patient,
+        "tasks": tasks.order_by("due_on"),
+        "void_form": forms.VoidEventForm(),
+    }
     return render(request, "treatments/safety/event_detail.html", context)
+
+
+@require_POST
+@require(roles.SIGN_CLINICAL)
+def adverse_event_void(request, public_id):
+    event = get_adverse_event(request, public_id)
+    form = forms.VoidEventForm(request.POST)
+    if not form.is_valid():
+        event = safety.label([event])[0]
+        context = {"event": event, "patient": event.patient, "tasks": [], "void_form": form}
+        return render(request, "treatments/safety/event_detail.html", context, status=400)
+    if safety.void_event(request, event, form.cleaned_data["reason"]):
+        messages.success(request, "Adverse event voided; it stays in the record.")
+    return redirect("adverse_event_detail", public_id=event.public_id)
 
 
 @require_http_methods(["GET", "POST"])
 @require(roles.EDIT_CLINICAL)
 def adverse_event_update(request, public_id):
     event = get_adverse_event(request, public_id)
+    if event.voided_at:
+        raise PermissionDenied("A voided adverse event cannot be updated.")
     form = forms.AdverseEventUpdateForm(request.POST or None, event=event)
     if request.method == "POST" and form.is_valid():
         changed = safety.update_event(request, event, form.cleaned_data)
