@@ -24,7 +24,10 @@ demo: $(STAMP)
 	MESOCLINIC_HTTPS=False $(BIN)/mesoclinic migrate --noinput
 	MESOCLINIC_HTTPS=False $(BIN)/mesoclinic collectstatic --noinput --verbosity 0
 	MESOCLINIC_HTTPS=False $(BIN)/mesoclinic demo
-	MESOCLINIC_HTTPS=False exec $(BIN)/gunicorn mesoclinic.wsgi --bind 127.0.0.1:$(MESOCLINIC_PORT) \
+	@# The background worker (reminder emails) runs beside gunicorn and stops with it.
+	MESOCLINIC_HTTPS=False $(BIN)/mesoclinic worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT; \
+	MESOCLINIC_HTTPS=False $(BIN)/gunicorn mesoclinic.wsgi --bind 127.0.0.1:$(MESOCLINIC_PORT) \
 		--workers 2 --threads 4 --access-logfile - --forwarded-allow-ips=""
 
 test: $(STAMP)
