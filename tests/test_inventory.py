@@ -209,6 +209,7 @@ def test_recall_finds_exactly_the_sessions_that_used_the_lot(
     assert [r.session_id for r in rows] == [used_b.pk, used_a.pk]
     body = response.content.decode()
     assert "Anna" in body and "Bea" in body and "Cleo" not in body and "Stranger" not in body
+    assert "Cheeks" in body  # the area as people read it, not its slug
     assert AuditEvent.objects.filter(
         action="search", object_type="lot", object_id="HA-100"
     ).exists()
