@@ -73,6 +73,25 @@ def profile_today(patient, check: Precheck) -> rules.PatientProfile:
     )
 
 
+def _precheck_record(check: Precheck, result: dict, **extra) -> dict:
+    """Today's answers and the engine's warnings, as kept with the session."""
+    return {
+        "pregnancy": check.pregnancy,
+        "infected_areas": check.infected_areas,
+        "numbing_product": check.numbing_product,
+        "numbing_applied_at": check.numbing_applied_at,
+        "photos_taken": check.photos_taken,
+        "warnings": [f"{f['code']}: {f['message']}" for f in result["warnings"]],
+        **extra,
+    }
+
+
+def _refuse_hard_stops(result: dict) -> None:
+    if result["hard_stops"]:
+        messages = "; ".join(f"{f['code']}: {f['message']}" for f in result["hard_stops"])
+        raise SessionRefused(f"Today's check stops treatment. {messages}")
+
+
 def recheck(plan: Plan, patient, check: Precheck) -> dict:
     """Run the approved plan again against today's answers."""
     version = plans.latest_version(plan)
@@ -96,9 +115,7 @@ def start(request, plan: Plan, site, check: Precheck, supervised_by=None) -> Tre
             "The consent is not for the current plan version: sign it again first."
         )
     result = recheck(plan, plan.patient, check)
-    if result["hard_stops"]:
-        messages = "; ".join(f"{f['code']}: {f['message']}" for f in result["hard_stops"])
-        raise SessionRefused(f"Today's check stops treatment. {messages}")
+    _refuse_hard_stops(result)
     session = TreatmentSession.objects.create(
         patient=plan.patient,
         plan=plan,
@@ -106,14 +123,7 @@ def start(request, plan: Plan, site, check: Precheck, supervised_by=None) -> Tre
         consent=consent,
         site=site,
         weight_kg=check.weight_kg,
-        precheck={
-            "pregnancy": check.pregnancy,
-            "infected_areas": check.infected_areas,
-            "numbing_product": check.numbing_product,
-            "numbing_applied_at": check.numbing_applied_at,
-            "photos_taken": check.photos_taken,
-            "warnings": [f"{f['code']}: {f['message']}" for f in result["warnings"]],
-        },
+        precheck=_precheck_record(check, result),
         started_at=timezone.now(),
         performed_by=request.user,
         supervised_by=supervised_by,
@@ -139,25 +149,19 @@ def start_adhoc(
         plans.requests_for({"items": items}),
         start=timezone.localdate(),
     ).to_dict()
-    if result["hard_stops"]:
-        messages = "; ".join(f"{f['code']}: {f['message']}" for f in result["hard_stops"])
-        raise SessionRefused(f"Today's check stops treatment. {messages}")
+    _refuse_hard_stops(result)
     session = TreatmentSession.objects.create(
         patient=patient,
         adhoc_reason=reason,
         site=site,
         weight_kg=check.weight_kg,
-        precheck={
-            "pregnancy": check.pregnancy,
-            "infected_areas": check.infected_areas,
-            "numbing_product": check.numbing_product,
-            "numbing_applied_at": check.numbing_applied_at,
-            "photos_taken": check.photos_taken,
-            "warnings": [f"{f['code']}: {f['message']}" for f in result["warnings"]],
-            "items": items,
-            "areas": result["areas"],
-            "aftercare": result["aftercare"],
-        },
+        precheck=_precheck_record(
+            check,
+            result,
+            items=items,
+            areas=result["areas"],
+            aftercare=result["aftercare"],
+        ),
         started_at=timezone.now(),
         performed_by=request.user,
         supervised_by=supervised_by,
