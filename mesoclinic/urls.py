@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("mesoclinic.treatments.session_urls")),
     path("", include("mesoclinic.treatments.inventory_urls")),
     path("", include("mesoclinic.scheduling.feed_urls")),
+    path("", include("mesoclinic.notifications.urls")),
 ]

@@ -359,3 +359,48 @@ def test_four_workers_sending_at_once_send_each_reminder_once(
         t.join(timeout=120)
     assert sorted(outcomes) == ["not claimed"] * 30 + [State.SENT] * 10, outcomes
     assert sorted(m.to[0] for m in mail.outbox) == sorted(f"p{i}@x.org" for i in range(10))
+
+
+# --- the reminders page -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["owner", "practitioner", "esthetician", "reception"])
+def test_staff_see_what_was_sent_and_why_not(personas, role, appointment_at, make_patient):
+    appointment_at(NOW + timedelta(hours=3))
+    appointment_at(NOW + timedelta(hours=5), who=make_patient(first_name="Noe", email=""))
+    run_scan_and_send(NOW)
+    client = client_for(personas[role])
+    page = client.get(reverse("reminder_list")).content.decode()
+    assert "García, Anna" in page and "Sent" in page
+    assert "Not sent: patient has no email address" in page
+    # Paris wall-clock time of the appointment.
+    assert "Tue 10 Mar 2026 13:00" in page
+    only_skipped = client.get(reverse("reminder_list"), {"status": "skipped", "sort": "x"})
+    assert "Anna" not in only_skipped.content.decode()
+    assert client.get(reverse("reminder_list"), {"status": "bogus"}).status_code == 200
+    assert AuditEvent.objects.filter(action=Action.SEARCH, actor=personas[role]).exists()
+
+
+def test_an_outsider_sees_none_of_our_reminders(outsider, appointment_at):
+    appointment_at(NOW + timedelta(hours=3))
+    run_scan_and_send(NOW)
+    page = client_for(outsider).get(reverse("reminder_list")).content.decode()
+    assert "Anna" not in page and "No reminder matches." in page
+
+
+def test_the_reminders_page_runs_a_bounded_number_of_queries(
+    owner, appointment_at, make_patient, django_assert_max_num_queries
+):
+    for i in range(60):
+        appointment_at(NOW + timedelta(hours=1 + i), who=make_patient(first_name=f"P{i}"))
+    services.scan(NOW)
+    services.scan(NOW + timedelta(hours=40))
+    client = client_for(owner)
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("reminder_list"))
+    assert "60 reminders" in response.content.decode()
+
+
+def test_the_reminders_page_needs_a_log_in(client):
+    response = client.get(reverse("reminder_list"))
+    assert response.status_code == 302

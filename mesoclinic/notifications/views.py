@@ -1,0 +1,41 @@
+"""What the reminder worker did: sent, waiting, or not sent and why."""
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from mesoclinic.accounts import roles
+from mesoclinic.accounts.access import require
+from mesoclinic.audit.log import Action, record
+from mesoclinic.notifications.models import Reminder, State
+from mesoclinic.scheduling.ical import zone
+
+PAGE_SIZE = 50
+STATUSES = {s.value for s in State}
+
+
+@require_GET
+@require(roles.VIEW_DEMOGRAPHICS)
+def reminder_list(request):
+    status = request.GET.get("status", "")
+    status = status if status in STATUSES else ""
+    rows = Reminder.objects.select_related("appointment__patient", "appointment__site").order_by(
+        "-due_at", "-pk"
+    )
+    if status:
+        rows = rows.filter(status=status)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    for row in page.object_list:
+        # In the site's zone, as strings: templates would convert to the server's zone.
+        tz = zone(row.appointment.site.time_zone)
+        row.due_local = f"{row.due_at.astimezone(tz):%d %b %Y %H:%M}"
+        row.start_local = f"{row.appointment.starts_at.astimezone(tz):%a %d %b %Y %H:%M}"
+    record(
+        request,
+        Action.SEARCH,
+        object_type="reminder",
+        detail=f"{status or 'any status'}, page {page.number}",
+    )
+    context = {"page": page, "status": status, "statuses": State.choices}
+    template = "notifications/_reminder_rows.html" if request.htmx else "notifications/list.html"
+    return render(request, template, context)
