@@ -48,8 +48,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Benchmarks at clinic-chain scale (README "Benchmarks"); QUICK=1 for a short run.
 bench: $(STAMP)
-	$(BIN)/python bench/bench_rules.py
+	$(BIN)/python bench/run.py $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,50 @@
+"""The benchmarked jobs, from the handles `mesoclinic bench-prepare` printed."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+
+def pages(h: dict, in_process: bool = False) -> list[dict]:
+    doc, owner = h["practitioner"], h["owner"]
+    # The last two prepared sessions are for counting queries in process, the rest for load.
+    sign = h["signoff_sessions"]
+    sign = sign[-2:] if in_process else sign[:-2]
+    jobs = [
+        {"name": "healthz", "user": "", "paths": ["/healthz"], "floor": True},
+        {"name": "home", "user": doc, "paths": ["/"], "floor": True},
+        {"name": "login", "kind": "login", "email": doc, "user": doc, "paths": ["/"]},
+        {
+            "name": "search",
+            "user": doc,
+            "paths": [f"/patients/?q={quote(t)}" for t in h["search_terms"]],
+        },
+        {"name": "chart", "user": doc, "paths": [f"/patients/{p}/" for p in h["chart_patients"]]},
+        {"name": "plan_editor", "user": doc, "paths": [f"/plans/{p}/" for p in h["draft_plans"]]},
+        {
+            "name": "signoff",
+            "user": doc,
+            "method": "POST",
+            "paths": [f"/sessions/{s}/sign/" for s in sign],
+            "expect": [302],
+            "consume": True,
+        },
+        {"name": "recall", "user": doc, "paths": [f"/lots/recall/?lot={quote(h['recall_lot'])}"]},
+        {"name": "audit_log", "user": owner, "paths": ["/audit/", "/audit/?page=2"]},
+    ]
+    if h.get("calendar_paths"):
+        jobs.append({"name": "calendar", "user": doc, "paths": h["calendar_paths"]})
+    if in_process:
+        jobs = [j for j in jobs if j.get("kind") != "login" and j["user"]]
+    return jobs
+
+
+def mixed(h: dict) -> dict:
+    """Audited reads in turn (search, chart, recall): the auditing on/off comparison."""
+    doc = h["practitioner"]
+    paths = []
+    for i in range(20):
+        paths.append(f"/patients/?q={quote(h['search_terms'][i % len(h['search_terms'])])}")
+        paths.append(f"/patients/{h['chart_patients'][i % len(h['chart_patients'])]}/")
+        paths.append(f"/lots/recall/?lot={quote(h['recall_lot'])}")
+    return {"name": "mixed_reads", "user": doc, "paths": paths}

@@ -1,0 +1,422 @@
+"""`make bench`: mesoclinic at clinic-chain scale, on SQLite and PostgreSQL.
+
+    python bench/run.py [--quick] [--sizes 10000,100000] [--databases sqlite,postgresql]
+
+For each database and size: a seeded chain (cached under var/bench/, keyed by
+size, seed and the migrations and seeder code), fresh sessions to sign, queries
+per page and the database floor in process, then the real server (gunicorn as
+`make demo` runs it) loaded from a separate process by 8 clients on loopback;
+once more with audit events not written, to state what auditing costs. Results
+go to bench/results/ as JSON and Markdown. Asserts nothing: it measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+BIN = Path(sys.executable).parent
+VAR = Path(os.environ.get("MESOCLINIC_BENCH_DIR", ROOT / "var" / "bench"))
+RESULTS = HERE / "results"
+SEED = 1
+CONCURRENCY = 8
+sys.path.insert(0, str(HERE))
+
+from pages import mixed, pages  # noqa: E402
+from pgcluster import Cluster, free_port  # noqa: E402
+from table import markdown  # noqa: E402
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def dataset_key() -> str:
+    """Changes when a migration or the seeder changes: the cached databases are then rebuilt."""
+    digest = hashlib.sha256()
+    files = sorted(ROOT.glob("mesoclinic/*/migrations/*.py")) + sorted(
+        (ROOT / "mesoclinic" / "scale").glob("*.py")
+    )
+    for path in files:
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def base_env(database_url: str) -> dict:
+    env = dict(os.environ)
+    env.update(
+        MESOCLINIC_DATA_DIR=str(VAR / "data"),
+        MESOCLINIC_DATABASE_URL=database_url,
+        MESOCLINIC_HTTPS="False",
+        MESOCLINIC_DEBUG="False",
+        MESOCLINIC_ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+        MESOCLINIC_EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+        MESOCLINIC_LOG_LEVEL="ERROR",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def manage(env: dict, *args: str, capture: bool = False) -> str:
+    result = subprocess.run(  # noqa: S603
+        [str(BIN / "mesoclinic"), *args],
+        env=env,
+        check=True,
+        text=True,
+        stdout=subprocess.PIPE if capture else None,
+    )
+    return result.stdout if capture else ""
+
+
+def seed(env: dict, size: int, quiet: bool) -> None:
+    started = time.perf_counter()
+    manage(env, "migrate", "--noinput", "-v0")
+    args = ["seed-scale", "--patients", str(size), "--seed", str(SEED)]
+    manage(env, *args, *(["--no-progress"] if quiet else []))
+    log(f"seeded {size:,} patients in {time.perf_counter() - started:.0f} s")
+
+
+def sqlite_database(size: int, key: str, quiet: bool) -> str:
+    VAR.mkdir(parents=True, exist_ok=True)
+    path = VAR / f"sqlite-{size}-s{SEED}-{key}.sqlite3"
+    done = path.with_suffix(".done")
+    for stale in VAR.glob(f"sqlite-{size}-s{SEED}-*"):
+        if not stale.name.startswith(path.stem):
+            stale.unlink()
+    url = f"sqlite:///{path}"
+    if not done.exists():
+        for extra in ("", "-wal", "-shm"):
+            Path(f"{path}{extra}").unlink(missing_ok=True)
+        log(f"seeding SQLite with {size:,} patients (cached afterwards in {path.name})")
+        seed(base_env(url), size, quiet)
+        done.touch()
+    return url
+
+
+def postgres_database(cluster: Cluster, size: int, key: str, quiet: bool) -> str:
+    name = f"bench_{size}_s{SEED}_{key}"
+    markers = VAR / "pg-done"
+    markers.mkdir(parents=True, exist_ok=True)
+    existing = cluster.psql("SELECT datname FROM pg_database").split()
+    for db in existing:
+        if db.startswith(f"bench_{size}_s{SEED}_") and db != name:
+            cluster.psql(f'DROP DATABASE "{db}"')
+            (markers / db).unlink(missing_ok=True)
+    if not (markers / name).exists():
+        if name in existing:
+            cluster.psql(f'DROP DATABASE "{name}"')
+        cluster.psql(f'CREATE DATABASE "{name}"')
+        log(f"seeding PostgreSQL with {size:,} patients (cached afterwards as {name})")
+        seed(base_env(cluster.url(name)), size, quiet)
+        (markers / name).touch()
+    return cluster.url(name)
+
+
+class Server:
+    """gunicorn as `make demo` runs it: 2 workers x 4 threads."""
+
+    def __init__(self, env: dict, audit: bool = True):
+        self.env, self.audit = env, audit
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Server:
+        app = "mesoclinic.wsgi" if self.audit else "wsgi_noaudit"
+        self.log = open(VAR / "server.log", "a")  # noqa: SIM115
+        self.proc = subprocess.Popen(  # noqa: S603
+            [
+                str(BIN / "gunicorn"),
+                app,
+                "--pythonpath",
+                str(HERE),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--forwarded-allow-ips",
+                "",
+            ],  # fmt: skip
+            env=self.env,
+            stdout=self.log,
+            stderr=self.log,
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.base}/healthz", timeout=2) as r:  # noqa: S310
+                    if r.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.3)
+        self.__exit__()
+        raise RuntimeError("the server did not start; see var/bench/server.log")
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def load(server: Server, jobs: list[dict], password: str, settings: dict) -> dict:
+    for job in jobs:
+        job.setdefault("duration", settings["duration"])
+        job.setdefault("max_requests", settings["max_requests"])
+        job.setdefault("warmup", 3)
+    scenario = {
+        "base": server.base,
+        "password": password,
+        "concurrency": CONCURRENCY,
+        "jobs": jobs,
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(scenario, handle)
+    try:
+        out = subprocess.run(  # noqa: S603
+            [sys.executable, str(HERE / "load.py"), handle.name],
+            check=True,
+            text=True,
+            stdout=subprocess.PIPE,
+        ).stdout
+    finally:
+        os.unlink(handle.name)
+    return json.loads(out)
+
+
+def calendar_paths(env: dict, handles: dict) -> list[str]:
+    """The week calendar's URL if the scheduling app serves one (it may not yet)."""
+    probe = (
+        "from django.urls import reverse, NoReverseMatch\n"
+        "import json, datetime as dt\n"
+        "out = []\n"
+        "for name in ('week_calendar', 'calendar_week', 'diary_week', 'scheduling_week'):\n"
+        "    try:\n"
+        "        out.append(reverse(name)); break\n"
+        "    except NoReverseMatch:\n"
+        "        pass\n"
+        "print(json.dumps(out))\n"
+    )
+    result = subprocess.run(  # noqa: S603
+        [str(BIN / "mesoclinic"), "shell", "-c", probe],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        found = json.loads(result.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return []
+    return [f"{found[0]}?site={handles['site']}"] if found else []
+
+
+def run_config(db: str, url: str, size: int, settings: dict, password: str) -> dict:
+    env = base_env(url)
+    log(f"{db} {size:,}: preparing {settings['signoffs']} sessions to sign")
+    handles = json.loads(
+        manage(
+            env,
+            "bench-prepare",
+            "--organization",
+            f"Scale Clinic {size} s{SEED}",
+            "--sessions",
+            str(settings["signoffs"] + 2),
+            "--seed",
+            str(int(time.time())),
+            capture=True,
+        )
+    )
+    handles["calendar_paths"] = calendar_paths(env, handles)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(handles, handle)
+    try:
+        log(f"{db} {size:,}: queries per page and database floor")
+        inproc = json.loads(
+            subprocess.run(  # noqa: S603
+                [sys.executable, str(HERE / "inprocess.py"), handle.name],
+                env={**env, "BENCH_FLOOR_SECONDS": str(settings["floor_seconds"])},
+                check=True,
+                text=True,
+                stdout=subprocess.PIPE,
+            ).stdout
+        )
+    finally:
+        os.unlink(handle.name)
+    log(f"{db} {size:,}: load, auditing on")
+    with Server(env) as server:
+        results = load(server, pages(handles) + [mixed(handles)], password, settings)
+    log(f"{db} {size:,}: load, audit events not written")
+    with Server(env, audit=False) as server:
+        off = load(server, [mixed(handles)], password, settings)
+    return {
+        "database": db,
+        "patients": size,
+        "recall_rows": handles["recall_rows"],
+        "queries": inproc["queries"],
+        "database_floor": inproc["database_floor"],
+        "chart_sql": inproc["chart_sql"],
+        "load": results,
+        "audit_off": off,
+        "calendar": bool(handles["calendar_paths"]),
+    }
+
+
+def rules_median(runs: int) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        path = handle.name
+    subprocess.run(  # noqa: S603
+        [sys.executable, str(HERE / "bench_rules.py"), "--runs", str(runs), "--json", path],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    data = json.loads(Path(path).read_text())
+    os.unlink(path)
+    return data
+
+
+def machine(versions_env: dict) -> dict:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kb / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    import sqlite3
+
+    import django
+    import gunicorn
+    import httpx
+
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    ).stdout.strip()
+    return {
+        "machine": {
+            "cpu": cpu,
+            "cores": os.cpu_count(),
+            "memory": mem,
+            "os": platform.platform(),
+        },
+        "versions": {
+            "mesoclinic": commit,
+            "python": platform.python_version(),
+            "django": django.get_version(),
+            "gunicorn": gunicorn.__version__,
+            "sqlite": sqlite3.sqlite_version,
+            "httpx": httpx.__version__,
+            **versions_env,
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1k and 10k patients, short runs")
+    parser.add_argument("--sizes", help="comma-separated patient counts")
+    parser.add_argument("--databases", help="sqlite,postgresql")
+    parser.add_argument("--duration", type=float, help="seconds per job")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    quick = args.quick
+    sizes = [int(s) for s in (args.sizes or ("1000,10000" if quick else "10000,100000")).split(",")]
+    cluster = Cluster(VAR / "pg")
+    default_dbs = "sqlite" if quick else "sqlite,postgresql"
+    databases = (args.databases or default_dbs).split(",")
+    if "postgresql" in databases and not cluster.available:
+        log("PostgreSQL skipped: no initdb found (install postgresql to measure it)")
+        databases.remove("postgresql")
+    settings = {
+        "concurrency": CONCURRENCY,
+        "duration": args.duration or (2.5 if quick else 5.0),
+        "max_requests": 5000,
+        "signoffs": 150 if quick else 400,
+        "floor_seconds": 1.5 if quick else 3.0,
+        "server": "gunicorn, 2 workers x 4 threads (as make demo)",
+    }
+    key = dataset_key()
+    password = os.environ.get("MESOCLINIC_BENCH_PASSWORD")
+    (VAR / "data").mkdir(parents=True, exist_ok=True)
+    if password is None:
+        sys.path.insert(0, str(ROOT))
+        from mesoclinic.envconfig import read_or_create_secret
+
+        password = read_or_create_secret(VAR / "data" / "bench_password", nbytes=12)
+    manage(
+        base_env(f"sqlite:///{VAR / 'data' / 'static.sqlite3'}"),
+        "collectstatic",
+        "--noinput",
+        "-v0",
+    )
+    runs, pg_version = [], ""
+    quiet = not sys.stderr.isatty()
+    try:
+        for db in databases:
+            if db == "postgresql":
+                cluster.start()
+                pg_version = cluster.psql("SHOW server_version")
+            for size in sizes:
+                if db == "sqlite":
+                    url = sqlite_database(size, key, quiet)
+                else:
+                    url = postgres_database(cluster, size, key, quiet)
+                runs.append(run_config(db, url, size, settings, password))
+            if db == "postgresql":
+                cluster.stop()
+    finally:
+        cluster.stop()
+    log("rules engine")
+    rules = rules_median(100 if quick else 300)
+    result = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "mode": "quick" if quick else "full",
+        **machine({"postgresql": pg_version} if pg_version else {}),
+        "settings": settings,
+        "seed": SEED,
+        "rules": rules,
+        "runs": runs,
+        "elapsed_s": round(time.perf_counter() - started),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M")
+    name = f"{stamp}-{'quick' if quick else 'full'}"
+    (args.out / f"{name}.json").write_text(json.dumps(result, indent=1))
+    table = markdown(result)
+    (args.out / f"{name}.md").write_text(table)
+    (args.out / ("latest-quick.md" if quick else "latest.md")).write_text(table)
+    print(table)
+    log(f"done in {result['elapsed_s']} s: bench/results/{name}.json and .md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Results of bench/run.py as a Markdown table (also rebuilt from a JSON file).
+
+python bench/table.py bench/results/FILE.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+JOBS = [
+    ("healthz", "framework floor: /healthz (no session)"),
+    ("home", "framework floor: home page (signed in)"),
+    ("login", "log in (Argon2 by design)"),
+    ("search", "patient search"),
+    ("chart", "patient chart, 30 sessions"),
+    ("plan_editor", "plan editor, three areas"),
+    ("signoff", "session sign-off (write)"),
+    ("recall", "lot recall, busiest lot"),
+    ("audit_log", "audit log page"),
+    ("calendar", "week calendar"),
+    ("mixed_reads", "mixed audited reads"),
+]
+
+
+def _fmt(x, digits=1) -> str:
+    if x is None or x != x:  # NaN
+        return "–"
+    return f"{x:,.{digits}f}"
+
+
+def markdown(result: dict) -> str:
+    m, v = result["machine"], result["versions"]
+    lines = [
+        f"### mesoclinic benchmark, {result['date']} ({result['mode']})",
+        "",
+        f"{m['cpu']}, {m['cores']} cores, {m['memory']}; Python {v['python']}, "
+        f"Django {v['django']}, gunicorn {v['gunicorn']} (2 workers x 4 threads), "
+        f"SQLite {v['sqlite']}"
+        + (f", PostgreSQL {v['postgresql']}" if v.get("postgresql") else "")
+        + f"; commit {v['mesoclinic']}. {result['settings']['concurrency']} concurrent clients "
+        f"on loopback (httpx, a separate process on the same 2 cores), "
+        f"{result['settings']['duration']:g} s per job. Latency in ms.",
+        "",
+    ]
+    by_db: dict[str, list[dict]] = {}
+    for run in result["runs"]:
+        by_db.setdefault(run["database"], []).append(run)
+    for db, runs in by_db.items():
+        runs.sort(key=lambda r: r["patients"])
+        head = "| job |"
+        rule = "|---|"
+        for run in runs:
+            n = f"{run['patients'] // 1000}k"
+            head += f" {n} p50 | {n} p95 | {n} p99 | {n} req/s | {n} queries |"
+            rule += "---:|---:|---:|---:|---:|"
+        if len(runs) > 1:
+            head += " p95 growth |"
+            rule += "---:|"
+        lines += [f"**{'PostgreSQL' if db == 'postgresql' else 'SQLite'}**", "", head, rule]
+        for job, label in JOBS:
+            if not any(job in r["load"] for r in runs):
+                continue
+            row = f"| {label} |"
+            p95s = []
+            for run in runs:
+                s = run["load"].get(job)
+                q = run["queries"].get(job, "–")
+                if s is None:
+                    row += " – | – | – | – | – |"
+                    continue
+                err = f" ({s['errors']} errors)" if s["errors"] else ""
+                row += (
+                    f" {_fmt(s['p50_ms'])} | {_fmt(s['p95_ms'])} | {_fmt(s['p99_ms'])} |"
+                    f" {_fmt(s['rps'], 0)}{err} | {q} |"
+                )
+                p95s.append(s["p95_ms"])
+            if len(runs) > 1:
+                growth = p95s[-1] / p95s[0] if len(p95s) == len(runs) and p95s[0] else None
+                row += f" {_fmt(growth, 2)}x |" if growth else " – |"
+            lines.append(row)
+        lines.append("")
+        for run in runs:
+            n = f"{run['patients']:,}"
+            load, floor = run["load"], run["database_floor"]
+            chart = load.get("chart", {})
+            home = load.get("home", {})
+            on = load.get("mixed_reads", {}).get("rps")
+            off = run["audit_off"].get("mixed_reads", {}).get("rps")
+            cost = f"{(1 - on / off) * 100:.0f}%" if on and off else "–"
+            lines.append(
+                f"- {n} patients: chart p50 {_fmt(chart.get('p50_ms'))} ms = "
+                f"{_fmt(chart.get('p50_ms', 0) / floor['p50_ms'], 1)}x the database floor "
+                f"({_fmt(floor['p50_ms'], 2)} ms for its {floor['queries']} SELECTs) and "
+                f"{_fmt(chart.get('p50_ms', 0) / home['p50_ms'], 1)}x the signed-in framework "
+                f"floor ({_fmt(home.get('p50_ms'))} ms); auditing: {_fmt(on, 0)} req/s on, "
+                f"{_fmt(off, 0)} req/s off (cost {cost}); recall lot has "
+                f"{run['recall_rows']:,} charted areas"
+                + ("" if run.get("calendar") else "; week calendar: no endpoint yet")
+                + "."
+            )
+        lines.append("")
+    r = result["rules"]
+    lines.append(
+        f"Rules engine: three-area plan median {r['plan_three_areas_median_ms']} ms "
+        f"(goal < 5 ms). Total run {result['elapsed_s']} s."
+    )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    with open(sys.argv[1]) as handle:
+        print(markdown(json.load(handle)))
