@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("mesoclinic.treatments.safety_urls")),
     path("", include("mesoclinic.treatments.session_urls")),
     path("", include("mesoclinic.treatments.inventory_urls")),
+    path("", include("mesoclinic.scheduling.urls")),
     path("", include("mesoclinic.scheduling.feed_urls")),
     path("", include("mesoclinic.notifications.urls")),
 ]

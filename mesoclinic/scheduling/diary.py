@@ -138,11 +138,19 @@ class Diary:
         ]
 
     def clashes(
-        self, starts_at, ends_at, *, practitioner_id=None, room_id=None, patient_id=None, exclude=()
+        self,
+        starts_at,
+        ends_at,
+        *,
+        practitioner_id=None,
+        room_id=None,
+        patient_id=None,
+        exclude=(),
+        busy=None,
     ):
         return [
             b
-            for b in self.busy
+            for b in (self.busy if busy is None else busy)
             if b.pk not in exclude
             and b.starts_at < ends_at
             and starts_at < b.ends_at
@@ -153,16 +161,15 @@ class Diary:
             )
         ]
 
-    def free_room(self, starts_at, ends_at, exclude=(), prefer=None) -> Room | None:
-        rooms = sorted(self.rooms, key=lambda r: r.pk != getattr(prefer, "pk", None))
-        for room in rooms:
-            if not any(
-                b.room_id == room.pk
-                and b.starts_at < ends_at
-                and starts_at < b.ends_at
-                and b.pk not in exclude
-                for b in self.busy
-            ):
+    def free_room(self, starts_at, ends_at, exclude=(), prefer=None, busy=None) -> Room | None:
+        busy = self.busy if busy is None else busy
+        taken = {
+            b.room_id
+            for b in busy
+            if b.starts_at < ends_at and starts_at < b.ends_at and b.pk not in exclude
+        }
+        for room in sorted(self.rooms, key=lambda r: r.pk != getattr(prefer, "pk", None)):
+            if room.pk not in taken:
                 return room
         return None
 
@@ -179,7 +186,12 @@ class Diary:
     ) -> list[Slot]:
         """Every start on a quarter-hour grid where all of them are free for ``duration``."""
         out = []
-        for start, end in self.working(practitioner.pk, day):
+        windows = self.working(practitioner.pk, day)
+        if not windows:
+            return out
+        day_start, day_end = min(w[0] for w in windows), max(w[1] for w in windows)
+        busy = [b for b in self.busy if b.starts_at < day_end and day_start < b.ends_at]
+        for start, end in windows:
             t = start
             while t + duration <= end:
                 clash = self.clashes(
@@ -188,8 +200,13 @@ class Diary:
                     practitioner_id=practitioner.pk,
                     patient_id=getattr(patient, "pk", None),
                     exclude=exclude,
+                    busy=busy,
                 )
-                room = self.free_room(t, t + duration, exclude, prefer_room) if needs_room else None
+                room = (
+                    self.free_room(t, t + duration, exclude, prefer_room, busy)
+                    if needs_room and not clash
+                    else None
+                )
                 if not clash and (room is not None or not needs_room):
                     out.append(Slot(t, t + duration, room))
                 t += STEP

@@ -1,0 +1,64 @@
+"""Who may use the diary, and one helper per object kind that returns it or 404.
+
+Scheduling belongs to every role (reception books, moves and cancels); only
+shortening a grade-B/C interval needs OVERRIDE_SAFETY, and only clinical roles
+see which areas a session treats.
+"""
+
+from django.shortcuts import get_object_or_404
+
+from mesoclinic.accounts import roles
+from mesoclinic.accounts.models import Site, User
+from mesoclinic.accounts.roles import Role
+from mesoclinic.scheduling.models import Appointment, Room
+
+VIEW_DIARY = roles.VIEW_DEMOGRAPHICS
+BOOK = roles.EDIT_DEMOGRAPHICS
+SHORTEN_INTERVAL = roles.OVERRIDE_SAFETY
+SEE_AREAS = roles.VIEW_CLINICAL
+TREATING_ROLES = (Role.OWNER, Role.PRACTITIONER, Role.ESTHETICIAN)
+
+
+def get_site(request, public_id) -> Site:
+    return get_object_or_404(
+        Site, public_id=public_id, organization_id=request.user.organization_id
+    )
+
+
+def get_room(request, public_id) -> Room:
+    return get_object_or_404(Room.objects.select_related("site"), public_id=public_id)
+
+
+def get_clinician(request, public_id) -> User:
+    """A colleague who treats patients (not reception), from the same organization, or 404."""
+    return get_object_or_404(
+        User,
+        public_id=public_id,
+        organization_id=request.user.organization_id,
+        role__in=TREATING_ROLES,
+    )
+
+
+def get_appointment(request, public_id) -> Appointment:
+    return get_object_or_404(
+        Appointment.objects.select_related(
+            "site", "room", "practitioner", "patient", "plan", "plan_version", "treatment_type"
+        ),
+        public_id=public_id,
+    )
+
+
+def sites(request):
+    return Site.objects.filter(organization_id=request.user.organization_id).order_by("name")
+
+
+def clinicians(request, site=None):
+    """Active treating staff; for a site, those assigned to it or to no site in particular."""
+    qs = User.objects.filter(
+        organization_id=request.user.organization_id, is_active=True, role__in=TREATING_ROLES
+    )
+    if site is not None:
+        qs = qs.filter(pk__in=User.objects.filter(sites=site).values("pk")) | qs.filter(
+            sites__isnull=True
+        )
+    return qs.distinct().order_by("full_name")

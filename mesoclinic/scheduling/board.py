@@ -1,0 +1,87 @@
+"""Day and week boards for a site, a practitioner or a room, in the site's local time.
+
+A board costs a fixed number of queries whatever the number of appointments:
+the appointments in one query (with patient, practitioner and room), and the
+diary (hours, closures, working hours, leave, rooms, busy times) in six.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from mesoclinic.scheduling.diary import STEP, Diary, Slot, at, zone_of
+from mesoclinic.scheduling.models import HOLDS_SLOT, Appointment
+
+KINDS = ("site", "practitioner", "room")
+SPANS = ("day", "week")
+
+
+@dataclass
+class Card:
+    appointment: Appointment
+    starts: dt.datetime
+    ends: dt.datetime
+
+    @property
+    def holds_slot(self) -> bool:
+        return self.appointment.status in HOLDS_SLOT
+
+
+@dataclass
+class FreeRange:
+    practitioner: object
+    starts: dt.datetime
+    ends: dt.datetime
+    first: Slot
+
+
+@dataclass
+class Column:
+    day: dt.date
+    open: bool
+    cards: list[Card] = field(default_factory=list)
+    free: list[FreeRange] = field(default_factory=list)
+
+
+def first_day(day: dt.date, span: str) -> dt.date:
+    return day - dt.timedelta(days=day.weekday()) if span == "week" else day
+
+
+def ranges(slots: list[Slot], practitioner, zone) -> list[FreeRange]:
+    """Free starts a quarter-hour apart merged into ranges a person can read."""
+    out: list[FreeRange] = []
+    previous = None
+    for slot in slots:
+        if out and previous is not None and slot.starts_at == previous + STEP:
+            out[-1].ends = slot.ends_at.astimezone(zone)
+        else:
+            starts, ends = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
+            out.append(FreeRange(practitioner, starts, ends, slot))
+        previous = slot.starts_at
+    return out
+
+
+def build(kind: str, subject, site, first: dt.date, span: str, staff=()) -> list[Column]:
+    zone = zone_of(site)
+    last = first + dt.timedelta(days=6 if span == "week" else 0)
+    start, end = at(first, dt.time(), zone), at(last + dt.timedelta(days=1), dt.time(), zone)
+    appointments = (
+        Appointment.objects.filter(**{kind: subject}, starts_at__lt=end, ends_at__gt=start)
+        .select_related("patient", "practitioner", "room", "site")
+        .order_by("starts_at")
+    )
+    diary = Diary.load(site, first, last, staff=staff)
+    columns = {
+        day: Column(day, bool(diary.opening(day)))
+        for day in (first + dt.timedelta(days=n) for n in range((last - first).days + 1))
+    }
+    for appt in appointments:
+        local_zone = zone_of(appt.site)
+        starts = appt.starts_at.astimezone(local_zone)
+        column = columns.get(starts.date())
+        if column is not None:
+            column.cards.append(Card(appt, starts, appt.ends_at.astimezone(local_zone)))
+    for column in columns.values():
+        for person in staff:
+            slots = diary.free_slots(column.day, person, STEP * 3, needs_room=bool(diary.rooms))
+            column.free += ranges(slots, person, zone)
+    return list(columns.values())

@@ -1,0 +1,101 @@
+"""Book the course: a plan's schedule as proposed appointments, confirmed all at once."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from mesoclinic.accounts import roles
+from mesoclinic.accounts.access import require
+from mesoclinic.audit.log import Action, record
+from mesoclinic.plans.views import get_plan
+from mesoclinic.scheduling import access, course, forms
+from mesoclinic.scheduling.models import Status, TreatmentType
+from mesoclinic.scheduling.services import Refused
+
+
+def _form(request, plan, data=None):
+    sites = list(access.sites(request))
+    home = plan.patient.home_site
+    initial = {"site": str((home or (sites[0] if sites else None)).public_id)} if sites else {}
+    return forms.ProposeCourseForm(
+        data,
+        initial=initial,
+        sites=sites,
+        staff=access.clinicians(request),
+        treatments=TreatmentType.objects.filter(active=True).order_by("name"),
+    )
+
+
+def _context(request, plan, form, **extra):
+    version = course.latest_version(plan)
+    appointments = course.course_appointments(plan)
+    rows = course.course_rows(plan, version, appointments)
+    return {
+        "plan": plan,
+        "patient": plan.patient,
+        "version": version,
+        "rows": rows,
+        "form": form,
+        "bookable": plan.status in course.BOOKABLE and version is not None,
+        "proposed": sum(1 for a in appointments if a.status == Status.PROPOSED),
+        "open": sum(1 for r in rows if r["open"]),
+        "can_see_areas": roles.can(request.user, access.SEE_AREAS),
+        "latest_days": course.LATEST_DAYS,
+        "no_limit": course.NO_LIMIT,
+        **extra,
+    }
+
+
+@require_GET
+@require(access.VIEW_DIARY)
+def course_page(request, public_id):
+    plan = get_plan(request, public_id)
+    record(request, Action.VIEW, plan, detail="course bookings")
+    return render(request, "scheduling/course.html", _context(request, plan, _form(request, plan)))
+
+
+@require_POST
+@require(access.BOOK)
+def course_propose(request, public_id):
+    plan = get_plan(request, public_id)
+    form = _form(request, plan, request.POST)
+    if not form.is_valid():
+        return render(request, "scheduling/course.html", _context(request, plan, form), status=400)
+    treatment = form.cleaned_data.get("treatment_type")
+    minutes = treatment.duration_minutes if treatment else 45
+    try:
+        proposals, made = course.propose_course(
+            request,
+            plan,
+            site=form.cleaned_data["site"],
+            practitioner=form.cleaned_data["practitioner"],
+            treatment_type=treatment,
+            duration=dt.timedelta(minutes=minutes),
+            prefer=form.cleaned_data["prefer"],
+        )
+    except Refused as refused:
+        context = _context(request, plan, form, error=refused.message)
+        return render(request, "scheduling/course.html", context, status=400)
+    missing = [p for p in proposals if p.slot is None]
+    if made:
+        messages.success(request, f"{len(made)} sessions proposed: check them and confirm.")
+    for p in missing:
+        messages.warning(
+            request,
+            f"Session {p.session}: no free slot between {p.earliest:%-d %b} and {p.latest:%-d %b}; "
+            "try another practitioner or site.",
+        )
+    if not proposals:
+        messages.info(request, "Every session of the course already has an appointment.")
+    return redirect("course_page", public_id=plan.public_id)
+
+
+@require_POST
+@require(access.BOOK)
+def course_confirm(request, public_id):
+    plan = get_plan(request, public_id)
+    count = course.confirm_course(request, plan)
+    messages.success(request, f"{count} sessions booked.")
+    return redirect("course_page", public_id=plan.public_id)

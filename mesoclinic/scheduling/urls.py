@@ -1,0 +1,33 @@
+from django.urls import path
+
+from mesoclinic.scheduling import course_views, views
+
+urlpatterns = [
+    path("calendar/", views.calendar_home, name="calendar_home"),
+    path(
+        "calendar/<str:kind>/<uuid:public_id>/<str:span>/",
+        views.calendar_board,
+        name="calendar_board",
+    ),
+    path("appointments/new/", views.appointment_new, name="appointment_new"),
+    path("appointments/patients/", views.patient_picker, name="appointment_patient_picker"),
+    path("appointments/<uuid:public_id>/", views.appointment_detail, name="appointment_detail"),
+    path("appointments/<uuid:public_id>/move/", views.appointment_move, name="appointment_move"),
+    path("appointments/<uuid:public_id>/slots/", views.appointment_slots, name="appointment_slots"),
+    path(
+        "appointments/<uuid:public_id>/<str:action>/",
+        views.appointment_status,
+        name="appointment_status",
+    ),
+    path("plans/<uuid:public_id>/course/", course_views.course_page, name="course_page"),
+    path(
+        "plans/<uuid:public_id>/course/propose/",
+        course_views.course_propose,
+        name="course_propose",
+    ),
+    path(
+        "plans/<uuid:public_id>/course/confirm/",
+        course_views.course_confirm,
+        name="course_confirm",
+    ),
+]

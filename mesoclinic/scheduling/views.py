@@ -1,0 +1,320 @@
+"""The diary: day and week boards, booking, moving and cancelling appointments (HTMX)."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from mesoclinic.accounts import roles
+from mesoclinic.accounts.access import require
+from mesoclinic.audit.log import Action, record
+from mesoclinic.patients.models import Patient
+from mesoclinic.patients.views import search_patients
+from mesoclinic.scheduling import access, board, course, forms, services
+from mesoclinic.scheduling.diary import Diary, zone_of
+from mesoclinic.scheduling.models import Status, TreatmentType
+from mesoclinic.scheduling.services import Refused
+
+
+def _day(request) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        return None
+
+
+def _subject(request, kind: str, public_id):
+    """The board's subject and the site whose hours and time zone it is shown in."""
+    if kind == "site":
+        site = access.get_site(request, public_id)
+        return site, site
+    if kind == "room":
+        room = access.get_room(request, public_id)
+        return room, room.site
+    person = access.get_clinician(request, public_id)
+    chosen = request.GET.get("site")
+    sites = access.sites(request)
+    site = None
+    if chosen:
+        site = sites.filter(public_id=chosen).first() if _is_uuid(chosen) else None
+    site = site or person.sites.order_by("name").first() or sites.first()
+    if site is None:
+        raise Http404
+    return person, site
+
+
+def _is_uuid(text: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _treatments():
+    return TreatmentType.objects.filter(active=True).order_by("name")
+
+
+@require_GET
+@require(access.VIEW_DIARY)
+def calendar_home(request):
+    site = request.user.sites.order_by("name").first() or access.sites(request).first()
+    if site is None:
+        raise Http404
+    if request.user.role in access.TREATING_ROLES:
+        return redirect("calendar_board", "practitioner", request.user.public_id, "week")
+    return redirect("calendar_board", "site", site.public_id, "week")
+
+
+@require_GET
+@require(access.VIEW_DIARY)
+def calendar_board(request, kind, public_id, span):
+    if kind not in board.KINDS or span not in board.SPANS:
+        raise Http404
+    subject, site = _subject(request, kind, public_id)
+    today = timezone.now().astimezone(zone_of(site)).date()
+    first = board.first_day(_day(request) or today, span)
+    if kind == "practitioner":
+        staff = [subject]
+    elif kind == "site" and span == "day":
+        staff = list(access.clinicians(request, site))
+    else:
+        staff = []
+    columns = board.build(kind, subject, site, first, span, staff)
+    step = dt.timedelta(days=7 if span == "week" else 1)
+    count = sum(len(c.cards) for c in columns)
+    record(
+        request,
+        Action.VIEW,
+        object_type=f"calendar-{kind}",
+        object_id=str(subject.public_id),
+        detail=f"{span} of {first.isoformat()}, {count} appointments",
+    )
+    context = {
+        "kind": kind,
+        "span": span,
+        "subject": subject,
+        "site": site,
+        "columns": columns,
+        "first": first,
+        "previous": first - step,
+        "next": first + step,
+        "today": today,
+        "sites": access.sites(request),
+        "can_see_areas": roles.can(request.user, access.SEE_AREAS),
+        "can_book": roles.can(request.user, access.BOOK),
+    }
+    template = "scheduling/_board.html" if request.htmx else "scheduling/board.html"
+    return render(request, template, context)
+
+
+@require_GET
+@require(access.BOOK)
+def patient_picker(request):
+    query = request.GET.get("q", "")[:100]
+    results, kind = search_patients(query) if query.strip() else (Patient.objects.none(), "")
+    found = list(results.order_by("search_last", "search_first")[:10])
+    if query.strip():
+        record(request, Action.SEARCH, object_type="patient", detail=f"by {kind}, for booking")
+    return render(request, "scheduling/_patient_picker.html", {"found": found, "query": query})
+
+
+@require_http_methods(["GET", "POST"])
+@require(access.BOOK)
+def appointment_new(request):
+    site_id = request.POST.get("site") or request.GET.get("site")
+    site = access.get_site(request, site_id) if site_id and _is_uuid(site_id) else None
+    site = site or access.sites(request).first()
+    if site is None:
+        raise Http404
+    initial = {
+        k: request.GET[k] for k in ("date", "time", "practitioner", "patient") if k in request.GET
+    }
+    form = forms.BookForm(
+        request.POST or None,
+        initial=initial,
+        site=site,
+        staff=access.clinicians(request, site),
+        treatments=_treatments(),
+    )
+    patient = None
+    error = None
+    patient_id = request.POST.get("patient") or request.GET.get("patient")
+    if patient_id and _is_uuid(patient_id):
+        patient = Patient.objects.filter(public_id=patient_id).first()
+    if request.method == "POST" and form.is_valid():
+        if patient is None:
+            form.add_error("patient", "Choose the patient.")
+        else:
+            try:
+                appt = _book(request, form, site, patient)
+            except Refused as refused:
+                error = refused.message
+            else:
+                messages.success(request, f"Booked {_when(appt)} with {appt.practitioner}.")
+                return redirect("appointment_detail", public_id=appt.public_id)
+    context = {"form": form, "site": site, "patient": patient, "error": error}
+    failed = error or (request.method == "POST" and form.errors)
+    return render(
+        request, "scheduling/appointment_new.html", context, status=400 if failed else 200
+    )
+
+
+def _book(request, form, site, patient):
+    starts_at = form.starts_at(site)
+    treatment = form.cleaned_data.get("treatment_type")
+    room = form.cleaned_data.get("room")
+    needs_room = treatment.needs_room if treatment else True
+    duration = form.duration()
+    if room is None and needs_room:
+        diary = Diary.load(site, form.cleaned_data["date"], form.cleaned_data["date"])
+        room = diary.free_room(starts_at, starts_at + duration)
+        if room is None and diary.rooms:
+            raise Refused("No room is free at that time.")
+    return services.book(
+        request,
+        site=site,
+        room=room,
+        practitioner=form.cleaned_data["practitioner"],
+        patient=patient,
+        treatment_type=treatment,
+        starts_at=starts_at,
+        ends_at=starts_at + duration,
+    )
+
+
+def _when(appt) -> str:
+    return services.span(appt.starts_at, appt.ends_at, appt.site)
+
+
+@require_GET
+@require(access.VIEW_DIARY)
+def appointment_detail(request, public_id):
+    appt = access.get_appointment(request, public_id)
+    record(request, Action.VIEW, appt)
+    return render(request, "scheduling/appointment.html", _detail_context(request, appt))
+
+
+def _detail_context(request, appt, **extra):
+    total = len(appt.plan_version.result.get("schedule", [])) if appt.plan_version else None
+    return {
+        "appt": appt,
+        "starts": appt.local_start(),
+        "ends": appt.local_end(),
+        "total": total,
+        "can_see_areas": roles.can(request.user, access.SEE_AREAS),
+        "can_book": roles.can(request.user, access.BOOK),
+        "cancel_form": forms.CancelForm(),
+        "can_plan": appt.plan and roles.can(request.user, access.VIEW_DIARY),
+        **extra,
+    }
+
+
+def _move_form(request, appt, data=None):
+    return forms.MoveForm(
+        data,
+        initial={
+            "date": appt.local_start().date(),
+            "time": appt.local_start().time(),
+            "lock_version": appt.lock_version,
+        },
+        site=appt.site,
+        can_shorten=roles.can(request.user, access.SHORTEN_INTERVAL),
+        in_course=bool(appt.plan_id and appt.course_session),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require(access.BOOK)
+def appointment_move(request, public_id):
+    appt = access.get_appointment(request, public_id)
+    form = _move_form(request, appt, request.POST or None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            moved = course.move(
+                request,
+                appt,
+                starts_at=form.starts_at(appt.site),
+                lock_version=form.cleaned_data["lock_version"],
+                room=form.cleaned_data.get("room"),
+                reason=form.cleaned_data.get("reason", ""),
+                shift_rest=form.cleaned_data.get("shift_rest", False),
+            )
+        except Refused as refused:
+            error = refused.message
+            appt = access.get_appointment(request, public_id)
+        else:
+            extra = f" and {len(moved) - 1} later sessions" if len(moved) > 1 else ""
+            messages.success(request, f"Moved to {_when(moved[0])}{extra}.")
+            return redirect("appointment_detail", public_id=appt.public_id)
+    record(request, Action.VIEW, appt, detail="move")
+    day = form.data.get("date") if form.is_bound else None
+    context = {"appt": appt, "form": form, "error": error, "slots_date": day}
+    return render(request, "scheduling/move.html", context, status=400 if error else 200)
+
+
+@require_GET
+@require(access.BOOK)
+def appointment_slots(request, public_id):
+    """Free starts for this appointment's practitioner and patient on a day (the move picker)."""
+    appt = access.get_appointment(request, public_id)
+    day = _day(request) or appt.local_start().date()
+    diary = Diary.load(appt.site, day, day, staff=[appt.practitioner], patient=appt.patient)
+    slots = diary.free_slots(
+        day,
+        appt.practitioner,
+        appt.ends_at - appt.starts_at,
+        patient=appt.patient,
+        needs_room=appt.room_id is not None,
+        exclude=(appt.pk,),
+        prefer_room=appt.room,
+    )
+    zone = zone_of(appt.site)
+    problems = course.interval_problems(appt, day)
+    record(request, Action.VIEW, appt, detail=f"free slots {day.isoformat()}")
+    context = {
+        "appt": appt,
+        "day": day,
+        "slots": [(s, s.starts_at.astimezone(zone)) for s in slots],
+        "problems": problems,
+    }
+    return render(request, "scheduling/_slots.html", context)
+
+
+STATUS_ACTIONS = {
+    "confirm": Status.CONFIRMED,
+    "book": Status.BOOKED,
+    "cancel": Status.CANCELLED,
+    "no-show": Status.NO_SHOW,
+    "complete": Status.COMPLETED,
+}
+
+
+@require_POST
+@require(access.BOOK)
+def appointment_status(request, public_id, action):
+    appt = access.get_appointment(request, public_id)
+    status = STATUS_ACTIONS.get(action)
+    if status is None:
+        raise Http404
+    try:
+        services.set_status(request, appt, status, reason=request.POST.get("reason", ""))
+    except Refused as refused:
+        appt = access.get_appointment(request, public_id)
+        form = forms.CancelForm(request.POST if status == Status.CANCELLED else None)
+        if refused.field == "reason":
+            form.is_valid()
+            form.add_error("reason", refused.message)
+        context = _detail_context(request, appt, error=refused.message, cancel_form=form)
+        return render(request, "scheduling/appointment.html", context, status=400)
+    messages.success(request, f"Appointment {Status(status).label.lower()}.")
+    if status == Status.CANCELLED and appt.plan_id:
+        messages.info(request, "The course session is open again for re-booking.")
+    return redirect(reverse("appointment_detail", args=[appt.public_id]))

@@ -1,0 +1,349 @@
+"""The diary pages: boards, booking, moving, cancelling, courses; by role and organization."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from mesoclinic.audit.models import AuditEvent
+from mesoclinic.scheduling.models import Appointment, Room, Status
+from mesoclinic.tenancy import acting_for
+from tests.conftest import client_for
+from tests.test_scheduling import (
+    DCA,
+    HAIR,
+    LONDON,
+    book,
+    local,
+    make_plan,
+    next_weekday,
+    open_clinic,
+)
+
+STAFF = ("owner", "practitioner", "esthetician", "reception")
+
+
+@pytest.fixture
+def clinic(org, site):
+    return open_clinic(org, site)
+
+
+@pytest.fixture
+def appt(org, clinic, reception, practitioner, patient):
+    return book(org, reception, clinic, patient, practitioner, local(next_weekday(1), 10))
+
+
+@pytest.fixture
+def course_plan(org, patient, practitioner):
+    return make_plan(org, patient, practitioner, DCA, next_weekday(1))
+
+
+def boards(clinic, practitioner):
+    site, room = clinic["site"], clinic["rooms"][0]
+    return [
+        reverse("calendar_board", args=[kind, obj.public_id, span])
+        for kind, obj in (("site", site), ("practitioner", practitioner), ("room", room))
+        for span in ("day", "week")
+    ]
+
+
+# Boards
+
+
+@pytest.mark.parametrize("role", STAFF)
+def test_every_role_sees_the_boards_with_patient_names(role, personas, clinic, practitioner, appt):
+    client = client_for(personas[role])
+    for url in boards(clinic, practitioner):
+        page = client.get(url, {"date": appt.local_start().date().isoformat()})
+        assert page.status_code == 200, url
+        assert "Anna García" in page.content.decode()
+
+
+def test_outsiders_get_404_on_every_board(personas, clinic, practitioner, appt):
+    client = client_for(personas["outsider"])
+    for url in boards(clinic, practitioner):
+        assert client.get(url).status_code == 404, url
+
+
+def test_reception_is_not_a_practitioner_board(org, clinic, reception):
+    client = client_for(reception)
+    url = reverse("calendar_board", args=["practitioner", reception.public_id, "week"])
+    assert client.get(url).status_code == 404
+    assert client.get(url.replace("practitioner", "patient")).status_code == 404
+
+
+def test_boards_show_free_slots_in_site_time(org, clinic, practitioner, appt):
+    page = client_for(practitioner).get(
+        reverse("calendar_board", args=["practitioner", practitioner.public_id, "day"]),
+        {"date": appt.local_start().date().isoformat()},
+    )
+    text = page.content.decode()
+    assert "10:00–10:45" in text
+    assert "09:00–10:00" in text and "10:45–18:00" in text
+    assert "Europe/London" in text
+
+
+def test_course_areas_are_shown_to_clinicians_only(
+    org, clinic, reception, practitioner, course_plan
+):
+    client_for(reception).post(
+        reverse("course_propose", args=[course_plan.public_id]), _propose_data(clinic, practitioner)
+    )
+    with acting_for(org):
+        first = Appointment.objects.order_by("starts_at").first()
+    url = reverse("calendar_board", args=["site", clinic["site"].public_id, "week"])
+    day = {"date": first.local_start().date().isoformat()}
+    assert "submental" in client_for(practitioner).get(url, day).content.decode()
+    desk = client_for(reception).get(url, day).content.decode()
+    assert "session 1" in desk and "submental" not in desk
+    detail = reverse("appointment_detail", args=[first.public_id])
+    assert "submental" not in client_for(reception).get(detail).content.decode()
+    course = reverse("course_page", args=[course_plan.public_id])
+    assert "submental" not in client_for(reception).get(course).content.decode()
+
+
+def test_board_views_are_audited(org, clinic, reception, appt):
+    client_for(reception).get(
+        reverse("calendar_board", args=["site", clinic["site"].public_id, "week"]),
+        {"date": appt.local_start().date().isoformat()},
+    )
+    with acting_for(org):
+        event = AuditEvent.objects.filter(object_type="calendar-site").get()
+    assert event.actor == reception and "1 appointments" in event.detail
+
+
+def test_week_view_queries_stay_bounded_with_500_appointments(
+    org,
+    clinic,
+    practitioner,
+    owner,
+    esthetician,
+    reception,
+    make_patient,
+    django_assert_max_num_queries,
+):
+    monday = next_weekday(0)
+    with acting_for(org):
+        rooms = [Room.objects.create(site=clinic["site"], name=f"Extra {n}") for n in range(8)]
+        patients = [make_patient(first_name=f"P{n}") for n in range(50)]
+        rows = []
+        for n in range(500):
+            day = monday + dt.timedelta(days=n % 7)
+            slot = n // 7
+            start = local(day, 9) + dt.timedelta(minutes=7 * slot)
+            rows.append(
+                Appointment(
+                    organization=org,
+                    site=clinic["site"],
+                    room=(clinic["rooms"] + rooms)[n % 10],
+                    practitioner=(practitioner, owner, esthetician)[n % 3],
+                    patient=patients[n % 50],
+                    starts_at=start,
+                    ends_at=start + dt.timedelta(minutes=5),
+                    created_by=reception,
+                )
+            )
+        Appointment.objects.bulk_create(rows)
+    date = {"date": monday.isoformat()}
+    client = client_for(reception)
+    for url in boards(clinic, practitioner):
+        client.get(url, date)  # warm the session
+        # Measured: 11 (site week, rooms) to 15 (practitioner views, with the diary).
+        with django_assert_max_num_queries(16):
+            page = client.get(url, date)
+        assert page.status_code == 200
+    site_week = reverse("calendar_board", args=["site", clinic["site"].public_id, "week"])
+    assert client.get(site_week, date).content.decode().count('class="appt ') == 500
+
+
+# Booking one appointment
+
+
+def _book_data(clinic, practitioner, patient, day, time="11:00", **extra):
+    return {
+        "site": clinic["site"].public_id,
+        "patient": patient.public_id,
+        "practitioner": practitioner.public_id,
+        "date": day.isoformat(),
+        "time": time,
+        "minutes": 45,
+        **extra,
+    }
+
+
+@pytest.mark.parametrize("role", STAFF)
+def test_every_role_books_an_appointment(role, org, personas, clinic, practitioner, patient):
+    day = next_weekday(2)
+    response = client_for(personas[role]).post(
+        reverse("appointment_new"), _book_data(clinic, practitioner, patient, day)
+    )
+    assert response.status_code == 302
+    with acting_for(org):
+        appt = Appointment.objects.get()
+    assert appt.local_start() == local(day, 11) and appt.room is not None
+
+
+def test_a_clash_is_refused_with_the_reason_and_nothing_is_lost(
+    org, clinic, reception, practitioner, appt, make_patient
+):
+    other = make_patient(first_name="Bea")
+    data = _book_data(clinic, practitioner, other, appt.local_start().date(), "10:15")
+    response = client_for(reception).post(reverse("appointment_new"), data)
+    text = response.content.decode()
+    assert response.status_code == 400
+    assert "Dr Pia Prax is already booked" in text and "10:00-10:45" in text
+    assert 'value="10:15"' in text and "Bea García" in text
+
+
+def test_booking_needs_a_patient(clinic, reception, practitioner):
+    data = _book_data(clinic, practitioner, practitioner, next_weekday(2))
+    data.pop("patient")
+    response = client_for(reception).post(reverse("appointment_new"), data)
+    assert "Choose the patient" in response.content.decode()
+
+
+def test_the_patient_picker_finds_by_name(clinic, reception, patient):
+    page = client_for(reception).get(reverse("appointment_patient_picker"), {"q": "garc"})
+    assert str(patient.public_id) in page.content.decode()
+
+
+def test_outsiders_cannot_book_our_patients(clinic, outsider, practitioner, patient):
+    data = _book_data(clinic, practitioner, patient, next_weekday(2))
+    assert client_for(outsider).post(reverse("appointment_new"), data).status_code == 404
+
+
+# One appointment: detail, move, cancel
+
+
+def _urls(appt):
+    return {
+        "detail": reverse("appointment_detail", args=[appt.public_id]),
+        "move": reverse("appointment_move", args=[appt.public_id]),
+        "slots": reverse("appointment_slots", args=[appt.public_id]),
+        "cancel": reverse("appointment_status", args=[appt.public_id, "cancel"]),
+    }
+
+
+def test_outsiders_get_404_for_an_appointment(outsider, appt):
+    client = client_for(outsider)
+    urls = _urls(appt)
+    for name in ("detail", "move", "slots"):
+        assert client.get(urls[name]).status_code == 404, name
+    assert client.post(urls["cancel"], {"reason": "x"}).status_code == 404
+    assert client.post(urls["move"], {"date": "2030-01-01"}).status_code == 404
+
+
+@pytest.mark.parametrize("role", STAFF)
+def test_every_role_moves_and_cancels(role, org, personas, appt):
+    client = client_for(personas[role])
+    urls = _urls(appt)
+    assert client.get(urls["detail"]).status_code == 200
+    day = appt.local_start().date()
+    slots = client.get(urls["slots"], {"date": day.isoformat()}).content.decode()
+    assert 'data-time="14:00"' in slots
+    moved = client.post(urls["move"], {"date": day.isoformat(), "time": "14:00", "lock_version": 0})
+    assert moved.status_code == 302
+    with acting_for(org):
+        appt.refresh_from_db()
+    assert appt.local_start().hour == 14
+    assert client.post(urls["cancel"], {"reason": ""}).status_code == 400
+    assert client.post(urls["cancel"], {"reason": "patient ill"}).status_code == 302
+    with acting_for(org):
+        appt.refresh_from_db()
+        assert appt.status == Status.CANCELLED and appt.cancel_reason == "patient ill"
+        actions = set(
+            AuditEvent.objects.filter(object_id=str(appt.public_id)).values_list(
+                "action", flat=True
+            )
+        )
+    assert {"create", "view", "change"} <= actions
+
+
+def test_a_stale_move_is_refused(org, reception, appt):
+    urls = _urls(appt)
+    day = appt.local_start().date().isoformat()
+    client = client_for(reception)
+    client.post(urls["move"], {"date": day, "time": "12:00", "lock_version": 0})
+    response = client.post(urls["move"], {"date": day, "time": "15:00", "lock_version": 0})
+    assert response.status_code == 400 and "Someone else changed" in response.content.decode()
+
+
+def test_no_show_only_after_the_start(org, reception, appt):
+    url = reverse("appointment_status", args=[appt.public_id, "no-show"])
+    response = client_for(reception).post(url)
+    assert response.status_code == 400 and "before it starts" in response.content.decode()
+
+
+# Booking a course
+
+
+def _propose_data(clinic, practitioner, **extra):
+    return {
+        "site": clinic["site"].public_id,
+        "practitioner": practitioner.public_id,
+        "treatment_type": clinic["treatment"].public_id,
+        "prefer": "10:00",
+        **extra,
+    }
+
+
+@pytest.mark.parametrize("role", STAFF)
+def test_every_role_books_a_course_and_confirms_it(
+    role, org, personas, clinic, practitioner, course_plan
+):
+    client = client_for(personas[role])
+    page = client.get(reverse("course_page", args=[course_plan.public_id]))
+    assert page.status_code == 200 and "4 open sessions" in page.content.decode()
+    response = client.post(
+        reverse("course_propose", args=[course_plan.public_id]),
+        _propose_data(clinic, practitioner),
+    )
+    assert response.status_code == 302
+    page = client.get(reverse("course_page", args=[course_plan.public_id])).content.decode()
+    assert "Confirm all 4 proposed sessions" in page
+    client.post(reverse("course_confirm", args=[course_plan.public_id]))
+    with acting_for(org):
+        statuses = list(Appointment.objects.values_list("status", flat=True))
+    assert statuses == [Status.BOOKED] * 4
+
+
+def test_outsiders_get_404_on_a_course(outsider, clinic, practitioner, course_plan):
+    client = client_for(outsider)
+    assert client.get(reverse("course_page", args=[course_plan.public_id])).status_code == 404
+    for name in ("course_propose", "course_confirm"):
+        url = reverse(name, args=[course_plan.public_id])
+        assert client.post(url, _propose_data(clinic, practitioner)).status_code == 404
+
+
+def test_the_quote_offers_to_book_the_course(reception, course_plan):
+    page = client_for(reception).get(reverse("plan_quote", args=[course_plan.public_id]))
+    assert reverse("course_page", args=[course_plan.public_id]) in page.content.decode()
+
+
+def test_moving_a_course_session_too_early_is_refused_with_the_reason(
+    org, clinic, reception, practitioner, patient
+):
+    plan = make_plan(org, patient, practitioner, HAIR, next_weekday(1))
+    client = client_for(reception)
+    client.post(
+        reverse("course_propose", args=[plan.public_id]), _propose_data(clinic, practitioner)
+    )
+    with acting_for(org):
+        second = Appointment.objects.get(course_session=2)
+    day = (second.local_start() - dt.timedelta(days=3)).date().isoformat()
+    url = reverse("appointment_move", args=[second.public_id])
+    response = client.post(url, {"date": day, "time": "10:00", "lock_version": 0})
+    text = response.content.decode()
+    assert response.status_code == 400
+    assert "at least 7 days" in text and "Only a practitioner may shorten it" in text
+    assert "Reason to shorten" not in text  # reception cannot
+    slots = client.get(reverse("appointment_slots", args=[second.public_id]), {"date": day})
+    assert "Only a practitioner may shorten it" in slots.content.decode()
+    doctor = client_for(practitioner).post(
+        url, {"date": day, "time": "10:00", "lock_version": 0, "reason": "away next week"}
+    )
+    assert doctor.status_code == 302
+    with acting_for(org):
+        second.refresh_from_db()
+    assert second.local_start().date().isoformat() == day
+    assert second.starts_at.astimezone(LONDON).hour == 10
