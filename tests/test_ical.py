@@ -277,3 +277,18 @@ def test_the_feed_runs_a_bounded_number_of_queries(
     with django_assert_max_num_queries(4):
         response = Client().get(url)
     assert len(events_of(response.content)) == 40
+
+
+def test_one_course_of_a_patient_by_plan(book, patient, reception, org, practitioner):
+    from mesoclinic.plans.models import Plan
+
+    with acting_for(org):
+        plan = Plan.objects.create(patient=patient, created_by=practitioner)
+    course = [book(datetime(2026, 4, 1 + 7 * i, 8, tzinfo=UTC), plan=plan) for i in range(3)]
+    book(datetime(2026, 4, 2, 8, tzinfo=UTC))  # outside the course
+    url = reverse("patient_calendar", args=[patient.public_id])
+    client = client_for(reception)
+    assert len(events_of(client.get(url).content)) == 4
+    only = events_of(client.get(url, {"plan": str(plan.public_id)}).content)
+    assert set(only) == {ical.uid_for(a.public_id) for a in course}
+    assert events_of(client.get(url, {"plan": "not-a-uuid"}).content) == {}

@@ -8,6 +8,7 @@ and revoking it (or making a new one) makes the old URL answer 404.
 """
 
 import secrets
+import uuid
 from datetime import timedelta
 
 from django.http import Http404, HttpResponse
@@ -72,6 +73,14 @@ def revoke_feed(request):
     return redirect("my_calendar_feed")
 
 
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _calendar_response(body: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
@@ -120,12 +129,14 @@ def feed(request, token: str):
 @require_GET
 @require(roles.VIEW_DEMOGRAPHICS)
 def patient_calendar(request, public_id):
-    """A patient's booked appointments (their course) as one .ics file."""
+    """A patient's booked appointments as one .ics file; ?plan=<id> for one course."""
     patient = get_patient(request, public_id)
+    rows = Appointment.objects.filter(patient=patient, status__in=HOLDS_SLOT)
+    if plan_id := request.GET.get("plan"):
+        # One course only; a malformed id matches nothing rather than erring.
+        rows = rows.filter(plan__public_id=plan_id) if _is_uuid(plan_id) else rows.none()
     appointments = list(
-        Appointment.objects.filter(patient=patient, status__in=HOLDS_SLOT)
-        .select_related("site", "room", "practitioner")
-        .order_by("starts_at")[:MAX_EVENTS]
+        rows.select_related("site", "room", "practitioner").order_by("starts_at")[:MAX_EVENTS]
     )
     clinic = request.user.organization.name
     body = ical.build(
