@@ -12,6 +12,8 @@ from mesoclinic.accounts.models import Organization, Site, User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.envconfig import read_or_create_secret
 from mesoclinic.patients import models as m
+from mesoclinic.scheduling.demo import create_diary
+from mesoclinic.scheduling.models import Room
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import Lot
 
@@ -171,6 +173,8 @@ class Command(BaseCommand):
                     create_patients(demo, patients, seed=2026)
                 if not Lot.objects.exists():
                     create_lots(demo)
+                if not Room.objects.exists():
+                    create_diary(demo)
         logins = [email for email, _, _ in DEMO_STAFF + OTHER_STAFF]
         self.stdout.write(f"\nmesoclinic demo logins (password for all: {password})")
         for email in logins:

@@ -1,0 +1,90 @@
+"""The demo diary: opening hours, rooms, working hours, treatment types, two weeks of bookings."""
+
+import datetime as dt
+import random
+
+from mesoclinic.accounts.models import Site, User
+from mesoclinic.accounts.roles import Role
+from mesoclinic.patients.models import Patient
+from mesoclinic.scheduling.diary import at, zone_of
+from mesoclinic.scheduling.models import (
+    Appointment,
+    Room,
+    SiteClosure,
+    SiteHours,
+    Status,
+    TreatmentType,
+    WorkingHours,
+)
+
+TREATMENTS = [
+    ("Mesotherapy session", 45, [Role.PRACTITIONER, Role.OWNER, Role.ESTHETICIAN], True),
+    ("Injection lipolysis", 60, [Role.PRACTITIONER, Role.OWNER], True),
+    ("Review call", 15, [Role.PRACTITIONER, Role.OWNER, Role.ESTHETICIAN], False),
+]
+
+
+def create_diary(org, today: dt.date | None = None, seed: int = 2026) -> None:
+    """Call once, inside ``acting_for(org)``, when the organization has no rooms yet."""
+    rng = random.Random(seed)
+    today = today or dt.date.today()
+    sites = list(Site.objects.filter(organization=org).order_by("name"))
+    staff = list(
+        User.objects.filter(
+            organization=org, role__in=[Role.PRACTITIONER, Role.ESTHETICIAN, Role.OWNER]
+        ).order_by("email")
+    )
+    reception = User.objects.filter(organization=org, role=Role.RECEPTION).first() or staff[0]
+    for name, minutes, roles, needs_room in TREATMENTS:
+        TreatmentType.objects.create(
+            name=name, duration_minutes=minutes, roles=list(roles), needs_room=needs_room
+        )
+    for site in sites:
+        site.time_zone = "Europe/London"
+        site.save(update_fields=["time_zone"])
+        for weekday in range(6):
+            closes = dt.time(13) if weekday == 5 else dt.time(18)
+            SiteHours.objects.create(site=site, weekday=weekday, opens=dt.time(9), closes=closes)
+        for n in (1, 2):
+            Room.objects.create(site=site, name=f"Treatment room {n}")
+        SiteClosure.objects.create(site=site, date=dt.date(today.year, 12, 25), reason="Christmas")
+    # Central Monday to Wednesday, Riverside Thursday to Saturday.
+    for user in staff:
+        for weekday in range(6):
+            site = sites[0] if weekday < 3 or len(sites) == 1 else sites[1]
+            end = dt.time(13) if weekday == 5 else dt.time(17, 30)
+            WorkingHours.objects.create(
+                user=user, site=site, weekday=weekday, start=dt.time(9), end=end
+            )
+    patients = list(Patient.objects.order_by("last_name", "first_name")[:24])
+    monday = today - dt.timedelta(days=today.weekday())
+    rooms = {s.pk: list(Room.objects.filter(site=s).order_by("name")) for s in sites}
+    n = 0
+    for offset in range(10):
+        day = monday + dt.timedelta(days=offset)
+        if day.weekday() > 4:
+            continue
+        site = sites[0] if day.weekday() < 3 or len(sites) == 1 else sites[1]
+        for i, user in enumerate(staff[:2]):
+            for hour in rng.sample([9, 10, 11, 14, 15, 16], 3):
+                if not patients:
+                    return
+                patient = patients[n % len(patients)]
+                n += 1
+                start = at(day, dt.time(hour), zone_of(site))
+                if day < today:
+                    status = Status.COMPLETED
+                elif n % 7 == 0:
+                    status = Status.CONFIRMED
+                else:
+                    status = Status.BOOKED
+                Appointment.objects.create(
+                    site=site,
+                    room=rooms[site.pk][i],
+                    practitioner=user,
+                    patient=patient,
+                    starts_at=start,
+                    ends_at=start + dt.timedelta(minutes=45),
+                    status=status,
+                    created_by=reception,
+                )

@@ -1,0 +1,29 @@
+"""The demo clinic has a diary once, however often `mesoclinic demo` runs."""
+
+from io import StringIO
+
+from django.core.management import call_command
+
+from mesoclinic.accounts.models import Organization
+from mesoclinic.scheduling.models import HOLDS_SLOT, Appointment, Room, SiteHours, WorkingHours
+from mesoclinic.tenancy import acting_for
+
+
+def test_demo_diary_is_loaded_once_without_double_bookings(db, monkeypatch):
+    monkeypatch.setenv("MESOCLINIC_DEMO_PASSWORD", "demo password 123")
+    for _ in range(2):
+        call_command("demo", patients=12, stdout=StringIO())
+    demo = Organization.objects.get(name="Demo Clinic")
+    with acting_for(demo):
+        assert Room.objects.count() == 4
+        assert SiteHours.objects.count() == 12
+        assert WorkingHours.objects.exists()
+        booked = list(Appointment.objects.filter(status__in=HOLDS_SLOT))
+    assert len(booked) >= 20
+    for a in booked:
+        for b in booked:
+            if a.pk < b.pk and a.starts_at < b.ends_at and b.starts_at < a.ends_at:
+                assert a.practitioner_id != b.practitioner_id
+                assert a.room_id != b.room_id
+                assert a.patient_id != b.patient_id
+    assert {a.local_start().hour for a in booked} <= {9, 10, 11, 14, 15, 16}
