@@ -185,6 +185,7 @@ def test_revoking_or_renewing_makes_the_old_url_404(practitioner):
     second = make_feed_url(client)  # "revoke and make a new one"
     assert Client().get(first).status_code == 404
     assert Client().get(second).status_code == 200
+    assert Client().head(second).status_code == 200
     assert client.post(reverse("revoke_calendar_feed")).status_code == 302
     assert Client().get(second).status_code == 404
     assert CalendarFeed.all_orgs.filter(revoked_at__isnull=True).count() == 0

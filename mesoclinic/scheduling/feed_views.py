@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
@@ -89,7 +89,7 @@ def _calendar_response(body: bytes, filename: str) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe  # some calendar programs ask with HEAD first
 def feed(request, token: str):
     """The practitioner's appointments, for a calendar program (no log-in)."""
     found = (
