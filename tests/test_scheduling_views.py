@@ -347,3 +347,21 @@ def test_moving_a_course_session_too_early_is_refused_with_the_reason(
         second.refresh_from_db()
     assert second.local_start().date().isoformat() == day
     assert second.starts_at.astimezone(LONDON).hour == 10
+
+
+def test_summer_times_are_shown_in_site_time_not_utc(org, clinic, reception, practitioner, patient):
+    july = dt.date(dt.date.today().year + 1, 7, 6)
+    appt = book(org, reception, clinic, patient, practitioner, local(july, 10))
+    assert appt.starts_at.astimezone(dt.UTC).hour == 9
+    client = client_for(reception)
+    detail = client.get(reverse("appointment_detail", args=[appt.public_id])).content.decode()
+    assert "10:00–10:45" in detail and "09:00–09:45" not in detail
+    week = client.get(
+        reverse("calendar_board", args=["site", clinic["site"].public_id, "week"]),
+        {"date": july.isoformat()},
+    ).content.decode()
+    assert "10:00–10:45" in week
+    slots = client.get(
+        reverse("appointment_slots", args=[appt.public_id]), {"date": july.isoformat()}
+    ).content.decode()
+    assert 'data-time="09:00"' in slots and 'data-time="10:00"' in slots
