@@ -204,6 +204,8 @@ def test_an_outsiders_feed_shows_nothing_of_ours(book, outsider):
     url = make_feed_url(client_for(outsider))
     response = Client().get(url)
     assert response.status_code == 200 and events_of(response.content) == {}
+    # Still one component, as RFC 5545 requires: the zone.
+    assert [c.name for c in ical.parse(response.content).subcomponents] == ["VTIMEZONE"]
 
 
 @pytest.mark.parametrize(

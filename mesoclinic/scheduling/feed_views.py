@@ -111,10 +111,12 @@ def feed(request, token: str):
             .select_related("site", "room", "patient")
             .order_by("starts_at")[:MAX_EVENTS]
         )
+        site = None if appointments else found.user.sites.first()
         body = ical.build(
             [ical.practitioner_event(a) for a in appointments],
             name=f"{found.organization.name}: {found.user.full_name}",
             now=now,
+            empty_zone=site.time_zone if site else "UTC",
         )
         record(
             request,
@@ -140,7 +142,9 @@ def patient_calendar(request, public_id):
     )
     clinic = request.user.organization.name
     body = ical.build(
-        [ical.patient_event(a, clinic) for a in appointments], name=f"{clinic} appointments"
+        [ical.patient_event(a, clinic) for a in appointments],
+        name=f"{clinic} appointments",
+        empty_zone=patient.home_site.time_zone if patient.home_site else "UTC",
     )
     record(request, Action.EXPORT, patient, detail=f"appointments .ics, {len(appointments)}")
     return _calendar_response(body, "appointments.ics")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone
 
 PRODID = "-//mesoclinic//appointments//EN"
 UID_DOMAIN = "mesoclinic"
@@ -45,7 +45,13 @@ def initials(first_name: str, last_name: str) -> str:
     return ".".join(letters) + "." if letters else ""
 
 
-def build(events: Iterable[CalendarEvent], *, name: str, now: datetime | None = None) -> bytes:
+def build(
+    events: Iterable[CalendarEvent],
+    *,
+    name: str,
+    now: datetime | None = None,
+    empty_zone: str = "UTC",
+) -> bytes:
     """One VCALENDAR with a VEVENT per event and a VTIMEZONE per zone used."""
     stamp = (now or datetime.now(UTC)).astimezone(UTC)
     calendar = Calendar()
@@ -59,7 +65,16 @@ def build(events: Iterable[CalendarEvent], *, name: str, now: datetime | None = 
         calendar.add_component(_event(item, stamp))
         first = item.start if first is None else min(first, item.start)
         last = item.end if last is None else max(last, item.end)
-    if first is not None and last is not None:
+    if first is None or last is None:
+        # RFC 5545 wants at least one component: an empty feed carries its zone.
+        calendar.add_component(
+            Timezone.from_tzid(
+                zone(empty_zone).key,
+                first_date=(stamp - timedelta(days=366)).date(),
+                last_date=(stamp + timedelta(days=366)).date(),
+            )
+        )
+    else:
         # Transitions only for the span the events cover: a short file that still
         # describes every offset used (RFC 5545 3.6.5).
         calendar.add_missing_timezones(
