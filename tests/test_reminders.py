@@ -404,3 +404,26 @@ def test_the_reminders_page_runs_a_bounded_number_of_queries(
 def test_the_reminders_page_needs_a_log_in(client):
     response = client.get(reverse("reminder_list"))
     assert response.status_code == 302
+
+
+def test_the_worker_scans_every_tick_and_prunes_daily(monkeypatch):
+    from mesoclinic.notifications.management.commands import worker
+
+    calls = {"scan": 0, "prune": 0}
+    enough = threading.Event()
+
+    def scan():
+        calls["scan"] += 1
+        if calls["scan"] >= 3:
+            enough.set()
+
+    monkeypatch.setattr(worker, "scan_once", scan)
+    monkeypatch.setattr(worker, "prune_once", lambda: calls.update(prune=calls["prune"] + 1))
+    monkeypatch.setattr(worker, "close_old_connections", lambda: None)
+    monkeypatch.setattr(worker, "connection", type("C", (), {"close": staticmethod(lambda: None)}))
+    scheduler = worker.Scheduler(every=0.01)
+    scheduler.start()
+    assert enough.wait(timeout=30)
+    scheduler.stopped.set()
+    scheduler.join(timeout=30)
+    assert calls["scan"] >= 3 and calls["prune"] == 1

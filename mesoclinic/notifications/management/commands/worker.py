@@ -2,7 +2,8 @@
 
 It is django-tasks-db's `db_worker` (same options: --batch, --interval, ...)
 plus a scheduler thread that runs the reminder scan every `--scan-every`
-seconds (60 by default) and queues a task per due reminder. Several workers
+seconds (60 by default) and queues a task per due reminder, and once a day
+deletes finished task rows older than 14 days. Several workers
 may run: the scan and the send are both safe to run concurrently (see
 notifications/services.py). With --batch it scans once, runs what is queued
 and exits, which suits a cron job.
@@ -11,7 +12,9 @@ and exits, which suits a cron job.
 import logging
 import os
 import threading
+import time
 
+from django.core.management import call_command
 from django.db import close_old_connections, connection
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands import db_worker
@@ -19,6 +22,7 @@ from django_tasks_db.management.commands import db_worker
 from mesoclinic.notifications import tasks
 
 logger = logging.getLogger("mesoclinic.worker")
+PRUNE_EVERY = 24 * 3600.0
 
 
 def scan_once() -> None:
@@ -32,6 +36,14 @@ def scan_once() -> None:
         logger.exception("reminder scan failed")
 
 
+def prune_once() -> None:
+    # Finished task rows are plumbing; the Reminder rows are the clinic's record.
+    try:
+        call_command("prune_db_task_results", "--min-age-days=14", verbosity=0)
+    except Exception:
+        logger.exception("pruning finished tasks failed")
+
+
 class Scheduler(threading.Thread):
     def __init__(self, every: float):
         super().__init__(name="reminder-scan", daemon=True)
@@ -39,9 +51,13 @@ class Scheduler(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
+        pruned_at: float | None = None
         while not self.stopped.is_set():
             close_old_connections()
             scan_once()
+            if pruned_at is None or time.monotonic() - pruned_at > PRUNE_EVERY:
+                prune_once()
+                pruned_at = time.monotonic()
             connection.close()  # this thread's own connection
             self.stopped.wait(self.every)
 
