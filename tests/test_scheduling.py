@@ -337,8 +337,30 @@ def test_a_grade_a_interval_cannot_be_shortened_even_by_a_practitioner(
 
 def test_moving_into_the_next_session_is_refused(org, clinic, reception, practitioner, patient):
     plan, appts = _booked_course(org, clinic, reception, practitioner, patient, DCA)
-    with pytest.raises(Refused, match="from session 4"):
+    with pytest.raises(Refused, match="from session 4") as refused:
         _move(org, reception, appts[2], appts[2].local_start() + dt.timedelta(days=10))
+    assert "Shift the later sessions" in refused.value.message
+
+
+def test_a_treatment_is_booked_with_a_role_that_gives_it(
+    org, clinic, reception, esthetician, patient
+):
+    with acting_for(org):
+        lipolysis = TreatmentType.objects.create(
+            name="Injection lipolysis", duration_minutes=60, roles=["practitioner", "owner"]
+        )
+    with pytest.raises(Refused) as refused:
+        book(
+            org,
+            reception,
+            clinic,
+            patient,
+            esthetician,
+            local(next_weekday(1), 10),
+            treatment_type=lipolysis,
+        )
+    assert refused.value.field == "practitioner"
+    assert "Erin Esth is esthetician / nurse" in refused.value.message
 
 
 def test_shorter_grade_b_interval_needs_a_practitioner_and_a_reason(

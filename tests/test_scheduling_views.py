@@ -365,3 +365,72 @@ def test_summer_times_are_shown_in_site_time_not_utc(org, clinic, reception, pra
         reverse("appointment_slots", args=[appt.public_id]), {"date": july.isoformat()}
     ).content.decode()
     assert 'data-time="09:00"' in slots and 'data-time="10:00"' in slots
+
+
+@pytest.mark.parametrize("role", STAFF)
+def test_the_calendar_opens_on_my_week_or_the_site_week(role, personas, clinic):
+    response = client_for(personas[role]).get(reverse("calendar_home"))
+    kind = "site" if role == "reception" else "practitioner"
+    assert response.status_code == 302 and f"/calendar/{kind}/" in response["Location"]
+
+
+def test_outsiders_do_not_find_our_patients_to_book(outsider, patient):
+    page = client_for(outsider).get(reverse("appointment_patient_picker"), {"q": "garc"})
+    assert page.status_code == 200 and str(patient.public_id) not in page.content.decode()
+
+
+@pytest.mark.parametrize("role", STAFF)
+def test_every_role_records_confirmation_no_show_and_completion(
+    role, org, personas, clinic, reception, practitioner, make_patient
+):
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    client = client_for(personas[role])
+    for n, action in enumerate(("confirm", "no-show", "complete")):
+        with acting_for(org):
+            # In the past, as a record of what happened; written directly like the demo does.
+            start = local(yesterday, 9 + n)
+            appt = Appointment.objects.create(
+                site=clinic["site"],
+                practitioner=practitioner,
+                patient=make_patient(first_name=f"P{n}"),
+                starts_at=start,
+                ends_at=start + dt.timedelta(minutes=45),
+                created_by=reception,
+            )
+        url = reverse("appointment_status", args=[appt.public_id, action])
+        assert client.post(url).status_code == 302
+        with acting_for(org):
+            appt.refresh_from_db()
+        assert appt.status == {"confirm": "confirmed", "no-show": "no_show"}.get(
+            action, "completed"
+        )
+    unknown = reverse("appointment_status", args=[appt.public_id, "delete"])
+    assert client.post(unknown).status_code == 404
+
+
+def test_the_course_page_queries_stay_bounded(
+    org, clinic, reception, practitioner, patient, django_assert_max_num_queries
+):
+    plan = make_plan(org, patient, practitioner, HAIR, next_weekday(1))
+    client = client_for(reception)
+    client.post(
+        reverse("course_propose", args=[plan.public_id]), _propose_data(clinic, practitioner)
+    )
+    with django_assert_max_num_queries(14):
+        page = client.get(reverse("course_page", args=[plan.public_id]))
+    assert page.content.decode().count("course-appt") == 10
+
+
+def test_a_course_that_cannot_be_booked_says_why(org, clinic, reception, practitioner, patient):
+    from mesoclinic.plans.models import PlanStatus
+
+    plan = make_plan(org, patient, practitioner, DCA, next_weekday(1), status=PlanStatus.DRAFT)
+    client = client_for(reception)
+    assert (
+        "Only an approved or consented plan"
+        in client.get(reverse("course_page", args=[plan.public_id])).content.decode()
+    )
+    response = client.post(
+        reverse("course_propose", args=[plan.public_id]), _propose_data(clinic, practitioner)
+    )
+    assert response.status_code == 400

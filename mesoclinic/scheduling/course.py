@@ -343,11 +343,16 @@ def move(
             dates[a.course_session] = _local_shift(a.starts_at, zone, delta).astimezone(zone).date()
     problems = interval_problems(appt, starts_at.astimezone(zone).date(), dates)
     hard = [p for p in problems if not p.overridable]
+    hint = (
+        " Or tick “Shift the later sessions” to move them by the same amount."
+        if not shift_rest and any(p.other > p.session for p in problems)
+        else ""
+    )
     if hard:
-        raise Refused(" ".join(p.message for p in hard), "starts_at")
+        raise Refused(" ".join(p.message for p in hard) + hint, "starts_at")
     if problems:
         if not roles.can(request.user, roles.OVERRIDE_SAFETY):
-            raise Refused(" ".join(p.message for p in problems), "starts_at")
+            raise Refused(" ".join(p.message for p in problems) + hint, "starts_at")
         if not reason.strip():
             raise Refused(
                 " ".join(p.message for p in problems) + " Give the reason to shorten it.", "reason"

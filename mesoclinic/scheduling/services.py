@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.log import Action, record
 from mesoclinic.scheduling.diary import Diary, zone_of
 from mesoclinic.scheduling.models import HOLDS_SLOT, REMINDABLE, Appointment, Status
@@ -132,9 +133,21 @@ def _save_checked(appt: Appointment, exclude=(), **save_kwargs) -> None:
         raise Refused(" ".join(_messages(appt, exclude)), "starts_at") from error
 
 
+def _check_role(appt: Appointment) -> None:
+    treatment = appt.treatment_type
+    if treatment is not None and treatment.roles and appt.practitioner.role not in treatment.roles:
+        who = ", ".join(Role(r).label.lower() for r in treatment.roles if r in Role.values)
+        raise Refused(
+            f"{treatment} is given by: {who}; {appt.practitioner} is "
+            f"{appt.practitioner.get_role_display().lower()}.",
+            "practitioner",
+        )
+
+
 def book(request, *, status: str = Status.BOOKED, **fields) -> Appointment:
     """A new appointment on a free slot, or ``Refused`` saying what is in the way."""
     appt = Appointment(status=status, created_by=request.user, **fields)
+    _check_role(appt)
     _save_checked(appt)
     record(request, Action.CREATE, appt, fields=["starts_at", "practitioner", "patient", "status"])
     return appt
