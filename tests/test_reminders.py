@@ -378,6 +378,8 @@ def test_staff_see_what_was_sent_and_why_not(personas, role, appointment_at, mak
     only_skipped = client.get(reverse("reminder_list"), {"status": "skipped", "sort": "x"})
     assert "Anna" not in only_skipped.content.decode()
     assert client.get(reverse("reminder_list"), {"status": "bogus"}).status_code == 200
+    rows = client.get(reverse("reminder_list"), {"status": "sent"}, HTTP_HX_REQUEST="true")
+    assert "<html" not in rows.content.decode() and "García, Anna" in rows.content.decode()
     assert AuditEvent.objects.filter(action=Action.SEARCH, actor=personas[role]).exists()
 
 
