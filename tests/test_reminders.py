@@ -164,6 +164,25 @@ def test_an_appointment_moved_later_is_reminded_at_the_new_time(appointment_at):
     assert run_scan_and_send(NOW + timedelta(days=3, minutes=1)) == [State.SENT]
 
 
+def test_an_appointment_moved_after_its_reminder_is_announced_again_once(appointment_at):
+    appointment = appointment_at(NOW + timedelta(hours=3))
+    assert run_scan_and_send(NOW) == [State.SENT]
+    new_start = NOW + timedelta(days=4)
+    Appointment.all_orgs.filter(pk=appointment.pk).update(
+        starts_at=new_start, ends_at=new_start + timedelta(minutes=45)
+    )
+    assert run_scan_and_send(NOW + timedelta(hours=1)) == []  # not yet within 48 h
+    [row] = reminders()
+    assert row.status == State.PENDING and "moved" in row.reason
+    due = new_start - timedelta(hours=48)
+    assert run_scan_and_send(due) == [State.SENT]
+    assert run_scan_and_send(due + timedelta(hours=1)) == []
+    assert len(mail.outbox) == 2
+    assert "Saturday 14 March 2026, 10:00" in mail.outbox[1].body
+    [row] = reminders()
+    assert row.announced_starts_at == new_start
+
+
 def test_sending_is_audited_without_the_message(appointment_at, org):
     appointment_at(NOW + timedelta(hours=3))
     run_scan_and_send(NOW)

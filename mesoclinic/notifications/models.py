@@ -42,6 +42,9 @@ class Reminder(OrgOwned):
     claimed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The appointment time the sent email announced: if the appointment is moved
+    # afterwards, the reminder is sent again for the new time (once per time).
+    announced_starts_at = models.DateTimeField(null=True, blank=True)
     # Why it was not sent or failed, in words a receptionist understands.
     reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -3,7 +3,9 @@
 Delivery guarantee (the choice, and why)
 ----------------------------------------
 Each (appointment, kind) has one `Reminder` row (unique constraint), so no
-scan, however often or however many workers run it, makes a second one.
+scan, however often or however many workers run it, makes a second one. The
+one exception is deliberate: an appointment moved after its reminder went out
+gets the same row re-armed, to announce the new time (once per time).
 Sending is: claim (a conditional UPDATE pending -> sending, committed), send
 the email, mark sent (committed). Only one worker's claim can succeed. If a
 worker dies between claim and "sent" we cannot know whether the mail server
@@ -53,6 +55,7 @@ def scan(now: datetime | None = None) -> list[int]:
     now = now or timezone.now()
     for org in Organization.objects.only("pk", "reminder_lead_hours"):
         with acting_for(org):
+            _rearm_moved(org, now)
             _create_reminders(org, now)
             _create_check_ins(now)
     _fail_stale_claims(now)
@@ -90,6 +93,34 @@ def _create_reminders(org: Organization, now: datetime) -> None:
             for pk, s in due
         ]
     )
+
+
+def _rearm_moved(org: Organization, now: datetime) -> None:
+    """A sent reminder whose appointment was moved since: announce the new time."""
+    lead = timedelta(hours=org.reminder_lead_hours)
+    moved = (
+        Reminder.objects.filter(
+            kind=Kind.REMINDER,
+            status=State.SENT,
+            announced_starts_at__isnull=False,
+            appointment__status__in=REMINDABLE,
+            appointment__starts_at__gt=now,
+        )
+        .exclude(announced_starts_at=F("appointment__starts_at"))
+        .select_related("appointment")[:BATCH]
+    )
+    for reminder in moved:
+        rearmed = Reminder.objects.filter(
+            pk=reminder.pk, status=State.SENT, announced_starts_at=reminder.announced_starts_at
+        ).update(
+            status=State.PENDING,
+            due_at=reminder.appointment.starts_at - lead,
+            enqueued_at=None,
+            attempts=0,
+            reason="appointment moved after the reminder: the new time will be sent",
+        )
+        if rearmed:
+            _audit(reminder, Action.CHANGE, "reminder to be sent again: appointment moved")
 
 
 def _took_place():
@@ -192,7 +223,7 @@ def deliver(reminder: Reminder, now: datetime) -> str:
         )
     except Exception as exc:  # the mail server refused or was unreachable: not accepted
         return _retry_later(reminder, now, type(exc).__name__)
-    _finish(reminder, State.SENT, "", sent_at=now)
+    _finish(reminder, State.SENT, "", sent_at=now, announced_starts_at=appointment.starts_at)
     _audit(reminder, Action.EXPORT, f"{reminder.kind} emailed to the patient")
     return State.SENT
 
