@@ -45,12 +45,14 @@ CHECK_IN_TOO_LATE = timedelta(days=2)
 # A signed treatment session this close to the appointment shows it took place.
 SESSION_SLACK = timedelta(hours=12)
 BATCH = 500
+MOVED_LATER = "moved later"
 
 
 def scan(now: datetime | None = None) -> list[int]:
     """Create the reminder rows that have come due and return the ids to send now.
 
-    Marks the returned rows as queued; call `enqueue` or `send` for each.
+    Marks the returned rows as queued: `tasks.enqueue_due` queues a task for
+    each, `send` sends one in this process.
     """
     now = now or timezone.now()
     for org in Organization.objects.only("pk", "reminder_lead_hours"):
@@ -200,10 +202,10 @@ def send(reminder_id: int, now: datetime | None = None) -> str:
 
 
 def deliver(reminder: Reminder, now: datetime) -> str:
-    """Send a claimed reminder, or record why not. Re-reads nothing it was given."""
+    """Send a claimed reminder, or record why not."""
     appointment = reminder.appointment
     why_not = _why_not(reminder, appointment, now)
-    if why_not == "moved later":
+    if why_not == MOVED_LATER:
         lead = timedelta(hours=reminder.organization.reminder_lead_hours)
         Reminder.all_orgs.filter(pk=reminder.pk, status=State.SENDING).update(
             status=State.PENDING, due_at=appointment.starts_at - lead, enqueued_at=None
@@ -241,7 +243,7 @@ def _why_not(reminder: Reminder, appointment: Appointment, now: datetime) -> str
             return "appointment already started"
         lead = timedelta(hours=reminder.organization.reminder_lead_hours)
         if appointment.starts_at - lead > now + timedelta(minutes=1):
-            return "moved later"
+            return MOVED_LATER
     else:
         if not Appointment.objects.filter(_took_place(), pk=appointment.pk).exists():
             return "no completed or signed session"
@@ -253,10 +255,9 @@ def _why_not(reminder: Reminder, appointment: Appointment, now: datetime) -> str
 
 
 def _retry_later(reminder: Reminder, now: datetime, error: str) -> str:
-    # The claim counted this attempt.
-    fresh = Reminder.all_orgs.only("attempts").get(pk=reminder.pk)
-    if fresh.attempts >= MAX_ATTEMPTS:
-        reason = f"mail server refused {fresh.attempts} times ({error})"
+    # Loaded after the claim, so this attempt is already counted.
+    if reminder.attempts >= MAX_ATTEMPTS:
+        reason = f"mail server refused {reminder.attempts} times ({error})"
         _finish(reminder, State.FAILED, reason)
         _audit(reminder, Action.CHANGE, f"{reminder.kind} not sent: {reason}")
         return State.FAILED
