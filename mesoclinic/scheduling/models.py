@@ -87,6 +87,7 @@ class Room(OrgOwned):
 class SiteHours(OrgOwned):
     """Opening hours, in the site's local time; several rows a weekday make a split day."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     site = models.ForeignKey("accounts.Site", on_delete=models.CASCADE, related_name="+")
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     opens = models.TimeField()
@@ -103,6 +104,7 @@ class SiteHours(OrgOwned):
 
 
 class SiteClosure(OrgOwned):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     site = models.ForeignKey("accounts.Site", on_delete=models.CASCADE, related_name="+")
     date = models.DateField()
     reason = models.CharField(max_length=200, blank=True)
@@ -117,6 +119,7 @@ class SiteClosure(OrgOwned):
 class WorkingHours(OrgOwned):
     """When a member of staff works at a site, in that site's local time."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     site = models.ForeignKey("accounts.Site", on_delete=models.CASCADE, related_name="+")
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
@@ -137,6 +140,7 @@ class WorkingHours(OrgOwned):
 class Leave(OrgOwned):
     """Days off, both dates included."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     start_date = models.DateField()
     end_date = models.DateField()

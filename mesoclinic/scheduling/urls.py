@@ -1,9 +1,26 @@
 from django.urls import path
 
-from mesoclinic.scheduling import course_views, views
+from mesoclinic.scheduling import course_views, setup_views, views
 
 urlpatterns = [
     path("calendar/", views.calendar_home, name="calendar_home"),
+    path("calendar/setup/", setup_views.diary_setup, name="diary_setup"),
+    path(
+        "calendar/setup/site/<uuid:public_id>/<str:kind>/",
+        setup_views.setup_site,
+        name="diary_setup_site",
+    ),
+    path(
+        "calendar/setup/staff/<uuid:public_id>/<str:kind>/",
+        setup_views.setup_staff,
+        name="diary_setup_staff",
+    ),
+    path("calendar/setup/treatment/", setup_views.setup_treatment, name="diary_setup_treatment"),
+    path(
+        "calendar/setup/<str:kind>/<uuid:public_id>/remove/",
+        setup_views.setup_remove,
+        name="diary_setup_remove",
+    ),
     path(
         "calendar/<str:kind>/<uuid:public_id>/<str:span>/",
         views.calendar_board,
