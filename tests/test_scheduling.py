@@ -438,3 +438,15 @@ def test_only_approved_plans_are_booked(org, clinic, reception, practitioner, pa
     plan = make_plan(org, patient, practitioner, DCA, next_weekday(1), status=PlanStatus.DRAFT)
     with pytest.raises(Refused, match="approved or consented"):
         propose(org, reception, clinic, plan, practitioner)
+
+
+def test_the_past_cannot_be_booked_and_shows_no_free_slots(
+    org, clinic, reception, practitioner, patient
+):
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    with pytest.raises(Refused, match="already passed"):
+        book(org, reception, clinic, patient, practitioner, local(yesterday, 10))
+    with acting_for(org):
+        diary = Diary.load(clinic["site"], yesterday, yesterday, staff=[practitioner])
+    now = dt.datetime.now(dt.UTC)
+    assert diary.free_slots(yesterday, practitioner, dt.timedelta(minutes=45), not_before=now) == []

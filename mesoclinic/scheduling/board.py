@@ -8,6 +8,8 @@ diary (hours, closures, working hours, leave, rooms, busy times) in six.
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
 from mesoclinic.scheduling.diary import STEP, Diary, Slot, at, zone_of
 from mesoclinic.scheduling.models import HOLDS_SLOT, Appointment
 
@@ -80,8 +82,11 @@ def build(kind: str, subject, site, first: dt.date, span: str, staff=()) -> list
         column = columns.get(starts.date())
         if column is not None:
             column.cards.append(Card(appt, starts, appt.ends_at.astimezone(local_zone)))
+    now = timezone.now()
     for column in columns.values():
         for person in staff:
-            slots = diary.free_slots(column.day, person, STEP * 3, needs_room=bool(diary.rooms))
+            slots = diary.free_slots(
+                column.day, person, STEP * 3, needs_room=bool(diary.rooms), not_before=now
+            )
             column.free += ranges(slots, person, zone)
     return list(columns.values())

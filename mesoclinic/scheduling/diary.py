@@ -183,6 +183,7 @@ class Diary:
         needs_room: bool = True,
         exclude=(),
         prefer_room=None,
+        not_before: dt.datetime | None = None,
     ) -> list[Slot]:
         """Every start on a quarter-hour grid where all of them are free for ``duration``."""
         out = []
@@ -193,6 +194,8 @@ class Diary:
         busy = [b for b in self.busy if b.starts_at < day_end and day_start < b.ends_at]
         for start, end in windows:
             t = start
+            while not_before is not None and t < not_before:
+                t += STEP
             while t + duration <= end:
                 clash = self.clashes(
                     t,

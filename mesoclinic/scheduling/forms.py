@@ -104,7 +104,7 @@ class MoveForm(SlotForm):
         super().__init__(*args, **kwargs)
         rooms = Room.objects.filter(site=site, active=True).order_by("name")
         self.fields["room"] = _Choices(rooms, required=False, empty="Keep the room", label="Room")
-        if not can_shorten:
+        if not (can_shorten and in_course):
             del self.fields["reason"]
         if not in_course:
             del self.fields["shift_rest"]

@@ -87,6 +87,8 @@ def _check_time(diary: Diary, practitioner, starts_at, ends_at) -> None:
 
 
 def _check_free(appt: Appointment, exclude=()) -> None:
+    if appt.starts_at < timezone.now():
+        raise Refused("That time has already passed.", "starts_at")
     diary = Diary.load(
         appt.site,
         appt.starts_at.astimezone(zone_of(appt.site)).date(),

@@ -275,6 +275,7 @@ def appointment_slots(request, public_id):
         needs_room=appt.room_id is not None,
         exclude=(appt.pk,),
         prefer_room=appt.room,
+        not_before=timezone.now(),
     )
     zone = zone_of(appt.site)
     problems = course.interval_problems(appt, day)
