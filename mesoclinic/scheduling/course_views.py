@@ -15,10 +15,13 @@ from mesoclinic.scheduling.models import Status, TreatmentType
 from mesoclinic.scheduling.services import Refused
 
 
-def _form(request, plan, data=None):
+def _form(request, plan, version, data=None):
     sites = list(access.sites(request))
     home = plan.patient.home_site
     initial = {"site": str((home or (sites[0] if sites else None)).public_id)} if sites else {}
+    # The practitioner who approved the plan, by default.
+    if version is not None:
+        initial["practitioner"] = str(version.approved_by.public_id)
     return forms.ProposeCourseForm(
         data,
         initial=initial,
@@ -28,8 +31,7 @@ def _form(request, plan, data=None):
     )
 
 
-def _context(request, plan, form, **extra):
-    version = course.latest_version(plan)
+def _context(request, plan, form, version, **extra):
     appointments = course.course_appointments(plan)
     rows = course.course_rows(plan, version, appointments)
     return {
@@ -52,17 +54,21 @@ def _context(request, plan, form, **extra):
 @require(access.VIEW_DIARY)
 def course_page(request, public_id):
     plan = get_plan(request, public_id)
+    version = course.latest_version(plan)
     record(request, Action.VIEW, plan, detail="course bookings")
-    return render(request, "scheduling/course.html", _context(request, plan, _form(request, plan)))
+    form = _form(request, plan, version)
+    return render(request, "scheduling/course.html", _context(request, plan, form, version))
 
 
 @require_POST
 @require(access.BOOK)
 def course_propose(request, public_id):
     plan = get_plan(request, public_id)
-    form = _form(request, plan, request.POST)
+    version = course.latest_version(plan)
+    form = _form(request, plan, version, request.POST)
     if not form.is_valid():
-        return render(request, "scheduling/course.html", _context(request, plan, form), status=400)
+        context = _context(request, plan, form, version)
+        return render(request, "scheduling/course.html", context, status=400)
     treatment = form.cleaned_data.get("treatment_type")
     minutes = treatment.duration_minutes if treatment else 45
     try:
@@ -76,7 +82,7 @@ def course_propose(request, public_id):
             prefer=form.cleaned_data["prefer"],
         )
     except Refused as refused:
-        context = _context(request, plan, form, error=refused.message)
+        context = _context(request, plan, form, version, error=refused.message)
         return render(request, "scheduling/course.html", context, status=400)
     missing = [p for p in proposals if p.slot is None]
     if made:
