@@ -434,3 +434,25 @@ def test_a_course_that_cannot_be_booked_says_why(org, clinic, reception, practit
         reverse("course_propose", args=[plan.public_id]), _propose_data(clinic, practitioner)
     )
     assert response.status_code == 400
+
+
+def test_a_room_board_shows_its_free_time(clinic, reception, appt):
+    page = client_for(reception).get(
+        reverse("calendar_board", args=["room", clinic["rooms"][0].public_id, "day"]),
+        {"date": appt.local_start().date().isoformat()},
+    )
+    text = page.content.decode()
+    assert "09:00–10:00" in text and "10:45–18:00" in text
+    assert f"room={clinic['rooms'][0].public_id}" in text
+    form = client_for(reception).get(
+        reverse("appointment_new"), {"room": clinic["rooms"][1].public_id, "time": "10:45"}
+    )
+    assert f'value="{clinic["rooms"][1].public_id}" selected' in form.content.decode()
+
+
+def test_a_site_week_shows_free_time_per_practitioner(clinic, reception, practitioner, appt):
+    page = client_for(reception).get(
+        reverse("calendar_board", args=["site", clinic["site"].public_id, "week"]),
+        {"date": appt.local_start().date().isoformat()},
+    )
+    assert "Dr Pia Prax 10:45–18:00" in page.content.decode()

@@ -89,4 +89,28 @@ def build(kind: str, subject, site, first: dt.date, span: str, staff=()) -> list
                 column.day, person, STEP * 3, needs_room=bool(diary.rooms), not_before=now
             )
             column.free += ranges(slots, person, zone)
+        if kind == "room":
+            column.free += room_gaps(diary, subject, column.day, now, zone)
     return list(columns.values())
+
+
+def room_gaps(diary: Diary, room, day: dt.date, now, zone) -> list[FreeRange]:
+    """Opening hours of the room's site less its bookings, in pieces of a quarter-hour or more."""
+    taken = sorted((b.starts_at, b.ends_at) for b in diary.busy if b.room_id == room.pk)
+    out: list[FreeRange] = []
+
+    def add(a, b):
+        if b - a >= STEP:
+            out.append(FreeRange(None, a.astimezone(zone), b.astimezone(zone), Slot(a, b, room)))
+
+    for opens, closes in diary.opening(day):
+        t = max(opens, now)
+        for a, b in taken:
+            if b <= t:
+                continue
+            if a >= closes:
+                break
+            add(t, a)
+            t = max(t, b)
+        add(t, closes)
+    return out

@@ -82,7 +82,7 @@ def calendar_board(request, kind, public_id, span):
     first = board.first_day(_day(request) or today, span)
     if kind == "practitioner":
         staff = [subject]
-    elif kind == "site" and span == "day":
+    elif kind == "site":
         staff = list(access.clinicians(request, site))
     else:
         staff = []
@@ -134,7 +134,9 @@ def appointment_new(request):
     if site is None:
         raise Http404
     initial = {
-        k: request.GET[k] for k in ("date", "time", "practitioner", "patient") if k in request.GET
+        k: request.GET[k]
+        for k in ("date", "time", "practitioner", "patient", "room")
+        if k in request.GET
     }
     form = forms.BookForm(
         request.POST or None,
