@@ -310,7 +310,7 @@ def test_every_role_books_a_course_and_confirms_it(
 def test_outsiders_get_404_on_a_course(outsider, clinic, practitioner, course_plan):
     client = client_for(outsider)
     assert client.get(reverse("course_page", args=[course_plan.public_id])).status_code == 404
-    for name in ("course_propose", "course_confirm"):
+    for name in ("course_propose", "course_confirm", "course_discard"):
         url = reverse(name, args=[course_plan.public_id])
         assert client.post(url, _propose_data(clinic, practitioner)).status_code == 404
 
@@ -456,3 +456,18 @@ def test_a_site_week_shows_free_time_per_practitioner(clinic, reception, practit
         {"date": appt.local_start().date().isoformat()},
     )
     assert "Dr Pia Prax 10:45–18:00" in page.content.decode()
+
+
+def test_proposals_can_be_discarded_and_made_again(
+    org, clinic, reception, practitioner, owner, course_plan
+):
+    client = client_for(reception)
+    propose = reverse("course_propose", args=[course_plan.public_id])
+    client.post(propose, _propose_data(clinic, practitioner))
+    client.post(reverse("course_discard", args=[course_plan.public_id]))
+    with acting_for(org):
+        assert not Appointment.objects.exists()
+        assert AuditEvent.objects.filter(action="void", object_type="appointment").count() == 4
+    client.post(propose, _propose_data(clinic, owner))
+    with acting_for(org):
+        assert set(Appointment.objects.values_list("practitioner", flat=True)) == {owner.pk}

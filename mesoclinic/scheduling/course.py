@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from mesoclinic import rules
 from mesoclinic.accounts import roles
+from mesoclinic.audit.log import Action, record
 from mesoclinic.plans.models import Plan, PlanStatus, PlanVersion
 from mesoclinic.scheduling import services
 from mesoclinic.scheduling.diary import Diary, Slot, zone_of
@@ -292,6 +293,18 @@ def confirm_course(request, plan: Plan) -> int:
         services.set_status(request, appt, Status.BOOKED)
         count += 1
     return count
+
+
+@transaction.atomic
+def discard_proposals(request, plan: Plan) -> int:
+    """Proposals never confirmed are not appointments yet: they go, leaving an audit trace."""
+    proposed = list(
+        Appointment.objects.select_for_update().filter(plan=plan, status=Status.PROPOSED)
+    )
+    for appt in proposed:
+        record(request, Action.VOID, appt, detail="proposal discarded")
+    Appointment.objects.filter(pk__in=[a.pk for a in proposed]).delete()
+    return len(proposed)
 
 
 def interval_problems(appt: Appointment, new_day: dt.date, dates=None) -> list[Problem]:

@@ -105,3 +105,12 @@ def course_confirm(request, public_id):
     count = course.confirm_course(request, plan)
     messages.success(request, f"{count} sessions booked.")
     return redirect("course_page", public_id=plan.public_id)
+
+
+@require_POST
+@require(access.BOOK)
+def course_discard(request, public_id):
+    plan = get_plan(request, public_id)
+    count = course.discard_proposals(request, plan)
+    messages.success(request, f"{count} proposed sessions discarded.")
+    return redirect("course_page", public_id=plan.public_id)

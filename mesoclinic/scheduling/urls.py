@@ -47,4 +47,9 @@ urlpatterns = [
         course_views.course_confirm,
         name="course_confirm",
     ),
+    path(
+        "plans/<uuid:public_id>/course/discard/",
+        course_views.course_discard,
+        name="course_discard",
+    ),
 ]
