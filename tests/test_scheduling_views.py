@@ -468,6 +468,19 @@ def test_proposals_can_be_discarded_and_made_again(
     with acting_for(org):
         assert not Appointment.objects.exists()
         assert AuditEvent.objects.filter(action="void", object_type="appointment").count() == 4
-    client.post(propose, _propose_data(clinic, owner))
+    again = client.post(propose, _propose_data(clinic, owner, treatment_type=""))
+    assert again.status_code == 302
     with acting_for(org):
         assert set(Appointment.objects.values_list("practitioner", flat=True)) == {owner.pk}
+
+
+def test_a_course_is_not_proposed_with_someone_who_does_not_give_the_treatment(
+    org, clinic, reception, owner, course_plan
+):
+    response = client_for(reception).post(
+        reverse("course_propose", args=[course_plan.public_id]), _propose_data(clinic, owner)
+    )
+    assert response.status_code == 400
+    assert "Mesotherapy is given by: practitioner (physician)" in response.content.decode()
+    with acting_for(org):
+        assert not Appointment.objects.exists()
