@@ -170,7 +170,8 @@ class SessionArea(OrgOwned):
 
     class Meta:
         indexes = [
-            models.Index(fields=["lot"], name="sessionarea_lot"),
+            # Organization and session too: a recall counts a lot's rows from the index alone.
+            models.Index(fields=["lot", "organization", "session"], name="sessionarea_lot_org"),
             models.Index(fields=["session"], name="sessionarea_session"),
         ]
         constraints = [
