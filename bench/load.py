@@ -86,13 +86,20 @@ async def run_job(job: dict, clients: list[httpx.AsyncClient], password: str) ->
             return next(shared, None)
         return paths[(k * len(clients) + i) % len(paths)]
 
+    warmed = asyncio.Event()
+    ready = [0]
+
     async def worker(i: int, client: httpx.AsyncClient) -> None:
         nonlocal errors
         if kind == "request" and not consume:
             for k in range(job.get("warmup", 2)):
                 await request(client, job.get("method", "GET"), next_path(i, k))
-        while not deadline_box:
-            await asyncio.sleep(0)
+        ready[0] += 1
+        if ready[0] == len(clients):
+            deadline_box.append(time.perf_counter() + job.get("duration", 5))
+            started_box.append(time.perf_counter())
+            warmed.set()
+        await warmed.wait()
         k = 0
         while time.perf_counter() < deadline_box[0] and next(count) < limit:
             if kind == "login":
@@ -114,12 +121,10 @@ async def run_job(job: dict, clients: list[httpx.AsyncClient], password: str) ->
                 errors += 1
                 codes[str(response.status_code)] = codes.get(str(response.status_code), 0) + 1
 
+    started_box: list[float] = []
     tasks = [asyncio.create_task(worker(i, c)) for i, c in enumerate(clients)]
-    await asyncio.sleep(0.05)
-    started = time.perf_counter()
-    deadline_box.append(started + job.get("duration", 5))
     await asyncio.gather(*tasks)
-    return summary(latencies, errors, time.perf_counter() - started, codes)
+    return summary(latencies, errors, time.perf_counter() - started_box[0], codes)
 
 
 async def main(scenario: dict) -> dict:

@@ -40,11 +40,10 @@ def pages(h: dict, in_process: bool = False) -> list[dict]:
 
 
 def mixed(h: dict) -> dict:
-    """Audited reads in turn (search, chart, recall): the auditing on/off comparison."""
+    """Audited reads in turn (patient search and chart): the auditing on/off comparison."""
     doc = h["practitioner"]
     paths = []
     for i in range(20):
         paths.append(f"/patients/?q={quote(h['search_terms'][i % len(h['search_terms'])])}")
         paths.append(f"/patients/{h['chart_patients'][i % len(h['chart_patients'])]}/")
-        paths.append(f"/lots/recall/?lot={quote(h['recall_lot'])}")
     return {"name": "mixed_reads", "user": doc, "paths": paths}

@@ -3,7 +3,8 @@
     python bench/run.py [--quick] [--sizes 10000,100000] [--databases sqlite,postgresql]
 
 For each database and size: a seeded chain (cached under var/bench/, keyed by
-size, seed and the migrations and seeder code), fresh sessions to sign, queries
+size, seed and the seeder's code; migrations added later are applied to the cache
+and recorded, --reseed rebuilds it), fresh sessions to sign, queries
 per page and the database floor in process, then the real server (gunicorn as
 `make demo` runs it) loaded from a separate process by 8 clients on loopback;
 once more with audit events not written, to state what auditing costs. Results
@@ -43,16 +44,38 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def dataset_key() -> str:
-    """Changes when a migration or the seeder changes: the cached databases are then rebuilt."""
+def _digest(files) -> str:
     digest = hashlib.sha256()
-    files = sorted(ROOT.glob("mesoclinic/*/migrations/*.py")) + sorted(
-        (ROOT / "mesoclinic" / "scale").glob("*.py")
-    )
     for path in files:
         digest.update(str(path.relative_to(ROOT)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
+
+
+def dataset_key() -> str:
+    """The seeder's code: a change rebuilds the cached databases."""
+    scale = ROOT / "mesoclinic" / "scale"
+    return _digest([scale / "seed.py", scale / "writer.py", scale / "names.py"])
+
+
+def migration_state() -> str:
+    return _digest(sorted(ROOT.glob("mesoclinic/*/migrations/*.py")))
+
+
+def reconcile(env: dict, marker: Path, reseed: bool) -> bool:
+    """A cached database is reused if its migration state matches, or after `migrate`
+    brings it up to date (other work adds migrations often); False means seed anew."""
+    if reseed or not marker.exists():
+        return False
+    state = migration_state()
+    if marker.read_text().strip() != state:
+        log(f"applying migrations added since {marker.stem} was seeded")
+        try:
+            manage(env, "migrate", "--noinput", "-v0")
+        except subprocess.CalledProcessError:
+            return False
+        marker.write_text(state)
+    return True
 
 
 def base_env(database_url: str) -> dict:
@@ -89,7 +112,7 @@ def seed(env: dict, size: int, quiet: bool) -> None:
     log(f"seeded {size:,} patients in {time.perf_counter() - started:.0f} s")
 
 
-def sqlite_database(size: int, key: str, quiet: bool) -> str:
+def sqlite_database(size: int, key: str, quiet: bool, reseed: bool) -> str:
     VAR.mkdir(parents=True, exist_ok=True)
     path = VAR / f"sqlite-{size}-s{SEED}-{key}.sqlite3"
     done = path.with_suffix(".done")
@@ -97,16 +120,16 @@ def sqlite_database(size: int, key: str, quiet: bool) -> str:
         if not stale.name.startswith(path.stem):
             stale.unlink()
     url = f"sqlite:///{path}"
-    if not done.exists():
+    if not reconcile(base_env(url), done, reseed):
         for extra in ("", "-wal", "-shm"):
             Path(f"{path}{extra}").unlink(missing_ok=True)
         log(f"seeding SQLite with {size:,} patients (cached afterwards in {path.name})")
         seed(base_env(url), size, quiet)
-        done.touch()
+        done.write_text(migration_state())
     return url
 
 
-def postgres_database(cluster: Cluster, size: int, key: str, quiet: bool) -> str:
+def postgres_database(cluster: Cluster, size: int, key: str, quiet: bool, reseed: bool) -> str:
     name = f"bench_{size}_s{SEED}_{key}"
     markers = VAR / "pg-done"
     markers.mkdir(parents=True, exist_ok=True)
@@ -115,13 +138,16 @@ def postgres_database(cluster: Cluster, size: int, key: str, quiet: bool) -> str
         if db.startswith(f"bench_{size}_s{SEED}_") and db != name:
             cluster.psql(f'DROP DATABASE "{db}"')
             (markers / db).unlink(missing_ok=True)
-    if not (markers / name).exists():
+    marker = markers / name
+    if name not in existing:
+        marker.unlink(missing_ok=True)
+    if not reconcile(base_env(cluster.url(name)), marker, reseed):
         if name in existing:
             cluster.psql(f'DROP DATABASE "{name}"')
         cluster.psql(f'CREATE DATABASE "{name}"')
         log(f"seeding PostgreSQL with {size:,} patients (cached afterwards as {name})")
         seed(base_env(cluster.url(name)), size, quiet)
-        (markers / name).touch()
+        marker.write_text(migration_state())
     return cluster.url(name)
 
 
@@ -201,17 +227,15 @@ def load(server: Server, jobs: list[dict], password: str, settings: dict) -> dic
 
 
 def calendar_paths(env: dict, handles: dict) -> list[str]:
-    """The week calendar's URL if the scheduling app serves one (it may not yet)."""
+    """This week's calendar of a site, if the scheduling app serves one (it may not yet)."""
     probe = (
-        "from django.urls import reverse, NoReverseMatch\n"
         "import json, datetime as dt\n"
-        "out = []\n"
-        "for name in ('week_calendar', 'calendar_week', 'diary_week', 'scheduling_week'):\n"
-        "    try:\n"
-        "        out.append(reverse(name)); break\n"
-        "    except NoReverseMatch:\n"
-        "        pass\n"
-        "print(json.dumps(out))\n"
+        "from django.urls import reverse, NoReverseMatch\n"
+        "try:\n"
+        f"    url = reverse('calendar_board', args=['site', '{handles['site']}', 'week'])\n"
+        "except NoReverseMatch:\n"
+        "    url = ''\n"
+        "print(json.dumps([url] if url else []))\n"
     )
     result = subprocess.run(  # noqa: S603
         [str(BIN / "mesoclinic"), "shell", "-c", probe],
@@ -221,10 +245,13 @@ def calendar_paths(env: dict, handles: dict) -> list[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        found = json.loads(result.stdout.strip().splitlines()[-1])
+        return json.loads(result.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         return []
-    return [f"{found[0]}?site={handles['site']}"] if found else []
+
+
+def _long(job: dict, settings: dict) -> dict:
+    return {**job, "duration": 2 * settings["duration"]}
 
 
 def run_config(db: str, url: str, size: int, settings: dict, password: str) -> dict:
@@ -261,10 +288,13 @@ def run_config(db: str, url: str, size: int, settings: dict, password: str) -> d
         os.unlink(handle.name)
     log(f"{db} {size:,}: load, auditing on")
     with Server(env) as server:
-        results = load(server, pages(handles) + [mixed(handles)], password, settings)
+        # The auditing comparison runs twice as long: its two figures are compared.
+        results = load(
+            server, pages(handles) + [_long(mixed(handles), settings)], password, settings
+        )
     log(f"{db} {size:,}: load, audit events not written")
     with Server(env, audit=False) as server:
-        off = load(server, [mixed(handles)], password, settings)
+        off = load(server, [_long(mixed(handles), settings)], password, settings)
     return {
         "database": db,
         "patients": size,
@@ -345,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--databases", help="sqlite,postgresql")
     parser.add_argument("--duration", type=float, help="seconds per job")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--reseed", action="store_true", help="rebuild the cached databases")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     quick = args.quick
@@ -386,9 +417,9 @@ def main(argv: list[str] | None = None) -> int:
                 pg_version = cluster.psql("SHOW server_version")
             for size in sizes:
                 if db == "sqlite":
-                    url = sqlite_database(size, key, quiet)
+                    url = sqlite_database(size, key, quiet, args.reseed)
                 else:
-                    url = postgres_database(cluster, size, key, quiet)
+                    url = postgres_database(cluster, size, key, quiet, args.reseed)
                 runs.append(run_config(db, url, size, settings, password))
             if db == "postgresql":
                 cluster.stop()

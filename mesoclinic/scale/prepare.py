@@ -43,9 +43,9 @@ def handles(org: Organization, sessions: int, seed: int = 0) -> dict:
             .values_list("patient__public_id", flat=True)[:20]
         )
         plans = list(
-            Plan.objects.filter(status="draft").order_by("id").values_list("public_id", flat=True)[
-                :20
-            ]
+            Plan.objects.filter(status="draft")
+            .order_by("id")
+            .values_list("public_id", flat=True)[:20]
         )
         lot = (
             SessionArea.objects.values("lot__lot_number")

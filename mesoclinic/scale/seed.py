@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import json
 import random
+import uuid
 from dataclasses import dataclass, field
 
 from django.contrib.auth.hashers import make_password
@@ -35,7 +36,7 @@ from mesoclinic.patients import vocab as patient_vocab
 from mesoclinic.plans.models import Consent, ConsentTemplate, Plan, PlanVersion
 from mesoclinic.scale import names
 from mesoclinic.scale.writer import Writer
-from mesoclinic.scheduling.models import Appointment
+from mesoclinic.scheduling.models import Appointment, SiteHours
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments import vocab as treatment_vocab
 from mesoclinic.treatments.models import (
@@ -59,6 +60,7 @@ TREATED_SHARE = 0.9  # patients with an approved, consented plan and sessions
 LOT_PERIOD_DAYS = 60  # each site receives a new lot of each product every two months
 LOT_SHELF_DAYS = 540
 DAY_QUARTERS = 48  # 08:00-20:00
+BOOKING_HORIZON_DAYS = 56
 CHART_PATIENTS = 20  # treated patients with exactly 30 sessions: the benchmark's charts
 # Adverse events per signed session (clinical-reference §6 lists them; minor ones are common).
 AE_RATES = [
@@ -104,6 +106,10 @@ PRECHECK = json.dumps(
     }
 )
 SIGNATURE = "M10 40 L30 12 L52 38 L70 10 L95 35"
+
+
+def _has_public_id(model) -> bool:
+    return any(f.name == "public_id" for f in model._meta.fields)
 
 
 def dashed(hex32: str) -> str:
@@ -249,6 +255,20 @@ def create_organization(rng, name: str, patients: int, password: str) -> Org:
         by_role[user.role].setdefault(site_index, []).append(user.pk)
         links.append(through(user_id=user.pk, site_id=sites[site_index].pk))
     through.objects.bulk_create(links)
+    salt = int.from_bytes(hashlib.sha256(name.encode()).digest()[:16], "big")
+    hours = [
+        SiteHours(
+            organization=org,
+            site=site,
+            weekday=day,
+            opens=dt.time(8),
+            closes=dt.time(20),
+            **({"public_id": uuid.UUID(_uid(rng, salt))} if _has_public_id(SiteHours) else {}),
+        )
+        for site in sites
+        for day in range(6)  # Monday to Saturday
+    ]
+    SiteHours.all_orgs.bulk_create(hours)
     with acting_for(org):
         template = ConsentTemplate.objects.create(
             version=1,
@@ -451,8 +471,11 @@ class Seeder:
             else:
                 nsessions = max(1, min(16, round(rng.gauss(10, 3)))) if treated else 0
                 interval = rng.choice([7, 14, 21, 28])
-            span = nsessions * interval + 2
-            start = self.today - dt.timedelta(days=rng.randint(span, max(span + 1, HISTORY_DAYS)))
+            if chart_patient:  # all 30 sessions in the past
+                span = nsessions * interval + 2
+                start = self.today - dt.timedelta(days=rng.randint(span, HISTORY_DAYS))
+            else:  # a steady clinic: courses started any day; their future visits are booked
+                start = self.today - dt.timedelta(days=rng.randint(1, HISTORY_DAYS))
             created = start - dt.timedelta(days=rng.randint(0, 30))
             created_at = self.when(created, rng.randint(8, 17), rng.randrange(60))
             public_id = self.uid()
@@ -539,7 +562,9 @@ class Seeder:
         inputs = json.dumps({"items": template.items, "overrides": [], "start": str(start)})
         planned_ts = self.when(start - dt.timedelta(days=7), 11)
         last_day = start + dt.timedelta(days=(nsessions - 1) * interval)
-        status = "completed" if nsessions >= template.sessions else "active"
+        done = last_day < self.today and nsessions >= template.sessions
+        status = "completed" if done else "active"
+        last_day = min(last_day, self.today - dt.timedelta(days=1))
         rows["plan"].append(
             (plan_id, org_id, self.uid(), pid, status, inputs, 3, practitioner, planned_ts,
              self.when(last_day, 18), "")
@@ -556,6 +581,10 @@ class Seeder:
         )  # fmt: skip
         for number in range(nsessions):
             day = start + dt.timedelta(days=number * interval)
+            if day >= self.today:
+                self._book(rows, site, practitioner, estheticians, pid, plan_id, version_id,
+                           number, template, day, creator)  # fmt: skip
+                continue
             minutes = rng.choice([30, 45, 60])
             preferred = practitioner if rng.random() < 0.5 else rng.choice(estheticians)
             performer, started = self.slot(day, [preferred, *estheticians, *practitioners],
@@ -605,22 +634,19 @@ class Seeder:
                 )  # fmt: skip
                 self._adverse(rows, pid, sid, day, areas[0][0], first_lot, practitioner)
 
-        # A course still running has its next visits booked.
-        day = last_day + dt.timedelta(days=interval)
-        for number in range(nsessions, nsessions + 3):
-            if day > self.today + dt.timedelta(days=28) or number >= template.sessions + 2:
-                break
-            if day >= self.today:
-                minutes = 45
-                performer, started = self.slot(day, [practitioner, *estheticians], 3)
-                if performer is not None:
-                    status = "confirmed" if rng.random() < 0.4 else "booked"
-                    areas = json.dumps(sorted({a[0] for a in template.areas}))
-                    ends = started + dt.timedelta(minutes=minutes)
-                    self._appointment(rows, site, performer, pid, plan_id, version_id,
-                                      number + 1, areas, day, started, ends, status,
-                                      creator)  # fmt: skip
-            day += dt.timedelta(days=interval)
+    def _book(self, rows, site, practitioner, estheticians, pid, plan_id, version_id, number,
+              template, day, creator) -> None:  # fmt: skip
+        """A visit of a running course, booked in the diary (up to eight weeks ahead)."""
+        if day > self.today + dt.timedelta(days=BOOKING_HORIZON_DAYS):
+            return
+        performer, started = self.slot(day, [practitioner, *estheticians], 3)
+        if performer is None:
+            return
+        status = "confirmed" if self.rng.random() < 0.4 else "booked"
+        areas = json.dumps(sorted({a[0] for a in template.areas}))
+        ends = started + dt.timedelta(minutes=45)
+        self._appointment(rows, site, performer, pid, plan_id, version_id, number + 1, areas,
+                          day, started, ends, status, creator)  # fmt: skip
 
     def _appointment(self, rows, site, user, pid, plan_id, version_id, number, areas, day,
                      started, ended, status, creator) -> None:  # fmt: skip
