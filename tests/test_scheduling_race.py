@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -48,19 +49,49 @@ def _rerun_on_a_file(tmp_path, name: str) -> None:
     assert "1 passed" in done.stdout
 
 
+CLASHES = {
+    "practitioner": "Dr Pia Prax is already booked",
+    "room": "Room 1 is already booked",
+    "patient": "Ann García already has an appointment",
+}
+
+
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("clash", list(CLASHES))
 def test_two_simultaneous_bookings_of_one_slot_make_one_appointment(
-    tmp_path, monkeypatch, org, clinic, reception, owner, practitioner, make_patient
+    clash,
+    tmp_path,
+    monkeypatch,
+    org,
+    clinic,
+    reception,
+    owner,
+    practitioner,
+    esthetician,
+    make_patient,
 ):
     if _in_memory_sqlite():
         _rerun_on_a_file(
-            tmp_path, "test_two_simultaneous_bookings_of_one_slot_make_one_appointment"
+            tmp_path, f"test_two_simultaneous_bookings_of_one_slot_make_one_appointment[{clash}]"
         )
         return
     # Audit rows are append-only, even for the flush that ends a transactional test on SQLite.
     monkeypatch.setattr(services, "record", lambda *args, **kwargs: None)
+    # Widen the window between the check and the insert: on PostgreSQL both desks then pass
+    # the check and the exclusion constraint must refuse one; SQLite's IMMEDIATE transaction
+    # makes the second desk wait for the first to commit.
+    checked = services._check_free
+
+    def slow_check(*args, **kwargs):
+        checked(*args, **kwargs)
+        time.sleep(0.3)
+
+    monkeypatch.setattr(services, "_check_free", slow_check)
     start = local(next_weekday(2), 11)
-    patients = [make_patient(first_name="Ann"), make_patient(first_name="Ben")]
+    ann = make_patient(first_name="Ann")
+    patients = [ann, ann if clash == "patient" else make_patient(first_name="Ben")]
+    staff = [practitioner, practitioner if clash == "practitioner" else esthetician]
+    rooms = [clinic["rooms"][0], clinic["rooms"][0 if clash == "room" else 1]]
     desks = [reception, owner]
     barrier = threading.Barrier(2)
     outcomes: list[object] = [None, None]
@@ -72,8 +103,8 @@ def test_two_simultaneous_bookings_of_one_slot_make_one_appointment(
                 outcomes[n] = services.book(
                     as_user(desks[n]),
                     site=clinic["site"],
-                    room=clinic["rooms"][n],
-                    practitioner=practitioner,
+                    room=rooms[n],
+                    practitioner=staff[n],
                     patient=patients[n],
                     starts_at=start,
                     ends_at=start + dt.timedelta(minutes=45),
@@ -93,7 +124,7 @@ def test_two_simultaneous_bookings_of_one_slot_make_one_appointment(
     booked = [o for o in outcomes if isinstance(o, Appointment)]
     refused = [o for o in outcomes if isinstance(o, Refused)]
     assert len(booked) == 1 and len(refused) == 1, outcomes
-    assert "Dr Pia Prax is already booked" in refused[0].message
+    assert CLASHES[clash] in refused[0].message
     assert "11:00-11:45" in refused[0].message
     with acting_for(org):
         assert Appointment.objects.filter(status=Status.BOOKED).count() == 1

@@ -9,7 +9,7 @@ race, and its IntegrityError becomes the same refusal a person would read.
 
 import datetime as dt
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -123,16 +123,31 @@ def _messages(appt: Appointment, exclude=()) -> list[str]:
     ) or ["That time was taken by someone else a moment ago; choose another."]
 
 
+# PostgreSQL may break a tie between two inserts that each wait on the other's exclusion
+# check by aborting one ("deadlock detected"); trying again then meets the other's row.
+RETRYABLE = {"40P01", "40001"}
+ATTEMPTS = 3
+
+
+def _retryable(error: OperationalError) -> bool:
+    return getattr(error.__cause__, "sqlstate", None) in RETRYABLE
+
+
 def _save_checked(appt: Appointment, exclude=(), **save_kwargs) -> None:
     """Check and write in one transaction; a lost race on PostgreSQL reads like any clash."""
-    try:
-        with transaction.atomic():
-            _check_free(appt, exclude)
-            appt.save(**save_kwargs)
-    except IntegrityError as error:
-        if "no_overlap" not in str(error):
-            raise
-        raise Refused(" ".join(_messages(appt, exclude)), "starts_at") from error
+    for attempt in range(ATTEMPTS):
+        try:
+            with transaction.atomic():
+                _check_free(appt, exclude)
+                appt.save(**save_kwargs)
+            return
+        except IntegrityError as error:
+            if "no_overlap" not in str(error):
+                raise
+            raise Refused(" ".join(_messages(appt, exclude)), "starts_at") from error
+        except OperationalError as error:
+            if not _retryable(error) or attempt == ATTEMPTS - 1:
+                raise
 
 
 def _check_role(appt: Appointment) -> None:
