@@ -3,11 +3,14 @@
 Fixtures here are reused by the other tests/test_scheduling_*.py modules.
 """
 
+import contextlib
 import datetime as dt
 import zoneinfo
 
 import pytest
 from django.test import RequestFactory
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mesoclinic.audit.models import AuditEvent
 from mesoclinic.plans import services as plan_services
@@ -450,3 +453,76 @@ def test_the_past_cannot_be_booked_and_shows_no_free_slots(
         diary = Diary.load(clinic["site"], yesterday, yesterday, staff=[practitioner])
     now = dt.datetime.now(dt.UTC)
     assert diary.free_slots(yesterday, practitioner, dt.timedelta(minutes=45), not_before=now) == []
+
+
+@pytest.fixture
+def three_patients(make_patient):
+    return [make_patient(first_name=f"P{n}") for n in range(3)]
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    busy=st.lists(
+        st.tuples(
+            st.integers(0, 35),  # start, in quarter-hours after 09:00
+            st.integers(1, 8),  # length, in quarter-hours
+            st.integers(0, 2),  # who treats
+            st.sampled_from([0, 1, None]),  # which room
+            st.integers(0, 2),  # which patient
+        ),
+        max_size=10,
+    ),
+    minutes=st.sampled_from([15, 30, 45, 60, 90]),
+    pick=st.floats(0, 1),
+)
+def test_every_free_slot_books_and_then_is_no_longer_free(
+    org, clinic, reception, practitioner, owner, esthetician, three_patients, busy, minutes, pick
+):
+    """The diary's free slots and the booking check agree, whatever is already booked."""
+    staff = [practitioner, owner, esthetician]
+    patients = three_patients
+    day = next_weekday(3)
+    with acting_for(org):
+        Appointment.objects.all().delete()
+    for start, length, who, room, whom in busy:
+        with contextlib.suppress(Refused):
+            book(
+                org,
+                reception,
+                clinic,
+                patients[whom],
+                staff[who],
+                local(day, 9) + dt.timedelta(minutes=15 * start),
+                minutes=15 * length,
+                room=room,
+            )
+    duration = dt.timedelta(minutes=minutes)
+    with acting_for(org):
+        diary = Diary.load(clinic["site"], day, day, staff=[practitioner], patient=patients[0])
+    slots = diary.free_slots(day, practitioner, duration, patient=patients[0])
+    for slot in slots:
+        assert not diary.clashes(
+            slot.starts_at,
+            slot.ends_at,
+            practitioner_id=practitioner.pk,
+            room_id=slot.room.pk,
+            patient_id=patients[0].pk,
+        )
+    if not slots:
+        return
+    slot = slots[min(int(pick * len(slots)), len(slots) - 1)]
+    with acting_for(org):
+        made = services.book(
+            as_user(reception),
+            site=clinic["site"],
+            room=slot.room,
+            practitioner=practitioner,
+            patient=patients[0],
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+        )
+        after = Diary.load(clinic["site"], day, day, staff=[practitioner], patient=patients[0])
+    again = after.free_slots(day, practitioner, duration, patient=patients[0])
+    assert all(s.ends_at <= made.starts_at or s.starts_at >= made.ends_at for s in again)
