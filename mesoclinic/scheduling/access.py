@@ -5,6 +5,8 @@ shortening a grade-B/C interval needs OVERRIDE_SAFETY, and only clinical roles
 see which areas a session treats.
 """
 
+import uuid
+
 from django.shortcuts import get_object_or_404
 
 from mesoclinic.accounts import roles
@@ -62,3 +64,11 @@ def clinicians(request, site=None):
             sites__isnull=True
         )
     return qs.distinct().order_by("full_name")
+
+
+def is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except (ValueError, TypeError):
+        return False
+    return True

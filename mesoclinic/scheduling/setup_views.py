@@ -39,18 +39,8 @@ RETIRED = {"room", "treatment"}
 def _site(request):
     chosen = request.GET.get("site", "")
     sites = access.sites(request)
-    site = sites.filter(public_id=chosen).first() if access_is_uuid(chosen) else None
+    site = sites.filter(public_id=chosen).first() if access.is_uuid(chosen) else None
     return site or sites.first()
-
-
-def access_is_uuid(text: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _page(request, site, status=200, bound=None):

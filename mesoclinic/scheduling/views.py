@@ -40,21 +40,11 @@ def _subject(request, kind: str, public_id):
     sites = access.sites(request)
     site = None
     if chosen:
-        site = sites.filter(public_id=chosen).first() if _is_uuid(chosen) else None
+        site = sites.filter(public_id=chosen).first() if access.is_uuid(chosen) else None
     site = site or person.sites.order_by("name").first() or sites.first()
     if site is None:
         raise Http404
     return person, site
-
-
-def _is_uuid(text: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _treatments():
@@ -129,7 +119,7 @@ def patient_picker(request):
 @require(access.BOOK)
 def appointment_new(request):
     site_id = request.POST.get("site") or request.GET.get("site")
-    site = access.get_site(request, site_id) if site_id and _is_uuid(site_id) else None
+    site = access.get_site(request, site_id) if site_id and access.is_uuid(site_id) else None
     site = site or access.sites(request).first()
     if site is None:
         raise Http404
@@ -148,7 +138,7 @@ def appointment_new(request):
     patient = None
     error = None
     patient_id = request.POST.get("patient") or request.GET.get("patient")
-    if patient_id and _is_uuid(patient_id):
+    if patient_id and access.is_uuid(patient_id):
         patient = Patient.objects.filter(public_id=patient_id).first()
     if request.method == "POST" and form.is_valid():
         if patient is None:
