@@ -484,3 +484,16 @@ def test_a_course_is_not_proposed_with_someone_who_does_not_give_the_treatment(
     assert "Mesotherapy is given by: practitioner (physician)" in response.content.decode()
     with acting_for(org):
         assert not Appointment.objects.exists()
+
+
+def test_a_practitioner_board_switches_site_and_keeps_it(org, clinic, practitioner, appt):
+    from mesoclinic.accounts.models import Site
+
+    other = Site.objects.create(organization=org, name="Riverside")
+    url = reverse("calendar_board", args=["practitioner", practitioner.public_id, "week"])
+    date = appt.local_start().date().isoformat()
+    page = client_for(practitioner).get(url, {"date": date, "site": other.public_id})
+    text = page.content.decode()
+    assert "at Riverside" in text and "Free time at Main site" in text
+    assert f"&amp;site={other.public_id}" in text  # kept on the day and week links
+    assert "Anna García" in text  # the practitioner's appointments at every site

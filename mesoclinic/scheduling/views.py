@@ -97,6 +97,7 @@ def calendar_board(request, kind, public_id, span):
         "next": first + step,
         "today": today,
         "sites": access.sites(request),
+        "site_q": f"&site={site.public_id}" if kind == "practitioner" else "",
         "can_see_areas": roles.can(request.user, access.SEE_AREAS),
         "can_book": roles.can(request.user, access.BOOK),
     }
