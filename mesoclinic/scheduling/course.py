@@ -203,9 +203,13 @@ def plan_slots(
     todo = [n for n in course.sessions if n not in dates]
     if not todo:
         return []
+    # A range that holds every day a session may be searched on, however late the booked
+    # sessions already are: from today to the latest date known plus the whole course again.
+    known = [*course.ideal.values(), *dates.values()]
+    span = (max(course.ideal.values()) - min(course.ideal.values())).days
     start_shift = max(0, (today + dt.timedelta(days=1) - course.ideal[todo[0]]).days)
-    first = max(today, course.ideal[todo[0]] - dt.timedelta(days=EARLIEST_DAYS))
-    last = course.ideal[todo[-1]] + dt.timedelta(days=start_shift + LATEST_DAYS * (len(todo) + 1))
+    first = today
+    last = max(known) + dt.timedelta(days=span + start_shift + LATEST_DAYS * (len(todo) + 1))
     diary = Diary.load(site, first, last, staff=[practitioner], patient=plan.patient)
     out = []
     for n in todo:
