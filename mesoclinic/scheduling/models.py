@@ -34,6 +34,10 @@ confirmation; it holds its slot), ``booked``, ``confirmed`` (patient confirmed),
   check-in may be sent once they have ended (a no-show or cancelled one never).
 - A reminder job must re-read the status at send time: an appointment cancelled
   after the job was queued must not be reminded.
+- Proposed appointments that reception discards are deleted (an audit event
+  stays); every other appointment is kept, cancelled or not. Changes go through
+  ``services`` (``book``, ``reschedule``, ``set_status``) or ``course`` (``move``,
+  ``propose_course``, ``confirm_course``), never through ``save()`` elsewhere.
 """
 
 import uuid
