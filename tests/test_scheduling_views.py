@@ -497,3 +497,18 @@ def test_a_practitioner_board_switches_site_and_keeps_it(org, clinic, practition
     assert "at Riverside" in text and "Free time at Main site" in text
     assert f"&amp;site={other.public_id}" in text  # kept on the day and week links
     assert "Anna García" in text  # the practitioner's appointments at every site
+
+
+def test_a_move_takes_another_room_when_its_own_is_taken(
+    org, clinic, reception, owner, practitioner, appt, make_patient
+):
+    day = appt.local_start().date()
+    book(org, reception, clinic, make_patient(first_name="Bea"), owner, local(day, 14), room=0)
+    url = reverse("appointment_move", args=[appt.public_id])
+    response = client_for(reception).post(
+        url, {"date": day.isoformat(), "time": "14:00", "lock_version": 0}
+    )
+    assert response.status_code == 302
+    with acting_for(org):
+        appt.refresh_from_db()
+    assert appt.room == clinic["rooms"][1] and appt.local_start().hour == 14

@@ -320,6 +320,16 @@ def interval_problems(appt: Appointment, new_day: dt.date, dates=None) -> list[P
     return course.problems(dates, appt.course_session, new_day)
 
 
+def room_at(appt: Appointment, starts_at: dt.datetime):
+    """The appointment's room if it is free at the new time, else another free room."""
+    if appt.room_id is None:
+        return None
+    day = starts_at.astimezone(zone_of(appt.site)).date()
+    diary = Diary.load(appt.site, day, day)
+    ends_at = starts_at + (appt.ends_at - appt.starts_at)
+    return diary.free_room(starts_at, ends_at, exclude=(appt.pk,), prefer=appt.room) or appt.room
+
+
 def _local_shift(when: dt.datetime, zone, delta: dt.timedelta) -> dt.datetime:
     """The same shift in wall-clock time, so 10:00 stays 10:00 across a DST change."""
     local = when.astimezone(zone).replace(tzinfo=None) + delta
@@ -389,7 +399,7 @@ def move(
                 a,
                 starts_at=when,
                 lock_version=version,
-                room=room if a is appt else None,
+                room=room if a is appt else room_at(a, when),
                 reason=why,
             )
         )

@@ -230,13 +230,14 @@ def appointment_move(request, public_id):
     form = _move_form(request, appt, request.POST or None)
     error = None
     if request.method == "POST" and form.is_valid():
+        starts_at = form.starts_at(appt.site)
         try:
             moved = course.move(
                 request,
                 appt,
-                starts_at=form.starts_at(appt.site),
+                starts_at=starts_at,
                 lock_version=form.cleaned_data["lock_version"],
-                room=form.cleaned_data.get("room"),
+                room=form.cleaned_data.get("room") or course.room_at(appt, starts_at),
                 reason=form.cleaned_data.get("reason", ""),
                 shift_rest=form.cleaned_data.get("shift_rest", False),
             )
