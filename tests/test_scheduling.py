@@ -526,3 +526,34 @@ def test_every_free_slot_books_and_then_is_no_longer_free(
         after = Diary.load(clinic["site"], day, day, staff=[practitioner], patient=patients[0])
     again = after.free_slots(day, practitioner, duration, patient=patients[0])
     assert all(s.ends_at <= made.starts_at or s.starts_at >= made.ends_at for s in again)
+
+
+def test_a_session_given_before_booking_counts_and_anchors_the_next(
+    org, clinic, reception, practitioner, patient
+):
+    from mesoclinic.treatments.models import SessionStatus, TreatmentSession
+
+    given = dt.date.today() + dt.timedelta(days=2)
+    plan = make_plan(org, patient, practitioner, DCA, dt.date.today())
+    with acting_for(org):
+        TreatmentSession.objects.create(
+            patient=patient,
+            plan=plan,
+            site=clinic["site"],
+            status=SessionStatus.SIGNED,
+            started_at=local(given, 11),
+            performed_by=practitioner,
+            signed_by=practitioner,
+            signed_at=local(given, 12),
+        )
+    _, made = propose(org, reception, clinic, plan, practitioner)
+    assert [a.course_session for a in made] == [2, 3, 4]
+    assert (made[0].local_start().date() - given).days >= 30
+    with acting_for(org):
+        rows = course.course_rows(
+            plan, course.latest_version(plan), made, course.given_sessions(plan)
+        )
+        too_early = made[0].local_start() - dt.timedelta(days=3)
+        with pytest.raises(Refused, match="from session 1"):
+            _move(org, reception, made[0], too_early)
+    assert rows[0]["given"] == given and not rows[0]["open"]

@@ -25,9 +25,10 @@ from mesoclinic.accounts import roles
 from mesoclinic.audit.log import Action, record
 from mesoclinic.plans.models import Plan, PlanStatus, PlanVersion
 from mesoclinic.scheduling import services
-from mesoclinic.scheduling.diary import Diary, Slot, zone_of
+from mesoclinic.scheduling.diary import Diary, Slot, zone_named, zone_of
 from mesoclinic.scheduling.models import HOLDS_SLOT, Appointment, Status
 from mesoclinic.scheduling.services import Refused
+from mesoclinic.treatments.models import SessionStatus, TreatmentSession
 
 BOOKABLE = (PlanStatus.APPROVED, PlanStatus.CONSENTED, PlanStatus.ACTIVE)
 LATEST_DAYS = 7  # booking convenience, not a clinical number
@@ -146,12 +147,31 @@ def course_appointments(plan: Plan) -> list[Appointment]:
     )
 
 
-def _dates(appointments, exclude=()) -> dict[int, dt.date]:
-    return {
-        a.course_session: a.local_start().date()
-        for a in appointments
-        if a.status in HOLDS_SLOT and a.course_session and a.pk not in exclude
-    }
+def given_sessions(plan: Plan) -> list[dt.date]:
+    """Days of the plan's signed treatment sessions, in order: the course sessions already given.
+
+    A first session given on the day of consent, with no appointment, still counts: the
+    next one is measured from it.
+    """
+    rows = (
+        TreatmentSession.objects.filter(plan=plan, status=SessionStatus.SIGNED)
+        .order_by("started_at")
+        .values_list("started_at", "site__time_zone")
+    )
+    return [started.astimezone(zone_named(tz)).date() for started, tz in rows]
+
+
+def _dates(appointments, exclude=(), given=()) -> dict[int, dt.date]:
+    """Session number to local date: sessions given, then appointments that hold a slot."""
+    dates = dict(enumerate(given, start=1))
+    dates.update(
+        {
+            a.course_session: a.local_start().date()
+            for a in appointments
+            if a.status in HOLDS_SLOT and a.course_session and a.pk not in exclude
+        }
+    )
+    return dates
 
 
 @dataclass
@@ -199,7 +219,7 @@ def plan_slots(
     zone = zone_of(site)
     today = today or timezone.now().astimezone(zone).date()
     existing = course_appointments(plan)
-    dates = _dates(existing)
+    dates = _dates(existing, given=given_sessions(plan))
     todo = [n for n in course.sessions if n not in dates]
     if not todo:
         return []
@@ -316,7 +336,9 @@ def interval_problems(appt: Appointment, new_day: dt.date, dates=None) -> list[P
         return []
     course = CourseRules(appt.plan_version.result)
     if dates is None:
-        dates = _dates(course_appointments(appt.plan), exclude=(appt.pk,))
+        dates = _dates(
+            course_appointments(appt.plan), exclude=(appt.pk,), given=given_sessions(appt.plan)
+        )
     return course.problems(dates, appt.course_session, new_day)
 
 
@@ -365,7 +387,7 @@ def move(
                 and a.status in HOLDS_SLOT
                 and a.status != Status.COMPLETED
             ]
-        dates = _dates(everyone, exclude=(appt.pk,))
+        dates = _dates(everyone, exclude=(appt.pk,), given=given_sessions(appt.plan))
         for a in later:
             dates[a.course_session] = _local_shift(a.starts_at, zone, delta).astimezone(zone).date()
     problems = interval_problems(appt, starts_at.astimezone(zone).date(), dates)
@@ -407,8 +429,8 @@ def move(
     return moved
 
 
-def course_rows(plan: Plan, version: PlanVersion | None, appointments: list[Appointment]):
-    """One row per scheduled session: ideal date, its appointments, open or not."""
+def course_rows(plan: Plan, version: PlanVersion | None, appointments: list[Appointment], given=()):
+    """One row per scheduled session: ideal date, the day it was given, its appointments, open."""
     if version is None:
         return []
     course = CourseRules(version.result)
@@ -419,13 +441,15 @@ def course_rows(plan: Plan, version: PlanVersion | None, appointments: list[Appo
     for n in course.sessions:
         appts = by_session.get(n, [])
         holding = [a for a in appts if a.status in HOLDS_SLOT]
+        given_on = given[n - 1] if n <= len(given) else None
         rows.append(
             {
                 "session": n,
                 "ideal": course.ideal[n],
                 "areas": course.areas[n],
                 "appointments": appts,
-                "open": not holding,
+                "given": given_on,
+                "open": not holding and given_on is None,
             }
         )
     return rows

@@ -33,7 +33,7 @@ def _form(request, plan, version, data=None):
 
 def _context(request, plan, form, version, **extra):
     appointments = course.course_appointments(plan)
-    rows = course.course_rows(plan, version, appointments)
+    rows = course.course_rows(plan, version, appointments, course.given_sessions(plan))
     return {
         "plan": plan,
         "patient": plan.patient,

@@ -26,11 +26,15 @@ from mesoclinic.scheduling.models import (
 STEP = dt.timedelta(minutes=15)
 
 
-def zone_of(site) -> zoneinfo.ZoneInfo:
+def zone_named(name: str) -> zoneinfo.ZoneInfo:
     try:
-        return zoneinfo.ZoneInfo(site.time_zone or "UTC")
+        return zoneinfo.ZoneInfo(name or "UTC")
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo("UTC")
+
+
+def zone_of(site) -> zoneinfo.ZoneInfo:
+    return zone_named(site.time_zone)
 
 
 def at(day: dt.date, time: dt.time, zone: zoneinfo.ZoneInfo) -> dt.datetime:
