@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap, retarget
 
@@ -15,6 +16,7 @@ from mesoclinic.patients import forms, services
 from mesoclinic.patients import models as m
 from mesoclinic.patients.models import digits, search_key
 from mesoclinic.plans.models import Plan
+from mesoclinic.scheduling.models import Appointment, Status
 from mesoclinic.treatments import safety
 from mesoclinic.treatments.models import TreatmentSession
 
@@ -130,6 +132,12 @@ def patient_detail(request, public_id):
         .order_by("-started_at")[:50]
     )
     adverse_events = safety.events_for_patient(patient) if clinical else []
+    appointments = (
+        Appointment.objects.filter(patient=patient, starts_at__gte=timezone.now())
+        .exclude(status__in=[Status.CANCELLED, Status.NO_SHOW])
+        .select_related("site", "practitioner", "room")
+        .order_by("starts_at")[:20]
+    )
     return render(
         request,
         "patients/detail.html",
@@ -140,6 +148,7 @@ def patient_detail(request, public_id):
             "plans": plans,
             "treatment_sessions": treatment_sessions,
             "adverse_events": adverse_events,
+            "appointments": appointments,
         },
     )
 
