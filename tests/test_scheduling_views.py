@@ -337,8 +337,14 @@ def test_moving_a_course_session_too_early_is_refused_with_the_reason(
     assert response.status_code == 400
     assert "at least 7 days" in text and "Only a practitioner may shorten it" in text
     assert "Reason to shorten" not in text  # reception cannot
+    assert text.count("Only a practitioner may shorten it") == 1  # said once, above the form
+    assert f'"refused": "{day}"' in text
     slots = client.get(reverse("appointment_slots", args=[second.public_id]), {"date": day})
     assert "Only a practitioner may shorten it" in slots.content.decode()
+    after_refusal = client.get(
+        reverse("appointment_slots", args=[second.public_id]), {"date": day, "refused": day}
+    )
+    assert "Only a practitioner may shorten it" not in after_refusal.content.decode()
     doctor = client_for(practitioner).post(
         url, {"date": day, "time": "10:00", "lock_version": 0, "reason": "away next week"}
     )

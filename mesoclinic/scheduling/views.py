@@ -273,6 +273,8 @@ def appointment_slots(request, public_id):
     )
     zone = zone_of(appt.site)
     problems = course.interval_problems(appt, day)
+    if request.GET.get("refused") == day.isoformat():
+        problems = []  # the refusal above the form already says it, once
     record(request, Action.VIEW, appt, detail=f"free slots {day.isoformat()}")
     context = {
         "appt": appt,
