@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from mesoclinic.scheduling.diary import STEP, Diary, Slot, at, zone_of
-from mesoclinic.scheduling.models import HOLDS_SLOT, Appointment
+from mesoclinic.scheduling.models import HOLDS_SLOT, Appointment, overlapping
 
 KINDS = ("site", "practitioner", "room")
 SPANS = ("day", "week")
@@ -67,7 +67,7 @@ def build(kind: str, subject, site, first: dt.date, span: str, staff=()) -> list
     last = first + dt.timedelta(days=6 if span == "week" else 0)
     start, end = at(first, dt.time(), zone), at(last + dt.timedelta(days=1), dt.time(), zone)
     appointments = (
-        Appointment.objects.filter(**{kind: subject}, starts_at__lt=end, ends_at__gt=start)
+        Appointment.objects.filter(overlapping(start, end), **{kind: subject})
         .select_related("patient", "practitioner", "room", "site")
         .order_by("starts_at")
     )

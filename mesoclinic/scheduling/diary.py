@@ -21,6 +21,7 @@ from mesoclinic.scheduling.models import (
     SiteClosure,
     SiteHours,
     WorkingHours,
+    overlapping,
 )
 
 STEP = dt.timedelta(minutes=15)
@@ -112,9 +113,10 @@ class Diary:
             Busy(*row)
             for row in Appointment.objects.filter(
                 who,
+                overlapping(
+                    at(first, dt.time(), zone), at(last + dt.timedelta(days=1), dt.time(), zone)
+                ),
                 status__in=HOLDS_SLOT,
-                starts_at__lt=at(last + dt.timedelta(days=1), dt.time(), zone),
-                ends_at__gt=at(first, dt.time(), zone),
             ).values_list("pk", "starts_at", "ends_at", "practitioner_id", "room_id", "patient_id")
         ]
         return diary

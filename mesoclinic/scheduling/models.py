@@ -40,6 +40,7 @@ confirmation; it holds its slot), ``booked``, ``confirmed`` (patient confirmed),
   ``propose_course``, ``confirm_course``), never through ``save()`` elsewhere.
 """
 
+import datetime as dt
 import uuid
 import zoneinfo
 
@@ -62,6 +63,17 @@ class Status(models.TextChoices):
 FREES_SLOT = (Status.CANCELLED, Status.NO_SHOW)
 HOLDS_SLOT = tuple(s for s in Status if s not in FREES_SLOT)
 REMINDABLE = (Status.BOOKED, Status.CONFIRMED)
+
+# services._check_time keeps an appointment within one local day; 25 h covers a DST day.
+LONGEST = dt.timedelta(hours=25)
+
+
+def overlapping(start: dt.datetime, end: dt.datetime) -> Q:
+    """Appointments overlapping [start, end), bounded on both sides of starts_at so that
+    an index on (…, starts_at) reads only that range, not the whole history before it."""
+    return Q(starts_at__lt=end, starts_at__gt=start - LONGEST, ends_at__gt=start)
+
+
 CHECK_IN_AFTER = (Status.BOOKED, Status.CONFIRMED, Status.COMPLETED)
 
 

@@ -16,7 +16,13 @@ from django.utils import timezone
 from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.log import Action, record
 from mesoclinic.scheduling.diary import Diary, zone_of
-from mesoclinic.scheduling.models import HOLDS_SLOT, REMINDABLE, Appointment, Status
+from mesoclinic.scheduling.models import (
+    HOLDS_SLOT,
+    REMINDABLE,
+    Appointment,
+    Status,
+    overlapping,
+)
 
 
 class Refused(Exception):
@@ -53,15 +59,13 @@ def clash_messages(
     site, starts_at, ends_at, *, practitioner, room, patient, exclude=()
 ) -> list[str]:
     """What already occupies any of practitioner, room or patient at that time, in words."""
-    overlapping = (
-        Appointment.objects.filter(
-            status__in=HOLDS_SLOT, starts_at__lt=ends_at, ends_at__gt=starts_at
-        )
+    others = (
+        Appointment.objects.filter(overlapping(starts_at, ends_at), status__in=HOLDS_SLOT)
         .exclude(pk__in=exclude)
         .select_related("practitioner", "room", "patient")
     )
     out = []
-    for other in overlapping:
+    for other in others:
         when = span(other.starts_at, other.ends_at, site)
         if other.practitioner_id == practitioner.pk:
             out.append(f"{other.practitioner} is already booked {when}.")
