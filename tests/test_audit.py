@@ -125,3 +125,27 @@ def test_owner_filters_the_audit_log_by_action_and_object(owner, practitioner, p
 def test_bad_audit_filter_values_are_ignored_not_errors(owner):
     response = client_for(owner).get(reverse("audit_log"), {"actor": "nope", "since": "yesterday"})
     assert response.status_code == 200
+
+
+def test_a_long_audit_trail_is_paged_without_counting_it_all(
+    owner, org, monkeypatch, django_assert_max_num_queries
+):
+    from mesoclinic.audit import views as audit_views
+
+    monkeypatch.setattr(audit_views, "COUNT_CAP", 120)
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(organization=org, actor=owner, action="view", object_type="patient")
+            for _ in range(180)
+        ]
+    )
+    client = client_for(owner)
+    first = client.get(reverse("audit_log"))
+    assert "of more than 3" in first.content.decode()
+    assert len(first.context["page"].object_list) == 50
+    fourth = client.get(reverse("audit_log"), {"page": 4})
+    assert fourth.context["page"].number == 4  # past the cap, still reachable
+    total = AuditEvent.objects.filter(organization=org).count()
+    assert len(fourth.context["page"].object_list) == total - 150
+    assert not fourth.context["page"].has_next()
+    assert client.get(reverse("audit_log"), {"page": "x"}).context["page"].number == 1
