@@ -9,6 +9,7 @@ charted-lot indexes and the organization-scoped managers.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -121,15 +122,28 @@ def label(lots: list[Lot]) -> list[Lot]:
 
 
 def recall_rows(lot_number: str) -> QuerySet[SessionArea]:
-    """Every charted area that used a lot with this number, newest first, with its session.
+    """Every charted area that used a lot with this number, newest session first.
 
-    Drafts still in progress count too: the vial was opened on that patient.
+    Drafts still in progress count too: the vial was opened on that patient. Sessions
+    are numbered as they are started, so the session id orders them by time and the
+    (lot, organization, session) index serves both the filter and the order.
     """
     return (
         SessionArea.objects.filter(lot__lot_number=normalize_lot_number(lot_number))
         .select_related("lot", "lot__site", "session", "session__patient", "session__site")
-        .order_by("-session__started_at", "session_id", "id")
+        .defer("points")
+        .order_by("-session_id", "-id")
     )
+
+
+def recall_page(rows: QuerySet[SessionArea], number, per_page: int) -> Page:
+    """One page of a recall: ids ordered and counted from the index alone, then only that
+    page's rows read with their sessions and patients."""
+    ids = rows.values_list("id", flat=True)
+    page = Paginator(ids, per_page).get_page(number)
+    found = {row.id: row for row in rows.filter(id__in=list(page.object_list))}
+    page.object_list = [found[i] for i in page.object_list]
+    return page
 
 
 def recall_record(area: SessionArea) -> dict:

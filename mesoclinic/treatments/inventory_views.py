@@ -72,7 +72,7 @@ def lot_new(request):
 
 def _lot_context(request, lot, recall_form=None):
     rows = inventory.recall_rows(lot.lot_number).filter(lot=lot)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = inventory.recall_page(rows, request.GET.get("page"), PAGE_SIZE)
     return {
         "lot": inventory.label([lot])[0],
         "page": page,
@@ -137,7 +137,7 @@ def lot_recall_search(request):
         record(request, Action.EXPORT, object_type="lot", object_id=number, detail="recall CSV")
         return _csv(rows, number)
     record(request, Action.SEARCH, object_type="lot", object_id=number, detail="recall")
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = inventory.recall_page(rows, request.GET.get("page"), PAGE_SIZE)
     lots = inventory.label(list(Lot.objects.filter(lot_number=number).select_related("site")))
     context = {"form": form, "number": number, "page": page, "lots": lots}
     return render(request, "treatments/lots/recall.html", context)
