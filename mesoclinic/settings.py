@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",
     "django_htmx",
     "csp",
     "axes",
@@ -81,6 +82,10 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "mesoclinic.urls"
 WSGI_APPLICATION = "mesoclinic.wsgi.application"
+
+# Widgets render through the project's templates, so that templates/django/forms/ can
+# replace Django's slower ones (select.html inlines its options).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 TEMPLATES = [
     {

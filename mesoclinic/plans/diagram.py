@@ -6,6 +6,9 @@ engine placed at (x, y) is drawn exactly there and a tap maps straight back.
 
 from dataclasses import dataclass, field
 
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
 # Faint silhouettes so that areas read as a face or a body; purely decorative.
 _SILHOUETTES = {
     "face-front": "M100 20 C40 20 28 90 30 160 C32 230 60 300 100 305 C140 300 168 230 170 160 "
@@ -58,6 +61,8 @@ class PlannedArea:
     keep_clear: list[str] = field(default_factory=list)
     box: tuple[float, float, float, float] = (0, 0, 1, 1)
     spacing: float | None = None
+    overview_radius: float = 1.2
+    editable: bool = False
 
     @property
     def viewbox(self) -> str:
@@ -69,6 +74,33 @@ class PlannedArea:
         if self.spacing:
             return self.spacing / 3
         return max(self.box[2], self.box[3]) / 60
+
+    @property
+    def overview_dots(self) -> SafeString:
+        """The points on the whole-face or whole-body view, as one path of round dots."""
+        if not self.points:
+            return format_html("")
+        d = " ".join(f"M{x:.1f} {y:.1f}h0" for _, x, y in self.points)
+        return format_html(
+            '<path class="dots" d="{}" stroke-width="{}"/>', d, f"{2 * self.overview_radius:.1f}"
+        )
+
+    @property
+    def tappable_points(self) -> SafeString:
+        """The close-up's points as SVG circles, built here rather than by the template
+        (hundreds per plan); app.js turns a tap on one into a removal."""
+        r = f"{self.point_radius:.2f}"
+        if not self.editable:
+            return format_html_join(
+                "", '<circle class="point" cx="{}" cy="{}" r="{}"/>',
+                ((f"{x:.1f}", f"{y:.1f}", r) for _, x, y in self.points),
+            )  # fmt: skip
+        return format_html_join(
+            "",
+            '<circle class="point" cx="{}" cy="{}" r="{}" data-index="{}" role="button"'
+            ' tabindex="0" aria-label="Remove point {}"/>',
+            ((f"{x:.1f}", f"{y:.1f}", r, i, n) for n, (i, x, y) in enumerate(self.points, 1)),
+        )
 
 
 def _box(points, margin=0.12) -> tuple[float, float, float, float]:
@@ -140,6 +172,7 @@ def build_views(reference, selected: set[tuple[str, str | None]], planned_areas:
                 keep_clear=[_path(z["path"]) for z in planned.get("keep_clear", [])],
                 box=_box(planned["outline"]),
                 spacing=planned.get("spacing_mm"),
+                overview_radius=view.point_radius,
             )
         )
     return [v for v in views.values()]

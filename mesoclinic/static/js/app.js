@@ -95,3 +95,15 @@ document.addEventListener("click", (event) => {
     values: { x: local.x.toFixed(1), y: local.y.toFixed(1) },
   });
 });
+
+// Plan editor: tap a planned point in a close-up to remove it (points are plain circles).
+document.addEventListener("click", (event) => {
+  const point = event.target.closest("svg[data-editable] circle.point[data-index]");
+  if (!point || typeof htmx === "undefined") return;
+  const svg = point.ownerSVGElement;
+  htmx.ajax("POST", svg.dataset.pointUrl, {
+    target: "#editor", swap: "outerHTML",
+    values: { item: svg.dataset.item, side: svg.dataset.side, remove: point.dataset.index,
+              lock_version: svg.dataset.lock },
+  });
+});
