@@ -3,7 +3,7 @@
     python bench/load.py SCENARIO.json > RESULTS.json
 
 Each client is logged in with its own session cookie (as a browser is) and
-keeps its connection open. A job runs until it has made `max_requests` or
+opens a new connection per request (see `main`). A job runs until it has made `max_requests` or
 `duration` seconds have passed, whichever comes first, after `warmup` untimed
 requests per client. Latency is measured from sending the request to having
 read the whole response.
@@ -131,7 +131,11 @@ async def main(scenario: dict) -> dict:
     base, password = scenario["base"], scenario["password"]
     concurrency = scenario.get("concurrency", 8)
     sessions: dict[str, list[httpx.AsyncClient]] = {}
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    # A new connection per request: gunicorn's workers each accept connections, and a
+    # kept-alive connection stays with the worker that accepted it, so 8 long-lived
+    # connections would split 8/0 or 4/4 between the 2 workers by chance (measured:
+    # throughput halved or not, run to run). Browsers of many users spread evenly.
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=0)
     results = {}
     try:
         for job in scenario["jobs"]:

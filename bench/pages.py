@@ -40,7 +40,7 @@ def pages(h: dict, in_process: bool = False) -> list[dict]:
 
 
 def mixed(h: dict) -> dict:
-    """Audited reads in turn (patient search and chart): the auditing on/off comparison."""
+    """Audited reads (half the clients search, half open charts): auditing on vs off."""
     doc = h["practitioner"]
     paths = []
     for i in range(20):

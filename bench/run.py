@@ -250,8 +250,15 @@ def calendar_paths(env: dict, handles: dict) -> list[str]:
         return []
 
 
-def _long(job: dict, settings: dict) -> dict:
-    return {**job, "duration": 2 * settings["duration"]}
+def _mean(runs: list[dict]) -> dict:
+    keys = ("rps", "p50_ms", "p95_ms", "p99_ms", "mean_ms")
+    out = {k: round(sum(r[k] for r in runs) / len(runs), 2) for k in keys}
+    out.update(
+        requests=sum(r["requests"] for r in runs),
+        errors=sum(r["errors"] for r in runs),
+        runs=[r["rps"] for r in runs],
+    )
+    return out
 
 
 def run_config(db: str, url: str, size: int, settings: dict, password: str) -> dict:
@@ -286,15 +293,20 @@ def run_config(db: str, url: str, size: int, settings: dict, password: str) -> d
         )
     finally:
         os.unlink(handle.name)
-    log(f"{db} {size:,}: load, auditing on")
+    load_average = os.getloadavg()[0]
+    log(f"{db} {size:,}: load (1-minute load average before: {load_average:.2f})")
     with Server(env) as server:
-        # The auditing comparison runs twice as long: its two figures are compared.
-        results = load(
-            server, pages(handles) + [_long(mixed(handles), settings)], password, settings
-        )
-    log(f"{db} {size:,}: load, audit events not written")
-    with Server(env, audit=False) as server:
-        off = load(server, [_long(mixed(handles), settings)], password, settings)
+        results = load(server, pages(handles), password, settings)
+    # Auditing on and off, alternated twice so that drift from other work on the
+    # machine falls on both; each figure is the mean of its two runs.
+    log(f"{db} {size:,}: audited reads with audit events written and not written")
+    on_runs, off_runs = [], []
+    for _ in range(2):
+        for audit, runs in ((True, on_runs), (False, off_runs)):
+            with Server(env, audit=audit) as server:
+                runs.append(load(server, [mixed(handles)], password, settings)["mixed_reads"])
+    results["mixed_reads"] = _mean(on_runs)
+    off = {"mixed_reads": _mean(off_runs)}
     return {
         "database": db,
         "patients": size,
@@ -305,6 +317,7 @@ def run_config(db: str, url: str, size: int, settings: dict, password: str) -> d
         "load": results,
         "audit_off": off,
         "calendar": bool(handles["calendar_paths"]),
+        "load_average_before": round(load_average, 2),
     }
 
 
@@ -408,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
         "--noinput",
         "-v0",
     )
-    runs, pg_version = [], ""
+    runs, failed, pg_version = [], [], ""
     quiet = not sys.stderr.isatty()
     try:
         for db in databases:
@@ -420,7 +433,11 @@ def main(argv: list[str] | None = None) -> int:
                     url = sqlite_database(size, key, quiet, args.reseed)
                 else:
                     url = postgres_database(cluster, size, key, quiet, args.reseed)
-                runs.append(run_config(db, url, size, settings, password))
+                try:
+                    runs.append(run_config(db, url, size, settings, password))
+                except (subprocess.CalledProcessError, RuntimeError, ValueError) as error:
+                    log(f"{db} {size:,} failed: {error}")
+                    failed.append({"database": db, "patients": size, "error": str(error)})
             if db == "postgresql":
                 cluster.stop()
     finally:
@@ -435,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
         "seed": SEED,
         "rules": rules,
         "runs": runs,
+        "failed": failed,
         "elapsed_s": round(time.perf_counter() - started),
     }
     args.out.mkdir(parents=True, exist_ok=True)

@@ -97,9 +97,16 @@ def markdown(result: dict) -> str:
                 f"{_fmt(off, 0)} req/s off (cost {cost}); recall lot has "
                 f"{run['recall_rows']:,} charted areas"
                 + ("" if run.get("calendar") else "; week calendar: no endpoint yet")
+                + (
+                    f"; machine load average {run['load_average_before']:.1f} before the run"
+                    if "load_average_before" in run
+                    else ""
+                )
                 + "."
             )
         lines.append("")
+    for fail in result.get("failed", []):
+        lines.append(f"- {fail['database']} {fail['patients']:,}: failed ({fail['error']})")
     r = result["rules"]
     lines.append(
         f"Rules engine: three-area plan median {r['plan_three_areas_median_ms']} ms "
