@@ -67,7 +67,7 @@ class Cluster:
         opts = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off "
             "-c full_page_writes=off -c synchronous_commit=off -c shared_buffers=1GB "
-            "-c max_wal_size=8GB -c checkpoint_timeout=30min -c maintenance_work_mem=512MB "
+            "-c max_wal_size=2GB -c checkpoint_timeout=30min -c maintenance_work_mem=512MB "
             "-c work_mem=32MB -c effective_cache_size=8GB -c max_connections=100"
         )
         self._run(
