@@ -87,6 +87,8 @@ def live_app(tmp_path_factory):
             f"127.0.0.1:{port}",
             "--workers",
             "2",
+            "--access-logfile",
+            str(tmp / "access.log"),
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -106,6 +108,12 @@ def live_app(tmp_path_factory):
     yield base
     server.terminate()
     server.wait(timeout=20)
+    # Kept beside the screenshots: what the server said is the first thing to read
+    # when a browser test fails.
+    ARTIFACTS.mkdir(exist_ok=True)
+    for log in ("server.log", "access.log"):
+        if (tmp / log).exists():
+            shutil.copyfile(tmp / log, ARTIFACTS / log)
     drop()
     shutil.rmtree(tmp, ignore_errors=True)
 

@@ -14,10 +14,20 @@ def new_patient(page, first: str, last: str, dob: str, sex: str = "F", weight: s
     expect(page.locator("h1")).to_contain_text(f"{first} {last}")
 
 
+def htmx_idle(page) -> None:
+    """Wait until HTMX has swapped and settled: a change made while new content is still
+    being wired up would be lost, which no person is quick enough to do."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    )
+
+
 def add_area(page, concern: str, area: str) -> None:
     page.get_by_label("Concern for the next area").select_option(label=concern)
     page.get_by_label("Area", exact=True).select_option(label=area)
-    page.get_by_role("button", name="Add area").click()
+    with page.expect_response(lambda r: r.request.method == "POST" and "/areas/" in r.url):
+        page.get_by_role("button", name="Add area").click()
+    htmx_idle(page)
 
 
 def draw_signature(page) -> None:
