@@ -248,3 +248,19 @@ def test_chart_lists_coming_appointments_for_every_role(org, site, personas, pra
         assert [a.public_id for a in appointments] == [kept.public_id], role
         assert "Download as calendar (.ics)" in page.content.decode()
     assert "Book an appointment" in client_for(reception).get(url).content.decode()
+
+
+def test_a_search_matching_very_many_patients_asks_to_narrow_it(
+    practitioner, make_patient, monkeypatch
+):
+    from mesoclinic.patients import views as patient_views
+
+    monkeypatch.setattr(patient_views, "COUNT_CAP", 3)
+    for n in range(5):
+        make_patient(last_name=f"Martin{n}")
+    make_patient(last_name="Zed")
+    client = client_for(practitioner)
+    many = client.get(reverse("patient_list"), {"q": "mar"}).content.decode()
+    assert "more than 3 patients: type more to narrow" in many
+    few = client.get(reverse("patient_list"), {"q": "martin2"}).content.decode()
+    assert "Page 1 of 1 · 1 patient" in few

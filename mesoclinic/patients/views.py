@@ -1,7 +1,6 @@
 from datetime import date, datetime
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,8 +18,10 @@ from mesoclinic.plans.models import Plan
 from mesoclinic.scheduling.models import Appointment, Status
 from mesoclinic.treatments import safety
 from mesoclinic.treatments.models import TreatmentSession
+from mesoclinic.web.paging import CappedPaginator
 
 PAGE_SIZE = 25
+COUNT_CAP = 1000
 
 
 def get_patient(request: HttpRequest, public_id) -> m.Patient:
@@ -92,9 +93,9 @@ def patient_list(request):
     form = forms.SearchForm(request.GET)
     query = form.cleaned_data.get("q", "") if form.is_valid() else ""
     results, kind = search_patients(query)
-    page = Paginator(results.order_by(*form.ordering()), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    # A short prefix matches thousands of patients in a chain: count at most 1,000.
+    paginator = CappedPaginator(results.order_by(*form.ordering()), PAGE_SIZE, cap=COUNT_CAP)
+    page = paginator.get_page(request.GET.get("page"))
     record(request, Action.SEARCH, object_type="patient", detail=f"by {kind}, page {page.number}")
     context = {"form": form, "page": page, "query": query, "sort": form.data.get("sort", "")}
     template = "patients/_results.html" if request.htmx else "patients/list.html"
