@@ -50,19 +50,11 @@ class Region:
     selected: bool = False
 
 
-@dataclass
-class PlannedArea:
-    item: int
-    area: str
-    side: str | None
-    name: str
-    outline: str
-    points: list[tuple[int, float, float]]
-    keep_clear: list[str] = field(default_factory=list)
-    box: tuple[float, float, float, float] = (0, 0, 1, 1)
-    spacing: float | None = None
-    overview_radius: float = 1.2
-    editable: bool = False
+class Zoomed:
+    """A close-up of one area: its box as the SVG viewBox, points sized to be tapped."""
+
+    box: tuple[float, float, float, float]
+    spacing: float | None
 
     @property
     def viewbox(self) -> str:
@@ -74,6 +66,21 @@ class PlannedArea:
         if self.spacing:
             return self.spacing / 3
         return max(self.box[2], self.box[3]) / 60
+
+
+@dataclass
+class PlannedArea(Zoomed):
+    item: int
+    area: str
+    side: str | None
+    name: str
+    outline: str
+    points: list[tuple[int, float, float]]
+    keep_clear: list[str] = field(default_factory=list)
+    box: tuple[float, float, float, float] = (0, 0, 1, 1)
+    spacing: float | None = None
+    overview_radius: float = 1.2
+    editable: bool = False
 
     @property
     def overview_dots(self) -> SafeString:

@@ -9,14 +9,14 @@ point where the needle actually went.
 from dataclasses import dataclass, field
 
 from mesoclinic import rules
-from mesoclinic.plans.diagram import _box, _path
+from mesoclinic.plans.diagram import Zoomed, _box, _path
 from mesoclinic.rules import layout
 
 TOLERANCE_MM = 0.05
 
 
 @dataclass
-class ChartedDiagram:
+class ChartedDiagram(Zoomed):
     row_id: str
     name: str
     outline: str
@@ -26,16 +26,6 @@ class ChartedDiagram:
     pending: list[tuple[float, float]]
     keep_clear: list[str] = field(default_factory=list)
     editable: bool = False
-
-    @property
-    def viewbox(self) -> str:
-        return " ".join(f"{v:.1f}" for v in self.box)
-
-    @property
-    def point_radius(self) -> float:
-        if self.spacing:
-            return self.spacing / 3
-        return max(self.box[2], self.box[3]) / 60
 
 
 def same_point(a, b) -> bool:

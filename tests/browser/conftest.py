@@ -150,6 +150,20 @@ def page(browser, live_app):
     context.close()
 
 
+@pytest.fixture
+def tablet(browser, live_app):
+    """A page on a portrait tablet (as practitioners chart on iPads), with touch and downloads."""
+    context = browser.new_context(
+        base_url=live_app,
+        viewport={"width": 1024, "height": 1366},
+        has_touch=True,
+        accept_downloads=True,
+    )
+    context.set_default_timeout(15000)
+    yield context.new_page()
+    context.close()
+
+
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

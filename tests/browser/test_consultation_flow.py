@@ -22,15 +22,8 @@ def _new_patient_with_lidocaine_allergy(page):
     expect(page.locator("#alerts")).to_contain_text("Allergy: Lidocaine")
 
 
-def test_consultation_to_signed_consent_pdf(browser, live_app):
-    context = browser.new_context(
-        base_url=live_app,
-        viewport={"width": 1024, "height": 1366},
-        has_touch=True,
-        accept_downloads=True,
-    )
-    context.set_default_timeout(15000)
-    page = context.new_page()
+def test_consultation_to_signed_consent_pdf(tablet):
+    page = tablet
     login(page, "practitioner@demo.clinic")
     _new_patient_with_lidocaine_allergy(page)
 
@@ -78,4 +71,3 @@ def test_consultation_to_signed_consent_pdf(browser, live_app):
     text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "Camille Fontaine" in text
     assert EVIDENCE in text
-    context.close()

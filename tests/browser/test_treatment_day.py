@@ -41,15 +41,8 @@ def _pdf_text(download) -> str:
     return " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
 
 
-def test_treatment_day_from_charting_to_a_traced_infection(browser, live_app):
-    context = browser.new_context(
-        base_url=live_app,
-        viewport={"width": 1024, "height": 1366},
-        has_touch=True,
-        accept_downloads=True,
-    )
-    context.set_default_timeout(15000)
-    page = context.new_page()
+def test_treatment_day_from_charting_to_a_traced_infection(tablet):
+    page = tablet
     login(page, "practitioner@demo.clinic")
     new_patient(page, "Lucía", "Navarro", "1979-05-02", weight="70")
     chart_url = page.url
@@ -113,4 +106,3 @@ def test_treatment_day_from_charting_to_a_traced_infection(browser, live_app):
     page.goto(f"/lots/recall/?lot={GOOD_LOT}")
     expect(page.locator("table")).to_contain_text(re.compile("Navarro, Lucía|Lucía Navarro"))
     screenshot(page, "recall")
-    context.close()
