@@ -233,7 +233,9 @@ def toggle_point(request, session: TreatmentSession, row_id, x: float, y: float)
     locked = TreatmentSession.objects.select_for_update().get(pk=session.pk)
     if locked.is_signed or locked.status != SessionStatus.IN_PROGRESS:
         raise SessionRefused("This session is signed: record an amendment instead.")
-    row = SessionArea.objects.select_related("lot").get(session=locked, public_id=row_id)
+    row = SessionArea.objects.select_related("lot").filter(session=locked, public_id=row_id).first()
+    if row is None:
+        raise SessionRefused("That charted area was removed meanwhile; the chart is shown again.")
     point = (round(x, 1), round(y, 1))
     done = [list(p) for p in row.points]
     kept = [p for p in done if not session_diagram.same_point(p, point)]
