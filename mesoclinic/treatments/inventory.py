@@ -36,8 +36,11 @@ def filter_lots(lots: QuerySet[Lot], show: str, day: date) -> QuerySet[Lot]:
     """Lots by state on a day: usable (in date, not recalled, not used up), recalled,
     expired, used up, or all."""
     used_up = Q(vials_used__gte=F("vials_received"))
+    unusable = Q(recalled_at__isnull=False) | Q(expires_on__lt=day) | used_up
     if show == "usable":
-        return lots.filter(recalled_at__isnull=True, expires_on__gte=day).exclude(used_up)
+        return lots.exclude(unusable)
+    if show == "unusable":
+        return lots.filter(unusable)
     if show == "recalled":
         return lots.filter(recalled_at__isnull=False)
     if show == "expired":
@@ -59,9 +62,7 @@ def unusable_lots(site, day: date, limit: int = 50) -> list[Lot]:
     The chart lists them apart, each with its reason, so that a practitioner holding
     such a vial sees at once why it is refused instead of not finding it.
     """
-    lots = Lot.objects.filter(site=site).exclude(
-        pk__in=filter_lots(Lot.objects.filter(site=site), "usable", day).values("pk")
-    )
+    lots = filter_lots(Lot.objects.filter(site=site), "unusable", day)
     return list(lots.order_by("-expires_on", "lot_number")[:limit])
 
 

@@ -63,15 +63,23 @@ class Lot(OrgOwned):
     def vials_left(self) -> int:
         return self.vials_received - self.vials_used
 
+    def state(self, on_date) -> str:
+        """ "recalled", "expired", "used-up" or "usable" on that day, in that precedence."""
+        if self.recalled_at is not None:
+            return "recalled"
+        if self.expires_on < on_date:
+            return "expired"
+        if self.vials_left <= 0:
+            return "used-up"
+        return "usable"
+
     def unusable_reason(self, on_date) -> str | None:
         """Why this lot cannot be charted on that day, or None."""
-        if self.recalled_at is not None:
-            return f"Lot {self.lot_number} was recalled: {self.recall_reason}"
-        if self.expires_on < on_date:
-            return f"Lot {self.lot_number} expired on {self.expires_on:%d %b %Y}"
-        if self.vials_left <= 0:
-            return f"Lot {self.lot_number} is used up"
-        return None
+        return {
+            "recalled": f"Lot {self.lot_number} was recalled: {self.recall_reason}",
+            "expired": f"Lot {self.lot_number} expired on {self.expires_on:%d %b %Y}",
+            "used-up": f"Lot {self.lot_number} is used up",
+        }.get(self.state(on_date))
 
 
 class SessionStatus(models.TextChoices):

@@ -60,18 +60,22 @@ def adverse_event_new(request, patient_id):
 @require_GET
 @require(roles.VIEW_CLINICAL)
 def adverse_event_detail(request, public_id):
-    event = safety.label([get_adverse_event(request, public_id)])[0]
+    event = get_adverse_event(request, public_id)
     record(request, Action.VIEW, event)
+    return render(request, "treatments/safety/event_detail.html", _event_context(event))
+
+
+def _event_context(event, void_form=None) -> dict:
+    event = safety.label([event])[0]
     tasks = FollowUpTask.objects.filter(adverse_event=event).select_related(
         "assigned_to", "done_by"
     )
-    context = {
+    return {
         "event": event,
         "patient": event.patient,
         "tasks": tasks.order_by("due_on"),
-        "void_form": forms.VoidEventForm(),
+        "void_form": void_form or forms.VoidEventForm(),
     }
-    return render(request, "treatments/safety/event_detail.html", context)
 
 
 @require_POST
@@ -80,8 +84,7 @@ def adverse_event_void(request, public_id):
     event = get_adverse_event(request, public_id)
     form = forms.VoidEventForm(request.POST)
     if not form.is_valid():
-        event = safety.label([event])[0]
-        context = {"event": event, "patient": event.patient, "tasks": [], "void_form": form}
+        context = _event_context(event, form)
         return render(request, "treatments/safety/event_detail.html", context, status=400)
     if safety.void_event(request, event, form.cleaned_data["reason"]):
         messages.success(request, "Adverse event voided; it stays in the record.")

@@ -9,8 +9,9 @@ point where the needle actually went.
 from dataclasses import dataclass, field
 
 from mesoclinic import rules
-from mesoclinic.plans.diagram import Zoomed, _box, _path
+from mesoclinic.plans.diagram import Zoomed, _box, _path, _sides
 from mesoclinic.rules import layout
+from mesoclinic.treatments.models import SessionStatus
 
 TOLERANCE_MM = 0.05
 
@@ -32,10 +33,15 @@ def same_point(a, b) -> bool:
     return abs(a[0] - b[0]) <= TOLERANCE_MM and abs(a[1] - b[1]) <= TOLERANCE_MM
 
 
-def planned_area(session, area: str, side: str) -> dict | None:
-    """The plan version's area dict for this area and side, if the session has a plan."""
-    from mesoclinic.treatments.sessions import session_areas
+def session_areas(session) -> list[dict]:
+    """The engine's areas for this session: the plan version's, or the ad hoc check's."""
+    if session.plan_version is not None:
+        return session.plan_version.result["areas"]
+    return session.precheck.get("areas", [])
 
+
+def planned_area(session, area: str, side: str) -> dict | None:
+    """The engine's area dict for this area and side, if the session has one."""
     for planned in session_areas(session):
         if planned["area"] == area and (planned.get("side") or "") == (side or ""):
             return planned
@@ -47,9 +53,7 @@ def outline_for(session, area: str, side: str) -> list[tuple[float, float]]:
     if planned is not None:
         return [tuple(p) for p in planned["outline"]]
     ref_area = rules.load_reference().areas[area]
-    if side == "left" and ref_area.paired and ref_area.view.midline_x_mm is not None:
-        return list(ref_area.mirror(ref_area.outline))
-    return list(ref_area.outline)
+    return list(dict(_sides(ref_area)).get(side or None, ref_area.outline))
 
 
 def inside(session, area: str, side: str, point) -> bool:
@@ -84,7 +88,7 @@ def build(session, rows) -> list[ChartedDiagram]:
                 done=done,
                 pending=pending,
                 keep_clear=[_path(z["path"]) for z in (planned or {}).get("keep_clear", [])],
-                editable=session.status == "in_progress",
+                editable=session.status == SessionStatus.IN_PROGRESS,
             )
         )
     return diagrams

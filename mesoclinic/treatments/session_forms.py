@@ -188,11 +188,11 @@ class ReasonForm(forms.Form):
 
 
 def _state(lot, day) -> str:
-    if lot.recalled_at is not None:
-        return "RECALLED"
-    if day is not None and lot.expires_on < day:
+    """The short label of an unusable lot in the lot picker."""
+    state = lot.state(day)
+    if state == "expired":
         return f"EXPIRED {lot.expires_on:%d %b %Y}"
-    return "USED UP"
+    return state.replace("-", " ").upper()
 
 
 def depth_from_needle(length, angle) -> float | None:

@@ -96,13 +96,23 @@ def session_start_adhoc(request, public_id):
     return render(request, "treatments/session_start.html", context, status=status)
 
 
+def _chart_form(session, data=None, initial=None) -> forms.ChartAreaForm:
+    """The form to chart an area: the session's areas and the site's lots of today."""
+    today = timezone.localdate()
+    still_open = not session.is_signed
+    return forms.ChartAreaForm(
+        data,
+        initial=initial,
+        areas=[a["area"] for a in session_diagram.session_areas(session)],
+        lots=inventory.usable_lots(session.site, today) if still_open else [],
+        unusable=inventory.unusable_lots(session.site, today) if still_open else [],
+        day=today,
+    )
+
+
 def _context(request, session, form=None, error=None):
     rows = sessions.charted_rows(session)
-    planned = sessions.session_areas(session)
-    today = timezone.localdate()
-    open_ = not session.is_signed
-    lots = inventory.usable_lots(session.site, today) if open_ else []
-    unusable = inventory.unusable_lots(session.site, today) if open_ else []
+    planned = session_diagram.session_areas(session)
     ref = rules.load_reference()
     for row in rows:
         row.depth_reached = forms.depth_from_needle(row.needle_length_mm, row.needle_angle_deg)
@@ -116,12 +126,8 @@ def _context(request, session, form=None, error=None):
         "findings": sessions.dose_findings(session, rows),
         "diagrams": session_diagram.build(session, rows),
         "form": form
-        or forms.ChartAreaForm(
-            initial={"lock_version": session.lock_version, **_next_area(planned, rows)},
-            areas=[a["area"] for a in planned],
-            lots=lots,
-            unusable=unusable,
-            day=today,
+        or _chart_form(
+            session, initial={"lock_version": session.lock_version, **_next_area(planned, rows)}
         ),
         "error": error,
         "amendments": SessionAmendment.objects.filter(session=session)
@@ -164,20 +170,14 @@ def _render_chart(request, session, status=200, **extra):
 @require(roles.EDIT_CLINICAL)
 def session_chart(request, public_id):
     session = get_session(request, public_id)
-    planned = [a["area"] for a in sessions.session_areas(session)]
-    today = timezone.localdate()
-    form = forms.ChartAreaForm(
-        request.POST,
-        areas=planned,
-        lots=inventory.usable_lots(session.site, today),
-        unusable=inventory.unusable_lots(session.site, today),
-        day=today,
-    )
+    form = _chart_form(session, request.POST)
     if not form.is_valid():
         return _render_chart(request, session, status=400, form=form)
     data = dict(form.cleaned_data)
     try:
-        lot = inventory.lot_for_charting(request, data.pop("lot"), today, site=session.site)
+        lot = inventory.lot_for_charting(
+            request, data.pop("lot"), timezone.localdate(), site=session.site
+        )
     except inventory.LotUnusable as refusal:
         form.add_error("lot", str(refusal))
         return _render_chart(request, session, status=400, form=form)

@@ -48,13 +48,6 @@ def planned_areas(plan: Plan) -> list[dict]:
     return version.result["areas"] if version else []
 
 
-def session_areas(session: TreatmentSession) -> list[dict]:
-    """The engine's areas for this session: the plan version's, or the ad hoc check's."""
-    if session.plan_version is not None:
-        return session.plan_version.result["areas"]
-    return session.precheck.get("areas", [])
-
-
 def profile_today(patient, check: Precheck) -> rules.PatientProfile:
     """The patient as the history says, with what was asked again today taking precedence."""
     base = plans.profile_for(patient, chart_for(patient))
@@ -81,15 +74,35 @@ def _precheck_record(check: Precheck, result: dict, **extra) -> dict:
         "numbing_product": check.numbing_product,
         "numbing_applied_at": check.numbing_applied_at,
         "photos_taken": check.photos_taken,
-        "warnings": [f"{f['code']}: {f['message']}" for f in result["warnings"]],
+        "warnings": [_described([f]) for f in result["warnings"]],
         **extra,
     }
 
 
+def _described(findings) -> str:
+    return "; ".join(f"{f['code']}: {f['message']}" for f in findings)
+
+
 def _refuse_hard_stops(result: dict) -> None:
     if result["hard_stops"]:
-        messages = "; ".join(f"{f['code']}: {f['message']}" for f in result["hard_stops"])
-        raise SessionRefused(f"Today's check stops treatment. {messages}")
+        raise SessionRefused(f"Today's check stops treatment. {_described(result['hard_stops'])}")
+
+
+def _lock_open(session: TreatmentSession) -> TreatmentSession:
+    """The session row, locked for this transaction, if it may still be charted."""
+    locked = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+    if locked.is_signed or locked.status != SessionStatus.IN_PROGRESS:
+        raise SessionRefused("This session is signed: record an amendment instead.")
+    return locked
+
+
+def _refuse_dose_stops(session: TreatmentSession, rows) -> None:
+    """A grade-A limit the running totals would pass cannot be charted."""
+    stops = [
+        f for f in dose_findings(session, rows) if f["severity"] == "stop" and not f["overridable"]
+    ]
+    if stops:
+        raise SessionRefused(_described(stops))
 
 
 def recheck(plan: Plan, patient, check: Precheck) -> dict:
@@ -194,9 +207,7 @@ def dose_findings(session: TreatmentSession, rows) -> list[dict]:
 def chart_area(
     request, session: TreatmentSession, data: dict, lot: Lot, lock_version: int
 ) -> SessionArea:
-    locked = TreatmentSession.objects.select_for_update().get(pk=session.pk)
-    if locked.is_signed or locked.status != SessionStatus.IN_PROGRESS:
-        raise SessionRefused("This session is signed: record an amendment instead.")
+    locked = _lock_open(session)
     if locked.lock_version != lock_version:
         raise SessionRefused(
             "Someone else charted in this session meanwhile; their entry is shown."
@@ -210,11 +221,7 @@ def chart_area(
         data["points"] = planned_points
     row = SessionArea(session=locked, lot=lot, **data)
     rows = charted_rows(locked) + [row]
-    stops = [
-        f for f in dose_findings(locked, rows) if f["severity"] == "stop" and not f["overridable"]
-    ]
-    if stops:
-        raise SessionRefused("; ".join(f"{f['code']}: {f['message']}" for f in stops))
+    _refuse_dose_stops(locked, rows)
     row.save()
     locked.lock_version += 1
     locked.save(update_fields=["lock_version"])
@@ -230,9 +237,7 @@ def toggle_point(request, session: TreatmentSession, row_id, x: float, y: float)
     Point marks from two staff are merged under the session's row lock, so neither
     loses the other's taps; the dose limits are checked on the new injection count.
     """
-    locked = TreatmentSession.objects.select_for_update().get(pk=session.pk)
-    if locked.is_signed or locked.status != SessionStatus.IN_PROGRESS:
-        raise SessionRefused("This session is signed: record an amendment instead.")
+    locked = _lock_open(session)
     row = SessionArea.objects.select_related("lot").filter(session=locked, public_id=row_id).first()
     if row is None:
         raise SessionRefused("That charted area was removed meanwhile; the chart is shown again.")
@@ -245,11 +250,7 @@ def toggle_point(request, session: TreatmentSession, row_id, x: float, y: float)
         kept.append(list(point))
     row.points, row.injections = kept, len(kept)
     rows = [row if r.pk == row.pk else r for r in charted_rows(locked)]
-    stops = [
-        f for f in dose_findings(locked, rows) if f["severity"] == "stop" and not f["overridable"]
-    ]
-    if stops:
-        raise SessionRefused("; ".join(f"{f['code']}: {f['message']}" for f in stops))
+    _refuse_dose_stops(locked, rows)
     row.save(update_fields=["points", "injections"])
     record(request, Action.CHANGE, locked, fields=["points"], detail=f"{row.area} points")
     return row
