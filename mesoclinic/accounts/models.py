@@ -1,5 +1,6 @@
 import hashlib
 import uuid
+import zoneinfo
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -35,6 +36,14 @@ class Organization(models.Model):
         return self.name
 
 
+def zone_named(name: str) -> zoneinfo.ZoneInfo:
+    """A stored time zone name as a zone, or UTC if this machine does not know it."""
+    try:
+        return zoneinfo.ZoneInfo(name or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
 class Site(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="sites")
@@ -50,6 +59,11 @@ class Site(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """Where the site's clocks are: appointments are stored in UTC, shown in this."""
+        return zone_named(self.time_zone)
 
 
 class UserManager(BaseUserManager):

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from django.template.loader import render_to_string
 
 from mesoclinic.notifications.models import Kind
-from mesoclinic.scheduling.ical import zone
 
 SUBJECTS = {
     Kind.REMINDER: "Reminder: your appointment on {start:%A %d %B at %H:%M}",
@@ -22,7 +21,7 @@ class Message:
 
 def compose(reminder, appointment) -> Message:
     site = appointment.site
-    tz = zone(site.time_zone)
+    tz = site.zone
     start = appointment.starts_at.astimezone(tz)
     context = {
         "patient": appointment.patient,

@@ -29,7 +29,6 @@ from mesoclinic.accounts.models import Organization
 from mesoclinic.audit.models import Action, AuditEvent
 from mesoclinic.notifications import emails
 from mesoclinic.notifications.models import Kind, Reminder, State
-from mesoclinic.scheduling.ical import zone
 from mesoclinic.scheduling.models import CHECK_IN_AFTER, REMINDABLE, Appointment, Status
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import SessionStatus, TreatmentSession
@@ -136,9 +135,9 @@ def _took_place():
 
 
 def check_in_due(appointment: Appointment) -> datetime:
-    local_day = appointment.ends_at.astimezone(zone(appointment.site.time_zone)).date()
+    local_day = appointment.ends_at.astimezone(appointment.site.zone).date()
     return datetime.combine(
-        local_day + timedelta(days=1), CHECK_IN_HOUR, tzinfo=zone(appointment.site.time_zone)
+        local_day + timedelta(days=1), CHECK_IN_HOUR, tzinfo=appointment.site.zone
     )
 
 

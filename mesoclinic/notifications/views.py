@@ -8,7 +8,6 @@ from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.audit.log import Action, record
 from mesoclinic.notifications.models import Reminder, State
-from mesoclinic.scheduling.ical import zone
 
 PAGE_SIZE = 50
 STATUSES = {s.value for s in State}
@@ -27,7 +26,7 @@ def reminder_list(request):
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     for row in page.object_list:
         # In the site's zone, as strings: templates would convert to the server's zone.
-        tz = zone(row.appointment.site.time_zone)
+        tz = row.appointment.site.zone
         row.due_local = f"{row.due_at.astimezone(tz):%d %b %Y %H:%M}"
         row.start_local = f"{row.appointment.starts_at.astimezone(tz):%a %d %b %Y %H:%M}"
     record(

@@ -15,7 +15,7 @@ from mesoclinic.patients import forms, services
 from mesoclinic.patients import models as m
 from mesoclinic.patients.models import digits, search_key
 from mesoclinic.plans.models import Plan
-from mesoclinic.scheduling.models import Appointment, Status
+from mesoclinic.scheduling.models import HOLDS_SLOT, Appointment
 from mesoclinic.treatments import safety
 from mesoclinic.treatments.models import TreatmentSession
 from mesoclinic.web.paging import CappedPaginator
@@ -134,8 +134,9 @@ def patient_detail(request, public_id):
     )
     adverse_events = safety.events_for_patient(patient) if clinical else []
     appointments = (
-        Appointment.objects.filter(patient=patient, starts_at__gte=timezone.now())
-        .exclude(status__in=[Status.CANCELLED, Status.NO_SHOW])
+        Appointment.objects.filter(
+            patient=patient, starts_at__gte=timezone.now(), status__in=HOLDS_SLOT
+        )
         .select_related("site", "practitioner", "room")
         .order_by("starts_at")[:20]
     )

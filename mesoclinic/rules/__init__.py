@@ -70,7 +70,7 @@ from .doses import Administered, check_session_doses
 from .engine import build_plan
 from .errors import ReferenceDataError, RulesInputError
 from .inputs import mix
-from .limits import MinimumInterval
+from .limits import NO_LIMIT_TEXT, MinimumInterval
 from .limits import minimum_interval as _minimum_interval
 from .loader import load_reference
 from .medications import classify_medication, condition_slugs, lifestyle_slugs, parse_condition
@@ -177,6 +177,7 @@ __all__ = [
     "LIFESTYLE_FACTORS",
     "LifestyleFactor",
     "MinimumInterval",
+    "NO_LIMIT_TEXT",
     "Override",
     "OverrideOutcome",
     "PatientProfile",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from mesoclinic.scheduling.diary import STEP, Diary, Slot, at, zone_of
+from mesoclinic.scheduling.diary import STEP, Diary, Slot, at
 from mesoclinic.scheduling.models import HOLDS_SLOT, Appointment, overlapping
 
 KINDS = ("site", "practitioner", "room")
@@ -63,7 +63,7 @@ def ranges(slots: list[Slot], practitioner, zone) -> list[FreeRange]:
 
 
 def build(kind: str, subject, site, first: dt.date, span: str, staff=()) -> list[Column]:
-    zone = zone_of(site)
+    zone = site.zone
     last = first + dt.timedelta(days=6 if span == "week" else 0)
     start, end = at(first, dt.time(), zone), at(last + dt.timedelta(days=1), dt.time(), zone)
     appointments = (
@@ -77,7 +77,7 @@ def build(kind: str, subject, site, first: dt.date, span: str, staff=()) -> list
         for day in (first + dt.timedelta(days=n) for n in range((last - first).days + 1))
     }
     for appt in appointments:
-        local_zone = zone_of(appt.site)
+        local_zone = appt.site.zone
         starts = appt.starts_at.astimezone(local_zone)
         column = columns.get(starts.date())
         if column is not None:

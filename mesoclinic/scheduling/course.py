@@ -22,10 +22,11 @@ from django.utils import timezone
 
 from mesoclinic import rules
 from mesoclinic.accounts import roles
+from mesoclinic.accounts.models import zone_named
 from mesoclinic.audit.log import Action, record
 from mesoclinic.plans.models import Plan, PlanStatus, PlanVersion
 from mesoclinic.scheduling import services
-from mesoclinic.scheduling.diary import Diary, Slot, zone_named, zone_of
+from mesoclinic.scheduling.diary import Diary, Slot
 from mesoclinic.scheduling.models import HOLDS_SLOT, Appointment, Status
 from mesoclinic.scheduling.services import Refused
 from mesoclinic.treatments.models import SessionStatus, TreatmentSession
@@ -33,14 +34,13 @@ from mesoclinic.treatments.models import SessionStatus, TreatmentSession
 BOOKABLE = (PlanStatus.APPROVED, PlanStatus.CONSENTED, PlanStatus.ACTIVE)
 LATEST_DAYS = 7  # booking convenience, not a clinical number
 EARLIEST_DAYS = 7
-NO_LIMIT = "no sourced limit: practitioner judgement"
+NO_LIMIT = rules.NO_LIMIT_TEXT
+NO_INTERVAL = rules.MinimumInterval(0, "none", NO_LIMIT)
 
 
-@dataclass(frozen=True)
-class Interval:
-    days: int
-    grade: str
-    source: str
+def _strictness(interval: rules.MinimumInterval) -> tuple[int, bool]:
+    """Longer first; at equal length a grade-A interval, which cannot be shortened."""
+    return interval.days, interval.grade == "A"
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class Problem:
     other: int
     gap: int
     required: int
-    interval: Interval
+    interval: rules.MinimumInterval
 
     @property
     def overridable(self) -> bool:
@@ -74,17 +74,14 @@ class Problem:
         )
 
 
-def _interval(area: dict) -> Interval:
+def _interval(area: dict) -> rules.MinimumInterval:
     found = []
     if area.get("protocol"):
         found.append(rules.minimum_interval(area["protocol"]))
     formula = [k for k, v in (area.get("formula_mg_per_ml") or {}).items() if v]
     if formula:
         found.append(rules.minimum_interval(formula))
-    if not found:
-        return Interval(0, "none", NO_LIMIT)
-    best = max(found, key=lambda m: (m.days, m.grade == "A"))
-    return Interval(best.days, best.grade, best.source)
+    return max(found, key=_strictness, default=NO_INTERVAL)
 
 
 class CourseRules:
@@ -96,19 +93,19 @@ class CourseRules:
         for s in result.get("schedule", []):
             self.ideal[s["session"]] = dt.date.fromisoformat(s["date"])
             self.areas[s["session"]] = tuple(s["areas"])
-        self.intervals: dict[str, Interval] = {}
+        self.intervals: dict[str, rules.MinimumInterval] = {}
         for area in result.get("areas", []):
             iv = _interval(area)
             old = self.intervals.get(area["area"])
-            if old is None or (iv.days, iv.grade == "A") > (old.days, old.grade == "A"):
+            if old is None or _strictness(iv) > _strictness(old):
                 self.intervals[area["area"]] = iv
 
     @property
     def sessions(self) -> list[int]:
         return sorted(self.ideal)
 
-    def interval(self, label: str) -> Interval:
-        return self.intervals.get(label.split(" (")[0], Interval(0, "none", NO_LIMIT))
+    def interval(self, label: str) -> rules.MinimumInterval:
+        return self.intervals.get(label.split(" (")[0], NO_INTERVAL)
 
     def required(self, label: str, a: int, b: int) -> int:
         iv = self.interval(label)
@@ -216,7 +213,7 @@ def plan_slots(
 ) -> list[Proposal]:
     """Free slots for every session of the course that has none, nearest the ideal dates."""
     course = CourseRules(version.result)
-    zone = zone_of(site)
+    zone = site.zone
     today = today or timezone.now().astimezone(zone).date()
     existing = course_appointments(plan)
     dates = _dates(existing, given=given_sessions(plan))
@@ -346,7 +343,7 @@ def room_at(appt: Appointment, starts_at: dt.datetime):
     """The appointment's room if it is free at the new time, else another free room."""
     if appt.room_id is None:
         return None
-    day = starts_at.astimezone(zone_of(appt.site)).date()
+    day = starts_at.astimezone(appt.site.zone).date()
     diary = Diary.load(appt.site, day, day)
     ends_at = starts_at + (appt.ends_at - appt.starts_at)
     return diary.free_room(starts_at, ends_at, exclude=(appt.pk,), prefer=appt.room) or appt.room
@@ -370,7 +367,7 @@ def move(
     shift_rest: bool = False,
 ) -> list[Appointment]:
     """Move one appointment (and, if asked, the later sessions of its course by the same delta)."""
-    zone = zone_of(appt.site)
+    zone = appt.site.zone
     delta = starts_at.astimezone(zone).replace(tzinfo=None) - appt.local_start().replace(
         tzinfo=None
     )

@@ -6,7 +6,7 @@ import random
 from mesoclinic.accounts.models import Site, User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.patients.models import Patient
-from mesoclinic.scheduling.diary import at, zone_of
+from mesoclinic.scheduling.diary import at
 from mesoclinic.scheduling.models import (
     Appointment,
     Room,
@@ -71,7 +71,7 @@ def create_diary(org, today: dt.date | None = None, seed: int = 2026) -> None:
                     return
                 patient = patients[n % len(patients)]
                 n += 1
-                start = at(day, dt.time(hour), zone_of(site))
+                start = at(day, dt.time(hour), site.zone)
                 if day < today:
                     status = Status.COMPLETED
                 elif n % 7 == 0:

@@ -27,17 +27,6 @@ from mesoclinic.scheduling.models import (
 STEP = dt.timedelta(minutes=15)
 
 
-def zone_named(name: str) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(name or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
-def zone_of(site) -> zoneinfo.ZoneInfo:
-    return zone_named(site.time_zone)
-
-
 def at(day: dt.date, time: dt.time, zone: zoneinfo.ZoneInfo) -> dt.datetime:
     """The UTC instant of a local wall-clock time on a local day."""
     return dt.datetime.combine(day, time, tzinfo=zone).astimezone(dt.UTC)
@@ -83,7 +72,7 @@ class Diary:
     @classmethod
     def load(cls, site, first: dt.date, last: dt.date, *, staff=(), patient=None) -> "Diary":
         """Six queries, whatever the range: hours, closures, work, leave, rooms, appointments."""
-        zone = zone_of(site)
+        zone = site.zone
         staff_ids = [u.pk for u in staff]
         hours: dict[int, list] = defaultdict(list)
         for h in SiteHours.objects.filter(site=site).order_by("opens"):

@@ -8,7 +8,6 @@ and revoking it (or making a new one) makes the old URL answer 404.
 """
 
 import secrets
-import uuid
 from datetime import timedelta
 
 from django.http import Http404, HttpResponse
@@ -24,7 +23,7 @@ from mesoclinic.accounts.models import hash_token
 from mesoclinic.audit.log import Action, record
 from mesoclinic.notifications.models import CalendarFeed
 from mesoclinic.patients.views import get_patient
-from mesoclinic.scheduling import ical
+from mesoclinic.scheduling import access, ical
 from mesoclinic.scheduling.models import HOLDS_SLOT, Appointment
 from mesoclinic.tenancy import acting_for
 
@@ -71,14 +70,6 @@ def new_feed(request):
 def revoke_feed(request):
     _revoke(request, _live_feed(request.user))
     return redirect("my_calendar_feed")
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _calendar_response(body: bytes, filename: str) -> HttpResponse:
@@ -136,7 +127,7 @@ def patient_calendar(request, public_id):
     rows = Appointment.objects.filter(patient=patient, status__in=HOLDS_SLOT)
     if plan_id := request.GET.get("plan"):
         # One course only; a malformed id matches nothing rather than erring.
-        rows = rows.filter(plan__public_id=plan_id) if _is_uuid(plan_id) else rows.none()
+        rows = rows.filter(plan__public_id=plan_id) if access.is_uuid(plan_id) else rows.none()
     appointments = list(
         rows.select_related("site", "room", "practitioner").order_by("starts_at")[:MAX_EVENTS]
     )

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django import forms
 
-from mesoclinic.scheduling.diary import at, zone_of
+from mesoclinic.scheduling.diary import at
 from mesoclinic.scheduling.models import Room, TreatmentType
 
 
@@ -54,7 +54,7 @@ class SlotForm(forms.Form):
     time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time", "step": 900}))
 
     def starts_at(self, site) -> dt.datetime:
-        return at(self.cleaned_data["date"], self.cleaned_data["time"], zone_of(site))
+        return at(self.cleaned_data["date"], self.cleaned_data["time"], site.zone)
 
 
 class BookForm(SlotForm):

@@ -10,9 +10,10 @@ library; `parse` reads one back.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Calendar, Event, Timezone
+
+from mesoclinic.accounts.models import zone_named
 
 PRODID = "-//mesoclinic//appointments//EN"
 UID_DOMAIN = "mesoclinic"
@@ -30,14 +31,6 @@ class CalendarEvent:
     location: str = ""
     description: str = ""
     tentative: bool = False
-
-
-def zone(name: str) -> ZoneInfo:
-    """The site's zone, or UTC if the stored name is unknown to this machine."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def initials(first_name: str, last_name: str) -> str:
@@ -69,7 +62,7 @@ def build(
         # RFC 5545 wants at least one component: an empty feed carries its zone.
         calendar.add_component(
             Timezone.from_tzid(
-                zone(empty_zone).key,
+                zone_named(empty_zone).key,
                 first_date=(stamp - timedelta(days=366)).date(),
                 last_date=(stamp + timedelta(days=366)).date(),
             )
@@ -85,7 +78,7 @@ def build(
 
 
 def _event(item: CalendarEvent, stamp: datetime) -> Event:
-    tz = zone(item.time_zone)
+    tz = zone_named(item.time_zone)
     event = Event()
     event.add("uid", item.uid)
     event.add("dtstamp", stamp)

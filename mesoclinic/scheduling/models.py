@@ -12,7 +12,7 @@ Contract for code built on these models (reminders, the worker, calendar feeds)
   ``["submental"]``; clinical: never put them in a feed or an email),
   ``ideal_date`` (the engine's date for the session).
 - ``starts_at`` / ``ends_at``: aware datetimes stored in UTC. Show them in
-  ``appointment.site.time_zone`` (an IANA name; use ``zoneinfo.ZoneInfo``), or
+  ``appointment.site.zone`` (from the IANA name ``site.time_zone``), or
   call ``appointment.local_start()`` / ``local_end()``.
 - ``status``: one of ``Status`` below. ``lock_version`` increases on every change
   (optimistic locking); ``updated_at`` too, so a job can notice a moved
@@ -42,7 +42,6 @@ confirmation; it holds its slot), ``booked``, ``confirmed`` (patient confirmed),
 
 import datetime as dt
 import uuid
-import zoneinfo
 
 from django.conf import settings
 from django.db import models
@@ -260,15 +259,11 @@ class Appointment(OrgOwned):
     def __str__(self) -> str:
         return f"Appointment {self.public_id}"
 
-    @property
-    def zone(self) -> zoneinfo.ZoneInfo:
-        return zoneinfo.ZoneInfo(self.site.time_zone or "UTC")
-
     def local_start(self):
-        return self.starts_at.astimezone(self.zone)
+        return self.starts_at.astimezone(self.site.zone)
 
     def local_end(self):
-        return self.ends_at.astimezone(self.zone)
+        return self.ends_at.astimezone(self.site.zone)
 
     @property
     def holds_slot(self) -> bool:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.log import Action, record
-from mesoclinic.scheduling.diary import Diary, zone_of
+from mesoclinic.scheduling.diary import Diary
 from mesoclinic.scheduling.models import (
     HOLDS_SLOT,
     REMINDABLE,
@@ -50,7 +50,7 @@ def active_appointments(*, all_orgs: bool = False) -> QuerySet[Appointment]:
 
 
 def span(starts_at: dt.datetime, ends_at: dt.datetime, site) -> str:
-    zone = zone_of(site)
+    zone = site.zone
     a, b = starts_at.astimezone(zone), ends_at.astimezone(zone)
     return f"{a:%a %-d %b %H:%M}-{b:%H:%M}"
 
@@ -95,8 +95,8 @@ def _check_free(appt: Appointment, exclude=()) -> None:
         raise Refused("That time has already passed.", "starts_at")
     diary = Diary.load(
         appt.site,
-        appt.starts_at.astimezone(zone_of(appt.site)).date(),
-        appt.starts_at.astimezone(zone_of(appt.site)).date(),
+        appt.starts_at.astimezone(appt.site.zone).date(),
+        appt.starts_at.astimezone(appt.site.zone).date(),
         staff=[appt.practitioner],
         patient=appt.patient,
     )

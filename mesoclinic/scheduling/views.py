@@ -15,7 +15,7 @@ from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.models import Patient
 from mesoclinic.patients.views import search_patients
 from mesoclinic.scheduling import access, board, course, forms, services
-from mesoclinic.scheduling.diary import Diary, zone_of
+from mesoclinic.scheduling.diary import Diary
 from mesoclinic.scheduling.models import Status, TreatmentType
 from mesoclinic.scheduling.services import Refused
 
@@ -68,7 +68,7 @@ def calendar_board(request, kind, public_id, span):
     if kind not in board.KINDS or span not in board.SPANS:
         raise Http404
     subject, site = _subject(request, kind, public_id)
-    today = timezone.now().astimezone(zone_of(site)).date()
+    today = timezone.now().astimezone(site.zone).date()
     first = board.first_day(_day(request) or today, span)
     if kind == "practitioner":
         staff = [subject]
@@ -271,7 +271,7 @@ def appointment_slots(request, public_id):
         prefer_room=appt.room,
         not_before=timezone.now(),
     )
-    zone = zone_of(appt.site)
+    zone = appt.site.zone
     problems = course.interval_problems(appt, day)
     if request.GET.get("refused") == day.isoformat():
         problems = []  # the refusal above the form already says it, once

@@ -8,7 +8,6 @@ lots involved, because infections have been traced to product vials
 """
 
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
@@ -33,11 +32,7 @@ UPDATABLE_FIELDS = ("grade", "action_taken", "outcome", "resolved_on")
 
 def session_day(session: TreatmentSession) -> date:
     """The calendar day of a session at its site, which is what a clinician means by it."""
-    try:
-        zone = ZoneInfo(session.site.time_zone)
-    except (KeyError, ValueError):
-        zone = timezone.get_current_timezone()
-    return session.started_at.astimezone(zone).date()
+    return session.started_at.astimezone(session.site.zone).date()
 
 
 def sessions_of(patient) -> QuerySet[TreatmentSession]:
