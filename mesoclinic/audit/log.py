@@ -45,4 +45,17 @@ def record(
     )
 
 
-__all__ = ["Action", "record"]
+def record_system(
+    organization_id, action: str, *, object_type: str, object_id: str, detail: str = ""
+) -> AuditEvent:
+    """An event no person caused in a request (a worker, a command): no actor or address."""
+    return AuditEvent.objects.create(
+        organization_id=organization_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        detail=detail[:200],
+    )
+
+
+__all__ = ["Action", "record", "record_system"]

@@ -26,7 +26,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from mesoclinic.accounts.models import Organization
-from mesoclinic.audit.models import Action, AuditEvent
+from mesoclinic.audit.log import Action, record_system
 from mesoclinic.notifications import emails
 from mesoclinic.notifications.models import Kind, Reminder, State
 from mesoclinic.scheduling.models import CHECK_IN_AFTER, REMINDABLE, Appointment, Status
@@ -276,9 +276,9 @@ def _finish(reminder: Reminder, status: str, reason: str, *, from_status=State.S
 
 
 def _audit(reminder: Reminder, action: str, detail: str) -> None:
-    AuditEvent.objects.create(
-        organization_id=reminder.organization_id,
-        action=action,
+    record_system(
+        reminder.organization_id,
+        action,
         object_type="reminder",
         object_id=str(reminder.public_id),
         detail=detail,

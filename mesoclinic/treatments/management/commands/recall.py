@@ -10,7 +10,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from mesoclinic.accounts.models import Organization
-from mesoclinic.audit.models import Action, AuditEvent
+from mesoclinic.audit.log import Action, record_system
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments import inventory
 
@@ -45,9 +45,9 @@ class Command(BaseCommand):
         number = inventory.normalize_lot_number(lot)
         with acting_for(org):
             rows = [inventory.recall_record(a) for a in inventory.recall_rows(number).iterator()]
-        AuditEvent.objects.create(
-            organization=org,
-            action=Action.EXPORT,
+        record_system(
+            org.pk,
+            Action.EXPORT,
             object_type="lot",
             object_id=number,
             detail="recall by command line",
