@@ -139,11 +139,16 @@ def _sides(area) -> list[tuple[str | None, tuple]]:
     return [("right", area.outline), ("left", area.mirror(area.outline))]
 
 
-def build_views(reference, selected: set[tuple[str, str | None]], planned_areas: list[dict]):
+def build_views(
+    reference,
+    selected: set[tuple[str, str | None]],
+    planned_areas: list[dict],
+    editable: bool = False,
+):
     """Every view, its tappable regions, and the planned areas with their points.
 
     `planned_areas` are the engine's area dicts, each with the index of the plan
-    item that produced it under "item".
+    item that produced it under "item"; `editable` makes their points tappable.
     """
     views = {
         slug: View(slug, v.name, v.width_mm, v.height_mm, _SILHOUETTES.get(slug, ""), [], [])
@@ -180,6 +185,7 @@ def build_views(reference, selected: set[tuple[str, str | None]], planned_areas:
                 box=_box(planned["outline"]),
                 spacing=planned.get("spacing_mm"),
                 overview_radius=view.point_radius,
+                editable=editable,
             )
         )
     return [v for v in views.values()]

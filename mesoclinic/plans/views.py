@@ -42,10 +42,8 @@ def _editor_context(request, plan, error=None, error_field=None, conflict=False)
         )
         for n, item in enumerate(items)
     ]
-    views = diagram.build_views(ref, selected, areas)
+    views = diagram.build_views(ref, selected, areas, editable=plan.is_editable)
     zoomed = [p for v in views for p in v.planned]
-    for p in zoomed:
-        p.editable = plan.is_editable
     rows = []
     for n, (item, form) in enumerate(zip(items, item_forms, strict=True)):
         rows.append(

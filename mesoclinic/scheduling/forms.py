@@ -22,6 +22,16 @@ class _Choices(forms.ChoiceField):
         return self.objects.get(value) if value else None
 
 
+def _treatment_choice(treatments, help_text: str) -> _Choices:
+    return _Choices(
+        treatments,
+        label_of=lambda t: f"{t.name} ({t.duration_minutes} min)",
+        required=False,
+        label="Treatment",
+        help_text=help_text,
+    )
+
+
 class ProposeCourseForm(forms.Form):
     site = forms.ChoiceField()
     practitioner = forms.ChoiceField()
@@ -37,12 +47,8 @@ class ProposeCourseForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["site"] = _Choices(sites, label="Site")
         self.fields["practitioner"] = _Choices(staff, label="Practitioner")
-        self.fields["treatment_type"] = _Choices(
-            treatments,
-            label_of=lambda t: f"{t.name} ({t.duration_minutes} min)",
-            required=False,
-            label="Treatment",
-            help_text="Without one, each session is 45 minutes in any free room.",
+        self.fields["treatment_type"] = _treatment_choice(
+            treatments, "Without one, each session is 45 minutes in any free room."
         )
         self.order_fields(["site", "practitioner", "treatment_type", "prefer"])
 
@@ -71,12 +77,8 @@ class BookForm(SlotForm):
         self.fields["practitioner"] = _Choices(staff, label="Practitioner")
         rooms = Room.objects.filter(site=site, active=True).order_by("name")
         self.fields["room"] = _Choices(rooms, required=False, empty="Any free room", label="Room")
-        self.fields["treatment_type"] = _Choices(
-            treatments,
-            label_of=lambda t: f"{t.name} ({t.duration_minutes} min)",
-            required=False,
-            label="Treatment",
-            help_text="Sets the length; otherwise the length below.",
+        self.fields["treatment_type"] = _treatment_choice(
+            treatments, "Sets the length; otherwise the length below."
         )
 
     def duration(self) -> dt.timedelta:

@@ -54,14 +54,19 @@ document.addEventListener("click", (event) => {
   canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
 });
 
+// Where a tap landed, in the SVG's own units (the diagrams' millimetres).
+function tapInSvg(svg, event) {
+  const pt = svg.createSVGPoint();
+  pt.x = event.clientX; pt.y = event.clientY;
+  return pt.matrixTransform(svg.getScreenCTM().inverse());
+}
+
 // Tap inside a planned area (not on a point) to add an injection point there.
 document.addEventListener("click", (event) => {
   const area = event.target.closest("svg[data-editable] path.planned");
   if (!area || typeof htmx === "undefined") return;
   const svg = area.ownerSVGElement;
-  const pt = svg.createSVGPoint();
-  pt.x = event.clientX; pt.y = event.clientY;
-  const local = pt.matrixTransform(svg.getScreenCTM().inverse());
+  const local = tapInSvg(svg, event);
   htmx.ajax("POST", svg.dataset.pointUrl, {
     target: "#editor", swap: "outerHTML",
     values: { item: area.dataset.item, side: area.dataset.side, x: local.x.toFixed(1),
@@ -87,9 +92,7 @@ document.addEventListener("click", (event) => {
   const area = event.target.closest("svg[data-session-editable] path.planned");
   if (!area || typeof htmx === "undefined") return;
   const svg = area.ownerSVGElement;
-  const pt = svg.createSVGPoint();
-  pt.x = event.clientX; pt.y = event.clientY;
-  const local = pt.matrixTransform(svg.getScreenCTM().inverse());
+  const local = tapInSvg(svg, event);
   htmx.ajax("POST", svg.dataset.sessionPointUrl, {
     target: "#chart", swap: "outerHTML",
     values: { x: local.x.toFixed(1), y: local.y.toFixed(1) },
