@@ -1,5 +1,6 @@
 """Adverse events: who may record and read them, what makes one serious, the safety list."""
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -538,6 +539,9 @@ def test_practitioner_voids_an_event_recorded_in_error(org, practitioner, patien
 def test_voiding_needs_a_reason(org, practitioner, event):
     response = _void(practitioner, event, reason="")
     assert response.status_code == 400
+    title = re.search(r"<title>(.*?)</title>", response.content.decode(), re.S).group(1)
+    assert "<form" not in title and "Void" not in title  # the void form is in the page, once
+    assert response.content.decode().count('action="/adverse-events/') == 1
     assert response.context["void_form"].errors["reason"]
     with acting_for(org):
         assert AdverseEvent.objects.get(pk=event.pk).voided_at is None
