@@ -53,7 +53,7 @@ FILES = (
     "aftercare",
     "pricing",
 )
-_SECTION = re.compile(r"^§[1-6]$")
+_SECTION = re.compile(r"^§[1-8]$")
 # An outline may differ a little from its stated area (rounded vertices); more
 # than this means the drawing and the number disagree.
 _AREA_TOLERANCE = 0.05
@@ -116,6 +116,13 @@ class _Builder:
                 pregnancy=t.choice("pregnancy", ("stop", "caution"), "caution"),
                 breastfeeding=t.choice("breastfeeding", ("stop", "caution"), "caution"),
                 contains=t.texts("contains"),
+                family=t.text("family", None),
+                prescription=t.flag("prescription"),
+                route=t.choice("route", ("subcutaneous",)) if "route" in t.data else None,
+                route_source=self.source(t, "route_source") if "route" in t.data else None,
+                min_age=t.integer("min_age") if "min_age" in t.data else None,
+                min_age_grade=self.grade(t, "min_age_grade") if "min_age" in t.data else "none",
+                min_age_source=self.source(t, "min_age_source") if "min_age" in t.data else None,
                 no_sourced_limit=t.flag("no_sourced_limit"),
                 concentration=conc,
                 limits=tuple(self.limit(lt) for lt in t.tables("limits")),
@@ -168,6 +175,10 @@ class _Builder:
                 price=t.number("price"),
                 grade=self.grade(t),
                 source=self.source(t),
+                form=t.choice("form", ("injectable", "topical"), "injectable"),
+                multi_dose=t.flag("multi_dose"),
+                in_use_days=t.integer("in_use_days") if "in_use_days" in t.data else None,
+                in_use_source=self.source(t, "in_use_source") if "in_use_days" in t.data else None,
             )
         return out
 
@@ -192,6 +203,8 @@ class _Builder:
                 needle_gauge=t.integer("needle_gauge") if injection else None,
                 needle_length_mm=t.number("needle_length_mm") if injection else None,
                 notes=t.texts("notes"),
+                route=t.choice("route", ("intradermal", "subcutaneous", "topical"), "intradermal"),
+                subcutaneous_min_mm=t.number("subcutaneous_min_mm", None),
             )
             if injection:
                 assert tech.depth_min_mm is not None and tech.depth_max_mm is not None

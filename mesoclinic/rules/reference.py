@@ -73,6 +73,16 @@ class Ingredient:
     pregnancy: Literal["stop", "caution"] = "caution"
     breastfeeding: Literal["stop", "caution"] = "caution"
     contains: tuple[str, ...] = ()
+    # One drug under several slugs (lidocaine, lidocaine with epinephrine): summed for doses.
+    family: str | None = None
+    # Charted only by a practitioner or under one named as supervising (§7).
+    prescription: bool = False
+    # "subcutaneous": only with a subcutaneous technique, no shallower than its range (§7).
+    route: str | None = None
+    route_source: Source | None = None
+    min_age: int | None = None
+    min_age_grade: str = "none"
+    min_age_source: Source | None = None
     no_sourced_limit: bool = False
     concentration: ConcentrationRange | None = None
     limits: tuple[Limit, ...] = ()
@@ -90,6 +100,10 @@ class Product:
     price: float
     grade: str
     source: Source
+    form: Literal["injectable", "topical"] = "injectable"
+    multi_dose: bool = False
+    in_use_days: int | None = None
+    in_use_source: Source | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +121,8 @@ class Technique:
     needle_gauge: int | None = None
     needle_length_mm: float | None = None
     notes: tuple[str, ...] = ()
+    route: Literal["intradermal", "subcutaneous", "topical"] = "intradermal"
+    subcutaneous_min_mm: float | None = None
 
 
 @dataclass(frozen=True)
