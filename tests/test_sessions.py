@@ -73,7 +73,13 @@ def _lot(org, site, user, number="DCA-001", product="deoxycholic-10mg-2ml", vial
         )
 
 
-PRECHECK = {"pregnancy": "no", "weight_kg": "64", "numbing_product": "EMLA", "photos_taken": "on"}
+PRECHECK = {
+    "pregnancy": "no",
+    "weight_kg": "64",
+    "numbing_product": "emla-cream-5g",
+    "numbing_amount_g": "2",
+    "photos_taken": "on",
+}
 
 
 def _start(client, plan, site, **changes):
@@ -109,7 +115,10 @@ def test_session_starts_from_a_consented_plan_with_todays_answers(
     response = _start(client_for(practitioner), consented_plan, site)
     session = _session(org)
     assert response["Location"] == reverse("session_detail", args=[session.public_id])
-    assert session.precheck["pregnancy"] == "no" and session.precheck["numbing_product"] == "EMLA"
+    assert (
+        session.precheck["pregnancy"] == "no"
+        and session.precheck["numbing"]["product"] == "emla-cream-5g"
+    )
     assert session.consent is not None and session.plan_version.number == 1
     with acting_for(org):
         assert Plan.objects.get(pk=consented_plan.pk).status == PlanStatus.ACTIVE
@@ -120,14 +129,14 @@ def test_pregnancy_declared_today_stops_a_lipolysis_session(
 ):
     response = _start(client_for(practitioner), consented_plan, site, pregnancy="pregnant")
     assert response.status_code == 400
-    assert "PREGNANCY" in response.content.decode()
+    assert "must not be used during pregnancy" in response.content.decode()
     with acting_for(org):
         assert not TreatmentSession.objects.exists()
 
 
 def test_infection_seen_today_in_the_area_stops_treatment(org, site, practitioner, consented_plan):
     response = _start(client_for(practitioner), consented_plan, site, infected_areas=["submental"])
-    assert response.status_code == 400 and "SITE_INFECTION" in response.content.decode()
+    assert response.status_code == 400 and "Infection at the injection site" in response.content.decode()
 
 
 def test_no_session_without_a_valid_consent(org, site, practitioner, patient):

@@ -51,8 +51,18 @@ Planning
     "refused".
 
 Charting and scheduling
+    ``check_exposure(profile, history, current, *, now) -> list[Finding]``: what the
+    patient received, checked per session, per rolling 24 h (lidocaine from every
+    source, plain and with epinephrine summed), per course and interval (counted
+    over every charted session, any plan), plus allergy, age and route. Rows are
+    ``Given(session, at, formula, volume_ml, injections, area, side, technique,
+    depth_mm, product, protocol, label)``; ``given_product(slug, volume_ml, ...)``
+    fills the formula from the catalogue. ``build_plan(..., history=rows)`` counts
+    the same history for courses and intervals. ``grade_a_caps(profile)`` lists the
+    grade-A mg caps of one session as the database guards them.
     ``check_session_doses(profile, administered) -> list[Finding]`` with rows
-    ``(product-or-ingredient slug, volume_ml, area, injections[, mg_per_ml])``.
+    ``(product-or-ingredient slug, volume_ml, area, injections[, mg_per_ml])``: one
+    session alone.
     ``minimum_interval(protocol_slug | [ingredient slugs]) -> (days, grade, source)``.
 
 Errors
@@ -69,6 +79,8 @@ from collections.abc import Iterable, Mapping
 from .doses import Administered, check_session_doses
 from .engine import build_plan
 from .errors import ReferenceDataError, RulesInputError
+from .exposure import Given, check_exposure, given_product, grade_a_caps
+from .findings import reason_problem
 from .inputs import mix
 from .limits import NO_LIMIT_TEXT, MinimumInterval
 from .limits import minimum_interval as _minimum_interval
@@ -173,6 +185,7 @@ __all__ = [
     "DoseLine",
     "Finding",
     "FollowUp",
+    "Given",
     "Ingredient",
     "LIFESTYLE_FACTORS",
     "LifestyleFactor",
@@ -195,7 +208,10 @@ __all__ = [
     "TreatmentRequest",
     "areas",
     "build_plan",
+    "check_exposure",
     "check_session_doses",
+    "given_product",
+    "grade_a_caps",
     "classify_medication",
     "concerns",
     "conditions",
@@ -208,5 +224,6 @@ __all__ = [
     "plan",
     "products",
     "protocols",
+    "reason_problem",
     "techniques",
 ]

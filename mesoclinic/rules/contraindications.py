@@ -5,7 +5,7 @@ Dose, count and area limits are not here; they live in :mod:`.limits`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from . import findings as F
 from .inputs import ProfileFacts, Resolved
@@ -21,6 +21,102 @@ def _allergens(ref: Reference, slug: str) -> set[str]:
 def allergy_hits(ref: Reference, allergies: frozenset[str], slug: str) -> bool:
     mine = _allergens(ref, slug)
     return any(mine & _allergens(ref, a) for a in allergies)
+
+
+ADULT_AGE = 18
+# Cosmetic hyaluronic-acid filler below 18 is against the law in England (§7).
+HA_MINOR_BANNED = frozenset({"GB-ENG"})
+
+
+def age_findings(ref: Reference, facts: ProfileFacts, slugs: Sequence[str]) -> list[Finding]:
+    """Labels' minimum ages (deoxycholic acid: 18) and the under-18 rule of §7."""
+    if facts.age is None:
+        return []
+    out = []
+    for slug in sorted(slugs):
+        ing = ref.ingredients[slug]
+        if ing.min_age is not None and ing.min_age_source is not None and facts.age < ing.min_age:
+            out.append(
+                F.make(
+                    F.AGE_BELOW_LABEL,
+                    "stop",
+                    f"{ing.name} is not used below {ing.min_age} years: safety and effectiveness "
+                    f"are not established (the patient is {facts.age}).",
+                    ing.min_age_source,
+                    ing.min_age_grade,
+                    ingredient=slug,
+                )
+            )
+    if facts.age < ADULT_AGE and slugs:
+        if "hyaluronic-acid" in slugs and facts.jurisdiction in HA_MINOR_BANNED:
+            out.append(
+                F.make(
+                    F.AGE_BELOW_LABEL,
+                    "stop",
+                    f"Cosmetic hyaluronic-acid injections are illegal below 18 in England "
+                    f"(the patient is {facts.age}).",
+                    ref.sources["england-fillers"],
+                    "A",
+                    ingredient="hyaluronic-acid",
+                )
+            )
+        out.append(
+            F.make(
+                F.MINOR,
+                "stop",
+                f"The patient is {facts.age}: treatment below 18 needs a parent's or "
+                "guardian's consent and the practitioner's reason (record them as the override).",
+                ref.sources["minor-consent"],
+                "B",
+            )
+        )
+    return out
+
+
+def route_findings(
+    ref: Reference,
+    formula: Mapping[str, float],
+    technique: str,
+    depth_mm: float | None,
+    area: str | None,
+) -> list[Finding]:
+    """Subcutaneous-only ingredients (deoxycholic acid): a subcutaneous technique, and no
+    depth shallower than that technique's subcutaneous range (§7)."""
+    tech = ref.techniques[technique]
+    out = []
+    for slug in sorted(formula):
+        ing = ref.ingredients[slug]
+        if ing.route != "subcutaneous" or ing.route_source is None:
+            continue
+        if not tech.injection:
+            continue
+        where = ref.areas[area].name if area else "this area"
+        if tech.route != "subcutaneous":
+            problem = f"{tech.name.lower()} does not reach subcutaneous fat"
+        elif (
+            depth_mm is not None
+            and tech.subcutaneous_min_mm is not None
+            and depth_mm < tech.subcutaneous_min_mm
+        ):
+            problem = (
+                f"{depth_mm:g} mm is shallower than subcutaneous fat "
+                f"({tech.subcutaneous_min_mm:g} mm or deeper with {tech.name.lower()})"
+            )
+        else:
+            continue
+        out.append(
+            F.make(
+                F.ROUTE_NOT_SUBCUTANEOUS,
+                "stop",
+                f"{ing.name} is injected into subcutaneous fat only ({where}): {problem}; "
+                "intradermal injection risks ulceration and necrosis.",
+                ing.route_source,
+                "A",
+                area=area,
+                ingredient=slug,
+            )
+        )
+    return out
 
 
 def _pregnancy(ref: Reference, facts: ProfileFacts, r: Resolved) -> list[Finding]:
@@ -89,6 +185,7 @@ def _area_findings(ref: Reference, facts: ProfileFacts, r: Resolved) -> list[Fin
             )
         )
     out += _pregnancy(ref, facts, r)
+    out += route_findings(ref, r.formula, r.technique.slug, r.depth_mm, area)
     for condition, cond_area in facts.conditions:
         if condition.code is None or condition.source is None:
             continue
@@ -116,6 +213,7 @@ def check_patient(
     out: list[Finding] = []
     for r in resolved:
         out += _area_findings(ref, facts, r)
+    out += age_findings(ref, facts, sorted({s for r in resolved for s in r.formula}))
     needles = any(r.technique.injection for r in resolved)
     flagged = [(name, classes) for name, classes in facts.medications if classes]
     if flagged and needles:

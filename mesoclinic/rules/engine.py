@@ -12,6 +12,7 @@ from . import layout
 from .aftercare import aftercare_lines
 from .contraindications import check_patient
 from .errors import RulesInputError
+from .exposure import Given, earlier_sessions
 from .inputs import (
     Resolved,
     describe,
@@ -239,8 +240,13 @@ def build_plan(
     today: dt.date | None = None,
     overrides: Sequence[Override] = (),
     reference: Reference | None = None,
+    history: Sequence[Given] = (),
 ) -> Plan:
-    """Plan one visit's treatments and the course that follows. See the package docstring."""
+    """Plan one visit's treatments and the course that follows. See the package docstring.
+
+    ``history`` is the patient's charted record (:class:`~.exposure.Given` rows): courses
+    and intervals count every earlier session that carried an ingredient, in any plan.
+    """
     ref = reference or load_reference()
     today = today or dt.date.today()
     start = start or today
@@ -260,6 +266,7 @@ def build_plan(
     findings = check_patient(ref, facts, resolved) + findings
     dose_findings, doses = check_usages(ref, [s.usage for s in sides], facts.weight_kg)
     findings += dose_findings
+    earlier = earlier_sessions(history)
     per_area_dates = []
     follow_ups: list[tuple[dt.date, str, dt.date]] = []
     for r in resolved:
@@ -272,6 +279,7 @@ def build_plan(
             sessions=r.sessions,
             prior=tuple(r.request.prior_sessions),
             start=start,
+            earlier=earlier,
         )
         dates = session_dates(start, r.phases)
         per_area_dates.append((_label(r), dates))

@@ -6,6 +6,7 @@ and C (practice) with a recorded reason. Seed-only findings are information.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
@@ -27,6 +28,9 @@ AREA_NOT_INDICATED = "AREA_NOT_INDICATED"
 INTERVAL_TOO_SHORT = "INTERVAL_TOO_SHORT"
 COURSE_TOO_LONG = "COURSE_TOO_LONG"
 WEIGHT_REQUIRED = "WEIGHT_REQUIRED"
+ROUTE_NOT_SUBCUTANEOUS = "ROUTE_NOT_SUBCUTANEOUS"
+AGE_BELOW_LABEL = "AGE_BELOW_LABEL"
+MINOR = "MINOR"
 # Warnings
 ANTICOAGULANT = "ANTICOAGULANT"
 NO_SOURCED_LIMIT = "NO_SOURCED_LIMIT"
@@ -36,6 +40,8 @@ AREA_OUTSIDE_PROTOCOL = "AREA_OUTSIDE_PROTOCOL"
 CONCENTRATION_UNUSUAL = "CONCENTRATION_UNUSUAL"
 CELLULITE_TRIGGER = "CELLULITE_TRIGGER"
 NO_POINTS_FIT = "NO_POINTS_FIT"
+DEPTH_OUTSIDE_TECHNIQUE = "DEPTH_OUTSIDE_TECHNIQUE"
+CUSTOM_MIXTURE = "CUSTOM_MIXTURE"
 # Condition warnings (BLEEDING_DISORDER, DYSPHAGIA, PRIOR_SURGERY, CANCER, ...) take
 # their codes from conditions.toml.
 
@@ -115,3 +121,23 @@ def apply_overrides(
     active = [f for i, f in enumerate(findings) if i not in overridden]
     done = [f for i, f in enumerate(findings) if i in overridden]
     return active, done, outcomes
+
+
+# "x", "ok", "asdf" are not reasons: a recorded override must say why, as a sentence.
+_WORD = re.compile(r"[^\W\d_]{2,}")
+MIN_REASON_WORDS = 3
+MIN_REASON_CHARS = 15
+
+
+def reason_problem(text: str) -> str | None:
+    """Why a recorded reason is not one (None when it reads as a real sentence)."""
+    words = _WORD.findall(text or "")
+    distinct = {w.lower() for w in words}
+    if len((text or "").strip()) < MIN_REASON_CHARS or len(words) < MIN_REASON_WORDS:
+        return (
+            "Give the reason as a sentence of at least three words, for example "
+            "“tolerated 2,600 mg at the last two sessions, patient informed”."
+        )
+    if len(distinct) < 2:
+        return "The reason repeats one word: say why the limit is passed."
+    return None

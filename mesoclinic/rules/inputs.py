@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -57,6 +58,7 @@ class ProfileFacts:
     lifestyle: tuple[str, ...]
     infected_areas: frozenset[str]
     fitzpatrick: int | None
+    jurisdiction: str | None = None
 
 
 @dataclass
@@ -123,6 +125,14 @@ def validate_profile(profile: PatientProfile, ref: Reference, today: dt.date) ->
         age = born_age
     if profile.sex is not None and profile.sex not in SEXES:
         raise RulesInputError("profile.sex", profile.sex, f"expected one of {', '.join(SEXES)}")
+    if profile.sex == "M" and profile.pregnant:
+        raise RulesInputError("profile.pregnant", True, "a male patient cannot be pregnant")
+    if profile.jurisdiction is not None and not re.fullmatch(
+        r"[A-Z]{2}(-[A-Z0-9]{1,3})?", profile.jurisdiction
+    ):
+        raise RulesInputError(
+            "profile.jurisdiction", profile.jurisdiction, "expected an ISO code such as GB-ENG"
+        )
     fitz = profile.fitzpatrick
     if fitz is not None:
         _whole("profile.fitzpatrick", fitz, 1, 6)
@@ -155,6 +165,7 @@ def validate_profile(profile: PatientProfile, ref: Reference, today: dt.date) ->
         lifestyle=tuple(lifestyle),
         infected_areas=frozenset(profile.infected_areas),
         fitzpatrick=fitz,
+        jurisdiction=profile.jurisdiction,
     )
 
 

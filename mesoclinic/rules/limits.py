@@ -42,6 +42,10 @@ class Usage:
     spacing_mm: float | None = None
 
 
+# One earlier charted session: its date and the formulas it gave.
+EarlierSession = tuple[dt.date, tuple[Mapping[str, float], ...]]
+
+
 class MinimumInterval(NamedTuple):
     days: int
     grade: str
@@ -55,18 +59,33 @@ def _num(x: float) -> str:
 
 
 def _percent(over: float, limit: float) -> str:
-    return f" ({_num(100 * over / limit)}%)" if limit > 0 else ""
+    return f" ({100 * over / limit:,.0f}%)" if limit > 0 else ""
 
 
 def _severity(grade: str) -> Severity:
     return "warning" if grade == "C" else "stop"
 
 
+def in_mixture(
+    unless_with: str | None,
+    ratio: float | None,
+    tolerance: float,
+    ingredient: str,
+    formula: Mapping[str, float],
+) -> bool:
+    """True when the formula is the recognised mixture (PC:DC about 2:1), at any dilution."""
+    own, other = formula.get(ingredient, 0.0), formula.get(unless_with or "", 0.0)
+    if unless_with is None or ratio is None or own <= 0.0 or other <= 0.0:
+        return False
+    return abs(other / own - ratio) <= tolerance * ratio
+
+
 def applies(limit: Limit, ingredient: str, formula: Mapping[str, float]) -> bool:
-    """False when ``unless_with`` names a co-ingredient present at >= this one's strength."""
-    if limit.unless_with is None:
-        return True
-    return not formula.get(limit.unless_with, 0.0) >= formula.get(ingredient, 0.0) > 0.0
+    """False only in the recognised mixture ``unless_with`` stands for: no rule turns
+    another off at any other ratio (clinical-reference §7)."""
+    return not in_mixture(
+        limit.unless_with, limit.unless_ratio, limit.unless_tolerance, ingredient, formula
+    )
 
 
 def _total(values: Iterable[float]) -> float:
@@ -77,9 +96,20 @@ def _mg(u: Usage, ing: str) -> float:
     return u.volume_ml * u.formula[ing]
 
 
-def _mg_limits(ing: Ingredient, weight: float | None) -> list[tuple[float | None, Limit, str]]:
+def _counted_mg(lim: Limit, slug: str, family: frozenset[str], u: Usage) -> float:
+    """What one usage puts against a limit: the ingredient, or its whole drug family."""
+    if lim.counts_family:
+        return sum(_mg(u, member) for member in family if member in u.formula)
+    return _mg(u, slug) if slug in u.formula else 0.0
+
+
+def _mg_limits(
+    ing: Ingredient, weight: float | None, windowed: bool = False
+) -> list[tuple[float | None, Limit, str]]:
     out: list[tuple[float | None, Limit, str]] = []
     for lim in ing.limits:
+        if windowed and lim.window_hours is None:
+            continue
         assert lim.kind not in ("max_mg", "max_mg_per_kg") or lim.value is not None
         if lim.kind == "max_mg" and lim.value is not None:
             out.append((lim.value, lim, f"absolute max {_num(lim.value)} mg"))
@@ -95,7 +125,12 @@ def _mg_limits(ing: Ingredient, weight: float | None) -> list[tuple[float | None
 
 
 def _dose_line(
-    ing: Ingredient, usages: Sequence[Usage], weight: float | None
+    ing: Ingredient,
+    usages: Sequence[Usage],
+    weight: float | None,
+    family: frozenset[str] = frozenset(),
+    period: str = "this session",
+    windowed: bool = False,
 ) -> tuple[DoseLine, list[Finding]]:
     slug = ing.slug
     mine = [u for u in usages if slug in u.formula]
@@ -104,9 +139,10 @@ def _dose_line(
     injections = sum(u.injections for u in mine)
     findings: list[Finding] = []
     known = []
-    for value, lim, text in _mg_limits(ing, weight):
-        applicable = [u for u in mine if applies(lim, slug, u.formula)]
-        if not applicable:
+    for value, lim, text in _mg_limits(ing, weight, windowed):
+        pool = usages if lim.counts_family else mine
+        applicable = [u for u in pool if applies(lim, slug, u.formula)]
+        if not applicable or not mine:
             continue
         if value is None:
             findings.append(
@@ -120,28 +156,40 @@ def _dose_line(
                 )
             )
             continue
-        known.append((value, lim, text, _total(_mg(u, slug) for u in applicable)))
+        counted_mg = _total(_counted_mg(lim, slug, family, u) for u in applicable)
+        known.append((value, lim, text, counted_mg))
     limit_mg = limit_source = limit_grade = counted = None
+    breaches = [k for k in known if k[3] > k[0]]
     if known:
-        value, lim, _, applicable_mg = min(known, key=lambda k: k[0])
+        # The limit that is breached by the most, else the lowest: one line, one finding.
+        value, lim, _, applicable_mg = (
+            max(breaches, key=lambda k: k[3] - k[0]) if breaches else min(known, key=lambda k: k[0])
+        )
         limit_mg, limit_source, limit_grade = value, lim.source.text, lim.grade
         counted = applicable_mg
         parts = [k[2] for k in known]
         basis = "; ".join(parts)
         if len(known) > 1:
             basis += f"; the lower, {_num(value)} mg, applies"
-        if applicable_mg != amount:
+        if lim.counts_family and applicable_mg != amount:
+            basis += f"; {_num(applicable_mg)} mg of {ing.family} from every source counts"
+        elif applicable_mg != amount:
             basis += (
                 f"; {_num(applicable_mg)} of the {_num(amount)} mg counts against it "
-                f"(not with {lim.unless_with})"
+                f"(not in the recognised mixture with {lim.unless_with})"
             )
         if applicable_mg > value:
             over = applicable_mg - value
+            what = (
+                f"{_num(applicable_mg)} mg of {ing.family} in all (plain and with epinephrine)"
+                if lim.counts_family
+                else f"{_num(applicable_mg)} mg"
+            )
             findings.append(
                 F.make(
                     F.DOSE_LIMIT,
                     _severity(lim.grade),
-                    f"{ing.name}: {_num(applicable_mg)} mg this session exceeds the limit of "
+                    f"{ing.name}: {what} {period} exceeds the limit of "
                     f"{_num(value)} mg by {_num(over)} mg{_percent(over, value)} "
                     f"[{basis}].",
                     lim.source,
@@ -151,7 +199,7 @@ def _dose_line(
             )
     elif any(lim.kind in ("max_mg", "max_mg_per_kg") for lim in ing.limits):
         basis = "the label limit does not apply to this formula: " + "; ".join(
-            f"{lim.note} (not with {lim.unless_with})"
+            f"{lim.note} (not in the recognised mixture with {lim.unless_with})"
             for lim in ing.limits
             if lim.kind == "max_mg" and lim.unless_with
         )
@@ -290,9 +338,30 @@ def _per_area(ing: Ingredient, u: Usage) -> list[Finding]:
                     ingredient=ing.slug,
                 )
             )
+    mixture = ing.mixture
+    if (
+        mixture is not None
+        and u.formula.get(mixture.with_, 0.0) > 0.0
+        and not in_mixture(mixture.with_, mixture.ratio, mixture.tolerance, ing.slug, u.formula)
+    ):
+        out.append(
+            F.make(
+                F.CUSTOM_MIXTURE,
+                "warning",
+                f"{ing.name} with {mixture.with_.replace('-', ' ')} in {u.area} is not the "
+                "recognised 5% / 2.5% mixture: no sourced limit for this mixture, so the "
+                f"{ing.name.lower()} label limits apply.",
+                mixture.source,
+                "A",
+                area=u.area,
+                ingredient=ing.slug,
+            )
+        )
     conc = ing.concentration
     value = u.formula[ing.slug]
-    if conc is not None and conc.unless_with and u.formula.get(conc.unless_with, 0.0) >= value:
+    if conc is not None and in_mixture(
+        conc.unless_with, conc.unless_ratio, conc.unless_tolerance, ing.slug, u.formula
+    ):
         conc = None
     if conc is not None and not (
         conc.min_mg_per_ml * (1 - 1e-9) <= value <= conc.max_mg_per_ml * (1 + 1e-9)
@@ -317,6 +386,29 @@ def _per_area(ing: Ingredient, u: Usage) -> list[Finding]:
     return out
 
 
+def family_of(ref: Reference, slug: str) -> frozenset[str]:
+    """Every slug of the same drug (lidocaine, lidocaine with epinephrine), or the slug alone."""
+    family = ref.ingredients[slug].family
+    if family is None:
+        return frozenset({slug})
+    return frozenset(s for s, i in ref.ingredients.items() if i.family == family)
+
+
+def check_window(
+    ref: Reference, usages: Sequence[Usage], weight_kg: float | None, period: str
+) -> list[Finding]:
+    """The limits that also bound a rolling window (lidocaine: every source in 24 h)."""
+    findings: list[Finding] = []
+    for slug in sorted({slug for u in usages for slug in u.formula}):
+        ing = ref.ingredients[slug]
+        if any(lim.window_hours for lim in ing.limits):
+            _, found = _dose_line(
+                ing, usages, weight_kg, family_of(ref, slug), period, windowed=True
+            )
+            findings += found
+    return findings
+
+
 def check_usages(
     ref: Reference, usages: Sequence[Usage], weight_kg: float | None
 ) -> tuple[list[Finding], list[DoseLine]]:
@@ -326,12 +418,12 @@ def check_usages(
     present = sorted({slug for u in usages for slug in u.formula})
     for slug in present:
         ing = ref.ingredients[slug]
-        line, dose_findings = _dose_line(ing, usages, weight_kg)
+        line, dose_findings = _dose_line(ing, usages, weight_kg, family_of(ref, slug))
         lines.append(line)
         findings += dose_findings
         findings += _count_and_volume(ing, usages)
         for u in usages:
-            if slug in u.formula:
+            if slug in u.formula and u.area:
                 findings += _per_area(ing, u)
         if ing.no_sourced_limit:
             nsl = ref.sources["no-sourced-limit"]
@@ -373,13 +465,13 @@ def check_keep_clear(
 
 def _interval_limits(
     ref: Reference, formula: Mapping[str, float], protocol: Protocol | None
-) -> list[tuple[int, str, Source, str]]:
-    out = []
+) -> list[tuple[int, str, Source, str, tuple[Limit, str] | None]]:
+    out: list[tuple[int, str, Source, str, tuple[Limit, str] | None]] = []
     for slug in sorted(formula):
         ing = ref.ingredients[slug]
         for lim in ing.limits_of("min_interval_days"):
             if lim.value is not None and applies(lim, slug, formula):
-                out.append((int(lim.value), lim.grade, lim.source, ing.name))
+                out.append((int(lim.value), lim.grade, lim.source, ing.name, (lim, slug)))
     if protocol is not None and protocol.min_interval_days is not None:
         out.append(
             (
@@ -387,6 +479,7 @@ def _interval_limits(
                 protocol.schedule_grade,
                 protocol.schedule_source,
                 f"protocol {protocol.slug}",
+                None,
             )
         )
     return out
@@ -405,7 +498,7 @@ def minimum_interval(
     found = _interval_limits(ref, formula, protocol)
     if not found:
         return MinimumInterval(0, "none", f"{NO_LIMIT_TEXT} (no sourced minimum interval)")
-    days, grade, source, _ = max(found, key=lambda f: (f[0], f[1] == "A"))
+    days, grade, source, _, _ = max(found, key=lambda f: (f[0], f[1] == "A"))
     return MinimumInterval(days, grade, source.text)
 
 
@@ -419,20 +512,36 @@ def check_course(
     sessions: int,
     prior: Sequence[dt.date],
     start: dt.date,
+    earlier: Sequence[EarlierSession] = (),
 ) -> list[Finding]:
-    """Course length and minimum intervals, including sessions already given."""
+    """Course length and minimum intervals, including sessions already given.
+
+    ``prior`` are dates given for this area by hand; ``earlier`` is the patient's charted
+    history (any plan, ad hoc too), counted for each limit where it carried the ingredient
+    in a formula that limit applies to.
+    """
     out: list[Finding] = []
+
+    def given_before(lim: Limit, slug: str) -> list[dt.date]:
+        charted = [
+            day
+            for day, formulas in earlier
+            if day < start and any(f.get(slug, 0.0) > 0 and applies(lim, slug, f) for f in formulas)
+        ]
+        return sorted([*prior, *charted])
+
     for slug in sorted(formula):
         ing = ref.ingredients[slug]
         for lim in ing.limits_of("max_sessions"):
             if lim.value is None or not applies(lim, slug, formula):
                 continue
-            total = len(prior) + sessions
+            before = given_before(lim, slug)
+            total = len(before) + sessions
             if total > lim.value:
-                room = max(0, int(lim.value) - len(prior))
+                room = max(0, int(lim.value) - len(before))
                 given = (
-                    f"{len(prior)} already given + {sessions} planned"
-                    if prior
+                    f"{len(before)} already given + {sessions} planned"
+                    if before
                     else f"{sessions} planned"
                 )
                 out.append(
@@ -448,7 +557,8 @@ def check_course(
                         ingredient=slug,
                     )
                 )
-    for days, grade, source, who in _interval_limits(ref, formula, protocol):
+    for days, grade, source, who, limit in _interval_limits(ref, formula, protocol):
+        before = given_before(*limit) if limit is not None else sorted(prior)
         short = [g for g in gaps if g < days]
         if short:
             out.append(
@@ -462,15 +572,15 @@ def check_course(
                     area=area,
                 )
             )
-        if prior:
-            since = (start - prior[-1]).days
+        if before:
+            since = (start - before[-1]).days
             if since < days:
-                earliest = prior[-1] + dt.timedelta(days=days)
+                earliest = before[-1] + dt.timedelta(days=days)
                 out.append(
                     F.make(
                         F.INTERVAL_TOO_SHORT,
                         _severity(grade),
-                        f"{who}: {since} days since the last session on {prior[-1].isoformat()}; "
+                        f"{who}: {since} days since the last session on {before[-1]:%d %b %Y}; "
                         f"at least {days} days are needed (earliest {earliest.isoformat()}).",
                         source,
                         grade,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
@@ -28,6 +29,7 @@ from .reference import (
     LifestyleFactor,
     Limit,
     MedicationClass,
+    Mixture,
     Phase,
     Point,
     Pricing,
@@ -59,6 +61,7 @@ _SECTION = re.compile(r"^§[1-8]$")
 _AREA_TOLERANCE = 0.05
 _CITED_FIELDS = {"depth_mm": "depth", "spacing_mm": "spacing", "volume_per_point_ml": "volume"}
 T = TypeVar("T")
+L = TypeVar("L", Limit, ConcentrationRange)
 
 
 class _Builder:
@@ -92,6 +95,15 @@ class _Builder:
     def build_ingredients(self) -> dict[str, Ingredient]:
         out: dict[str, Ingredient] = {}
         for slug, t in self.files["ingredients"].entries("ingredients"):
+            mix_t = t.table("mixture", None)
+            mixture = None
+            if mix_t is not None:
+                mixture = Mixture(
+                    mix_t.text("with"),
+                    mix_t.number("ratio"),
+                    mix_t.number("tolerance"),
+                    self.source(mix_t),
+                )
             conc_t = t.table("concentration", None)
             conc = None
             if conc_t is not None:
@@ -102,6 +114,7 @@ class _Builder:
                     self.source(conc_t),
                     conc_t.text("unless_with", None),
                 )
+                conc = self.with_mixture(conc_t, conc, mixture)
                 if conc.min_mg_per_ml > conc.max_mg_per_ml:
                     raise conc_t.error("min", "greater than max")
             out[slug] = Ingredient(
@@ -123,9 +136,12 @@ class _Builder:
                 min_age=t.integer("min_age") if "min_age" in t.data else None,
                 min_age_grade=self.grade(t, "min_age_grade") if "min_age" in t.data else "none",
                 min_age_source=self.source(t, "min_age_source") if "min_age" in t.data else None,
+                mixture=mixture,
                 no_sourced_limit=t.flag("no_sourced_limit"),
                 concentration=conc,
-                limits=tuple(self.limit(lt) for lt in t.tables("limits")),
+                limits=tuple(
+                    self.with_mixture(lt, self.limit(lt), mixture) for lt in t.tables("limits")
+                ),
             )
         for slug, ing in out.items():
             t = self.files["ingredients"].table("ingredients").table(slug)
@@ -135,6 +151,14 @@ class _Builder:
                 if lim.unless_with is not None and lim.unless_with not in out:
                     raise lt.error("unless_with", f"unknown ingredient {lim.unless_with!r}")
         return out
+
+    def with_mixture(self, t: Table, item: L, mixture: Mixture | None) -> L:
+        """`unless_with` stands for the ingredient's recognised mixture, which must be given."""
+        if item.unless_with is None:
+            return item
+        if mixture is None or mixture.with_ != item.unless_with:
+            raise t.error("unless_with", "needs the ingredient's [mixture] with that co-ingredient")
+        return replace(item, unless_ratio=mixture.ratio, unless_tolerance=mixture.tolerance)
 
     def limit(self, t: Table) -> Limit:
         kind = t.choice("kind", LIMIT_KINDS)
@@ -154,6 +178,10 @@ class _Builder:
             areas=areas,
             unless_with=t.text("unless_with", None),
             note=t.text("note", ""),
+            counts_family=t.choice("counts", ("family",)) == "family"
+            if "counts" in t.data
+            else False,
+            window_hours=t.integer("window_hours") if "window_hours" in t.data else None,
         )
 
     def build_products(self, ingredients: Mapping[str, Ingredient]) -> dict[str, Product]:

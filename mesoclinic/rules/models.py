@@ -55,6 +55,8 @@ class PatientProfile:
     conditions: Collection[str] = frozenset()
     infected_areas: Collection[str] = frozenset()
     fitzpatrick: int | None = None
+    # ISO 3166-2 of the clinic: "GB-ENG" makes cosmetic filler a hard stop under 18 (§7).
+    jurisdiction: str | None = None
 
     def __post_init__(self) -> None:
         _fix(self, "allergies", frozenset(_slugs("profile.allergies", self.allergies)))

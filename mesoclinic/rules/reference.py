@@ -49,6 +49,11 @@ class Limit:
     areas: tuple[str, ...] = ()
     unless_with: str | None = None
     note: str = ""
+    # The recognised mixture `unless_with` stands for: co-ingredient / this one.
+    unless_ratio: float | None = None
+    unless_tolerance: float = 0.0
+    counts_family: bool = False
+    window_hours: int | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,18 @@ class ConcentrationRange:
     grade: str
     source: Source
     unless_with: str | None = None
+    unless_ratio: float | None = None
+    unless_tolerance: float = 0.0
+
+
+@dataclass(frozen=True)
+class Mixture:
+    """A recognised mixture: ``with_`` at ``ratio`` times this ingredient's strength."""
+
+    with_: str
+    ratio: float
+    tolerance: float
+    source: Source
 
 
 @dataclass(frozen=True)
@@ -83,6 +100,7 @@ class Ingredient:
     min_age: int | None = None
     min_age_grade: str = "none"
     min_age_source: Source | None = None
+    mixture: Mixture | None = None
     no_sourced_limit: bool = False
     concentration: ConcentrationRange | None = None
     limits: tuple[Limit, ...] = ()

@@ -40,6 +40,8 @@ class Lot(OrgOwned):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     recall_reason = models.CharField(max_length=500, blank=True)
+    # When the vial in use was opened: a multi-dose vial is refused past its in-use period.
+    opened_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -117,6 +119,8 @@ class TreatmentSession(OrgOwned):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     lock_version = models.PositiveIntegerField(default=0)
+    # Grade-B/C stops passed with a recorded reason: code, ingredient, area, reason, by, at.
+    overrides = models.JSONField(null=True, blank=True)
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

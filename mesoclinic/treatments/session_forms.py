@@ -1,4 +1,5 @@
 import math
+from decimal import Decimal
 
 from django import forms
 
@@ -7,6 +8,9 @@ from mesoclinic.accounts.models import User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.patients.models import Sex
 from mesoclinic.treatments import vocab
+
+# A change of more than 10% since the last weight (a kg/lb slip) asks for confirmation.
+WEIGHT_CHANGE = 0.10
 
 
 class PrecheckForm(forms.Form):
@@ -28,13 +32,38 @@ class PrecheckForm(forms.Form):
     weight_kg = forms.DecimalField(
         label="Weight today (kg)", required=False, min_value=1, max_value=400, decimal_places=1
     )
-    numbing_product = forms.CharField(label="Numbing cream", required=False, max_length=200)
+    weight_confirmed = forms.BooleanField(
+        label="Weight checked: the change since the last recorded weight is real",
+        required=False,
+    )
+    numbing_product = forms.ChoiceField(label="Numbing cream", required=False)
+    numbing_amount_g = forms.DecimalField(
+        label="Amount applied (g)",
+        required=False,
+        min_value=Decimal("0.1"),
+        max_value=60,
+        decimal_places=1,
+        help_text="Its lidocaine counts against the 24-hour limits.",
+    )
     numbing_applied_at = forms.TimeField(
         label="Applied at", required=False, widget=forms.TimeInput(attrs={"type": "time"})
     )
     photos_taken = forms.BooleanField(label="Before photos taken", required=False)
+    injector_device = forms.CharField(
+        label="Injector gun (device and serial), if used",
+        required=False,
+        max_length=200,
+        help_text="Outbreaks were traced to a rinsed injector: record which one was used.",
+    )
     supervised_by = forms.ModelChoiceField(
         queryset=None, required=False, label="Supervising practitioner"
+    )
+    override_reason = forms.CharField(
+        label="Reason for passing a grade-B limit",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only when today's check asks for it.",
     )
 
     def __init__(self, *args, patient=None, organization_id=None, areas=(), **kwargs):
@@ -52,6 +81,38 @@ class PrecheckForm(forms.Form):
         self.fields["infected_areas"].choices = [
             (a, ref.areas[a].name) for a in dict.fromkeys(areas)
         ]
+        self.fields["numbing_product"].choices = [("", "None")] + [
+            (p.slug, p.name) for p in ref.products.values() if p.form == "topical"
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("numbing_product") and not data.get("numbing_amount_g"):
+            self.add_error("numbing_amount_g", "Give the amount applied, in grams.")
+        weight, last = data.get("weight_kg"), self.last_weight()
+        changed = weight and last and abs(float(weight) - last) > WEIGHT_CHANGE * last
+        if changed and not data.get("weight_confirmed"):
+            self.add_error(
+                "weight_kg",
+                f"{weight:g} kg differs from the last recorded {last:g} kg by more than "
+                "10%: check the scale and the units (kg, not lb), then tick the box below.",
+            )
+        return data
+
+    def last_weight(self) -> float | None:
+        """The patient's last recorded weight: the newest session's, else the record's."""
+        if self.patient is None:
+            return None
+        from mesoclinic.treatments.models import TreatmentSession
+
+        latest = (
+            TreatmentSession.objects.filter(patient=self.patient, weight_kg__isnull=False)
+            .order_by("-started_at")
+            .values_list("weight_kg", flat=True)
+            .first()
+        )
+        value = latest or self.patient.weight_kg
+        return float(value) if value else None
 
     def clean_pregnancy(self):
         value = self.cleaned_data["pregnancy"]
@@ -119,6 +180,13 @@ class ChartAreaForm(forms.Form):
     needle_angle_deg = forms.IntegerField(
         label="Needle angle (°)", required=False, min_value=1, max_value=90
     )
+    override_reason = forms.CharField(
+        label="Reason for passing a grade-B limit",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only when the check asks for it; recorded with your name.",
+    )
     lock_version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, areas=(), lots=(), unusable=(), day=None, **kwargs):
@@ -154,6 +222,15 @@ class ChartAreaForm(forms.Form):
             data.get("needle_length_mm"),
             data.get("needle_angle_deg"),
         )
+        technique = data.get("technique")
+        if (
+            technique
+            and rules.load_reference().techniques[technique].injection
+            and data.get("injections") == 0
+        ):
+            self.add_error(
+                "injections", "A volume was charted with 0 injections: give the points injected."
+            )
         if length and angle and depth:
             reached = float(length) * math.sin(math.radians(angle))
             # Micheels et al.: intended intradermal injections often land deeper; the

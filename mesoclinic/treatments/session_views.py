@@ -36,9 +36,20 @@ def _precheck(data: dict) -> sessions.Precheck:
         infected_areas=data["infected_areas"],
         weight_kg=data["weight_kg"],
         numbing_product=data["numbing_product"],
+        numbing_amount_g=data["numbing_amount_g"],
         numbing_applied_at=applied.isoformat() if applied else "",
         photos_taken=data["photos_taken"],
+        injector_device=data["injector_device"],
+        override_reason=data["override_reason"],
     )
+
+
+def _refusal(form, refusal: sessions.SessionRefused) -> str | None:
+    """A refusal that belongs to a field is shown next to it; others above the form."""
+    if refusal.field and refusal.field in form.fields:
+        form.add_error(refusal.field, str(refusal))
+        return None
+    return str(refusal)
 
 
 @require_http_methods(["GET", "POST"])
@@ -59,7 +70,7 @@ def session_start(request, public_id):
         try:
             session = sessions.start(request, plan, data["site"], check, data["supervised_by"])
         except sessions.SessionRefused as refusal:
-            error = str(refusal)
+            error = _refusal(form, refusal)
         else:
             return redirect("session_detail", public_id=session.public_id)
     status = 400 if (form.errors or error) else 200
@@ -88,7 +99,7 @@ def session_start_adhoc(request, public_id):
                 data["supervised_by"],
             )
         except sessions.SessionRefused as refusal:
-            error = str(refusal)
+            error = _refusal(form, refusal)
         else:
             return redirect("session_detail", public_id=session.public_id)
     status = 400 if (form.errors or error) else 200
@@ -183,15 +194,17 @@ def session_chart(request, public_id):
         return _render_chart(request, session, status=400, form=form)
     try:
         lock_version = data.pop("lock_version")
+        reason = data.pop("override_reason")
         sessions.chart_area(
-            request, session, {**data, "side": data.get("side") or ""}, lot, lock_version
+            request, session, {**data, "side": data.get("side") or ""}, lot, lock_version, reason
         )
-    except (ValueError, sessions.SessionRefused) as refusal:
+    except sessions.SessionRefused as refusal:
         session.refresh_from_db()
         # Keep what was typed, on the current version, so that sending it again works.
         form.data = form.data.copy()
         form.data["lock_version"] = session.lock_version
-        return _render_chart(request, session, status=400, form=form, error=str(refusal))
+        error = _refusal(form, refusal)
+        return _render_chart(request, session, status=400, form=form, error=error)
     return _render_chart(request, session)
 
 

@@ -1,12 +1,12 @@
 """The treatment day: pre-treatment check, charting against limits, sign-off, amendments."""
 
 import math
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -17,7 +17,7 @@ from mesoclinic.patients.services import chart_for
 from mesoclinic.plans import consent as consents
 from mesoclinic.plans import services as plans
 from mesoclinic.plans.models import Plan, PlanStatus
-from mesoclinic.treatments import session_diagram
+from mesoclinic.treatments import exposure, session_diagram
 from mesoclinic.treatments.models import (
     FollowUpTask,
     Lot,
@@ -30,7 +30,15 @@ from mesoclinic.treatments.safety import responsible_practitioner
 
 
 class SessionRefused(Exception):
-    """The session cannot start or the chart cannot be saved; the message says why."""
+    """The session cannot start or the chart cannot be saved; the message says why.
+
+    ``field`` names the form field the refusal belongs next to (for example
+    ``override_reason`` when a grade-B stop needs a recorded reason).
+    """
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass
@@ -38,9 +46,12 @@ class Precheck:
     pregnancy: str  # "no", "pregnant", "breastfeeding"
     infected_areas: list[str]
     weight_kg: Decimal | None
-    numbing_product: str
+    numbing_product: str  # a coded topical product slug, or ""
     numbing_applied_at: str
     photos_taken: bool
+    numbing_amount_g: Decimal | None = None
+    injector_device: str = ""
+    override_reason: str = ""
 
 
 def planned_areas(plan: Plan) -> list[dict]:
@@ -68,11 +79,20 @@ def profile_today(patient, check: Precheck) -> rules.PatientProfile:
 
 def _precheck_record(check: Precheck, result: dict, **extra) -> dict:
     """Today's answers and the engine's warnings, as kept with the session."""
+    numbing = None
+    if check.numbing_product:
+        numbing = {
+            "product": check.numbing_product,
+            "amount_g": float(check.numbing_amount_g or 0),
+            "applied_at": check.numbing_applied_at,
+        }
     return {
         "pregnancy": check.pregnancy,
         "infected_areas": check.infected_areas,
         "numbing_product": check.numbing_product,
+        "numbing": numbing,
         "numbing_applied_at": check.numbing_applied_at,
+        "injector_device": check.injector_device,
         "photos_taken": check.photos_taken,
         "warnings": [_described([f]) for f in result["warnings"]],
         **extra,
@@ -80,12 +100,101 @@ def _precheck_record(check: Precheck, result: dict, **extra) -> dict:
 
 
 def _described(findings) -> str:
-    return "; ".join(f"{f['code']}: {f['message']}" for f in findings)
+    return " ".join(f["message"] for f in findings)
 
 
 def _refuse_hard_stops(result: dict) -> None:
     if result["hard_stops"]:
         raise SessionRefused(f"Today's check stops treatment. {_described(result['hard_stops'])}")
+
+
+# --- What the patient received, checked by the engine (clinical-reference §7) ---------
+
+
+def _key(finding: dict) -> tuple:
+    return (finding["code"], finding.get("ingredient"), finding.get("area"))
+
+
+def _covered(finding: dict, overrides: list[dict]) -> bool:
+    """A grade-B/C stop already decided with a reason: on the session or in the plan."""
+    for ov in overrides:
+        if ov["code"] != finding["code"]:
+            continue
+        if ov.get("ingredient") and ov["ingredient"] != finding.get("ingredient"):
+            continue
+        if ov.get("area") and ov["area"] != finding.get("area"):
+            continue
+        return True
+    return False
+
+
+def session_overrides(session: TreatmentSession) -> list[dict]:
+    """Reasons recorded on this session, and those the approved plan carries."""
+    plan_overrides = (
+        session.plan_version.inputs.get("overrides", []) if session.plan_version else []
+    )
+    return list(session.overrides or []) + list(plan_overrides)
+
+
+def enforce(session: TreatmentSession, findings: list[dict], user, reason: str) -> list[dict]:
+    """Refuse grade-A stops; grade-B stops need a real reason, recorded once.
+
+    Returns the overrides to add to the session (empty when nothing new was decided).
+    """
+    stops = [f for f in findings if f["severity"] == "stop"]
+    hard = [f for f in stops if not f["overridable"]]
+    if hard:
+        raise SessionRefused(_described(hard))
+    known = session_overrides(session)
+    open_stops = [f for f in stops if not _covered(f, known)]
+    if not open_stops:
+        return []
+    if not reason.strip():
+        raise SessionRefused(
+            _described(open_stops) + " To go ahead, record your reason for passing this limit.",
+            field="override_reason",
+        )
+    problem = rules.reason_problem(reason)
+    if problem:
+        raise SessionRefused(problem, field="override_reason")
+    now = timezone.now().isoformat()
+    return [
+        {
+            "code": f["code"],
+            "ingredient": f.get("ingredient"),
+            "area": f.get("area"),
+            "message": f["message"],
+            "reason": reason.strip(),
+            "by": user.full_name,
+            "by_id": user.pk,
+            "at": now,
+        }
+        for f in open_stops
+    ]
+
+
+def session_profile(session: TreatmentSession) -> rules.PatientProfile:
+    """The patient as the history says, with the weight and pregnancy asked at the start."""
+    profile = plans.profile_for(session.patient, chart_for(session.patient))
+    changes: dict = {}
+    if session.weight_kg:
+        changes["weight_kg"] = float(session.weight_kg)
+    pregnancy = session.precheck.get("pregnancy")
+    if pregnancy == "pregnant":
+        changes["pregnant"] = True
+    if pregnancy == "breastfeeding":
+        changes["breastfeeding"] = True
+    return replace(profile, **changes) if changes else profile
+
+
+def exposure_findings(session: TreatmentSession, rows, profile=None) -> list[dict]:
+    """Every limit over what the patient received, this session's rows included."""
+    profile = profile or session_profile(session)
+    history = exposure.history_for(session.patient, exclude=session)
+    found = rules.check_exposure(
+        profile, history, exposure.session_given(session, rows), now=timezone.now()
+    )
+    return [f.to_dict() for f in found]
 
 
 def _lock_open(session: TreatmentSession) -> TreatmentSession:
@@ -96,13 +205,13 @@ def _lock_open(session: TreatmentSession) -> TreatmentSession:
     return locked
 
 
-def _refuse_dose_stops(session: TreatmentSession, rows) -> None:
-    """A grade-A limit the running totals would pass cannot be charted."""
-    stops = [
-        f for f in dose_findings(session, rows) if f["severity"] == "stop" and not f["overridable"]
-    ]
-    if stops:
-        raise SessionRefused(_described(stops))
+def _check_and_record(session: TreatmentSession, rows, user, reason: str) -> None:
+    """The engine over the patient's whole record with these rows; a grade-A stop refuses,
+    a grade-B stop needs a reason, which is recorded on the (locked) session."""
+    added = enforce(session, exposure_findings(session, rows), user, reason)
+    if added:
+        session.overrides = list(session.overrides or []) + added
+        session.save(update_fields=["overrides"])
 
 
 def recheck(plan: Plan, patient, check: Precheck) -> dict:
@@ -117,6 +226,52 @@ def recheck(plan: Plan, patient, check: Precheck) -> dict:
     return result
 
 
+def _refuse_history(request, patient, profile, areas, check: Precheck) -> list[dict]:
+    """What this session is about to give, over the patient's whole charted record.
+
+    Returns the grade-B overrides decided with today's reason, for the new session.
+    """
+    now = timezone.now()
+    planned = exposure.planned_given("new", now, areas)
+    if check.numbing_product:
+        planned += exposure.numbing_given(
+            "new",
+            now,
+            {"numbing": {"product": check.numbing_product, "amount_g": check.numbing_amount_g}},
+        )
+    found = rules.check_exposure(profile, exposure.history_for(patient), planned, now=now)
+    draft = TreatmentSession(patient=patient, overrides=[])
+    return enforce(draft, [f.to_dict() for f in found], request.user, check.override_reason)
+
+
+def _create(request, check: Precheck, **fields) -> TreatmentSession:
+    """One in-progress session per patient: a second start is refused, not duplicated."""
+    try:
+        with transaction.atomic():
+            return TreatmentSession.objects.create(
+                weight_kg=check.weight_kg,
+                started_at=timezone.now(),
+                performed_by=request.user,
+                **fields,
+            )
+    except IntegrityError as error:
+        if open_session_conflict(error):
+            raise SessionRefused(
+                "This patient already has a session in progress: sign or void it first."
+            ) from None
+        raise
+
+
+def open_session_conflict(error: IntegrityError) -> bool:
+    return "session_one_open" in str(error) or "treatments_treatmentsession.patient_id" in str(
+        error
+    )
+
+
+def _dose_caps(profile: rules.PatientProfile) -> list[dict]:
+    return rules.grade_a_caps(profile, today=timezone.localdate())
+
+
 @transaction.atomic
 def start(request, plan: Plan, site, check: Precheck, supervised_by=None) -> TreatmentSession:
     version = plans.latest_version(plan)
@@ -127,19 +282,22 @@ def start(request, plan: Plan, site, check: Precheck, supervised_by=None) -> Tre
         raise SessionRefused(
             "The consent is not for the current plan version: sign it again first."
         )
+    profile = profile_today(plan.patient, check)
     result = recheck(plan, plan.patient, check)
     _refuse_hard_stops(result)
-    session = TreatmentSession.objects.create(
+    overrides = _refuse_history(request, plan.patient, profile, result["areas"], check)
+    session = _create(
+        request,
+        check,
         patient=plan.patient,
         plan=plan,
         plan_version=version,
         consent=consent,
         site=site,
-        weight_kg=check.weight_kg,
         precheck=_precheck_record(check, result),
-        started_at=timezone.now(),
-        performed_by=request.user,
         supervised_by=supervised_by,
+        overrides=overrides,
+        **_caps_field(profile),
     )
     Plan.objects.filter(pk=plan.pk, status=PlanStatus.CONSENTED).update(status=PlanStatus.ACTIVE)
     record(request, Action.CREATE, session, fields=["precheck", "weight_kg"])
@@ -152,22 +310,27 @@ def start_adhoc(
 ) -> TreatmentSession:
     """A session without a plan, by a practitioner, with a reason.
 
-    The engine still checks what is to be treated against today's answers, exactly as
-    for a plan; its areas, warnings and aftercare are kept with the pre-check.
+    The engine still checks what is to be treated against today's answers and the
+    patient's whole charted record, exactly as for a plan; its areas, warnings and
+    aftercare are kept with the pre-check.
     """
     if not roles.can(request.user, roles.SIGN_CLINICAL):
         raise SessionRefused("Only a practitioner may treat without a plan.")
+    profile = profile_today(patient, check)
     result = rules.build_plan(
-        profile_today(patient, check),
+        profile,
         plans.requests_for({"items": items}),
         start=timezone.localdate(),
+        history=exposure.history_for(patient),
     ).to_dict()
     _refuse_hard_stops(result)
-    session = TreatmentSession.objects.create(
+    overrides = _refuse_history(request, patient, profile, result["areas"], check)
+    session = _create(
+        request,
+        check,
         patient=patient,
         adhoc_reason=reason,
         site=site,
-        weight_kg=check.weight_kg,
         precheck=_precheck_record(
             check,
             result,
@@ -175,12 +338,20 @@ def start_adhoc(
             areas=result["areas"],
             aftercare=result["aftercare"],
         ),
-        started_at=timezone.now(),
-        performed_by=request.user,
         supervised_by=supervised_by,
+        overrides=overrides,
+        **_caps_field(profile),
     )
     record(request, Action.CREATE, session, fields=["precheck", "weight_kg", "adhoc_reason"])
     return session
+
+
+def _caps_field(profile: rules.PatientProfile) -> dict:
+    """The grade-A caps the database re-checks at sign-off (PostgreSQL), where the model has
+    the field."""
+    if any(f.name == "dose_caps" for f in TreatmentSession._meta.get_fields()):
+        return {"dose_caps": _dose_caps(profile)}
+    return {}
 
 
 def charted_rows(session: TreatmentSession) -> list[SessionArea]:
@@ -192,20 +363,50 @@ def administered(rows) -> list[tuple]:
 
 
 def dose_findings(session: TreatmentSession, rows) -> list[dict]:
-    """Running totals of what was charted, checked by the engine against every limit."""
-    if not rows:
+    """What the engine says of this session so far, over the patient's whole record."""
+    if not rows and not (session.precheck.get("numbing") or {}).get("product"):
         return []
-    profile = plans.profile_for(session.patient, chart_for(session.patient))
-    if session.weight_kg:
-        profile = rules.PatientProfile(
-            **{**profile.__dict__, "weight_kg": float(session.weight_kg)}
+    return exposure_findings(session, rows)
+
+
+def _open_vial(lot: Lot) -> None:
+    """A multi-dose vial is dated at first use and refused past its in-use period (§7)."""
+    product = rules.load_reference().products[lot.product]
+    if not product.multi_dose or product.in_use_days is None:
+        return
+    now = timezone.now()
+    if lot.opened_at is None:
+        Lot.objects.filter(pk=lot.pk, opened_at__isnull=True).update(opened_at=now)
+        lot.opened_at = now
+        return
+    until = lot.opened_at + timedelta(days=product.in_use_days)
+    if now > until:
+        raise SessionRefused(
+            f"The open vial of lot {lot.lot_number} was opened on "
+            f"{timezone.localtime(lot.opened_at):%d %b %Y}; its {product.in_use_days}-day "
+            f"in-use period ended on {timezone.localtime(until):%d %b %Y}. Discard it and "
+            "open a new vial.",
+            field="lot",
         )
-    return [f.to_dict() for f in rules.check_session_doses(profile, administered(rows))]
+
+
+def _injection_count(data: dict) -> None:
+    ref = rules.load_reference()
+    if ref.techniques[data["technique"]].injection and data.get("injections") == 0:
+        raise SessionRefused(
+            "A volume was charted with 0 injections: give the number of points injected.",
+            field="injections",
+        )
 
 
 @transaction.atomic
 def chart_area(
-    request, session: TreatmentSession, data: dict, lot: Lot, lock_version: int
+    request,
+    session: TreatmentSession,
+    data: dict,
+    lot: Lot,
+    lock_version: int,
+    override_reason: str = "",
 ) -> SessionArea:
     locked = _lock_open(session)
     if locked.lock_version != lock_version:
@@ -219,23 +420,44 @@ def chart_area(
         data["points"], data["injections"] = planned_points, len(planned_points)
     elif data["injections"] == len(planned_points):
         data["points"] = planned_points
+    _injection_count(data)
+    _open_vial(lot)
     row = SessionArea(session=locked, lot=lot, **data)
     rows = charted_rows(locked) + [row]
-    _refuse_dose_stops(locked, rows)
+    _check_and_record(locked, rows, request.user, override_reason)
     row.save()
     locked.lock_version += 1
     locked.save(update_fields=["lock_version"])
     session.lock_version = locked.lock_version
+    session.overrides = locked.overrides
     record(request, Action.CHANGE, locked, fields=sorted(data) + ["lot"])
     return row
 
 
+def _keep_clear(session, row, point) -> None:
+    """A point added by hand must stay clear of labelled structures (Kybella: 1-1.5 cm)."""
+    planned = session_diagram.planned_area(session, row.area, row.side)
+    rules_by_structure = {k.structure: k for k in rules.load_reference().areas[row.area].keep_clear}
+    for zone in (planned or {}).get("keep_clear", []):
+        path = [tuple(p) for p in zone["path"]]
+        if rules.layout.distance_to_path(point, path) < zone["margin_mm"]:
+            rule = rules_by_structure.get(zone["structure"])
+            if rule is not None and rule.grade in ("A", "B"):
+                raise SessionRefused(
+                    f"That point lies within {zone['margin_mm']:g} mm of the "
+                    f"{zone['structure']}: inject further away (labelled keep-clear zone)."
+                )
+
+
 @transaction.atomic
-def toggle_point(request, session: TreatmentSession, row_id, x: float, y: float) -> SessionArea:
+def toggle_point(
+    request, session: TreatmentSession, row_id, x: float, y: float, override_reason: str = ""
+) -> SessionArea:
     """Mark a point done or not done, or add one where the needle went.
 
     Point marks from two staff are merged under the session's row lock, so neither
-    loses the other's taps; the dose limits are checked on the new injection count.
+    loses the other's taps; the volume follows the points at the plan's volume per
+    point, and every limit is checked on the new totals.
     """
     locked = _lock_open(session)
     row = SessionArea.objects.select_related("lot").filter(session=locked, public_id=row_id).first()
@@ -247,11 +469,22 @@ def toggle_point(request, session: TreatmentSession, row_id, x: float, y: float)
     if len(kept) == len(done):
         if not session_diagram.inside(locked, row.area, row.side, point):
             raise SessionRefused("That point is outside the area: tap inside its outline.")
+        _keep_clear(locked, row, point)
         kept.append(list(point))
+    if not kept:
+        raise SessionRefused(
+            "That is the last point of this area: remove the charted area instead."
+        )
+    planned = session_diagram.planned_area(locked, row.area, row.side)
+    per_point = (planned or {}).get("volume_per_point_ml") or (
+        float(row.volume_ml) / row.injections if row.injections else None
+    )
     row.points, row.injections = kept, len(kept)
+    if per_point:
+        row.volume_ml = Decimal(str(round(per_point * len(kept), 2)))
     rows = [row if r.pk == row.pk else r for r in charted_rows(locked)]
-    _refuse_dose_stops(locked, rows)
-    row.save(update_fields=["points", "injections"])
+    _check_and_record(locked, rows, request.user, override_reason)
+    row.save(update_fields=["points", "injections", "volume_ml"])
     record(request, Action.CHANGE, locked, fields=["points"], detail=f"{row.area} points")
     return row
 
@@ -312,6 +545,9 @@ def sign(request, session: TreatmentSession) -> bool:
         reason = row.lot.unusable_reason(today)
         if reason and "used up" not in reason:
             raise SessionRefused(reason)
+    # Every check again, from the charted rows, inside the lock: nothing a view or a
+    # direct write skipped is signed. No new reason can be given here.
+    enforce(locked, exposure_findings(locked, rows), request.user, "")
     for lot_id, vials in vials_opened(rows).items():
         updated = Lot.objects.filter(pk=lot_id, vials_used__lte=F("vials_received") - vials).update(
             vials_used=F("vials_used") + vials
