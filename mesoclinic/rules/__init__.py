@@ -79,7 +79,7 @@ from collections.abc import Iterable, Mapping
 from .doses import Administered, check_session_doses
 from .engine import build_plan
 from .errors import ReferenceDataError, RulesInputError
-from .exposure import Given, check_exposure, given_product, grade_a_caps
+from .exposure import Given, check_exposure, given_product, grade_a_caps, session_totals
 from .findings import reason_problem
 from .inputs import mix
 from .limits import NO_LIMIT_TEXT, MinimumInterval
@@ -225,5 +225,6 @@ __all__ = [
     "products",
     "protocols",
     "reason_problem",
+    "session_totals",
     "techniques",
 ]

@@ -31,7 +31,7 @@ from .errors import RulesInputError
 from .inputs import ProfileFacts, validate_profile
 from .limits import DIGITS, EarlierSession, Usage, applies, check_usages, check_window, family_of
 from .loader import load_reference
-from .models import Finding, PatientProfile
+from .models import DoseLine, Finding, PatientProfile
 from .reference import Ingredient, Limit, Reference
 
 MAX_ROW_ML = 1000.0
@@ -353,3 +353,19 @@ def grade_a_caps(
                 {"ingredient": slug, "ingredients": members, "products": counted, "mg": value}
             )
     return out
+
+
+def session_totals(
+    profile: PatientProfile,
+    current: Iterable[Given],
+    *,
+    reference: Reference | None = None,
+    today: dt.date | None = None,
+) -> list[DoseLine]:
+    """Per ingredient, what this session gave and the limit it is held to (the sign-off
+    summary)."""
+    ref = reference or load_reference()
+    facts = validate_profile(profile, ref, today or dt.date.today())
+    rows = _validate(ref, current)
+    _, lines = check_usages(ref, [_usage(r) for r in rows], facts.weight_kg)
+    return lines

@@ -45,6 +45,43 @@ CUSTOM_MIXTURE = "CUSTOM_MIXTURE"
 # Condition warnings (BLEEDING_DISORDER, DYSPHAGIA, PRIOR_SURGERY, CANCER, ...) take
 # their codes from conditions.toml.
 
+# How each code reads to a person (screens never show the code itself).
+TITLES = {
+    ALLERGY: "Allergy",
+    PREGNANCY: "Pregnancy",
+    BREASTFEEDING: "Breastfeeding",
+    SITE_INFECTION: "Infection at the site",
+    DOSE_LIMIT: "Dose limit",
+    INJECTION_COUNT_LIMIT: "Number of injections",
+    VOLUME_LIMIT: "Volume limit",
+    VOLUME_PER_POINT_LIMIT: "Volume per injection",
+    SPACING_TOO_CLOSE: "Spacing",
+    KEEP_CLEAR_ZONE: "Keep-clear zone",
+    AREA_NOT_INDICATED: "Area not indicated",
+    INTERVAL_TOO_SHORT: "Too soon after the last treatment",
+    COURSE_TOO_LONG: "Course length",
+    WEIGHT_REQUIRED: "Weight needed",
+    ROUTE_NOT_SUBCUTANEOUS: "Subcutaneous only",
+    AGE_BELOW_LABEL: "Age",
+    MINOR: "Patient under 18",
+    ANTICOAGULANT: "Bleeding risk",
+    NO_SOURCED_LIMIT: "No sourced limit: practitioner judgement",
+    FITZPATRICK_PIH: "Skin type",
+    AREA_NOT_ESTABLISHED: "Use not established",
+    AREA_OUTSIDE_PROTOCOL: "Outside the protocol",
+    CONCENTRATION_UNUSUAL: "Unusual concentration",
+    CELLULITE_TRIGGER: "Cellulite triggers",
+    NO_POINTS_FIT: "No points fit",
+    DEPTH_OUTSIDE_TECHNIQUE: "Depth",
+    CUSTOM_MIXTURE: "Custom mixture",
+}
+
+
+def title(code: str) -> str:
+    """A finding code in plain words (conditions' codes read as their words)."""
+    return TITLES.get(code) or code.replace("_", " ").capitalize()
+
+
 # The quantities a smaller plan can bring back under their limit.
 QUANTITATIVE = frozenset({DOSE_LIMIT, INJECTION_COUNT_LIMIT, VOLUME_LIMIT})
 

@@ -12,6 +12,7 @@ from mesoclinic import rules
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.audit.log import Action, record
+from mesoclinic.patients.services import chart_for
 from mesoclinic.patients.views import get_patient
 from mesoclinic.plans.views import get_plan
 from mesoclinic.treatments import inventory, session_diagram, sessions
@@ -121,7 +122,7 @@ def _chart_form(session, data=None, initial=None) -> forms.ChartAreaForm:
     )
 
 
-def _context(request, session, form=None, error=None):
+def _context(request, session, form=None, error=None, point_error=None):
     rows = sessions.charted_rows(session)
     planned = session_diagram.session_areas(session)
     ref = rules.load_reference()
@@ -141,6 +142,8 @@ def _context(request, session, form=None, error=None):
             session, initial={"lock_version": session.lock_version, **_next_area(planned, rows)}
         ),
         "error": error,
+        "point_error": point_error,
+        "overrides": sessions.session_overrides(session),
         "amendments": SessionAmendment.objects.filter(session=session)
         .select_related("author")
         .order_by("created_at"),
@@ -214,7 +217,7 @@ def session_point(request, public_id, row_id):
     session = get_session(request, public_id)
     form = forms.PointForm(request.POST)
     if not form.is_valid():
-        return _render_chart(request, session, status=400, error=form.error_text())
+        return _render_chart(request, session, status=400, point_error=form.error_text())
     if not SessionArea.objects.filter(session=session, public_id=row_id).exists():
         raise Http404("No such charted area in this session.")
     try:
@@ -222,7 +225,8 @@ def session_point(request, public_id, row_id):
             request, session, row_id, form.cleaned_data["x"], form.cleaned_data["y"]
         )
     except sessions.SessionRefused as refusal:
-        return _render_chart(request, session, status=400, error=str(refusal))
+        # Shown beside the diagram that was tapped.
+        return _render_chart(request, session, status=400, point_error=str(refusal))
     return _render_chart(request, session)
 
 
@@ -239,17 +243,41 @@ def session_remove_row(request, public_id, row_id):
     return _render_chart(request, session)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @require(roles.SIGN_CLINICAL)
 def session_sign(request, public_id):
+    """GET: the summary to confirm (totals against limits, reasons, lots); POST: sign."""
     session = get_session(request, public_id)
-    try:
-        first = sessions.sign(request, session)
-    except sessions.SessionRefused as refusal:
-        return _render_chart(request, session, status=400, error=str(refusal))
-    if first:
-        messages.success(request, "Session signed. The aftercare sheet was sent to the patient.")
-    return redirect("session_detail", public_id=session.public_id)
+    error = None
+    if request.method == "POST":
+        try:
+            first = sessions.sign(request, session)
+        except sessions.SessionRefused as refusal:
+            error = str(refusal)
+        else:
+            if first:
+                messages.success(
+                    request, "Session signed. The aftercare sheet was sent to the patient."
+                )
+            return redirect("session_detail", public_id=session.public_id)
+    elif session.is_signed:
+        return redirect("session_detail", public_id=session.public_id)
+    rows = sessions.charted_rows(session)
+    record(request, Action.VIEW, session, detail="sign-off summary")
+    ref = rules.load_reference()
+    summary = sessions.sign_summary(session, rows)
+    for entry in summary["lots"]:
+        entry["product"] = ref.products[entry["lot"].product].name
+        entry["area_names"] = ", ".join(dict.fromkeys(ref.areas[a].name for a in entry["areas"]))
+    context = {
+        "session": session,
+        "patient": session.patient,
+        "chart": chart_for(session.patient),
+        "error": error,
+        **summary,
+    }
+    status = 400 if error else 200
+    return render(request, "treatments/sign_confirm.html", context, status=status)
 
 
 @require_POST

@@ -246,6 +246,13 @@ def _refuse_history(request, patient, profile, areas, check: Precheck) -> list[d
 
 def _create(request, check: Precheck, **fields) -> TreatmentSession:
     """One in-progress session per patient: a second start is refused, not duplicated."""
+    open_one = TreatmentSession.objects.filter(
+        patient=fields["patient"], status=SessionStatus.IN_PROGRESS
+    ).exists()
+    if open_one:
+        raise SessionRefused(
+            "This patient already has a session in progress: sign or void it first."
+        )
     try:
         with transaction.atomic():
             return TreatmentSession.objects.create(
@@ -360,6 +367,25 @@ def charted_rows(session: TreatmentSession) -> list[SessionArea]:
 
 def administered(rows) -> list[tuple]:
     return [(row.lot.product, float(row.volume_ml), row.area, row.injections) for row in rows]
+
+
+def sign_summary(session: TreatmentSession, rows) -> dict:
+    """What the practitioner confirms at sign-off: totals against limits, reasons, lots."""
+    profile = session_profile(session)
+    lines = rules.session_totals(
+        profile, exposure.session_given(session, rows), today=timezone.localdate()
+    )
+    lots: dict[int, dict] = {}
+    for row in rows:
+        entry = lots.setdefault(row.lot_id, {"lot": row.lot, "volume_ml": Decimal(0), "areas": []})
+        entry["volume_ml"] += row.volume_ml
+        entry["areas"].append(row.area)
+    return {
+        "totals": [line.to_dict() for line in lines],
+        "overrides": session_overrides(session),
+        "lots": list(lots.values()),
+        "findings": exposure_findings(session, rows, profile),
+    }
 
 
 def dose_findings(session: TreatmentSession, rows) -> list[dict]:

@@ -7,10 +7,16 @@ document.addEventListener("click", (event) => {
   }
 });
 // Move focus to the first invalid field after an HTMX swap, so errors are announced.
-document.addEventListener("htmx:afterSwap", (event) => {
-  const invalid = event.detail.target.querySelector(".has-error input, .has-error select, .has-error textarea");
-  if (invalid) invalid.focus();
-});
+// A refusal is shown where the user is looking: scroll it (or the first invalid field) into view.
+function revealRefusal(root) {
+  const refusal = root.querySelector("[data-scroll-into-view]");
+  const invalid = root.querySelector(".has-error input, .has-error select, .has-error textarea");
+  const target = refusal || (invalid && invalid.closest(".field, .has-error")) || invalid;
+  if (target) target.scrollIntoView({ block: "center" });
+  if (invalid) invalid.focus({ preventScroll: true });
+}
+document.addEventListener("htmx:afterSwap", (event) => revealRefusal(event.detail.target));
+document.addEventListener("DOMContentLoaded", () => revealRefusal(document));
 
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-print]")) window.print();

@@ -17,3 +17,30 @@ def area_name(slug: str) -> str:
 def technique_name(slug: str) -> str:
     technique = rules.load_reference().techniques.get(slug)
     return technique.name if technique else slug
+
+
+@register.filter
+def ingredient_name(slug: str) -> str:
+    ingredient = rules.load_reference().ingredients.get(slug)
+    return ingredient.name if ingredient else slug
+
+
+@register.filter
+def finding_title(code: str) -> str:
+    """A finding's code as people read it: "Dose limit", never DOSE_LIMIT."""
+    from mesoclinic.rules.findings import title
+
+    return title(code)
+
+
+@register.filter
+def people(value) -> str:
+    """A quantity rounded for people: 1,327 / 33.3 / 0.25."""
+    if value is None or value == "":
+        return ""
+    number = float(value)
+    if abs(number) >= 100:
+        return f"{number:,.0f}"
+    if abs(number) >= 10:
+        return f"{number:,.1f}".rstrip("0").rstrip(".")
+    return f"{number:.2f}".rstrip("0").rstrip(".")

@@ -1,0 +1,294 @@
+"""The five attacks on the treatment day, through the pages and below them (issue 11).
+
+Each test is a way a grade-A label limit used to be passed, charted and signed; now
+the engine checks every act against what the patient actually received.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from mesoclinic.tenancy import acting_for
+from mesoclinic.treatments import sessions
+from mesoclinic.treatments.models import Lot, SessionArea, SessionStatus, TreatmentSession
+from tests.conftest import client_for
+from tests.test_sessions import ADHOC, _chart, _lot, _start, _start_adhoc, consented_plan  # noqa: F401
+
+
+def _latest(org):
+    with acting_for(org):
+        return TreatmentSession.objects.order_by("-started_at", "-id").first()
+
+
+def _sign(client, session):
+    return client.post(reverse("session_sign", args=[session.public_id]))
+
+
+def _charted_and_signed(client, org, site, user, plan=None, patient=None, **chart):
+    response = _start(client, plan, site) if plan else _start_adhoc(client, patient, site)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    session = _latest(org)
+    lot = chart.pop("lot", None) or _lot(org, site, user, number=f"L{session.pk}")
+    assert _chart(client, session, lot, **chart).status_code == 200
+    assert _sign(client, _latest(org)).status_code == 302
+    return _latest(org)
+
+
+def test_a_signed_plan_cannot_be_started_again_the_same_day(
+    org, site, practitioner, consented_plan
+):
+    client = client_for(practitioner)
+    first = _charted_and_signed(client, org, site, practitioner, plan=consented_plan)
+    assert first.is_signed
+    again = _start(client, consented_plan, site)
+    page = again.content.decode()
+    assert again.status_code == 400
+    assert "Deoxycholic acid: last given" in page and "at least 30 days" in page
+    assert "Earliest next treatment" in page
+    with acting_for(org):
+        assert TreatmentSession.objects.count() == 1
+
+
+def test_two_ad_hoc_deoxycholic_sessions_the_same_day_are_refused(org, site, practitioner, patient):
+    client = client_for(practitioner)
+    _charted_and_signed(client, org, site, practitioner, patient=patient)
+    again = _start_adhoc(client, patient, site)
+    assert again.status_code == 400 and "at least 30 days" in again.content.decode()
+
+
+def test_a_second_open_session_for_the_patient_is_refused(org, site, practitioner, patient):
+    client = client_for(practitioner)
+    assert _start_adhoc(client, patient, site).status_code == 302
+    second = _start_adhoc(client, patient, site)
+    assert second.status_code == 400
+    with acting_for(org):
+        assert TreatmentSession.objects.filter(status=SessionStatus.IN_PROGRESS).count() == 1
+
+
+PAIN = {
+    **ADHOC,
+    "concern": "pain",
+    "areas": ["back"],
+    "numbing_product": "",
+    "numbing_amount_g": "",
+    "weight_kg": "64",
+}
+
+
+def _pain_chart(client, session, lot, ml):
+    return _chart(
+        client,
+        session,
+        lot,
+        area="back",
+        technique="point-by-point",
+        volume_ml=str(ml),
+        injections=str(round(ml / 0.15)),
+        depth_mm="5",
+        needle_length_mm="13",
+        needle_angle_deg="90",
+    )
+
+
+def test_lidocaine_in_two_sessions_the_same_day_is_summed_against_one_cap(
+    org, site, practitioner, patient
+):
+    client = client_for(practitioner)
+    plain = _lot(org, site, practitioner, "LID-1", product="lidocaine-1pct-5ml", vials=20)
+    epi = _lot(org, site, practitioner, "EPI-1", product="lidocaine-epi-1pct-20ml", vials=5)
+    url = reverse("session_start_adhoc", args=[patient.public_id])
+    assert client.post(url, {**PAIN, "site": site.pk}).status_code == 302
+    assert _pain_chart(client, _latest(org), plain, 15).status_code == 200  # 150 mg plain
+    assert _sign(client, _latest(org)).status_code == 302
+    # A second session on the hands fits as planned (27 mg)...
+    hands = {**PAIN, "areas": ["hands"], "site": site.pk}
+    assert client.post(url, hands).status_code == 302
+    refused = _chart(
+        client,
+        _latest(org),
+        epi,
+        area="hands",
+        technique="point-by-point",
+        volume_ml="30",
+        injections="200",
+        depth_mm="5",
+    )  # ...but 300 mg more with epinephrine is 450 mg in 24 h
+    page = refused.content.decode()
+    assert refused.status_code == 400
+    assert "450 mg of lidocaine in all" in page and "within 24 hours" in page
+    assert "448 mg" in page  # 7 mg/kg x 64 kg
+    with acting_for(org):
+        assert SessionArea.objects.count() == 1
+
+
+def test_a_session_whose_plan_would_pass_the_24_hour_cap_does_not_start(
+    org, site, practitioner, patient
+):
+    client = client_for(practitioner)
+    plain = _lot(org, site, practitioner, "LID-4", product="lidocaine-1pct-5ml", vials=20)
+    url = reverse("session_start_adhoc", args=[patient.public_id])
+    assert client.post(url, {**PAIN, "site": site.pk}).status_code == 302
+    assert _pain_chart(client, _latest(org), plain, 25).status_code == 200  # 250 mg
+    assert _sign(client, _latest(org)).status_code == 302
+    again = client.post(url, {**PAIN, "site": site.pk})  # the back again: 214.5 mg planned
+    assert again.status_code == 400
+    assert "464.5 mg this session" not in again.content.decode()
+    assert "within 24 hours" in again.content.decode()
+
+
+def test_plain_lidocaine_and_lidocaine_with_epinephrine_are_summed_in_one_session(
+    org, site, practitioner, make_patient
+):
+    patient = make_patient(weight_kg=90)
+    client = client_for(practitioner)
+    plain = _lot(org, site, practitioner, "LID-2", product="lidocaine-1pct-5ml", vials=20)
+    epi = _lot(org, site, practitioner, "EPI-2", product="lidocaine-epi-1pct-20ml", vials=5)
+    url = reverse("session_start_adhoc", args=[patient.public_id])
+    assert client.post(url, {**PAIN, "weight_kg": "90", "site": site.pk}).status_code == 302
+    assert _pain_chart(client, _latest(org), plain, 30).status_code == 200  # 300 mg
+    refused = _pain_chart(client, _latest(org), epi, 50)  # + 500 mg with epinephrine
+    assert refused.status_code == 400
+    assert "800 mg of lidocaine in all" in refused.content.decode()
+
+
+def test_sign_off_rechecks_rows_written_below_the_views(org, site, practitioner, patient, rf):
+    """Five 10 mL deoxycholic-acid rows written through the ORM are not signed."""
+    client = client_for(practitioner)
+    assert _start_adhoc(client, patient, site).status_code == 302
+    session = _latest(org)
+    lot = _lot(org, site, practitioner, vials=40)
+    with acting_for(org):
+        for _ in range(5):
+            SessionArea.objects.create(
+                session=session,
+                lot=lot,
+                area="submental",
+                technique="hypodermic",
+                volume_ml=10,
+                injections=50,
+                depth_mm=6,
+            )
+    request = rf.post("/")
+    request.user = practitioner
+    with acting_for(org), pytest.raises(sessions.SessionRefused) as refused:
+        sessions.sign(request, session)
+    assert "500 mg this session exceeds the limit of 100 mg" in str(refused.value)
+    assert not _latest(org).is_signed
+    # Through the page too: the refusal is shown, nothing is signed.
+    page = _sign(client, session)
+    assert page.status_code == 400 and "exceeds the limit of 100 mg" in page.content.decode()
+
+
+def test_a_grade_b_limit_needs_a_real_reason_next_to_the_field(org, site, practitioner, patient):
+    client = client_for(practitioner)
+    lipo = {**ADHOC, "concern": "localized-fat", "areas": ["abdomen"]}
+    url = reverse("session_start_adhoc", args=[patient.public_id])
+    assert client.post(url, {**lipo, "site": site.pk}).status_code == 302
+    session = _latest(org)
+    lot = _lot(org, site, practitioner, "PCDC-1", product="pcdc-5ml", vials=20)
+    chart = dict(area="abdomen", technique="hypodermic", volume_ml="60", injections="200")
+    missing = _chart(client, session, lot, **chart)  # 3,000 mg PC against 2,500 (grade B)
+    assert missing.status_code == 400
+    errors = missing.context["form"].errors["override_reason"][0]
+    assert "3,000 mg this session exceeds the limit of 2,500 mg" in errors
+    assert missing.context["form"]["volume_ml"].value() == "60"  # nothing typed is lost
+    lazy = _chart(client, session, lot, override_reason="ok", **chart)
+    assert "at least three words" in lazy.context["form"].errors["override_reason"][0]
+    reason = "Tolerated 2,600 mg twice before; patient informed of the risk"
+    done = _chart(client, _latest(org), lot, override_reason=reason, **chart)
+    assert done.status_code == 200
+    session = _latest(org)
+    assert session.overrides[0]["reason"] == reason
+    assert session.overrides[0]["by"] == practitioner.full_name
+    assert _sign(client, session).status_code == 302
+
+
+def test_a_multi_dose_vial_is_refused_past_its_in_use_period(org, site, practitioner, patient):
+    client = client_for(practitioner)
+    url = reverse("session_start_adhoc", args=[patient.public_id])
+    assert client.post(url, {**PAIN, "site": site.pk}).status_code == 302
+    epi = _lot(org, site, practitioner, "EPI-3", product="lidocaine-epi-1pct-20ml", vials=5)
+    assert _pain_chart(client, _latest(org), epi, 2).status_code == 200
+    with acting_for(org):
+        opened = Lot.objects.get(pk=epi.pk).opened_at
+        assert opened is not None
+        Lot.objects.filter(pk=epi.pk).update(opened_at=opened - timedelta(days=29))
+    late = _pain_chart(client, _latest(org), epi, 2)
+    assert late.status_code == 400
+    assert "28-day in-use period ended" in late.context["form"].errors["lot"][0]
+
+
+def test_a_volume_with_no_injections_is_refused(org, site, practitioner, consented_plan):
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    lot = _lot(org, site, practitioner)
+    response = _chart(client, _latest(org), lot, injections="0")
+    assert response.status_code == 400
+    assert "0 injections" in response.context["form"].errors["injections"][0]
+
+
+def test_a_weight_far_from_the_last_one_asks_for_confirmation(
+    org, site, practitioner, consented_plan
+):
+    client = client_for(practitioner)
+    slip = _start(client, consented_plan, site, weight_kg="141")  # 64 kg entered in lb
+    assert slip.status_code == 400
+    assert "differs from the last recorded 64 kg" in slip.context["form"].errors["weight_kg"][0]
+    assert (
+        _start(client, consented_plan, site, weight_kg="141", weight_confirmed="on").status_code
+        == 302
+    )
+
+
+def test_tapping_a_point_changes_the_volume_by_the_plans_volume_per_point(
+    org, site, practitioner, consented_plan
+):
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    lot = _lot(org, site, practitioner)
+    _chart(client, _latest(org), lot, injections="", volume_ml="1")
+    with acting_for(org):
+        row = SessionArea.objects.get()
+    before, x, y = float(row.volume_ml), *row.points[0]
+    url = reverse("session_point", args=[_latest(org).public_id, row.public_id])
+    assert client.post(url, {"x": x, "y": y}).status_code == 200
+    with acting_for(org):
+        row.refresh_from_db()
+    assert row.injections == len(row.points)
+    assert float(row.volume_ml) == pytest.approx(round(0.2 * row.injections, 2))
+    assert float(row.volume_ml) != before or before == pytest.approx(0.2 * row.injections)
+
+
+def test_the_session_start_records_the_numbing_cream_as_a_coded_product(
+    org, site, practitioner, consented_plan
+):
+    client = client_for(practitioner)
+    assert _start(client, consented_plan, site).status_code == 302
+    session = _latest(org)
+    assert session.precheck["numbing"]["product"] == "emla-cream-5g"
+    assert session.precheck["numbing"]["amount_g"] == 2.0
+    assert timezone.now() >= session.started_at
+
+
+def test_signing_shows_the_totals_limits_reasons_and_lots_first(
+    org, site, practitioner, esthetician, reception, outsider, consented_plan
+):
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    lot = _lot(org, site, practitioner, "DCA-77")
+    _chart(client, _latest(org), lot, volume_ml="4", injections="20")
+    session = _latest(org)
+    url = reverse("session_sign", args=[session.public_id])
+    page = client.get(url)
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Deoxycholic acid" in text and "40 mg" in text and "100 mg" in text
+    assert "DCA-77" in text and "Confirm and sign" in text
+    assert "DOSE_LIMIT" not in text and "submental" not in text.replace("Submental", "")
+    assert not _latest(org).is_signed  # looking is not signing
+    assert client_for(esthetician).get(url).status_code == 403
+    assert client_for(reception).get(url).status_code == 403
+    assert client_for(outsider).get(url).status_code == 404
+    assert client.post(url).status_code == 302 and _latest(org).is_signed
