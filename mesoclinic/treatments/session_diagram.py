@@ -6,6 +6,7 @@ marks it done, tapping a done point unmarks it, tapping elsewhere in the area ad
 point where the needle actually went.
 """
 
+import math
 from dataclasses import dataclass, field
 
 from mesoclinic import rules
@@ -14,6 +15,8 @@ from mesoclinic.rules import layout
 from mesoclinic.treatments.models import SessionStatus
 
 TOLERANCE_MM = 0.05
+TAP_TARGET_PX = 44
+MIN_WIDTH_PX, MAX_WIDTH_PX = 220, 900
 
 
 @dataclass
@@ -27,6 +30,20 @@ class ChartedDiagram(Zoomed):
     pending: list[tuple[float, float]]
     keep_clear: list[str] = field(default_factory=list)
     editable: bool = False
+
+    @property
+    def hit_radius(self) -> float:
+        """Each point's tap target, in mm: half the spacing, so neighbours never overlap."""
+        if self.spacing:
+            return self.spacing / 2
+        return max(self.box[2], self.box[3]) / 20
+
+    @property
+    def display_width(self) -> int:
+        """Pixels wide enough for a 44 px tap target per point (WCAG 2.5.5), within the page."""
+        mm_wide = self.box[2]
+        wanted = math.ceil(TAP_TARGET_PX / (2 * self.hit_radius) * mm_wide)
+        return max(MIN_WIDTH_PX, min(MAX_WIDTH_PX, wanted))
 
 
 def same_point(a, b) -> bool:

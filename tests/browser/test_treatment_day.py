@@ -67,13 +67,22 @@ def test_treatment_day_from_charting_to_a_traced_infection(tablet):
     caption = page.locator("#chart .zoom figcaption").first
     done = int(re.search(r"(\d+) done", caption.inner_text()).group(1))
     assert done > 0
-    page.locator("#chart .zoom circle.point.done").first.tap()
+    target = page.locator("#chart .zoom circle.hit[aria-label^='Unmark']").first
+    box = target.bounding_box()
+    assert box["width"] >= 44 and box["height"] >= 44  # a tap target a finger can hit
+    target.tap()
     expect(page.locator("#chart .zoom figcaption").first).to_contain_text(
         f"{done - 1} done, 1 planned not done"
     )
     screenshot(page, "session-charted")
 
-    page.get_by_role("button", name="Sign session").click()
+    page.get_by_role("link", name="Sign session…").click()
+    summary = page.locator("main")
+    expect(summary).to_contain_text("Given in this session")
+    expect(summary).to_contain_text("Deoxycholic acid")
+    expect(summary).to_contain_text(GOOD_LOT)
+    screenshot(page, "session-sign-confirm")
+    page.get_by_role("button", name="Confirm and sign").click()
     expect(page.get_by_text("Session signed.")).to_be_visible()
     expect(page.get_by_role("button", name="Add to chart")).to_have_count(0)
     page.get_by_role("link", name="Aftercare sheet").click()
