@@ -9,12 +9,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
 from .engine import build_plan
 from .errors import ReferenceDataError, RulesInputError
+from .exposure import Given
+from .inputs import mix
+from .loader import load_reference
 from .models import Override, PatientProfile, Plan, TreatmentRequest
 
 ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
@@ -58,12 +62,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--area-cm2", action="append", default=[], metavar="AREA=CM2")
     p.add_argument("--side", action="append", default=[], metavar="AREA=left|right|both")
     p.add_argument(
-        "--formula", metavar="INGREDIENT=MG/ML,...", help="custom formula for every --treat"
+        "--formula",
+        metavar="INGREDIENT=STRENGTH,...",
+        help="custom formula for every --treat; strengths in mg/mL or as 10 mg/mL, 1%%, 500 mcg/mL",
     )
     p.add_argument(
         "--product", action="append", default=[], metavar="SLUG", help="products for every --treat"
     )
-    p.add_argument("--prior-session", action="append", default=[], metavar="AREA=YYYY-MM-DD")
+    p.add_argument(
+        "--prior-session",
+        action="append",
+        default=[],
+        metavar="WHAT=YYYY-MM-DD",
+        help="an earlier session: an area, or an ingredient, product or protocol given that day",
+    )
     p.add_argument(
         "--override",
         action="append",
@@ -107,22 +119,42 @@ def _float(text: str, option: str) -> float:
         raise _UsageError(f"{option}: not a number: {text!r}") from None
 
 
+_STRENGTH = re.compile(
+    r"^\s*(?P<n>\d+(?:\.\d+)?|\.\d+)\s*(?P<unit>%|mg\s*/\s*ml|mcg\s*/\s*ml|µg\s*/\s*ml|"
+    r"ug\s*/\s*ml|g\s*/\s*ml)?\s*$",
+    re.IGNORECASE,
+)
+# mg/mL per unit; "%" is w/v as clinicians write it: 1% = 1 g per 100 mL = 10 mg/mL.
+_PER_UNIT = {"": 1.0, "%": 10.0, "mg/ml": 1.0, "mcg/ml": 0.001, "µg/ml": 0.001, "ug/ml": 0.001}
+_PER_UNIT["g/ml"] = 1000.0
+UNITS_ACCEPTED = "a number in mg/mL, or with units: 10mg/ml, 10 mg/mL, 1% (w/v), 500 mcg/mL"
+
+
+def concentration(text: str, option: str = "--formula") -> float:
+    """A strength as clinicians write it, in mg/mL: 10, 10 mg/mL, 1%, 500 mcg/mL."""
+    match = _STRENGTH.match(text)
+    if match is None:
+        raise _UsageError(f"{option}: cannot read the strength {text!r}; give {UNITS_ACCEPTED}")
+    unit = re.sub(r"\s+", "", (match["unit"] or "").lower())
+    return round(float(match["n"]) * _PER_UNIT[unit], 6)
+
+
 def _formula(text: str | None) -> dict[str, float] | None:
     if text is None:
         return None
     parts = [p for p in text.split(",") if p.strip()]
-    return {k: _float(v, "--formula") for k, v in _pairs(parts, "--formula")}
+    return {k: concentration(v) for k, v in _pairs(parts, "--formula")}
 
 
 def _requests(args: argparse.Namespace) -> list[TreatmentRequest]:
     cm2 = {k: _float(v, "--area-cm2") for k, v in _pairs(args.area_cm2, "--area-cm2")}
     sides = dict(_pairs(args.side, "--side"))
     prior: dict[str, list[dt.date]] = {}
+    ref = load_reference()
     for area, day in _pairs(args.prior_session, "--prior-session"):
-        try:
-            prior.setdefault(area, []).append(dt.date.fromisoformat(day))
-        except ValueError:
-            raise _UsageError(f"--prior-session: not a date: {day!r}") from None
+        if area not in ref.areas:
+            continue  # an ingredient or protocol: see _history
+        prior.setdefault(area, []).append(_prior_day(day))
     formula = _formula(args.formula)
     out = []
     for spec in args.treat:
@@ -142,6 +174,36 @@ def _requests(args: argparse.Namespace) -> list[TreatmentRequest]:
                 prior_sessions=tuple(prior.get(area, ())),
             )
         )
+    return out
+
+
+def _prior_day(day: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(day)
+    except ValueError:
+        raise _UsageError(f"--prior-session: not a date: {day!r}") from None
+
+
+def _history(values: Sequence[str]) -> list[Given]:
+    """--prior-session INGREDIENT=DATE or PROTOCOL=DATE: a session that gave it, any plan."""
+    ref = load_reference()
+    out = []
+    for i, (name, day) in enumerate(_pairs(values, "--prior-session")):
+        if name in ref.areas:
+            continue
+        if name in ref.ingredients:
+            formula = {name: 1.0}
+        elif name in ref.protocols:
+            proto = ref.protocols[name]
+            formula = mix(proto.products, ref) if proto.products else dict(proto.formula)
+        elif name in ref.products:
+            formula = dict(ref.products[name].contents)
+        else:
+            raise _UsageError(
+                f"--prior-session: {name!r} is not an area, ingredient, product or protocol"
+            )
+        at = dt.datetime.combine(_prior_day(day), dt.time(12))
+        out.append(Given(session=f"prior-{i}", at=at, formula=formula, volume_ml=1.0))
     return out
 
 
@@ -221,7 +283,11 @@ def main(argv: list[str] | None = None) -> int:
             fitzpatrick=args.fitzpatrick,
         )
         plan = build_plan(
-            profile, _requests(args), start=args.start, overrides=_overrides(args.override)
+            profile,
+            _requests(args),
+            start=args.start,
+            overrides=_overrides(args.override),
+            history=_history(args.prior_session),
         )
     except SystemExit as exc:  # --help
         return int(exc.code or 0)

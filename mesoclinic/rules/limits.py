@@ -581,7 +581,7 @@ def check_course(
                         F.INTERVAL_TOO_SHORT,
                         _severity(grade),
                         f"{who}: {since} days since the last session on {before[-1]:%d %b %Y}; "
-                        f"at least {days} days are needed (earliest {earliest.isoformat()}).",
+                        f"at least {days} days are needed (earliest {earliest:%d %b %Y}).",
                         source,
                         grade,
                         area=area,

@@ -131,3 +131,61 @@ def test_the_rules_package_imports_no_django():
         "sys.exit(1 if any(m == 'django' or m.startswith('django.') for m in sys.modules) else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("written", "mg_per_ml"),
+    [("10", 10.0), ("10mg/ml", 10.0), ("10 mg/mL", 10.0), ("1%", 10.0), ("2 %", 20.0),
+     ("500 mcg/mL", 0.5)],
+)  # fmt: skip
+def test_strengths_are_read_as_clinicians_write_them(capsys, written, mg_per_ml):
+    code, out, _ = run(
+        capsys, "--treat", "pain:back", "--weight-kg", "70", "--formula", f"lidocaine={written}",
+        "--json",
+    )  # fmt: skip
+    assert code == 0
+    assert json.loads(out)["areas"][0]["formula_mg_per_ml"] == {"lidocaine": mg_per_ml}
+
+
+def test_a_strength_in_unknown_units_exits_2_naming_it_and_the_units(capsys):
+    code, _, err = run(capsys, "--treat", "pain:back", "--formula", "lidocaine=10 mg")
+    assert code == 2 and "'10 mg'" in err and "1% (w/v)" in err and "mcg/mL" in err
+
+
+def test_the_command_line_sums_plain_lidocaine_and_with_epinephrine(capsys):
+    code, out, _ = run(
+        capsys, "--treat", "pain:back", "--treat", "pain:buttocks", "--weight-kg", "100",
+        "--formula", "lidocaine=9,lidocaine-epinephrine=15", "--json",
+    )  # fmt: skip
+    assert code == 0
+    stops = json.loads(out)["hard_stops"]
+    assert any(f["code"] == "DOSE_LIMIT" and "781.2 mg" in f["message"] for f in stops)
+
+
+def test_a_prior_session_of_an_ingredient_counts_for_the_interval(capsys):
+    code, out, _ = run(
+        capsys, "--treat", "localized-fat:submental", "--weight-kg", "70",
+        "--start", "2026-12-02", "--prior-session", "deoxycholic-acid=2026-11-22", "--json",
+    )  # fmt: skip
+    assert code == 0
+    stops = json.loads(out)["hard_stops"]
+    assert any(f["code"] == "INTERVAL_TOO_SHORT" and "22 Nov 2026" in f["message"] for f in stops)
+
+
+def test_a_prior_session_of_something_unknown_exits_2(capsys):
+    code, _, err = run(capsys, "--treat", "pain:back", "--prior-session", "unobtainium=2026-01-01")
+    assert code == 2 and "'unobtainium'" in err
+
+
+def test_the_age_and_birth_date_are_checked(capsys):
+    code, out, _ = run(
+        capsys, "--treat", "localized-fat:submental", "--weight-kg", "60", "--age", "16",
+        "--json",
+    )  # fmt: skip
+    assert code == 0
+    assert "AGE_BELOW_LABEL" in {f["code"] for f in json.loads(out)["hard_stops"]}
+
+
+def test_a_male_patient_cannot_be_pregnant(capsys):
+    code, _, err = run(capsys, "--treat", "pain:back", "--sex", "M", "--pregnant")
+    assert code == 2 and "male" in err

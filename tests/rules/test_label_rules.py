@@ -142,7 +142,7 @@ def test_a_session_too_soon_after_the_last_one_gives_the_earliest_date(plan_for)
     last = START - dt.timedelta(days=10)
     plan = plan_for("localized-fat:submental", prior_sessions=[last])
     stop = _stop(plan, "INTERVAL_TOO_SHORT")
-    assert (last + dt.timedelta(days=30)).isoformat() in stop.message
+    assert f"{last + dt.timedelta(days=30):%d %b %Y}" in stop.message
 
 
 # Phosphatidylcholine (Network Lipolysis, Thomas 2016, Salti 2008: grade B)
