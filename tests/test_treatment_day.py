@@ -292,3 +292,133 @@ def test_signing_shows_the_totals_limits_reasons_and_lots_first(
     assert client_for(reception).get(url).status_code == 403
     assert client_for(outsider).get(url).status_code == 404
     assert client.post(url).status_code == 302 and _latest(org).is_signed
+
+
+def test_plan_approval_counts_sessions_given_outside_the_plan(org, site, practitioner, patient):
+    """Four deoxycholic-acid treatments charted ad hoc, months apart: a new 4-session plan
+    would make eight, and the label allows six."""
+    from mesoclinic.plans.models import Plan, PlanStatus
+
+    client = client_for(practitioner)
+    lot = _lot(org, site, practitioner, vials=40)
+    for months_ago in (5, 4, 3, 2):
+        assert _start_adhoc(client, patient, site).status_code == 302
+        session = _latest(org)
+        with acting_for(org):  # as if given then (dated before signing; signed rows are fixed)
+            TreatmentSession.objects.filter(pk=session.pk).update(
+                started_at=timezone.now() - timedelta(days=31 * months_ago)
+            )
+        assert _chart(client, _latest(org), lot).status_code == 200
+        assert _sign(client, _latest(org)).status_code == 302
+    with acting_for(org):
+        plan = Plan.objects.create(
+            patient=patient,
+            created_by=practitioner,
+            inputs={"items": [{"concern": "localized-fat", "area": "submental"}]},
+        )
+    refused = client.post(reverse("plan_approve", args=[plan.public_id]), {"lock_version": 0})
+    assert "4 already given + 4 planned" in refused.content.decode()
+    with acting_for(org):
+        assert Plan.objects.get(pk=plan.pk).status != PlanStatus.APPROVED
+
+
+def test_approving_with_a_stale_version_is_refused(org, practitioner, patient):
+    from mesoclinic.plans.models import Plan, PlanStatus
+
+    with acting_for(org):
+        plan = Plan.objects.create(
+            patient=patient,
+            created_by=practitioner,
+            lock_version=3,
+            inputs={"items": [{"concern": "localized-fat", "area": "submental"}]},
+        )
+    client = client_for(practitioner)
+    stale = client.post(reverse("plan_approve", args=[plan.public_id]), {"lock_version": 2})
+    assert stale.status_code in (400, 409)
+    with acting_for(org):
+        assert Plan.objects.get(pk=plan.pk).status != PlanStatus.APPROVED
+
+
+def _pregnant_patient(org, make_patient, practitioner):
+    from datetime import date
+
+    from mesoclinic.patients import models as pm
+
+    patient = make_patient()
+    with acting_for(org):
+        pm.PregnancyStatus.objects.create(
+            patient=patient,
+            status=pm.PregnancyState.PREGNANT,
+            confirmed_on=date.today(),
+            recorded_on=date.today(),
+            created_by=practitioner,
+        )
+    return patient
+
+
+def _override(client, plan, **data):
+    return client.post(
+        reverse("plan_override", args=[plan.public_id]),
+        {"lock_version": plan.lock_version, "code": "PREGNANCY", **data},
+    )
+
+
+def test_a_pregnancy_override_needs_the_patients_acknowledgement_with_one_practitioner(
+    org, practitioner, make_patient
+):
+    from tests.test_plans import _reload, make_plan
+
+    patient = _pregnant_patient(org, make_patient, practitioner)
+    plan = make_plan(org, patient, practitioner, [{"concern": "hair-loss", "area": "scalp"}])
+    client = client_for(practitioner)
+    reason = "Hair loss is distressing; obstetrician agreed in writing"
+    lazy = _override(client, plan, reason="ok")
+    assert lazy.status_code == 400 and "at least three words" in lazy.content.decode()
+    alone = _override(client, plan, reason=reason)
+    assert alone.status_code == 400 and "signed an acknowledgement" in alone.content.decode()
+    assert _reload(org, plan).inputs.get("overrides", []) == []
+    done = _override(client, plan, reason=reason, patient_acknowledged="on")
+    assert done.status_code == 200
+    assert _reload(org, plan).inputs["overrides"][0]["patient_acknowledged"] is True
+
+
+def test_a_pregnancy_override_needs_a_second_practitioner_where_there_is_one(
+    org, practitioner, make_patient
+):
+    from mesoclinic.accounts.models import User
+    from mesoclinic.accounts.roles import Role
+    from tests.test_plans import _reload, make_plan
+
+    second = User.objects.create_user(
+        email="doc2@test.clinic", password="pw-long-enough-1", full_name="Dr Sam Second",
+        organization=org, role=Role.PRACTITIONER,
+    )  # fmt: skip
+    patient = _pregnant_patient(org, make_patient, practitioner)
+    plan = make_plan(org, patient, practitioner, [{"concern": "hair-loss", "area": "scalp"}])
+    client = client_for(practitioner)
+    reason = "Hair loss is distressing; obstetrician agreed in writing"
+    alone = _override(client, plan, reason=reason, patient_acknowledged="on")
+    assert alone.status_code == 400 and "second practitioner" in alone.content.decode()
+    done = _override(client, plan, reason=reason, confirmed_by=str(second.public_id))
+    assert done.status_code == 200
+    saved = _reload(org, plan).inputs["overrides"][0]
+    assert saved["confirmed_by"] == "Dr Sam Second"
+    assert "PREGNANCY" in {f["code"] for f in done.context["result"]["overridden"]}
+
+
+def test_charting_a_pregnancy_stop_product_is_refused_at_the_chairside(
+    org, site, practitioner, patient
+):
+    client = client_for(practitioner)
+    url = reverse("session_start_adhoc", args=[patient.public_id])
+    assert client.post(url, {**PAIN, "site": site.pk}).status_code == 302
+    with acting_for(org):  # pregnancy declared after the start, as the precheck records it
+        session = _latest(org)
+        TreatmentSession.objects.filter(pk=session.pk).update(
+            precheck={**session.precheck, "pregnancy": "pregnant"}
+        )
+    minox = _lot(org, site, practitioner, "MIN-1", product="minoxidil-05pct-5ml")
+    refused = _pain_chart(client, _latest(org), minox, 2)
+    assert refused.status_code == 400
+    text = refused.content.decode()
+    assert "must not be used during pregnancy" in text and "second practitioner" in text

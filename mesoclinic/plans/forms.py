@@ -81,10 +81,18 @@ class OverrideForm(forms.Form):
     area = forms.CharField(max_length=40, required=False)
     reason = forms.CharField(
         max_length=500,
-        min_length=5,
         error_messages={"required": "An override needs a reason."},
     )
+    confirmed_by = forms.UUIDField(required=False)
+    patient_acknowledged = forms.BooleanField(required=False)
     lock_version = forms.IntegerField(min_value=0)
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"]
+        problem = rules.reason_problem(reason)
+        if problem:
+            raise forms.ValidationError(problem)
+        return reason
 
 
 class PointForm(forms.Form):

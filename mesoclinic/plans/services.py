@@ -7,6 +7,7 @@ Every number the editor shows comes from `evaluate`, which calls the same
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -33,6 +34,17 @@ ITEM_FIELDS = (
     "points",
     "area_cm2",
 )
+
+
+# The patient's charted record (rules.Given rows), provided by the treatments app, which
+# sits above plans: plans never import it. Set in TreatmentsConfig.ready().
+HistorySource = Callable[[pm.Patient, Plan | None], list]
+history_source: HistorySource | None = None
+
+
+def charted_history(patient: pm.Patient, plan: Plan | None = None) -> list:
+    """Every charted session of the patient outside this plan (courses count them)."""
+    return history_source(patient, plan) if history_source is not None else []
 
 
 class StaleEdit(Exception):
@@ -74,7 +86,13 @@ def requests_for(inputs: dict) -> list[rules.TreatmentRequest]:
 
 def overrides_for(inputs: dict) -> list[rules.Override]:
     return [
-        rules.Override(code=o["code"], reason=o["reason"], area=o.get("area") or None)
+        rules.Override(
+            code=o["code"],
+            reason=o["reason"],
+            area=o.get("area") or None,
+            confirmed_by=o.get("confirmed_by")
+            or ("the patient's signed acknowledgement" if o.get("patient_acknowledged") else None),
+        )
         for o in inputs.get("overrides", [])
     ]
 
@@ -97,20 +115,25 @@ class Evaluation:
         return self.result is None or bool(self.result["hard_stops"])
 
 
-def evaluate(patient: pm.Patient, inputs: dict, chart: Chart | None = None) -> Evaluation:
+def evaluate(
+    patient: pm.Patient, inputs: dict, chart: Chart | None = None, plan: Plan | None = None
+) -> Evaluation:
+    """The engine's plan for these inputs; courses and intervals count every session the
+    patient was given outside ``plan`` (any other plan, ad hoc too)."""
     chart = chart or chart_for(patient)
     if not inputs.get("items"):
         return Evaluation(None, None, None)
     try:
-        plan = rules.build_plan(
+        built = rules.build_plan(
             profile_for(patient, chart),
             requests_for(inputs),
             start=start_date(inputs),
             overrides=overrides_for(inputs),
+            history=charted_history(patient, plan),
         )
     except rules.RulesInputError as error:
         return Evaluation(None, str(error), error.field)
-    result = plan.to_dict()
+    result = built.to_dict()
     items = inputs["items"]
     _assign_items(result["areas"], items)
     return Evaluation(result, None, None)
@@ -156,7 +179,7 @@ def approve(request, plan: Plan, patient: pm.Patient, lock_version: int) -> Plan
         raise StaleEdit
     if not locked.is_editable:
         raise ApprovalRefused("Only a draft or proposed plan can be approved.")
-    evaluation = evaluate(patient, locked.inputs)
+    evaluation = evaluate(patient, locked.inputs, plan=locked)
     if evaluation.result is None:
         raise ApprovalRefused(evaluation.error or "Add at least one area before approving.")
     if evaluation.result["hard_stops"]:

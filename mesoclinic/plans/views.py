@@ -12,6 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 from mesoclinic import rules
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
+from mesoclinic.accounts.models import User
+from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.services import chart_for
 from mesoclinic.patients.views import get_patient
@@ -29,7 +31,7 @@ def get_plan(request, public_id) -> Plan:
 
 def _editor_context(request, plan, error=None, error_field=None, conflict=False):
     chart = chart_for(plan.patient)
-    evaluation = services.evaluate(plan.patient, plan.inputs, chart)
+    evaluation = services.evaluate(plan.patient, plan.inputs, chart, plan=plan)
     ref = rules.load_reference()
     items = plan.inputs.get("items", [])
     selected = {(i["area"], i.get("side") or None) for i in items}
@@ -76,6 +78,8 @@ def _editor_context(request, plan, error=None, error_field=None, conflict=False)
         ),
         "can_approve": roles.can(request.user, roles.SIGN_CLINICAL),
         "can_override": roles.can(request.user, roles.OVERRIDE_SAFETY),
+        "second_practitioners": _other_practitioners(request),
+        "needs_confirmation": sorted(rules.findings.SECOND_CONFIRMATION),
         "version": services.latest_version(plan),
     }
 
@@ -194,7 +198,7 @@ def plan_point(request, public_id):
         return _render_editor(request, plan, status=400, error=_first_error(form))
     data = form.cleaned_data
     index = _item_index(plan, data["item"])
-    evaluation = services.evaluate(plan.patient, plan.inputs)
+    evaluation = services.evaluate(plan.patient, plan.inputs, plan=plan)
     if evaluation.result is None:
         return _render_editor(request, plan, status=400)
     current = [
@@ -242,7 +246,7 @@ def plan_override(request, public_id):
             request, plan, status=400, error=_first_error(form), error_field="override"
         )
     data = form.cleaned_data
-    evaluation = services.evaluate(plan.patient, plan.inputs)
+    evaluation = services.evaluate(plan.patient, plan.inputs, plan=plan)
     findings = (evaluation.result or {}).get("hard_stops", []) + (evaluation.result or {}).get(
         "warnings", []
     )
@@ -256,18 +260,54 @@ def plan_override(request, public_id):
             "grade-A limits and unknown codes are final.",
             error_field="override",
         )
+    entry = {
+        "code": data["code"],
+        "area": data["area"] or None,
+        "reason": data["reason"],
+        "by": request.user.full_name,
+        "by_id": str(request.user.public_id),
+        "at": timezone.now().isoformat(timespec="seconds"),
+    }
+    if data["code"] in rules.findings.SECOND_CONFIRMATION:
+        try:
+            entry.update(_second_confirmation(request, data))
+        except ValueError as refusal:
+            return _render_editor(
+                request, plan, status=400, error=str(refusal), error_field="override"
+            )
     inputs = copy.deepcopy(plan.inputs)
-    inputs.setdefault("overrides", []).append(
-        {
-            "code": data["code"],
-            "area": data["area"] or None,
-            "reason": data["reason"],
-            "by": request.user.full_name,
-            "by_id": str(request.user.public_id),
-            "at": timezone.now().isoformat(timespec="seconds"),
-        }
-    )
+    inputs.setdefault("overrides", []).append(entry)
     return _save(request, plan, inputs, data["lock_version"], ["overrides"])
+
+
+def _second_confirmation(request, data) -> dict:
+    """A pregnancy or breastfeeding override: another practitioner of the clinic confirms,
+    or, where the clinic has only one, the patient has signed an acknowledgement."""
+    others = _other_practitioners(request)
+    if data["confirmed_by"]:
+        confirming = next((u for u in others if u.public_id == data["confirmed_by"]), None)
+        if confirming is None:
+            raise ValueError("Choose another practitioner of this clinic to confirm.")
+        return {"confirmed_by": confirming.full_name, "confirmed_by_id": str(confirming.public_id)}
+    if not others and data["patient_acknowledged"]:
+        return {"patient_acknowledged": True}
+    if others:
+        raise ValueError(
+            "Overriding a pregnancy or breastfeeding stop needs a second practitioner's "
+            "confirmation: choose who confirmed it."
+        )
+    raise ValueError(
+        "You are the clinic's only practitioner: the patient must sign an acknowledgement "
+        "of this risk; tick the box once they have."
+    )
+
+
+def _other_practitioners(request):
+    return list(
+        User.objects.filter(
+            organization_id=request.user.organization_id, role=Role.PRACTITIONER, is_active=True
+        ).exclude(pk=request.user.pk)
+    )
 
 
 @require_POST
@@ -331,7 +371,11 @@ def plan_cancel(request, public_id):
 def plan_quote(request, public_id):
     plan = get_plan(request, public_id)
     version = services.latest_version(plan)
-    result = version.result if version else services.evaluate(plan.patient, plan.inputs).result
+    result = (
+        version.result
+        if version
+        else services.evaluate(plan.patient, plan.inputs, plan=plan).result
+    )
     record(request, Action.VIEW, plan, detail="quote")
     quote = itemized_quote(result, request.user.organization) if result else None
     return render(

@@ -169,6 +169,46 @@ def _route(ref: Reference, rows: Sequence[Given]) -> list[Finding]:
     return out
 
 
+def _states(ref: Reference, facts: ProfileFacts, rows: Sequence[Given]) -> list[Finding]:
+    """Pregnancy, breastfeeding and site infection, for what is actually charted (a product
+    may differ from the plan's)."""
+    out = []
+    for row in rows:
+        where = ref.areas[row.area].name if row.area else "a numbing cream"
+        if row.area and row.area in facts.infected_areas:
+            out.append(
+                F.make(
+                    F.SITE_INFECTION,
+                    "stop",
+                    f"Infection at the injection site: do not treat {where} until it has cleared.",
+                    ref.sources["site-infection"],
+                    "A",
+                    area=row.area,
+                )
+            )
+        for state, code, active in (
+            ("pregnancy", F.PREGNANCY, facts.pregnant),
+            ("breastfeeding", F.BREASTFEEDING, facts.breastfeeding),
+        ):
+            if not active:
+                continue
+            for slug in sorted(row.formula):
+                if getattr(ref.ingredients[slug], state) == "stop":
+                    out.append(
+                        F.make(
+                            code,
+                            "stop",
+                            f"{ref.ingredients[slug].name} must not be used during {state} "
+                            f"({where}).",
+                            ref.sources["pregnancy"],
+                            "B",
+                            area=row.area or None,
+                            ingredient=slug,
+                        )
+                    )
+    return out
+
+
 def _depths(ref: Reference, rows: Sequence[Given]) -> list[Finding]:
     out = []
     for row in rows:
@@ -301,6 +341,7 @@ def check_exposure(
     out: list[Finding] = []
     out += _allergies(ref, facts, rows)
     out += age_findings(ref, facts, sorted({slug for row in rows for slug in row.formula}))
+    out += _states(ref, facts, rows)
     out += _route(ref, rows)
     out += _depths(ref, rows)
     found, _ = check_usages(ref, [_usage(r) for r in rows], facts.weight_kg)

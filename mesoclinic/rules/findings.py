@@ -82,6 +82,9 @@ def title(code: str) -> str:
     return TITLES.get(code) or code.replace("_", " ").capitalize()
 
 
+# Overrides of these stops need a second practitioner (or the patient's acknowledgement).
+SECOND_CONFIRMATION = frozenset({PREGNANCY, BREASTFEEDING})
+
 # The quantities a smaller plan can bring back under their limit.
 QUANTITATIVE = frozenset({DOSE_LIMIT, INJECTION_COUNT_LIMIT, VOLUME_LIMIT})
 
@@ -140,6 +143,19 @@ def apply_overrides(
         ]
         allowed = [i for i in matches if findings[i].overridable]
         refused = [i for i in matches if not findings[i].overridable]
+        if ov.code in SECOND_CONFIRMATION and not (ov.confirmed_by or "").strip():
+            outcomes.append(
+                OverrideOutcome(
+                    ov.code,
+                    ov.area,
+                    ov.reason,
+                    "refused",
+                    "overriding a pregnancy or breastfeeding stop needs a second "
+                    "practitioner's confirmation (in a single-practitioner clinic, the "
+                    "patient's signed acknowledgement of the risk)",
+                )
+            )
+            continue
         overridden.update(allowed)
         if not matches:
             status, detail = "unmatched", f"no {ov.code} finding in this plan"

@@ -136,6 +136,9 @@ class Override:
     code: str
     reason: str
     area: str | None = None
+    # Who confirmed a pregnancy or breastfeeding override: a second practitioner, or the
+    # patient's signed acknowledgement where the clinic has a single practitioner (§7).
+    confirmed_by: str | None = None
 
     def __post_init__(self) -> None:
         if not self.code.strip():

@@ -56,11 +56,14 @@ def session_given(session: TreatmentSession, rows) -> list[rules.Given]:
     return numbing + [row_given(session, row) for row in rows]
 
 
-def history_for(patient, *, exclude=None) -> list[rules.Given]:
-    """Every other session's rows for this patient (voided sessions do not count)."""
+def history_for(patient, *, exclude=None, exclude_plan=None) -> list[rules.Given]:
+    """Every other session's rows for this patient (voided sessions do not count); a plan
+    being approved leaves out its own sessions, which its course already counts."""
     sessions = TreatmentSession.objects.filter(patient=patient).exclude(status=SessionStatus.VOIDED)
     if exclude is not None:
         sessions = sessions.exclude(pk=exclude.pk)
+    if exclude_plan is not None:
+        sessions = sessions.exclude(plan=exclude_plan)
     out: list[rules.Given] = []
     started: dict[int, tuple[str, datetime]] = {}
     for pk, public_id, at, precheck in sessions.values_list(

@@ -120,6 +120,9 @@ def _covered(finding: dict, overrides: list[dict]) -> bool:
     for ov in overrides:
         if ov["code"] != finding["code"]:
             continue
+        unconfirmed = not (ov.get("confirmed_by") or ov.get("patient_acknowledged"))
+        if ov["code"] in rules.findings.SECOND_CONFIRMATION and unconfirmed:
+            continue
         if ov.get("ingredient") and ov["ingredient"] != finding.get("ingredient"):
             continue
         if ov.get("area") and ov["area"] != finding.get("area"):
@@ -149,6 +152,12 @@ def enforce(session: TreatmentSession, findings: list[dict], user, reason: str) 
     open_stops = [f for f in stops if not _covered(f, known)]
     if not open_stops:
         return []
+    confirm = [f for f in open_stops if f["code"] in rules.findings.SECOND_CONFIRMATION]
+    if confirm:
+        raise SessionRefused(
+            _described(confirm) + " Passing it needs a second practitioner's confirmation, "
+            "recorded on the plan."
+        )
     if not reason.strip():
         raise SessionRefused(
             _described(open_stops) + " To go ahead, record your reason for passing this limit.",
@@ -328,8 +337,7 @@ def start_adhoc(
         profile,
         plans.requests_for({"items": items}),
         start=timezone.localdate(),
-        history=exposure.history_for(patient),
-    ).to_dict()
+    ).to_dict()  # one session: its course and interval are checked below, over the history
     _refuse_hard_stops(result)
     overrides = _refuse_history(request, patient, profile, result["areas"], check)
     session = _create(
