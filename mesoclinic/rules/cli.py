@@ -83,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="CODE[@AREA]=REASON",
         help="override a grade-B/C finding with a reason",
     )
+    p.add_argument(
+        "--confirmed-by",
+        metavar="NAME",
+        help="the second practitioner who confirmed a pregnancy or breastfeeding override",
+    )
     p.add_argument("--start", type=_date, metavar="YYYY-MM-DD", help="first session (today)")
     p.add_argument("--json", action="store_true", help="print the plan as one JSON object")
     return p
@@ -207,11 +212,11 @@ def _history(values: Sequence[str]) -> list[Given]:
     return out
 
 
-def _overrides(values: Sequence[str]) -> list[Override]:
+def _overrides(values: Sequence[str], confirmed_by: str | None = None) -> list[Override]:
     out = []
     for key, reason in _pairs(values, "--override"):
         code, _, area = key.partition("@")
-        out.append(Override(code, reason, area or None))
+        out.append(Override(code, reason, area or None, confirmed_by=confirmed_by))
     return out
 
 
@@ -286,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             profile,
             _requests(args),
             start=args.start,
-            overrides=_overrides(args.override),
+            overrides=_overrides(args.override, args.confirmed_by),
             history=_history(args.prior_session),
         )
     except SystemExit as exc:  # --help

@@ -125,7 +125,7 @@ def _lay_out_side(
                 F.make(
                     F.NO_POINTS_FIT,
                     "warning",
-                    f"No injection point fits in {r.area.slug} at {r.spacing_mm:g} mm spacing"
+                    f"No injection point fits in {r.area.name} at {r.spacing_mm:g} mm spacing"
                     + (" outside the keep-clear zones." if zones else "."),
                     tech.source,
                     tech.grade,

@@ -367,7 +367,8 @@ def resolve_request(req: TreatmentRequest, index: int, ref: Reference, start: dt
             F.make(
                 F.AREA_OUTSIDE_PROTOCOL,
                 "warning",
-                f"Protocol {proto.slug} is written for {', '.join(proto.areas)}, not {area.slug}.",
+                f"{proto.name} is written for "
+                f"{', '.join(ref.areas[a].name for a in proto.areas)}, not {area.name}.",
                 proto.layout_source,
                 "C",
                 area=area.slug,

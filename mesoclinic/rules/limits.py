@@ -262,19 +262,24 @@ def _count_and_volume(ing: Ingredient, usages: Sequence[Usage]) -> list[Finding]
     return out
 
 
-def _per_area(ing: Ingredient, u: Usage) -> list[Finding]:
+def _names(ref: Reference, slugs: Iterable[str]) -> str:
+    return ", ".join(ref.areas[s].name if s in ref.areas else s for s in slugs)
+
+
+def _per_area(ref: Reference, ing: Ingredient, u: Usage) -> list[Finding]:
     out = []
+    place = ref.areas[u.area].name if u.area in ref.areas else u.area
     for lim in ing.limits:
         if not applies(lim, ing.slug, u.formula):
             continue
-        where = f"{u.area} ({u.side})" if u.side else u.area
+        where = f"{place} ({u.side})" if u.side else place
         if lim.kind == "labelled_areas" and u.area not in lim.areas:
             out.append(
                 F.make(
                     F.AREA_NOT_INDICATED,
                     _severity(lim.grade),
-                    f"{ing.name} is not indicated for {u.area}: {lim.note} "
-                    f"({', '.join(lim.areas)}).",
+                    f"{ing.name} is not indicated for {place}: {lim.note} "
+                    f"({_names(ref, lim.areas)}).",
                     lim.source,
                     lim.grade,
                     area=u.area,
@@ -287,8 +292,8 @@ def _per_area(ing: Ingredient, u: Usage) -> list[Finding]:
                 F.make(
                     F.AREA_NOT_ESTABLISHED,
                     "warning",
-                    f"{ing.name} on {u.area}: use not established; {lim.note} "
-                    f"({', '.join(lim.areas)}).",
+                    f"{ing.name} on {place}: use not established; {lim.note} "
+                    f"({_names(ref, lim.areas)}).",
                     lim.source,
                     lim.grade,
                     area=u.area,
@@ -348,9 +353,9 @@ def _per_area(ing: Ingredient, u: Usage) -> list[Finding]:
             F.make(
                 F.CUSTOM_MIXTURE,
                 "warning",
-                f"{ing.name} with {mixture.with_.replace('-', ' ')} in {u.area} is not the "
-                "recognised 5% / 2.5% mixture: no sourced limit for this mixture, so the "
-                f"{ing.name.lower()} label limits apply.",
+                f"{ing.name} with {ref.ingredients[mixture.with_].name.lower()} in {place} "
+                "is not the recognised 5% / 2.5% mixture: no sourced limit for this mixture, "
+                f"so the {ing.name.lower()} label limits apply.",
                 mixture.source,
                 "A",
                 area=u.area,
@@ -375,7 +380,7 @@ def _per_area(ing: Ingredient, u: Usage) -> list[Finding]:
             F.make(
                 F.CONCENTRATION_UNUSUAL,
                 "warning",
-                f"{ing.name} at {_num(value)} mg/mL in {u.area}; the sourced concentration is "
+                f"{ing.name} at {_num(value)} mg/mL in {place}; the sourced concentration is "
                 f"{usual}.",
                 conc.source,
                 conc.grade,
@@ -424,7 +429,7 @@ def check_usages(
         findings += _count_and_volume(ing, usages)
         for u in usages:
             if slug in u.formula and u.area:
-                findings += _per_area(ing, u)
+                findings += _per_area(ref, ing, u)
         if ing.no_sourced_limit:
             nsl = ref.sources["no-sourced-limit"]
             findings.append(
@@ -452,7 +457,7 @@ def check_keep_clear(
                 F.make(
                     F.KEEP_CLEAR_ZONE,
                     _severity(rule.grade),
-                    f"{len(near)} point(s) in {area.slug} lie within {zone.margin_mm:g} mm of "
+                    f"{len(near)} point(s) in {area.name} lie within {zone.margin_mm:g} mm of "
                     f"the {zone.structure}.",
                     rule.source,
                     rule.grade,
@@ -478,7 +483,7 @@ def _interval_limits(
                 protocol.min_interval_days,
                 protocol.schedule_grade,
                 protocol.schedule_source,
-                f"protocol {protocol.slug}",
+                f"Protocol {protocol.name}",
                 None,
             )
         )

@@ -79,7 +79,8 @@ def test_a_formula_and_an_override(capsys):
         "--treat", "localized-fat:abdomen:body-lipolysis-pcdc", "--weight-kg", "80",
         "--formula", "phosphatidylcholine=50,deoxycholic-acid=25", "--area-cm2", "abdomen=1000",
         "--pregnant", "--override", "DOSE_LIMIT=documented protocol",
-        "--override", "PREGNANCY@abdomen=not pregnant any more, record corrected", "--json",
+        "--override", "PREGNANCY@abdomen=not pregnant any more, record corrected",
+        "--confirmed-by", "Dr Second", "--json",
     )  # fmt: skip
     data = json.loads(out)
     assert code == 0 and data["hard_stops"] == []
@@ -189,3 +190,14 @@ def test_the_age_and_birth_date_are_checked(capsys):
 def test_a_male_patient_cannot_be_pregnant(capsys):
     code, _, err = run(capsys, "--treat", "pain:back", "--sex", "M", "--pregnant")
     assert code == 2 and "male" in err
+
+
+def test_a_pregnancy_override_without_a_second_practitioner_is_refused(capsys):
+    code, out, _ = run(
+        capsys, "--treat", "hair-loss:scalp", "--pregnant",
+        "--override", "PREGNANCY=obstetrician agreed in writing", "--json",
+    )  # fmt: skip
+    data = json.loads(out)
+    assert code == 0 and "PREGNANCY" in {f["code"] for f in data["hard_stops"]}
+    assert data["overrides"][0]["status"] == "refused"
+    assert "second practitioner" in data["overrides"][0]["detail"]

@@ -84,7 +84,10 @@ def test_overriding_a_b_pregnancy_stop_keeps_an_a_allergy_stop(plan_for):
         "localized-fat:abdomen:body-lipolysis-pcdc",
         pregnant=True,
         allergies={"phosphatidylcholine"},
-        overrides=[Override("PREGNANCY", "reason"), Override("ALLERGY", "reason")],
+        overrides=[
+            Override("PREGNANCY", "reason", confirmed_by="Dr Second"),
+            Override("ALLERGY", "reason"),
+        ],
     )
     assert codes(plan.hard_stops) == ["ALLERGY"]
     assert [o.status for o in plan.overrides] == ["applied", "refused"]
