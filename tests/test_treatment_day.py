@@ -422,3 +422,145 @@ def test_charting_a_pregnancy_stop_product_is_refused_at_the_chairside(
     assert refused.status_code == 400
     text = refused.content.decode()
     assert "must not be used during pregnancy" in text and "second practitioner" in text
+
+
+def test_a_point_added_by_hand_near_the_marginal_mandibular_nerve_is_refused(
+    org, site, practitioner, consented_plan
+):
+    from mesoclinic.rules import layout
+    from mesoclinic.treatments import session_diagram
+
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    _chart(client, _latest(org), _lot(org, site, practitioner), injections="", volume_ml="1")
+    session = _latest(org)
+    with acting_for(org):
+        row = SessionArea.objects.get()
+    planned = session_diagram.planned_area(session, "submental", "")
+    zone = planned["keep_clear"][0]
+    outline = [tuple(p) for p in planned["outline"]]
+    path = [tuple(p) for p in zone["path"]]
+    xs, ys = [p[0] for p in outline], [p[1] for p in outline]
+    near = next(
+        (x / 2, y / 2)
+        for x in range(int(min(xs) * 2), int(max(xs) * 2))
+        for y in range(int(min(ys) * 2), int(max(ys) * 2))
+        if layout.contains(outline, (x / 2, y / 2))
+        and layout.distance_to_path((x / 2, y / 2), path) < zone["margin_mm"] / 2
+    )
+    url = reverse("session_point", args=[session.public_id, row.public_id])
+    refused = client.post(url, {"x": near[0], "y": near[1]})
+    assert refused.status_code == 400
+    assert "marginal mandibular nerve" in refused.content.decode()
+    with acting_for(org):
+        assert SessionArea.objects.get().injections == row.injections
+
+
+def test_a_lot_recalled_between_charting_and_sign_off_is_not_signed(
+    org, site, practitioner, consented_plan
+):
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    lot = _lot(org, site, practitioner, "DCA-R1")
+    assert _chart(client, _latest(org), lot).status_code == 200
+    with acting_for(org):
+        Lot.objects.filter(pk=lot.pk).update(
+            recalled_at=timezone.now(), recall_reason="supplier recall: sterility"
+        )
+    refused = _sign(client, _latest(org))
+    assert refused.status_code == 400
+    assert "DCA-R1 was recalled: supplier recall: sterility" in refused.content.decode()
+    assert not _latest(org).is_signed
+
+
+def test_a_grade_a_limit_cannot_be_passed_with_a_reason(org, site, practitioner, consented_plan):
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    lot = _lot(org, site, practitioner)
+    reason = "The patient insists and accepts every risk of this"
+    over = _chart(
+        client, _latest(org), lot, volume_ml="12", injections="50", override_reason=reason
+    )
+    assert over.status_code == 400
+    assert "exceeds the maximum of 10 mL" in over.content.decode()
+    with acting_for(org):
+        assert not SessionArea.objects.exists()
+        assert not _latest(org).overrides
+
+
+def test_tapping_extra_points_past_the_label_is_refused(org, site, practitioner, consented_plan):
+    from mesoclinic.rules import layout
+    from mesoclinic.treatments import session_diagram
+
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    _chart(client, _latest(org), _lot(org, site, practitioner), injections="", volume_ml="1")
+    session = _latest(org)
+    planned = session_diagram.planned_area(session, "submental", "")
+    outline = [tuple(p) for p in planned["outline"]]
+    zones = [([tuple(p) for p in z["path"]], z["margin_mm"]) for z in planned["keep_clear"]]
+    done = [tuple(p) for p in planned["points"]]
+    xs, ys = [p[0] for p in outline], [p[1] for p in outline]
+    free = [
+        (x + 0.5, y + 0.5)
+        for x in range(int(min(xs)), int(max(xs)))
+        for y in range(int(min(ys)), int(max(ys)))
+        if layout.contains(outline, (x + 0.5, y + 0.5))
+        and all(layout.distance_to_path((x + 0.5, y + 0.5), p) > m for p, m in zones)
+        and all(abs(x + 0.5 - a) + abs(y + 0.5 - b) > 2 for a, b in done)
+    ]
+    with acting_for(org):
+        row = SessionArea.objects.get()
+    url = reverse("session_point", args=[session.public_id, row.public_id])
+    room = 50 - len(done)  # the label: 50 injections (10 mL) per treatment
+    assert 0 <= room < len(free)
+    statuses = [client.post(url, {"x": x, "y": y}).status_code for x, y in free[: room + 1]]
+    assert statuses == [200] * room + [400]
+    with acting_for(org):
+        row.refresh_from_db()
+    assert row.injections == 50 and float(row.volume_ml) == 10
+
+
+def test_the_last_point_of_an_area_cannot_be_untapped(org, site, practitioner, consented_plan):
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    _chart(client, _latest(org), _lot(org, site, practitioner), injections="1", volume_ml="0.2")
+    session = _latest(org)
+    with acting_for(org):
+        row = SessionArea.objects.get()  # one injection counted, no point marked yet
+    url = reverse("session_point", args=[session.public_id, row.public_id])
+    planned_point = session.plan_version.result["areas"][0]["points"][0]
+    assert client.post(url, {"x": planned_point[0], "y": planned_point[1]}).status_code == 200
+    with acting_for(org):
+        row.refresh_from_db()
+    assert len(row.points) == 1
+    last = row.points[0]
+    refused = client.post(url, {"x": last[0], "y": last[1]})
+    assert refused.status_code == 400 and "remove the charted area" in refused.content.decode()
+
+
+def test_todays_weight_sets_the_mg_per_kg_cap(org, site, practitioner, make_patient):
+    patient = make_patient(weight_kg=64)
+    client = client_for(practitioner)
+    url = reverse("session_start_adhoc", args=[patient.public_id])
+    light = {**PAIN, "areas": ["neck"], "weight_kg": "40", "weight_confirmed": "on"}
+    assert client.post(url, {**light, "site": site.pk}).status_code == 302
+    lot = _lot(org, site, practitioner, "LID-9", product="lidocaine-1pct-5ml", vials=20)
+    refused = _chart(
+        client, _latest(org), lot, area="neck", technique="point-by-point", volume_ml="20",
+        injections="100", depth_mm="5",
+    )  # fmt: skip
+    assert refused.status_code == 400
+    assert "4.5 mg/kg x 40 kg = 180 mg" in refused.content.decode()
+
+
+def test_the_service_refuses_a_volume_with_no_injections(org, site, practitioner, patient, rf):
+    client = client_for(practitioner)
+    assert _start_adhoc(client, patient, site).status_code == 302
+    request = rf.post("/")
+    request.user = practitioner
+    data = {"area": "submental", "side": "", "technique": "hypodermic", "volume_ml": 2,
+            "injections": 0, "depth_mm": 6}  # fmt: skip
+    with acting_for(org), pytest.raises(sessions.SessionRefused) as refused:
+        sessions.chart_area(request, _latest(org), data, _lot(org, site, practitioner), 0)
+    assert refused.value.field == "injections"
