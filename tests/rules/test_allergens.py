@@ -363,3 +363,14 @@ def test_the_cli_resolves_allergy_text_like_the_app(capsys):
         ("ALLERGY", "lidocaine"),
         ("ALLERGY", "hyaluronic-acid"),
     }
+
+
+def test_an_ingredient_allergy_stops_what_contains_it_without_any_class(data_copy):
+    _edit(
+        data_copy / "allergens.toml",
+        'members = ["lidocaine", "lidocaine-epinephrine", "prilocaine"]\n',
+        "",
+    )
+    allergens = load_reference(data_copy).allergens
+    assert allergens["lidocaine"].stops == {"lidocaine", "lidocaine-epinephrine"}
+    assert allergens["lidocaine-epinephrine"].stops == {"lidocaine", "lidocaine-epinephrine"}
