@@ -266,7 +266,11 @@ def test_no_known_allergies_is_recorded_and_superseded_by_a_real_allergy(
     assert answer.is_voided and answer.void_reason == "Superseded: allergy to Latex recorded"
     assert log.changed_by == practitioner
     alerts = _alerts_html(client.get(url))
-    assert "Allergy: Latex (Mild)" in alerts and "No alerts recorded" not in alerts
+    assert (
+        "Allergy: Latex (Mild): no product in the catalogue contains it; it matters for gloves"
+        in alerts
+    )
+    assert "No alerts recorded" not in alerts
 
 
 def test_no_known_allergies_is_refused_while_allergies_are_recorded(org, practitioner, patient):
@@ -387,3 +391,15 @@ def test_the_alert_bar_never_says_no_alerts_when_it_was_given_none():
     html = render_to_string("patients/_alerts.html", {})
     assert "No alerts recorded" not in html and "not loaded" in html
     assert "No alerts recorded" in render_to_string("patients/_alerts.html", {"alerts": []})
+
+
+def test_a_no_known_allergies_answer_entered_in_error_is_voided_like_any_entry(
+    org, practitioner, patient
+):
+    answer = _no_known_allergies(org, patient, practitioner)
+    client = client_for(practitioner)
+    url = reverse("patient_detail", args=[patient.public_id])
+    void = reverse("entry_void", args=[patient.public_id, "no-known-allergies", answer.public_id])
+    assert void in client.get(url).content.decode()
+    assert client.post(void, {"reason": "Asked the wrong patient"}).status_code == 302
+    assert "Allergy history not taken" in _alerts_html(client.get(url))

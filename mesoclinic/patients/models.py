@@ -265,6 +265,11 @@ class Allergy(HistoryEntry):
         return slugs
 
     @property
+    def notes(self) -> list[str]:
+        """For allergens no product contains: why they still matter (latex: gloves)."""
+        return [note for note in map(vocab.allergen_note, self.coded) if note]
+
+    @property
     def coded_names(self) -> list[str]:
         """The allergens in staff's words, leaving out what the label already says."""
         label = self.label.lower()

@@ -232,8 +232,9 @@ def _allergy_alert(allergy: m.Allergy) -> Alert:
             "practitioner codes it",
         )
     text = f"Allergy: {allergy.label} ({severity})"
-    if allergy.coded_names:
-        text += f": {', '.join(allergy.coded_names)}"
+    details = [", ".join(allergy.coded_names)] if allergy.coded_names else []
+    if details or allergy.notes:
+        text += ": " + "; ".join(details + allergy.notes)
     if allergy.does_not_apply:
         text += f"; does not apply to treatment ({allergy.coding_reason})"
     return Alert("allergy", text)

@@ -68,6 +68,12 @@ def allergen_name(slug: str) -> str:
     return rules.allergen_name(slug)
 
 
+def allergen_note(slug: str) -> str:
+    """Why an allergen that stops no product still matters ("gloves and other equipment")."""
+    item = _ref().allergens.get(slug)
+    return item.note if item else ""
+
+
 def allergen_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     """Classes and substances first (what free text usually means), then ingredients."""
     allergens = _ref().allergens.values()
