@@ -9,7 +9,7 @@ from mesoclinic.patients import models as pm
 from mesoclinic.tenancy import acting_for
 from tests.conftest import client_for
 
-CHART_MAX = 16
+CHART_MAX = 17  # one query per kind of history ("no known allergies" is one)
 LIST_MAX = 8
 
 
@@ -18,6 +18,17 @@ def _grow_history(org, patient, user, n):
     with acting_for(org):
         pm.Allergy.objects.bulk_create(
             [pm.Allergy(substance_text=f"Substance {i}", **rows) for i in range(n)]
+            + [
+                pm.Allergy(
+                    substance_text=f"Coded {i}",
+                    coded=["latex"],
+                    coding=pm.AllergyCoding.CODED,
+                    coded_by=user,
+                    coded_at="2026-01-02T10:00:00Z",
+                    **rows,
+                )
+                for i in range(n)
+            ]
         )
         pm.Medication.objects.bulk_create(
             [

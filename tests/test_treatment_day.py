@@ -564,3 +564,42 @@ def test_the_service_refuses_a_volume_with_no_injections(org, site, practitioner
     with acting_for(org), pytest.raises(sessions.SessionRefused) as refused:
         sessions.chart_area(request, _latest(org), data, _lot(org, site, practitioner), 0)
     assert refused.value.field == "injections"
+
+
+def _allergic_to(org, patient, practitioner, text):
+    from datetime import date
+
+    from mesoclinic.patients import models as pm
+
+    with acting_for(org):
+        pm.Allergy.objects.create(
+            patient=patient,
+            substance_text=text,
+            severity=pm.Severity.ANAPHYLAXIS,
+            recorded_on=date.today(),
+            created_by=practitioner,
+        )
+
+
+def test_a_free_text_xylocaine_allergy_stops_lidocaine_and_emla(org, site, practitioner, patient):
+    _allergic_to(org, patient, practitioner, "Xylocaine (anaphylaxis)")
+    client = client_for(practitioner)
+    url = reverse("session_start_adhoc", args=[patient.public_id])
+    with_cream = {**PAIN, "areas": ["neck"], "numbing_product": "emla-cream-5g",
+                  "numbing_amount_g": "2", "site": site.pk}  # fmt: skip
+    refused = client.post(url, with_cream)  # the neck plan is lidocaine; EMLA is prilocaine
+    text = refused.content.decode()
+    assert refused.status_code == 400
+    assert "Known allergy to amide local anaesthetics" in text
+    assert "Xylocaine (anaphylaxis)" in text  # the alert stands at the top of the page
+    with acting_for(org):
+        assert not TreatmentSession.objects.exists()
+
+
+def test_an_allergy_nobody_can_code_stops_the_session_until_it_is_coded(
+    org, site, practitioner, patient
+):
+    _allergic_to(org, patient, practitioner, "the blue stuff from last year")
+    refused = _start_adhoc(client_for(practitioner), patient, site)
+    assert refused.status_code == 400
+    assert "could not be matched to a known substance" in refused.content.decode()

@@ -77,6 +77,7 @@ def list_patients(request, params: Query[SearchParams]):
 def _history(chart):
     groups = [
         ("allergy", chart.allergies, lambda e: e.label),
+        ("no-known-allergies", chart.no_known_allergies, str),
         ("medication", chart.medications, lambda e: f"{e.name} {e.dose}".strip()),
         ("condition", chart.conditions, lambda e: e.get_condition_display()),
         ("pregnancy", chart.pregnancy, lambda e: e.get_status_display()),

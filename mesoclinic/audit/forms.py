@@ -12,6 +12,7 @@ class AuditFilterForm(forms.Form):
             ("", "Any object"),
             ("patient", "Patient"),
             ("allergy", "Allergy"),
+            ("noknownallergies", "No known allergies"),
             ("medication", "Medication"),
             ("condition", "Condition"),
             ("pregnancystatus", "Pregnancy status"),

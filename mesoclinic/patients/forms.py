@@ -120,6 +120,64 @@ class AllergyForm(HistoryEntryForm):
         return data
 
 
+class NoKnownAllergiesForm(HistoryEntryForm):
+    """The patient was asked and has no allergies: the history was taken."""
+
+    title = "Record no known allergies"
+
+    class Meta:
+        model = m.NoKnownAllergies
+        fields = ["recorded_on"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["recorded_on"].label = "Asked on"
+
+    def clean(self):
+        data = super().clean()
+        if self.patient is not None and m.Allergy.active.filter(patient=self.patient).exists():
+            raise forms.ValidationError(
+                "Allergies are recorded for this patient. Void them first if they were "
+                "entered in error."
+            )
+        return data
+
+
+class AllergyCodingForm(forms.Form):
+    """What an allergy text that nothing recognised means, decided by a practitioner."""
+
+    CODE, ASIDE = "code", "not_applicable"
+    decision = forms.ChoiceField(
+        choices=[
+            (CODE, "It is an allergy to one of these"),
+            (ASIDE, "It does not apply to treatment"),
+        ],
+        widget=forms.RadioSelect,
+        label="This allergy",
+    )
+    allergens = forms.MultipleChoiceField(
+        choices=vocab.allergen_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "choice-columns"}),
+        label="Allergic to",
+    )
+    reason = forms.CharField(
+        max_length=500,
+        required=False,
+        label="Why it does not apply",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. cat dander: nothing used here"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        decision = data.get("decision")
+        if decision == self.CODE and not data.get("allergens"):
+            self.add_error("allergens", "Choose what the patient is allergic to.")
+        if decision == self.ASIDE and len(data.get("reason", "").strip()) < 3:
+            self.add_error("reason", "Say why this allergy does not apply to treatment.")
+        return data
+
+
 class MedicationForm(HistoryEntryForm):
     class Meta:
         model = m.Medication
@@ -234,6 +292,7 @@ class SearchForm(forms.Form):
 
 HISTORY_FORMS = {
     "allergy": AllergyForm,
+    "no-known-allergies": NoKnownAllergiesForm,
     "medication": MedicationForm,
     "condition": ConditionForm,
     "pregnancy": PregnancyForm,

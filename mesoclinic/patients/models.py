@@ -174,13 +174,47 @@ class Severity(models.TextChoices):
     ANAPHYLAXIS = "anaphylaxis", "Anaphylaxis"
 
 
+class AllergyCoding(models.TextChoices):
+    """How an allergy reached the rules engine: only a practitioner decides by hand."""
+
+    RECOGNISED = "recognised", "Recognised"
+    NEEDS_CODING = "needs_coding", "Needs coding"
+    CODED = "coded", "Coded by a practitioner"
+    NOT_APPLICABLE = "not_applicable", "Does not apply"
+
+
 class Allergy(HistoryEntry):
     substance = models.CharField(
         max_length=60, blank=True, choices=vocab.ingredient_choices, help_text="From the formulary"
     )
-    substance_text = models.CharField(max_length=200, blank=True, help_text="Anything else")
+    substance_text = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Anything else, as the patient says it: brand names (Xylocaine, EMLA), classes "
+        "(local anaesthetics, NSAIDs), foods (soy, peanut). A text that is not recognised "
+        "stops treatment until a practitioner codes it.",
+    )
     reaction = models.CharField(max_length=200, blank=True)
     severity = models.CharField(max_length=20, choices=Severity.choices, default=Severity.MODERATE)
+    # Allergen slugs of the rules engine (ingredient slugs included) this allergy names:
+    # resolved from the text on save, or added by a practitioner who codes it.
+    coded = models.JSONField(default=list, blank=True, editable=False)
+    coding = models.CharField(
+        max_length=20,
+        choices=AllergyCoding.choices,
+        default=AllergyCoding.NEEDS_CODING,
+        editable=False,
+    )
+    coding_reason = models.CharField(max_length=500, blank=True, editable=False)
+    coded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    coded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
 
     class Meta:
         indexes = [models.Index(fields=["patient", "voided_at"], name="allergy_patient")]
@@ -193,17 +227,80 @@ class Allergy(HistoryEntry):
     def __str__(self) -> str:
         return self.label
 
+    def save(self, *args, **kwargs):
+        if self.coding in (AllergyCoding.RECOGNISED, AllergyCoding.NEEDS_CODING):
+            self.resolve()
+        super().save(*args, **kwargs)
+
+    def resolve(self) -> None:
+        """Match the substance and text to allergens; a text nobody recognises needs coding."""
+        text = self.substance_text.strip()
+        match = vocab.resolve_allergy(text) if text else None
+        slugs = [self.substance] if self.substance else []
+        self.coded = list(dict.fromkeys([*slugs, *(match.allergens if match else ())]))
+        recognised = match.resolved if match else bool(self.substance)
+        self.coding = AllergyCoding.RECOGNISED if recognised else AllergyCoding.NEEDS_CODING
+
     @property
     def label(self) -> str:
         if self.substance:
-            return vocab.ingredient_name(self.substance)
+            name = vocab.ingredient_name(self.substance)
+            return f"{name}, {self.substance_text}" if self.substance_text else name
         return self.substance_text
+
+    @property
+    def needs_coding(self) -> bool:
+        return self.coding == AllergyCoding.NEEDS_CODING
+
+    @property
+    def does_not_apply(self) -> bool:
+        return self.coding == AllergyCoding.NOT_APPLICABLE
+
+    @property
+    def allergen_slugs(self) -> set[str]:
+        """What the rules engine stops for: an anaphylaxis also stops what a history of it does."""
+        slugs = set(self.coded)
+        if self.severity == Severity.ANAPHYLAXIS:
+            slugs.add(vocab.ANAPHYLAXIS_HISTORY)
+        return slugs
+
+    @property
+    def notes(self) -> list[str]:
+        """For allergens no product contains: why they still matter (latex: gloves)."""
+        return [note for note in map(vocab.allergen_note, self.coded) if note]
+
+    @property
+    def coded_names(self) -> list[str]:
+        """The allergens in staff's words, leaving out what the label already says."""
+        label = self.label.lower()
+        slugs = list(self.coded)
+        if self.severity == Severity.ANAPHYLAXIS:
+            slugs = [s for s in slugs if s != vocab.ANAPHYLAXIS_HISTORY]  # the severity says it
+        names = (vocab.allergen_name(slug) for slug in slugs)
+        return [name for name in names if name.lower() not in label]
+
+
+class NoKnownAllergies(HistoryEntry):
+    """The patient was asked about allergies on ``recorded_on`` and has none.
+
+    An empty allergy list alone does not say whether anyone asked. Recording an
+    allergy later voids this entry (superseded), so the two never stand together.
+    """
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "voided_at"], name="nka_patient")]
+        verbose_name = "no known allergies"
+        verbose_name_plural = "no known allergies"
+
+    def __str__(self) -> str:
+        return "No known allergies"
 
 
 class Medication(HistoryEntry):
     name = models.CharField(max_length=200)
     dose = models.CharField(max_length=200, blank=True)
-    # Recognised by the rules engine when saved: anticoagulant, antiplatelet.
+    # Recognised by the rules engine when saved: anticoagulant, antiplatelet, nsaid,
+    # supplement; empty when the medicine is not recognised.
     drug_classes = models.JSONField(default=list, editable=False)
 
     class Meta:
@@ -218,7 +315,15 @@ class Medication(HistoryEntry):
 
     @property
     def affects_bleeding(self) -> bool:
-        return bool(set(self.drug_classes) & {"anticoagulant", "antiplatelet"})
+        return vocab.bleeding_risk(self.drug_classes)
+
+    @property
+    def recognised(self) -> bool:
+        return bool(self.drug_classes)
+
+    @property
+    def class_names(self) -> list[str]:
+        return [vocab.medication_class_name(c) for c in self.drug_classes]
 
 
 class Condition(HistoryEntry):

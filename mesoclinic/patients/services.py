@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import F
@@ -10,9 +11,11 @@ from django.utils import timezone
 
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients import models as m
+from mesoclinic.patients import vocab
 
 ENTRY_MODELS: dict[str, type[m.HistoryEntry]] = {
     "allergy": m.Allergy,
+    "no-known-allergies": m.NoKnownAllergies,
     "medication": m.Medication,
     "condition": m.Condition,
     "pregnancy": m.PregnancyStatus,
@@ -73,6 +76,10 @@ def add_entry(request, patient: m.Patient, form) -> m.HistoryEntry:
     entry.save()
     _log(request, patient, entry, "create")
     record(request, Action.CREATE, entry, fields=form.changed_data)
+    if isinstance(entry, m.Allergy):
+        # A real allergy supersedes an earlier "no known allergies" answer.
+        for answer in m.NoKnownAllergies.active.filter(patient=patient):
+            void_entry(request, patient, answer, f"Superseded: allergy to {entry.label} recorded")
     return entry
 
 
@@ -86,11 +93,60 @@ def void_entry(request, patient: m.Patient, entry: m.HistoryEntry, reason: str) 
     record(request, Action.VOID, entry, fields=["voided_at", "void_reason"])
 
 
+class AllergyAlreadyDecided(Exception):
+    """Only an allergy that needs coding is coded or set aside by hand."""
+
+
+def _coding_state(allergy: m.Allergy) -> dict:
+    names = [vocab.allergen_name(slug) for slug in allergy.coded]
+    return {"coding": allergy.get_coding_display(), "coded": ", ".join(names) or "nothing"}
+
+
+@transaction.atomic
+def _decide_allergy(request, patient, allergy, coding, reason, allergens=()) -> None:
+    locked = m.Allergy.active.select_for_update().get(pk=allergy.pk)
+    if not locked.needs_coding:
+        raise AllergyAlreadyDecided("This allergy was coded meanwhile; its coding is shown.")
+    previous = _coding_state(locked)
+    # Coding adds to what the text already matched (an anaphylaxis keeps stopping HA).
+    locked.coded = list(dict.fromkeys([*locked.coded, *allergens]))
+    locked.coding = coding
+    locked.coding_reason = reason
+    locked.coded_by = request.user
+    locked.coded_at = timezone.now()
+    fields = ["coded", "coding", "coding_reason", "coded_by", "coded_at"]
+    locked.save(update_fields=fields)
+    _log(request, patient, locked, "change", previous, reason=reason)
+    record(request, Action.CHANGE, locked, fields=fields)
+
+
+def code_allergy(request, patient: m.Patient, allergy: m.Allergy, allergens: list[str]) -> None:
+    """A practitioner names the allergens an unrecognised allergy text means."""
+    names = ", ".join(vocab.allergen_name(slug) for slug in allergens)
+    _decide_allergy(
+        request, patient, allergy, m.AllergyCoding.CODED, f"Coded as {names}", allergens
+    )
+
+
+def set_allergy_aside(request, patient: m.Patient, allergy: m.Allergy, reason: str) -> None:
+    """A practitioner records why an unrecognised allergy does not apply to treatment."""
+    _decide_allergy(request, patient, allergy, m.AllergyCoding.NOT_APPLICABLE, reason)
+
+
+class Alert(NamedTuple):
+    """One line of the alert bar: ``kind`` picks its colour, ``text`` is for people."""
+
+    kind: str
+    text: str
+
+
 @dataclass
 class Chart:
     """A patient's active history, read in one query per kind whatever its length."""
 
+    patient: m.Patient | None = None
     allergies: list = field(default_factory=list)
+    no_known_allergies: list = field(default_factory=list)
     medications: list = field(default_factory=list)
     conditions: list = field(default_factory=list)
     pregnancy: list = field(default_factory=list)
@@ -103,56 +159,115 @@ class Chart:
         return self.pregnancy[0] if self.pregnancy else None
 
     @property
+    def allergy_history_taken(self) -> bool:
+        return bool(self.allergies or self.no_known_allergies)
+
+    @property
+    def no_known_allergies_answer(self):
+        """The newest "no known allergies" answer, unless an allergy is recorded."""
+        return None if self.allergies else next(iter(self.no_known_allergies), None)
+
+    @property
+    def uncoded_allergies(self):
+        return [a for a in self.allergies if a.needs_coding]
+
+    @property
     def bleeding_medications(self):
         return [med for med in self.medications if med.affects_bleeding]
+
+    @property
+    def unrecognised_medications(self):
+        return [med for med in self.medications if not med.recognised]
 
     @property
     def active_infections(self):
         return [inf for inf in self.infections if inf.is_active]
 
     @property
-    def alerts(self) -> list[tuple[str, str]]:
-        alerts = [
-            ("allergy", f"Allergy: {a.label} ({a.get_severity_display()})") for a in self.allergies
-        ]
+    def alerts(self) -> list[Alert]:
+        alerts = []
+        if not self.allergy_history_taken:
+            alerts.append(Alert("history", "Allergy history not taken"))
+        alerts += [_allergy_alert(a) for a in self.allergies]
         alerts += [
-            ("bleeding", f"{' / '.join(med.drug_classes).capitalize()}: {med.name}")
-            for med in self.bleeding_medications
-        ]
-        alerts += [
-            ("bleeding", f"Condition: {c.get_condition_display()}")
-            for c in self.conditions
-            if c.condition == "bleeding-disorder"
+            Alert("infection", f"Active skin infection: {inf.get_area_display()}")
+            for inf in self.active_infections
         ]
         if self.current_pregnancy and self.current_pregnancy.is_alert:
             status = self.current_pregnancy
             alerts.append(
-                (
+                Alert(
                     "pregnancy",
                     f"{status.get_status_display()} (confirmed {status.confirmed_on:%d %b %Y})",
                 )
             )
         alerts += [
-            ("infection", f"Active skin infection: {inf.get_area_display()}")
-            for inf in self.active_infections
+            Alert("bleeding", f"{_sentence(' / '.join(med.class_names))}: {med.name}")
+            for med in self.bleeding_medications
         ]
+        alerts += [
+            Alert("bleeding", f"Condition: {c.get_condition_display()}")
+            for c in self.conditions
+            if c.condition == "bleeding-disorder"
+        ]
+        alerts += [
+            Alert("review", f"Medicine not recognised: {med.name} (practitioner review)")
+            for med in self.unrecognised_medications
+        ]
+        if self.patient is not None and self.patient.age_years < 18:
+            alerts.append(Alert("age", f"Under 18: {self.patient.age_years} years old"))
         return alerts
 
 
-def chart_for(patient: m.Patient) -> Chart:
-    def active(model, *order):
-        return list(
-            model.active.filter(patient=patient).select_related("created_by").order_by(*order)
-        )
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
-    return Chart(
-        allergies=active(m.Allergy, "-recorded_on", "-id"),
-        medications=active(m.Medication, "-recorded_on", "-id"),
-        conditions=active(m.Condition, "-recorded_on", "-id"),
-        pregnancy=active(m.PregnancyStatus, "-confirmed_on", "-id"),
-        infections=active(
-            m.SkinInfection, F("resolved_on").asc(nulls_first=True), "-recorded_on", "-id"
+
+def _allergy_alert(allergy: m.Allergy) -> Alert:
+    severity = allergy.get_severity_display()
+    if allergy.needs_coding:
+        return Alert(
+            "uncoded",
+            f"Allergy not recognised: “{allergy.label}” ({severity}): no treatment until a "
+            "practitioner codes it",
+        )
+    text = f"Allergy: {allergy.label} ({severity})"
+    details = [", ".join(allergy.coded_names)] if allergy.coded_names else []
+    if details or allergy.notes:
+        text += ": " + "; ".join(details + allergy.notes)
+    if allergy.does_not_apply:
+        text += f"; does not apply to treatment ({allergy.coding_reason})"
+    return Alert("allergy", text)
+
+
+def _active(model, patient, *order, related=("created_by",)) -> list:
+    return list(model.active.filter(patient=patient).select_related(*related).order_by(*order))
+
+
+def _alerting(patient: m.Patient) -> dict[str, list]:
+    return {
+        "allergies": _active(
+            m.Allergy, patient, "-recorded_on", "-id", related=("created_by", "coded_by")
         ),
-        lifestyle=active(m.LifestyleFactor, "-recorded_on", "-id"),
-        concerns=active(m.Concern, "-recorded_on", "-id"),
+        "no_known_allergies": _active(m.NoKnownAllergies, patient, "-recorded_on", "-id"),
+        "medications": _active(m.Medication, patient, "-recorded_on", "-id"),
+        "conditions": _active(m.Condition, patient, "-recorded_on", "-id"),
+        "pregnancy": _active(m.PregnancyStatus, patient, "-confirmed_on", "-id"),
+        "infections": _active(
+            m.SkinInfection, patient, F("resolved_on").asc(nulls_first=True), "-recorded_on", "-id"
+        ),
+    }
+
+
+def chart_for(patient: m.Patient) -> Chart:
+    return Chart(
+        patient=patient,
+        **_alerting(patient),
+        lifestyle=_active(m.LifestyleFactor, patient, "-recorded_on", "-id"),
+        concerns=_active(m.Concern, patient, "-recorded_on", "-id"),
     )
+
+
+def alerts_for(patient: m.Patient) -> list[Alert]:
+    """The alert bar of any page about this patient: only the history that can alert."""
+    return Chart(patient=patient, **_alerting(patient)).alerts

@@ -213,6 +213,35 @@ def entry_void(request, public_id, kind, entry_id):
     return render(request, template, context, status=400 if form.errors else 200)
 
 
+@require_http_methods(["GET", "POST"])
+@require(roles.SIGN_CLINICAL)
+def allergy_code(request, public_id, entry_id):
+    """A practitioner codes an allergy nothing recognised, or records why it does not apply."""
+    patient = get_patient(request, public_id)
+    allergy = get_object_or_404(m.Allergy.active, patient=patient, public_id=entry_id)
+    form = forms.AllergyCodingForm(request.POST if request.method == "POST" else None)
+    error = None
+    if not allergy.needs_coding:
+        error = "This allergy is already coded."
+    elif request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["decision"] == form.CODE:
+                services.code_allergy(request, patient, allergy, data["allergens"])
+            else:
+                services.set_allergy_aside(request, patient, allergy, data["reason"].strip())
+        except services.AllergyAlreadyDecided as refusal:
+            error = str(refusal)
+        else:
+            if request.htmx:
+                return _section(request, patient, "allergy")
+            messages.success(request, "Allergy coded.")
+            return redirect("patient_detail", public_id=patient.public_id)
+    context = {"form": form, "patient": patient, "entry": allergy, "error": error}
+    template = "patients/_allergy_code_form.html" if request.htmx else "patients/allergy_code.html"
+    return render(request, template, context, status=400 if (form.errors or error) else 200)
+
+
 def _section(request, patient, kind):
     """Re-render the chart's history after an HTMX change; the alert banner goes out of band."""
     chart = services.chart_for(patient)

@@ -46,3 +46,44 @@ def concern_choices() -> list[tuple[str, str]]:
 
 def classify_medication(name: str) -> frozenset[str]:
     return rules.classify_medication(name)
+
+
+def bleeding_risk(classes) -> bool:
+    return rules.bleeding_risk(classes)
+
+
+def medication_class_name(slug: str) -> str:
+    item = _ref().medication_classes.get(slug)
+    return item.name if item else slug
+
+
+ANAPHYLAXIS_HISTORY = rules.ANAPHYLAXIS_HISTORY
+
+
+def resolve_allergy(text: str) -> rules.AllergyMatch:
+    return rules.resolve_allergy(text)
+
+
+def allergen_name(slug: str) -> str:
+    return rules.allergen_name(slug)
+
+
+def allergen_note(slug: str) -> str:
+    """Why an allergen that stops no product still matters ("gloves and other equipment")."""
+    item = _ref().allergens.get(slug)
+    return item.note if item else ""
+
+
+def allergen_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Classes and substances first (what free text usually means), then ingredients."""
+    allergens = _ref().allergens.values()
+    wide = [(a.slug, _sentence(a.name)) for a in allergens if a.kind != "ingredient"]
+    own = [(a.slug, a.name) for a in allergens if a.kind == "ingredient"]
+    return [
+        ("Classes and substances", sorted(wide, key=lambda c: c[1].lower())),
+        ("Ingredients", sorted(own, key=lambda c: c[1].lower())),
+    ]
+
+
+def _sentence(name: str) -> str:
+    return name[:1].upper() + name[1:]

@@ -67,7 +67,10 @@ def profile_for(patient: pm.Patient, chart: Chart) -> rules.PatientProfile:
         # "Possibly pregnant" is treated as pregnant until confirmed otherwise.
         pregnant=status in (pm.PregnancyState.PREGNANT, pm.PregnancyState.POSSIBLY_PREGNANT),
         breastfeeding=status == pm.PregnancyState.BREASTFEEDING,
-        allergies={a.substance for a in chart.allergies if a.substance},
+        # Coded allergen slugs (ingredients included); an anaphylaxis adds its history.
+        allergies=set().union(*(a.allergen_slugs for a in chart.allergies)),
+        # What nobody could code stops every treatment until a practitioner does.
+        unresolved_allergies=[a.label for a in chart.allergies if a.needs_coding],
         medications=[m.name for m in chart.medications],
         conditions=conditions | {f.factor for f in chart.lifestyle},
         infected_areas={i.area for i in chart.active_infections},

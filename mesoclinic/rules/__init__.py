@@ -12,22 +12,41 @@ Reference data
     with ``.file`` and ``.field``. ``Reference`` has read-only mappings keyed by
     slug: ``ingredients``, ``products``, ``techniques``, ``views``, ``areas``,
     ``concerns``, ``protocols``, ``conditions``, ``lifestyle_factors``,
-    ``medication_classes``; also ``aftercare``, ``pricing``, ``versions``.
-    Shortcuts on the packaged data: ``ingredients()``, ``products()``,
-    ``techniques()``, ``areas()``, ``concerns()``, ``protocols()``,
-    ``conditions()``, ``lifestyle_factors()``; ``CONDITIONS`` and
+    ``medication_classes``, ``allergens``; also ``aftercare``, ``pricing``,
+    ``versions``. Shortcuts on the packaged data: ``ingredients()``,
+    ``products()``, ``techniques()``, ``areas()``, ``concerns()``, ``protocols()``,
+    ``conditions()``, ``lifestyle_factors()``, ``allergens()``; ``CONDITIONS`` and
     ``LIFESTYLE_FACTORS`` are the slug tuples.
 
 Vocabulary (the one place the app should take it from)
-    ``classify_medication(name) -> frozenset[str]``: {"anticoagulant"},
-    {"antiplatelet"} or empty, from generic or brand names in free text.
+    Names are matched in free text as whole words, ignoring case, accents and
+    extra words; misspellings are listed in the data files, never guessed.
+
+    ``classify_medication(name) -> frozenset[str]``: classes ("anticoagulant",
+    "antiplatelet", "nsaid", "supplement") from generic names, brands and listed
+    misspellings; empty when not recognised (the engine then warns
+    ``MEDICATION_UNRECOGNISED``). ``bleeding_risk(classes) -> bool``.
+
+    ``resolve_allergy(text) -> AllergyMatch(text, allergens, ingredients,
+    resolved)``: "Xylocaine (anaphylaxis)" names the allergens
+    ("amide-local-anaesthetics", "anaphylaxis-history") that stop lidocaine,
+    lidocaine with epinephrine, prilocaine and hyaluronic acid. ``resolved`` is
+    False when no substance was recognised (nothing, or only a reaction).
+    ``Allergen`` (``Reference.allergens``): allergens.toml's substances and
+    classes, then every ingredient under its own slug. ``allergen_name(slug)``
+    gives staff's words. An allergy of severity anaphylaxis adds
+    ``ANAPHYLAXIS_HISTORY``.
+
     ``parse_condition("prior-surgery-in-area:submental")`` validates a condition.
 
 Planning
     ``build_plan(profile, requests, *, start=None, today=None, overrides=(),
     reference=None) -> Plan`` (alias ``plan``). ``profile`` is a
     ``PatientProfile(weight_kg, birth_date, age, sex, pregnant, breastfeeding,
-    allergies, medications, conditions, infected_areas, fitzpatrick)``;
+    allergies, medications, conditions, infected_areas, fitzpatrick,
+    unresolved_allergies)``: ``allergies`` are allergen or ingredient slugs;
+    ``unresolved_allergies`` the texts nobody could code, each a grade-A
+    ``ALLERGY_UNCODED`` stop (in plans and in charting);
     ``requests`` is a list of ``TreatmentRequest(concern, area, protocol=None,
     formula=None | {ingredient: mg/mL}, products=None | [slug], area_cm2=None,
     side=None | "left" | "right" | "both", technique=None, depth_mm=None,
@@ -61,8 +80,8 @@ Charting and scheduling
     the same history for courses and intervals. ``grade_a_caps(profile)`` lists the
     grade-A mg caps of one session as the database guards them.
     ``check_session_doses(profile, administered) -> list[Finding]`` with rows
-    ``(product-or-ingredient slug, volume_ml, area, injections[, mg_per_ml])``: one
-    session alone.
+    ``(product-or-ingredient slug, volume_ml, area, injections[, mg_per_ml])``:
+    the same ALLERGY and ALLERGY_UNCODED stops as a plan, and the dose limits.
     ``minimum_interval(protocol_slug | [ingredient slugs]) -> (days, grade, source)``.
 
 Errors
@@ -76,6 +95,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from .allergens import ANAPHYLAXIS_HISTORY, AllergyMatch, allergen_name, resolve_allergy
 from .doses import Administered, check_session_doses
 from .engine import build_plan
 from .errors import ReferenceDataError, RulesInputError
@@ -85,7 +105,13 @@ from .inputs import mix
 from .limits import NO_LIMIT_TEXT, MinimumInterval
 from .limits import minimum_interval as _minimum_interval
 from .loader import load_reference
-from .medications import classify_medication, condition_slugs, lifestyle_slugs, parse_condition
+from .medications import (
+    bleeding_risk,
+    classify_medication,
+    condition_slugs,
+    lifestyle_slugs,
+    parse_condition,
+)
 from .models import (
     AreaPlan,
     DoseLine,
@@ -102,6 +128,7 @@ from .models import (
     TreatmentRequest,
 )
 from .reference import (
+    Allergen,
     Area,
     Concern,
     Condition,
@@ -166,6 +193,10 @@ def lifestyle_factors() -> Mapping[str, LifestyleFactor]:
     return load_reference().lifestyle_factors
 
 
+def allergens() -> Mapping[str, Allergen]:
+    return load_reference().allergens
+
+
 def __getattr__(name: str) -> tuple[str, ...]:
     # Loaded on first use, not at import: importing the package never reads files.
     if name == "CONDITIONS":
@@ -176,7 +207,10 @@ def __getattr__(name: str) -> tuple[str, ...]:
 
 
 __all__ = [
+    "ANAPHYLAXIS_HISTORY",
     "Administered",
+    "Allergen",
+    "AllergyMatch",
     "Area",
     "AreaPlan",
     "CONDITIONS",
@@ -206,7 +240,10 @@ __all__ = [
     "ScheduledSession",
     "Technique",
     "TreatmentRequest",
+    "allergen_name",
+    "allergens",
     "areas",
+    "bleeding_risk",
     "build_plan",
     "check_exposure",
     "check_session_doses",
@@ -226,5 +263,6 @@ __all__ = [
     "protocols",
     "reason_problem",
     "session_totals",
+    "resolve_allergy",
     "techniques",
 ]

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
+from .allergens import resolve_allergy
 from .engine import build_plan
 from .errors import ReferenceDataError, RulesInputError
 from .exposure import Given
@@ -52,7 +53,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--age", type=int)
     p.add_argument("--pregnant", action="store_true")
     p.add_argument("--breastfeeding", action="store_true")
-    p.add_argument("--allergy", action="append", default=[], metavar="INGREDIENT")
+    p.add_argument(
+        "--allergy",
+        action="append",
+        default=[],
+        metavar="SLUG",
+        help="an allergen or ingredient slug, e.g. amide-local-anaesthetics, soy, lidocaine",
+    )
+    p.add_argument(
+        "--allergy-text",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help='an allergy as recorded, e.g. "Xylocaine (anaphylaxis)"; unmatched text stops',
+    )
     p.add_argument("--medication", action="append", default=[], metavar="NAME")
     p.add_argument(
         "--condition", action="append", default=[], metavar="SLUG", help="e.g. diabetes, smoking"
@@ -274,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
         args_list = args_list[1:]
     try:
         args = _parser().parse_args(args_list)
+        matches = [resolve_allergy(text) for text in args.allergy_text]
+        allergy_slugs = [slug for m in matches for slug in m.allergens]
+        unresolved = [m.text for m in matches if not m.resolved]
         profile = PatientProfile(
             weight_kg=args.weight_kg,
             birth_date=args.birth_date,
@@ -281,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
             sex=args.sex,
             pregnant=args.pregnant,
             breastfeeding=args.breastfeeding,
-            allergies=args.allergy,
+            allergies=[*args.allergy, *allergy_slugs],
+            unresolved_allergies=unresolved,
             medications=args.medication,
             conditions=args.condition,
             infected_areas=args.infection,

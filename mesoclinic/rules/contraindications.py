@@ -5,22 +5,65 @@ Dose, count and area limits are not here; they live in :mod:`.limits`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
+from . import allergens as A
 from . import findings as F
 from .inputs import ProfileFacts, Resolved
 from .models import Finding
 from .reference import Reference
 
 
-def _allergens(ref: Reference, slug: str) -> set[str]:
-    """An ingredient and what it contains (lidocaine with epinephrine contains lidocaine)."""
-    return {slug, *ref.ingredients[slug].contains}
+def allergy_hits(ref: Reference, allergies: frozenset[str], slug: str) -> tuple[str, ...]:
+    """The patient's allergen slugs that stop ingredient ``slug`` (empty: none)."""
+    return tuple(a.slug for a in A.hits(ref, allergies, slug))
 
 
-def allergy_hits(ref: Reference, allergies: frozenset[str], slug: str) -> bool:
-    mine = _allergens(ref, slug)
-    return any(mine & _allergens(ref, a) for a in allergies)
+def allergy_findings(
+    ref: Reference, facts: ProfileFacts, ingredients: Iterable[str], area: str, *, given: bool
+) -> list[Finding]:
+    """ALLERGY stops for what goes into one area: planned (the formula) or ``given``.
+
+    One stop per ingredient, naming each allergy that stops it in plain words.
+    """
+    out = []
+    where = ref.areas[area].name if area else "a numbing cream"
+    for slug in sorted(ingredients):
+        found = A.hits(ref, facts.allergies, slug)
+        if not found:
+            continue
+        named = [A.phrase(ref, allergen, slug) for allergen in found]
+        what = " and ".join(dict.fromkeys(text for text, _ in named))
+        name = ref.ingredients[slug].name
+        out.append(
+            F.make(
+                F.ALLERGY,
+                "stop",
+                f"Known allergy to {what}: {name} given in {where}."
+                if given
+                else f"Known allergy to {what}: the formula for {where} contains {name}.",
+                named[0][1].source,
+                "A",
+                area=area or None,
+                ingredient=slug,
+            )
+        )
+    return out
+
+
+def uncoded_allergy_findings(ref: Reference, facts: ProfileFacts) -> list[Finding]:
+    """An allergy nobody could match to a substance stops everything until it is coded."""
+    return [
+        F.make(
+            F.ALLERGY_UNCODED,
+            "stop",
+            f"Allergy recorded as “{text}” could not be matched to a known substance: "
+            "a practitioner codes it or records why it does not apply before treatment.",
+            ref.sources["allergy"],
+            "A",
+        )
+        for text in facts.unresolved_allergies
+    ]
 
 
 ADULT_AGE = 18
@@ -158,21 +201,8 @@ def _pregnancy(ref: Reference, facts: ProfileFacts, r: Resolved) -> list[Finding
 
 
 def _area_findings(ref: Reference, facts: ProfileFacts, r: Resolved) -> list[Finding]:
-    out = []
     area = r.area.slug
-    for slug in sorted(r.formula):
-        if allergy_hits(ref, facts.allergies, slug):
-            out.append(
-                F.make(
-                    F.ALLERGY,
-                    "stop",
-                    f"Known allergy: the formula for {area} contains {ref.ingredients[slug].name}.",
-                    ref.sources["allergy"],
-                    "A",
-                    area=area,
-                    ingredient=slug,
-                )
-            )
+    out = allergy_findings(ref, facts, r.formula, area, given=False)
     if area in facts.infected_areas:
         out.append(
             F.make(
@@ -207,27 +237,55 @@ def _area_findings(ref: Reference, facts: ProfileFacts, r: Resolved) -> list[Fin
     return out
 
 
-def check_patient(
-    ref: Reference, facts: ProfileFacts, resolved: Sequence[Resolved]
-) -> list[Finding]:
-    out: list[Finding] = []
-    for r in resolved:
-        out += _area_findings(ref, facts, r)
-    out += age_findings(ref, facts, sorted({s for r in resolved for s in r.formula}))
-    needles = any(r.technique.injection for r in resolved)
-    flagged = [(name, classes) for name, classes in facts.medications if classes]
+def _medication_findings(ref: Reference, facts: ProfileFacts, needles: bool) -> list[Finding]:
+    out = []
+    classes = ref.medication_classes
+    flagged = [
+        (name, sorted(c for c in found if classes[c].bleeding_risk))
+        for name, found in facts.medications
+    ]
+    flagged = [(name, found) for name, found in flagged if found]
     if flagged and needles:
-        listed = "; ".join(f"{name} ({', '.join(sorted(c))})" for name, c in flagged)
+        listed = "; ".join(
+            f"{name} ({', '.join(classes[c].name for c in found)})" for name, found in flagged
+        )
+        # Anticoagulants and antiplatelets rest on the Kybella label (A); NSAIDs and
+        # supplements on §7's consensus lists (B).
+        label = [classes[c] for _, found in flagged for c in found if classes[c].grade == "A"]
+        basis = label[0] if label else classes[flagged[0][1][0]]
         out.append(
             F.make(
                 F.ANTICOAGULANT,
                 "warning",
-                f"Anticoagulant/antiplatelet use: {listed}. Bruising and haematoma are more "
-                "likely; the practitioner confirms before injecting.",
-                ref.sources["bleeding"],
-                "A",
+                f"Medicines that raise bleeding risk: {listed}. Bruising and haematoma are "
+                "more likely; the practitioner confirms before injecting.",
+                basis.source,
+                basis.grade,
             )
         )
+    for name, found in facts.medications:
+        if not found:
+            out.append(
+                F.make(
+                    F.MEDICATION_UNRECOGNISED,
+                    "warning",
+                    f"Medicine “{name}” not recognised: practitioner review.",
+                    ref.sources["bleeding-risk-medicines"],
+                    "B",
+                )
+            )
+    return out
+
+
+def check_patient(
+    ref: Reference, facts: ProfileFacts, resolved: Sequence[Resolved]
+) -> list[Finding]:
+    out = uncoded_allergy_findings(ref, facts)
+    for r in resolved:
+        out += _area_findings(ref, facts, r)
+    out += age_findings(ref, facts, sorted({s for r in resolved for s in r.formula}))
+    needles = any(r.technique.injection for r in resolved)
+    out += _medication_findings(ref, facts, needles)
     if facts.fitzpatrick is not None and facts.fitzpatrick >= 4:
         out.append(
             F.make(

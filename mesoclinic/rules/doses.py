@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from . import findings as F
-from .contraindications import allergy_hits
+from .contraindications import allergy_findings, uncoded_allergy_findings
 from .errors import RulesInputError
 from .inputs import validate_profile
 from .limits import DIGITS, Usage, check_usages
@@ -75,20 +75,8 @@ def check_session_doses(
     facts = validate_profile(profile, ref, today or dt.date.today())
     rows = [Administered(*row) for row in administered]
     usages: Sequence[Usage] = [_usage(ref, row, i) for i, row in enumerate(rows)]
-    out: list[Finding] = []
+    out = uncoded_allergy_findings(ref, facts) if usages else []
     for u in usages:
-        for slug in sorted(u.formula):
-            if allergy_hits(ref, facts.allergies, slug):
-                out.append(
-                    F.make(
-                        F.ALLERGY,
-                        "stop",
-                        f"Known allergy: {ref.ingredients[slug].name} given in {u.area}.",
-                        ref.sources["allergy"],
-                        "A",
-                        area=u.area,
-                        ingredient=slug,
-                    )
-                )
+        out += allergy_findings(ref, facts, u.formula, u.area, given=True)
     found, _ = check_usages(ref, usages, facts.weight_kg)
     return F.dedupe(out + found)

@@ -26,7 +26,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from . import findings as F
-from .contraindications import age_findings, allergy_hits, route_findings
+from .contraindications import (
+    age_findings,
+    allergy_findings,
+    route_findings,
+    uncoded_allergy_findings,
+)
 from .errors import RulesInputError
 from .inputs import ProfileFacts, validate_profile
 from .limits import DIGITS, EarlierSession, Usage, applies, check_usages, check_window, family_of
@@ -142,22 +147,9 @@ def _carries(rows: Sequence[Given], lim: Limit, slug: str) -> bool:
 
 
 def _allergies(ref: Reference, facts: ProfileFacts, rows: Sequence[Given]) -> list[Finding]:
-    out = []
+    out = uncoded_allergy_findings(ref, facts) if rows else []
     for row in rows:
-        for slug in sorted(row.formula):
-            if allergy_hits(ref, facts.allergies, slug):
-                where = ref.areas[row.area].name if row.area else "a numbing cream"
-                out.append(
-                    F.make(
-                        F.ALLERGY,
-                        "stop",
-                        f"Known allergy: {ref.ingredients[slug].name} given in {where}.",
-                        ref.sources["allergy"],
-                        "A",
-                        area=row.area or None,
-                        ingredient=slug,
-                    )
-                )
+        out += allergy_findings(ref, facts, row.formula, row.area, given=True)
     return out
 
 

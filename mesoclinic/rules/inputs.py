@@ -59,6 +59,8 @@ class ProfileFacts:
     infected_areas: frozenset[str]
     fitzpatrick: int | None
     jurisdiction: str | None = None
+    # Allergies as recorded that no allergen matched, each a hard stop until coded.
+    unresolved_allergies: tuple[str, ...] = ()
 
 
 @dataclass
@@ -137,8 +139,15 @@ def validate_profile(profile: PatientProfile, ref: Reference, today: dt.date) ->
     if fitz is not None:
         _whole("profile.fitzpatrick", fitz, 1, 6)
     for slug in sorted(profile.allergies):
-        if slug not in ref.ingredients:
-            raise RulesInputError("profile.allergies", slug, "unknown ingredient slug")
+        if slug not in ref.allergens:
+            raise RulesInputError("profile.allergies", slug, "unknown allergen or ingredient slug")
+    unresolved = []
+    for text in profile.unresolved_allergies:
+        if not text.strip():
+            raise RulesInputError(
+                "profile.unresolved_allergies", text, "expected the allergy as recorded"
+            )
+        unresolved.append(text.strip())
     for slug in sorted(profile.infected_areas):
         if slug not in ref.areas:
             raise RulesInputError("profile.infected_areas", slug, "unknown area slug")
@@ -166,6 +175,7 @@ def validate_profile(profile: PatientProfile, ref: Reference, today: dt.date) ->
         infected_areas=frozenset(profile.infected_areas),
         fitzpatrick=fitz,
         jurisdiction=profile.jurisdiction,
+        unresolved_allergies=tuple(dict.fromkeys(unresolved)),
     )
 
 

@@ -14,11 +14,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar, cast
 
-from . import layout
+from . import layout, terms
 from .reference import (
     GRADES,
     LIMIT_KINDS,
     AftercareLine,
+    Allergen,
     Area,
     ConcentrationRange,
     Concern,
@@ -52,9 +53,13 @@ FILES = (
     "protocols",
     "conditions",
     "medications",
+    "allergens",
     "aftercare",
     "pricing",
 )
+# The allergen that an allergy of severity "anaphylaxis" adds (§7, HA labels).
+ANAPHYLAXIS_HISTORY = "anaphylaxis-history"
+_ALLERGEN_KINDS = ("substance", "class", "reaction")
 _SECTION = re.compile(r"^§[1-8]$")
 # An outline may differ a little from its stated area (rounded vertices); more
 # than this means the drawing and the number disagree.
@@ -440,7 +445,9 @@ class _Builder:
     def build_medications(self) -> tuple[dict[str, MedicationClass], tuple[Drug, ...]]:
         f = self.files["medications"]
         classes = {
-            slug: MedicationClass(slug, t.text("name"), self.grade(t), self.source(t))
+            slug: MedicationClass(
+                slug, t.text("name"), self.grade(t), self.source(t), t.flag("bleeding_risk")
+            )
             for slug, t in f.entries("classes")
         }
         drugs = []
@@ -450,6 +457,69 @@ class _Builder:
                 raise t.error("classes", "a drug needs at least one class")
             drugs.append(Drug(slug, t.texts("names"), t.texts("classes")))
         return classes, tuple(drugs)
+
+    def build_allergens(self, ingredients: Mapping[str, Ingredient]) -> dict[str, Allergen]:
+        f = self.files["allergens"]
+        if "allergy" not in self.sources:
+            raise self.files["sources"].error("sources", "needs 'allergy' (§4) for ingredients")
+        out: dict[str, Allergen] = {}
+        owner: dict[str, str] = {}  # term -> allergen slug: one name, one meaning
+        for slug, t in f.entries("allergens"):
+            if slug in ingredients:
+                raise t.error("name", f"{slug!r} is an ingredient, already an allergen")
+            self.slug_in(t, "stops", ingredients, "ingredient")
+            self.slug_in(t, "members", ingredients, "ingredient")
+            names = t.texts("names")
+            if not names:
+                raise t.error("names", "an allergen needs at least one name")
+            keys = tuple(dict.fromkeys(terms.key(n) for n in (t.text("name"), *names)))
+            for k in keys:
+                if k in owner:
+                    raise t.error("names", f"{k!r} is already a name of {owner[k]}")
+                owner[k] = slug
+            stops = t.texts("stops")
+            note = t.text("note", "")
+            if not stops and not note:
+                raise t.error("note", "an allergen that stops nothing says why it is recorded")
+            out[slug] = Allergen(
+                slug=slug,
+                name=t.text("name"),
+                kind=t.choice("kind", _ALLERGEN_KINDS),
+                terms=keys,
+                stops=_containing(ingredients, set(stops)),
+                source=self.source(t),
+                note=note,
+                members=t.texts("members"),
+            )
+        if ANAPHYLAXIS_HISTORY not in out or out[ANAPHYLAXIS_HISTORY].kind != "reaction":
+            raise f.error("allergens", f"needs the reaction {ANAPHYLAXIS_HISTORY!r}")
+        for slug, ing in ingredients.items():
+            out[slug] = self.ingredient_allergen(ing, ingredients, out)
+        return out
+
+    def ingredient_allergen(
+        self,
+        ing: Ingredient,
+        ingredients: Mapping[str, Ingredient],
+        explicit: Mapping[str, Allergen],
+    ) -> Allergen:
+        """An ingredient as an allergen: itself, what it contains and what contains it."""
+        own = {ing.slug, *ing.contains}
+        stops = set(_containing(ingredients, own))
+        for allergen in explicit.values():
+            if ing.slug in allergen.members:
+                stops |= allergen.stops
+        # "Vitamin C (ascorbic acid)" is found as itself, as "vitamin C" and as "ascorbic acid".
+        plain, _, aside = ing.name.partition("(")
+        names = (ing.slug, ing.name, plain, aside.rstrip(")"))
+        return Allergen(
+            slug=ing.slug,
+            name=ing.name,
+            kind="ingredient",
+            terms=tuple(dict.fromkeys(k for k in map(terms.key, names) if k)),
+            stops=frozenset(stops),
+            source=self.sources["allergy"],
+        )
 
     def build_aftercare(self, ref: dict[str, Any]) -> tuple[AftercareLine, ...]:
         lines = []
@@ -524,6 +594,7 @@ class _Builder:
             lifestyle_factors=_frozen(self.build_lifestyle()),
             medication_classes=_frozen(classes),
             drugs=drugs,
+            allergens=_frozen(self.build_allergens(ingredients)),
             aftercare=self.build_aftercare(ref),
             pricing=self.build_pricing(),
         )
@@ -538,6 +609,14 @@ class _Builder:
                     if area not in areas:
                         lt = table.table(slug).tables("limits")[i]
                         raise lt.error("areas", f"unknown area {area!r}")
+
+
+def _containing(ingredients: Mapping[str, Ingredient], slugs: set[str]) -> frozenset[str]:
+    """``slugs`` and every ingredient that contains one of them (lidocaine with epinephrine)."""
+    out = set(slugs)
+    while grown := {s for s, i in ingredients.items() if s not in out and out & set(i.contains)}:
+        out |= grown
+    return frozenset(out)
 
 
 def _frozen(mapping: dict[str, T]) -> Mapping[str, T]:

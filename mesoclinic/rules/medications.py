@@ -6,9 +6,10 @@ same functions, so a form and a plan can never disagree about "Eliquis".
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 from functools import cache
 
+from . import terms
 from .errors import RulesInputError
 from .loader import load_reference
 from .reference import Condition, Reference
@@ -17,29 +18,33 @@ PRIOR_SURGERY = "prior-surgery-in-area"
 
 
 @cache
-def _patterns(ref: Reference) -> tuple[tuple[re.Pattern[str], frozenset[str]], ...]:
+def _terms(ref: Reference) -> tuple[tuple[str, frozenset[str]], ...]:
     out = []
     for drug in ref.drugs:
-        for name in (drug.generic.replace("-", " "), *drug.names):
-            words = r"[\s-]+".join(re.escape(w) for w in name.lower().split())
-            # Whole words only, so "heparin" is found in "heparin sodium" but a
-            # name is never matched inside an unrelated longer word.
-            out.append((re.compile(rf"(?<![a-z]){words}(?![a-z])"), frozenset(drug.classes)))
+        for name in dict.fromkeys(terms.key(n) for n in (drug.generic, *drug.names)):
+            out.append((name, frozenset(drug.classes)))
     return tuple(out)
 
 
 def classify_medication(name: str, reference: Reference | None = None) -> frozenset[str]:
     """Medication classes found in free text, e.g. ``{"anticoagulant"}`` for "Xarelto 20mg".
 
-    Case-insensitive; generic and brand names; empty when nothing is recognised.
+    Whole words, ignoring case and accents; generic and brand names and listed
+    misspellings ("clopidegrel"); empty when nothing is recognised.
     """
     ref = reference or load_reference()
-    text = name.lower()
+    text = terms.key(name)
     found: set[str] = set()
-    for pattern, classes in _patterns(ref):
-        if pattern.search(text):
+    for term, classes in _terms(ref):
+        if terms.found(term, text):
             found |= classes
     return frozenset(found)
+
+
+def bleeding_risk(classes: Iterable[str], reference: Reference | None = None) -> bool:
+    """True when any of these medication classes raises bleeding risk (§4, §7)."""
+    known = (reference or load_reference()).medication_classes
+    return any(known[c].bleeding_risk for c in classes if c in known)
 
 
 def condition_slugs(reference: Reference | None = None) -> tuple[str, ...]:

@@ -57,9 +57,13 @@ class PatientProfile:
     fitzpatrick: int | None = None
     # ISO 3166-2 of the clinic: "GB-ENG" makes cosmetic filler a hard stop under 18 (§7).
     jurisdiction: str | None = None
+    # Allergies recorded as text that no allergen matched: each is a hard stop.
+    unresolved_allergies: Collection[str] = ()
 
     def __post_init__(self) -> None:
         _fix(self, "allergies", frozenset(_slugs("profile.allergies", self.allergies)))
+        texts = _slugs("profile.unresolved_allergies", self.unresolved_allergies)
+        _fix(self, "unresolved_allergies", tuple(texts))
         _fix(self, "medications", tuple(_slugs("profile.medications", self.medications)))
         _fix(self, "conditions", frozenset(_slugs("profile.conditions", self.conditions)))
         _fix(

@@ -259,6 +259,8 @@ class MedicationClass:
     name: str
     grade: str
     source: Source
+    # Bruising and haematoma are more likely (§4, §7): the ANTICOAGULANT warning.
+    bleeding_risk: bool = False
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,30 @@ class Drug:
     generic: str
     names: tuple[str, ...]
     classes: tuple[str, ...]
+
+
+AllergenKind = Literal["ingredient", "substance", "class", "reaction"]
+
+
+@dataclass(frozen=True)
+class Allergen:
+    """What a recorded allergy may name (allergens.toml, plus one per ingredient).
+
+    ``terms`` are the names as :func:`terms.key` words; ``stops`` the ingredient
+    slugs it stops, products containing them included. A ``reaction`` (anaphylaxis)
+    describes how the patient reacted, not to what: it stops, but a text naming
+    only a reaction still needs coding.
+    """
+
+    slug: str
+    name: str
+    kind: AllergenKind
+    terms: tuple[str, ...]
+    stops: frozenset[str]
+    source: Source
+    note: str = ""
+    # Ingredients whose allergy is an allergy to this whole class (§7: amides).
+    members: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -312,6 +338,8 @@ class Reference:
     lifestyle_factors: Mapping[str, LifestyleFactor]
     medication_classes: Mapping[str, MedicationClass]
     drugs: tuple[Drug, ...]
+    # Explicit allergens first (allergens.toml order), then one per ingredient.
+    allergens: Mapping[str, Allergen]
     aftercare: tuple[AftercareLine, ...]
     pricing: Pricing
 

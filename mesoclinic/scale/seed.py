@@ -309,6 +309,11 @@ class Seeder:
             name: json.dumps(sorted(patient_vocab.classify_medication(name)))
             for name, _ in MEDICATIONS
         }
+        self.allergy_coding = {}
+        for substance, text, *_ in ALLERGIES:
+            allergy = pm.Allergy(substance=substance, substance_text=text)
+            allergy.resolve()
+            self.allergy_coding[substance, text] = (json.dumps(allergy.coded), allergy.coding, "")
         self.point_cache: dict[tuple, str] = {}
         self.busy: dict[tuple[int, int], int] = {}  # (user, day) -> bitmask of quarter hours
 
@@ -523,7 +528,8 @@ class Seeder:
             )
 
         for substance, text, reaction, severity in rng.sample(ALLERGIES, k=rng.choice([0, 0, 1])):
-            entry("allergy", substance, text, reaction, severity)
+            coding = self.allergy_coding[substance, text]
+            entry("allergy", substance, text, reaction, severity, *coding)
         for name, dose in rng.sample(MEDICATIONS, k=rng.choice([0, 0, 1, 2])):
             entry("medication", name, dose, self.med_classes[name])
         for slug in rng.sample(CONDITIONS, k=rng.choice([0, 0, 0, 1])):
@@ -703,8 +709,8 @@ class Seeder:
              "created_at", "created_by", "updated_at"],
             rows["patient"],
         )  # fmt: skip
-        w.insert(pm.Allergy, H + ["substance", "substance_text", "reaction", "severity"],
-                 rows["allergy"])  # fmt: skip
+        w.insert(pm.Allergy, H + ["substance", "substance_text", "reaction", "severity", "coded",
+                                  "coding", "coding_reason"], rows["allergy"])  # fmt: skip
         w.insert(pm.Medication, H + ["name", "dose", "drug_classes"], rows["medication"])
         w.insert(pm.Condition, H + ["condition", "area", "notes"], rows["condition"])
         w.insert(pm.PregnancyStatus, H + ["status", "confirmed_on"], rows["pregnancy"])

@@ -12,7 +12,7 @@ from mesoclinic import rules
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.audit.log import Action, record
-from mesoclinic.patients.services import chart_for
+from mesoclinic.patients.services import alerts_for
 from mesoclinic.patients.views import get_patient
 from mesoclinic.plans.views import get_plan
 from mesoclinic.treatments import inventory, session_diagram, sessions
@@ -75,7 +75,13 @@ def session_start(request, public_id):
         else:
             return redirect("session_detail", public_id=session.public_id)
     status = 400 if (form.errors or error) else 200
-    context = {"plan": plan, "patient": plan.patient, "form": form, "error": error}
+    context = {
+        "plan": plan,
+        "patient": plan.patient,
+        "alerts": alerts_for(plan.patient),
+        "form": form,
+        "error": error,
+    }
     return render(request, "treatments/session_start.html", context, status=status)
 
 
@@ -104,7 +110,13 @@ def session_start_adhoc(request, public_id):
         else:
             return redirect("session_detail", public_id=session.public_id)
     status = 400 if (form.errors or error) else 200
-    context = {"plan": None, "patient": patient, "form": form, "error": error}
+    context = {
+        "plan": None,
+        "patient": patient,
+        "alerts": alerts_for(patient),
+        "form": form,
+        "error": error,
+    }
     return render(request, "treatments/session_start.html", context, status=status)
 
 
@@ -133,6 +145,8 @@ def _context(request, session, form=None, error=None, point_error=None):
     return {
         "session": session,
         "patient": session.patient,
+        # The sticky alert bar is part of the full page, not of the HTMX chart partial.
+        "alerts": None if request.htmx else alerts_for(session.patient),
         "rows": rows,
         "planned": [{**a, "name": ref.areas[a["area"]].name} for a in planned],
         "findings": sessions.dose_findings(session, rows),
@@ -272,7 +286,7 @@ def session_sign(request, public_id):
     context = {
         "session": session,
         "patient": session.patient,
-        "chart": chart_for(session.patient),
+        "alerts": alerts_for(session.patient),
         "error": error,
         **summary,
     }

@@ -70,6 +70,7 @@ def profile_today(patient, check: Precheck) -> rules.PatientProfile:
         pregnant=base.pregnant or check.pregnancy == "pregnant",
         breastfeeding=base.breastfeeding or check.pregnancy == "breastfeeding",
         allergies=base.allergies,
+        unresolved_allergies=base.unresolved_allergies,
         medications=base.medications,
         conditions=base.conditions,
         infected_areas=set(base.infected_areas) | set(check.infected_areas),

@@ -232,9 +232,8 @@ def create_patients(org, count: int, seed: int) -> list[m.Patient]:
         def when(max_days=900):
             return today - timedelta(days=rng.randint(0, max_days))
 
-        for substance, text, reaction, severity in rng.sample(
-            ALLERGIES, k=rng.choice([0, 0, 1, 2])
-        ):
+        allergies = rng.sample(ALLERGIES, k=rng.choice([0, 0, 1, 2]))
+        for substance, text, reaction, severity in allergies:
             m.Allergy.objects.create(
                 substance=substance,
                 substance_text=text,
@@ -243,6 +242,9 @@ def create_patients(org, count: int, seed: int) -> list[m.Patient]:
                 recorded_on=when(),
                 **entry,
             )
+        if not allergies and i % 4:
+            # Most were asked; a few show "Allergy history not taken".
+            m.NoKnownAllergies.objects.create(recorded_on=patient.measured_on, **entry)
         for name, dose in rng.sample(MEDICATIONS, k=rng.choice([0, 0, 1, 1, 2])):
             m.Medication.objects.create(name=name, dose=dose, recorded_on=when(), **entry)
         for slug in rng.sample(CONDITIONS, k=rng.choice([0, 0, 0, 1])):
