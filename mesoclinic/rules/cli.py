@@ -282,6 +282,25 @@ def print_plan(plan: Plan, out: TextIO) -> None:
         w(f"  - {line}\n")
 
 
+def _allergies(names: Sequence[str]) -> list[str]:
+    """--allergy NAME: a slug, or a substance, brand or class in words (Xylocaine, soy);
+    a name nothing matches exits 2 naming it (use --allergy-text to record it as a stop)."""
+    ref = load_reference()
+    out: list[str] = []
+    for name in names:
+        if name in ref.allergens:
+            out.append(name)
+            continue
+        match = resolve_allergy(name)
+        if not match.resolved:
+            raise _UsageError(
+                f"--allergy: {name!r} is not a known substance, brand or class "
+                "(record it with --allergy-text to stop treatment until it is coded)"
+            )
+        out += match.allergens
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["plan"]:
@@ -298,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
             sex=args.sex,
             pregnant=args.pregnant,
             breastfeeding=args.breastfeeding,
-            allergies=[*args.allergy, *allergy_slugs],
+            allergies=[*_allergies(args.allergy), *allergy_slugs],
             unresolved_allergies=unresolved,
             medications=args.medication,
             conditions=args.condition,

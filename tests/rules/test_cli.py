@@ -201,3 +201,16 @@ def test_a_pregnancy_override_without_a_second_practitioner_is_refused(capsys):
     assert code == 0 and "PREGNANCY" in {f["code"] for f in data["hard_stops"]}
     assert data["overrides"][0]["status"] == "refused"
     assert "second practitioner" in data["overrides"][0]["detail"]
+
+
+def test_an_allergy_by_brand_name_is_resolved_and_stops(capsys):
+    code, out, _ = run(
+        capsys, "--treat", "pain:back", "--weight-kg", "70", "--allergy", "Xylocaine", "--json"
+    )
+    assert code == 0
+    assert "ALLERGY" in {f["code"] for f in json.loads(out)["hard_stops"]}
+
+
+def test_an_allergy_nothing_matches_exits_2_naming_it(capsys):
+    code, _, err = run(capsys, "--treat", "pain:back", "--allergy", "unobtainium")
+    assert code == 2 and "'unobtainium'" in err
