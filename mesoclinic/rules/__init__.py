@@ -50,6 +50,16 @@ Planning
     ``overridden``; a grade-A finding stays a hard stop and the outcome is
     "refused".
 
+Aftercare
+    ``Plan.aftercare`` is the plan's sheet, tailored to the profile (§7: no ibuprofen
+    with a blood thinner, in pregnancy, breastfeeding, renal failure or NSAID
+    allergy; no fluid loading in renal or heart failure; red flags for HA on the
+    face and for lidocaine). ``aftercare_for(profile, treated, *, today=None,
+    reference=None) -> list[str]`` writes the same sheet for what was actually
+    treated, with ``treated`` a list of ``Treated(area, technique, ingredients,
+    concern=None, protocol=None)``. ``aftercare_source(text) -> Source | None``
+    tells where a line comes from.
+
 Charting and scheduling
     ``check_session_doses(profile, administered) -> list[Finding]`` with rows
     ``(product-or-ingredient slug, volume_ml, area, injections[, mg_per_ml])``.
@@ -66,6 +76,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from .aftercare import Treated, aftercare_for, aftercare_source
 from .doses import Administered, check_session_doses
 from .engine import build_plan
 from .errors import ReferenceDataError, RulesInputError
@@ -192,7 +203,10 @@ __all__ = [
     "RulesInputError",
     "ScheduledSession",
     "Technique",
+    "Treated",
     "TreatmentRequest",
+    "aftercare_for",
+    "aftercare_source",
     "areas",
     "build_plan",
     "check_session_doses",

@@ -17,7 +17,9 @@ from . import layout
 from .reference import (
     GRADES,
     LIMIT_KINDS,
+    PATIENT_FACTS,
     AftercareLine,
+    AftercareWording,
     Area,
     ConcentrationRange,
     Concern,
@@ -38,7 +40,7 @@ from .reference import (
     Technique,
     View,
 )
-from .toml_tables import Table, read_file
+from .toml_tables import SLUG, Table, read_file
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 FILES = (
@@ -423,13 +425,35 @@ class _Builder:
             drugs.append(Drug(slug, t.texts("names"), t.texts("classes")))
         return classes, tuple(drugs)
 
-    def build_aftercare(self, ref: dict[str, Any]) -> tuple[AftercareLine, ...]:
+    def check_patient_facts(self, t: Table, conditions: Mapping[str, Condition]) -> None:
+        for fact in t.texts("not_for"):
+            kind, _, slug = fact.partition(":")
+            if fact in PATIENT_FACTS or (kind == "allergy" and SLUG.match(slug)):
+                continue
+            if kind == "condition" and slug in conditions:
+                continue
+            raise t.error("not_for", f"unknown patient fact {fact!r}")
+
+    def build_aftercare(
+        self, ref: dict[str, Any], conditions: Mapping[str, Condition]
+    ) -> tuple[AftercareLine, ...]:
         lines = []
         for t in self.files["aftercare"].tables("lines"):
             self.slug_in(t, "techniques", ref["techniques"], "technique")
             self.slug_in(t, "ingredients", ref["ingredients"], "ingredient")
             self.slug_in(t, "concerns", ref["concerns"], "concern")
             self.slug_in(t, "areas", ref["areas"], "area")
+            self.slug_in(t, "views", ref["views"], "view")
+            self.check_patient_facts(t, conditions)
+            instead = None
+            if t.texts("not_for"):
+                instead = AftercareWording(
+                    t.text("instead"),
+                    self.grade(t, "instead_grade"),
+                    self.source(t, "instead_source"),
+                )
+            elif "instead" in t.data:
+                raise t.error("instead", "only a line with `not_for` has an alternative")
             lines.append(
                 AftercareLine(
                     text=t.text("text"),
@@ -441,6 +465,9 @@ class _Builder:
                     ingredients=t.texts("ingredients"),
                     concerns=t.texts("concerns"),
                     areas=t.texts("areas"),
+                    views=t.texts("views"),
+                    not_for=t.texts("not_for"),
+                    instead=instead,
                 )
             )
         return tuple(lines)
@@ -480,6 +507,8 @@ class _Builder:
         }
         self.check_limit_areas(ingredients, areas)
         classes, drugs = self.build_medications()
+        conditions = self.build_conditions(areas)
+        ref["views"] = views
         return Reference(
             versions=MappingProxyType({n: f.data["version"] for n, f in self.files.items()}),
             depth_bounds_mm=depth_bounds,
@@ -492,11 +521,11 @@ class _Builder:
             areas=_frozen(areas),
             concerns=_frozen(ref["concerns"]),
             protocols=_frozen(self.build_protocols(ref)),
-            conditions=_frozen(self.build_conditions(areas)),
+            conditions=_frozen(conditions),
             lifestyle_factors=_frozen(self.build_lifestyle()),
             medication_classes=_frozen(classes),
             drugs=drugs,
-            aftercare=self.build_aftercare(ref),
+            aftercare=self.build_aftercare(ref, conditions),
             pricing=self.build_pricing(),
         )
 
