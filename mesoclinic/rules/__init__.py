@@ -60,6 +60,10 @@ Aftercare
     concern=None, protocol=None)``. ``aftercare_source(text) -> Source | None``
     tells where a line comes from.
 
+Consent
+    ``labelled_use(products, area) -> bool``: one grade-A product alone, in an area
+    its label allows; anything else is off-label or compounded use.
+
 Charting and scheduling
     ``check_session_doses(profile, administered) -> list[Finding]`` with rows
     ``(product-or-ingredient slug, volume_ml, area, injections[, mg_per_ml])``.
@@ -81,6 +85,7 @@ from .doses import Administered, check_session_doses
 from .engine import build_plan
 from .errors import ReferenceDataError, RulesInputError
 from .inputs import mix
+from .labelling import labelled_use
 from .limits import NO_LIMIT_TEXT, MinimumInterval
 from .limits import minimum_interval as _minimum_interval
 from .loader import load_reference
@@ -214,6 +219,7 @@ __all__ = [
     "concerns",
     "conditions",
     "ingredients",
+    "labelled_use",
     "lifestyle_factors",
     "load_reference",
     "minimum_interval",
