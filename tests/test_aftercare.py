@@ -25,16 +25,16 @@ OUT_OF_HOURS = "Out of hours, call the on-call doctor on +44 20 7946 0999."
 
 
 @pytest.fixture
-def consented_plan(org, site, practitioner, patient):
+def consented_plan(org, practitioner, patient):
+    return _consented(org, practitioner, patient, {"concern": "localized-fat", "area": "submental"})
+
+
+def _consented(org, practitioner, patient, item) -> Plan:
     with acting_for(org):
         plan = Plan.objects.create(
             patient=patient,
             created_by=practitioner,
-            inputs={
-                "items": [{"concern": "localized-fat", "area": "submental"}],
-                "overrides": [],
-                "start": date.today().isoformat(),
-            },
+            inputs={"items": [item], "overrides": [], "start": date.today().isoformat()},
         )
     client = client_for(practitioner)
     client.post(reverse("plan_approve", args=[plan.public_id]), {"lock_version": 0})
@@ -59,11 +59,15 @@ def consented_plan(org, site, practitioner, patient):
 
 @pytest.fixture
 def lot(org, site, practitioner):
+    return _lot(org, site, practitioner, "deoxycholic-10mg-2ml")
+
+
+def _lot(org, site, practitioner, product):
     with acting_for(org):
         return Lot.objects.create(
             site=site,
-            product="deoxycholic-10mg-2ml",
-            lot_number="DCA-001",
+            product=product,
+            lot_number=f"{product[:3].upper()}-001",
             received_by=practitioner,
             expires_on=date.today() + timedelta(days=200),
             received_on=date.today() - timedelta(days=3),
@@ -71,30 +75,32 @@ def lot(org, site, practitioner):
         )
 
 
+SUBMENTAL = {
+    "area": "submental",
+    "technique": "hypodermic",
+    "volume_ml": "3",
+    "injections": "15",
+    "depth_mm": "6",
+    "needle_length_mm": "13",
+    "needle_angle_deg": "90",
+}
+
+
 def _signed_session(
-    org, site, practitioner, plan, lot, numbing="", capture=None
+    org, site, practitioner, plan, lot, numbing="", pregnancy="no", chart=SUBMENTAL
 ) -> TreatmentSession:
     client = client_for(practitioner)
     client.post(
         reverse("session_start", args=[plan.public_id]),
-        {"pregnancy": "no", "weight_kg": "64", "numbing_product": numbing, "site": site.pk},
+        {"pregnancy": pregnancy, "weight_kg": "64", "numbing_product": numbing, "site": site.pk},
     )
     with acting_for(org):
         session = TreatmentSession.objects.get()
-    client.post(
+    charted = client.post(
         reverse("session_chart", args=[session.public_id]),
-        {
-            "area": "submental",
-            "technique": "hypodermic",
-            "lot": str(lot.public_id),
-            "volume_ml": "3",
-            "injections": "15",
-            "depth_mm": "6",
-            "needle_length_mm": "13",
-            "needle_angle_deg": "90",
-            "lock_version": session.lock_version,
-        },
+        {**chart, "lot": str(lot.public_id), "lock_version": session.lock_version},
     )
+    assert charted.status_code == 200, charted.content.decode()[-2000:]
     assert client.post(reverse("session_sign", args=[session.public_id])).status_code == 302
     with acting_for(org):
         return TreatmentSession.objects.select_related("plan_version").get()
@@ -136,6 +142,22 @@ def test_renal_failure_recorded_after_the_plan_replaces_the_water_line(
     assert session.aftercare[0] == "Drink as your doctor has advised."
     assert "80 oz" not in " ".join(session.aftercare)
     assert IBUPROFEN not in session.aftercare
+
+
+def test_breastfeeding_declared_at_the_pre_check_changes_the_sheet(
+    org, site, practitioner, patient
+):
+    item = {"concern": "skin-rejuvenation", "area": "cheeks", "protocol": "skin-booster-ha"}
+    plan = _consented(org, practitioner, patient, item)
+    lot = _lot(org, site, practitioner, "ha-noncrosslinked-2ml")
+    chart = {"area": "cheeks", "side": "right", "technique": "point-by-point",
+             "volume_ml": "1", "injections": "5", "depth_mm": "4"}  # fmt: skip
+    session = _signed_session(
+        org, site, practitioner, plan, lot, pregnancy="breastfeeding", chart=chart
+    )
+    assert IBUPROFEN in session.plan_version.result["aftercare"]
+    assert IBUPROFEN not in session.aftercare and ASK in session.aftercare
+    assert any(line.startswith("Blanching (white skin)") for line in session.aftercare)
 
 
 def test_what_was_charted_writes_the_sheet(org, site, practitioner, consented_plan, lot):

@@ -82,7 +82,7 @@ def session(org, site, patient, practitioner, clinic):
 
 
 def test_one_message_three_weeks_after_a_session_with_injections(session):
-    assert run(DUE - timedelta(minutes=1)) == []
+    assert run(DUE - timedelta(minutes=1)) == [] and rows() == []
     assert run(DUE) == [State.SENT]
     [message] = mail.outbox
     assert message.to == ["anna@example.com"]
@@ -141,6 +141,11 @@ def test_no_message_for_a_session_not_signed(org, site, patient, practitioner, c
     signed_session(
         org, site, patient, practitioner, status=SessionStatus.IN_PROGRESS, signed_at=None
     )
+    assert run(DUE) == [] and rows() == []
+
+
+def test_a_session_voided_before_its_three_weeks_gets_none(org, session):
+    TreatmentSession.all_orgs.filter(pk=session.pk).update(status=SessionStatus.VOIDED)
     assert run(DUE) == [] and rows() == []
 
 

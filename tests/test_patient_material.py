@@ -161,7 +161,26 @@ def test_a_bleeding_disorder_brings_the_paragraph(org, patient):
     assert BLEEDING in _consent(org, patient, result)
 
 
-def test_no_bleeding_paragraph_without_needles(org, patient):
+def test_a_bleeding_disorder_recorded_after_the_plan_counts_too(org, patient, practitioner):
+    result = _result("localized-fat:submental:submental-deoxycholic")
+    with acting_for(org):
+        pm.Condition.objects.create(
+            patient=patient,
+            recorded_on=datetime.now(UTC).date(),
+            created_by=practitioner,
+            condition="bleeding-disorder",
+        )
+    assert BLEEDING in _consent(org, patient, result)
+
+
+def test_no_bleeding_paragraph_without_needles(org, patient, practitioner):
+    with acting_for(org):
+        pm.Medication.objects.create(
+            patient=patient,
+            recorded_on=datetime.now(UTC).date(),
+            created_by=practitioner,
+            name="warfarin",
+        )
     spec = "skin-rejuvenation:cheeks:electroporation-needle-free"
     assert BLEEDING not in _consent(org, patient, _result(spec, medications=["warfarin"]))
 

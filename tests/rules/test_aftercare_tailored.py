@@ -244,3 +244,16 @@ def test_a_line_for_some_patients_needs_an_alternative(data_copy):
     _edit(data_copy / "aftercare.toml", 'instead = "Drink as your doctor has advised."\n', "")
     with pytest.raises(ReferenceDataError, match=r"lines\[0\]\.instead: missing"):
         load_reference(data_copy)
+
+
+def test_a_line_for_an_ingredient_applies_to_what_contains_it(data_copy):
+    _edit(
+        data_copy / "aftercare.toml",
+        'ingredients = ["lidocaine", "lidocaine-epinephrine"]',
+        'ingredients = ["lidocaine"]',
+    )
+    ref = load_reference(data_copy)
+    lines = aftercare_for(
+        PatientProfile(), [Treated("knees", "nappage", ["lidocaine-epinephrine"])], reference=ref
+    )
+    assert any(LIDOCAINE in line for line in lines)
