@@ -70,7 +70,7 @@ class Seriousness(models.TextChoices):
     HOSPITALISATION = "hospitalisation", "Requires or prolongs hospitalisation"
     DISABILITY = "disability", "Results in persistent or significant disability"
     CONGENITAL_ANOMALY = "congenital_anomaly", "Is a congenital anomaly or birth defect"
-    MEDICALLY_IMPORTANT = "medically_important", "Is another medically important event"
+    MEDICALLY_IMPORTANT = "medically_important", "Is otherwise medically important"
 
 
 # Serious whatever the grade or criteria: the clinic's own rule (issue 5), on top of ICH E2A.
