@@ -130,7 +130,11 @@ class TreatmentSession(OrgOwned):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["patient", "-started_at"], name="session_patient")]
+        indexes = [
+            models.Index(fields=["patient", "-started_at"], name="session_patient"),
+            # The reminder scan's window of sessions signed three weeks ago, every minute.
+            models.Index(fields=["organization", "signed_at"], name="session_signed"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(plan__isnull=False) | ~Q(adhoc_reason=""), name="session_plan_or_reason"
