@@ -265,3 +265,32 @@ def test_aftercare_page_and_pdf_by_role(
         assert response.status_code == expected, name
         if expected != 200:
             assert b"Drink about 80 oz" not in response.content
+
+
+def test_signing_waits_when_the_history_cannot_be_read_by_the_rules(
+    org, site, practitioner, patient, consented_plan, lot, monkeypatch
+):
+    from mesoclinic import rules
+    from mesoclinic.treatments import aftercare
+
+    def unreadable(*args, **kwargs):
+        raise rules.RulesInputError("profile.allergies", "pollen", "unknown ingredient slug")
+
+    monkeypatch.setattr(aftercare.rules, "aftercare_for", unreadable)
+    client = client_for(practitioner)
+    client.post(
+        reverse("session_start", args=[consented_plan.public_id]),
+        {"pregnancy": "no", "weight_kg": "64", "site": site.pk},
+    )
+    with acting_for(org):
+        session = TreatmentSession.objects.get()
+    client.post(
+        reverse("session_chart", args=[session.public_id]),
+        {**SUBMENTAL, "lot": str(lot.public_id), "lock_version": session.lock_version},
+    )
+    response = client.post(reverse("session_sign", args=[session.public_id]))
+    assert response.status_code == 400
+    assert "The aftercare sheet cannot be written" in response.content.decode()
+    assert "“pollen”" in response.content.decode()
+    with acting_for(org):
+        assert not TreatmentSession.objects.get().is_signed

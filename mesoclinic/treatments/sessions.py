@@ -291,7 +291,16 @@ def aftercare_lines(session: TreatmentSession) -> list[str]:
     least."""
     from mesoclinic.treatments import aftercare
 
-    return [line for line in aftercare.sheet_lines(session) if line != SEEK_CARE]
+    try:
+        lines = aftercare.sheet_lines(session)
+    except rules.RulesInputError as err:
+        # Never a sheet written without the patient's history: signing waits for it.
+        raise SessionRefused(
+            f"The aftercare sheet cannot be written: the patient's history has "
+            f"“{err.value}”, which the clinical rules do not know ({err.message}). "
+            "Correct the history, then sign."
+        ) from err
+    return [line for line in lines if line != SEEK_CARE]
 
 
 @transaction.atomic
