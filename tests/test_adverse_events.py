@@ -212,7 +212,8 @@ def test_grade_3_infection_is_serious_and_the_performing_practitioner_gets_a_tas
         ("allergic-reaction", 3, True),
         ("infection", 1, True),
         ("nerve-injury", 1, True),
-        ("swelling", 4, False),
+        ("swelling", 3, False),
+        ("swelling", 4, True),  # ICH E2A: any CTCAE grade 4 or 5 event is serious
     ],
 )
 def test_seriousness_follows_type_and_grade(org, practitioner, patient, event_type, grade, serious):

@@ -63,7 +63,7 @@ def test_consent_text_is_honest_and_specific_to_the_plan(practitioner, approved_
     assert EVIDENCE in body
     assert "FDA does not regulate" in body
     assert "not a substitute for a balanced diet and regular exercise" in body
-    assert "Nerve injury (4% in the label" in body  # deoxycholic acid's own risks
+    assert "Nerve injury in the jaw (4% in the label" in body  # deoxycholic acid's own risks
     assert "Atypical mycobacterial skin infection" in body
     assert "right to withdraw" in body.lower()
     for claim in ("80%", "safe and effective", "melt away"):

@@ -29,17 +29,21 @@ class InviteForm(forms.Form):
 class ClinicSettingsForm(forms.ModelForm):
     class Meta:
         model = Organization
-        fields = ["name", "currency", "tax_rate", "reminder_lead_hours"]
+        fields = ["name", "currency", "tax_rate", "reminder_lead_hours", "out_of_hours"]
         labels = {
             "tax_rate": "Tax added to quotes (%)",
             "currency": "Currency (ISO code)",
             "reminder_lead_hours": "Appointment reminder (hours before)",
+            "out_of_hours": "Out-of-hours instruction for patients",
         }
+        widgets = {"out_of_hours": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Left empty, the clinic keeps its current reminder time.
+        # Left empty, the clinic keeps its current reminder time and out-of-hours advice:
+        # every aftercare sheet needs one.
         self.fields["reminder_lead_hours"].required = False
+        self.fields["out_of_hours"].required = False
 
     def clean_currency(self):
         code = self.cleaned_data["currency"].upper()
@@ -52,6 +56,10 @@ class ClinicSettingsForm(forms.ModelForm):
         if rate is None or not 0 <= rate <= 100:
             raise forms.ValidationError("Tax must be between 0 and 100 percent.")
         return rate
+
+    def clean_out_of_hours(self):
+        text = " ".join(self.cleaned_data["out_of_hours"].split())
+        return text or self.instance.out_of_hours
 
     def clean_reminder_lead_hours(self):
         hours = self.cleaned_data["reminder_lead_hours"]

@@ -9,6 +9,11 @@ from django.utils import timezone
 
 from mesoclinic.accounts.roles import Role
 
+# Jurisdiction-neutral: a clinic writes its own (NHS 111, a doctor on call, ...).
+DEFAULT_OUT_OF_HOURS = (
+    "Out of hours, or if the clinic cannot be reached, call your local emergency number."
+)
+
 
 class Organization(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -23,13 +28,23 @@ class Organization(models.Model):
         help_text="Patients with an email address are reminded this many hours before "
         "each appointment (1 to 336).",
     )
+    # On every aftercare sheet, page and email beside the site's phone and address.
+    out_of_hours = models.CharField(
+        max_length=300,
+        default=DEFAULT_OUT_OF_HOURS,
+        help_text="Printed on every aftercare sheet and email, below the site's phone number "
+        "and address. Left empty, the current one is kept.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(tax_rate__gte=0, tax_rate__lte=100), name="org_tax_rate_range"
-            )
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(out_of_hours=""), name="org_out_of_hours_set"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,5 +1,6 @@
 """The words of reminder emails. Email is not a private channel: no treatment,
-area or product is named, only the time and place."""
+area or product is named, only the time and place (and, after a session, the
+signs every injection shares)."""
 
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ from mesoclinic.notifications.models import Kind
 SUBJECTS = {
     Kind.REMINDER: "Reminder: your appointment on {start:%A %d %B at %H:%M}",
     Kind.CHECK_IN: "How are you after your visit on {start:%A %d %B}?",
+    Kind.LATE_INFECTION: "After your visit on {start:%A %d %B}: signs to look out for",
 }
 
 
@@ -36,3 +38,17 @@ def compose(reminder, appointment) -> Message:
     }
     body = render_to_string(f"notifications/email_{reminder.kind}.txt", context)
     return Message(subject=SUBJECTS[reminder.kind].format(start=start), body=body)
+
+
+def compose_after_session(reminder, session) -> Message:
+    site = session.site
+    signed = session.signed_at.astimezone(site.zone)
+    context = {
+        "patient": session.patient,
+        "clinic": reminder.organization.name,
+        "out_of_hours": reminder.organization.out_of_hours,
+        "site": site,
+        "day": f"{signed:%A} {signed.day} {signed:%B %Y}",
+    }
+    body = render_to_string(f"notifications/email_{reminder.kind}.txt", context)
+    return Message(subject=SUBJECTS[reminder.kind].format(start=signed), body=body)

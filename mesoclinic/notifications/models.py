@@ -1,9 +1,10 @@
 """Reminder emails and private calendar feeds.
 
-A `Reminder` row exists at most once per (appointment, kind): the unique
-constraint, not the scheduler, is what stops a second email. A worker claims
-a row with a conditional UPDATE (pending -> sending) before it sends, so two
-workers, or a worker and a retried task, never both send it.
+A `Reminder` row exists at most once per (appointment, kind), or per (session,
+kind) for the advice sent after a treatment: the unique constraints, not the
+scheduler, are what stop a second email. A worker claims a row with a
+conditional UPDATE (pending -> sending) before it sends, so two workers, or a
+worker and a retried task, never both send it.
 """
 
 import uuid
@@ -18,6 +19,12 @@ from mesoclinic.tenancy import OrgOwned
 class Kind(models.TextChoices):
     REMINDER = "reminder", "Reminder before the appointment"
     CHECK_IN = "check_in", "Day-after check-in"
+    # Atypical mycobacterial infections appear 1-12 weeks after treatment (§6).
+    LATE_INFECTION = "late_infection", "Aftercare advice, 3 weeks after treatment"
+
+
+# The kinds about a treatment session rather than an appointment.
+SESSION_KINDS = (Kind.LATE_INFECTION,)
 
 
 class State(models.TextChoices):
@@ -31,9 +38,16 @@ class State(models.TextChoices):
 class Reminder(OrgOwned):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     appointment = models.ForeignKey(
-        "scheduling.Appointment", on_delete=models.PROTECT, related_name="+"
+        "scheduling.Appointment", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    kind = models.CharField(max_length=12, choices=Kind.choices)
+    session = models.ForeignKey(
+        "treatments.TreatmentSession",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     due_at = models.DateTimeField()
     # When the scheduler last handed it to the task queue; a row queued long ago
@@ -53,8 +67,22 @@ class Reminder(OrgOwned):
         indexes = [models.Index(fields=["status", "due_at"], name="reminder_status_due")]
         constraints = [
             models.UniqueConstraint(fields=["appointment", "kind"], name="reminder_once_per_kind"),
+            models.UniqueConstraint(
+                fields=["session", "kind"], name="reminder_once_per_session_kind"
+            ),
             models.CheckConstraint(
                 condition=Q(kind__in=[k.value for k in Kind]), name="reminder_kind_valid"
+            ),
+            # A session kind is about a session only; every other kind about an appointment.
+            models.CheckConstraint(
+                condition=(
+                    Q(kind__in=SESSION_KINDS, session__isnull=False, appointment__isnull=True)
+                    | (
+                        ~Q(kind__in=SESSION_KINDS)
+                        & Q(appointment__isnull=False, session__isnull=True)
+                    )
+                ),
+                name="reminder_target_matches_kind",
             ),
             models.CheckConstraint(
                 condition=~Q(status="sent") | Q(sent_at__isnull=False),
@@ -64,6 +92,14 @@ class Reminder(OrgOwned):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_status_display()})"
+
+    @property
+    def patient(self):
+        return (self.appointment or self.session).patient
+
+    @property
+    def site(self):
+        return (self.appointment or self.session).site
 
 
 class CalendarFeed(OrgOwned):

@@ -16,6 +16,11 @@ the process dies in the second or so between claim and commit. An exception
 from the mail backend (server down, refused) means it was not accepted, so
 the row goes back to pending and is retried up to `MAX_ATTEMPTS` times.
 
+The same rows, claimed and sent the same way, carry the one message after a
+treatment session with injections: about three weeks later, what a late
+infection looks like (atypical mycobacterial infections appear 1-12 weeks after
+treatment, clinical-reference §6). One row per session (unique constraint).
+
 Every outcome writes an audit event with no actor (the system did it).
 """
 
@@ -25,13 +30,14 @@ from django.core.mail import send_mail
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from mesoclinic import rules
 from mesoclinic.accounts.models import Organization
 from mesoclinic.audit.log import Action, record_system
 from mesoclinic.notifications import emails
-from mesoclinic.notifications.models import Kind, Reminder, State
+from mesoclinic.notifications.models import SESSION_KINDS, Kind, Reminder, State
 from mesoclinic.scheduling.models import CHECK_IN_AFTER, REMINDABLE, Appointment, Status
 from mesoclinic.tenancy import acting_for
-from mesoclinic.treatments.models import SessionStatus, TreatmentSession
+from mesoclinic.treatments.models import SessionArea, SessionStatus, TreatmentSession
 
 STALE_CLAIM = timedelta(minutes=10)
 REQUEUE_AFTER = timedelta(minutes=10)
@@ -43,6 +49,10 @@ CHECK_IN_HOUR = time(10, 0)
 CHECK_IN_TOO_LATE = timedelta(days=2)
 # A signed treatment session this close to the appointment shows it took place.
 SESSION_SLACK = timedelta(hours=12)
+# The late-infection advice: three weeks after the session, at the check-in hour, and
+# not at all once two more weeks have passed (the window is 1-12 weeks; §6).
+LATE_INFECTION_AFTER = timedelta(weeks=3)
+LATE_INFECTION_TOO_LATE = timedelta(weeks=2)
 BATCH = 500
 MOVED_LATER = "moved later"
 
@@ -59,6 +69,7 @@ def scan(now: datetime | None = None) -> list[int]:
             _rearm_moved(org, now)
             _create_reminders(org, now)
             _create_check_ins(now)
+            _create_late_infection_advice(now)
     _fail_stale_claims(now)
     queued = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - REQUEUE_AFTER)
     ids = list(
@@ -168,6 +179,49 @@ def _create_check_ins(now: datetime) -> None:
     _bulk_create(rows)
 
 
+def late_infection_due(session: TreatmentSession) -> datetime:
+    zone = session.site.zone
+    day = session.signed_at.astimezone(zone).date()
+    return datetime.combine(day + LATE_INFECTION_AFTER, CHECK_IN_HOUR, tzinfo=zone)
+
+
+def _injection_techniques() -> list[str]:
+    return [t.slug for t in rules.load_reference().techniques.values() if t.injection]
+
+
+def _create_late_infection_advice(now: datetime) -> None:
+    """A row for each signed session with injections whose three weeks are up."""
+    injected = SessionArea.objects.filter(
+        session=OuterRef("pk"), technique__in=_injection_techniques()
+    )
+    without = ~Exists(Reminder.all_orgs.filter(session=OuterRef("pk"), kind=Kind.LATE_INFECTION))
+    # A day's slack each side: the due time is site-local, the window is UTC.
+    signed = (
+        TreatmentSession.objects.filter(
+            without,
+            Exists(injected),
+            status=SessionStatus.SIGNED,
+            signed_at__lte=now - LATE_INFECTION_AFTER + timedelta(days=1),
+            signed_at__gt=now - LATE_INFECTION_AFTER - LATE_INFECTION_TOO_LATE - timedelta(days=1),
+        )
+        .select_related("site")
+        .order_by("signed_at")[:BATCH]
+    )
+    rows = []
+    for session in signed:
+        due = late_infection_due(session)
+        if due <= now:
+            rows.append(
+                Reminder(
+                    organization_id=session.organization_id,
+                    session=session,
+                    kind=Kind.LATE_INFECTION,
+                    due_at=due,
+                )
+            )
+    _bulk_create(rows)
+
+
 def _fail_stale_claims(now: datetime) -> None:
     stale = list(
         Reminder.all_orgs.filter(status=State.SENDING, claimed_at__lt=now - STALE_CLAIM)[:BATCH]
@@ -194,7 +248,11 @@ def send(reminder_id: int, now: datetime | None = None) -> str:
     if not claim(reminder_id, now):
         return "not claimed"
     reminder = Reminder.all_orgs.select_related(
-        "appointment__site", "appointment__patient", "organization"
+        "appointment__site",
+        "appointment__patient",
+        "session__site",
+        "session__patient",
+        "organization",
     ).get(pk=reminder_id)
     with acting_for(reminder.organization_id):
         return deliver(reminder, now)
@@ -202,6 +260,8 @@ def send(reminder_id: int, now: datetime | None = None) -> str:
 
 def deliver(reminder: Reminder, now: datetime) -> str:
     """Send a claimed reminder, or record why not."""
+    if reminder.kind in SESSION_KINDS:
+        return _deliver_after_session(reminder, now)
     appointment = reminder.appointment
     why_not = _why_not(reminder, appointment, now)
     if why_not == MOVED_LATER:
@@ -211,20 +271,40 @@ def deliver(reminder: Reminder, now: datetime) -> str:
         )
         return State.PENDING
     if why_not:
-        _finish(reminder, State.SKIPPED, why_not)
-        _audit(reminder, Action.CHANGE, f"{reminder.kind} not sent: {why_not}")
-        return State.SKIPPED
+        return _skip(reminder, why_not)
     message = emails.compose(reminder, appointment)
+    return _mail(
+        reminder, message, appointment.patient.email, now, announced_starts_at=appointment.starts_at
+    )
+
+
+def _deliver_after_session(reminder: Reminder, now: datetime) -> str:
+    session = reminder.session
+    if session.status != SessionStatus.SIGNED:
+        return _skip(reminder, "session voided")
+    if now - reminder.due_at > LATE_INFECTION_TOO_LATE:
+        return _skip(reminder, "too late for the three-week advice")
+    if not session.patient.email:
+        return _skip(reminder, "patient has no email address")
+    return _mail(
+        reminder, emails.compose_after_session(reminder, session), session.patient.email, now
+    )
+
+
+def _skip(reminder: Reminder, why_not: str) -> str:
+    _finish(reminder, State.SKIPPED, why_not)
+    _audit(reminder, Action.CHANGE, f"{reminder.kind} not sent: {why_not}")
+    return State.SKIPPED
+
+
+def _mail(reminder: Reminder, message: emails.Message, to: str, now: datetime, **sent) -> str:
     try:
         send_mail(
-            subject=message.subject,
-            message=message.body,
-            from_email=None,
-            recipient_list=[appointment.patient.email],
+            subject=message.subject, message=message.body, from_email=None, recipient_list=[to]
         )
     except Exception as exc:  # the mail server refused or was unreachable: not accepted
         return _retry_later(reminder, now, type(exc).__name__)
-    _finish(reminder, State.SENT, "", sent_at=now, announced_starts_at=appointment.starts_at)
+    _finish(reminder, State.SENT, "", sent_at=now, **sent)
     _audit(reminder, Action.EXPORT, f"{reminder.kind} emailed to the patient")
     return State.SENT
 

@@ -18,17 +18,19 @@ STATUSES = {s.value for s in State}
 def reminder_list(request):
     status = request.GET.get("status", "")
     status = status if status in STATUSES else ""
-    rows = Reminder.objects.select_related("appointment__patient", "appointment__site").order_by(
-        "-due_at", "-pk"
-    )
+    rows = Reminder.objects.select_related(
+        "appointment__patient", "appointment__site", "session__patient", "session__site"
+    ).order_by("-due_at", "-pk")
     if status:
         rows = rows.filter(status=status)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     for row in page.object_list:
         # In the site's zone, as strings: templates would convert to the server's zone.
-        tz = row.appointment.site.zone
+        tz = row.site.zone
         row.due_local = f"{row.due_at.astimezone(tz):%d %b %Y %H:%M}"
-        row.start_local = f"{row.appointment.starts_at.astimezone(tz):%a %d %b %Y %H:%M}"
+        # A session's advice shows when the visit was; reception sees no more of it.
+        when = row.appointment.starts_at if row.appointment else row.session.started_at
+        row.start_local = f"{when.astimezone(tz):%a %d %b %Y %H:%M}"
     record(
         request,
         Action.SEARCH,

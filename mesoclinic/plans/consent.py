@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from mesoclinic import rules
 from mesoclinic.audit.log import Action, record
+from mesoclinic.patients.services import chart_for
 from mesoclinic.plans.models import Consent, ConsentTemplate, Plan, PlanStatus, PlanVersion
 
 DEFAULT_TEMPLATE = {
@@ -40,6 +41,42 @@ SIGNATURE_RE = re.compile(r"^[ML0-9., \-]{10,60000}$")
 def fixed_text() -> dict:
     with (Path(__file__).parent / "consent.toml").open("rb") as handle:
         return tomllib.load(handle)
+
+
+# Marketing claims the seeds make (clinical-reference §1): never stated as fact in
+# consent or patient material. Whole phrases, any case; "NN% success" for any number.
+MARKETING_CLAIMS = re.compile(
+    r"\b(?:safe and effective|guaranteed|no downtime|painless|permanent"
+    r"|\d+(?:[.,]\d+)?\s?%\s+success)\b",
+    re.IGNORECASE,
+)
+
+
+def marketing_claims(text: str) -> list[str]:
+    """The marketing claims a text states, as written, in order, once each."""
+    return list(dict.fromkeys(m.group(0) for m in MARKETING_CLAIMS.finditer(text)))
+
+
+def _statements() -> list[dict]:
+    fixed = fixed_text()
+    out = [*fixed["evidence"], *fixed["common_side_effects"], *fixed["potential_risks"]]
+    out += [fixed["bleeding"], fixed["off_label"], *fixed["specific"], *fixed["all_injections"]]
+    return out
+
+
+@cache
+def _sources() -> dict[str, str]:
+    ref = rules.load_reference()
+    return {s["text"]: ref.sources[s["source"]].cites for s in _statements()}
+
+
+def source_of(line: str) -> str:
+    """Where a consent statement comes from ("" for the plan's own facts), for the page."""
+    found = _sources().get(line)
+    if found is None:
+        source = rules.aftercare_source(line)
+        found = source.cites if source else ""
+    return found
 
 
 def template_for(organization_id: int) -> ConsentTemplate:
@@ -81,17 +118,51 @@ def _ingredients(result: dict, ref) -> list[str]:
     return lines
 
 
-def _specific_risks(result: dict) -> list[str]:
+def _needles(area: dict) -> bool:
+    return bool(area.get("points"))
+
+
+def _specific_risks(result: dict, bleeding: bool) -> list[str]:
+    """Each ingredient's risks where it is used, then those of every injection."""
     fixed = fixed_text()
-    slugs = {slug for area in result["areas"] for slug in area.get("formula_mg_per_ml", {})}
     risks: dict[str, None] = {}
-    for slug in sorted(slugs):
-        for risk in fixed.get("specific", {}).get(slug, {}).get("risks", []):
-            risks[risk] = None
-    if any(area.get("points") for area in result["areas"]):
-        for risk in fixed["all_injections"]["risks"]:
-            risks[risk] = None
+    if bleeding and any(_needles(area) for area in result["areas"]):
+        risks[fixed["bleeding"]["text"]] = None
+    for statement in fixed["specific"]:
+        for area in result["areas"]:
+            if (
+                set(statement["ingredients"]) & set(area.get("formula_mg_per_ml", {}))
+                and (not statement.get("areas") or area["area"] in statement["areas"])
+                and (not statement.get("injection") or _needles(area))
+            ):
+                risks[statement["text"]] = None
+    if any(_needles(area) for area in result["areas"]):
+        for statement in fixed["all_injections"]:
+            risks[statement["text"]] = None
     return list(risks)
+
+
+def _off_label(result: dict, ref) -> list[str]:
+    """The off-label or compounded-use statement, naming the areas it concerns."""
+    names: dict[str, None] = {}
+    for area in result["areas"]:
+        if not rules.labelled_use(area.get("products", []), area["area"]):
+            names[ref.areas[area["area"]].name] = None
+    if not names:
+        return []
+    return [fixed_text()["off_label"]["text"], f"This applies to: {', '.join(names)}."]
+
+
+def _bleeding_risk(result: dict, patient) -> bool:
+    """A bleeding-risk medicine or a bleeding disorder, in the plan's findings or on the
+    chart today (a medicine started since the plan was approved counts)."""
+    codes = {f["code"] for f in result.get("warnings", []) + result.get("overridden", [])}
+    if codes & {"ANTICOAGULANT", "BLEEDING_DISORDER"}:
+        return True
+    chart = chart_for(patient)
+    return any(rules.classify_medication(m.name) for m in chart.medications) or any(
+        c.condition == "bleeding-disorder" for c in chart.conditions
+    )
 
 
 def _areas(result: dict, ref) -> list[str]:
@@ -117,6 +188,7 @@ def document_text(version: PlanVersion, patient, template: ConsentTemplate, orga
     fixed = fixed_text()
     quote = result["quote"]
     schedule = result["schedule"]
+    texts = {name: [s["text"] for s in fixed[name]] for name in ("evidence", "potential_risks")}
     sections = [
         ("What mesotherapy is", [template.introduction]),
         ("What will be injected", _ingredients(result, ref)),
@@ -129,6 +201,7 @@ def document_text(version: PlanVersion, patient, template: ConsentTemplate, orga
                 else "Sessions to be scheduled",
             ],
         ),
+        ("Licensed and unlicensed use", _off_label(result, ref)),
         (
             "Price",
             [
@@ -136,12 +209,13 @@ def document_text(version: PlanVersion, patient, template: ConsentTemplate, orga
                 "before any tax. Cosmetic mesotherapy is usually not covered by insurance.",
             ],
         ),
-        ("What the evidence says", fixed["evidence"]),
-        ("Common side effects", fixed["common_side_effects"]),
-        ("Potential risks", fixed["potential_risks"]),
+        ("What the evidence says", texts["evidence"]),
+        ("Common side effects", [s["text"] for s in fixed["common_side_effects"]]),
+        ("Potential risks", texts["potential_risks"]),
         (
             "Risks specific to your treatment",
-            _specific_risks(result) or ["None beyond those above."],
+            _specific_risks(result, _bleeding_risk(result, patient))
+            or ["None beyond those above."],
         ),
         (
             "Alternatives",
@@ -170,6 +244,7 @@ def document_text(version: PlanVersion, patient, template: ConsentTemplate, orga
         f"Consent wording: version {template.version}",
     ]
     body = []
+    sections = [(title, lines) for title, lines in sections if lines]
     for number, (title, lines) in enumerate(sections, start=1):
         body.append(f"\n{number}. {title}")
         body.extend(f"- {line}" for line in lines)
@@ -177,15 +252,28 @@ def document_text(version: PlanVersion, patient, template: ConsentTemplate, orga
 
 
 def parse(text: str) -> list[dict]:
-    """Split a stored consent into header lines and sections, for the page and the PDF."""
+    """Split a stored consent into header lines and sections, for the page and the PDF.
+
+    Each section line is {"text", "source"}: the source of a fixed statement, "" for the
+    plan's own facts and for wording this version no longer writes.
+    """
     blocks: list[dict] = [{"title": None, "lines": []}]
     for line in text.splitlines():
         match = re.match(r"^(\d+)\. (.+)$", line)
         if match:
             blocks.append({"title": line, "lines": []})
         elif line.strip():
-            blocks[-1]["lines"].append(line[2:] if line.startswith("- ") else line)
+            line = line[2:] if line.startswith("- ") else line
+            source = source_of(line) if blocks[-1]["title"] else ""
+            blocks[-1]["lines"].append({"text": line, "source": source})
     return blocks
+
+
+def cited(blocks: list[dict]) -> list[str]:
+    """The distinct sources of a parsed consent, in order: the printed page's list."""
+    return list(
+        dict.fromkeys(line["source"] for b in blocks for line in b["lines"] if line["source"])
+    )
 
 
 def valid_consent(plan: Plan) -> Consent | None:

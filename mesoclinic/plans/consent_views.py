@@ -61,6 +61,19 @@ class TemplateForm(forms.ModelForm):
         fields = ["introduction", "alternatives", "withdrawal", "additional"]
         help_texts = {"alternatives": "One per line.", "additional": "Optional, added at the end."}
 
+    def clean(self):
+        data = super().clean()
+        for name in self.Meta.fields:
+            claims = c.marketing_claims(data.get(name) or "")
+            if claims:
+                quoted = ", ".join(f"“{claim}”" for claim in claims)
+                self.add_error(
+                    name,
+                    f"Consent cannot state marketing claims as fact: remove {quoted}. "
+                    "Say what is known and what the risks are; no result can be promised.",
+                )
+        return data
+
 
 @require_http_methods(["GET", "POST"])
 @require(roles.EDIT_CLINICAL)
@@ -151,9 +164,9 @@ def consent_pdf(request, public_id):
     from weasyprint import HTML
 
     consent = get_consent(request, public_id)
-    html = render_to_string(
-        "plans/consent_document.html", {**_context(request, consent), "pdf": True}
-    )
+    context = _context(request, consent)
+    context.update(pdf=True, sources=c.cited(context["blocks"]))
+    html = render_to_string("plans/consent_document.html", context)
     pdf = HTML(string=html).write_pdf()
     record(request, Action.EXPORT, consent, detail="consent PDF")
     response = HttpResponse(pdf, content_type="application/pdf")

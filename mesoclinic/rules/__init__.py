@@ -69,6 +69,20 @@ Planning
     ``overridden``; a grade-A finding stays a hard stop and the outcome is
     "refused".
 
+Aftercare
+    ``Plan.aftercare`` is the plan's sheet, tailored to the profile (§7: no ibuprofen
+    with a blood thinner, in pregnancy, breastfeeding, renal failure or NSAID
+    allergy; no fluid loading in renal or heart failure; red flags for HA on the
+    face and for lidocaine). ``aftercare_for(profile, treated, *, today=None,
+    reference=None) -> list[str]`` writes the same sheet for what was actually
+    treated, with ``treated`` a list of ``Treated(area, technique, ingredients,
+    concern=None, protocol=None)``. ``aftercare_source(text) -> Source | None``
+    tells where a line comes from.
+
+Consent
+    ``labelled_use(products, area) -> bool``: one grade-A product alone, in an area
+    its label allows; anything else is off-label or compounded use.
+
 Charting and scheduling
     ``check_exposure(profile, history, current, *, now) -> list[Finding]``: what the
     patient received, checked per session, per rolling 24 h (lidocaine from every
@@ -95,6 +109,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from .aftercare import Treated, aftercare_for, aftercare_source
 from .allergens import ANAPHYLAXIS_HISTORY, AllergyMatch, allergen_name, resolve_allergy
 from .doses import Administered, check_session_doses
 from .engine import build_plan
@@ -102,6 +117,7 @@ from .errors import ReferenceDataError, RulesInputError
 from .exposure import Given, check_exposure, given_product, grade_a_caps, session_totals
 from .findings import reason_problem
 from .inputs import mix
+from .labelling import labelled_use
 from .limits import NO_LIMIT_TEXT, MinimumInterval
 from .limits import minimum_interval as _minimum_interval
 from .loader import load_reference
@@ -239,7 +255,10 @@ __all__ = [
     "RulesInputError",
     "ScheduledSession",
     "Technique",
+    "Treated",
     "TreatmentRequest",
+    "aftercare_for",
+    "aftercare_source",
     "allergen_name",
     "allergens",
     "areas",
@@ -253,6 +272,7 @@ __all__ = [
     "concerns",
     "conditions",
     "ingredients",
+    "labelled_use",
     "lifestyle_factors",
     "load_reference",
     "minimum_interval",

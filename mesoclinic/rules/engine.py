@@ -318,7 +318,7 @@ def build_plan(
             for day, label, session_day in sorted(set(follow_ups))
         ),
         quote=quote,
-        aftercare=aftercare_lines(ref, resolved),
+        aftercare=aftercare_lines(ref, resolved, facts),
         hard_stops=tuple(stops),
         warnings=tuple(f for f in active if f.severity == "warning"),
         overridden=tuple(overridden),

@@ -18,7 +18,9 @@ from . import layout, terms
 from .reference import (
     GRADES,
     LIMIT_KINDS,
+    PATIENT_FACTS,
     AftercareLine,
+    AftercareWording,
     Allergen,
     Area,
     ConcentrationRange,
@@ -41,7 +43,7 @@ from .reference import (
     Technique,
     View,
 )
-from .toml_tables import Table, read_file
+from .toml_tables import SLUG, Table, read_file
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 FILES = (
@@ -521,13 +523,35 @@ class _Builder:
             source=self.sources["allergy"],
         )
 
-    def build_aftercare(self, ref: dict[str, Any]) -> tuple[AftercareLine, ...]:
+    def check_patient_facts(self, t: Table, conditions: Mapping[str, Condition]) -> None:
+        for fact in t.texts("not_for"):
+            kind, _, slug = fact.partition(":")
+            if fact in PATIENT_FACTS or (kind == "allergy" and SLUG.match(slug)):
+                continue
+            if kind == "condition" and slug in conditions:
+                continue
+            raise t.error("not_for", f"unknown patient fact {fact!r}")
+
+    def build_aftercare(
+        self, ref: dict[str, Any], conditions: Mapping[str, Condition]
+    ) -> tuple[AftercareLine, ...]:
         lines = []
         for t in self.files["aftercare"].tables("lines"):
             self.slug_in(t, "techniques", ref["techniques"], "technique")
             self.slug_in(t, "ingredients", ref["ingredients"], "ingredient")
             self.slug_in(t, "concerns", ref["concerns"], "concern")
             self.slug_in(t, "areas", ref["areas"], "area")
+            self.slug_in(t, "views", ref["views"], "view")
+            self.check_patient_facts(t, conditions)
+            instead = None
+            if t.texts("not_for"):
+                instead = AftercareWording(
+                    t.text("instead"),
+                    self.grade(t, "instead_grade"),
+                    self.source(t, "instead_source"),
+                )
+            elif "instead" in t.data:
+                raise t.error("instead", "only a line with `not_for` has an alternative")
             lines.append(
                 AftercareLine(
                     text=t.text("text"),
@@ -539,6 +563,9 @@ class _Builder:
                     ingredients=t.texts("ingredients"),
                     concerns=t.texts("concerns"),
                     areas=t.texts("areas"),
+                    views=t.texts("views"),
+                    not_for=t.texts("not_for"),
+                    instead=instead,
                 )
             )
         return tuple(lines)
@@ -578,6 +605,8 @@ class _Builder:
         }
         self.check_limit_areas(ingredients, areas)
         classes, drugs = self.build_medications()
+        conditions = self.build_conditions(areas)
+        ref["views"] = views
         return Reference(
             versions=MappingProxyType({n: f.data["version"] for n, f in self.files.items()}),
             depth_bounds_mm=depth_bounds,
@@ -590,12 +619,12 @@ class _Builder:
             areas=_frozen(areas),
             concerns=_frozen(ref["concerns"]),
             protocols=_frozen(self.build_protocols(ref)),
-            conditions=_frozen(self.build_conditions(areas)),
+            conditions=_frozen(conditions),
             lifestyle_factors=_frozen(self.build_lifestyle()),
             medication_classes=_frozen(classes),
             drugs=drugs,
             allergens=_frozen(self.build_allergens(ingredients)),
-            aftercare=self.build_aftercare(ref),
+            aftercare=self.build_aftercare(ref, conditions),
             pricing=self.build_pricing(),
         )
 

@@ -15,6 +15,17 @@ Point = tuple[float, float]
 Grade = Literal["A", "B", "C", "seed", "none"]
 GRADES: tuple[str, ...] = ("A", "B", "C", "seed", "none")
 
+# What an aftercare line's `not_for` may name: these words, or "condition:<slug>"
+# (conditions.toml) or "allergy:<slug>" (matched on the recorded allergy slug).
+PATIENT_FACTS: tuple[str, ...] = (
+    "pregnant",
+    "breastfeeding",
+    # Any recognised medication class: medications.toml lists bleeding-risk medicines (§7).
+    "bleeding-risk-medicine",
+    # A medicine the vocabulary does not know may be one of them: the safe wording is used.
+    "unrecognised-medicine",
+)
+
 LIMIT_KINDS: tuple[str, ...] = (
     "max_mg",
     "max_mg_per_kg",
@@ -295,6 +306,15 @@ class Allergen:
 
 
 @dataclass(frozen=True)
+class AftercareWording:
+    """What a patient for whom a line is unsafe is told instead, with its own source."""
+
+    text: str
+    grade: str
+    source: Source
+
+
+@dataclass(frozen=True)
 class AftercareLine:
     text: str
     grade: str
@@ -305,6 +325,11 @@ class AftercareLine:
     ingredients: tuple[str, ...] = ()
     concerns: tuple[str, ...] = ()
     areas: tuple[str, ...] = ()
+    views: tuple[str, ...] = ()
+    # Patient facts that make the line unsafe ("pregnant", "condition:renal-failure",
+    # ...; see PATIENT_FACTS): those patients get `instead`.
+    not_for: tuple[str, ...] = ()
+    instead: AftercareWording | None = None
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,11 @@ class TreatmentSession(OrgOwned):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["patient", "-started_at"], name="session_patient")]
+        indexes = [
+            models.Index(fields=["patient", "-started_at"], name="session_patient"),
+            # The reminder scan's window of sessions signed three weeks ago, every minute.
+            models.Index(fields=["organization", "signed_at"], name="session_signed"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(plan__isnull=False) | ~Q(adhoc_reason=""), name="session_plan_or_reason"
@@ -225,6 +229,18 @@ class SessionAmendment(OrgOwned):
         return f"Amendment {self.public_id}"
 
 
+# vocab.is_serious as a database condition, for the constraint below.
+_SERIOUS = (
+    Q(*[Q(**{c.value: True}) for c in vocab.Seriousness], _connector=Q.OR)
+    | Q(grade__gte=vocab.SERIOUS_FROM_GRADE)
+    | Q(event_type__in=sorted(vocab.ALWAYS_SERIOUS))
+    | Q(
+        event_type=vocab.AdverseEventType.ALLERGIC_REACTION,
+        grade__gte=vocab.ALLERGY_SERIOUS_FROM_GRADE,
+    )
+)
+
+
 class AdverseEvent(OrgOwned):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
@@ -240,6 +256,14 @@ class AdverseEvent(OrgOwned):
     outcome = models.CharField(max_length=200, blank=True)
     resolved_on = models.DateField(null=True, blank=True)
     lots = models.ManyToManyField(Lot, blank=True, related_name="+")
+    # ICH E2A seriousness criteria (vocab.Seriousness), as the reporter judged them.
+    # db_default: rows written in bulk without them (scale seed) read "not met".
+    death = models.BooleanField(default=False, db_default=False)
+    life_threatening = models.BooleanField(default=False, db_default=False)
+    hospitalisation = models.BooleanField(default=False, db_default=False)
+    disability = models.BooleanField(default=False, db_default=False)
+    congenital_anomaly = models.BooleanField(default=False, db_default=False)
+    medically_important = models.BooleanField(default=False, db_default=False)
     serious = models.BooleanField(default=False, editable=False)
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -266,14 +290,33 @@ class AdverseEvent(OrgOwned):
                 condition=Q(resolved_on__isnull=True) | Q(resolved_on__gte=F("onset_on")),
                 name="ae_resolved_after_onset",
             ),
+            # CTCAE grade 5 is death: the ICH E2A "death" criterion goes with it.
+            models.CheckConstraint(
+                condition=Q(grade__lt=vocab.CtcaeGrade.DEATH) | Q(death=True),
+                name="ae_grade_5_is_death",
+            ),
+            # `serious` is exactly vocab.is_serious: a row written past save() cannot
+            # drop a serious event off the safety list.
+            models.CheckConstraint(
+                condition=(Q(serious=True) & _SERIOUS) | (Q(serious=False) & ~_SERIOUS),
+                name="ae_serious_per_ich_e2a",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_event_type_display()} (grade {self.grade})"
 
     def save(self, *args, **kwargs):
-        self.serious = vocab.is_serious(self.event_type, self.grade)
+        self.serious = vocab.is_serious(self.event_type, self.grade, self.criteria)
         super().save(*args, **kwargs)
+
+    @property
+    def criteria(self) -> list[str]:
+        """The ICH E2A criteria met, as vocab.Seriousness values."""
+        return [c.value for c in vocab.Seriousness if getattr(self, c.value)]
+
+    def get_criteria_display(self) -> list[str]:
+        return [c.label for c in vocab.Seriousness if getattr(self, c.value)]
 
 
 class FollowUpTask(OrgOwned):

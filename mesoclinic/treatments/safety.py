@@ -1,10 +1,11 @@
 """Adverse events and follow-up tasks: recording, classifying, assigning, completing.
 
-Seriousness is decided by the model (`vocab.is_serious`); this module decides what a
-serious event sets in motion: a follow-up task for the practitioner responsible for
-the patient, due the next day, and a place in the clinic-wide safety list with the
-lots involved, because infections have been traced to product vials
-(clinical-reference §6).
+Seriousness is decided by the model (`vocab.is_serious`: an ICH E2A criterion, CTCAE
+grade 4-5, or an always-serious type; a database constraint holds it to that); this
+module decides what a serious event sets in motion: a follow-up task for the
+practitioner responsible for the patient, due the next day, and a place in the
+clinic-wide safety list with the lots involved, because infections have been traced
+to product vials (clinical-reference §6).
 """
 
 from datetime import date, timedelta
@@ -17,6 +18,7 @@ from mesoclinic import rules
 from mesoclinic.accounts.models import User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.log import Action, record
+from mesoclinic.treatments import vocab
 from mesoclinic.treatments.models import (
     AdverseEvent,
     FollowUpTask,
@@ -26,8 +28,15 @@ from mesoclinic.treatments.models import (
     TreatmentSession,
 )
 
-# What a change of these fields on an existing event is allowed to touch.
-UPDATABLE_FIELDS = ("grade", "action_taken", "outcome", "resolved_on")
+# What a change of these fields on an existing event is allowed to touch; the ICH E2A
+# criteria too, since a patient admitted later makes the event serious then.
+UPDATABLE_FIELDS = (
+    "grade",
+    *(c.value for c in vocab.Seriousness),
+    "action_taken",
+    "outcome",
+    "resolved_on",
+)
 
 
 def session_day(session: TreatmentSession) -> date:
@@ -102,8 +111,14 @@ def _follow_up_for(event: AdverseEvent) -> FollowUpTask | None:
         adverse_event=event,
         assigned_to=assignee,
         due_on=timezone.localdate() + timedelta(days=1),
-        reason=f"Serious adverse event: {event.get_event_type_display()}, grade {event.grade}",
+        reason=_task_reason(event),
     )
+
+
+def _task_reason(event: AdverseEvent) -> str:
+    reason = f"Serious adverse event: {event.get_event_type_display()}, grade {event.grade}"
+    criteria = event.get_criteria_display()
+    return (reason + (f" ({'; '.join(criteria).lower()})" if criteria else ""))[:300]
 
 
 @transaction.atomic
@@ -112,7 +127,7 @@ def record_event(request, patient, data: dict, lots: list[Lot]) -> AdverseEvent:
     event = AdverseEvent.objects.create(patient=patient, reported_by=request.user, **data)
     event.lots.set(lots)
     task = _follow_up_for(event) if event.serious else None
-    fields = [name for name, value in data.items() if value not in (None, "")]
+    fields = [name for name, value in data.items() if value not in (None, "", False)]
     record(
         request,
         Action.CREATE,
@@ -125,10 +140,11 @@ def record_event(request, patient, data: dict, lots: list[Lot]) -> AdverseEvent:
 
 @transaction.atomic
 def update_event(request, event: AdverseEvent, data: dict) -> list[str]:
-    """Apply outcome, resolution, action or grade changes; the audit event keeps who and when.
+    """Apply outcome, resolution, action, grade or criteria changes; the audit event keeps
+    who and when.
 
-    An event that becomes serious (an allergic reaction worsening to grade 3) gets its
-    follow-up task then, unless it already has one.
+    An event that becomes serious (an allergic reaction worsening to grade 3, a patient
+    admitted to hospital) gets its follow-up task then, unless it already has one.
     """
     was_serious = event.serious
     changed = [f for f in UPDATABLE_FIELDS if f in data and getattr(event, f) != data[f]]

@@ -7,7 +7,12 @@ from django.utils import timezone
 from mesoclinic import rules
 from mesoclinic.treatments import safety
 from mesoclinic.treatments.models import AdverseEvent
-from mesoclinic.treatments.vocab import AdverseEventType, CtcaeGrade
+from mesoclinic.treatments.vocab import (
+    INJECTION_SITE_GRADES,
+    AdverseEventType,
+    CtcaeGrade,
+    Seriousness,
+)
 
 _DATE = forms.DateInput(attrs={"type": "date"})
 _GRADE_ERRORS = {
@@ -22,13 +27,43 @@ def _not_future(value: date | None, what: str) -> date | None:
     return value
 
 
+_GRADE_HELP = "CTCAE v5 injection site reaction: " + "; ".join(
+    f"{grade} {text}" for grade, text in INJECTION_SITE_GRADES.items()
+)
+_DEATH_NEEDED = "A grade 5 event is a death: tick “Results in death”."
+
+
 def _grade_field() -> forms.TypedChoiceField:
     return forms.TypedChoiceField(
         label="Severity (CTCAE v5 grade)",
         choices=[("", "—"), *CtcaeGrade.choices],
         coerce=int,
         error_messages=_GRADE_ERRORS,
+        help_text=_GRADE_HELP + ". Grade 4 or 5 makes the event serious.",
     )
+
+
+def _seriousness_field() -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label="Seriousness (ICH E2A)",
+        choices=Seriousness.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick every criterion the event meets. Any of them makes it serious: "
+        "the responsible practitioner gets a follow-up task.",
+    )
+
+
+def _check_death(form: forms.Form, data: dict) -> None:
+    if data.get("grade") == CtcaeGrade.DEATH and Seriousness.DEATH not in data.get(
+        "seriousness", []
+    ):
+        form.add_error("seriousness", _DEATH_NEEDED)
+
+
+def criteria_flags(chosen) -> dict[str, bool]:
+    """The model's criterion fields from the ticked boxes."""
+    return {c.value: c.value in chosen for c in Seriousness}
 
 
 def area_choices() -> list[tuple[str, str]]:
@@ -52,6 +87,7 @@ class AdverseEventForm(forms.Form):
     # A plain form: a ModelForm would query the scoped managers at import, with no clinic.
     event_type = forms.ChoiceField(label="Event", choices=[("", "—"), *AdverseEventType.choices])
     grade = _grade_field()
+    seriousness = _seriousness_field()
     onset_on = forms.DateField(label="Onset date", widget=_DATE)
     area = forms.ChoiceField(label="Area", choices=area_choices, required=False)
     session = SessionChoice(
@@ -126,11 +162,15 @@ class AdverseEventForm(forms.Form):
         resolved = data.get("resolved_on")
         if onset and resolved and resolved < onset:
             self.add_error("resolved_on", "The resolution date cannot be before the onset.")
+        _check_death(self, data)
         return data
 
     def event_data(self) -> dict:
         data = self.cleaned_data
-        return {name: data[name] for name in self.EVENT_FIELDS}
+        return {
+            **{name: data[name] for name in self.EVENT_FIELDS},
+            **criteria_flags(data["seriousness"]),
+        }
 
     def all_lots(self) -> list:
         chosen = list(self.cleaned_data["lots"])
@@ -141,6 +181,7 @@ class AdverseEventUpdateForm(forms.Form):
     """Later news of an event: how it went, what was done, whether it got worse."""
 
     grade = _grade_field()
+    seriousness = _seriousness_field()
     action_taken = forms.CharField(
         label="Action taken", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -148,9 +189,21 @@ class AdverseEventUpdateForm(forms.Form):
     resolved_on = forms.DateField(label="Resolved on", widget=_DATE, required=False)
 
     def __init__(self, *args, event: AdverseEvent, **kwargs):
-        kwargs.setdefault("initial", {f: getattr(event, f) for f in safety.UPDATABLE_FIELDS})
+        initial = {f: getattr(event, f) for f in safety.UPDATABLE_FIELDS}
+        kwargs.setdefault("initial", {**initial, "seriousness": event.criteria})
         super().__init__(*args, **kwargs)
         self.event = event
+
+    def clean(self):
+        data = super().clean()
+        _check_death(self, data)
+        return data
+
+    def event_data(self) -> dict:
+        """The updatable fields, criteria as the model's flags."""
+        data = self.cleaned_data
+        changes = {name: data[name] for name in self.fields if name != "seriousness"}
+        return {**changes, **criteria_flags(data["seriousness"])}
 
     def clean_resolved_on(self):
         resolved = _not_future(self.cleaned_data.get("resolved_on"), "The resolution date")

@@ -99,7 +99,7 @@ def adverse_event_update(request, public_id):
         raise PermissionDenied("A voided adverse event cannot be updated.")
     form = forms.AdverseEventUpdateForm(request.POST or None, event=event)
     if request.method == "POST" and form.is_valid():
-        changed = safety.update_event(request, event, form.cleaned_data)
+        changed = safety.update_event(request, event, form.event_data())
         messages.success(request, "Changes saved." if changed else "Nothing changed.")
         return redirect("adverse_event_detail", public_id=event.public_id)
     if request.method == "GET":

@@ -17,7 +17,7 @@ from mesoclinic.patients.services import chart_for
 from mesoclinic.plans import consent as consents
 from mesoclinic.plans import services as plans
 from mesoclinic.plans.models import Plan, PlanStatus
-from mesoclinic.treatments import exposure, session_diagram
+from mesoclinic.treatments import aftercare, exposure, session_diagram
 from mesoclinic.treatments.models import (
     FollowUpTask,
     Lot,
@@ -554,13 +554,18 @@ SEEK_CARE = "Seek care at once for intense pain or signs of infection."
 
 
 def aftercare_lines(session: TreatmentSession) -> list[str]:
-    """The plan's aftercare lines, or those the ad hoc check produced (seed 000's base sheet
-    at least)."""
-    if session.plan_version is not None:
-        lines = list(session.plan_version.result["aftercare"])
-    else:
-        base = [line.text for line in rules.load_reference().aftercare if line.always]
-        lines = session.precheck.get("aftercare") or base
+    """The sheet for what was charted, tailored to the patient today (clinical-reference §7:
+    a blood thinner or renal failure since the plan changes it); seed 000's base sheet at
+    least."""
+    try:
+        lines = aftercare.sheet_lines(session)
+    except rules.RulesInputError as err:
+        # Never a sheet written without the patient's history: signing waits for it.
+        raise SessionRefused(
+            f"The aftercare sheet cannot be written: the patient's history has "
+            f"“{err.value}”, which the clinical rules do not know ({err.message}). "
+            "Correct the history, then sign."
+        ) from err
     return [line for line in lines if line != SEEK_CARE]
 
 
@@ -635,22 +640,14 @@ def _protocol_follow_ups(session: TreatmentSession) -> None:
 
 
 def send_aftercare(session: TreatmentSession) -> None:
-    patient = session.patient
-    if not patient.email:
+    """The signed sheet by email, with the site's phone, address and out-of-hours advice."""
+    if not session.patient.email:
         return
-    site = session.site
-    lines = "\n".join(f"- {line}" for line in session.aftercare)
     send_mail(
         subject="Your aftercare instructions",
-        message=(
-            f"Dear {patient.first_name},\n\nThank you for your visit on "
-            f"{timezone.localtime(session.signed_at):%d %B %Y}. "
-            "Please follow these instructions:\n\n"
-            f"{lines}\n\n{SEEK_CARE}\n\n"
-            f"{site.name}\n{site.address}\n{site.phone}\n"
-        ),
+        message=aftercare.email_text(session, SEEK_CARE),
         from_email=None,
-        recipient_list=[patient.email],
+        recipient_list=[session.patient.email],
     )
 
 

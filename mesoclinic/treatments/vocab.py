@@ -1,5 +1,7 @@
 """Choices for treatment records, from the rules engine and clinical-reference §5-§6."""
 
+from collections.abc import Iterable
+
 from django.db import models
 
 from mesoclinic import rules
@@ -50,16 +52,44 @@ class CtcaeGrade(models.IntegerChoices):
     DEATH = 5, "5: death"
 
 
+# CTCAE v5 "injection site reaction" (clinical-reference §8), shown beside the grade.
+INJECTION_SITE_GRADES = {
+    1: "tenderness with or without warmth, erythema, itching",
+    2: "pain, lipodystrophy, oedema, phlebitis",
+    3: "ulceration or necrosis, severe tissue damage, operative intervention indicated",
+    4: "life-threatening, urgent intervention indicated",
+    5: "death",
+}
+
+
+class Seriousness(models.TextChoices):
+    """ICH E2A seriousness criteria (clinical-reference §8). Values are AdverseEvent fields."""
+
+    DEATH = "death", "Results in death"
+    LIFE_THREATENING = "life_threatening", "Is life-threatening"
+    HOSPITALISATION = "hospitalisation", "Requires or prolongs hospitalisation"
+    DISABILITY = "disability", "Results in persistent or significant disability"
+    CONGENITAL_ANOMALY = "congenital_anomaly", "Is a congenital anomaly or birth defect"
+    MEDICALLY_IMPORTANT = "medically_important", "Is otherwise medically important"
+
+
+# Serious whatever the grade or criteria: the clinic's own rule (issue 5), on top of ICH E2A.
 ALWAYS_SERIOUS = {
     AdverseEventType.INFECTION,
     AdverseEventType.NERVE_INJURY,
     AdverseEventType.VASCULAR_OCCLUSION,
     AdverseEventType.NECROSIS,
 }
+SERIOUS_FROM_GRADE = CtcaeGrade.LIFE_THREATENING
+ALLERGY_SERIOUS_FROM_GRADE = CtcaeGrade.SEVERE
 
 
-def is_serious(event_type: str, grade: int) -> bool:
-    """Issue 5's rule: infection, allergy of grade 3+, nerve injury, occlusion, necrosis."""
-    if event_type in ALWAYS_SERIOUS:
+def is_serious(event_type: str, grade: int, criteria: Iterable[str] = ()) -> bool:
+    """ICH E2A: any seriousness criterion, or CTCAE grade 4 or 5. Also, always: infection,
+    nerve injury, vascular occlusion, necrosis, and an allergic reaction of grade 3+.
+
+    The database constraint ``ae_serious_per_ich_e2a`` (models.AdverseEvent) says the same.
+    """
+    if any(criteria) or grade >= SERIOUS_FROM_GRADE or event_type in ALWAYS_SERIOUS:
         return True
-    return event_type == AdverseEventType.ALLERGIC_REACTION and grade >= CtcaeGrade.SEVERE
+    return event_type == AdverseEventType.ALLERGIC_REACTION and grade >= ALLERGY_SERIOUS_FROM_GRADE

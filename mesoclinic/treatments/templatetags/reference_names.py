@@ -44,3 +44,19 @@ def people(value) -> str:
     if abs(number) >= 10:
         return f"{number:,.1f}".rstrip("0").rstrip(".")
     return f"{number:.2f}".rstrip("0").rstrip(".")
+
+
+@register.filter
+def with_sources(lines) -> list[tuple[str, str]]:
+    """Aftercare lines with their sources: `{% for line, source in lines|with_sources %}`."""
+    out = []
+    for line in lines:
+        source = rules.aftercare_source(line)
+        out.append((line, source.cites if source else ""))
+    return out
+
+
+@register.filter
+def cited(lines_with_sources) -> list[str]:
+    """The distinct sources of `lines|with_sources`, in order, for a printed sheet."""
+    return list(dict.fromkeys(source for _line, source in lines_with_sources if source))
