@@ -51,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--sex", choices=["F", "M", "X"])
     p.add_argument("--birth-date", type=_date, metavar="YYYY-MM-DD")
     p.add_argument("--age", type=int)
+    p.add_argument(
+        "--jurisdiction",
+        metavar="ISO",
+        help="the clinic's ISO 3166-2 code, e.g. GB-ENG (cosmetic filler under 18 is illegal)",
+    )
     p.add_argument("--pregnant", action="store_true")
     p.add_argument("--breastfeeding", action="store_true")
     p.add_argument(
@@ -317,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
             sex=args.sex,
             pregnant=args.pregnant,
             breastfeeding=args.breastfeeding,
+            jurisdiction=args.jurisdiction,
             allergies=[*_allergies(args.allergy), *allergy_slugs],
             unresolved_allergies=unresolved,
             medications=args.medication,

@@ -214,3 +214,14 @@ def test_an_allergy_by_brand_name_is_resolved_and_stops(capsys):
 def test_an_allergy_nothing_matches_exits_2_naming_it(capsys):
     code, _, err = run(capsys, "--treat", "pain:back", "--allergy", "unobtainium")
     assert code == 2 and "'unobtainium'" in err
+
+
+def test_cosmetic_filler_under_18_is_refused_in_england(capsys):
+    argv = ["--treat", "skin-rejuvenation:cheeks", "--product", "ha-noncrosslinked-2ml",
+            "--weight-kg", "55", "--age", "16", "--json"]  # fmt: skip
+    code, out, _ = run(capsys, *argv, "--jurisdiction", "GB-ENG")
+    england = {f["code"]: f for f in json.loads(out)["hard_stops"]}
+    assert code == 0 and not england["AGE_BELOW_LABEL"]["overridable"]
+    _, out, _ = run(capsys, *argv)
+    elsewhere = {f["code"]: f for f in json.loads(out)["hard_stops"]}
+    assert "AGE_BELOW_LABEL" not in elsewhere and elsewhere["MINOR"]["overridable"]
