@@ -2,7 +2,7 @@
 adverse events and follow-up tasks.
 
 A signed session is never changed: corrections are `SessionAmendment` rows and a
-mistaken session is voided with a reason. Database triggers (migration 0002)
+mistaken session is voided with a reason. Database triggers (migration 0003)
 refuse UPDATE of a signed session's clinical columns and of its charted areas.
 """
 
@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from mesoclinic.integrity import violates
 from mesoclinic.tenancy import OrgOwned
 from mesoclinic.treatments import vocab
 
@@ -88,6 +89,14 @@ class SessionStatus(models.TextChoices):
     VOIDED = "voided", "Voided"
 
 
+OPEN_SESSION_CONSTRAINT = "session_one_open_per_patient"
+
+
+def one_open_session_violation(error: BaseException) -> bool:
+    """Whether an IntegrityError is the patient already having a session in progress."""
+    return violates(error, OPEN_SESSION_CONSTRAINT, "treatments_treatmentsession.patient_id")
+
+
 class TreatmentSession(OrgOwned):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
@@ -132,6 +141,12 @@ class TreatmentSession(OrgOwned):
     class Meta:
         indexes = [models.Index(fields=["patient", "-started_at"], name="session_patient")]
         constraints = [
+            # One patient is treated in one session at a time, however many desks start one.
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(status="in_progress"),
+                name=OPEN_SESSION_CONSTRAINT,
+            ),
             models.CheckConstraint(
                 condition=Q(plan__isnull=False) | ~Q(adhoc_reason=""), name="session_plan_or_reason"
             ),
@@ -221,6 +236,18 @@ class SessionAmendment(OrgOwned):
         return f"Amendment {self.public_id}"
 
 
+SUBMITTED_ONCE_CONSTRAINT = "ae_submitted_once"
+
+
+def resubmitted_event_violation(error: BaseException) -> bool:
+    """Whether an IntegrityError is a form submitted twice (its key already recorded)."""
+    return violates(
+        error,
+        SUBMITTED_ONCE_CONSTRAINT,
+        "treatments_adverseevent.organization_id, treatments_adverseevent.submission_key",
+    )
+
+
 class AdverseEvent(OrgOwned):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
@@ -237,6 +264,8 @@ class AdverseEvent(OrgOwned):
     resolved_on = models.DateField(null=True, blank=True)
     lots = models.ManyToManyField(Lot, blank=True, related_name="+")
     serious = models.BooleanField(default=False, editable=False)
+    # Generated when the form is rendered: a resubmitted form finds the event it made.
+    submission_key = models.UUIDField(null=True, blank=True, editable=False)
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -258,6 +287,12 @@ class AdverseEvent(OrgOwned):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(grade__gte=1, grade__lte=5), name="ae_grade_ctcae"),
+            # Partial, so SQLite adds an index instead of rebuilding the table.
+            models.UniqueConstraint(
+                fields=["organization", "submission_key"],
+                condition=Q(submission_key__isnull=False),
+                name=SUBMITTED_ONCE_CONSTRAINT,
+            ),
             models.CheckConstraint(
                 condition=Q(resolved_on__isnull=True) | Q(resolved_on__gte=F("onset_on")),
                 name="ae_resolved_after_onset",
