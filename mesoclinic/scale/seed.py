@@ -609,7 +609,7 @@ class Seeder:
                 (sid, org_id, session_public, pid, plan_id, version_id, consent_id, "",
                  site.pk, LOADING, PRECHECK, weight, started_ts, ended_ts, performer,
                  supervisor, 2, None if voided else practitioner, None, template.aftercare,
-                 None, None, "", started_ts)
+                 "[]", None, None, "", started_ts)
             )  # fmt: skip
             (voided_ids if voided else signed_ids).append(sid)
             total_points = int(rng.triangular(20, 200, 60))
@@ -744,7 +744,7 @@ class Seeder:
             ["id", "organization", "public_id", "patient", "plan", "plan_version", "consent",
              "adhoc_reason", "site", "status", "precheck", "weight_kg", "started_at", "ended_at",
              "performed_by", "supervised_by", "lock_version", "signed_by", "signed_at",
-             "aftercare", "voided_at", "voided_by", "void_reason", "created_at"],
+             "aftercare", "dose_caps", "voided_at", "voided_by", "void_reason", "created_at"],
             rows["session"],
         )  # fmt: skip
         w.insert(

@@ -3,7 +3,8 @@ adverse events and follow-up tasks.
 
 A signed session is never changed: corrections are `SessionAmendment` rows and a
 mistaken session is voided with a reason. Database triggers (migration 0003)
-refuse UPDATE of a signed session's clinical columns and of its charted areas.
+refuse UPDATE of a signed session's clinical columns and of its charted areas; on
+PostgreSQL another (0093) refuses sign-off past the session's grade-A dose caps.
 """
 
 import uuid
@@ -97,6 +98,14 @@ def one_open_session_violation(error: BaseException) -> bool:
     return violates(error, OPEN_SESSION_CONSTRAINT, "treatments_treatmentsession.patient_id")
 
 
+DOSE_CAP_CONSTRAINT = "treatments_session_dose_caps"
+
+
+def dose_cap_violation(error: BaseException) -> bool:
+    """Whether a DatabaseError is PostgreSQL refusing a sign-off past a grade-A dose cap."""
+    return violates(error, DOSE_CAP_CONSTRAINT)
+
+
 class TreatmentSession(OrgOwned):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
@@ -131,6 +140,10 @@ class TreatmentSession(OrgOwned):
     )
     signed_at = models.DateTimeField(null=True, blank=True)
     aftercare = models.JSONField(default=list, blank=True)
+    # The grade-A caps fixed at session start, each {"ingredient": slug, "products":
+    # [slugs whose content counts], "mg": cap}. PostgreSQL refuses sign-off past one
+    # (migration 0093), whatever code path signs.
+    dose_caps = models.JSONField(default=list, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
     voided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -173,6 +186,24 @@ class TreatmentSession(OrgOwned):
         if self.ended_at is None:
             return None
         return max(0, round((self.ended_at - self.started_at).total_seconds() / 60))
+
+
+class ProductContent(models.Model):
+    """mg (or mL) of an ingredient per mL of a catalogue product, for the database's own
+    sign-off check. A copy of `rules.load_reference().products[*].contents`, rewritten
+    after every migrate (`treatments.contents.sync`): the TOML data stays the source."""
+
+    product = models.CharField(max_length=60)
+    ingredient = models.CharField(max_length=60)
+    mg_per_ml = models.DecimalField(max_digits=12, decimal_places=4)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["product", "ingredient"], name="productcontent_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product}: {self.ingredient} {self.mg_per_ml}/mL"
 
 
 class SessionArea(OrgOwned):
