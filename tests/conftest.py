@@ -1,20 +1,22 @@
 """Shared personas and helpers.
 
 Personas, as in every view test:
-- owner: everything, including staff and the audit log
-- practitioner: clinical, may sign and override grade B/C rules
+- owner: everything, including staff and the audit log; no clinical licence, so
+  manages the clinic but does not treat or sign off a session
+- practitioner: clinical, may sign and override grade B/C rules; holds a physician's
+  licence in force, so treats, supervises, charts prescription medicines and signs
 - esthetician: clinical under a practitioner's plan, cannot sign or override
 - reception: demographics only, never clinical history
 - outsider: the owner of another organization; must get 404 for our objects
 """
 
 import os
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.test import Client
 
-from mesoclinic.accounts.models import Organization, Site, User
+from mesoclinic.accounts.models import ClinicalLicence, LicenceType, Organization, Site, User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.patients import models as pm
 from mesoclinic.tenancy import acting_for
@@ -71,9 +73,25 @@ def owner(org):
     return _user(org, Role.OWNER, "owner@test.clinic", "Olga Owner")
 
 
+def give_licence(user, licence_type=LicenceType.PHYSICIAN, expires_on=None, **fields):
+    """Record a clinical licence for `user`, in force for a year unless told otherwise."""
+    with acting_for(user.organization_id):
+        return ClinicalLicence.objects.create(
+            user=user,
+            licence_type=licence_type,
+            number=fields.pop("number", f"REG-{user.pk:05d}"),
+            jurisdiction=fields.pop("jurisdiction", "Medical Council"),
+            expires_on=expires_on or date.today() + timedelta(days=365),
+            recorded_by=fields.pop("recorded_by", user),
+            **fields,
+        )
+
+
 @pytest.fixture
 def practitioner(org):
-    return _user(org, Role.PRACTITIONER, "doc@test.clinic", "Dr Pia Prax")
+    user = _user(org, Role.PRACTITIONER, "doc@test.clinic", "Dr Pia Prax")
+    give_licence(user, number="GMC-7001234")
+    return user
 
 
 @pytest.fixture

@@ -3,11 +3,13 @@
 from datetime import date
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
 
-from mesoclinic.accounts.models import Organization, User
+from mesoclinic.accounts.models import ClinicalLicence, Organization, User
 from mesoclinic.patients import models as pm
 from mesoclinic.tenancy import acting_for
+from mesoclinic.treatments import scope
 
 
 def _load(monkeypatch, password="demo password 123"):  # noqa: S107
@@ -40,6 +42,22 @@ def test_demo_is_idempotent_and_prints_the_logins(db, monkeypatch):
     ):
         assert email in output
     assert "demo password 123" in output
+    with acting_for(demo):
+        assert ClinicalLicence.objects.count() == 2
+
+
+def test_the_demo_practitioner_may_treat_and_sign_and_the_demo_owner_may_not(db, monkeypatch):
+    _load(monkeypatch)
+    today = date.today()
+    demo = Organization.objects.get(name="Demo Clinic")
+    with acting_for(demo):
+        doctor = User.objects.get(email="practitioner@demo.clinic")
+        owner = User.objects.get(email="owner@demo.clinic")
+        assert scope.check_can_sign(doctor, today) is None
+        with pytest.raises(scope.ScopeRefused, match="Olivia Owner has no valid clinical licence"):
+            scope.check_can_start(owner, None, today)
+        nurse = User.objects.get(email="esthetician@demo.clinic")
+        assert scope.valid_licence(nurse, today) is None
 
 
 def test_demo_patients_have_varied_histories(db, monkeypatch):

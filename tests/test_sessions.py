@@ -446,12 +446,27 @@ def test_points_of_a_signed_session_cannot_be_tapped(org, site, practitioner, co
 @pytest.mark.parametrize("role,expected", [("reception", 403), ("esthetician", 200)])
 def test_point_taps_by_role(personas, role, expected, org, site, practitioner, consented_plan):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
+    _start(client, consented_plan, site, supervised_by=practitioner.pk)
     session = _session(org)
     _chart(client, session, _lot(org, site, practitioner), injections="", volume_ml="1")
     row = _row(org)
     x, y = row.points[0]
     assert _tap(client_for(personas[role]), session, row, x, y).status_code == expected
+
+
+def test_an_unsupervised_esthetician_cannot_tap_a_prescription_product(
+    org, site, practitioner, esthetician, consented_plan
+):
+    client = client_for(practitioner)
+    _start(client, consented_plan, site)
+    session = _session(org)
+    _chart(client, session, _lot(org, site, practitioner), injections="", volume_ml="1")
+    row = _row(org)
+    x, y = row.points[0]
+    refused = _tap(client_for(esthetician), session, row, x, y)
+    assert refused.status_code == 400
+    assert "Deoxycholic acid is a prescription medicine" in refused.content.decode()
+    assert _row(org).points == row.points
 
 
 def test_outsider_cannot_tap_points(org, site, practitioner, outsider, consented_plan):
@@ -501,7 +516,7 @@ def test_chart_form_starts_with_the_next_planned_area(org, site, practitioner, c
 def test_two_staff_charting_at_once_lose_nothing(
     org, site, practitioner, esthetician, consented_plan
 ):
-    _start(client_for(practitioner), consented_plan, site)
+    _start(client_for(practitioner), consented_plan, site, supervised_by=practitioner.pk)
     session = _session(org)  # both open the page at the same lock version
     lot = _lot(org, site, practitioner)
     assert _chart(client_for(practitioner), session, lot, volume_ml="1").status_code == 200
@@ -569,10 +584,14 @@ def test_treating_without_a_plan_needs_a_reason(org, site, practitioner, patient
 
 @pytest.mark.parametrize(
     "role,expected",
-    [("owner", 302), ("practitioner", 302), ("esthetician", 403), ("reception", 403)],
+    [("owner", 400), ("practitioner", 302), ("esthetician", 403), ("reception", 403)],
 )
 def test_who_may_treat_without_a_plan(personas, role, expected, site, patient):
-    assert _start_adhoc(client_for(personas[role]), patient, site).status_code == expected
+    """The demo owner holds no clinical licence: owning the clinic is not a licence to treat."""
+    response = _start_adhoc(client_for(personas[role]), patient, site)
+    assert response.status_code == expected
+    if role == "owner":
+        assert "no valid clinical licence" in response.content.decode()
 
 
 def test_outsider_cannot_start_a_session_for_our_patient(outsider, site, patient):

@@ -603,3 +603,45 @@ def test_an_allergy_nobody_can_code_stops_the_session_until_it_is_coded(
     refused = _start_adhoc(client_for(practitioner), patient, site)
     assert refused.status_code == 400
     assert "could not be matched to a known substance" in refused.content.decode()
+
+
+def test_an_unsupervised_esthetician_cannot_chart_deoxycholic_acid(
+    org, site, practitioner, esthetician, consented_plan
+):
+    """The attack: a second session on the same plan, no supervisor, 4 mL more."""
+    staff = client_for(esthetician)
+    started = _start(staff, consented_plan, site, numbing_product="", numbing_amount_g="")
+    assert started.status_code == 302  # she may prepare the patient
+    refused = _chart(staff, _latest(org), _lot(org, site, practitioner))
+    assert refused.status_code == 400
+    assert "Deoxycholic acid is a prescription medicine" in refused.content.decode()
+    with acting_for(org):
+        assert not SessionArea.objects.exists()
+
+
+def test_a_supervised_esthetician_charts_and_only_a_licensed_practitioner_signs(
+    org, site, practitioner, esthetician, consented_plan
+):
+    from mesoclinic.accounts.models import ClinicalLicence
+
+    staff = client_for(esthetician)
+    _start(staff, consented_plan, site, supervised_by=practitioner.pk)
+    assert _chart(staff, _latest(org), _lot(org, site, practitioner)).status_code == 200
+    with acting_for(org):
+        ClinicalLicence.objects.filter(user=practitioner).update(
+            expires_on=timezone.localdate() - timedelta(days=1)
+        )
+    refused = _sign(client_for(practitioner), _latest(org))
+    assert refused.status_code == 400
+    assert "expired on" in refused.content.decode()
+    assert not _latest(org).is_signed
+
+
+def test_an_unsupervised_esthetician_cannot_apply_a_prescription_numbing_cream(
+    org, site, esthetician, consented_plan
+):
+    refused = _start(client_for(esthetician), consented_plan, site)  # EMLA: lidocaine, prilocaine
+    assert refused.status_code == 400
+    assert "prescription medicines" in refused.content.decode()
+    with acting_for(org):
+        assert not TreatmentSession.objects.exists()

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 from mesoclinic.accounts import roles
-from mesoclinic.accounts.models import User
+from mesoclinic.accounts.models import ClinicalLicence, User
 
 
 def require(capability: str):
@@ -32,4 +32,12 @@ def get_staff_member(request, public_id) -> User:
         User.objects.select_related("organization"),
         public_id=public_id,
         organization_id=request.user.organization_id,
+    )
+
+
+def get_licence(request, public_id) -> ClinicalLicence:
+    """A licence of a colleague from the same organization, or 404."""
+    licences = ClinicalLicence.objects.select_related("user")
+    return get_object_or_404(
+        licences, public_id=public_id, user__organization_id=request.user.organization_id
     )

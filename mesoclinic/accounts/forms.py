@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
-from mesoclinic.accounts.models import Organization, User
+from mesoclinic.accounts.models import ClinicalLicence, Organization, User
 from mesoclinic.accounts.roles import Role
 
 
@@ -88,3 +88,23 @@ class AcceptInvitationForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return data
+
+
+class LicenceForm(forms.ModelForm):
+    class Meta:
+        model = ClinicalLicence
+        fields = ["licence_type", "number", "jurisdiction", "expires_on"]
+        labels = {"licence_type": "Licence", "number": "Registration number"}
+        widgets = {"expires_on": forms.DateInput(attrs={"type": "date"})}
+
+    def clean_number(self):
+        return " ".join(self.cleaned_data["number"].split())
+
+
+class VoidLicenceForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for voiding",
+        max_length=500,
+        min_length=3,
+        help_text="For example: recorded against the wrong colleague.",
+    )

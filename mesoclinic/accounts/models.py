@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from mesoclinic.accounts.roles import Role
+from mesoclinic.tenancy import OrgOwned
 
 # Jurisdiction-neutral: a clinic writes its own (NHS 111, a doctor on call, ...).
 DEFAULT_OUT_OF_HOURS = (
@@ -158,3 +159,56 @@ class Invitation(models.Model):
             and self.revoked_at is None
             and self.expires_at > timezone.now()
         )
+
+
+class LicenceType(models.TextChoices):
+    PHYSICIAN = "physician", "Physician"
+    NURSE_PRESCRIBER = "nurse_prescriber", "Nurse prescriber"
+    NURSE = "nurse", "Nurse"
+    AESTHETICIAN = "aesthetician", "Aesthetician"
+
+
+# Types that allow prescribing: the clinical reference (§7) lets only these chart
+# prescription ingredients, supervise, and sign off a session.
+PRESCRIBING = frozenset({LicenceType.PHYSICIAN, LicenceType.NURSE_PRESCRIBER})
+
+
+class ClinicalLicence(OrgOwned):
+    """A registration a colleague holds, as the owner recorded it from the register.
+
+    Never deleted: one recorded in error is voided with a reason, and an expired one
+    stays on the staff page as a warning.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="licences")
+    licence_type = models.CharField(max_length=20, choices=LicenceType.choices)
+    number = models.CharField(max_length=60)
+    jurisdiction = models.CharField(max_length=100, help_text="Who issued it, e.g. GMC (UK)")
+    expires_on = models.DateField()
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    void_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-expires_on"], name="licence_user_expiry")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(licence_type__in=[t.value for t in LicenceType]),
+                name="licence_type_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_licence_type_display()} {self.number} ({self.jurisdiction})"
+
+    @property
+    def is_prescribing(self) -> bool:
+        return self.licence_type in PRESCRIBING
+
+    def is_valid_on(self, on_date) -> bool:
+        return self.voided_at is None and self.expires_on >= on_date

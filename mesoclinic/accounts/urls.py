@@ -11,5 +11,7 @@ urlpatterns = [
     path("clinic/", views.clinic_settings, name="clinic_settings"),
     path("staff/invite/", views.staff_invite, name="staff_invite"),
     path("staff/<uuid:public_id>/active/", views.staff_set_active, name="staff_set_active"),
+    path("staff/<uuid:public_id>/licences/", views.licence_new, name="licence_new"),
+    path("staff/licences/<uuid:public_id>/void/", views.licence_void, name="licence_void"),
     path("invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),
 ]

@@ -1,10 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from mesoclinic.accounts import forms, roles, services
-from mesoclinic.accounts.access import get_staff_member, require
+from mesoclinic.accounts import forms, licences, roles, services
+from mesoclinic.accounts.access import get_licence, get_staff_member, require
 from mesoclinic.accounts.models import Invitation, User
 
 
@@ -32,11 +34,15 @@ def staff_list(request):
     pending = Invitation.objects.filter(
         organization_id=org_id, accepted_at__isnull=True, revoked_at__isnull=True
     ).order_by("-created_at")
-    return render(
-        request,
-        "accounts/staff.html",
-        {"staff": staff, "pending": pending, "form": forms.InviteForm()},
-    )
+    held = licences.licences_by_user(org_id)
+    today = timezone.localdate()
+    for member in staff:
+        member.licence_rows = held.get(member.pk, [])
+        member.can_practise = any(
+            lic.is_prescribing and lic.is_valid_on(today) for lic in member.licence_rows
+        )
+    context = {"staff": staff, "pending": pending, "today": today}
+    return render(request, "accounts/staff.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -64,6 +70,34 @@ def staff_set_active(request, public_id):
         messages.success(
             request, f"{member.full_name} {'reactivated' if active else 'deactivated'}."
         )
+    return redirect("staff_list")
+
+
+@require_http_methods(["GET", "POST"])
+@require(roles.MANAGE_STAFF)
+def licence_new(request, public_id):
+    member = get_staff_member(request, public_id)
+    form = forms.LicenceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        licence = licences.add(request, member, form.cleaned_data)
+        messages.success(request, f"{licence} recorded for {member.full_name}.")
+        return redirect("staff_list")
+    context = {"form": form, "member": member}
+    return render(request, "accounts/licence_new.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@require(roles.MANAGE_STAFF)
+def licence_void(request, public_id):
+    licence = get_licence(request, public_id)
+    if licence.voided_at is not None:
+        raise Http404
+    form = forms.VoidLicenceForm(request.POST)
+    if form.is_valid():
+        licences.void(request, licence, form.cleaned_data["reason"])
+        messages.success(request, f"{licence} of {licence.user.full_name} voided.")
+    else:
+        messages.error(request, "Give a reason of at least 3 characters to void a licence.")
     return redirect("staff_list")
 
 

@@ -10,14 +10,21 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from mesoclinic import rules
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.services import chart_for
-from mesoclinic.plans.models import Consent, ConsentTemplate, Plan, PlanStatus, PlanVersion
+from mesoclinic.plans.models import (
+    Consent,
+    ConsentTemplate,
+    Plan,
+    PlanStatus,
+    PlanVersion,
+    second_consent_violation,
+)
 
 DEFAULT_TEMPLATE = {
     "introduction": (
@@ -284,21 +291,38 @@ def valid_consent(plan: Plan) -> Consent | None:
     )
 
 
+def signed_consent(version: PlanVersion) -> Consent | None:
+    """The version's unrevoked consent, countersigned or not: there is at most one."""
+    return Consent.objects.filter(plan_version=version, revoked_at__isnull=True).first()
+
+
 @transaction.atomic
 def sign(
     request, plan: Plan, version: PlanVersion, text: str, template, typed_name: str, signature: str
 ) -> Consent:
-    consent = Consent.objects.create(
-        plan=plan,
-        plan_version=version,
-        patient=plan.patient,
-        template=template,
-        text=text,
-        text_hash=Consent.hash_text(text),
-        patient_typed_name=typed_name,
-        patient_signature=signature,
-        patient_signed_at=timezone.now(),
-    )
+    """The patient's signature on this version; if it is already signed (a double tap, a
+    second tablet), the consent already made is returned and nothing is written."""
+    existing = signed_consent(version)
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            consent = Consent.objects.create(
+                plan=plan,
+                plan_version=version,
+                patient=plan.patient,
+                template=template,
+                text=text,
+                text_hash=Consent.hash_text(text),
+                patient_typed_name=typed_name,
+                patient_signature=signature,
+                patient_signed_at=timezone.now(),
+            )
+    except IntegrityError as error:
+        # Signed meanwhile by a concurrent request, which committed first.
+        if not second_consent_violation(error):
+            raise
+        return Consent.objects.get(plan_version=version, revoked_at__isnull=True)
     record(request, Action.CREATE, consent, fields=["patient_signature", "patient_typed_name"])
     return consent
 

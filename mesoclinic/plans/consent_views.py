@@ -83,6 +83,9 @@ def consent_new(request, public_id):
     if plan.status != PlanStatus.APPROVED or version is None:
         messages.error(request, "Only an approved plan can be consented.")
         return redirect("plan_editor", public_id=plan.public_id)
+    if (existing := c.signed_consent(version)) is not None:
+        messages.info(request, "This plan version is already signed: here is that consent.")
+        return redirect("consent_detail", public_id=existing.public_id)
     template = c.template_for(request.user.organization_id)
     text = c.document_text(version, plan.patient, template, request.user.organization)
     form = SignForm(request.POST or None, patient=plan.patient)

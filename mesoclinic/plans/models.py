@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from mesoclinic.integrity import violates
 from mesoclinic.tenancy import OrgOwned
 
 
@@ -111,6 +112,14 @@ class ConsentTemplate(OrgOwned):
         return f"Consent template v{self.version}"
 
 
+ONE_CONSENT_CONSTRAINT = "consent_one_per_version"
+
+
+def second_consent_violation(error: BaseException) -> bool:
+    """Whether an IntegrityError is a second unrevoked consent for one plan version."""
+    return violates(error, ONE_CONSENT_CONSTRAINT, "plans_consent.plan_version_id")
+
+
 class Consent(OrgOwned):
     """A signed consent: its exact text and hash are stored and never change."""
 
@@ -136,6 +145,14 @@ class Consent(OrgOwned):
 
     class Meta:
         indexes = [models.Index(fields=["plan", "-patient_signed_at"], name="consent_plan")]
+        constraints = [
+            # Two tablets signing at once make one consent; a revoked one makes room.
+            models.UniqueConstraint(
+                fields=["plan_version"],
+                condition=Q(revoked_at__isnull=True),
+                name=ONE_CONSENT_CONSTRAINT,
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Consent {self.public_id}"

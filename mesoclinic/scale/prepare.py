@@ -98,6 +98,15 @@ def prepare_signoffs(org, practitioner, count: int, seed: int) -> list:
             : count * 2
         ]
     )
+    # One session in progress per patient (a database constraint): skip patients who have
+    # one already, from an earlier run, and a second version of the same patient.
+    busy = set(
+        TreatmentSession.objects.filter(status=SessionStatus.IN_PROGRESS).values_list(
+            "patient_id", flat=True
+        )
+    )
+    versions = [v for v in versions if v.plan.patient_id not in busy]
+    versions = list({v.plan.patient_id: v for v in reversed(versions)}.values())
     rng = random.Random(seed)
     rng.shuffle(versions)
     versions = versions[:count]

@@ -61,6 +61,9 @@ LOT_PERIOD_DAYS = 60  # each site receives a new lot of each product every two m
 LOT_SHELF_DAYS = 540
 DAY_QUARTERS = 48  # 08:00-20:00
 BOOKING_HORIZON_DAYS = 56
+# A session's status while its charted areas load, before it is signed or voided: as
+# "in_progress", a patient's sessions would break the one-open-session constraint.
+LOADING = "voided"
 CHART_PATIENTS = 20  # treated patients with exactly 30 sessions: the benchmark's charts
 # Adverse events per signed session (clinical-reference §6 lists them; minor ones are common).
 AE_RATES = [
@@ -610,9 +613,9 @@ class Seeder:
             session_public = self.uid()
             rows["session"].append(
                 (sid, org_id, session_public, pid, plan_id, version_id, consent_id, "",
-                 site.pk, "in_progress", PRECHECK, weight, started_ts, ended_ts, performer,
+                 site.pk, LOADING, PRECHECK, weight, started_ts, ended_ts, performer,
                  supervisor, 2, None if voided else practitioner, None, template.aftercare,
-                 None, None, "", started_ts)
+                 "[]", None, None, "", started_ts)
             )  # fmt: skip
             (voided_ids if voided else signed_ids).append(sid)
             total_points = int(rng.triangular(20, 200, 60))
@@ -747,7 +750,7 @@ class Seeder:
             ["id", "organization", "public_id", "patient", "plan", "plan_version", "consent",
              "adhoc_reason", "site", "status", "precheck", "weight_kg", "started_at", "ended_at",
              "performed_by", "supervised_by", "lock_version", "signed_by", "signed_at",
-             "aftercare", "voided_at", "voided_by", "void_reason", "created_at"],
+             "aftercare", "dose_caps", "voided_at", "voided_by", "void_reason", "created_at"],
             rows["session"],
         )  # fmt: skip
         w.insert(
@@ -808,7 +811,7 @@ class Seeder:
             # The chunk's sessions are one id range; voided ones (no signer) were set first.
             self.w.execute(
                 f"UPDATE {table} SET status = 'signed', signed_at = ended_at "  # noqa: S608
-                "WHERE id BETWEEN %s AND %s AND status = 'in_progress' "
+                f"WHERE id BETWEEN %s AND %s AND status = '{LOADING}' "
                 "AND signed_by_id IS NOT NULL",
                 [min(ids), max(ids)],
             )

@@ -2,8 +2,9 @@
 adverse events and follow-up tasks.
 
 A signed session is never changed: corrections are `SessionAmendment` rows and a
-mistaken session is voided with a reason. Database triggers (migration 0002)
-refuse UPDATE of a signed session's clinical columns and of its charted areas.
+mistaken session is voided with a reason. Database triggers (migration 0003)
+refuse UPDATE of a signed session's clinical columns and of its charted areas; on
+PostgreSQL another (0093) refuses sign-off past the session's grade-A dose caps.
 """
 
 import uuid
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from mesoclinic.integrity import violates
 from mesoclinic.tenancy import OrgOwned
 from mesoclinic.treatments import vocab
 
@@ -90,6 +92,22 @@ class SessionStatus(models.TextChoices):
     VOIDED = "voided", "Voided"
 
 
+OPEN_SESSION_CONSTRAINT = "session_one_open_per_patient"
+
+
+def one_open_session_violation(error: BaseException) -> bool:
+    """Whether an IntegrityError is the patient already having a session in progress."""
+    return violates(error, OPEN_SESSION_CONSTRAINT, "treatments_treatmentsession.patient_id")
+
+
+DOSE_CAP_CONSTRAINT = "treatments_session_dose_caps"
+
+
+def dose_cap_violation(error: BaseException) -> bool:
+    """Whether a DatabaseError is PostgreSQL refusing a sign-off past a grade-A dose cap."""
+    return violates(error, DOSE_CAP_CONSTRAINT)
+
+
 class TreatmentSession(OrgOwned):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
@@ -126,6 +144,10 @@ class TreatmentSession(OrgOwned):
     )
     signed_at = models.DateTimeField(null=True, blank=True)
     aftercare = models.JSONField(default=list, blank=True)
+    # The grade-A caps fixed at session start, each {"ingredient": slug, "products":
+    # [slugs whose content counts], "mg": cap}. PostgreSQL refuses sign-off past one
+    # (migration 0093), whatever code path signs.
+    dose_caps = models.JSONField(default=list, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
     voided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -140,6 +162,12 @@ class TreatmentSession(OrgOwned):
             models.Index(fields=["organization", "signed_at"], name="session_signed"),
         ]
         constraints = [
+            # One patient is treated in one session at a time, however many desks start one.
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(status="in_progress"),
+                name=OPEN_SESSION_CONSTRAINT,
+            ),
             models.CheckConstraint(
                 condition=Q(plan__isnull=False) | ~Q(adhoc_reason=""), name="session_plan_or_reason"
             ),
@@ -166,6 +194,24 @@ class TreatmentSession(OrgOwned):
         if self.ended_at is None:
             return None
         return max(0, round((self.ended_at - self.started_at).total_seconds() / 60))
+
+
+class ProductContent(models.Model):
+    """mg (or mL) of an ingredient per mL of a catalogue product, for the database's own
+    sign-off check. A copy of `rules.load_reference().products[*].contents`, rewritten
+    after every migrate (`treatments.contents.sync`): the TOML data stays the source."""
+
+    product = models.CharField(max_length=60)
+    ingredient = models.CharField(max_length=60)
+    mg_per_ml = models.DecimalField(max_digits=12, decimal_places=4)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["product", "ingredient"], name="productcontent_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product}: {self.ingredient} {self.mg_per_ml}/mL"
 
 
 class SessionArea(OrgOwned):
@@ -241,6 +287,18 @@ _SERIOUS = (
 )
 
 
+SUBMITTED_ONCE_CONSTRAINT = "ae_submitted_once"
+
+
+def resubmitted_event_violation(error: BaseException) -> bool:
+    """Whether an IntegrityError is a form submitted twice (its key already recorded)."""
+    return violates(
+        error,
+        SUBMITTED_ONCE_CONSTRAINT,
+        "treatments_adverseevent.organization_id, treatments_adverseevent.submission_key",
+    )
+
+
 class AdverseEvent(OrgOwned):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
@@ -265,6 +323,8 @@ class AdverseEvent(OrgOwned):
     congenital_anomaly = models.BooleanField(default=False, db_default=False)
     medically_important = models.BooleanField(default=False, db_default=False)
     serious = models.BooleanField(default=False, editable=False)
+    # Generated when the form is rendered: a resubmitted form finds the event it made.
+    submission_key = models.UUIDField(null=True, blank=True, editable=False)
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -286,6 +346,12 @@ class AdverseEvent(OrgOwned):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(grade__gte=1, grade__lte=5), name="ae_grade_ctcae"),
+            # Partial, so SQLite adds an index instead of rebuilding the table.
+            models.UniqueConstraint(
+                fields=["organization", "submission_key"],
+                condition=Q(submission_key__isnull=False),
+                name=SUBMITTED_ONCE_CONSTRAINT,
+            ),
             models.CheckConstraint(
                 condition=Q(resolved_on__isnull=True) | Q(resolved_on__gte=F("onset_on")),
                 name="ae_resolved_after_onset",

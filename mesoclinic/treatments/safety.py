@@ -10,7 +10,7 @@ to product vials (clinical-reference §6).
 
 from datetime import date, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
@@ -26,6 +26,7 @@ from mesoclinic.treatments.models import (
     SessionArea,
     SessionStatus,
     TreatmentSession,
+    resubmitted_event_violation,
 )
 
 # What a change of these fields on an existing event is allowed to touch; the ICH E2A
@@ -121,10 +122,34 @@ def _task_reason(event: AdverseEvent) -> str:
     return (reason + (f" ({'; '.join(criteria).lower()})" if criteria else ""))[:300]
 
 
+def submitted_event(patient, submission_key) -> AdverseEvent | None:
+    """The patient's event already recorded from the form with this key, if any."""
+    if submission_key is None:
+        return None
+    return AdverseEvent.objects.filter(patient=patient, submission_key=submission_key).first()
+
+
 @transaction.atomic
-def record_event(request, patient, data: dict, lots: list[Lot]) -> AdverseEvent:
-    """Save a new adverse event; a serious one gets a follow-up task for tomorrow."""
-    event = AdverseEvent.objects.create(patient=patient, reported_by=request.user, **data)
+def record_event(
+    request, patient, data: dict, lots: list[Lot], submission_key=None
+) -> AdverseEvent:
+    """Save a new adverse event; a serious one gets a follow-up task for tomorrow.
+
+    A form submitted twice (a double click, a retried request) carries one key: the
+    second submission gets the event the first one made, and nothing is written.
+    """
+    if (existing := submitted_event(patient, submission_key)) is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            event = AdverseEvent.objects.create(
+                patient=patient, reported_by=request.user, submission_key=submission_key, **data
+            )
+    except IntegrityError as error:
+        # The other submission committed first; it holds the key.
+        if not resubmitted_event_violation(error):
+            raise
+        return AdverseEvent.objects.get(patient=patient, submission_key=submission_key)
     event.lots.set(lots)
     task = _follow_up_for(event) if event.serious else None
     fields = [name for name, value in data.items() if value not in (None, "", False)]

@@ -1,4 +1,5 @@
 import re
+import uuid
 from datetime import date
 
 from django import forms
@@ -85,6 +86,8 @@ class LotChoice(forms.ModelMultipleChoiceField):
 
 class AdverseEventForm(forms.Form):
     # A plain form: a ModelForm would query the scoped managers at import, with no clinic.
+    # A new key each time the empty form is rendered; a re-rendered form keeps its own.
+    submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False, initial=uuid.uuid4)
     event_type = forms.ChoiceField(label="Event", choices=[("", "—"), *AdverseEventType.choices])
     grade = _grade_field()
     seriousness = _seriousness_field()

@@ -1,5 +1,7 @@
 """Adverse events, the clinic-wide safety list and follow-up tasks."""
 
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -42,12 +44,11 @@ def adverse_event_new(request, patient_id):
     if session_id := request.GET.get("session"):
         initial["session"] = safety.sessions_of(patient).filter(public_id=session_id).first()
     form = forms.AdverseEventForm(request.POST or None, patient=patient, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        event = safety.record_event(request, patient, form.event_data(), form.all_lots())
-        note = " A follow-up task is due tomorrow." if event.serious else ""
-        messages.success(request, f"Adverse event recorded.{note}")
-        url = reverse("adverse_event_detail", args=[event.public_id])
-        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    if request.method == "POST":
+        event = _already_submitted(request, patient) or _record_valid(request, patient, form)
+        if event is not None:
+            url = reverse("adverse_event_detail", args=[event.public_id])
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     if request.method == "GET":
         record(request, Action.VIEW, patient, detail="adverse event form")
     context = {"form": form, "patient": patient}
@@ -55,6 +56,33 @@ def adverse_event_new(request, patient_id):
         "treatments/safety/_event_form.html" if request.htmx else "treatments/safety/event_new.html"
     )
     return render(request, template, context, status=400 if form.errors else 200)
+
+
+def _already_submitted(request, patient) -> AdverseEvent | None:
+    """The event this very form made before (its hidden key), when it is submitted again."""
+    try:
+        key = uuid.UUID(request.POST.get("submission_key", ""))
+    except ValueError:
+        return None
+    event = safety.submitted_event(patient, key)
+    if event is not None:
+        messages.info(request, "This adverse event was already recorded: here it is.")
+    return event
+
+
+def _record_valid(request, patient, form) -> AdverseEvent | None:
+    if not form.is_valid():
+        return None
+    event = safety.record_event(
+        request,
+        patient,
+        form.event_data(),
+        form.all_lots(),
+        submission_key=form.cleaned_data["submission_key"],
+    )
+    note = " A follow-up task is due tomorrow." if event.serious else ""
+    messages.success(request, f"Adverse event recorded.{note}")
+    return event
 
 
 @require_GET

@@ -17,7 +17,7 @@ from mesoclinic.patients.services import chart_for
 from mesoclinic.plans import consent as consents
 from mesoclinic.plans import services as plans
 from mesoclinic.plans.models import Plan, PlanStatus
-from mesoclinic.treatments import aftercare, exposure, session_diagram
+from mesoclinic.treatments import aftercare, exposure, scope, session_diagram
 from mesoclinic.treatments.models import (
     FollowUpTask,
     Lot,
@@ -183,6 +183,27 @@ def enforce(session: TreatmentSession, findings: list[dict], user, reason: str) 
     ]
 
 
+def _in_scope(check, *args) -> None:
+    """Scope of practice (who may treat, chart and sign): refused in the session's words."""
+    try:
+        check(*args, timezone.localdate())
+    except scope.ScopeRefused as refusal:
+        raise SessionRefused(str(refusal)) from None
+
+
+def _start_in_scope(request, check: Precheck, supervised_by) -> None:
+    """Who may treat today, and who may apply a prescription numbing cream (EMLA)."""
+    _in_scope(scope.check_can_start, request.user, supervised_by)
+    if check.numbing_product:
+        draft = TreatmentSession(supervised_by=supervised_by)
+        cream = scope.ingredients_of([check.numbing_product])
+        _in_scope(scope.check_can_chart, request.user, draft, cream)
+
+
+def _ingredients(rows) -> list[str]:
+    return scope.ingredients_of(row.lot.product for row in rows)
+
+
 def session_profile(session: TreatmentSession) -> rules.PatientProfile:
     """The patient as the history says, with the weight and pregnancy asked at the start."""
     profile = plans.profile_for(session.patient, chart_for(session.patient))
@@ -299,6 +320,7 @@ def start(request, plan: Plan, site, check: Precheck, supervised_by=None) -> Tre
         raise SessionRefused(
             "The consent is not for the current plan version: sign it again first."
         )
+    _start_in_scope(request, check, supervised_by)
     profile = profile_today(plan.patient, check)
     result = recheck(plan, plan.patient, check)
     _refuse_hard_stops(result)
@@ -333,6 +355,7 @@ def start_adhoc(
     """
     if not roles.can(request.user, roles.SIGN_CLINICAL):
         raise SessionRefused("Only a practitioner may treat without a plan.")
+    _start_in_scope(request, check, supervised_by)
     profile = profile_today(patient, check)
     result = rules.build_plan(
         profile,
@@ -456,6 +479,7 @@ def chart_area(
     elif data["injections"] == len(planned_points):
         data["points"] = planned_points
     _injection_count(data)
+    _in_scope(scope.check_can_chart, request.user, locked, scope.ingredients_of([lot.product]))
     _open_vial(lot)
     row = SessionArea(session=locked, lot=lot, **data)
     rows = charted_rows(locked) + [row]
@@ -498,6 +522,7 @@ def toggle_point(
     row = SessionArea.objects.select_related("lot").filter(session=locked, public_id=row_id).first()
     if row is None:
         raise SessionRefused("That charted area was removed meanwhile; the chart is shown again.")
+    _in_scope(scope.check_can_chart, request.user, locked, _ingredients([row]))
     point = (round(x, 1), round(y, 1))
     done = [list(p) for p in row.points]
     kept = [p for p in done if not session_diagram.same_point(p, point)]
@@ -577,6 +602,7 @@ def sign(request, session: TreatmentSession) -> bool:
         return False
     if locked.status != SessionStatus.IN_PROGRESS:
         raise SessionRefused("A voided session cannot be signed.")
+    _in_scope(scope.check_can_sign, request.user)
     rows = charted_rows(locked)
     if not rows:
         raise SessionRefused("Chart at least one area before signing.")

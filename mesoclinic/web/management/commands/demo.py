@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from mesoclinic.accounts.models import Organization, Site, User
+from mesoclinic.accounts.models import ClinicalLicence, LicenceType, Organization, Site, User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.envconfig import read_or_create_secret
 from mesoclinic.patients import models as m
@@ -24,6 +24,12 @@ DEMO_STAFF = [
     ("reception@demo.clinic", "Rita Reyes", Role.RECEPTION),
 ]
 OTHER_STAFF = [("owner@other.clinic", "Oscar Other", Role.OWNER)]
+# The practitioner is a licensed physician; the esthetician holds a nurse's registration,
+# which does not allow prescribing; the owner manages and holds none, so does not treat.
+DEMO_LICENCES = [
+    ("practitioner@demo.clinic", LicenceType.PHYSICIAN, "GMC-7004821", "General Medical Council"),
+    ("esthetician@demo.clinic", LicenceType.NURSE, "NMC-18B2231E", "Nursing and Midwifery Council"),
+]
 
 FIRST_F = [
     "Anna",
@@ -175,6 +181,8 @@ class Command(BaseCommand):
                     create_lots(demo)
                 if not Room.objects.exists():
                     create_diary(demo)
+                if not ClinicalLicence.objects.exists():
+                    create_licences(demo)
         logins = [email for email, _, _ in DEMO_STAFF + OTHER_STAFF]
         self.stdout.write(f"\nmesoclinic demo logins (password for all: {password})")
         for email in logins:
@@ -281,6 +289,20 @@ def create_patients(org, count: int, seed: int) -> list[m.Patient]:
         )
         created.append(patient)
     return created
+
+
+def create_licences(org) -> None:
+    owner = User.objects.filter(organization=org, role=Role.OWNER).first()
+    expires_on = date.today() + timedelta(days=2 * 365)
+    for email, licence_type, number, jurisdiction in DEMO_LICENCES:
+        ClinicalLicence.objects.create(
+            user=User.objects.get(email=email),
+            licence_type=licence_type,
+            number=number,
+            jurisdiction=jurisdiction,
+            expires_on=expires_on,
+            recorded_by=owner,
+        )
 
 
 DEMO_LOTS = [
