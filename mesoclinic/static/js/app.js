@@ -15,7 +15,9 @@ function revealRefusal(root) {
   if (target) target.scrollIntoView({ block: "center" });
   if (invalid) invalid.focus({ preventScroll: true });
 }
-document.addEventListener("htmx:afterSwap", (event) => revealRefusal(event.detail.target));
+// After an outerHTML swap the event's target is the element that was replaced: look in the
+// page, once HTMX has settled the new content.
+document.addEventListener("htmx:afterSettle", () => revealRefusal(document));
 document.addEventListener("DOMContentLoaded", () => revealRefusal(document));
 
 document.addEventListener("click", (event) => {
