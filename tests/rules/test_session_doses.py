@@ -74,3 +74,18 @@ def test_the_row_index_in_an_error_is_the_rows_own():
 )
 def test_rows_at_the_edges_of_the_accepted_ranges_are_read(row):
     assert isinstance(check_session_doses(PROFILE, [row]), list)
+
+
+def test_more_than_the_labelled_volume_per_injection_is_a_stop():
+    """Kybella: 0.2 mL per injection (label 2.1), from the charted volume and count."""
+    found = check_session_doses(PROFILE, [(DEOXY, 4.0, "submental", 10)])
+    assert [(f.code, f.severity) for f in found] == [("VOLUME_PER_POINT_LIMIT", "stop")]
+    assert "0.4 mL per injection exceeds 0.2 mL" in found[0].message
+    assert check_session_doses(PROFILE, [(DEOXY, 2.0, "submental", 10)]) == []
+
+
+def test_a_fraction_of_a_millilitre_over_the_lidocaine_cap_is_a_stop():
+    found = check_session_doses(PROFILE, [("lidocaine-1pct-5ml", 30.4, "back", 200)])
+    assert [(f.code, f.severity) for f in found] == [("DOSE_LIMIT", "stop")]
+    assert "304 mg" in found[0].message
+    assert check_session_doses(PROFILE, [("lidocaine-1pct-5ml", 30.0, "back", 200)]) == []
