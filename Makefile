@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export MESOCLINIC_DATA_DIR ?= $(CURDIR)/var
 export MESOCLINIC_PORT ?= 8000
 
-.PHONY: demo test test-postgres test-browser lint bench install clean
+.PHONY: demo test test-postgres test-browser lint bench mutate install clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3"; exit 1; }
@@ -52,5 +52,17 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(if $(QUICK),--quick)
 
+# Mutation testing of the dose rules and the treatment day ([tool.mutmut] in pyproject.toml):
+# every mutant should make a test fail. Not part of `make test`: it takes long. Results are
+# cached in mutants/; ONLY='mesoclinic.rules.doses*' runs one module's mutants.
+mutate: $(STAMP)
+	MESOCLINIC_TEST_SQLITE=$(CURDIR)/mutants/test-db.sqlite3 $(BIN)/mutmut run $(if $(ONLY),"$(ONLY)")
+	@$(BIN)/mutmut export-cicd-stats >/dev/null
+	@$(BIN)/python -c 'import json; s = json.load(open("mutants/mutmut-cicd-stats.json")); \
+		n = sum(v for k, v in s.items() if k not in ("total", "skipped", "check_was_interrupted_by_user")); \
+		print("mutation score: {killed} killed / {n} checked = {p:.1f}% ({survived} survived, " \
+		"{timeout} timed out, {no_tests} reached by no test; {total} mutants in all)".format( \
+		n=n, p=100 * s["killed"] / max(n, 1), **s))'
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache mutants

@@ -17,6 +17,7 @@ from datetime import date
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -231,10 +232,18 @@ def test_a_second_unrevoked_consent_for_one_version_is_refused_by_the_database(
         assert Consent.objects.create(**fields).pk != first.pk  # a revoked one makes room
 
 
-def test_signing_an_already_signed_version_returns_that_consent(org, practitioner, patient):
+def _inserts(queries, table: str) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].startswith(f'INSERT INTO "{table}"')]
+
+
+def test_signing_an_already_signed_version_returns_that_consent_without_writing(
+    org, practitioner, patient
+):
     plan = _approve(org, practitioner, patient)
     first = _sign(org, practitioner, plan)
-    assert _sign(org, practitioner, plan) == first
+    with CaptureQueriesContext(connection) as queries:
+        assert _sign(org, practitioner, plan) == first
+    assert not _inserts(queries, "plans_consent")
     with acting_for(org):
         assert Consent.objects.count() == 1
 
@@ -290,6 +299,19 @@ def test_ten_submissions_of_one_adverse_event_form_record_one_event(
     assert len({o.pk for o in outcomes}) == 1
     with acting_for(org):
         assert AdverseEvent.objects.filter(patient=patient).count() == 1
+
+
+def test_recording_a_submitted_form_again_returns_its_event_without_writing(
+    org, practitioner, patient
+):
+    key = uuid.uuid4()
+    request = as_user(practitioner)
+    with acting_for(org):
+        first = safety.record_event(request, patient, _event_data(), [], submission_key=key)
+        with CaptureQueriesContext(connection) as queries:
+            again = safety.record_event(request, patient, _event_data(), [], submission_key=key)
+    assert again == first
+    assert not _inserts(queries, "treatments_adverseevent")
 
 
 def test_a_reused_submission_key_is_refused_by_the_database(org, practitioner, patient):
@@ -360,3 +382,17 @@ def test_another_clinic_cannot_replay_a_submission_key(org, practitioner, outsid
     key = str(uuid.uuid4())
     _form_post(client_for(practitioner), patient, key)
     assert _form_post(client_for(outsider), patient, key).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "role,status",
+    [("owner", 302), ("practitioner", 302), ("esthetician", 302), ("reception", 403)]
+    + [("outsider", 404)],
+)
+def test_each_role_on_the_signing_page_of_a_signed_version(org, personas, patient, role, status):
+    plan = _approve(org, personas["practitioner"], patient)
+    _sign(org, personas["practitioner"], plan)
+    response = client_for(personas[role]).get(reverse("consent_new", args=[plan.public_id]))
+    assert response.status_code == status
+    with acting_for(org):
+        assert Consent.objects.count() == 1

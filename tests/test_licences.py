@@ -124,3 +124,9 @@ def test_a_licence_of_another_clinic_is_not_listed_on_our_staff_page(personas):
     give_licence(personas["outsider"], number="OTHER-999")
     body = client_for(personas["owner"]).get(reverse("staff_list")).content.decode()
     assert "OTHER-999" not in body
+
+
+def test_another_clinics_owner_sees_only_their_own_staff(personas):
+    body = client_for(personas["outsider"]).get(reverse("staff_list")).content.decode()
+    assert "Oscar Outsider" in body
+    assert "Dr Pia Prax" not in body and "GMC-7001234" not in body

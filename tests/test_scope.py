@@ -230,6 +230,15 @@ def test_a_mixture_counts_as_the_prescription_medicine_it_contains(patient, site
     assert message.startswith("Lidocaine with epinephrine is a prescription medicine")
 
 
+def test_a_mixture_of_a_prescription_medicine_is_flagged_as_one_itself():
+    from mesoclinic import rules
+
+    ingredients = rules.load_reference().ingredients
+    for slug, ingredient in ingredients.items():
+        if any(ingredients[part].prescription for part in ingredient.contains):
+            assert ingredient.prescription, f"{slug} contains a prescription medicine"
+
+
 def test_every_prescription_flag_in_the_reference_is_enforced(patient, site, esthetician):
     from mesoclinic import rules
 

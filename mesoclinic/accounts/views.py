@@ -30,7 +30,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 @require(roles.MANAGE_STAFF)
 def staff_list(request):
     org_id = request.user.organization_id
-    staff = User.objects.filter(organization_id=org_id).order_by("-is_active", "full_name")
+    staff = list(User.objects.filter(organization_id=org_id).order_by("-is_active", "full_name"))
     pending = Invitation.objects.filter(
         organization_id=org_id, accepted_at__isnull=True, revoked_at__isnull=True
     ).order_by("-created_at")
