@@ -645,3 +645,26 @@ def test_an_unsupervised_esthetician_cannot_apply_a_prescription_numbing_cream(
     assert "prescription medicines" in refused.content.decode()
     with acting_for(org):
         assert not TreatmentSession.objects.exists()
+
+
+def test_a_clinic_in_england_cannot_plan_cosmetic_filler_for_a_16_year_old(
+    org, practitioner, make_patient
+):
+    from mesoclinic.plans import services
+
+    teen = make_patient(
+        date_of_birth=timezone.localdate().replace(year=timezone.localdate().year - 16)
+    )
+    inputs = {"items": [{"concern": "skin-rejuvenation", "area": "cheeks",
+                         "products": ["ha-noncrosslinked-2ml"]}]}  # fmt: skip
+    with acting_for(org):
+        elsewhere = services.evaluate(teen, inputs).result["hard_stops"]
+        org.jurisdiction = "GB-ENG"
+        org.save(update_fields=["jurisdiction"])
+        teen.organization.jurisdiction = "GB-ENG"
+        england = services.evaluate(teen, inputs).result["hard_stops"]
+    assert {f["code"] for f in elsewhere} >= {"MINOR"} and "AGE_BELOW_LABEL" not in {
+        f["code"] for f in elsewhere
+    }
+    banned = [f for f in england if f["code"] == "AGE_BELOW_LABEL"]
+    assert banned and "illegal below 18 in England" in banned[0]["message"]

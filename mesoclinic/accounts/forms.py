@@ -29,7 +29,14 @@ class InviteForm(forms.Form):
 class ClinicSettingsForm(forms.ModelForm):
     class Meta:
         model = Organization
-        fields = ["name", "currency", "tax_rate", "reminder_lead_hours", "out_of_hours"]
+        fields = [
+            "name",
+            "currency",
+            "tax_rate",
+            "reminder_lead_hours",
+            "out_of_hours",
+            "jurisdiction",
+        ]
         labels = {
             "tax_rate": "Tax added to quotes (%)",
             "currency": "Currency (ISO code)",

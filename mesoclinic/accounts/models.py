@@ -36,6 +36,15 @@ class Organization(models.Model):
         help_text="Printed on every aftercare sheet and email, below the site's phone number "
         "and address. Left empty, the current one is kept.",
     )
+    # Where the clinic practises, as an ISO 3166-2 code: some rules are law in one place
+    # only (cosmetic filler below 18 is illegal in England, GB-ENG; clinical-reference §7).
+    jurisdiction = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=[("", "Elsewhere / not set"), ("GB-ENG", "England"), ("GB-SCT", "Scotland"),
+                 ("GB-WLS", "Wales"), ("GB-NIR", "Northern Ireland")],
+        help_text="Rules that are law in one place only follow it.",
+    )  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -75,7 +75,13 @@ def profile_for(patient: pm.Patient, chart: Chart) -> rules.PatientProfile:
         conditions=conditions | {f.factor for f in chart.lifestyle},
         infected_areas={i.area for i in chart.active_infections},
         fitzpatrick=patient.fitzpatrick,
+        jurisdiction=_jurisdiction(patient),
     )
+
+
+def _jurisdiction(patient: pm.Patient) -> str | None:
+    """The clinic's jurisdiction (cached on the patient once read)."""
+    return patient.organization.jurisdiction or None
 
 
 def requests_for(inputs: dict) -> list[rules.TreatmentRequest]:
