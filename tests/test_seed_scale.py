@@ -131,3 +131,15 @@ def test_command_prints_counts_and_refuses_a_second_run(settings, tmp_path):
     assert (tmp_path / "bench_password").exists()
     with pytest.raises(CommandError, match="already exists"):
         call_command("seed-scale", patients=5, seed=3, no_progress=True, stdout=out)
+
+
+@pytest.mark.django_db
+def test_seeded_practitioners_hold_a_licence_in_force_and_the_owner_none():
+    from mesoclinic.treatments import scope
+
+    org = seed("Chain G", patients=10)
+    today = dt.date.today()
+    with acting_for(org):
+        staff = User.objects.filter(organization=org)
+        assert all(scope.valid_licence(u, today) for u in staff.filter(role=Role.PRACTITIONER))
+        assert scope.valid_licence(staff.get(role=Role.OWNER), today) is None

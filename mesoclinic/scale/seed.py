@@ -28,7 +28,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from mesoclinic import rules
-from mesoclinic.accounts.models import Organization, Site, User
+from mesoclinic.accounts.models import ClinicalLicence, LicenceType, Organization, Site, User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.models import AuditEvent
 from mesoclinic.patients import models as pm
@@ -258,6 +258,21 @@ def create_organization(rng, name: str, patients: int, password: str) -> Org:
         by_role[user.role].setdefault(site_index, []).append(user.pk)
         links.append(through(user_id=user.pk, site_id=sites[site_index].pk))
     through.objects.bulk_create(links)
+    # The practitioners are licensed physicians, so the sign-off benchmark may sign (§7).
+    expires_on = dt.date.today() + dt.timedelta(days=730)
+    ClinicalLicence.all_orgs.bulk_create(
+        ClinicalLicence(
+            organization=org,
+            user_id=pk,
+            licence_type=LicenceType.PHYSICIAN,
+            number=f"SCALE-{pk}",
+            jurisdiction="Medical Council",
+            expires_on=expires_on,
+            recorded_by=users[0],
+        )
+        for pks in by_role[Role.PRACTITIONER].values()
+        for pk in pks
+    )
     salt = int.from_bytes(hashlib.sha256(name.encode()).digest()[:16], "big")
     hours = [
         SiteHours(
