@@ -25,7 +25,7 @@ from mesoclinic.plans.quote import itemized_quote
 def get_plan(request, public_id) -> Plan:
     """The plan if it belongs to the user's organization, else 404."""
     return get_object_or_404(
-        Plan.objects.select_related("patient", "created_by"), public_id=public_id
+        Plan.objects.select_related("patient__organization", "created_by"), public_id=public_id
     )
 
 

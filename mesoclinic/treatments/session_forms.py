@@ -9,6 +9,18 @@ from mesoclinic.accounts.roles import Role
 from mesoclinic.patients.models import Sex
 from mesoclinic.treatments import vocab
 
+
+def override_reason_field(help_text: str) -> forms.CharField:
+    """Where a practitioner records why a grade-B limit is passed (checked as a sentence)."""
+    return forms.CharField(
+        label="Reason for passing a grade-B limit",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=help_text,
+    )
+
+
 # A change of more than 10% since the last weight (a kg/lb slip) asks for confirmation.
 WEIGHT_CHANGE = 0.10
 
@@ -58,13 +70,7 @@ class PrecheckForm(forms.Form):
     supervised_by = forms.ModelChoiceField(
         queryset=None, required=False, label="Supervising practitioner"
     )
-    override_reason = forms.CharField(
-        label="Reason for passing a grade-B limit",
-        required=False,
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Only when today's check asks for it.",
-    )
+    override_reason = override_reason_field("Only when today's check asks for it.")
 
     def __init__(self, *args, patient=None, organization_id=None, areas=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -180,12 +186,8 @@ class ChartAreaForm(forms.Form):
     needle_angle_deg = forms.IntegerField(
         label="Needle angle (°)", required=False, min_value=1, max_value=90
     )
-    override_reason = forms.CharField(
-        label="Reason for passing a grade-B limit",
-        required=False,
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Only when the check asks for it; recorded with your name.",
+    override_reason = override_reason_field(
+        "Only when the check asks for it; recorded with your name."
     )
     lock_version = forms.IntegerField(widget=forms.HiddenInput)
 

@@ -24,7 +24,13 @@ def get_session(request, public_id) -> TreatmentSession:
     """The session if it belongs to the user's organization, else 404."""
     return get_object_or_404(
         TreatmentSession.objects.select_related(
-            "patient", "plan", "plan_version", "site", "performed_by", "supervised_by", "signed_by"
+            "patient__organization",
+            "plan",
+            "plan_version",
+            "site",
+            "performed_by",
+            "supervised_by",
+            "signed_by",
         ),
         public_id=public_id,
     )

@@ -52,3 +52,22 @@ def sign_consent(page, typed_name: str, before_signing=None) -> None:
     expect(page.get_by_text("waiting for a practitioner's countersignature")).to_be_visible()
     page.get_by_role("button", name="Countersign as").click()
     expect(page.get_by_text("Consent countersigned.")).to_be_visible()
+
+
+def add_allergy(page, text: str, severity: str | None = None) -> None:
+    """On the patient's chart: an allergy as the patient says it ("Xylocaine (anaphylaxis)")."""
+    page.locator("#section-allergy").get_by_role("link", name="Add").click()
+    form = page.locator("form.inline-form")
+    form.get_by_label("Other substance").fill(text)
+    if severity:
+        form.get_by_label("Severity").select_option(severity)
+    form.get_by_role("button", name="Add").click()
+    htmx_idle(page)
+
+
+def add_medication(page, name: str) -> None:
+    page.locator("#section-medication").get_by_role("link", name="Add").click()
+    form = page.locator("form.inline-form")
+    form.get_by_label("Medication").fill(name)
+    form.get_by_role("button", name="Add").click()
+    htmx_idle(page)

@@ -5,7 +5,14 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.conftest import login, screenshot
-from tests.browser.flows import add_area, htmx_idle, new_patient, sign_consent
+from tests.browser.flows import (
+    add_allergy,
+    add_area,
+    add_medication,
+    htmx_idle,
+    new_patient,
+    sign_consent,
+)
 
 
 def _in_view_and_compact(page) -> None:
@@ -19,26 +26,13 @@ def test_alerts_stay_in_view_while_charting(page):
     login(page, "practitioner@demo.clinic")
     new_patient(page, "Inès", "Moreau", "1982-07-14", weight="68")
     section = page.locator("#section-allergy")
-    section.get_by_role("link", name="Add").click()
-    form = page.locator("form.inline-form")
-    form.get_by_label("Other substance").fill("Xylocaine (anaphylaxis)")
-    form.get_by_label("Severity").select_option("anaphylaxis")
-    form.get_by_role("button", name="Add").click()
-    htmx_idle(page)
+    add_allergy(page, "Xylocaine (anaphylaxis)", severity="anaphylaxis")
     expect(page.locator("#alerts")).to_contain_text("amide local anaesthetics")
-    page.locator("#section-medication").get_by_role("link", name="Add").click()
-    form = page.locator("form.inline-form")
-    form.get_by_label("Medication").fill("Warfarin")
-    form.get_by_role("button", name="Add").click()
-    htmx_idle(page)
+    add_medication(page, "Warfarin")
     expect(page.locator("#alerts")).to_contain_text("Anticoagulant: Warfarin")
 
     # A text nothing recognises stops treatment until the practitioner decides.
-    section.get_by_role("link", name="Add").click()
-    form = page.locator("form.inline-form")
-    form.get_by_label("Other substance").fill("Penicillin")
-    form.get_by_role("button", name="Add").click()
-    htmx_idle(page)
+    add_allergy(page, "Penicillin")
     expect(page.locator("#alerts .alert-uncoded")).to_contain_text("“Penicillin”")
     section.get_by_role("link", name="Code it").click()
     form = page.locator("form.inline-form")

@@ -8,7 +8,14 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.conftest import login, screenshot
-from tests.browser.flows import add_area, htmx_idle, new_patient, sign_consent
+from tests.browser.flows import (
+    add_allergy,
+    add_area,
+    add_medication,
+    htmx_idle,
+    new_patient,
+    sign_consent,
+)
 
 GOOD_LOT = "DCA24-118"
 VIEWPORT_HEIGHT = 768
@@ -21,18 +28,8 @@ def _in_viewport(page, locator) -> None:
 
 
 def _add_history(page) -> None:
-    section = page.locator("#section-allergy")
-    section.get_by_role("link", name="Add").click()
-    form = page.locator("form.inline-form")
-    form.get_by_label("Other substance").fill("Xylocaine (anaphylaxis)")
-    form.get_by_label("Severity").select_option("anaphylaxis")
-    form.get_by_role("button", name="Add").click()
-    htmx_idle(page)
-    page.locator("#section-medication").get_by_role("link", name="Add").click()
-    form = page.locator("form.inline-form")
-    form.get_by_label("Medication").fill("Warfarin")
-    form.get_by_role("button", name="Add").click()
-    htmx_idle(page)
+    add_allergy(page, "Xylocaine (anaphylaxis)", severity="anaphylaxis")
+    add_medication(page, "Warfarin")
 
 
 def _start_session(page, weight="68") -> None:

@@ -20,7 +20,9 @@ def test_a_charted_allergen_is_a_grade_a_stop_naming_the_ingredient_and_the_area
     [allergy] = [f for f in found if f.code == "ALLERGY"]
     assert (allergy.severity, allergy.grade, allergy.overridable) == ("stop", "A", False)
     assert (allergy.area, allergy.ingredient) == ("submental", "deoxycholic-acid")
-    assert allergy.message == "Known allergy: Deoxycholic acid given in submental."
+    assert allergy.message == (
+        "Known allergy to deoxycholic acid: Deoxycholic acid given in Submental (under the chin)."
+    )
     assert "clinical-reference.md" in allergy.source
 
 
