@@ -299,3 +299,39 @@ def test_a_depth_outside_the_technique_is_pointed_out():
     )
     depth = [f for f in found if f.code == "DEPTH_OUTSIDE_TECHNIQUE"]
     assert depth and depth[0].severity == "warning" and "4-10 mm" in depth[0].message
+
+
+def test_a_session_without_the_ingredient_does_not_count_toward_its_interval():
+    earlier = [lido("morning", "lidocaine-1pct-5ml", 2, hours_ago=3)]
+    found = rules.check_exposure(ADULT, earlier, [dc("now")], now=NOW)
+    assert "INTERVAL_TOO_SHORT" not in codes(found)
+
+
+def test_pcdc_sessions_do_not_count_toward_the_deoxycholic_acid_label_course():
+    pcdc = [
+        rules.given_product(
+            "pcdc-5ml", 10, session=f"p{i}", at=NOW - dt.timedelta(days=40 * (i + 1)),
+            area="abdomen", technique="hypodermic", depth_mm=6.0, injections=40,
+        )
+        for i in range(6)
+    ]  # fmt: skip
+    found = rules.check_exposure(ADULT, pcdc, [dc("now")], now=NOW)
+    assert "COURSE_TOO_LONG" not in codes(found)
+
+
+def test_a_weak_strength_still_counts_for_the_interval():
+    def duta(session, days_ago):
+        return rules.given_product(
+            "dutasteride-001pct-2ml", 1, session=session, at=NOW - dt.timedelta(days=days_ago),
+            area="scalp", technique="nappage", depth_mm=2.0, injections=50,
+        )  # fmt: skip
+
+    found = rules.check_exposure(ADULT, [duta("before", 3)], [duta("now", 0)], now=NOW)
+    interval = [f for f in found if f.code == "INTERVAL_TOO_SHORT"]
+    assert interval and interval[0].ingredient == "dutasteride" and interval[0].overridable
+
+
+def test_grade_a_caps_list_only_the_products_asked_for():
+    caps = rules.grade_a_caps(PatientProfile(weight_kg=70), products=["lidocaine-1pct-5ml"])
+    assert {c["ingredient"] for c in caps} >= {"lidocaine"}
+    assert all(c["products"] in ([], ["lidocaine-1pct-5ml"]) for c in caps)
