@@ -12,12 +12,12 @@ from pypdf import PdfReader
 
 from mesoclinic.accounts.models import DEFAULT_OUT_OF_HOURS, Organization
 from mesoclinic.patients import models as pm
-from mesoclinic.plans.models import Consent, Plan, PlanStatus
+from mesoclinic.plans.models import Plan
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import Lot, TreatmentSession
 from tests.conftest import client_for
+from tests.test_sessions import consent_to
 
-SIGNATURE = "M10 10 L20 25 L30 12 L45 40 M50 50 L80 60"
 IBUPROFEN = "Ibuprofen may be used for swelling."
 ASK = "Ask your doctor or pharmacist which pain relief is safe for you."
 LIDOCAINE = "too much numbing medicine (lidocaine)"
@@ -30,31 +30,7 @@ def consented_plan(org, practitioner, patient):
 
 
 def _consented(org, practitioner, patient, item) -> Plan:
-    with acting_for(org):
-        plan = Plan.objects.create(
-            patient=patient,
-            created_by=practitioner,
-            inputs={"items": [item], "overrides": [], "start": date.today().isoformat()},
-        )
-    client = client_for(practitioner)
-    client.post(reverse("plan_approve", args=[plan.public_id]), {"lock_version": 0})
-    page = client.get(reverse("consent_new", args=[plan.public_id]))
-    client.post(
-        reverse("consent_new", args=[plan.public_id]),
-        {
-            "typed_name": "Anna García",
-            "signature": SIGNATURE,
-            "understood": "on",
-            "text_hash": page.context["text_hash"],
-        },
-    )
-    with acting_for(org):
-        consent = Consent.objects.get()
-    client.post(reverse("consent_countersign", args=[consent.public_id]))
-    with acting_for(org):
-        plan.refresh_from_db()
-    assert plan.status == PlanStatus.CONSENTED
-    return plan
+    return consent_to(org, practitioner, patient, [item])
 
 
 @pytest.fixture

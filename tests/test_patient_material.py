@@ -18,6 +18,7 @@ from mesoclinic.plans.models import Consent, ConsentTemplate, Plan, PlanStatus
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments import aftercare
 from tests.conftest import client_for
+from tests.test_sessions import SIGNATURE
 
 BLEEDING = "You take a medicine that affects bleeding, or have a bleeding disorder"
 OFF_LABEL = "Some of what is planned is not a licensed medicine used as its label describes"
@@ -361,8 +362,6 @@ def test_another_clinics_owner_never_sees_or_changes_our_wording(org, owner, out
 
 
 # --- sources one tap away on the page, listed on the PDF ----------------------------
-
-SIGNATURE = "M10 10 L20 25 L30 12 L45 40 M50 50 L80 60"
 
 
 @pytest.fixture

@@ -24,17 +24,13 @@ from tests.conftest import client_for
 SIGNATURE = "M10 10 L20 25 L30 12 L45 40 M50 50 L80 60"
 
 
-@pytest.fixture
-def consented_plan(org, site, practitioner, patient):
+def consent_to(org, practitioner, patient, items) -> Plan:
+    """A plan of these items, approved, signed by the patient and countersigned."""
     with acting_for(org):
         plan = Plan.objects.create(
             patient=patient,
             created_by=practitioner,
-            inputs={
-                "items": [{"concern": "localized-fat", "area": "submental"}],
-                "overrides": [],
-                "start": date.today().isoformat(),
-            },
+            inputs={"items": items, "overrides": [], "start": date.today().isoformat()},
         )
     client = client_for(practitioner)
     client.post(reverse("plan_approve", args=[plan.public_id]), {"lock_version": 0})
@@ -51,12 +47,19 @@ def consented_plan(org, site, practitioner, patient):
     with acting_for(org):
         from mesoclinic.plans.models import Consent
 
-        consent = Consent.objects.get()
+        consent = Consent.objects.get(plan=plan)
     client.post(reverse("consent_countersign", args=[consent.public_id]))
     with acting_for(org):
         plan.refresh_from_db()
     assert plan.status == PlanStatus.CONSENTED
     return plan
+
+
+@pytest.fixture
+def consented_plan(org, site, practitioner, patient):
+    return consent_to(
+        org, practitioner, patient, [{"concern": "localized-fat", "area": "submental"}]
+    )
 
 
 def _lot(org, site, user, number="DCA-001", product="deoxycholic-10mg-2ml", vials=10, **extra):
