@@ -143,3 +143,22 @@ def test_seeded_practitioners_hold_a_licence_in_force_and_the_owner_none():
         staff = User.objects.filter(organization=org)
         assert all(scope.valid_licence(u, today) for u in staff.filter(role=Role.PRACTITIONER))
         assert scope.valid_licence(staff.get(role=Role.OWNER), today) is None
+
+
+@pytest.mark.django_db
+def test_the_sessions_prepared_for_the_sign_off_benchmark_can_be_signed(rf):
+    """The benchmark measures a sign-off that passes every check over the history."""
+    from mesoclinic.accounts.models import User
+    from mesoclinic.accounts.roles import Role
+    from mesoclinic.scale.prepare import prepare_signoffs
+    from mesoclinic.treatments import sessions as services
+
+    org = seed("Chain S")
+    with acting_for(org):
+        practitioner = User.objects.filter(organization=org, role=Role.PRACTITIONER).first()
+        prepared = prepare_signoffs(org, practitioner, 5, seed=1)
+        assert prepared
+        request = rf.post("/")
+        request.user = practitioner
+        for session in TreatmentSession.objects.filter(status=SessionStatus.IN_PROGRESS)[:5]:
+            assert services.sign(request, session) is True

@@ -16,6 +16,7 @@ from django.utils import timezone
 from mesoclinic import rules
 from mesoclinic.accounts.models import Organization, User
 from mesoclinic.accounts.roles import Role
+from mesoclinic.patients import models as pm
 from mesoclinic.patients.models import Patient
 from mesoclinic.plans.models import Consent, Plan, PlanVersion
 from mesoclinic.tenancy import acting_for
@@ -87,6 +88,19 @@ def _bench_lot(site, product: str, owner) -> Lot:
     return lot
 
 
+def _signable(version) -> bool:
+    """Sign-off re-checks the patient's whole history (courses, intervals): the benchmark
+    signs plans whose first product no course or interval limit can refuse, so that it
+    measures a sign-off that succeeds after the same checks."""
+    ref = rules.load_reference()
+    area = version.result["areas"][0]
+    return not any(
+        lim.kind in ("max_sessions", "min_interval_days")
+        for slug in area.get("formula_mg_per_ml", {})
+        for lim in ref.ingredients[slug].limits
+    )
+
+
 def prepare_signoffs(org, practitioner, count: int, seed: int) -> list:
     """`count` in-progress sessions, one charted area each, on distinct treated patients."""
     if count <= 0:
@@ -95,7 +109,7 @@ def prepare_signoffs(org, practitioner, count: int, seed: int) -> list:
         PlanVersion.objects.select_related("plan", "plan__patient")
         .order_by("-id")
         .only("id", "plan_id", "result", "plan__patient_id", "plan__patient__home_site_id")[
-            : count * 2
+            : count * 6
         ]
     )
     # One session in progress per patient (a database constraint): skip patients who have
@@ -105,7 +119,12 @@ def prepare_signoffs(org, practitioner, count: int, seed: int) -> list:
             "patient_id", flat=True
         )
     )
-    versions = [v for v in versions if v.plan.patient_id not in busy]
+    # The seeded histories hold allergies (some uncoded): those patients are refused at
+    # sign-off, as they should be, and would measure a refusal.
+    busy |= set(
+        pm.Allergy.objects.filter(voided_at__isnull=True).values_list("patient_id", flat=True)
+    )
+    versions = [v for v in versions if v.plan.patient_id not in busy and _signable(v)]
     versions = list({v.plan.patient_id: v for v in reversed(versions)}.values())
     rng = random.Random(seed)
     rng.shuffle(versions)
