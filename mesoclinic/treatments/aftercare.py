@@ -2,7 +2,6 @@
 charted, for the patient as they are today (clinical-reference §7), and the clinic's
 contact details that go with it on every sheet, page and email."""
 
-import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -10,8 +9,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from mesoclinic import rules
-from mesoclinic.patients.services import chart_for
-from mesoclinic.plans import services as plans
+from mesoclinic.treatments.exposure import session_profile
 from mesoclinic.treatments.models import SessionArea, TreatmentSession
 
 
@@ -34,17 +32,6 @@ def contact_for(session: TreatmentSession) -> Contact:
         address=site.address,
         phone=site.phone,
         out_of_hours=site.organization.out_of_hours,
-    )
-
-
-def _profile(session: TreatmentSession) -> rules.PatientProfile:
-    """The chart's profile, with the pregnancy answer given at the pre-check."""
-    profile = plans.profile_for(session.patient, chart_for(session.patient))
-    answer = session.precheck.get("pregnancy")
-    return dataclasses.replace(
-        profile,
-        pregnant=profile.pregnant or answer == "pregnant",
-        breastfeeding=profile.breastfeeding or answer == "breastfeeding",
     )
 
 
@@ -76,12 +63,13 @@ def _numbing(ref: rules.Reference, precheck: dict) -> set[str]:
     return found
 
 
-def treated(session: TreatmentSession) -> list[rules.Treated]:
+def treated(session: TreatmentSession, rows=None) -> list[rules.Treated]:
     """What was charted, each area with the concern and protocol the plan gave it."""
     ref = rules.load_reference()
     planned = _planned(session)
     numbing = _numbing(ref, session.precheck)
-    rows = SessionArea.objects.filter(session=session).select_related("lot").order_by("id")
+    if rows is None:
+        rows = SessionArea.objects.filter(session=session).select_related("lot").order_by("id")
     out = []
     for row in rows:
         product = ref.products.get(row.lot.product)
@@ -98,9 +86,11 @@ def treated(session: TreatmentSession) -> list[rules.Treated]:
     return out
 
 
-def sheet_lines(session: TreatmentSession) -> list[str]:
-    """The aftercare sheet for this session, tailored to the patient today."""
-    return rules.aftercare_for(_profile(session), treated(session), today=timezone.localdate())
+def sheet_lines(session: TreatmentSession, profile=None, rows=None) -> list[str]:
+    """The aftercare sheet for this session, tailored to the patient today (the profile and
+    charted rows may be passed by a caller that already has them)."""
+    profile = profile or session_profile(session)
+    return rules.aftercare_for(profile, treated(session, rows), today=timezone.localdate())
 
 
 def email_text(session: TreatmentSession, seek_care: str) -> str:

@@ -5,11 +5,14 @@ progress, planned and ad hoc, any plan, any site of the organization; so does th
 numbing cream recorded at the start of each session. Two queries per patient.
 """
 
+from dataclasses import replace
 from datetime import datetime
 
 from django.utils import timezone
 
 from mesoclinic import rules
+from mesoclinic.patients.services import chart_for
+from mesoclinic.plans import services as plans
 from mesoclinic.treatments.models import SessionArea, SessionStatus, TreatmentSession
 
 
@@ -120,3 +123,17 @@ def planned_given(session_id: str, at: datetime, areas: list[dict]) -> list[rule
             )
         )
     return out
+
+
+def session_profile(session: TreatmentSession) -> rules.PatientProfile:
+    """The patient as the history says, with the weight and pregnancy asked at the start."""
+    profile = plans.profile_for(session.patient, chart_for(session.patient))
+    changes: dict = {}
+    if session.weight_kg:
+        changes["weight_kg"] = float(session.weight_kg)
+    pregnancy = session.precheck.get("pregnancy")
+    if pregnancy == "pregnant":
+        changes["pregnant"] = True
+    if pregnancy == "breastfeeding":
+        changes["breastfeeding"] = True
+    return replace(profile, **changes) if changes else profile

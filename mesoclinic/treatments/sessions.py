@@ -1,7 +1,7 @@
 """The treatment day: pre-treatment check, charting against limits, sign-off, amendments."""
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -18,6 +18,7 @@ from mesoclinic.plans import consent as consents
 from mesoclinic.plans import services as plans
 from mesoclinic.plans.models import Plan, PlanStatus
 from mesoclinic.treatments import aftercare, exposure, scope, session_diagram
+from mesoclinic.treatments.exposure import session_profile
 from mesoclinic.treatments.models import (
     FollowUpTask,
     Lot,
@@ -202,20 +203,6 @@ def _start_in_scope(request, check: Precheck, supervised_by) -> None:
 
 def _ingredients(rows) -> list[str]:
     return scope.ingredients_of(row.lot.product for row in rows)
-
-
-def session_profile(session: TreatmentSession) -> rules.PatientProfile:
-    """The patient as the history says, with the weight and pregnancy asked at the start."""
-    profile = plans.profile_for(session.patient, chart_for(session.patient))
-    changes: dict = {}
-    if session.weight_kg:
-        changes["weight_kg"] = float(session.weight_kg)
-    pregnancy = session.precheck.get("pregnancy")
-    if pregnancy == "pregnant":
-        changes["pregnant"] = True
-    if pregnancy == "breastfeeding":
-        changes["breastfeeding"] = True
-    return replace(profile, **changes) if changes else profile
 
 
 def exposure_findings(session: TreatmentSession, rows, profile=None) -> list[dict]:
@@ -578,12 +565,12 @@ def vials_opened(rows) -> dict[int, int]:
 SEEK_CARE = "Seek care at once for intense pain or signs of infection."
 
 
-def aftercare_lines(session: TreatmentSession) -> list[str]:
+def aftercare_lines(session: TreatmentSession, profile=None, rows=None) -> list[str]:
     """The sheet for what was charted, tailored to the patient today (clinical-reference §7:
     a blood thinner or renal failure since the plan changes it); seed 000's base sheet at
     least."""
     try:
-        lines = aftercare.sheet_lines(session)
+        lines = aftercare.sheet_lines(session, profile, rows)
     except rules.RulesInputError as err:
         # Never a sheet written without the patient's history: signing waits for it.
         raise SessionRefused(
@@ -613,14 +600,15 @@ def sign(request, session: TreatmentSession) -> bool:
             raise SessionRefused(reason)
     # Every check again, from the charted rows, inside the lock: nothing a view or a
     # direct write skipped is signed. No new reason can be given here.
-    enforce(locked, exposure_findings(locked, rows), request.user, "")
+    profile = session_profile(locked)
+    enforce(locked, exposure_findings(locked, rows, profile), request.user, "")
     for lot_id, vials in vials_opened(rows).items():
         updated = Lot.objects.filter(pk=lot_id, vials_used__lte=F("vials_received") - vials).update(
             vials_used=F("vials_used") + vials
         )
         if not updated:
             raise SessionRefused("Not enough vials left in a lot charted here; check the stock.")
-    aftercare = aftercare_lines(locked)
+    aftercare = aftercare_lines(locked, profile, rows)
     locked.status = SessionStatus.SIGNED
     locked.signed_by = request.user
     locked.signed_at = timezone.now()
