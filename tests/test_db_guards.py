@@ -127,6 +127,29 @@ def test_ten_desks_starting_a_session_for_one_patient_make_one(
         assert TreatmentSession.objects.filter(patient=patient).count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_ten_simultaneous_start_posts_make_one_session(
+    tmp_path, org, site, practitioner, patient, no_audit
+):
+    """The attack: ten POSTs of the session start form at once created ten sessions."""
+    name = "test_ten_simultaneous_start_posts_make_one_session"
+    if _on_a_file_instead(tmp_path, name):
+        return
+    url = reverse("session_start_adhoc", args=[patient.public_id])
+    form = {
+        "reason": "Touch-up agreed at the last visit", "concern": "localized-fat",
+        "areas": ["submental"], "pregnancy": "no", "weight_kg": "64", "site": site.pk,
+    }  # fmt: skip
+
+    def post(n):
+        return client_for(practitioner).post(url, form).status_code
+
+    codes = _all_at_once(org, post)
+    assert sorted(codes) == [302] + [400] * (THREADS - 1), codes
+    with acting_for(org):
+        assert TreatmentSession.objects.filter(patient=patient).count() == 1
+
+
 def test_a_signed_or_voided_session_leaves_room_for_a_new_one(org, site, practitioner, patient):
     with acting_for(org):
         first = _open_session(patient, site, practitioner)

@@ -26,6 +26,7 @@ from mesoclinic.treatments.models import (
     SessionArea,
     SessionStatus,
     TreatmentSession,
+    one_open_session_violation,
 )
 from mesoclinic.treatments.safety import responsible_practitioner
 
@@ -280,20 +281,15 @@ def _create(request, check: Precheck, **fields) -> TreatmentSession:
                 **fields,
             )
     except IntegrityError as error:
-        if open_session_conflict(error):
+        if one_open_session_violation(error):
             raise SessionRefused(
                 "This patient already has a session in progress: sign or void it first."
             ) from None
         raise
 
 
-def open_session_conflict(error: IntegrityError) -> bool:
-    return "session_one_open" in str(error) or "treatments_treatmentsession.patient_id" in str(
-        error
-    )
-
-
 def _dose_caps(profile: rules.PatientProfile) -> list[dict]:
+    """The grade-A caps the database re-checks at sign-off (PostgreSQL trigger)."""
     return rules.grade_a_caps(profile, today=timezone.localdate())
 
 
@@ -323,7 +319,7 @@ def start(request, plan: Plan, site, check: Precheck, supervised_by=None) -> Tre
         precheck=_precheck_record(check, result),
         supervised_by=supervised_by,
         overrides=overrides,
-        **_caps_field(profile),
+        dose_caps=_dose_caps(profile),
     )
     Plan.objects.filter(pk=plan.pk, status=PlanStatus.CONSENTED).update(status=PlanStatus.ACTIVE)
     record(request, Action.CREATE, session, fields=["precheck", "weight_kg"])
@@ -366,26 +362,14 @@ def start_adhoc(
         ),
         supervised_by=supervised_by,
         overrides=overrides,
-        **_caps_field(profile),
+        dose_caps=_dose_caps(profile),
     )
     record(request, Action.CREATE, session, fields=["precheck", "weight_kg", "adhoc_reason"])
     return session
 
 
-def _caps_field(profile: rules.PatientProfile) -> dict:
-    """The grade-A caps the database re-checks at sign-off (PostgreSQL), where the model has
-    the field."""
-    if any(f.name == "dose_caps" for f in TreatmentSession._meta.get_fields()):
-        return {"dose_caps": _dose_caps(profile)}
-    return {}
-
-
 def charted_rows(session: TreatmentSession) -> list[SessionArea]:
     return list(SessionArea.objects.filter(session=session).select_related("lot").order_by("id"))
-
-
-def administered(rows) -> list[tuple]:
-    return [(row.lot.product, float(row.volume_ml), row.area, row.injections) for row in rows]
 
 
 def sign_summary(session: TreatmentSession, rows) -> dict:
