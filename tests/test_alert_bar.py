@@ -50,7 +50,7 @@ def test_session_start_shows_the_amide_allergy_and_the_anticoagulant(
     page = client_for(practitioner).get(reverse("session_start", args=[consented_plan.public_id]))
     alerts = _alerts_html(page)
     assert "alerts-sticky" in alerts
-    assert "Allergy: Xylocaine (anaphylaxis) (Anaphylaxis): amide local anaesthetics" in alerts
+    assert "Allergy: Xylocaine (anaphylaxis): amide local anaesthetics" in alerts
     assert "Anticoagulant: Warfarin" in alerts
     assert "No alerts recorded" not in alerts
     body = page.content.decode()
@@ -171,3 +171,13 @@ def test_session_start_queries_do_not_grow_with_history(org, practitioner, patie
     before = _count(client, url)
     _grow_history(org, patient, practitioner, 100)
     assert _count(client, url) == before
+
+
+def test_an_allergy_text_that_names_its_severity_does_not_repeat_it(org, practitioner, patient):
+    from mesoclinic.patients.services import alerts_for
+
+    _allergy(org, patient, practitioner, "Xylocaine (anaphylaxis)", severity="anaphylaxis")
+    with acting_for(org):
+        [alert] = [a for a in alerts_for(patient) if a.kind == "allergy"]
+    assert alert.text.startswith("Allergy: Xylocaine (anaphylaxis): amide local anaesthetics")
+    assert "(Anaphylaxis)" not in alert.text

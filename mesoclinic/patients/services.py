@@ -231,7 +231,9 @@ def _allergy_alert(allergy: m.Allergy) -> Alert:
             f"Allergy not recognised: “{allergy.label}” ({severity}): no treatment until a "
             "practitioner codes it",
         )
-    text = f"Allergy: {allergy.label} ({severity})"
+    # "Xylocaine (anaphylaxis)" already says how severe: no "(Anaphylaxis)" after it.
+    said = severity.lower() in allergy.label.lower()
+    text = f"Allergy: {allergy.label}" + ("" if said else f" ({severity})")
     details = [", ".join(allergy.coded_names)] if allergy.coded_names else []
     if details or allergy.notes:
         text += ": " + "; ".join(details + allergy.notes)
