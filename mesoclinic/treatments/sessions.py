@@ -114,10 +114,6 @@ def _refuse_hard_stops(result: dict) -> None:
 # --- What the patient received, checked by the engine (clinical-reference §7) ---------
 
 
-def _key(finding: dict) -> tuple:
-    return (finding["code"], finding.get("ingredient"), finding.get("area"))
-
-
 def _covered(finding: dict, overrides: list[dict]) -> bool:
     """A grade-B/C stop already decided with a reason: on the session or in the plan."""
     for ov in overrides:
@@ -233,16 +229,14 @@ def _check_and_record(session: TreatmentSession, rows, user, reason: str) -> Non
         session.save(update_fields=["overrides"])
 
 
-def recheck(plan: Plan, patient, check: Precheck) -> dict:
-    """Run the approved plan again against today's answers."""
-    version = plans.latest_version(plan)
-    result = rules.build_plan(
-        profile_today(patient, check),
+def recheck(version, profile: rules.PatientProfile) -> dict:
+    """Run the approved plan version again against today's profile."""
+    return rules.build_plan(
+        profile,
         plans.requests_for(version.inputs),
         start=timezone.localdate(),
         overrides=plans.overrides_for(version.inputs),
     ).to_dict()
-    return result
 
 
 def _refuse_history(request, patient, profile, areas, check: Precheck) -> list[dict]:
@@ -263,15 +257,16 @@ def _refuse_history(request, patient, profile, areas, check: Precheck) -> list[d
     return enforce(draft, [f.to_dict() for f in found], request.user, check.override_reason)
 
 
+ALREADY_OPEN = "This patient already has a session in progress: sign or void it first."
+
+
 def _create(request, check: Precheck, **fields) -> TreatmentSession:
     """One in-progress session per patient: a second start is refused, not duplicated."""
     open_one = TreatmentSession.objects.filter(
         patient=fields["patient"], status=SessionStatus.IN_PROGRESS
     ).exists()
     if open_one:
-        raise SessionRefused(
-            "This patient already has a session in progress: sign or void it first."
-        )
+        raise SessionRefused(ALREADY_OPEN)
     try:
         with transaction.atomic():
             return TreatmentSession.objects.create(
@@ -282,9 +277,7 @@ def _create(request, check: Precheck, **fields) -> TreatmentSession:
             )
     except IntegrityError as error:
         if one_open_session_violation(error):
-            raise SessionRefused(
-                "This patient already has a session in progress: sign or void it first."
-            ) from None
+            raise SessionRefused(ALREADY_OPEN) from None
         raise
 
 
@@ -305,7 +298,7 @@ def start(request, plan: Plan, site, check: Precheck, supervised_by=None) -> Tre
         )
     _start_in_scope(request, check, supervised_by)
     profile = profile_today(plan.patient, check)
-    result = recheck(plan, plan.patient, check)
+    result = recheck(version, profile)
     _refuse_hard_stops(result)
     overrides = _refuse_history(request, plan.patient, profile, result["areas"], check)
     session = _create(
