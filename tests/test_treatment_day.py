@@ -668,3 +668,35 @@ def test_a_clinic_in_england_cannot_plan_cosmetic_filler_for_a_16_year_old(
     }
     banned = [f for f in england if f["code"] == "AGE_BELOW_LABEL"]
     assert banned and "illegal below 18 in England" in banned[0]["message"]
+
+
+def test_an_infection_seen_at_the_start_stops_charting_that_area(
+    org, site, practitioner, patient, rf
+):
+    """Recorded at the pre-check for an area outside the plan: charting it is refused."""
+    client = client_for(practitioner)
+    assert _start_adhoc(client, patient, site, infected_areas=["cheeks"]).status_code == 302
+    request = rf.post("/")
+    request.user = practitioner
+    data = {"area": "cheeks", "side": "", "technique": "papule", "volume_ml": 1,
+            "injections": 10, "depth_mm": 1.5}  # fmt: skip
+    lot = _lot(org, site, practitioner, "HA-1", product="ha-noncrosslinked-2ml")
+    with acting_for(org), pytest.raises(sessions.SessionRefused) as refused:
+        sessions.chart_area(request, _latest(org), data, lot, 0)
+    assert "Infection at the injection site" in str(refused.value)
+
+
+def test_a_session_start_in_england_keeps_the_clinics_jurisdiction(
+    org, site, practitioner, make_patient
+):
+    today = timezone.localdate()
+    teen = make_patient(date_of_birth=today.replace(year=today.year - 16))
+    org.jurisdiction = "GB-ENG"
+    org.save(update_fields=["jurisdiction"])
+    client = client_for(practitioner)
+    url = reverse("session_start_adhoc", args=[teen.public_id])
+    filler = {**ADHOC, "concern": "skin-rejuvenation", "areas": ["cheeks"], "site": site.pk,
+              "numbing_product": "", "numbing_amount_g": ""}  # fmt: skip
+    refused = client.post(url, filler)
+    assert refused.status_code == 400
+    assert "illegal below 18 in England" in refused.content.decode()

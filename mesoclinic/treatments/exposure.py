@@ -125,15 +125,27 @@ def planned_given(session_id: str, at: datetime, areas: list[dict]) -> list[rule
     return out
 
 
+def profile_with_answers(
+    patient, *, weight_kg=None, pregnancy: str | None = None, infected_areas=()
+) -> rules.PatientProfile:
+    """The patient as the history says, with what was asked again today taking precedence:
+    weight, pregnancy or breastfeeding, infection seen in an area. Every other field (the
+    clinic's jurisdiction among them) is the history's."""
+    base = plans.profile_for(patient, chart_for(patient))
+    return replace(
+        base,
+        weight_kg=float(weight_kg) if weight_kg else base.weight_kg,
+        pregnant=base.pregnant or pregnancy == "pregnant",
+        breastfeeding=base.breastfeeding or pregnancy == "breastfeeding",
+        infected_areas=set(base.infected_areas) | set(infected_areas or ()),
+    )
+
+
 def session_profile(session: TreatmentSession) -> rules.PatientProfile:
-    """The patient as the history says, with the weight and pregnancy asked at the start."""
-    profile = plans.profile_for(session.patient, chart_for(session.patient))
-    changes: dict = {}
-    if session.weight_kg:
-        changes["weight_kg"] = float(session.weight_kg)
-    pregnancy = session.precheck.get("pregnancy")
-    if pregnancy == "pregnant":
-        changes["pregnant"] = True
-    if pregnancy == "breastfeeding":
-        changes["breastfeeding"] = True
-    return replace(profile, **changes) if changes else profile
+    """The patient with the answers recorded when this session started."""
+    return profile_with_answers(
+        session.patient,
+        weight_kg=session.weight_kg,
+        pregnancy=session.precheck.get("pregnancy"),
+        infected_areas=session.precheck.get("infected_areas", ()),
+    )

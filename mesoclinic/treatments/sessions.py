@@ -13,7 +13,6 @@ from django.utils import timezone
 from mesoclinic import rules
 from mesoclinic.accounts import roles
 from mesoclinic.audit.log import Action, record
-from mesoclinic.patients.services import chart_for
 from mesoclinic.plans import consent as consents
 from mesoclinic.plans import services as plans
 from mesoclinic.plans.models import Plan, PlanStatus
@@ -63,20 +62,11 @@ def planned_areas(plan: Plan) -> list[dict]:
 
 def profile_today(patient, check: Precheck) -> rules.PatientProfile:
     """The patient as the history says, with what was asked again today taking precedence."""
-    base = plans.profile_for(patient, chart_for(patient))
-    weight = float(check.weight_kg) if check.weight_kg else base.weight_kg
-    return rules.PatientProfile(
-        weight_kg=weight,
-        birth_date=base.birth_date,
-        sex=base.sex,
-        pregnant=base.pregnant or check.pregnancy == "pregnant",
-        breastfeeding=base.breastfeeding or check.pregnancy == "breastfeeding",
-        allergies=base.allergies,
-        unresolved_allergies=base.unresolved_allergies,
-        medications=base.medications,
-        conditions=base.conditions,
-        infected_areas=set(base.infected_areas) | set(check.infected_areas),
-        fitzpatrick=base.fitzpatrick,
+    return exposure.profile_with_answers(
+        patient,
+        weight_kg=check.weight_kg,
+        pregnancy=check.pregnancy,
+        infected_areas=check.infected_areas,
     )
 
 
