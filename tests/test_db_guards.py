@@ -8,8 +8,6 @@ test does).
 """
 
 import os
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -36,6 +34,7 @@ from mesoclinic.treatments.models import (
 )
 from tests.conftest import client_for
 from tests.test_scheduling import as_user
+from tests.test_scheduling_race import in_memory_sqlite, rerun_on_a_file
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 THREADS = 10
@@ -44,20 +43,9 @@ SIGNATURE = "M10 10 L20 25 L30 12 L45 40 M50 50 L80 60"
 
 def _on_a_file_instead(tmp_path, name: str) -> bool:
     """On in-memory SQLite, run test `name` again on a file and report that it passed."""
-    if not (connection.vendor == "sqlite" and connection.is_in_memory_db()):
+    if not in_memory_sqlite():
         return False
-    env = {**os.environ, "MESOCLINIC_TEST_SQLITE": str(tmp_path / "race.sqlite3")}
-    env.pop("MESOCLINIC_DATABASE_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{__file__}::{name}"],
-        cwd=HERE,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "1 passed" in done.stdout
+    rerun_on_a_file(tmp_path, name, __file__)
     return True
 
 

@@ -14,9 +14,10 @@ from mesoclinic import rules
 from mesoclinic.accounts.models import zone_named
 from mesoclinic.patients import models as pm
 from mesoclinic.plans import consent as c
-from mesoclinic.plans.models import Consent, ConsentTemplate, Plan, PlanStatus
+from mesoclinic.plans.models import Consent, ConsentTemplate
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments import aftercare
+from tests import test_consent
 from tests.conftest import client_for
 from tests.test_sessions import SIGNATURE
 
@@ -364,25 +365,7 @@ def test_another_clinics_owner_never_sees_or_changes_our_wording(org, owner, out
 # --- sources one tap away on the page, listed on the PDF ----------------------------
 
 
-@pytest.fixture
-def approved_plan(org, practitioner, patient):
-    with acting_for(org):
-        plan = Plan.objects.create(
-            patient=patient,
-            created_by=practitioner,
-            inputs={
-                "items": [{"concern": "localized-fat", "area": "submental"}],
-                "overrides": [],
-                "start": "2026-12-01",
-            },
-        )
-    client_for(practitioner).post(
-        reverse("plan_approve", args=[plan.public_id]), {"lock_version": plan.lock_version}
-    )
-    with acting_for(org):
-        plan.refresh_from_db()
-    assert plan.status == PlanStatus.APPROVED
-    return plan
+approved_plan = test_consent.approved_plan  # a fixture: the submental plan, approved
 
 
 def test_the_consent_page_puts_each_statements_source_one_tap_away(practitioner, approved_plan):

@@ -30,15 +30,16 @@ def clinic(org, site):
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _in_memory_sqlite() -> bool:
+def in_memory_sqlite() -> bool:
     return connection.vendor == "sqlite" and connection.is_in_memory_db()
 
 
-def _rerun_on_a_file(tmp_path, name: str) -> None:
+def rerun_on_a_file(tmp_path, name: str, path: str = __file__) -> None:
+    """Run test `name` of the test file `path` again on a SQLite file (threads need one)."""
     env = {**os.environ, "MESOCLINIC_TEST_SQLITE": str(tmp_path / "race.sqlite3")}
     env.pop("MESOCLINIC_DATABASE_URL", None)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{__file__}::{name}"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{path}::{name}"],
         cwd=HERE,
         env=env,
         capture_output=True,
@@ -70,8 +71,8 @@ def test_two_simultaneous_bookings_of_one_slot_make_one_appointment(
     esthetician,
     make_patient,
 ):
-    if _in_memory_sqlite():
-        _rerun_on_a_file(
+    if in_memory_sqlite():
+        rerun_on_a_file(
             tmp_path, f"test_two_simultaneous_bookings_of_one_slot_make_one_appointment[{clash}]"
         )
         return
