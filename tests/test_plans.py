@@ -404,3 +404,17 @@ def test_quote_adds_the_clinics_tax(org, practitioner, patient):
     )
     assert quote["total_low"] == (quote["low"] * 12 / 10).quantize(quote["low"])
     assert quote["tax_high"] == (quote["high"] / 5).quantize(quote["high"])
+
+
+def test_the_editor_shows_doses_and_follow_ups_in_words_rounded_for_people(
+    org, practitioner, patient
+):
+    plan = make_plan(
+        org, patient, practitioner, [{"concern": "localized-fat", "area": "submental"}]
+    )
+    page = client_for(practitioner).get(reverse("plan_editor", args=[plan.public_id]))
+    doses = page.content.decode().split('id="h-doses"')[1].split("</table>")[0]
+    assert "Deoxycholic acid" in doses and "deoxycholic-acid" not in doses
+    assert re.search(r"\d+(\.\d)? mg", doses) and not re.search(r"\d\.\d{3,} mg", doses)
+    follow = page.content.decode().split("<h3>Follow-up</h3>")[1].split("</ul>")[0]
+    assert "check Submental (under the chin) after session 1" in follow and "{" not in follow
