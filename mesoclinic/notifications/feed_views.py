@@ -21,9 +21,10 @@ from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.accounts.models import hash_token
 from mesoclinic.audit.log import Action, record
+from mesoclinic.notifications import ical
 from mesoclinic.notifications.models import CalendarFeed
-from mesoclinic.patients.views import get_patient
-from mesoclinic.scheduling import access, ical
+from mesoclinic.patients.access import get_patient
+from mesoclinic.scheduling import access
 from mesoclinic.scheduling.models import HOLDS_SLOT, Appointment
 from mesoclinic.tenancy import acting_for
 

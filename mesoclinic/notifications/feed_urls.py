@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mesoclinic.scheduling import feed_views
+from mesoclinic.notifications import feed_views
 
 urlpatterns = [
     path("calendar/feed/", feed_views.my_feed, name="my_calendar_feed"),
