@@ -130,7 +130,7 @@ def test_bad_audit_filter_values_are_ignored_not_errors(owner):
 def test_a_long_audit_trail_is_paged_without_counting_it_all(
     owner, org, monkeypatch, django_assert_max_num_queries
 ):
-    from mesoclinic.audit import views as audit_views
+    from mesoclinic.web import audit_views
 
     monkeypatch.setattr(audit_views, "COUNT_CAP", 120)
     AuditEvent.objects.bulk_create(

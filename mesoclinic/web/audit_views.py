@@ -7,9 +7,9 @@ from django.views.decorators.http import require_GET
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.accounts.models import User
-from mesoclinic.audit.forms import AuditFilterForm
 from mesoclinic.audit.models import AuditEvent
-from mesoclinic.web.paging import CappedPaginator
+from mesoclinic.paging import CappedPaginator
+from mesoclinic.web.audit_forms import AuditFilterForm
 
 COUNT_CAP = 10_000
 
