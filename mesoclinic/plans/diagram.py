@@ -26,7 +26,7 @@ _SILHOUETTES = {
 }
 
 
-def _path(points) -> str:
+def svg_path(points) -> str:
     if not points:
         return ""
     head, *rest = points
@@ -110,7 +110,7 @@ class PlannedArea(Zoomed):
         )
 
 
-def _box(points, margin=0.12) -> tuple[float, float, float, float]:
+def bounding_box(points, margin=0.12) -> tuple[float, float, float, float]:
     xs = [p[0] for p in points]
     ys = [p[1] for p in points]
     w, h = max(xs) - min(xs), max(ys) - min(ys)
@@ -133,7 +133,7 @@ class View:
         return max(self.width / 160, 1.2)
 
 
-def _sides(area) -> list[tuple[str | None, tuple]]:
+def area_sides(area) -> list[tuple[str | None, tuple]]:
     if not area.paired or area.view.midline_x_mm is None:
         return [(None, area.outline)]
     return [("right", area.outline), ("left", area.mirror(area.outline))]
@@ -155,14 +155,14 @@ def build_views(
         for slug, v in _views(reference).items()
     }
     for area in reference.areas.values():
-        for side, outline in _sides(area):
+        for side, outline in area_sides(area):
             x, y = _label_at(outline)
             views[area.view.slug].regions.append(
                 Region(
                     area.slug,
                     side,
                     area.name,
-                    _path(outline),
+                    svg_path(outline),
                     x,
                     y,
                     (area.slug, side) in selected or (area.slug, None) in selected,
@@ -179,10 +179,10 @@ def build_views(
                 area=planned["area"],
                 side=planned.get("side"),
                 name=f"{name} ({planned['side']})" if planned.get("side") else name,
-                outline=_path(planned["outline"]),
+                outline=svg_path(planned["outline"]),
                 points=[(i, x, y) for i, (x, y) in enumerate(planned["points"])],
-                keep_clear=[_path(z["path"]) for z in planned.get("keep_clear", [])],
-                box=_box(planned["outline"]),
+                keep_clear=[svg_path(z["path"]) for z in planned.get("keep_clear", [])],
+                box=bounding_box(planned["outline"]),
                 spacing=planned.get("spacing_mm"),
                 overview_radius=view.point_radius,
                 editable=editable,

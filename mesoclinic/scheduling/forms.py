@@ -8,7 +8,7 @@ from mesoclinic.scheduling.diary import at
 from mesoclinic.scheduling.models import Room, TreatmentType
 
 
-class _Choices(forms.ChoiceField):
+class Choices(forms.ChoiceField):
     """Choices of public ids, filled by the view; the object is looked up by clean()."""
 
     def __init__(self, objects=(), label_of=str, empty="—", **kwargs):
@@ -22,8 +22,8 @@ class _Choices(forms.ChoiceField):
         return self.objects.get(value) if value else None
 
 
-def _treatment_choice(treatments, help_text: str) -> _Choices:
-    return _Choices(
+def _treatment_choice(treatments, help_text: str) -> Choices:
+    return Choices(
         treatments,
         label_of=lambda t: f"{t.name} ({t.duration_minutes} min)",
         required=False,
@@ -45,8 +45,8 @@ class ProposeCourseForm(forms.Form):
 
     def __init__(self, *args, sites, staff, treatments, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["site"] = _Choices(sites, label="Site")
-        self.fields["practitioner"] = _Choices(staff, label="Practitioner")
+        self.fields["site"] = Choices(sites, label="Site")
+        self.fields["practitioner"] = Choices(staff, label="Practitioner")
         self.fields["treatment_type"] = _treatment_choice(
             treatments, "Without one, each session is 45 minutes in any free room."
         )
@@ -74,9 +74,9 @@ class BookForm(SlotForm):
 
     def __init__(self, *args, site, staff, treatments, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["practitioner"] = _Choices(staff, label="Practitioner")
+        self.fields["practitioner"] = Choices(staff, label="Practitioner")
         rooms = Room.objects.filter(site=site, active=True).order_by("name")
-        self.fields["room"] = _Choices(rooms, required=False, empty="Any free room", label="Room")
+        self.fields["room"] = Choices(rooms, required=False, empty="Any free room", label="Room")
         self.fields["treatment_type"] = _treatment_choice(
             treatments, "Sets the length; otherwise the length below."
         )
@@ -105,7 +105,7 @@ class MoveForm(SlotForm):
     def __init__(self, *args, site, can_shorten: bool, in_course: bool, **kwargs):
         super().__init__(*args, **kwargs)
         rooms = Room.objects.filter(site=site, active=True).order_by("name")
-        self.fields["room"] = _Choices(rooms, required=False, empty="Keep the room", label="Room")
+        self.fields["room"] = Choices(rooms, required=False, empty="Keep the room", label="Room")
         if not (can_shorten and in_course):
             del self.fields["reason"]
         if not in_course:

@@ -5,7 +5,7 @@ import zoneinfo
 from django import forms
 
 from mesoclinic.accounts.roles import Role
-from mesoclinic.scheduling.forms import _Choices
+from mesoclinic.scheduling.forms import Choices
 from mesoclinic.scheduling.models import (
     Leave,
     Room,
@@ -58,7 +58,7 @@ class WorkingHoursForm(_Ordered):
 
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["at_site"] = _Choices(sites, label="Site")
+        self.fields["at_site"] = Choices(sites, label="Site")
         self.order_fields(["at_site", "weekday", "start", "end"])
 
     class Meta:

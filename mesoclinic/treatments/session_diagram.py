@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from mesoclinic import rules
-from mesoclinic.plans.diagram import Zoomed, _box, _path, _sides
+from mesoclinic.plans.diagram import Zoomed, area_sides, bounding_box, svg_path
 from mesoclinic.rules import layout
 from mesoclinic.treatments.models import SessionStatus
 
@@ -70,7 +70,7 @@ def outline_for(session, area: str, side: str) -> list[tuple[float, float]]:
     if planned is not None:
         return [tuple(p) for p in planned["outline"]]
     ref_area = rules.load_reference().areas[area]
-    return list(dict(_sides(ref_area)).get(side or None, ref_area.outline))
+    return list(dict(area_sides(ref_area)).get(side or None, ref_area.outline))
 
 
 def inside(session, area: str, side: str, point) -> bool:
@@ -99,12 +99,12 @@ def build(session, rows) -> list[ChartedDiagram]:
             ChartedDiagram(
                 row_id=str(row.public_id),
                 name=name,
-                outline=_path(outline),
-                box=_box(outline),
+                outline=svg_path(outline),
+                box=bounding_box(outline),
                 spacing=planned.get("spacing_mm") if planned else None,
                 done=done,
                 pending=pending,
-                keep_clear=[_path(z["path"]) for z in (planned or {}).get("keep_clear", [])],
+                keep_clear=[svg_path(z["path"]) for z in (planned or {}).get("keep_clear", [])],
                 editable=session.status == SessionStatus.IN_PROGRESS,
             )
         )
