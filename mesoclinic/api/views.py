@@ -14,8 +14,9 @@ from mesoclinic.accounts import roles
 from mesoclinic.api import schemas as s
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients import services
+from mesoclinic.patients.access import get_patient
 from mesoclinic.patients.forms import SearchForm
-from mesoclinic.patients.views import PAGE_SIZE, get_patient, search_patients
+from mesoclinic.patients.search import PAGE_SIZE, search_patients
 
 api = NinjaAPI(title="mesoclinic API", version="1", auth=django_auth, urls_namespace="api")
 

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -13,18 +13,8 @@ from mesoclinic.accounts.access import require
 from mesoclinic.audit.log import Action, record
 from mesoclinic.plans import consent as c
 from mesoclinic.plans import services
+from mesoclinic.plans.access import get_consent, get_plan
 from mesoclinic.plans.models import Consent, ConsentTemplate, PlanStatus
-from mesoclinic.plans.views import get_plan
-
-
-def get_consent(request, public_id) -> Consent:
-    """The consent if it belongs to the user's organization, else 404."""
-    return get_object_or_404(
-        Consent.objects.select_related(
-            "patient", "plan", "plan_version", "countersigned_by", "template"
-        ),
-        public_id=public_id,
-    )
 
 
 class SignForm(forms.Form):

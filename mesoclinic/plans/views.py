@@ -5,7 +5,7 @@ import copy
 from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -15,18 +15,12 @@ from mesoclinic.accounts.access import require
 from mesoclinic.accounts.models import User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.log import Action, record
+from mesoclinic.patients.access import get_patient
 from mesoclinic.patients.services import chart_for
-from mesoclinic.patients.views import get_patient
 from mesoclinic.plans import diagram, forms, services
+from mesoclinic.plans.access import get_plan
 from mesoclinic.plans.models import Plan, PlanStatus
 from mesoclinic.plans.quote import itemized_quote
-
-
-def get_plan(request, public_id) -> Plan:
-    """The plan if it belongs to the user's organization, else 404."""
-    return get_object_or_404(
-        Plan.objects.select_related("patient__organization", "created_by"), public_id=public_id
-    )
 
 
 def _editor_context(request, plan, error=None, error_field=None, conflict=False):

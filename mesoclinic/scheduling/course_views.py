@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.audit.log import Action, record
-from mesoclinic.plans.views import get_plan
+from mesoclinic.plans.access import get_plan
 from mesoclinic.scheduling import access, course, forms
 from mesoclinic.scheduling.models import Status, TreatmentType
 from mesoclinic.scheduling.services import Refused

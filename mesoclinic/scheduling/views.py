@@ -13,7 +13,7 @@ from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.models import Patient
-from mesoclinic.patients.views import search_patients
+from mesoclinic.patients.search import search_patients
 from mesoclinic.scheduling import access, board, course, forms, services
 from mesoclinic.scheduling.diary import Diary
 from mesoclinic.scheduling.models import Status, TreatmentType

@@ -5,7 +5,7 @@ import csv
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -14,16 +14,10 @@ from mesoclinic.accounts.access import require
 from mesoclinic.audit.log import Action, record
 from mesoclinic.treatments import inventory
 from mesoclinic.treatments import inventory_forms as forms
+from mesoclinic.treatments.access import get_lot
 from mesoclinic.treatments.models import Lot
 
 PAGE_SIZE = 50
-
-
-def get_lot(request, public_id) -> Lot:
-    """The lot if it belongs to the user's organization, else 404."""
-    return get_object_or_404(
-        Lot.objects.select_related("site", "received_by", "recalled_by"), public_id=public_id
-    )
 
 
 @require_GET

@@ -5,7 +5,7 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,26 +14,13 @@ from django_htmx.http import HttpResponseClientRedirect
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.audit.log import Action, record
-from mesoclinic.patients.views import get_patient
+from mesoclinic.patients.access import get_patient
 from mesoclinic.treatments import safety
 from mesoclinic.treatments import safety_forms as forms
+from mesoclinic.treatments.access import get_adverse_event, get_follow_up
 from mesoclinic.treatments.models import AdverseEvent, FollowUpTask
 
 PAGE_SIZE = 25
-
-
-def get_adverse_event(request, public_id) -> AdverseEvent:
-    """The event if it belongs to the user's organization, else 404."""
-    events = AdverseEvent.objects.select_related("voided_by")
-    return get_object_or_404(safety.with_lots(events), public_id=public_id)
-
-
-def get_follow_up(request, public_id) -> FollowUpTask:
-    """A task of the user's organization: their own, or anyone's for those who see all; else 404."""
-    tasks = FollowUpTask.objects.select_related("patient", "assigned_to", "done_by")
-    if not roles.can(request.user, roles.SIGN_CLINICAL):
-        tasks = tasks.filter(assigned_to=request.user)
-    return get_object_or_404(tasks, public_id=public_id)
 
 
 @require_http_methods(["GET", "POST"])

@@ -12,28 +12,13 @@ from mesoclinic import rules
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.audit.log import Action, record
+from mesoclinic.patients.access import get_patient
 from mesoclinic.patients.services import alerts_for
-from mesoclinic.patients.views import get_patient
-from mesoclinic.plans.views import get_plan
+from mesoclinic.plans.access import get_plan
 from mesoclinic.treatments import inventory, session_diagram, sessions
 from mesoclinic.treatments import session_forms as forms
-from mesoclinic.treatments.models import SessionAmendment, SessionArea, TreatmentSession
-
-
-def get_session(request, public_id) -> TreatmentSession:
-    """The session if it belongs to the user's organization, else 404."""
-    return get_object_or_404(
-        TreatmentSession.objects.select_related(
-            "patient__organization",
-            "plan",
-            "plan_version",
-            "site",
-            "performed_by",
-            "supervised_by",
-            "signed_by",
-        ),
-        public_id=public_id,
-    )
+from mesoclinic.treatments.access import get_session
+from mesoclinic.treatments.models import SessionAmendment, SessionArea
 
 
 def _precheck(data: dict) -> sessions.Precheck:
