@@ -253,9 +253,9 @@ def test_chart_lists_coming_appointments_for_every_role(org, site, personas, pra
 def test_a_search_matching_very_many_patients_asks_to_narrow_it(
     practitioner, make_patient, monkeypatch
 ):
-    from mesoclinic.patients import views as patient_views
+    from mesoclinic.patients import search as patient_search
 
-    monkeypatch.setattr(patient_views, "COUNT_CAP", 3)
+    monkeypatch.setattr(patient_search, "COUNT_CAP", 3)
     for n in range(5):
         make_patient(last_name=f"Martin{n}")
     make_patient(last_name="Zed")

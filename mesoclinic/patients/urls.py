@@ -5,7 +5,7 @@ from mesoclinic.patients import views
 urlpatterns = [
     path("", views.patient_list, name="patient_list"),
     path("new/", views.patient_new, name="patient_new"),
-    path("<uuid:public_id>/", views.patient_detail, name="patient_detail"),
+    # The chart itself (/patients/<id>/) is web.chart: it composes several apps.
     path("<uuid:public_id>/edit/", views.patient_edit, name="patient_edit"),
     path("<uuid:public_id>/changes/", views.patient_changes, name="patient_changes"),
     path("<uuid:public_id>/<slug:kind>/new/", views.entry_add, name="entry_add"),

@@ -1,9 +1,6 @@
-from datetime import date, datetime
-
 from django.contrib import messages
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap, retarget
 
@@ -11,80 +8,14 @@ from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.accounts.models import Site
 from mesoclinic.audit.log import Action, record
-from mesoclinic.patients import forms, services
+from mesoclinic.paging import CappedPaginator
+from mesoclinic.patients import forms, search, services
 from mesoclinic.patients import models as m
-from mesoclinic.patients.models import digits, search_key
-from mesoclinic.plans.models import Plan
-from mesoclinic.scheduling.models import HOLDS_SLOT, Appointment
-from mesoclinic.treatments import safety
-from mesoclinic.treatments.models import TreatmentSession
-from mesoclinic.web.paging import CappedPaginator
-
-PAGE_SIZE = 25
-COUNT_CAP = 1000
-
-
-def get_patient(request: HttpRequest, public_id) -> m.Patient:
-    """The patient if they belong to the user's organization, else 404."""
-    return get_object_or_404(m.Patient.objects.select_related("home_site"), public_id=public_id)
-
-
-def get_entry(request: HttpRequest, patient: m.Patient, kind: str, public_id) -> m.HistoryEntry:
-    model = services.ENTRY_MODELS.get(kind)
-    if model is None:
-        raise Http404
-    return get_object_or_404(model.active, patient=patient, public_id=public_id)
+from mesoclinic.patients.access import get_entry, get_patient
 
 
 def _sites(request):
     return Site.objects.filter(organization_id=request.user.organization_id).order_by("name")
-
-
-def _parse_date(text: str) -> date | None:
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-def search_patients(query: str):
-    """Name prefix, date of birth, phone digits or email: each an index range scan."""
-    qs = m.Patient.objects.all()
-    query = query.strip()
-    if not query:
-        return qs, "list"
-    if "@" in query:
-        key = query.lower()
-        return qs.filter(email_lower__gte=key, email_lower__lt=key + "\uffff"), "email"
-    if dob := _parse_date(query):
-        return qs.filter(date_of_birth=dob), "date of birth"
-    if len(phone := digits(query)) >= 3 and len(phone) >= len(query.replace(" ", "")) - 2:
-        return qs.filter(phone_digits__gte=phone, phone_digits__lt=phone + ":"), "phone"
-    words = search_key(query).split()
-    if not words:
-        return qs.none(), "name"
-    if len(words) == 1:
-        lo, hi = words[0], words[0] + "\x7f"
-        last = qs.filter(search_last__gte=lo, search_last__lt=hi)
-        first = qs.filter(search_first__gte=lo, search_first__lt=hi)
-        return last | first, "name"
-    # "Anna Smi" or "Smith Anna": first word(s) and last word in either order.
-    a, b = " ".join(words[:-1]), words[-1]
-    forward = qs.filter(
-        search_first__gte=a,
-        search_first__lt=a + "\x7f",
-        search_last__gte=b,
-        search_last__lt=b + "\x7f",
-    )
-    backward = qs.filter(
-        search_last__gte=a,
-        search_last__lt=a + "\x7f",
-        search_first__gte=b,
-        search_first__lt=b + "\x7f",
-    )
-    return forward | backward, "name"
 
 
 @require_GET
@@ -92,9 +23,11 @@ def search_patients(query: str):
 def patient_list(request):
     form = forms.SearchForm(request.GET)
     query = form.cleaned_data.get("q", "") if form.is_valid() else ""
-    results, kind = search_patients(query)
+    results, kind = search.search_patients(query)
     # A short prefix matches thousands of patients in a chain: count at most 1,000.
-    paginator = CappedPaginator(results.order_by(*form.ordering()), PAGE_SIZE, cap=COUNT_CAP)
+    paginator = CappedPaginator(
+        results.order_by(*form.ordering()), search.PAGE_SIZE, cap=search.COUNT_CAP
+    )
     page = paginator.get_page(request.GET.get("page"))
     record(request, Action.SEARCH, object_type="patient", detail=f"by {kind}, page {page.number}")
     context = {"form": form, "page": page, "query": query, "sort": form.data.get("sort", "")}
@@ -116,42 +49,6 @@ def patient_new(request):
         "patients/form.html",
         {"form": form, "patient": None},
         status=400 if form.errors else 200,
-    )
-
-
-@require_GET
-@require(roles.VIEW_DEMOGRAPHICS)
-def patient_detail(request, public_id):
-    patient = get_patient(request, public_id)
-    clinical = roles.can(request.user, roles.VIEW_CLINICAL)
-    chart = services.chart_for(patient) if clinical else None
-    record(request, Action.VIEW, patient, detail="chart" if clinical else "demographics")
-    plans = Plan.objects.filter(patient=patient).order_by("-created_at")[:20]
-    treatment_sessions = (
-        TreatmentSession.objects.filter(patient=patient)
-        .select_related("site")
-        .order_by("-started_at")[:50]
-    )
-    adverse_events = safety.events_for_patient(patient) if clinical else []
-    appointments = (
-        Appointment.objects.filter(
-            patient=patient, starts_at__gte=timezone.now(), status__in=HOLDS_SLOT
-        )
-        .select_related("site", "practitioner", "room")
-        .order_by("starts_at")[:20]
-    )
-    return render(
-        request,
-        "patients/detail.html",
-        {
-            "patient": patient,
-            "chart": chart,
-            "kinds": forms.HISTORY_FORMS,
-            "plans": plans,
-            "treatment_sessions": treatment_sessions,
-            "adverse_events": adverse_events,
-            "appointments": appointments,
-        },
     )
 
 
