@@ -99,11 +99,11 @@ def template_for(organization_id: int) -> ConsentTemplate:
 
 
 @transaction.atomic
-def save_template(request, data: dict) -> ConsentTemplate:
+def save_template(user, data: dict) -> ConsentTemplate:
     top = ConsentTemplate.objects.aggregate(top=Max("version"))["top"] or 0
-    template = ConsentTemplate.objects.create(version=top + 1, created_by=request.user, **data)
+    template = ConsentTemplate.objects.create(version=top + 1, created_by=user, **data)
     record(
-        request,
+        user,
         Action.CREATE,
         template,
         object_type="consenttemplate",
@@ -298,7 +298,7 @@ def signed_consent(version: PlanVersion) -> Consent | None:
 
 @transaction.atomic
 def sign(
-    request, plan: Plan, version: PlanVersion, text: str, template, typed_name: str, signature: str
+    user, plan: Plan, version: PlanVersion, text: str, template, typed_name: str, signature: str
 ) -> Consent:
     """The patient's signature on this version; if it is already signed (a double tap, a
     second tablet), the consent already made is returned and nothing is written."""
@@ -323,22 +323,22 @@ def sign(
         if not second_consent_violation(error):
             raise
         return Consent.objects.get(plan_version=version, revoked_at__isnull=True)
-    record(request, Action.CREATE, consent, fields=["patient_signature", "patient_typed_name"])
+    record(user, Action.CREATE, consent, fields=["patient_signature", "patient_typed_name"])
     return consent
 
 
 @transaction.atomic
-def countersign(request, consent: Consent) -> None:
+def countersign(user, consent: Consent) -> None:
     locked = Consent.objects.select_for_update().get(pk=consent.pk)
     if locked.countersigned_at is not None or locked.revoked_at is not None:
         return
-    locked.countersigned_by = request.user
+    locked.countersigned_by = user
     locked.countersigned_at = timezone.now()
     locked.save(update_fields=["countersigned_by", "countersigned_at"])
     Plan.objects.filter(pk=locked.plan_id, status=PlanStatus.APPROVED).update(
         status=PlanStatus.CONSENTED
     )
-    record(request, Action.CHANGE, locked, fields=["countersigned_by", "countersigned_at"])
+    record(user, Action.CHANGE, locked, fields=["countersigned_by", "countersigned_at"])
     consent.countersigned_by, consent.countersigned_at = (
         locked.countersigned_by,
         locked.countersigned_at,
@@ -346,12 +346,12 @@ def countersign(request, consent: Consent) -> None:
 
 
 @transaction.atomic
-def revoke(request, consent: Consent, reason: str) -> None:
+def revoke(user, consent: Consent, reason: str) -> None:
     consent.revoked_at = timezone.now()
-    consent.revoked_by = request.user
+    consent.revoked_by = user
     consent.revoke_reason = reason
     consent.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
     Plan.objects.filter(pk=consent.plan_id, status=PlanStatus.CONSENTED).update(
         status=PlanStatus.APPROVED
     )
-    record(request, Action.VOID, consent, fields=["revoked_at", "revoke_reason"])
+    record(user, Action.VOID, consent, fields=["revoked_at", "revoke_reason"])

@@ -96,7 +96,7 @@ def consent_new(request, public_id):
             )
             return redirect("consent_new", public_id=plan.public_id)
         consent = c.sign(
-            request,
+            request.user,
             plan,
             version,
             text,
@@ -106,7 +106,7 @@ def consent_new(request, public_id):
         )
         return redirect("consent_detail", public_id=consent.public_id)
     if request.method == "GET":
-        record(request, Action.VIEW, plan, detail="consent document")
+        record(request.user, Action.VIEW, plan, detail="consent document")
     context = {
         "plan": plan,
         "patient": plan.patient,
@@ -121,7 +121,7 @@ def consent_new(request, public_id):
 @require(roles.VIEW_CLINICAL)
 def consent_detail(request, public_id):
     consent = get_consent(request, public_id)
-    record(request, Action.VIEW, consent)
+    record(request.user, Action.VIEW, consent)
     return render(request, "plans/consent_detail.html", _context(request, consent))
 
 
@@ -141,7 +141,7 @@ def _context(request, consent):
 @require(roles.SIGN_CLINICAL)
 def consent_countersign(request, public_id):
     consent = get_consent(request, public_id)
-    c.countersign(request, consent)
+    c.countersign(request.user, consent)
     messages.success(request, "Consent countersigned.")
     return redirect("consent_detail", public_id=consent.public_id)
 
@@ -156,7 +156,7 @@ def consent_revoke(request, public_id):
     if not form.is_valid():
         context = {**_context(request, consent), "revoke_form": form}
         return render(request, "plans/consent_detail.html", context, status=400)
-    c.revoke(request, consent, form.cleaned_data["reason"])
+    c.revoke(request.user, consent, form.cleaned_data["reason"])
     messages.success(request, "Consent revoked; the plan needs a new consent before treatment.")
     return redirect("consent_detail", public_id=consent.public_id)
 
@@ -171,7 +171,7 @@ def consent_pdf(request, public_id):
     context.update(pdf=True, sources=c.cited(context["blocks"]))
     html = render_to_string("plans/consent_document.html", context)
     pdf = HTML(string=html).write_pdf()
-    record(request, Action.EXPORT, consent, detail="consent PDF")
+    record(request.user, Action.EXPORT, consent, detail="consent PDF")
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="consent-{consent.public_id}.pdf"'
     return response
@@ -193,7 +193,7 @@ def consent_template(request):
     )
     if request.method == "POST" and form.is_valid():
         template = c.save_template(
-            request, {k: form.cleaned_data[k] for k in TemplateForm.Meta.fields}
+            request.user, {k: form.cleaned_data[k] for k in TemplateForm.Meta.fields}
         )
         messages.success(request, f"Consent wording saved as version {template.version}.")
         return redirect("consent_template")

@@ -165,14 +165,14 @@ def _paired(area: str) -> bool:
 
 
 @transaction.atomic
-def save_inputs(request, plan: Plan, inputs: dict, lock_version: int, fields=("items",)) -> Plan:
+def save_inputs(user, plan: Plan, inputs: dict, lock_version: int, fields=("items",)) -> Plan:
     updated = Plan.objects.filter(pk=plan.pk, lock_version=lock_version).update(
         inputs=inputs, lock_version=lock_version + 1, updated_at=timezone.now()
     )
     if not updated:
         raise StaleEdit
     plan.inputs, plan.lock_version = inputs, lock_version + 1
-    record(request, Action.CHANGE, plan, fields=fields)
+    record(user, Action.CHANGE, plan, fields=fields)
     return plan
 
 
@@ -182,7 +182,7 @@ def content_hash(inputs: dict, result: dict) -> str:
 
 
 @transaction.atomic
-def approve(request, plan: Plan, patient: pm.Patient, lock_version: int) -> PlanVersion:
+def approve(user, plan: Plan, patient: pm.Patient, lock_version: int) -> PlanVersion:
     locked = Plan.objects.select_for_update().get(pk=plan.pk)
     if locked.lock_version != lock_version:
         raise StaleEdit
@@ -201,26 +201,24 @@ def approve(request, plan: Plan, patient: pm.Patient, lock_version: int) -> Plan
         inputs=locked.inputs,
         result=evaluation.result,
         reference_versions=evaluation.result.get("reference_versions", {}),
-        approved_by=request.user,
+        approved_by=user,
         content_hash=content_hash(locked.inputs, evaluation.result),
     )
     locked.status = PlanStatus.APPROVED
     locked.lock_version += 1
     locked.save(update_fields=["status", "lock_version", "updated_at"])
-    record(
-        request, Action.CHANGE, locked, fields=["status", "version"], detail=f"approved v{number}"
-    )
+    record(user, Action.CHANGE, locked, fields=["status", "version"], detail=f"approved v{number}")
     plan.status, plan.lock_version = locked.status, locked.lock_version
     return version
 
 
 @transaction.atomic
-def set_status(request, plan: Plan, status: str, reason: str = "") -> None:
+def set_status(user, plan: Plan, status: str, reason: str = "") -> None:
     plan.status = status
     plan.cancelled_reason = reason if status == PlanStatus.CANCELLED else plan.cancelled_reason
     plan.lock_version += 1
     plan.save(update_fields=["status", "cancelled_reason", "lock_version", "updated_at"])
-    record(request, Action.CHANGE, plan, fields=["status"], detail=f"status {status}")
+    record(user, Action.CHANGE, plan, fields=["status"], detail=f"status {status}")
 
 
 def latest_version(plan: Plan) -> PlanVersion | None:
@@ -228,9 +226,9 @@ def latest_version(plan: Plan) -> PlanVersion | None:
 
 
 @transaction.atomic
-def reopen(request, plan: Plan) -> None:
+def reopen(user, plan: Plan) -> None:
     """Edit an approved plan: it becomes a draft of the next version; consent must be re-signed."""
     plan.status = PlanStatus.DRAFT
     plan.lock_version += 1
     plan.save(update_fields=["status", "lock_version", "updated_at"])
-    record(request, Action.CHANGE, plan, fields=["status"], detail="reopened for a new version")
+    record(user, Action.CHANGE, plan, fields=["status"], detail="reopened for a new version")

@@ -107,7 +107,7 @@ def plan_new(request, public_id):
         created_by=request.user,
         inputs={"items": items, "overrides": [], "start": timezone.localdate().isoformat()},
     )
-    record(request, Action.CREATE, plan, fields=["items"])
+    record(request.user, Action.CREATE, plan, fields=["items"])
     return redirect("plan_editor", public_id=plan.public_id)
 
 
@@ -115,13 +115,13 @@ def plan_new(request, public_id):
 @require(roles.VIEW_CLINICAL)
 def plan_editor(request, public_id):
     plan = get_plan(request, public_id)
-    record(request, Action.VIEW, plan, detail="editor")
+    record(request.user, Action.VIEW, plan, detail="editor")
     return _render_editor(request, plan)
 
 
 def _save(request, plan, inputs, lock_version, fields):
     try:
-        services.save_inputs(request, plan, inputs, lock_version, fields)
+        services.save_inputs(request.user, plan, inputs, lock_version, fields)
     except services.StaleEdit:
         plan.refresh_from_db()
         return _render_editor(request, plan, status=409, conflict=True)
@@ -315,7 +315,7 @@ def _other_practitioners(request):
 def plan_approve(request, public_id):
     plan = get_plan(request, public_id)
     try:
-        version = services.approve(request, plan, plan.patient, _lock_version(request))
+        version = services.approve(request.user, plan, plan.patient, _lock_version(request))
     except services.StaleEdit:
         plan.refresh_from_db()
         return _render_editor(request, plan, status=409, conflict=True)
@@ -335,7 +335,7 @@ def plan_reopen(request, public_id):
     plan = get_plan(request, public_id)
     if plan.status not in (PlanStatus.APPROVED, PlanStatus.CONSENTED):
         raise PermissionDenied
-    services.reopen(request, plan)
+    services.reopen(request.user, plan)
     messages.info(request, "The plan is a draft again; it needs approval and a new consent.")
     return redirect("plan_editor", public_id=plan.public_id)
 
@@ -347,7 +347,7 @@ def plan_propose(request, public_id):
     plan = get_plan(request, public_id)
     if plan.status != PlanStatus.DRAFT:
         raise PermissionDenied
-    services.set_status(request, plan, PlanStatus.PROPOSED)
+    services.set_status(request.user, plan, PlanStatus.PROPOSED)
     return redirect("plan_editor", public_id=plan.public_id)
 
 
@@ -361,7 +361,7 @@ def plan_cancel(request, public_id):
     if len(reason) < 3:
         messages.error(request, "Cancelling a plan needs a reason.")
         return redirect("plan_editor", public_id=plan.public_id)
-    services.set_status(request, plan, PlanStatus.CANCELLED, reason[:500])
+    services.set_status(request.user, plan, PlanStatus.CANCELLED, reason[:500])
     messages.success(request, "Plan cancelled; it stays in the record.")
     return redirect("plan_editor", public_id=plan.public_id)
 
@@ -376,7 +376,7 @@ def plan_quote(request, public_id):
         if version
         else services.evaluate(plan.patient, plan.inputs, plan=plan).result
     )
-    record(request, Action.VIEW, plan, detail="quote")
+    record(request.user, Action.VIEW, plan, detail="quote")
     quote = itemized_quote(result, request.user.organization) if result else None
     return render(
         request,

@@ -165,17 +165,17 @@ def _check_role(appt: Appointment) -> None:
         )
 
 
-def book(request, *, status: str = Status.BOOKED, **fields) -> Appointment:
+def book(user, *, status: str = Status.BOOKED, **fields) -> Appointment:
     """A new appointment on a free slot, or ``Refused`` saying what is in the way."""
-    appt = Appointment(status=status, created_by=request.user, **fields)
+    appt = Appointment(status=status, created_by=user, **fields)
     _check_role(appt)
     _save_checked(appt)
-    record(request, Action.CREATE, appt, fields=["starts_at", "practitioner", "patient", "status"])
+    record(user, Action.CREATE, appt, fields=["starts_at", "practitioner", "patient", "status"])
     return appt
 
 
 def reschedule(
-    request,
+    user,
     appt: Appointment,
     *,
     starts_at,
@@ -194,9 +194,9 @@ def reschedule(
     appt.room = room if room is not None else appt.room
     appt.practitioner = practitioner or appt.practitioner
     if reason:
-        appt.interval_override_reason, appt.overridden_by = reason, request.user
+        appt.interval_override_reason, appt.overridden_by = reason, user
     _bump_and_save(appt, lock_version, checked=True)
-    record(request, Action.CHANGE, appt, fields=["starts_at", "room", "practitioner"])
+    record(user, Action.CHANGE, appt, fields=["starts_at", "room", "practitioner"])
     return appt
 
 
@@ -213,7 +213,7 @@ def _bump_and_save(appt: Appointment, lock_version: int, checked: bool = False) 
             appt.save()
 
 
-def set_status(request, appt: Appointment, status: str, *, reason: str = "") -> Appointment:
+def set_status(user, appt: Appointment, status: str, *, reason: str = "") -> Appointment:
     """Confirm, cancel, record a no-show or completion. Cancelling needs a reason."""
     allowed = {
         Status.BOOKED: {Status.PROPOSED},
@@ -231,12 +231,12 @@ def set_status(request, appt: Appointment, status: str, *, reason: str = "") -> 
         if not reason.strip():
             raise Refused("Say why the appointment is cancelled.", "reason")
         appt.cancel_reason = reason.strip()[:300]
-        appt.cancelled_at, appt.cancelled_by = timezone.now(), request.user
+        appt.cancelled_at, appt.cancelled_by = timezone.now(), user
     elif status in (Status.NO_SHOW, Status.COMPLETED) and appt.starts_at > timezone.now():
         raise Refused(
             f"An appointment cannot be marked {Status(status).label.lower()} before it starts."
         )
     appt.status = status
     _bump_and_save(appt, appt.lock_version)
-    record(request, Action.CHANGE, appt, fields=["status"], detail=f"status {status}")
+    record(user, Action.CHANGE, appt, fields=["status"], detail=f"status {status}")
     return appt

@@ -130,9 +130,7 @@ def submitted_event(patient, submission_key) -> AdverseEvent | None:
 
 
 @transaction.atomic
-def record_event(
-    request, patient, data: dict, lots: list[Lot], submission_key=None
-) -> AdverseEvent:
+def record_event(user, patient, data: dict, lots: list[Lot], submission_key=None) -> AdverseEvent:
     """Save a new adverse event; a serious one gets a follow-up task for tomorrow.
 
     A form submitted twice (a double click, a retried request) carries one key: the
@@ -143,7 +141,7 @@ def record_event(
     try:
         with transaction.atomic():
             event = AdverseEvent.objects.create(
-                patient=patient, reported_by=request.user, submission_key=submission_key, **data
+                patient=patient, reported_by=user, submission_key=submission_key, **data
             )
     except IntegrityError as error:
         # The other submission committed first; it holds the key.
@@ -154,7 +152,7 @@ def record_event(
     task = _follow_up_for(event) if event.serious else None
     fields = [name for name, value in data.items() if value not in (None, "", False)]
     record(
-        request,
+        user,
         Action.CREATE,
         event,
         fields=fields + (["lots"] if lots else []),
@@ -164,7 +162,7 @@ def record_event(
 
 
 @transaction.atomic
-def update_event(request, event: AdverseEvent, data: dict) -> list[str]:
+def update_event(user, event: AdverseEvent, data: dict) -> list[str]:
     """Apply outcome, resolution, action, grade or criteria changes; the audit event keeps
     who and when.
 
@@ -183,7 +181,7 @@ def update_event(request, event: AdverseEvent, data: dict) -> list[str]:
     if became_serious and not FollowUpTask.objects.filter(adverse_event=event).exists():
         task = _follow_up_for(event)
     record(
-        request,
+        user,
         Action.CHANGE,
         event,
         fields=changed,
@@ -193,21 +191,21 @@ def update_event(request, event: AdverseEvent, data: dict) -> list[str]:
 
 
 @transaction.atomic
-def void_event(request, event: AdverseEvent, reason: str) -> bool:
+def void_event(user, event: AdverseEvent, reason: str) -> bool:
     """Void an event recorded in error: it leaves the chart and the safety list, stays in
     the record with who, when and why, and its open follow-up tasks are closed with the
     reason. Voiding twice changes nothing (False)."""
     now = timezone.now()
     updated = AdverseEvent.objects.filter(pk=event.pk, voided_at__isnull=True).update(
-        voided_at=now, voided_by=request.user, void_reason=reason
+        voided_at=now, voided_by=user, void_reason=reason
     )
     if not updated:
         return False
     event.refresh_from_db()
     FollowUpTask.objects.filter(adverse_event=event, done_at__isnull=True).update(
-        done_at=now, done_by=request.user, notes=f"Adverse event voided: {reason}"
+        done_at=now, done_by=user, notes=f"Adverse event voided: {reason}"
     )
-    record(request, Action.CHANGE, event, fields=["voided_at", "void_reason"], detail="voided")
+    record(user, Action.CHANGE, event, fields=["voided_at", "void_reason"], detail="voided")
     return True
 
 
@@ -260,11 +258,9 @@ def due_tasks(user, *, everyone=False) -> QuerySet[FollowUpTask]:
     )
 
 
-def mark_done(request, task: FollowUpTask, notes: str) -> None:
+def mark_done(user, task: FollowUpTask, notes: str) -> None:
     task.done_at = timezone.now()
-    task.done_by = request.user
+    task.done_by = user
     task.notes = notes
     task.save(update_fields=["done_at", "done_by", "notes"])
-    record(
-        request, Action.CHANGE, task, fields=["done_at", "done_by"] + (["notes"] if notes else [])
-    )
+    record(user, Action.CHANGE, task, fields=["done_at", "done_by"] + (["notes"] if notes else []))
