@@ -232,7 +232,6 @@ def test_search_writes_one_audit_event_without_the_query_text(practitioner, pati
 
 def test_chart_lists_coming_appointments_for_every_role(org, site, personas, practitioner, patient):
     from mesoclinic.scheduling import services as booking
-    from mesoclinic.scheduling.models import Status
     from tests.test_scheduling import book, local, next_weekday, open_clinic
 
     clinic = open_clinic(org, site)
@@ -240,7 +239,7 @@ def test_chart_lists_coming_appointments_for_every_role(org, site, personas, pra
     kept = book(org, reception, clinic, patient, practitioner, local(next_weekday(1), 10))
     gone = book(org, reception, clinic, patient, practitioner, local(next_weekday(2), 11))
     with acting_for(org):
-        booking.set_status(reception, gone, Status.CANCELLED, reason="Patient is ill")
+        booking.cancel(reception, gone, "Patient is ill")
     url = reverse("patient_detail", args=[patient.public_id])
     for role in ("owner", "practitioner", "esthetician", "reception"):
         page = client_for(personas[role]).get(url)

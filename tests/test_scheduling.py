@@ -181,7 +181,7 @@ def test_back_to_back_and_cancelled_slots_are_free(
     first = book(org, reception, clinic, patient, practitioner, local(day, 10))
     book(org, reception, clinic, make_patient(first_name="Bea"), practitioner, local(day, 10, 45))
     with acting_for(org):
-        services.set_status(reception, first, Status.CANCELLED, reason="patient ill")
+        services.cancel(reception, first, "patient ill")
     again = book(
         org, reception, clinic, make_patient(first_name="Cy"), practitioner, local(day, 10)
     )
@@ -223,7 +223,7 @@ def test_working_hours_limit_the_free_slots(org, clinic, practitioner):
 def test_cancelling_needs_a_reason(org, clinic, reception, practitioner, patient):
     appt = book(org, reception, clinic, patient, practitioner, local(next_weekday(1), 10))
     with acting_for(org), pytest.raises(Refused, match="Say why"):
-        services.set_status(reception, appt, Status.CANCELLED, reason=" ")
+        services.cancel(reception, appt, " ")
 
 
 def test_reminders_only_for_booked_and_confirmed(
@@ -244,7 +244,7 @@ def test_reminders_only_for_booked_and_confirmed(
         status=Status.PROPOSED,
     )
     with acting_for(org):
-        services.set_status(reception, gone, Status.CANCELLED, reason="moved away")
+        services.cancel(reception, gone, "moved away")
         assert list(services.active_appointments()) == [kept]
     assert list(services.active_appointments(all_orgs=True)) == [kept]
 
@@ -396,7 +396,7 @@ def test_a_cancelled_session_leaves_the_course_open_for_rebooking(
 ):
     plan, appts = _booked_course(org, clinic, reception, practitioner, patient, DCA)
     with acting_for(org):
-        services.set_status(reception, appts[1], Status.CANCELLED, reason="flu")
+        services.cancel(reception, appts[1], "flu")
         rows = course.course_rows(
             plan, course.latest_version(plan), course.course_appointments(plan)
         )

@@ -311,7 +311,7 @@ def confirm_course(user, plan: Plan) -> int:
     proposed = Appointment.objects.select_for_update().filter(plan=plan, status=Status.PROPOSED)
     count = 0
     for appt in proposed:
-        services.set_status(user, appt, Status.BOOKED)
+        services.accept(user, appt)
         count += 1
     return count
 

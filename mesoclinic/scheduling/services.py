@@ -1,5 +1,8 @@
 """Booking services: the only code that creates, moves, confirms or cancels appointments.
 
+Status changes are named use cases (accept, confirm, cancel, no_show, complete),
+each checked against ``states.APPOINTMENT``.
+
 Double booking is refused twice over. Here, the check and the write run in one
 transaction; on SQLite that transaction is IMMEDIATE (settings), so a second
 writer waits until the first has committed and then sees its row. On
@@ -15,6 +18,7 @@ from django.utils import timezone
 
 from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.log import Action, record
+from mesoclinic.scheduling import states
 from mesoclinic.scheduling.diary import Diary
 from mesoclinic.scheduling.models import (
     HOLDS_SLOT,
@@ -213,26 +217,10 @@ def _bump_and_save(appt: Appointment, lock_version: int, checked: bool = False) 
             appt.save()
 
 
-def set_status(user, appt: Appointment, status: str, *, reason: str = "") -> Appointment:
-    """Confirm, cancel, record a no-show or completion. Cancelling needs a reason."""
-    allowed = {
-        Status.BOOKED: {Status.PROPOSED},
-        Status.CONFIRMED: {Status.PROPOSED, Status.BOOKED},
-        Status.CANCELLED: {Status.PROPOSED, Status.BOOKED, Status.CONFIRMED},
-        Status.NO_SHOW: {Status.BOOKED, Status.CONFIRMED},
-        Status.COMPLETED: {Status.BOOKED, Status.CONFIRMED},
-    }
-    if appt.status not in allowed.get(status, ()):
-        raise Refused(
-            f"A {appt.get_status_display().lower()} appointment cannot become "
-            f"{Status(status).label.lower()}."
-        )
-    if status == Status.CANCELLED:
-        if not reason.strip():
-            raise Refused("Say why the appointment is cancelled.", "reason")
-        appt.cancel_reason = reason.strip()[:300]
-        appt.cancelled_at, appt.cancelled_by = timezone.now(), user
-    elif status in (Status.NO_SHOW, Status.COMPLETED) and appt.starts_at > timezone.now():
+def _change_status(user, appt: Appointment, status: str) -> Appointment:
+    """The one place an appointment's status changes: the table decides."""
+    states.APPOINTMENT.check(appt.status, status)
+    if status in (Status.NO_SHOW, Status.COMPLETED) and appt.starts_at > timezone.now():
         raise Refused(
             f"An appointment cannot be marked {Status(status).label.lower()} before it starts."
         )
@@ -240,3 +228,30 @@ def set_status(user, appt: Appointment, status: str, *, reason: str = "") -> App
     _bump_and_save(appt, appt.lock_version)
     record(user, Action.CHANGE, appt, fields=["status"], detail=f"status {status}")
     return appt
+
+
+def accept(user, appt: Appointment) -> Appointment:
+    """A course proposal becomes a booked appointment."""
+    return _change_status(user, appt, Status.BOOKED)
+
+
+def confirm(user, appt: Appointment) -> Appointment:
+    return _change_status(user, appt, Status.CONFIRMED)
+
+
+def cancel(user, appt: Appointment, reason: str) -> Appointment:
+    """Cancel with a reason; the slot is free again."""
+    states.APPOINTMENT.check(appt.status, Status.CANCELLED)
+    if not reason.strip():
+        raise Refused("Say why the appointment is cancelled.", "reason")
+    appt.cancel_reason = reason.strip()[:300]
+    appt.cancelled_at, appt.cancelled_by = timezone.now(), user
+    return _change_status(user, appt, Status.CANCELLED)
+
+
+def no_show(user, appt: Appointment) -> Appointment:
+    return _change_status(user, appt, Status.NO_SHOW)
+
+
+def complete(user, appt: Appointment) -> Appointment:
+    return _change_status(user, appt, Status.COMPLETED)

@@ -18,6 +18,7 @@ from mesoclinic.scheduling import access, board, course, forms, services
 from mesoclinic.scheduling.diary import Diary
 from mesoclinic.scheduling.models import Status, TreatmentType
 from mesoclinic.scheduling.services import Refused
+from mesoclinic.transitions import TransitionRefused
 
 
 def _day(request) -> dt.date | None:
@@ -286,11 +287,11 @@ def appointment_slots(request, public_id):
 
 
 STATUS_ACTIONS = {
-    "confirm": Status.CONFIRMED,
-    "book": Status.BOOKED,
-    "cancel": Status.CANCELLED,
-    "no-show": Status.NO_SHOW,
-    "complete": Status.COMPLETED,
+    "confirm": (Status.CONFIRMED, services.confirm),
+    "book": (Status.BOOKED, services.accept),
+    "cancel": (Status.CANCELLED, services.cancel),
+    "no-show": (Status.NO_SHOW, services.no_show),
+    "complete": (Status.COMPLETED, services.complete),
 }
 
 
@@ -298,12 +299,13 @@ STATUS_ACTIONS = {
 @require(access.BOOK)
 def appointment_status(request, public_id, action):
     appt = access.get_appointment(request, public_id)
-    status = STATUS_ACTIONS.get(action)
-    if status is None:
+    if action not in STATUS_ACTIONS:
         raise Http404
+    status, change = STATUS_ACTIONS[action]
+    reason = (request.POST.get("reason", ""),) if status == Status.CANCELLED else ()
     try:
-        services.set_status(request.user, appt, status, reason=request.POST.get("reason", ""))
-    except Refused as refused:
+        change(request.user, appt, *reason)
+    except (Refused, TransitionRefused) as refused:
         appt = access.get_appointment(request, public_id)
         form = forms.CancelForm(request.POST if status == Status.CANCELLED else None)
         if refused.field == "reason":
