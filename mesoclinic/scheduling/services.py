@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.log import Action, record
+from mesoclinic.integrity import violates
 from mesoclinic.scheduling import states
 from mesoclinic.scheduling.diary import Diary
 from mesoclinic.scheduling.models import (
@@ -141,6 +142,16 @@ def _retryable(error: OperationalError) -> bool:
     return getattr(error.__cause__, "sqlstate", None) in RETRYABLE
 
 
+# PostgreSQL's exclusion constraints of migration 0002, one per thing that cannot be
+# in two places at once.
+NO_OVERLAP_CONSTRAINTS = tuple(f"appt_no_overlap_{n}" for n in ("practitioner", "room", "patient"))
+
+
+def _double_booking(error: IntegrityError) -> bool:
+    """Whether the database refused the write as overlapping another appointment."""
+    return any(violates(error, name) for name in NO_OVERLAP_CONSTRAINTS)
+
+
 def _save_checked(appt: Appointment, exclude=(), **save_kwargs) -> None:
     """Check and write in one transaction; a lost race on PostgreSQL reads like any clash."""
     for attempt in range(ATTEMPTS):
@@ -150,7 +161,7 @@ def _save_checked(appt: Appointment, exclude=(), **save_kwargs) -> None:
                 appt.save(**save_kwargs)
             return
         except IntegrityError as error:
-            if "no_overlap" not in str(error):
+            if not _double_booking(error):
                 raise
             raise Refused(" ".join(_messages(appt, exclude)), "starts_at") from error
         except OperationalError as error:

@@ -15,10 +15,11 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from mesoclinic import rules
+from mesoclinic.accounts import roles
 from mesoclinic.accounts.models import User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.log import Action, record
-from mesoclinic.treatments import vocab
+from mesoclinic.treatments import states, vocab
 from mesoclinic.treatments.models import (
     AdverseEvent,
     FollowUpTask,
@@ -136,6 +137,7 @@ def record_event(user, patient, data: dict, lots: list[Lot], submission_key=None
     A form submitted twice (a double click, a retried request) carries one key: the
     second submission gets the event the first one made, and nothing is written.
     """
+    roles.check(user, roles.EDIT_CLINICAL, "Only clinical staff record an adverse event.")
     if (existing := submitted_event(patient, submission_key)) is not None:
         return existing
     try:
@@ -169,6 +171,13 @@ def update_event(user, event: AdverseEvent, data: dict) -> list[str]:
     An event that becomes serious (an allergic reaction worsening to grade 3, a patient
     admitted to hospital) gets its follow-up task then, unless it already has one.
     """
+    roles.check(user, roles.EDIT_CLINICAL, "Only clinical staff update an adverse event.")
+    current = states.event_state(event)
+    target = states.event_state(event, data.get("resolved_on", event.resolved_on))
+    if current == target:
+        check_updatable(event)
+    else:
+        states.ADVERSE_EVENT.check(current, target)
     was_serious = event.serious
     changed = [f for f in UPDATABLE_FIELDS if f in data and getattr(event, f) != data[f]]
     if not changed:
@@ -190,11 +199,18 @@ def update_event(user, event: AdverseEvent, data: dict) -> list[str]:
     return changed
 
 
+def check_updatable(event: AdverseEvent) -> None:
+    """A voided event is kept as it was: TransitionRefused says so."""
+    if states.event_state(event) == states.AdverseEventState.VOIDED:
+        states.ADVERSE_EVENT.check(states.AdverseEventState.VOIDED, states.AdverseEventState.OPEN)
+
+
 @transaction.atomic
 def void_event(user, event: AdverseEvent, reason: str) -> bool:
     """Void an event recorded in error: it leaves the chart and the safety list, stays in
     the record with who, when and why, and its open follow-up tasks are closed with the
-    reason. Voiding twice changes nothing (False)."""
+    reason. Voiding twice changes nothing (False). Only a practitioner voids one."""
+    roles.check(user, roles.SIGN_CLINICAL, "Only a practitioner voids an adverse event.")
     now = timezone.now()
     updated = AdverseEvent.objects.filter(pk=event.pk, voided_at__isnull=True).update(
         voided_at=now, voided_by=user, void_reason=reason
@@ -259,6 +275,7 @@ def due_tasks(user, *, everyone=False) -> QuerySet[FollowUpTask]:
 
 
 def mark_done(user, task: FollowUpTask, notes: str) -> None:
+    roles.check(user, roles.EDIT_CLINICAL, "Only clinical staff close a follow-up.")
     task.done_at = timezone.now()
     task.done_by = user
     task.notes = notes

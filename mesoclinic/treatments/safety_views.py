@@ -15,6 +15,7 @@ from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.views import get_patient
+from mesoclinic.transitions import TransitionRefused
 from mesoclinic.treatments import safety
 from mesoclinic.treatments import safety_forms as forms
 from mesoclinic.treatments.models import AdverseEvent, FollowUpTask
@@ -123,8 +124,10 @@ def adverse_event_void(request, public_id):
 @require(roles.EDIT_CLINICAL)
 def adverse_event_update(request, public_id):
     event = get_adverse_event(request, public_id)
-    if event.voided_at:
-        raise PermissionDenied("A voided adverse event cannot be updated.")
+    try:
+        safety.check_updatable(event)
+    except TransitionRefused as refusal:
+        raise PermissionDenied(str(refusal)) from None
     form = forms.AdverseEventUpdateForm(request.POST or None, event=event)
     if request.method == "POST" and form.is_valid():
         changed = safety.update_event(request.user, event, form.event_data())

@@ -16,7 +16,8 @@ from mesoclinic.audit.log import Action, record
 from mesoclinic.plans import consent as consents
 from mesoclinic.plans import services as plans
 from mesoclinic.plans.models import Plan, PlanStatus
-from mesoclinic.treatments import aftercare, exposure, scope, session_diagram
+from mesoclinic.transitions import TransitionRefused
+from mesoclinic.treatments import aftercare, exposure, scope, session_diagram, states
 from mesoclinic.treatments.exposure import session_profile
 from mesoclinic.treatments.models import (
     FollowUpTask,
@@ -304,7 +305,7 @@ def start(user, plan: Plan, site, check: Precheck, supervised_by=None) -> Treatm
         overrides=overrides,
         dose_caps=_dose_caps(profile),
     )
-    Plan.objects.filter(pk=plan.pk, status=PlanStatus.CONSENTED).update(status=PlanStatus.ACTIVE)
+    plans.treatment_started(plan.pk)
     record(user, Action.CREATE, session, fields=["precheck", "weight_kg"])
     return session
 
@@ -505,6 +506,7 @@ def toggle_point(
 
 @transaction.atomic
 def remove_area(user, session: TreatmentSession, row: SessionArea) -> None:
+    roles.check(user, roles.EDIT_CLINICAL, "Only clinical staff chart a session.")
     if session.is_signed:
         raise SessionRefused("This session is signed: record an amendment instead.")
     # An unsigned row is a draft, never seen by a recall; removing a wrong draft entry is
@@ -550,21 +552,23 @@ def aftercare_lines(session: TreatmentSession, profile=None, rows=None) -> list[
 
 @transaction.atomic
 def sign(user, session: TreatmentSession) -> bool:
-    """Sign once. A resubmitted form finds the session signed and changes nothing (False)."""
+    """Sign once. A resubmitted form finds the session signed and changes nothing (False).
+
+    Only a licensed practitioner signs (scope.check_can_sign), whoever calls.
+    """
+    _in_scope(scope.check_can_sign, user)
     locked = TreatmentSession.objects.select_for_update().get(pk=session.pk)
     if locked.is_signed:
         return False
-    if locked.status != SessionStatus.IN_PROGRESS:
-        raise SessionRefused("A voided session cannot be signed.")
-    _in_scope(scope.check_can_sign, user)
+    _check_transition(locked, SessionStatus.SIGNED)
     rows = charted_rows(locked)
     if not rows:
         raise SessionRefused("Chart at least one area before signing.")
     today = timezone.localdate()
     for row in rows:
-        reason = row.lot.unusable_reason(today)
-        if reason and "used up" not in reason:
-            raise SessionRefused(reason)
+        # A lot used up by this very session is fine; its stock is checked just below.
+        if row.lot.state(today) not in ("usable", "used-up"):
+            raise SessionRefused(row.lot.unusable_reason(today))
     # Every check again, from the charted rows, inside the lock: nothing a view or a
     # direct write skipped is signed. No new reason can be given here.
     profile = session_profile(locked)
@@ -634,6 +638,7 @@ def send_aftercare(session: TreatmentSession) -> None:
 
 @transaction.atomic
 def amend(user, session: TreatmentSession, text: str, reason: str) -> SessionAmendment:
+    roles.check(user, roles.EDIT_CLINICAL, "Only clinical staff amend a session.")
     if not session.is_signed:
         raise SessionRefused("Only a signed session is amended; edit the chart instead.")
     amendment = SessionAmendment.objects.create(
@@ -643,10 +648,21 @@ def amend(user, session: TreatmentSession, text: str, reason: str) -> SessionAme
     return amendment
 
 
+def _check_transition(session: TreatmentSession, status: str) -> None:
+    """The session table decides; its refusal reads like every other session refusal."""
+    try:
+        states.SESSION.check(session.status, status)
+    except TransitionRefused as refusal:
+        raise SessionRefused(refusal.message) from None
+
+
 @transaction.atomic
 def void(user, session: TreatmentSession, reason: str) -> None:
+    """Void a session charted in error, with a reason; voiding twice changes nothing."""
+    roles.check(user, roles.SIGN_CLINICAL, "Only a practitioner voids a session.")
     if session.status == SessionStatus.VOIDED:
         return
+    _check_transition(session, SessionStatus.VOIDED)
     session.status = SessionStatus.VOIDED
     session.voided_at = timezone.now()
     session.voided_by = user
