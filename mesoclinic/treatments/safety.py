@@ -274,10 +274,15 @@ def due_tasks(user, *, everyone=False) -> QuerySet[FollowUpTask]:
     )
 
 
-def mark_done(user, task: FollowUpTask, notes: str) -> None:
+@transaction.atomic
+def mark_done(user, task: FollowUpTask, notes: str) -> bool:
+    """Close a follow-up task; one already closed (a second tab) changes nothing (False)."""
     roles.check(user, roles.EDIT_CLINICAL, "Only clinical staff close a follow-up.")
-    task.done_at = timezone.now()
-    task.done_by = user
-    task.notes = notes
-    task.save(update_fields=["done_at", "done_by", "notes"])
+    updated = FollowUpTask.objects.filter(pk=task.pk, done_at__isnull=True).update(
+        done_at=timezone.now(), done_by=user, notes=notes
+    )
+    task.refresh_from_db()
+    if not updated:
+        return False
     record(user, Action.CHANGE, task, fields=["done_at", "done_by"] + (["notes"] if notes else []))
+    return True

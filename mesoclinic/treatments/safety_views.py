@@ -198,7 +198,11 @@ def followup_done(request, public_id):
         messages.info(request, f"Already marked done by {task.done_by} on {task.done_at:%d %b %Y}.")
         return redirect("followup_list")
     if request.method == "POST" and form.is_valid():
-        safety.mark_done(request.user, task, form.cleaned_data["notes"])
+        if not safety.mark_done(request.user, task, form.cleaned_data["notes"]):
+            messages.info(
+                request, f"Already marked done by {task.done_by} on {task.done_at:%d %b %Y}."
+            )
+            return redirect("followup_list")
         messages.success(request, f"Follow-up for {task.patient.full_name} marked done.")
         url = reverse("followup_list")
         return redirect(f"{url}?scope=all" if request.POST.get("scope") == "all" else url)
