@@ -372,17 +372,13 @@ def test_a_plan_never_silently_drops_an_allergy(org, practitioner, patient):
     assert profile.unresolved_allergies == ("Penicillin",)
 
 
-def test_the_service_refuses_to_set_aside_an_allergy_already_decided(
-    org, rf, practitioner, patient
-):
+def test_the_service_refuses_to_set_aside_an_allergy_already_decided(org, practitioner, patient):
     """Two practitioners coding at once: the second finds it decided, under the row lock."""
     from mesoclinic.patients import services
 
     allergy = _allergy(org, patient, practitioner, "Xylocaine")
-    request = rf.post("/")
-    request.user = practitioner
     with acting_for(org), pytest.raises(services.AllergyAlreadyDecided):
-        services.set_allergy_aside(request, patient, allergy, "patient insists")
+        services.set_allergy_aside(practitioner, patient, allergy, "patient insists")
 
 
 def test_the_alert_bar_never_says_no_alerts_when_it_was_given_none():

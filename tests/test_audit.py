@@ -4,6 +4,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
+from mesoclinic.audit.log import Action, RequestContext, in_request, record
 from mesoclinic.audit.models import AuditEvent
 from mesoclinic.patients import models as pm
 from mesoclinic.tenancy import acting_for
@@ -99,6 +100,25 @@ def test_login_success_and_failure_are_audited(client, practitioner):
     )
     actions = [e.action for e in AuditEvent.objects.order_by("id")]
     assert actions == ["login_failed", "login"]
+
+
+def test_a_service_called_outside_a_request_records_its_actor_and_no_address(practitioner, patient):
+    """A worker, a command or a test calls a service with the user alone."""
+    record(practitioner, Action.VIEW, patient)
+    event = AuditEvent.objects.get(action="view")
+    assert event.actor == practitioner
+    assert event.organization_id == practitioner.organization_id
+    assert event.client_address is None
+
+
+def test_events_inside_a_request_context_carry_its_address_and_id(practitioner, patient):
+    context = RequestContext("10.9.8.7")
+    with in_request(context):
+        record(practitioner, Action.VIEW, patient)
+    record(practitioner, Action.VIEW, patient, detail="after")
+    inside, after = AuditEvent.objects.filter(action="view").order_by("id")
+    assert (inside.client_address, inside.request_id) == ("10.9.8.7", context.request_id)
+    assert after.client_address is None and after.request_id != context.request_id
 
 
 def test_audit_rows_cannot_be_updated_or_deleted_in_the_database(practitioner, patient):

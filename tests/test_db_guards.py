@@ -33,7 +33,6 @@ from mesoclinic.treatments.models import (
     resubmitted_event_violation,
 )
 from tests.conftest import client_for
-from tests.test_scheduling import as_user
 from tests.test_scheduling_race import in_memory_sqlite, rerun_on_a_file
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -190,7 +189,7 @@ def _approve(org, practitioner, patient) -> Plan:
                 "start": date.today().isoformat(),
             },
         )
-        plans.approve(as_user(practitioner), plan, patient, plan.lock_version)
+        plans.approve(practitioner, plan, patient, plan.lock_version)
     return plan
 
 
@@ -199,9 +198,7 @@ def _sign(org, practitioner, plan) -> Consent:
         version = plans.latest_version(plan)
         template = consents.template_for(org.pk)
         text = consents.document_text(version, plan.patient, template, org)
-        return consents.sign(
-            as_user(practitioner), plan, version, text, template, "Anna García", SIGNATURE
-        )
+        return consents.sign(practitioner, plan, version, text, template, "Anna García", SIGNATURE)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -302,9 +299,7 @@ def test_ten_submissions_of_one_adverse_event_form_record_one_event(
     key = uuid.uuid4()
     outcomes = _all_at_once(
         org,
-        lambda n: safety.record_event(
-            as_user(practitioner), patient, _event_data(), [], submission_key=key
-        ),
+        lambda n: safety.record_event(practitioner, patient, _event_data(), [], submission_key=key),
     )
     assert all(isinstance(o, AdverseEvent) for o in outcomes), outcomes
     assert len({o.pk for o in outcomes}) == 1
@@ -316,11 +311,12 @@ def test_recording_a_submitted_form_again_returns_its_event_without_writing(
     org, practitioner, patient
 ):
     key = uuid.uuid4()
-    request = as_user(practitioner)
     with acting_for(org):
-        first = safety.record_event(request, patient, _event_data(), [], submission_key=key)
+        first = safety.record_event(practitioner, patient, _event_data(), [], submission_key=key)
         with CaptureQueriesContext(connection) as queries:
-            again = safety.record_event(request, patient, _event_data(), [], submission_key=key)
+            again = safety.record_event(
+                practitioner, patient, _event_data(), [], submission_key=key
+            )
     assert again == first
     assert not _inserts(queries, "treatments_adverseevent")
 

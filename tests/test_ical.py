@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from mesoclinic.accounts.models import Site, zone_named
 from mesoclinic.audit.models import Action, AuditEvent
-from mesoclinic.notifications.models import CalendarFeed
 from mesoclinic.notifications import ical
+from mesoclinic.notifications.models import CalendarFeed
 from mesoclinic.scheduling.models import Appointment, Room, Status
 from mesoclinic.tenancy import acting_for
 from tests.conftest import client_for

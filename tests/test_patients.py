@@ -232,15 +232,14 @@ def test_search_writes_one_audit_event_without_the_query_text(practitioner, pati
 
 def test_chart_lists_coming_appointments_for_every_role(org, site, personas, practitioner, patient):
     from mesoclinic.scheduling import services as booking
-    from mesoclinic.scheduling.models import Status
-    from tests.test_scheduling import as_user, book, local, next_weekday, open_clinic
+    from tests.test_scheduling import book, local, next_weekday, open_clinic
 
     clinic = open_clinic(org, site)
     reception = personas["reception"]
     kept = book(org, reception, clinic, patient, practitioner, local(next_weekday(1), 10))
     gone = book(org, reception, clinic, patient, practitioner, local(next_weekday(2), 11))
     with acting_for(org):
-        booking.set_status(as_user(reception), gone, Status.CANCELLED, reason="Patient is ill")
+        booking.cancel(reception, gone, "Patient is ill")
     url = reverse("patient_detail", args=[patient.public_id])
     for role in ("owner", "practitioner", "esthetician", "reception"):
         page = client_for(personas[role]).get(url)

@@ -19,7 +19,7 @@ from mesoclinic.scheduling import services
 from mesoclinic.scheduling.models import Appointment, Status
 from mesoclinic.scheduling.services import Refused
 from mesoclinic.tenancy import acting_for
-from tests.test_scheduling import as_user, local, next_weekday, open_clinic
+from tests.test_scheduling import local, next_weekday, open_clinic
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def test_two_simultaneous_bookings_of_one_slot_make_one_appointment(
             with acting_for(org):
                 barrier.wait(timeout=10)
                 outcomes[n] = services.book(
-                    as_user(desks[n]),
+                    desks[n],
                     site=clinic["site"],
                     room=rooms[n],
                     practitioner=staff[n],
@@ -161,7 +161,7 @@ def test_the_database_itself_refuses_an_overlap_written_around_the_service(
                 )
         with pytest.raises(Refused, match="already booked"):
             services.book(
-                as_user(reception),
+                reception,
                 **{k: v for k, v in fields.items() if k != "created_by"},
                 patient=make_patient(first_name="Di"),
                 room=clinic["rooms"][1],

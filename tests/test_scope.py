@@ -80,10 +80,8 @@ def test_a_nurse_or_aesthetician_licence_does_not_allow_prescribing(esthetician)
     assert scope.valid_licence(esthetician, TODAY) is None
 
 
-def test_a_voided_licence_is_not_valid(licensed, owner, rf):
-    request = rf.post("/")
-    request.user = owner
-    licences.void(request, licensed.licences.get(), "Wrong colleague")
+def test_a_voided_licence_is_not_valid(licensed, owner):
+    licences.void(owner, licensed.licences.get(), "Wrong colleague")
     assert scope.valid_licence(licensed, TODAY) is None
 
 

@@ -153,7 +153,7 @@ def test_plain_lidocaine_and_lidocaine_with_epinephrine_are_summed_in_one_sessio
     assert "800 mg of lidocaine in all" in refused.content.decode()
 
 
-def test_sign_off_rechecks_rows_written_below_the_views(org, site, practitioner, patient, rf):
+def test_sign_off_rechecks_rows_written_below_the_views(org, site, practitioner, patient):
     """Five 10 mL deoxycholic-acid rows written through the ORM are not signed."""
     client = client_for(practitioner)
     assert _start_adhoc(client, patient, site).status_code == 302
@@ -170,10 +170,8 @@ def test_sign_off_rechecks_rows_written_below_the_views(org, site, practitioner,
                 injections=50,
                 depth_mm=6,
             )
-    request = rf.post("/")
-    request.user = practitioner
     with acting_for(org), pytest.raises(sessions.SessionRefused) as refused:
-        sessions.sign(request, session)
+        sessions.sign(practitioner, session)
     assert "500 mg this session exceeds the limit of 100 mg" in str(refused.value)
     assert not _latest(org).is_signed
     # Through the page too: the refusal is shown, nothing is signed.
@@ -554,15 +552,13 @@ def test_todays_weight_sets_the_mg_per_kg_cap(org, site, practitioner, make_pati
     assert "4.5 mg/kg x 40 kg = 180 mg" in refused.content.decode()
 
 
-def test_the_service_refuses_a_volume_with_no_injections(org, site, practitioner, patient, rf):
+def test_the_service_refuses_a_volume_with_no_injections(org, site, practitioner, patient):
     client = client_for(practitioner)
     assert _start_adhoc(client, patient, site).status_code == 302
-    request = rf.post("/")
-    request.user = practitioner
     data = {"area": "submental", "side": "", "technique": "hypodermic", "volume_ml": 2,
             "injections": 0, "depth_mm": 6}  # fmt: skip
     with acting_for(org), pytest.raises(sessions.SessionRefused) as refused:
-        sessions.chart_area(request, _latest(org), data, _lot(org, site, practitioner), 0)
+        sessions.chart_area(practitioner, _latest(org), data, _lot(org, site, practitioner), 0)
     assert refused.value.field == "injections"
 
 
@@ -670,19 +666,15 @@ def test_a_clinic_in_england_cannot_plan_cosmetic_filler_for_a_16_year_old(
     assert banned and "illegal below 18 in England" in banned[0]["message"]
 
 
-def test_an_infection_seen_at_the_start_stops_charting_that_area(
-    org, site, practitioner, patient, rf
-):
+def test_an_infection_seen_at_the_start_stops_charting_that_area(org, site, practitioner, patient):
     """Recorded at the pre-check for an area outside the plan: charting it is refused."""
     client = client_for(practitioner)
     assert _start_adhoc(client, patient, site, infected_areas=["cheeks"]).status_code == 302
-    request = rf.post("/")
-    request.user = practitioner
     data = {"area": "cheeks", "side": "", "technique": "papule", "volume_ml": 1,
             "injections": 10, "depth_mm": 1.5}  # fmt: skip
     lot = _lot(org, site, practitioner, "HA-1", product="ha-noncrosslinked-2ml")
     with acting_for(org), pytest.raises(sessions.SessionRefused) as refused:
-        sessions.chart_area(request, _latest(org), data, lot, 0)
+        sessions.chart_area(practitioner, _latest(org), data, lot, 0)
     assert "Infection at the injection site" in str(refused.value)
 
 

@@ -46,20 +46,20 @@ def licences_by_user(organization_id: int) -> dict[int, list[ClinicalLicence]]:
 
 
 @transaction.atomic
-def add(request, member: User, data: dict) -> ClinicalLicence:
+def add(user, member: User, data: dict) -> ClinicalLicence:
     licence = ClinicalLicence.objects.create(
-        user=member, recorded_by=request.user, **{f: data[f] for f in FIELDS}
+        user=member, recorded_by=user, **{f: data[f] for f in FIELDS}
     )
-    record(request, Action.CREATE, licence, fields=FIELDS, detail=f"licence of {member.public_id}")
+    record(user, Action.CREATE, licence, fields=FIELDS, detail=f"licence of {member.public_id}")
     return licence
 
 
 @transaction.atomic
-def void(request, licence: ClinicalLicence, reason: str) -> bool:
+def void(user, licence: ClinicalLicence, reason: str) -> bool:
     """Void a licence recorded in error; voiding twice changes nothing (False)."""
     updated = ClinicalLicence.objects.filter(pk=licence.pk, voided_at__isnull=True).update(
-        voided_at=timezone.now(), voided_by=request.user, void_reason=reason
+        voided_at=timezone.now(), voided_by=user, void_reason=reason
     )
     if updated:
-        record(request, Action.VOID, licence, fields=["voided_at", "void_reason"])
+        record(user, Action.VOID, licence, fields=["voided_at", "void_reason"])
     return bool(updated)

@@ -5,6 +5,7 @@ notes, history or photos; estheticians and nurses chart under a practitioner's
 plan but cannot sign or override safety stops.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 
 
@@ -38,3 +39,10 @@ def can(user, capability: str) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return capability in CAPABILITIES.get(user.role, frozenset())
+
+
+def check(user, capability: str, refusal: str) -> None:
+    """For services: refuse a user without the capability, whoever calls (a view, the
+    API, a command); the view decorators give the same 403 earlier."""
+    if not can(user, capability):
+        raise PermissionDenied(refusal)

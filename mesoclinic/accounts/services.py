@@ -1,4 +1,5 @@
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.core.mail import send_mail
@@ -11,22 +12,24 @@ from mesoclinic.accounts.models import Invitation, User, hash_token
 INVITATION_DAYS = 7
 
 
-def invite(request, email: str, role: str) -> Invitation:
+def invite(user, email: str, role: str, *, absolute_url: Callable[[str], str]) -> Invitation:
+    """Invite `email` to the user's organization; `absolute_url` turns a path into the
+    link the email carries (a view passes `request.build_absolute_uri`)."""
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
-        organization_id=request.user.organization_id,
+        organization_id=user.organization_id,
         email=email,
         role=role,
         token_hash=hash_token(token),
-        invited_by=request.user,
+        invited_by=user,
         expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
     )
-    link = request.build_absolute_uri(reverse("accept_invitation", args=[token]))
-    org = request.user.organization
+    link = absolute_url(reverse("accept_invitation", args=[token]))
+    org = user.organization
     send_mail(
         subject=f"You are invited to {org.name} on mesoclinic",
         message=(
-            f"{request.user.full_name} invited you to join {org.name} as "
+            f"{user.full_name} invited you to join {org.name} as "
             f"{invitation.get_role_display()}.\n\nSet your password here (valid "
             f"{INVITATION_DAYS} days, usable once):\n{link}\n"
         ),

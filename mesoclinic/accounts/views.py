@@ -50,7 +50,12 @@ def staff_list(request):
 def staff_invite(request):
     form = forms.InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.invite(request, form.cleaned_data["email"], form.cleaned_data["role"])
+        services.invite(
+            request.user,
+            form.cleaned_data["email"],
+            form.cleaned_data["role"],
+            absolute_url=request.build_absolute_uri,
+        )
         messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
         return redirect("staff_list")
     return render(
@@ -79,7 +84,7 @@ def licence_new(request, public_id):
     member = get_staff_member(request, public_id)
     form = forms.LicenceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        licence = licences.add(request, member, form.cleaned_data)
+        licence = licences.add(request.user, member, form.cleaned_data)
         messages.success(request, f"{licence} recorded for {member.full_name}.")
         return redirect("staff_list")
     context = {"form": form, "member": member}
@@ -94,7 +99,7 @@ def licence_void(request, public_id):
         raise Http404
     form = forms.VoidLicenceForm(request.POST)
     if form.is_valid():
-        licences.void(request, licence, form.cleaned_data["reason"])
+        licences.void(request.user, licence, form.cleaned_data["reason"])
         messages.success(request, f"{licence} of {licence.user.full_name} voided.")
     else:
         messages.error(request, "Give a reason of at least 3 characters to void a licence.")

@@ -65,7 +65,10 @@ def list_patients(request, params: Query[SearchParams]):
     results, kind = search_patients(form.cleaned_data["q"])
     page = Paginator(results.order_by(*form.ordering()), PAGE_SIZE).get_page(params.page)
     record(
-        request, Action.SEARCH, object_type="patient", detail=f"api by {kind}, page {page.number}"
+        request.user,
+        Action.SEARCH,
+        object_type="patient",
+        detail=f"api by {kind}, page {page.number}",
     )
     return {
         "count": page.paginator.count,
@@ -119,5 +122,7 @@ def patient_detail(request, patient_id):
             alerts=[{"kind": k, "text": t} for k, t in chart.alerts],
             history=_history(chart),
         )
-    record(request, Action.VIEW, patient, detail="api chart" if clinical else "api demographics")
+    record(
+        request.user, Action.VIEW, patient, detail="api chart" if clinical else "api demographics"
+    )
     return data

@@ -1,14 +1,18 @@
 import uuid
 
+from mesoclinic.audit.log import RequestContext, client_address, in_request
+
 
 class RequestIdMiddleware:
-    """Give each request an id, echoed in X-Request-ID and stored with its audit events."""
+    """Give each request an id, echoed in X-Request-ID; hold it and the client address
+    as the audit context, so every event recorded during the request carries them."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         request.request_id = uuid.uuid4()
-        response = self.get_response(request)
+        with in_request(RequestContext(client_address(request), request.request_id)):
+            response = self.get_response(request)
         response["X-Request-ID"] = str(request.request_id)
         return response

@@ -2,28 +2,40 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from mesoclinic.audit.log import Action, record
+from mesoclinic.audit.log import Action, RequestContext, record
 
 
 @receiver(user_logged_in)
 def _logged_in(sender, request, user, **kwargs):
-    record(request, Action.LOGIN, user, object_type="user", actor=user)
+    record(user, Action.LOGIN, user, object_type="user", context=RequestContext.of(request))
 
 
 @receiver(user_logged_out)
 def _logged_out(sender, request, user, **kwargs):
     if user is not None:
-        record(request, Action.LOGOUT, user, object_type="user", actor=user)
+        record(user, Action.LOGOUT, user, object_type="user", context=RequestContext.of(request))
 
 
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
     if request is not None:
         # The typed email is not stored: it may be a patient's or a password typo.
-        record(request, Action.LOGIN_FAILED, object_type="user", detail="failed login")
+        record(
+            None,
+            Action.LOGIN_FAILED,
+            object_type="user",
+            detail="failed login",
+            context=RequestContext.of(request),
+        )
 
 
 @receiver(user_locked_out)
 def _locked_out(sender, request=None, **kwargs):
     if request is not None:
-        record(request, Action.LOGIN_FAILED, object_type="user", detail="locked out")
+        record(
+            None,
+            Action.LOGIN_FAILED,
+            object_type="user",
+            detail="locked out",
+            context=RequestContext.of(request),
+        )

@@ -43,7 +43,7 @@ def _revoke(request, feed: CalendarFeed | None) -> None:
     CalendarFeed.objects.filter(pk=feed.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
-    record(request, Action.VOID, feed, fields=["revoked_at"], detail="calendar feed revoked")
+    record(request.user, Action.VOID, feed, fields=["revoked_at"], detail="calendar feed revoked")
 
 
 # Those who chart sessions are those who see patients: reception gets a 403.
@@ -60,7 +60,7 @@ def new_feed(request):
     _revoke(request, _live_feed(request.user))
     token = secrets.token_urlsafe(32)
     feed = CalendarFeed.objects.create(user=request.user, token_hash=hash_token(token))
-    record(request, Action.CREATE, feed, detail="calendar feed URL made")
+    record(request.user, Action.CREATE, feed, detail="calendar feed URL made")
     url = request.build_absolute_uri(reverse("calendar_feed", args=[token]))
     # Rendered, not redirected: the token exists only in this response.
     return render(request, "notifications/my_feed.html", {"feed": feed, "new_url": url})
@@ -111,10 +111,9 @@ def feed(request, token: str):
             empty_zone=site.time_zone if site else "UTC",
         )
         record(
-            request,
+            found.user,
             Action.EXPORT,
             found,
-            actor=found.user,
             detail=f"calendar feed, {len(appointments)} appointment(s)",
         )
     return _calendar_response(body, "appointments.ics")
@@ -138,5 +137,5 @@ def patient_calendar(request, public_id):
         name=f"{clinic} appointments",
         empty_zone=patient.home_site.time_zone if patient.home_site else "UTC",
     )
-    record(request, Action.EXPORT, patient, detail=f"appointments .ics, {len(appointments)}")
+    record(request.user, Action.EXPORT, patient, detail=f"appointments .ics, {len(appointments)}")
     return _calendar_response(body, "appointments.ics")

@@ -32,7 +32,7 @@ def reminder_list(request):
         when = row.appointment.starts_at if row.appointment else row.session.started_at
         row.start_local = f"{when.astimezone(tz):%a %d %b %Y %H:%M}"
     record(
-        request,
+        request.user,
         Action.SEARCH,
         object_type="reminder",
         detail=f"{status or 'any status'}, page {page.number}",

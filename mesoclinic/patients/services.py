@@ -35,62 +35,62 @@ def _plain(value):
     return value
 
 
-def _log(request, patient, obj, action, previous=None, reason=""):
+def _log(user, patient, obj, action, previous=None, reason=""):
     m.ChangeLog.objects.create(
         patient=patient,
         object_type=type(obj).__name__.lower(),
         object_id=obj.public_id,
         action=action,
-        changed_by=request.user,
+        changed_by=user,
         previous=previous or {},
         reason=reason,
     )
 
 
 @transaction.atomic
-def create_patient(request, form) -> m.Patient:
+def create_patient(user, form) -> m.Patient:
     patient = form.save(commit=False)
-    patient.created_by = request.user
+    patient.created_by = user
     patient.save()
-    _log(request, patient, patient, "create")
-    record(request, Action.CREATE, patient, fields=form.changed_data)
+    _log(user, patient, patient, "create")
+    record(user, Action.CREATE, patient, fields=form.changed_data)
     return patient
 
 
 @transaction.atomic
-def update_patient(request, patient: m.Patient, form) -> m.Patient:
+def update_patient(user, patient: m.Patient, form) -> m.Patient:
     changed = list(form.changed_data)
     previous = {name: _plain(form.initial.get(name)) for name in changed}
     form.save()
     if changed:
-        _log(request, patient, patient, "change", previous)
-    record(request, Action.CHANGE, patient, fields=changed)
+        _log(user, patient, patient, "change", previous)
+    record(user, Action.CHANGE, patient, fields=changed)
     return patient
 
 
 @transaction.atomic
-def add_entry(request, patient: m.Patient, form) -> m.HistoryEntry:
+def add_entry(user, patient: m.Patient, form) -> m.HistoryEntry:
     entry = form.save(commit=False)
     entry.patient = patient
-    entry.created_by = request.user
+    entry.created_by = user
     entry.save()
-    _log(request, patient, entry, "create")
-    record(request, Action.CREATE, entry, fields=form.changed_data)
+    _log(user, patient, entry, "create")
+    record(user, Action.CREATE, entry, fields=form.changed_data)
     if isinstance(entry, m.Allergy):
         # A real allergy supersedes an earlier "no known allergies" answer.
         for answer in m.NoKnownAllergies.active.filter(patient=patient):
-            void_entry(request, patient, answer, f"Superseded: allergy to {entry.label} recorded")
+            void_entry(user, patient, answer, f"Superseded: allergy to {entry.label} recorded")
     return entry
 
 
 @transaction.atomic
-def void_entry(request, patient: m.Patient, entry: m.HistoryEntry, reason: str) -> None:
+def void_entry(user, patient: m.Patient, entry: m.HistoryEntry, reason: str) -> None:
     entry.voided_at = timezone.now()
-    entry.voided_by = request.user
+    entry.voided_by = user
     entry.void_reason = reason
     entry.save(update_fields=["voided_at", "voided_by", "void_reason"])
-    _log(request, patient, entry, "void", reason=reason)
-    record(request, Action.VOID, entry, fields=["voided_at", "void_reason"])
+    _log(user, patient, entry, "void", reason=reason)
+    record(user, Action.VOID, entry, fields=["voided_at", "void_reason"])
 
 
 class AllergyAlreadyDecided(Exception):
@@ -103,7 +103,7 @@ def _coding_state(allergy: m.Allergy) -> dict:
 
 
 @transaction.atomic
-def _decide_allergy(request, patient, allergy, coding, reason, allergens=()) -> None:
+def _decide_allergy(user, patient, allergy, coding, reason, allergens=()) -> None:
     locked = m.Allergy.active.select_for_update().get(pk=allergy.pk)
     if not locked.needs_coding:
         raise AllergyAlreadyDecided("This allergy was coded meanwhile; its coding is shown.")
@@ -112,25 +112,23 @@ def _decide_allergy(request, patient, allergy, coding, reason, allergens=()) -> 
     locked.coded = list(dict.fromkeys([*locked.coded, *allergens]))
     locked.coding = coding
     locked.coding_reason = reason
-    locked.coded_by = request.user
+    locked.coded_by = user
     locked.coded_at = timezone.now()
     fields = ["coded", "coding", "coding_reason", "coded_by", "coded_at"]
     locked.save(update_fields=fields)
-    _log(request, patient, locked, "change", previous, reason=reason)
-    record(request, Action.CHANGE, locked, fields=fields)
+    _log(user, patient, locked, "change", previous, reason=reason)
+    record(user, Action.CHANGE, locked, fields=fields)
 
 
-def code_allergy(request, patient: m.Patient, allergy: m.Allergy, allergens: list[str]) -> None:
+def code_allergy(user, patient: m.Patient, allergy: m.Allergy, allergens: list[str]) -> None:
     """A practitioner names the allergens an unrecognised allergy text means."""
     names = ", ".join(vocab.allergen_name(slug) for slug in allergens)
-    _decide_allergy(
-        request, patient, allergy, m.AllergyCoding.CODED, f"Coded as {names}", allergens
-    )
+    _decide_allergy(user, patient, allergy, m.AllergyCoding.CODED, f"Coded as {names}", allergens)
 
 
-def set_allergy_aside(request, patient: m.Patient, allergy: m.Allergy, reason: str) -> None:
+def set_allergy_aside(user, patient: m.Patient, allergy: m.Allergy, reason: str) -> None:
     """A practitioner records why an unrecognised allergy does not apply to treatment."""
-    _decide_allergy(request, patient, allergy, m.AllergyCoding.NOT_APPLICABLE, reason)
+    _decide_allergy(user, patient, allergy, m.AllergyCoding.NOT_APPLICABLE, reason)
 
 
 class Alert(NamedTuple):

@@ -29,7 +29,9 @@ def patient_list(request):
         results.order_by(*form.ordering()), search.PAGE_SIZE, cap=search.COUNT_CAP
     )
     page = paginator.get_page(request.GET.get("page"))
-    record(request, Action.SEARCH, object_type="patient", detail=f"by {kind}, page {page.number}")
+    record(
+        request.user, Action.SEARCH, object_type="patient", detail=f"by {kind}, page {page.number}"
+    )
     context = {"form": form, "page": page, "query": query, "sort": form.data.get("sort", "")}
     template = "patients/_results.html" if request.htmx else "patients/list.html"
     return render(request, template, context)
@@ -41,7 +43,7 @@ def patient_new(request):
     clinical = roles.can(request.user, roles.EDIT_CLINICAL)
     form = forms.PatientForm(request.POST or None, sites=_sites(request), clinical=clinical)
     if request.method == "POST" and form.is_valid():
-        patient = services.create_patient(request, form)
+        patient = services.create_patient(request.user, form)
         messages.success(request, f"{patient.full_name} added.")
         return redirect("patient_detail", public_id=patient.public_id)
     return render(
@@ -61,11 +63,11 @@ def patient_edit(request, public_id):
         request.POST or None, instance=patient, sites=_sites(request), clinical=clinical
     )
     if request.method == "POST" and form.is_valid():
-        services.update_patient(request, patient, form)
+        services.update_patient(request.user, patient, form)
         messages.success(request, "Changes saved.")
         return redirect("patient_detail", public_id=patient.public_id)
     if request.method == "GET":
-        record(request, Action.VIEW, patient, detail="edit form")
+        record(request.user, Action.VIEW, patient, detail="edit form")
     return render(
         request,
         "patients/form.html",
@@ -83,7 +85,7 @@ def entry_add(request, public_id, kind):
         raise Http404
     form = form_class(request.POST or None, patient=patient)
     if request.method == "POST" and form.is_valid():
-        services.add_entry(request, patient, form)
+        services.add_entry(request.user, patient, form)
         if request.htmx:
             return _section(request, patient, kind)
         messages.success(request, "Entry added.")
@@ -100,7 +102,7 @@ def entry_void(request, public_id, kind, entry_id):
     entry = get_entry(request, patient, kind, entry_id)
     form = forms.VoidForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.void_entry(request, patient, entry, form.cleaned_data["reason"])
+        services.void_entry(request.user, patient, entry, form.cleaned_data["reason"])
         if request.htmx:
             return _section(request, patient, kind)
         messages.success(request, "Entry voided.")
@@ -124,9 +126,9 @@ def allergy_code(request, public_id, entry_id):
         data = form.cleaned_data
         try:
             if data["decision"] == form.CODE:
-                services.code_allergy(request, patient, allergy, data["allergens"])
+                services.code_allergy(request.user, patient, allergy, data["allergens"])
             else:
-                services.set_allergy_aside(request, patient, allergy, data["reason"].strip())
+                services.set_allergy_aside(request.user, patient, allergy, data["reason"].strip())
         except services.AllergyAlreadyDecided as refusal:
             error = str(refusal)
         else:
@@ -156,5 +158,5 @@ def patient_changes(request, public_id):
         .select_related("changed_by")
         .order_by("-changed_at", "-id")[:200]
     )
-    record(request, Action.VIEW, patient, detail="change history")
+    record(request.user, Action.VIEW, patient, detail="change history")
     return render(request, "patients/changes.html", {"patient": patient, "changes": changes})

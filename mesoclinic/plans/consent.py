@@ -10,13 +10,17 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from mesoclinic import rules
+from mesoclinic.accounts import roles
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.services import chart_for
+from mesoclinic.plans import services as plans
+from mesoclinic.plans import states
 from mesoclinic.plans.models import (
     Consent,
     ConsentTemplate,
@@ -99,11 +103,11 @@ def template_for(organization_id: int) -> ConsentTemplate:
 
 
 @transaction.atomic
-def save_template(request, data: dict) -> ConsentTemplate:
+def save_template(user, data: dict) -> ConsentTemplate:
     top = ConsentTemplate.objects.aggregate(top=Max("version"))["top"] or 0
-    template = ConsentTemplate.objects.create(version=top + 1, created_by=request.user, **data)
+    template = ConsentTemplate.objects.create(version=top + 1, created_by=user, **data)
     record(
-        request,
+        user,
         Action.CREATE,
         template,
         object_type="consenttemplate",
@@ -296,12 +300,38 @@ def signed_consent(version: PlanVersion) -> Consent | None:
     return Consent.objects.filter(plan_version=version, revoked_at__isnull=True).first()
 
 
+class ConsentRefused(Exception):
+    """The plan cannot be consented now; the message says why, for a person."""
+
+
+def version_to_sign(plan: Plan) -> PlanVersion:
+    """The version the patient consents to: the approved plan's latest."""
+    version = plans.latest_version(plan)
+    if plan.status != PlanStatus.APPROVED or version is None:
+        raise ConsentRefused("Only an approved plan can be consented.")
+    return version
+
+
 @transaction.atomic
 def sign(
-    request, plan: Plan, version: PlanVersion, text: str, template, typed_name: str, signature: str
+    user,
+    plan: Plan,
+    version: PlanVersion,
+    text: str,
+    template,
+    typed_name: str,
+    signature: str,
+    *,
+    shown_hash: str | None = None,
 ) -> Consent:
     """The patient's signature on this version; if it is already signed (a double tap, a
-    second tablet), the consent already made is returned and nothing is written."""
+    second tablet), the consent already made is returned and nothing is written.
+
+    `shown_hash` is the hash of the text the patient read; a different one means the
+    document changed while it was read, and nothing is signed.
+    """
+    if shown_hash is not None and shown_hash != Consent.hash_text(text):
+        raise ConsentRefused("The document changed while it was being read; please read it again.")
     existing = signed_consent(version)
     if existing is not None:
         return existing
@@ -323,22 +353,33 @@ def sign(
         if not second_consent_violation(error):
             raise
         return Consent.objects.get(plan_version=version, revoked_at__isnull=True)
-    record(request, Action.CREATE, consent, fields=["patient_signature", "patient_typed_name"])
+    record(user, Action.CREATE, consent, fields=["patient_signature", "patient_typed_name"])
     return consent
 
 
+def _change_state(consent: Consent, target: str) -> bool:
+    """Whether `consent` moves to `target`: False if it is there already (a double tap),
+    TransitionRefused if the table does not allow it."""
+    current = states.consent_state(consent)
+    if current == target and target == states.ConsentState.COUNTERSIGNED:
+        return False
+    states.CONSENT.check(current, target)
+    return True
+
+
 @transaction.atomic
-def countersign(request, consent: Consent) -> None:
+def countersign(user, consent: Consent) -> None:
+    """A practitioner countersigns; a countersigned consent makes an approved plan consented."""
+    if not roles.can(user, roles.SIGN_CLINICAL):
+        raise PermissionDenied("Only a practitioner countersigns a consent.")
     locked = Consent.objects.select_for_update().get(pk=consent.pk)
-    if locked.countersigned_at is not None or locked.revoked_at is not None:
+    if not _change_state(locked, states.ConsentState.COUNTERSIGNED):
         return
-    locked.countersigned_by = request.user
+    locked.countersigned_by = user
     locked.countersigned_at = timezone.now()
     locked.save(update_fields=["countersigned_by", "countersigned_at"])
-    Plan.objects.filter(pk=locked.plan_id, status=PlanStatus.APPROVED).update(
-        status=PlanStatus.CONSENTED
-    )
-    record(request, Action.CHANGE, locked, fields=["countersigned_by", "countersigned_at"])
+    plans.consent_given(locked.plan_id)
+    record(user, Action.CHANGE, locked, fields=["countersigned_by", "countersigned_at"])
     consent.countersigned_by, consent.countersigned_at = (
         locked.countersigned_by,
         locked.countersigned_at,
@@ -346,12 +387,14 @@ def countersign(request, consent: Consent) -> None:
 
 
 @transaction.atomic
-def revoke(request, consent: Consent, reason: str) -> None:
+def revoke(user, consent: Consent, reason: str) -> None:
+    if not roles.can(user, roles.EDIT_CLINICAL):
+        raise PermissionDenied("Only clinical staff revoke a consent.")
+    locked = Consent.objects.select_for_update().get(pk=consent.pk)
+    _change_state(locked, states.ConsentState.REVOKED)
     consent.revoked_at = timezone.now()
-    consent.revoked_by = request.user
+    consent.revoked_by = user
     consent.revoke_reason = reason
     consent.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
-    Plan.objects.filter(pk=consent.plan_id, status=PlanStatus.CONSENTED).update(
-        status=PlanStatus.APPROVED
-    )
-    record(request, Action.VOID, consent, fields=["revoked_at", "revoke_reason"])
+    plans.consent_withdrawn(consent.plan_id)
+    record(user, Action.VOID, consent, fields=["revoked_at", "revoke_reason"])

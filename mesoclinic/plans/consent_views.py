@@ -2,7 +2,6 @@
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -12,9 +11,9 @@ from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.audit.log import Action, record
 from mesoclinic.plans import consent as c
-from mesoclinic.plans import services
 from mesoclinic.plans.access import get_consent, get_plan
-from mesoclinic.plans.models import Consent, ConsentTemplate, PlanStatus
+from mesoclinic.plans.models import Consent, ConsentTemplate
+from mesoclinic.transitions import TransitionRefused
 
 
 class SignForm(forms.Form):
@@ -69,9 +68,10 @@ class TemplateForm(forms.ModelForm):
 @require(roles.EDIT_CLINICAL)
 def consent_new(request, public_id):
     plan = get_plan(request, public_id)
-    version = services.latest_version(plan)
-    if plan.status != PlanStatus.APPROVED or version is None:
-        messages.error(request, "Only an approved plan can be consented.")
+    try:
+        version = c.version_to_sign(plan)
+    except c.ConsentRefused as refusal:
+        messages.error(request, str(refusal))
         return redirect("plan_editor", public_id=plan.public_id)
     if (existing := c.signed_consent(version)) is not None:
         messages.info(request, "This plan version is already signed: here is that consent.")
@@ -80,23 +80,23 @@ def consent_new(request, public_id):
     text = c.document_text(version, plan.patient, template, request.user.organization)
     form = SignForm(request.POST or None, patient=plan.patient)
     if request.method == "POST" and form.is_valid():
-        if request.POST.get("text_hash") != Consent.hash_text(text):
-            messages.error(
-                request, "The document changed while it was being read; please read it again."
+        try:
+            consent = c.sign(
+                request.user,
+                plan,
+                version,
+                text,
+                template,
+                form.cleaned_data["typed_name"],
+                form.cleaned_data["signature"],
+                shown_hash=request.POST.get("text_hash", ""),
             )
+        except c.ConsentRefused as refusal:
+            messages.error(request, str(refusal))
             return redirect("consent_new", public_id=plan.public_id)
-        consent = c.sign(
-            request,
-            plan,
-            version,
-            text,
-            template,
-            form.cleaned_data["typed_name"],
-            form.cleaned_data["signature"],
-        )
         return redirect("consent_detail", public_id=consent.public_id)
     if request.method == "GET":
-        record(request, Action.VIEW, plan, detail="consent document")
+        record(request.user, Action.VIEW, plan, detail="consent document")
     context = {
         "plan": plan,
         "patient": plan.patient,
@@ -111,7 +111,7 @@ def consent_new(request, public_id):
 @require(roles.VIEW_CLINICAL)
 def consent_detail(request, public_id):
     consent = get_consent(request, public_id)
-    record(request, Action.VIEW, consent)
+    record(request.user, Action.VIEW, consent)
     return render(request, "plans/consent_detail.html", _context(request, consent))
 
 
@@ -131,8 +131,12 @@ def _context(request, consent):
 @require(roles.SIGN_CLINICAL)
 def consent_countersign(request, public_id):
     consent = get_consent(request, public_id)
-    c.countersign(request, consent)
-    messages.success(request, "Consent countersigned.")
+    try:
+        c.countersign(request.user, consent)
+    except TransitionRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, "Consent countersigned.")
     return redirect("consent_detail", public_id=consent.public_id)
 
 
@@ -140,13 +144,15 @@ def consent_countersign(request, public_id):
 @require(roles.EDIT_CLINICAL)
 def consent_revoke(request, public_id):
     consent = get_consent(request, public_id)
-    if consent.revoked_at is not None:
-        raise PermissionDenied
     form = RevokeForm(request.POST)
     if not form.is_valid():
         context = {**_context(request, consent), "revoke_form": form}
         return render(request, "plans/consent_detail.html", context, status=400)
-    c.revoke(request, consent, form.cleaned_data["reason"])
+    try:
+        c.revoke(request.user, consent, form.cleaned_data["reason"])
+    except TransitionRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("consent_detail", public_id=consent.public_id)
     messages.success(request, "Consent revoked; the plan needs a new consent before treatment.")
     return redirect("consent_detail", public_id=consent.public_id)
 
@@ -161,7 +167,7 @@ def consent_pdf(request, public_id):
     context.update(pdf=True, sources=c.cited(context["blocks"]))
     html = render_to_string("plans/consent_document.html", context)
     pdf = HTML(string=html).write_pdf()
-    record(request, Action.EXPORT, consent, detail="consent PDF")
+    record(request.user, Action.EXPORT, consent, detail="consent PDF")
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="consent-{consent.public_id}.pdf"'
     return response
@@ -183,7 +189,7 @@ def consent_template(request):
     )
     if request.method == "POST" and form.is_valid():
         template = c.save_template(
-            request, {k: form.cleaned_data[k] for k in TemplateForm.Meta.fields}
+            request.user, {k: form.cleaned_data[k] for k in TemplateForm.Meta.fields}
         )
         messages.success(request, f"Consent wording saved as version {template.version}.")
         return redirect("consent_template")

@@ -10,13 +10,16 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 from mesoclinic import rules
+from mesoclinic.accounts import roles
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients import models as pm
 from mesoclinic.patients.services import Chart, chart_for
+from mesoclinic.plans import states
 from mesoclinic.plans.models import Plan, PlanStatus, PlanVersion
 
 ITEM_FIELDS = (
@@ -53,6 +56,10 @@ class StaleEdit(Exception):
 
 class ApprovalRefused(Exception):
     pass
+
+
+class CancelRefused(Exception):
+    """A plan is cancelled with a reason."""
 
 
 def profile_for(patient: pm.Patient, chart: Chart) -> rules.PatientProfile:
@@ -165,14 +172,14 @@ def _paired(area: str) -> bool:
 
 
 @transaction.atomic
-def save_inputs(request, plan: Plan, inputs: dict, lock_version: int, fields=("items",)) -> Plan:
+def save_inputs(user, plan: Plan, inputs: dict, lock_version: int, fields=("items",)) -> Plan:
     updated = Plan.objects.filter(pk=plan.pk, lock_version=lock_version).update(
         inputs=inputs, lock_version=lock_version + 1, updated_at=timezone.now()
     )
     if not updated:
         raise StaleEdit
     plan.inputs, plan.lock_version = inputs, lock_version + 1
-    record(request, Action.CHANGE, plan, fields=fields)
+    record(user, Action.CHANGE, plan, fields=fields)
     return plan
 
 
@@ -181,13 +188,46 @@ def content_hash(inputs: dict, result: dict) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+def create_plan(user, patient: pm.Patient) -> Plan:
+    """A draft with one item per area of the patient's charted concerns, starting today."""
+    items = [
+        {"concern": concern.concern, "area": area}
+        for concern in chart_for(patient).concerns
+        for area in concern.areas
+    ]
+    plan = Plan.objects.create(
+        patient=patient,
+        created_by=user,
+        inputs={"items": items, "overrides": [], "start": timezone.localdate().isoformat()},
+    )
+    record(user, Action.CREATE, plan, fields=["items"])
+    return plan
+
+
+def _change_status(
+    user, plan: Plan, status: str, detail: str, fields=(), audit_fields=("status",)
+) -> None:
+    """The one place a plan's status changes: the table decides, under the row's lock.
+    `fields` are other columns of `plan` saved with it (the cancelling reason)."""
+    locked = Plan.objects.select_for_update().get(pk=plan.pk)
+    states.PLAN.check(locked.status, status)
+    for name in fields:
+        setattr(locked, name, getattr(plan, name))
+    locked.status = status
+    locked.lock_version += 1
+    locked.save(update_fields=["status", "lock_version", "updated_at", *fields])
+    record(user, Action.CHANGE, locked, fields=audit_fields, detail=detail)
+    plan.status, plan.lock_version = locked.status, locked.lock_version
+
+
 @transaction.atomic
-def approve(request, plan: Plan, patient: pm.Patient, lock_version: int) -> PlanVersion:
+def approve(user, plan: Plan, patient: pm.Patient, lock_version: int) -> PlanVersion:
+    if not roles.can(user, roles.SIGN_CLINICAL):
+        raise PermissionDenied("Only a practitioner approves a plan.")
     locked = Plan.objects.select_for_update().get(pk=plan.pk)
     if locked.lock_version != lock_version:
         raise StaleEdit
-    if not locked.is_editable:
-        raise ApprovalRefused("Only a draft or proposed plan can be approved.")
+    states.PLAN.check(locked.status, PlanStatus.APPROVED)
     evaluation = evaluate(patient, locked.inputs, plan=locked)
     if evaluation.result is None:
         raise ApprovalRefused(evaluation.error or "Add at least one area before approving.")
@@ -201,26 +241,38 @@ def approve(request, plan: Plan, patient: pm.Patient, lock_version: int) -> Plan
         inputs=locked.inputs,
         result=evaluation.result,
         reference_versions=evaluation.result.get("reference_versions", {}),
-        approved_by=request.user,
+        approved_by=user,
         content_hash=content_hash(locked.inputs, evaluation.result),
     )
-    locked.status = PlanStatus.APPROVED
-    locked.lock_version += 1
-    locked.save(update_fields=["status", "lock_version", "updated_at"])
-    record(
-        request, Action.CHANGE, locked, fields=["status", "version"], detail=f"approved v{number}"
+    _change_status(
+        user, locked, PlanStatus.APPROVED, f"approved v{number}", audit_fields=["status", "version"]
     )
     plan.status, plan.lock_version = locked.status, locked.lock_version
     return version
 
 
 @transaction.atomic
-def set_status(request, plan: Plan, status: str, reason: str = "") -> None:
-    plan.status = status
-    plan.cancelled_reason = reason if status == PlanStatus.CANCELLED else plan.cancelled_reason
-    plan.lock_version += 1
-    plan.save(update_fields=["status", "cancelled_reason", "lock_version", "updated_at"])
-    record(request, Action.CHANGE, plan, fields=["status"], detail=f"status {status}")
+def propose(user, plan: Plan) -> None:
+    """Draft -> proposed: the plan has been presented to the patient, still editable."""
+    _change_status(user, plan, PlanStatus.PROPOSED, f"status {PlanStatus.PROPOSED}")
+
+
+@transaction.atomic
+def cancel(user, plan: Plan, reason: str) -> None:
+    """Cancel with a reason; the plan stays in the record."""
+    reason = reason.strip()
+    states.PLAN.check(plan.status, PlanStatus.CANCELLED)
+    if len(reason) < 3:
+        raise CancelRefused("Cancelling a plan needs a reason.")
+    plan.cancelled_reason = reason[:500]
+    _change_status(
+        user,
+        plan,
+        PlanStatus.CANCELLED,
+        f"status {PlanStatus.CANCELLED}",
+        fields=["cancelled_reason"],
+        audit_fields=["status"],
+    )
 
 
 def latest_version(plan: Plan) -> PlanVersion | None:
@@ -228,9 +280,27 @@ def latest_version(plan: Plan) -> PlanVersion | None:
 
 
 @transaction.atomic
-def reopen(request, plan: Plan) -> None:
+def reopen(user, plan: Plan) -> None:
     """Edit an approved plan: it becomes a draft of the next version; consent must be re-signed."""
-    plan.status = PlanStatus.DRAFT
-    plan.lock_version += 1
-    plan.save(update_fields=["status", "lock_version", "updated_at"])
-    record(request, Action.CHANGE, plan, fields=["status"], detail="reopened for a new version")
+    _change_status(user, plan, PlanStatus.DRAFT, "reopened for a new version")
+
+
+# Status changes that follow from a consent or a session, not from a person editing the
+# plan: each happens only from the one status named (a reopened draft stays a draft).
+
+
+def consent_given(plan_id: int) -> None:
+    _follow(plan_id, PlanStatus.APPROVED, PlanStatus.CONSENTED)
+
+
+def consent_withdrawn(plan_id: int) -> None:
+    _follow(plan_id, PlanStatus.CONSENTED, PlanStatus.APPROVED)
+
+
+def treatment_started(plan_id: int) -> None:
+    _follow(plan_id, PlanStatus.CONSENTED, PlanStatus.ACTIVE)
+
+
+def _follow(plan_id: int, current: str, status: str) -> None:
+    assert states.PLAN.allows(current, status), (current, status)
+    Plan.objects.filter(pk=plan_id, status=current).update(status=status)

@@ -267,7 +267,7 @@ def check_bookable(plan: Plan) -> PlanVersion:
 
 @transaction.atomic
 def propose_course(
-    request, plan: Plan, *, site, practitioner, treatment_type=None, duration, prefer=None
+    user, plan: Plan, *, site, practitioner, treatment_type=None, duration, prefer=None
 ):
     """Proposed appointments for the open sessions; reception confirms them all at once."""
     version = check_bookable(plan)
@@ -287,7 +287,7 @@ def propose_course(
             continue
         made.append(
             services.book(
-                request,
+                user,
                 status=Status.PROPOSED,
                 site=site,
                 room=p.slot.room,
@@ -307,23 +307,23 @@ def propose_course(
 
 
 @transaction.atomic
-def confirm_course(request, plan: Plan) -> int:
+def confirm_course(user, plan: Plan) -> int:
     proposed = Appointment.objects.select_for_update().filter(plan=plan, status=Status.PROPOSED)
     count = 0
     for appt in proposed:
-        services.set_status(request, appt, Status.BOOKED)
+        services.accept(user, appt)
         count += 1
     return count
 
 
 @transaction.atomic
-def discard_proposals(request, plan: Plan) -> int:
+def discard_proposals(user, plan: Plan) -> int:
     """Proposals never confirmed are not appointments yet: they go, leaving an audit trace."""
     proposed = list(
         Appointment.objects.select_for_update().filter(plan=plan, status=Status.PROPOSED)
     )
     for appt in proposed:
-        record(request, Action.VOID, appt, detail="proposal discarded")
+        record(user, Action.VOID, appt, detail="proposal discarded")
     Appointment.objects.filter(pk__in=[a.pk for a in proposed]).delete()
     return len(proposed)
 
@@ -357,7 +357,7 @@ def _local_shift(when: dt.datetime, zone, delta: dt.timedelta) -> dt.datetime:
 
 @transaction.atomic
 def move(
-    request,
+    user,
     appt: Appointment,
     *,
     starts_at: dt.datetime,
@@ -397,7 +397,7 @@ def move(
     if hard:
         raise Refused(" ".join(p.message for p in hard) + hint, "starts_at")
     if problems:
-        if not roles.can(request.user, roles.OVERRIDE_SAFETY):
+        if not roles.can(user, roles.OVERRIDE_SAFETY):
             raise Refused(" ".join(p.message for p in problems) + hint, "starts_at")
         if not reason.strip():
             raise Refused(
@@ -414,7 +414,7 @@ def move(
         why = reason.strip() if a is appt and problems else ""
         moved.append(
             services.reschedule(
-                request,
+                user,
                 a,
                 starts_at=when,
                 lock_version=version,

@@ -55,7 +55,7 @@ def _context(request, plan, form, version, **extra):
 def course_page(request, public_id):
     plan = get_plan(request, public_id)
     version = course.latest_version(plan)
-    record(request, Action.VIEW, plan, detail="course bookings")
+    record(request.user, Action.VIEW, plan, detail="course bookings")
     form = _form(request, plan, version)
     return render(request, "scheduling/course.html", _context(request, plan, form, version))
 
@@ -73,7 +73,7 @@ def course_propose(request, public_id):
     minutes = treatment.duration_minutes if treatment else 45
     try:
         proposals, made = course.propose_course(
-            request,
+            request.user,
             plan,
             site=form.cleaned_data["site"],
             practitioner=form.cleaned_data["practitioner"],
@@ -102,7 +102,7 @@ def course_propose(request, public_id):
 @require(access.BOOK)
 def course_confirm(request, public_id):
     plan = get_plan(request, public_id)
-    count = course.confirm_course(request, plan)
+    count = course.confirm_course(request.user, plan)
     messages.success(request, f"{count} sessions booked.")
     return redirect("course_page", public_id=plan.public_id)
 
@@ -111,6 +111,6 @@ def course_confirm(request, public_id):
 @require(access.BOOK)
 def course_discard(request, public_id):
     plan = get_plan(request, public_id)
-    count = course.discard_proposals(request, plan)
+    count = course.discard_proposals(request.user, plan)
     messages.success(request, f"{count} proposed sessions discarded.")
     return redirect("course_page", public_id=plan.public_id)

@@ -36,8 +36,8 @@ confirmation; it holds its slot), ``booked``, ``confirmed`` (patient confirmed),
   after the job was queued must not be reminded.
 - Proposed appointments that reception discards are deleted (an audit event
   stays); every other appointment is kept, cancelled or not. Changes go through
-  ``services`` (``book``, ``reschedule``, ``set_status``) or ``course`` (``move``,
-  ``propose_course``, ``confirm_course``), never through ``save()`` elsewhere.
+  ``services`` (``book``, ``reschedule``, ``confirm``, ``cancel``, ...) or ``course``
+  (``move``, ``propose_course``, ``confirm_course``), never through ``save()`` elsewhere.
 """
 
 import datetime as dt

@@ -1,5 +1,8 @@
 """Booking services: the only code that creates, moves, confirms or cancels appointments.
 
+Status changes are named use cases (accept, confirm, cancel, no_show, complete),
+each checked against ``states.APPOINTMENT``.
+
 Double booking is refused twice over. Here, the check and the write run in one
 transaction; on SQLite that transaction is IMMEDIATE (settings), so a second
 writer waits until the first has committed and then sees its row. On
@@ -15,6 +18,8 @@ from django.utils import timezone
 
 from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.log import Action, record
+from mesoclinic.integrity import violates
+from mesoclinic.scheduling import states
 from mesoclinic.scheduling.diary import Diary
 from mesoclinic.scheduling.models import (
     HOLDS_SLOT,
@@ -137,6 +142,16 @@ def _retryable(error: OperationalError) -> bool:
     return getattr(error.__cause__, "sqlstate", None) in RETRYABLE
 
 
+# PostgreSQL's exclusion constraints of migration 0002, one per thing that cannot be
+# in two places at once.
+NO_OVERLAP_CONSTRAINTS = tuple(f"appt_no_overlap_{n}" for n in ("practitioner", "room", "patient"))
+
+
+def _double_booking(error: IntegrityError) -> bool:
+    """Whether the database refused the write as overlapping another appointment."""
+    return any(violates(error, name) for name in NO_OVERLAP_CONSTRAINTS)
+
+
 def _save_checked(appt: Appointment, exclude=(), **save_kwargs) -> None:
     """Check and write in one transaction; a lost race on PostgreSQL reads like any clash."""
     for attempt in range(ATTEMPTS):
@@ -146,7 +161,7 @@ def _save_checked(appt: Appointment, exclude=(), **save_kwargs) -> None:
                 appt.save(**save_kwargs)
             return
         except IntegrityError as error:
-            if "no_overlap" not in str(error):
+            if not _double_booking(error):
                 raise
             raise Refused(" ".join(_messages(appt, exclude)), "starts_at") from error
         except OperationalError as error:
@@ -165,17 +180,17 @@ def _check_role(appt: Appointment) -> None:
         )
 
 
-def book(request, *, status: str = Status.BOOKED, **fields) -> Appointment:
+def book(user, *, status: str = Status.BOOKED, **fields) -> Appointment:
     """A new appointment on a free slot, or ``Refused`` saying what is in the way."""
-    appt = Appointment(status=status, created_by=request.user, **fields)
+    appt = Appointment(status=status, created_by=user, **fields)
     _check_role(appt)
     _save_checked(appt)
-    record(request, Action.CREATE, appt, fields=["starts_at", "practitioner", "patient", "status"])
+    record(user, Action.CREATE, appt, fields=["starts_at", "practitioner", "patient", "status"])
     return appt
 
 
 def reschedule(
-    request,
+    user,
     appt: Appointment,
     *,
     starts_at,
@@ -194,9 +209,9 @@ def reschedule(
     appt.room = room if room is not None else appt.room
     appt.practitioner = practitioner or appt.practitioner
     if reason:
-        appt.interval_override_reason, appt.overridden_by = reason, request.user
+        appt.interval_override_reason, appt.overridden_by = reason, user
     _bump_and_save(appt, lock_version, checked=True)
-    record(request, Action.CHANGE, appt, fields=["starts_at", "room", "practitioner"])
+    record(user, Action.CHANGE, appt, fields=["starts_at", "room", "practitioner"])
     return appt
 
 
@@ -213,30 +228,41 @@ def _bump_and_save(appt: Appointment, lock_version: int, checked: bool = False) 
             appt.save()
 
 
-def set_status(request, appt: Appointment, status: str, *, reason: str = "") -> Appointment:
-    """Confirm, cancel, record a no-show or completion. Cancelling needs a reason."""
-    allowed = {
-        Status.BOOKED: {Status.PROPOSED},
-        Status.CONFIRMED: {Status.PROPOSED, Status.BOOKED},
-        Status.CANCELLED: {Status.PROPOSED, Status.BOOKED, Status.CONFIRMED},
-        Status.NO_SHOW: {Status.BOOKED, Status.CONFIRMED},
-        Status.COMPLETED: {Status.BOOKED, Status.CONFIRMED},
-    }
-    if appt.status not in allowed.get(status, ()):
-        raise Refused(
-            f"A {appt.get_status_display().lower()} appointment cannot become "
-            f"{Status(status).label.lower()}."
-        )
-    if status == Status.CANCELLED:
-        if not reason.strip():
-            raise Refused("Say why the appointment is cancelled.", "reason")
-        appt.cancel_reason = reason.strip()[:300]
-        appt.cancelled_at, appt.cancelled_by = timezone.now(), request.user
-    elif status in (Status.NO_SHOW, Status.COMPLETED) and appt.starts_at > timezone.now():
+def _change_status(user, appt: Appointment, status: str) -> Appointment:
+    """The one place an appointment's status changes: the table decides."""
+    states.APPOINTMENT.check(appt.status, status)
+    if status in (Status.NO_SHOW, Status.COMPLETED) and appt.starts_at > timezone.now():
         raise Refused(
             f"An appointment cannot be marked {Status(status).label.lower()} before it starts."
         )
     appt.status = status
     _bump_and_save(appt, appt.lock_version)
-    record(request, Action.CHANGE, appt, fields=["status"], detail=f"status {status}")
+    record(user, Action.CHANGE, appt, fields=["status"], detail=f"status {status}")
     return appt
+
+
+def accept(user, appt: Appointment) -> Appointment:
+    """A course proposal becomes a booked appointment."""
+    return _change_status(user, appt, Status.BOOKED)
+
+
+def confirm(user, appt: Appointment) -> Appointment:
+    return _change_status(user, appt, Status.CONFIRMED)
+
+
+def cancel(user, appt: Appointment, reason: str) -> Appointment:
+    """Cancel with a reason; the slot is free again."""
+    states.APPOINTMENT.check(appt.status, Status.CANCELLED)
+    if not reason.strip():
+        raise Refused("Say why the appointment is cancelled.", "reason")
+    appt.cancel_reason = reason.strip()[:300]
+    appt.cancelled_at, appt.cancelled_by = timezone.now(), user
+    return _change_status(user, appt, Status.CANCELLED)
+
+
+def no_show(user, appt: Appointment) -> Appointment:
+    return _change_status(user, appt, Status.NO_SHOW)
+
+
+def complete(user, appt: Appointment) -> Appointment:
+    return _change_status(user, appt, Status.COMPLETED)

@@ -117,7 +117,7 @@ def setup_site(request, public_id, kind):
             return _page(request, site, 400, {"timezone": form})
         site.time_zone = form.cleaned_data["time_zone"]
         site.save(update_fields=["time_zone"])
-        record(request, Action.CHANGE, site, fields=["time_zone"])
+        record(request.user, Action.CHANGE, site, fields=["time_zone"])
         messages.success(request, f"{site} now shows times in {site.time_zone}.")
         return _back(site)
     form_class = SITE_KINDS.get(kind)
@@ -130,7 +130,7 @@ def setup_site(request, public_id, kind):
     row.site = site
     if not _saved(row, form):
         return _page(request, site, 400, {kind: form})
-    record(request, Action.CREATE, row, detail=f"diary set-up: {kind}")
+    record(request.user, Action.CREATE, row, detail=f"diary set-up: {kind}")
     messages.success(request, "Saved.")
     return _back(site, f"#{kind}")
 
@@ -152,7 +152,7 @@ def setup_staff(request, public_id, kind):
     if kind == "work":
         row.site = form.cleaned_data["at_site"]
     row.save()
-    record(request, Action.CREATE, row, detail=f"diary set-up: {kind} of {person.public_id}")
+    record(request.user, Action.CREATE, row, detail=f"diary set-up: {kind} of {person.public_id}")
     messages.success(request, f"Saved for {person}.")
     return _back(site, f"#staff-{person.public_id}")
 
@@ -168,7 +168,7 @@ def setup_treatment(request):
     if not _saved(row, form):
         return _page(request, site, 400, {"treatment": form})
     form.save_m2m()
-    record(request, Action.CREATE, row, detail="diary set-up: treatment")
+    record(request.user, Action.CREATE, row, detail="diary set-up: treatment")
     messages.success(request, f"{row} added.")
     return _back(site, "#treatments")
 
@@ -183,9 +183,9 @@ def setup_remove(request, kind, public_id):
     if kind in RETIRED:
         row.active = not row.active
         row.save(update_fields=["active"])
-        record(request, Action.CHANGE, row, fields=["active"])
+        record(request.user, Action.CHANGE, row, fields=["active"])
     else:
-        record(request, Action.VOID, row, detail=f"diary set-up: removed {kind}")
+        record(request.user, Action.VOID, row, detail=f"diary set-up: removed {kind}")
         row.delete()
     messages.success(request, "Saved.")
     return redirect(reverse("diary_setup") + "?" + request.GET.urlencode())

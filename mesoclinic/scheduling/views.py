@@ -18,6 +18,7 @@ from mesoclinic.scheduling import access, board, course, forms, services
 from mesoclinic.scheduling.diary import Diary
 from mesoclinic.scheduling.models import Status, TreatmentType
 from mesoclinic.scheduling.services import Refused
+from mesoclinic.transitions import TransitionRefused
 
 
 def _day(request) -> dt.date | None:
@@ -80,7 +81,7 @@ def calendar_board(request, kind, public_id, span):
     step = dt.timedelta(days=7 if span == "week" else 1)
     count = sum(len(c.cards) for c in columns)
     record(
-        request,
+        request.user,
         Action.VIEW,
         object_type=f"calendar-{kind}",
         object_id=str(subject.public_id),
@@ -112,7 +113,7 @@ def patient_picker(request):
     results, kind = search_patients(query) if query.strip() else (Patient.objects.none(), "")
     found = list(results.order_by("search_last", "search_first")[:10])
     if query.strip():
-        record(request, Action.SEARCH, object_type="patient", detail=f"by {kind}, for booking")
+        record(request.user, Action.SEARCH, object_type="patient", detail=f"by {kind}, for booking")
     return render(request, "scheduling/_patient_picker.html", {"found": found, "query": query})
 
 
@@ -171,7 +172,7 @@ def _book(request, form, site, patient):
         if room is None and diary.rooms:
             raise Refused("No room is free at that time.")
     return services.book(
-        request,
+        request.user,
         site=site,
         room=room,
         practitioner=form.cleaned_data["practitioner"],
@@ -190,7 +191,7 @@ def _when(appt) -> str:
 @require(access.VIEW_DIARY)
 def appointment_detail(request, public_id):
     appt = access.get_appointment(request, public_id)
-    record(request, Action.VIEW, appt)
+    record(request.user, Action.VIEW, appt)
     return render(request, "scheduling/appointment.html", _detail_context(request, appt))
 
 
@@ -233,7 +234,7 @@ def appointment_move(request, public_id):
         starts_at = form.starts_at(appt.site)
         try:
             moved = course.move(
-                request,
+                request.user,
                 appt,
                 starts_at=starts_at,
                 lock_version=form.cleaned_data["lock_version"],
@@ -248,7 +249,7 @@ def appointment_move(request, public_id):
             extra = f" and {len(moved) - 1} later sessions" if len(moved) > 1 else ""
             messages.success(request, f"Moved to {_when(moved[0])}{extra}.")
             return redirect("appointment_detail", public_id=appt.public_id)
-    record(request, Action.VIEW, appt, detail="move")
+    record(request.user, Action.VIEW, appt, detail="move")
     day = form.data.get("date") if form.is_bound else None
     context = {"appt": appt, "form": form, "error": error, "slots_date": day}
     return render(request, "scheduling/move.html", context, status=400 if error else 200)
@@ -275,7 +276,7 @@ def appointment_slots(request, public_id):
     problems = course.interval_problems(appt, day)
     if request.GET.get("refused") == day.isoformat():
         problems = []  # the refusal above the form already says it, once
-    record(request, Action.VIEW, appt, detail=f"free slots {day.isoformat()}")
+    record(request.user, Action.VIEW, appt, detail=f"free slots {day.isoformat()}")
     context = {
         "appt": appt,
         "day": day,
@@ -286,11 +287,11 @@ def appointment_slots(request, public_id):
 
 
 STATUS_ACTIONS = {
-    "confirm": Status.CONFIRMED,
-    "book": Status.BOOKED,
-    "cancel": Status.CANCELLED,
-    "no-show": Status.NO_SHOW,
-    "complete": Status.COMPLETED,
+    "confirm": (Status.CONFIRMED, services.confirm),
+    "book": (Status.BOOKED, services.accept),
+    "cancel": (Status.CANCELLED, services.cancel),
+    "no-show": (Status.NO_SHOW, services.no_show),
+    "complete": (Status.COMPLETED, services.complete),
 }
 
 
@@ -298,12 +299,13 @@ STATUS_ACTIONS = {
 @require(access.BOOK)
 def appointment_status(request, public_id, action):
     appt = access.get_appointment(request, public_id)
-    status = STATUS_ACTIONS.get(action)
-    if status is None:
+    if action not in STATUS_ACTIONS:
         raise Http404
+    status, change = STATUS_ACTIONS[action]
+    reason = (request.POST.get("reason", ""),) if status == Status.CANCELLED else ()
     try:
-        services.set_status(request, appt, status, reason=request.POST.get("reason", ""))
-    except Refused as refused:
+        change(request.user, appt, *reason)
+    except (Refused, TransitionRefused) as refused:
         appt = access.get_appointment(request, public_id)
         form = forms.CancelForm(request.POST if status == Status.CANCELLED else None)
         if refused.field == "reason":

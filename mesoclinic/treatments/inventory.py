@@ -66,7 +66,7 @@ def unusable_lots(site, day: date, limit: int = 50) -> list[Lot]:
     return list(lots.order_by("-expires_on", "lot_number")[:limit])
 
 
-def lot_for_charting(request, public_id: str, day: date, site=None) -> Lot:
+def lot_for_charting(user, public_id: str, day: date, site=None) -> Lot:
     """The lot the form named, if the organization has it and it is usable that day."""
     lots = Lot.objects.all() if site is None else Lot.objects.filter(site=site)
     lot = lots.filter(public_id=public_id).first() if public_id else None
@@ -78,21 +78,21 @@ def lot_for_charting(request, public_id: str, day: date, site=None) -> Lot:
 
 
 @transaction.atomic
-def receive(request, data: dict) -> Lot:
-    lot = Lot.objects.create(received_by=request.user, **data)
-    record(request, Action.CREATE, lot, fields=sorted(data))
+def receive(user, data: dict) -> Lot:
+    lot = Lot.objects.create(received_by=user, **data)
+    record(user, Action.CREATE, lot, fields=sorted(data))
     return lot
 
 
 @transaction.atomic
-def mark_recalled(request, lot: Lot, reason: str) -> bool:
+def mark_recalled(user, lot: Lot, reason: str) -> bool:
     """Recall once; a second recall of the same lot changes nothing (False)."""
     updated = Lot.objects.filter(pk=lot.pk, recalled_at__isnull=True).update(
-        recalled_at=timezone.now(), recalled_by=request.user, recall_reason=reason
+        recalled_at=timezone.now(), recalled_by=user, recall_reason=reason
     )
     if updated:
         lot.refresh_from_db()
-        record(request, Action.CHANGE, lot, fields=["recalled_at", "recall_reason"])
+        record(user, Action.CHANGE, lot, fields=["recalled_at", "recall_reason"])
     return bool(updated)
 
 

@@ -56,7 +56,7 @@ def lot_new(request):
         initial={"received_on": timezone.localdate()},
     )
     if request.method == "POST" and form.is_valid():
-        lot = inventory.receive(request, form.cleaned_data)
+        lot = inventory.receive(request.user, form.cleaned_data)
         messages.success(request, f"Lot {lot.lot_number} received: {lot.vials_received} vials.")
         return redirect("lot_detail", public_id=lot.public_id)
     return render(
@@ -80,7 +80,7 @@ def _lot_context(request, lot, recall_form=None):
 @require(roles.VIEW_CLINICAL)
 def lot_detail(request, public_id):
     lot = get_lot(request, public_id)
-    record(request, Action.VIEW, lot, detail="patients who received it")
+    record(request.user, Action.VIEW, lot, detail="patients who received it")
     return render(request, "treatments/lots/detail.html", _lot_context(request, lot))
 
 
@@ -92,7 +92,7 @@ def lot_recall(request, public_id):
     if not form.is_valid():
         context = _lot_context(request, lot, recall_form=form)
         return render(request, "treatments/lots/detail.html", context, status=400)
-    if inventory.mark_recalled(request, lot, form.cleaned_data["reason"]):
+    if inventory.mark_recalled(request.user, lot, form.cleaned_data["reason"]):
         messages.success(request, f"Lot {lot.lot_number} recalled: it can no longer be charted.")
     return redirect("lot_detail", public_id=lot.public_id)
 
@@ -128,9 +128,11 @@ def lot_recall_search(request):
     number = form.cleaned_data["lot"]
     rows = inventory.recall_rows(number)
     if request.GET.get("format") == "csv":
-        record(request, Action.EXPORT, object_type="lot", object_id=number, detail="recall CSV")
+        record(
+            request.user, Action.EXPORT, object_type="lot", object_id=number, detail="recall CSV"
+        )
         return _csv(rows, number)
-    record(request, Action.SEARCH, object_type="lot", object_id=number, detail="recall")
+    record(request.user, Action.SEARCH, object_type="lot", object_id=number, detail="recall")
     page = inventory.recall_page(rows, request.GET.get("page"), PAGE_SIZE)
     lots = inventory.label(list(Lot.objects.filter(lot_number=number).select_related("site")))
     context = {"form": form, "number": number, "page": page, "lots": lots}

@@ -15,10 +15,11 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from mesoclinic import rules
+from mesoclinic.accounts import roles
 from mesoclinic.accounts.models import User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.log import Action, record
-from mesoclinic.treatments import vocab
+from mesoclinic.treatments import states, vocab
 from mesoclinic.treatments.models import (
     AdverseEvent,
     FollowUpTask,
@@ -130,20 +131,19 @@ def submitted_event(patient, submission_key) -> AdverseEvent | None:
 
 
 @transaction.atomic
-def record_event(
-    request, patient, data: dict, lots: list[Lot], submission_key=None
-) -> AdverseEvent:
+def record_event(user, patient, data: dict, lots: list[Lot], submission_key=None) -> AdverseEvent:
     """Save a new adverse event; a serious one gets a follow-up task for tomorrow.
 
     A form submitted twice (a double click, a retried request) carries one key: the
     second submission gets the event the first one made, and nothing is written.
     """
+    roles.check(user, roles.EDIT_CLINICAL, "Only clinical staff record an adverse event.")
     if (existing := submitted_event(patient, submission_key)) is not None:
         return existing
     try:
         with transaction.atomic():
             event = AdverseEvent.objects.create(
-                patient=patient, reported_by=request.user, submission_key=submission_key, **data
+                patient=patient, reported_by=user, submission_key=submission_key, **data
             )
     except IntegrityError as error:
         # The other submission committed first; it holds the key.
@@ -154,7 +154,7 @@ def record_event(
     task = _follow_up_for(event) if event.serious else None
     fields = [name for name, value in data.items() if value not in (None, "", False)]
     record(
-        request,
+        user,
         Action.CREATE,
         event,
         fields=fields + (["lots"] if lots else []),
@@ -164,13 +164,20 @@ def record_event(
 
 
 @transaction.atomic
-def update_event(request, event: AdverseEvent, data: dict) -> list[str]:
+def update_event(user, event: AdverseEvent, data: dict) -> list[str]:
     """Apply outcome, resolution, action, grade or criteria changes; the audit event keeps
     who and when.
 
     An event that becomes serious (an allergic reaction worsening to grade 3, a patient
     admitted to hospital) gets its follow-up task then, unless it already has one.
     """
+    roles.check(user, roles.EDIT_CLINICAL, "Only clinical staff update an adverse event.")
+    current = states.event_state(event)
+    target = states.event_state(event, data.get("resolved_on", event.resolved_on))
+    if current == target:
+        check_updatable(event)
+    else:
+        states.ADVERSE_EVENT.check(current, target)
     was_serious = event.serious
     changed = [f for f in UPDATABLE_FIELDS if f in data and getattr(event, f) != data[f]]
     if not changed:
@@ -183,7 +190,7 @@ def update_event(request, event: AdverseEvent, data: dict) -> list[str]:
     if became_serious and not FollowUpTask.objects.filter(adverse_event=event).exists():
         task = _follow_up_for(event)
     record(
-        request,
+        user,
         Action.CHANGE,
         event,
         fields=changed,
@@ -192,22 +199,29 @@ def update_event(request, event: AdverseEvent, data: dict) -> list[str]:
     return changed
 
 
+def check_updatable(event: AdverseEvent) -> None:
+    """A voided event is kept as it was: TransitionRefused says so."""
+    if states.event_state(event) == states.AdverseEventState.VOIDED:
+        states.ADVERSE_EVENT.check(states.AdverseEventState.VOIDED, states.AdverseEventState.OPEN)
+
+
 @transaction.atomic
-def void_event(request, event: AdverseEvent, reason: str) -> bool:
+def void_event(user, event: AdverseEvent, reason: str) -> bool:
     """Void an event recorded in error: it leaves the chart and the safety list, stays in
     the record with who, when and why, and its open follow-up tasks are closed with the
-    reason. Voiding twice changes nothing (False)."""
+    reason. Voiding twice changes nothing (False). Only a practitioner voids one."""
+    roles.check(user, roles.SIGN_CLINICAL, "Only a practitioner voids an adverse event.")
     now = timezone.now()
     updated = AdverseEvent.objects.filter(pk=event.pk, voided_at__isnull=True).update(
-        voided_at=now, voided_by=request.user, void_reason=reason
+        voided_at=now, voided_by=user, void_reason=reason
     )
     if not updated:
         return False
     event.refresh_from_db()
     FollowUpTask.objects.filter(adverse_event=event, done_at__isnull=True).update(
-        done_at=now, done_by=request.user, notes=f"Adverse event voided: {reason}"
+        done_at=now, done_by=user, notes=f"Adverse event voided: {reason}"
     )
-    record(request, Action.CHANGE, event, fields=["voided_at", "void_reason"], detail="voided")
+    record(user, Action.CHANGE, event, fields=["voided_at", "void_reason"], detail="voided")
     return True
 
 
@@ -260,11 +274,15 @@ def due_tasks(user, *, everyone=False) -> QuerySet[FollowUpTask]:
     )
 
 
-def mark_done(request, task: FollowUpTask, notes: str) -> None:
-    task.done_at = timezone.now()
-    task.done_by = request.user
-    task.notes = notes
-    task.save(update_fields=["done_at", "done_by", "notes"])
-    record(
-        request, Action.CHANGE, task, fields=["done_at", "done_by"] + (["notes"] if notes else [])
+@transaction.atomic
+def mark_done(user, task: FollowUpTask, notes: str) -> bool:
+    """Close a follow-up task; one already closed (a second tab) changes nothing (False)."""
+    roles.check(user, roles.EDIT_CLINICAL, "Only clinical staff close a follow-up.")
+    updated = FollowUpTask.objects.filter(pk=task.pk, done_at__isnull=True).update(
+        done_at=timezone.now(), done_by=user, notes=notes
     )
+    task.refresh_from_db()
+    if not updated:
+        return False
+    record(user, Action.CHANGE, task, fields=["done_at", "done_by"] + (["notes"] if notes else []))
+    return True

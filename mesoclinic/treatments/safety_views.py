@@ -15,6 +15,7 @@ from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.access import get_patient
+from mesoclinic.transitions import TransitionRefused
 from mesoclinic.treatments import safety
 from mesoclinic.treatments import safety_forms as forms
 from mesoclinic.treatments.access import get_adverse_event, get_follow_up
@@ -37,7 +38,7 @@ def adverse_event_new(request, patient_id):
             url = reverse("adverse_event_detail", args=[event.public_id])
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     if request.method == "GET":
-        record(request, Action.VIEW, patient, detail="adverse event form")
+        record(request.user, Action.VIEW, patient, detail="adverse event form")
     context = {"form": form, "patient": patient}
     template = (
         "treatments/safety/_event_form.html" if request.htmx else "treatments/safety/event_new.html"
@@ -61,7 +62,7 @@ def _record_valid(request, patient, form) -> AdverseEvent | None:
     if not form.is_valid():
         return None
     event = safety.record_event(
-        request,
+        request.user,
         patient,
         form.event_data(),
         form.all_lots(),
@@ -76,7 +77,7 @@ def _record_valid(request, patient, form) -> AdverseEvent | None:
 @require(roles.VIEW_CLINICAL)
 def adverse_event_detail(request, public_id):
     event = get_adverse_event(request, public_id)
-    record(request, Action.VIEW, event)
+    record(request.user, Action.VIEW, event)
     return render(request, "treatments/safety/event_detail.html", _event_context(event))
 
 
@@ -101,7 +102,7 @@ def adverse_event_void(request, public_id):
     if not form.is_valid():
         context = _event_context(event, form)
         return render(request, "treatments/safety/event_detail.html", context, status=400)
-    if safety.void_event(request, event, form.cleaned_data["reason"]):
+    if safety.void_event(request.user, event, form.cleaned_data["reason"]):
         messages.success(request, "Adverse event voided; it stays in the record.")
     return redirect("adverse_event_detail", public_id=event.public_id)
 
@@ -110,15 +111,17 @@ def adverse_event_void(request, public_id):
 @require(roles.EDIT_CLINICAL)
 def adverse_event_update(request, public_id):
     event = get_adverse_event(request, public_id)
-    if event.voided_at:
-        raise PermissionDenied("A voided adverse event cannot be updated.")
+    try:
+        safety.check_updatable(event)
+    except TransitionRefused as refusal:
+        raise PermissionDenied(str(refusal)) from None
     form = forms.AdverseEventUpdateForm(request.POST or None, event=event)
     if request.method == "POST" and form.is_valid():
-        changed = safety.update_event(request, event, form.event_data())
+        changed = safety.update_event(request.user, event, form.event_data())
         messages.success(request, "Changes saved." if changed else "Nothing changed.")
         return redirect("adverse_event_detail", public_id=event.public_id)
     if request.method == "GET":
-        record(request, Action.VIEW, event, detail="update form")
+        record(request.user, Action.VIEW, event, detail="update form")
     context = {"form": form, "event": event, "patient": event.patient}
     return render(
         request,
@@ -138,7 +141,10 @@ def safety_list(request):
     shown = "serious" if filters["serious_only"] else "all"
     detail = f"{shown} {filters['status'] or 'any status'} {filters['event_type'] or 'any type'}"
     record(
-        request, Action.SEARCH, object_type="adverseevent", detail=f"{detail}, page {page.number}"
+        request.user,
+        Action.SEARCH,
+        object_type="adverseevent",
+        detail=f"{detail}, page {page.number}",
     )
     context = {"form": form, "page": page}
     template = (
@@ -155,7 +161,7 @@ def followup_list(request):
     tasks = safety.due_tasks(request.user, everyone=everyone)
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     record(
-        request,
+        request.user,
         Action.SEARCH,
         object_type="followuptask",
         detail=f"{'all' if everyone else 'mine'}, page {page.number}",
@@ -179,12 +185,16 @@ def followup_done(request, public_id):
         messages.info(request, f"Already marked done by {task.done_by} on {task.done_at:%d %b %Y}.")
         return redirect("followup_list")
     if request.method == "POST" and form.is_valid():
-        safety.mark_done(request, task, form.cleaned_data["notes"])
+        if not safety.mark_done(request.user, task, form.cleaned_data["notes"]):
+            messages.info(
+                request, f"Already marked done by {task.done_by} on {task.done_at:%d %b %Y}."
+            )
+            return redirect("followup_list")
         messages.success(request, f"Follow-up for {task.patient.full_name} marked done.")
         url = reverse("followup_list")
         return redirect(f"{url}?scope=all" if request.POST.get("scope") == "all" else url)
     if request.method == "GET":
-        record(request, Action.VIEW, task, detail="done form")
+        record(request.user, Action.VIEW, task, detail="done form")
     context = {"task": task, "form": form, "today": timezone.localdate()}
     return render(
         request,

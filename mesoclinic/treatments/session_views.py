@@ -60,7 +60,7 @@ def session_start(request, public_id):
         data = form.cleaned_data
         check = _precheck(data)
         try:
-            session = sessions.start(request, plan, data["site"], check, data["supervised_by"])
+            session = sessions.start(request.user, plan, data["site"], check, data["supervised_by"])
         except sessions.SessionRefused as refusal:
             error = _refusal(form, refusal)
         else:
@@ -88,7 +88,7 @@ def session_start_adhoc(request, public_id):
         data = form.cleaned_data
         try:
             session = sessions.start_adhoc(
-                request,
+                request.user,
                 patient,
                 data["site"],
                 _precheck(data),
@@ -176,7 +176,7 @@ def _next_area(planned: list[dict], rows) -> dict:
 @require(roles.VIEW_CLINICAL)
 def session_detail(request, public_id):
     session = get_session(request, public_id)
-    record(request, Action.VIEW, session)
+    record(request.user, Action.VIEW, session)
     return render(request, "treatments/session.html", _context(request, session))
 
 
@@ -195,7 +195,7 @@ def session_chart(request, public_id):
     data = dict(form.cleaned_data)
     try:
         lot = inventory.lot_for_charting(
-            request, data.pop("lot"), timezone.localdate(), site=session.site
+            request.user, data.pop("lot"), timezone.localdate(), site=session.site
         )
     except inventory.LotUnusable as refusal:
         form.add_error("lot", str(refusal))
@@ -204,7 +204,12 @@ def session_chart(request, public_id):
         lock_version = data.pop("lock_version")
         reason = data.pop("override_reason")
         sessions.chart_area(
-            request, session, {**data, "side": data.get("side") or ""}, lot, lock_version, reason
+            request.user,
+            session,
+            {**data, "side": data.get("side") or ""},
+            lot,
+            lock_version,
+            reason,
         )
     except sessions.SessionRefused as refusal:
         session.refresh_from_db()
@@ -227,7 +232,7 @@ def session_point(request, public_id, row_id):
         raise Http404("No such charted area in this session.")
     try:
         sessions.toggle_point(
-            request, session, row_id, form.cleaned_data["x"], form.cleaned_data["y"]
+            request.user, session, row_id, form.cleaned_data["x"], form.cleaned_data["y"]
         )
     except sessions.SessionRefused as refusal:
         # Shown beside the diagram that was tapped.
@@ -241,7 +246,7 @@ def session_remove_row(request, public_id, row_id):
     session = get_session(request, public_id)
     row = get_object_or_404(SessionArea, session=session, public_id=row_id)
     try:
-        sessions.remove_area(request, session, row)
+        sessions.remove_area(request.user, session, row)
     except sessions.SessionRefused as refusal:
         return _render_chart(request, session, status=400, error=str(refusal))
     session.refresh_from_db()
@@ -256,7 +261,7 @@ def session_sign(request, public_id):
     error = None
     if request.method == "POST":
         try:
-            first = sessions.sign(request, session)
+            first = sessions.sign(request.user, session)
         except sessions.SessionRefused as refusal:
             error = str(refusal)
         else:
@@ -268,7 +273,7 @@ def session_sign(request, public_id):
     elif session.is_signed:
         return redirect("session_detail", public_id=session.public_id)
     rows = sessions.charted_rows(session)
-    record(request, Action.VIEW, session, detail="sign-off summary")
+    record(request.user, Action.VIEW, session, detail="sign-off summary")
     ref = rules.load_reference()
     summary = sessions.sign_summary(session, rows)
     for entry in summary["lots"]:
@@ -294,7 +299,9 @@ def session_amend(request, public_id):
         context = {**_context(request, session), "amend_form": form}
         return render(request, "treatments/session.html", context, status=400)
     try:
-        sessions.amend(request, session, form.cleaned_data["text"], form.cleaned_data["reason"])
+        sessions.amend(
+            request.user, session, form.cleaned_data["text"], form.cleaned_data["reason"]
+        )
     except sessions.SessionRefused as refusal:
         raise PermissionDenied(str(refusal)) from None
     messages.success(request, "Amendment recorded; the original is kept.")
@@ -309,7 +316,7 @@ def session_void(request, public_id):
     if not form.is_valid():
         context = {**_context(request, session), "void_form": form}
         return render(request, "treatments/session.html", context, status=400)
-    sessions.void(request, session, form.cleaned_data["reason"])
+    sessions.void(request.user, session, form.cleaned_data["reason"])
     messages.success(request, "Session voided; it stays in the record.")
     return redirect("session_detail", public_id=session.public_id)
 
@@ -325,7 +332,7 @@ def _aftercare_context(request, session):
 def session_aftercare(request, public_id):
     session = get_session(request, public_id)
     context = _aftercare_context(request, session)
-    record(request, Action.VIEW, session, detail="aftercare")
+    record(request.user, Action.VIEW, session, detail="aftercare")
     return render(request, "treatments/aftercare.html", context)
 
 
@@ -338,7 +345,7 @@ def session_aftercare_pdf(request, public_id):
     html = render_to_string(
         "treatments/aftercare_document.html", _aftercare_context(request, session)
     )
-    record(request, Action.EXPORT, session, detail="aftercare PDF")
+    record(request.user, Action.EXPORT, session, detail="aftercare PDF")
     response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="aftercare-{session.public_id}.pdf"'
     return response

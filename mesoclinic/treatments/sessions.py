@@ -16,7 +16,8 @@ from mesoclinic.audit.log import Action, record
 from mesoclinic.plans import consent as consents
 from mesoclinic.plans import services as plans
 from mesoclinic.plans.models import Plan, PlanStatus
-from mesoclinic.treatments import aftercare, exposure, scope, session_diagram
+from mesoclinic.transitions import TransitionRefused
+from mesoclinic.treatments import aftercare, exposure, scope, session_diagram, states
 from mesoclinic.treatments.exposure import session_profile
 from mesoclinic.treatments.models import (
     FollowUpTask,
@@ -179,13 +180,13 @@ def _in_scope(check, *args) -> None:
         raise SessionRefused(str(refusal)) from None
 
 
-def _start_in_scope(request, check: Precheck, supervised_by) -> None:
+def _start_in_scope(user, check: Precheck, supervised_by) -> None:
     """Who may treat today, and who may apply a prescription numbing cream (EMLA)."""
-    _in_scope(scope.check_can_start, request.user, supervised_by)
+    _in_scope(scope.check_can_start, user, supervised_by)
     if check.numbing_product:
         draft = TreatmentSession(supervised_by=supervised_by)
         cream = scope.ingredients_of([check.numbing_product])
-        _in_scope(scope.check_can_chart, request.user, draft, cream)
+        _in_scope(scope.check_can_chart, user, draft, cream)
 
 
 def _ingredients(rows) -> list[str]:
@@ -229,7 +230,7 @@ def recheck(version, profile: rules.PatientProfile) -> dict:
     ).to_dict()
 
 
-def _refuse_history(request, patient, profile, areas, check: Precheck) -> list[dict]:
+def _refuse_history(user, patient, profile, areas, check: Precheck) -> list[dict]:
     """What this session is about to give, over the patient's whole charted record.
 
     Returns the grade-B overrides decided with today's reason, for the new session.
@@ -244,13 +245,13 @@ def _refuse_history(request, patient, profile, areas, check: Precheck) -> list[d
         )
     found = rules.check_exposure(profile, exposure.history_for(patient), planned, now=now)
     draft = TreatmentSession(patient=patient, overrides=[])
-    return enforce(draft, [f.to_dict() for f in found], request.user, check.override_reason)
+    return enforce(draft, [f.to_dict() for f in found], user, check.override_reason)
 
 
 ALREADY_OPEN = "This patient already has a session in progress: sign or void it first."
 
 
-def _create(request, check: Precheck, **fields) -> TreatmentSession:
+def _create(user, check: Precheck, **fields) -> TreatmentSession:
     """One in-progress session per patient: a second start is refused, not duplicated."""
     open_one = TreatmentSession.objects.filter(
         patient=fields["patient"], status=SessionStatus.IN_PROGRESS
@@ -262,7 +263,7 @@ def _create(request, check: Precheck, **fields) -> TreatmentSession:
             return TreatmentSession.objects.create(
                 weight_kg=check.weight_kg,
                 started_at=timezone.now(),
-                performed_by=request.user,
+                performed_by=user,
                 **fields,
             )
     except IntegrityError as error:
@@ -277,7 +278,7 @@ def _dose_caps(profile: rules.PatientProfile) -> list[dict]:
 
 
 @transaction.atomic
-def start(request, plan: Plan, site, check: Precheck, supervised_by=None) -> TreatmentSession:
+def start(user, plan: Plan, site, check: Precheck, supervised_by=None) -> TreatmentSession:
     version = plans.latest_version(plan)
     if plan.status not in (PlanStatus.CONSENTED, PlanStatus.ACTIVE) or version is None:
         raise SessionRefused("The plan has no valid consent: treatment cannot start.")
@@ -286,13 +287,13 @@ def start(request, plan: Plan, site, check: Precheck, supervised_by=None) -> Tre
         raise SessionRefused(
             "The consent is not for the current plan version: sign it again first."
         )
-    _start_in_scope(request, check, supervised_by)
+    _start_in_scope(user, check, supervised_by)
     profile = profile_today(plan.patient, check)
     result = recheck(version, profile)
     _refuse_hard_stops(result)
-    overrides = _refuse_history(request, plan.patient, profile, result["areas"], check)
+    overrides = _refuse_history(user, plan.patient, profile, result["areas"], check)
     session = _create(
-        request,
+        user,
         check,
         patient=plan.patient,
         plan=plan,
@@ -304,14 +305,14 @@ def start(request, plan: Plan, site, check: Precheck, supervised_by=None) -> Tre
         overrides=overrides,
         dose_caps=_dose_caps(profile),
     )
-    Plan.objects.filter(pk=plan.pk, status=PlanStatus.CONSENTED).update(status=PlanStatus.ACTIVE)
-    record(request, Action.CREATE, session, fields=["precheck", "weight_kg"])
+    plans.treatment_started(plan.pk)
+    record(user, Action.CREATE, session, fields=["precheck", "weight_kg"])
     return session
 
 
 @transaction.atomic
 def start_adhoc(
-    request, patient, site, check: Precheck, reason: str, items: list[dict], supervised_by=None
+    user, patient, site, check: Precheck, reason: str, items: list[dict], supervised_by=None
 ) -> TreatmentSession:
     """A session without a plan, by a practitioner, with a reason.
 
@@ -319,9 +320,9 @@ def start_adhoc(
     patient's whole charted record, exactly as for a plan; its areas, warnings and
     aftercare are kept with the pre-check.
     """
-    if not roles.can(request.user, roles.SIGN_CLINICAL):
+    if not roles.can(user, roles.SIGN_CLINICAL):
         raise SessionRefused("Only a practitioner may treat without a plan.")
-    _start_in_scope(request, check, supervised_by)
+    _start_in_scope(user, check, supervised_by)
     profile = profile_today(patient, check)
     result = rules.build_plan(
         profile,
@@ -329,9 +330,9 @@ def start_adhoc(
         start=timezone.localdate(),
     ).to_dict()  # one session: its course and interval are checked below, over the history
     _refuse_hard_stops(result)
-    overrides = _refuse_history(request, patient, profile, result["areas"], check)
+    overrides = _refuse_history(user, patient, profile, result["areas"], check)
     session = _create(
-        request,
+        user,
         check,
         patient=patient,
         adhoc_reason=reason,
@@ -347,7 +348,7 @@ def start_adhoc(
         overrides=overrides,
         dose_caps=_dose_caps(profile),
     )
-    record(request, Action.CREATE, session, fields=["precheck", "weight_kg", "adhoc_reason"])
+    record(user, Action.CREATE, session, fields=["precheck", "weight_kg", "adhoc_reason"])
     return session
 
 
@@ -413,7 +414,7 @@ def _injection_count(data: dict) -> None:
 
 @transaction.atomic
 def chart_area(
-    request,
+    user,
     session: TreatmentSession,
     data: dict,
     lot: Lot,
@@ -433,17 +434,17 @@ def chart_area(
     elif data["injections"] == len(planned_points):
         data["points"] = planned_points
     _injection_count(data)
-    _in_scope(scope.check_can_chart, request.user, locked, scope.ingredients_of([lot.product]))
+    _in_scope(scope.check_can_chart, user, locked, scope.ingredients_of([lot.product]))
     _open_vial(lot)
     row = SessionArea(session=locked, lot=lot, **data)
     rows = charted_rows(locked) + [row]
-    _check_and_record(locked, rows, request.user, override_reason)
+    _check_and_record(locked, rows, user, override_reason)
     row.save()
     locked.lock_version += 1
     locked.save(update_fields=["lock_version"])
     session.lock_version = locked.lock_version
     session.overrides = locked.overrides
-    record(request, Action.CHANGE, locked, fields=sorted(data) + ["lot"])
+    record(user, Action.CHANGE, locked, fields=sorted(data) + ["lot"])
     return row
 
 
@@ -464,7 +465,7 @@ def _keep_clear(session, row, point) -> None:
 
 @transaction.atomic
 def toggle_point(
-    request, session: TreatmentSession, row_id, x: float, y: float, override_reason: str = ""
+    user, session: TreatmentSession, row_id, x: float, y: float, override_reason: str = ""
 ) -> SessionArea:
     """Mark a point done or not done, or add one where the needle went.
 
@@ -476,7 +477,7 @@ def toggle_point(
     row = SessionArea.objects.select_related("lot").filter(session=locked, public_id=row_id).first()
     if row is None:
         raise SessionRefused("That charted area was removed meanwhile; the chart is shown again.")
-    _in_scope(scope.check_can_chart, request.user, locked, _ingredients([row]))
+    _in_scope(scope.check_can_chart, user, locked, _ingredients([row]))
     point = (round(x, 1), round(y, 1))
     done = [list(p) for p in row.points]
     kept = [p for p in done if not session_diagram.same_point(p, point)]
@@ -497,21 +498,22 @@ def toggle_point(
     if per_point:
         row.volume_ml = Decimal(str(round(per_point * len(kept), 2)))
     rows = [row if r.pk == row.pk else r for r in charted_rows(locked)]
-    _check_and_record(locked, rows, request.user, override_reason)
+    _check_and_record(locked, rows, user, override_reason)
     row.save(update_fields=["points", "injections", "volume_ml"])
-    record(request, Action.CHANGE, locked, fields=["points"], detail=f"{row.area} points")
+    record(user, Action.CHANGE, locked, fields=["points"], detail=f"{row.area} points")
     return row
 
 
 @transaction.atomic
-def remove_area(request, session: TreatmentSession, row: SessionArea) -> None:
+def remove_area(user, session: TreatmentSession, row: SessionArea) -> None:
+    roles.check(user, roles.EDIT_CLINICAL, "Only clinical staff chart a session.")
     if session.is_signed:
         raise SessionRefused("This session is signed: record an amendment instead.")
     # An unsigned row is a draft, never seen by a recall; removing a wrong draft entry is
     # allowed and audited (signed rows are protected by database triggers).
     row.delete()
     TreatmentSession.objects.filter(pk=session.pk).update(lock_version=F("lock_version") + 1)
-    record(request, Action.CHANGE, session, fields=["areas"], detail="charted area removed")
+    record(user, Action.CHANGE, session, fields=["areas"], detail="charted area removed")
 
 
 def vials_opened(rows) -> dict[int, int]:
@@ -549,26 +551,28 @@ def aftercare_lines(session: TreatmentSession, profile=None, rows=None) -> list[
 
 
 @transaction.atomic
-def sign(request, session: TreatmentSession) -> bool:
-    """Sign once. A resubmitted form finds the session signed and changes nothing (False)."""
+def sign(user, session: TreatmentSession) -> bool:
+    """Sign once. A resubmitted form finds the session signed and changes nothing (False).
+
+    Only a licensed practitioner signs (scope.check_can_sign), whoever calls.
+    """
+    _in_scope(scope.check_can_sign, user)
     locked = TreatmentSession.objects.select_for_update().get(pk=session.pk)
     if locked.is_signed:
         return False
-    if locked.status != SessionStatus.IN_PROGRESS:
-        raise SessionRefused("A voided session cannot be signed.")
-    _in_scope(scope.check_can_sign, request.user)
+    _check_transition(locked, SessionStatus.SIGNED)
     rows = charted_rows(locked)
     if not rows:
         raise SessionRefused("Chart at least one area before signing.")
     today = timezone.localdate()
     for row in rows:
-        reason = row.lot.unusable_reason(today)
-        if reason and "used up" not in reason:
-            raise SessionRefused(reason)
+        # A lot used up by this very session is fine; its stock is checked just below.
+        if row.lot.state(today) not in ("usable", "used-up"):
+            raise SessionRefused(row.lot.unusable_reason(today))
     # Every check again, from the charted rows, inside the lock: nothing a view or a
     # direct write skipped is signed. No new reason can be given here.
     profile = session_profile(locked)
-    enforce(locked, exposure_findings(locked, rows, profile), request.user, "")
+    enforce(locked, exposure_findings(locked, rows, profile), user, "")
     for lot_id, vials in vials_opened(rows).items():
         updated = Lot.objects.filter(pk=lot_id, vials_used__lte=F("vials_received") - vials).update(
             vials_used=F("vials_used") + vials
@@ -577,7 +581,7 @@ def sign(request, session: TreatmentSession) -> bool:
             raise SessionRefused("Not enough vials left in a lot charted here; check the stock.")
     aftercare = aftercare_lines(locked, profile, rows)
     locked.status = SessionStatus.SIGNED
-    locked.signed_by = request.user
+    locked.signed_by = user
     locked.signed_at = timezone.now()
     locked.ended_at = locked.ended_at or locked.signed_at
     locked.aftercare = aftercare
@@ -586,7 +590,7 @@ def sign(request, session: TreatmentSession) -> bool:
         update_fields=["status", "signed_by", "signed_at", "ended_at", "aftercare", "lock_version"]
     )
     _protocol_follow_ups(locked)
-    record(request, Action.CHANGE, locked, fields=["status", "signed_at"], detail="signed")
+    record(user, Action.CHANGE, locked, fields=["status", "signed_at"], detail="signed")
     transaction.on_commit(lambda: send_aftercare(locked))
     session.__dict__.update(locked.__dict__)
     return True
@@ -633,23 +637,35 @@ def send_aftercare(session: TreatmentSession) -> None:
 
 
 @transaction.atomic
-def amend(request, session: TreatmentSession, text: str, reason: str) -> SessionAmendment:
+def amend(user, session: TreatmentSession, text: str, reason: str) -> SessionAmendment:
+    roles.check(user, roles.EDIT_CLINICAL, "Only clinical staff amend a session.")
     if not session.is_signed:
         raise SessionRefused("Only a signed session is amended; edit the chart instead.")
     amendment = SessionAmendment.objects.create(
-        session=session, text=text, reason=reason, author=request.user
+        session=session, text=text, reason=reason, author=user
     )
-    record(request, Action.CREATE, amendment, fields=["text", "reason"])
+    record(user, Action.CREATE, amendment, fields=["text", "reason"])
     return amendment
 
 
+def _check_transition(session: TreatmentSession, status: str) -> None:
+    """The session table decides; its refusal reads like every other session refusal."""
+    try:
+        states.SESSION.check(session.status, status)
+    except TransitionRefused as refusal:
+        raise SessionRefused(refusal.message) from None
+
+
 @transaction.atomic
-def void(request, session: TreatmentSession, reason: str) -> None:
+def void(user, session: TreatmentSession, reason: str) -> None:
+    """Void a session charted in error, with a reason; voiding twice changes nothing."""
+    roles.check(user, roles.SIGN_CLINICAL, "Only a practitioner voids a session.")
     if session.status == SessionStatus.VOIDED:
         return
+    _check_transition(session, SessionStatus.VOIDED)
     session.status = SessionStatus.VOIDED
     session.voided_at = timezone.now()
-    session.voided_by = request.user
+    session.voided_by = user
     session.void_reason = reason
     session.save(update_fields=["status", "voided_at", "voided_by", "void_reason"])
-    record(request, Action.VOID, session, fields=["status", "void_reason"])
+    record(user, Action.VOID, session, fields=["status", "void_reason"])

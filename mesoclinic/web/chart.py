@@ -26,7 +26,7 @@ def patient_detail(request, public_id):
     patient = get_patient(request, public_id)
     clinical = roles.can(request.user, roles.VIEW_CLINICAL)
     chart = services.chart_for(patient) if clinical else None
-    record(request, Action.VIEW, patient, detail="chart" if clinical else "demographics")
+    record(request.user, Action.VIEW, patient, detail="chart" if clinical else "demographics")
     context = {"patient": patient, "chart": chart, "kinds": forms.HISTORY_FORMS}
     for section in SECTIONS:
         context |= section.chart_section(patient, clinical=clinical)

@@ -1,0 +1,160 @@
+"""Services that change clinical data refuse a user of the wrong role, whoever calls them.
+
+The views' decorators refuse these users too (403); these tests call the services
+directly, as the API, a worker or a command would, and check that nothing changed.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from mesoclinic.audit.models import AuditEvent
+from mesoclinic.plans import consent as consents
+from mesoclinic.plans import services as plans
+from mesoclinic.plans.models import Consent, PlanStatus, PlanVersion
+from mesoclinic.tenancy import acting_for
+from mesoclinic.treatments import safety, sessions
+from mesoclinic.treatments.models import (
+    AdverseEvent,
+    SessionAmendment,
+    SessionArea,
+    SessionStatus,
+    TreatmentSession,
+)
+from tests.test_adverse_events import make_event, make_lot, make_session
+from tests.test_transitions import _plan, _session_in
+from tests.test_transitions import signed_consent as signed_consent  # the fixture
+
+NOT_SIGNING = ["esthetician", "reception"]
+
+
+@pytest.fixture
+def lot(org, site, owner):
+    return make_lot(org, site, owner)
+
+
+@pytest.fixture
+def open_session(org, patient, site, practitioner, lot):
+    return make_session(org, patient, site, practitioner, lot, days_ago=0)
+
+
+def _unchanged_audit():
+    return AuditEvent.objects.exclude(action="login").count()
+
+
+@pytest.mark.parametrize("role", NOT_SIGNING)
+def test_only_a_licensed_practitioner_signs_a_session(personas, org, open_session, role):
+    before = _unchanged_audit()
+    with acting_for(org), pytest.raises(sessions.SessionRefused, match="cannot sign off"):
+        sessions.sign(personas[role], open_session)
+    with acting_for(org):
+        open_session.refresh_from_db()
+    assert open_session.status == SessionStatus.IN_PROGRESS and open_session.signed_by is None
+    assert _unchanged_audit() == before
+
+
+@pytest.mark.parametrize("role", NOT_SIGNING)
+def test_a_signed_session_is_not_resigned_by_the_wrong_role_either(
+    personas, org, patient, site, practitioner, lot, role
+):
+    signed = _session_in(org, patient, site, practitioner, lot, SessionStatus.SIGNED)
+    with acting_for(org), pytest.raises(sessions.SessionRefused):
+        sessions.sign(personas[role], signed)
+
+
+@pytest.mark.parametrize("role", NOT_SIGNING)
+def test_only_a_practitioner_voids_a_session(personas, org, open_session, role):
+    with acting_for(org), pytest.raises(PermissionDenied):
+        sessions.void(personas[role], open_session, "Charted on the wrong patient")
+    with acting_for(org):
+        row = TreatmentSession.objects.get(pk=open_session.pk)
+    assert row.status == SessionStatus.IN_PROGRESS and row.void_reason == ""
+
+
+def test_reception_neither_amends_nor_removes_charted_areas(
+    org, make_patient, site, practitioner, lot, reception, open_session
+):
+    other = make_patient(first_name="Bea")
+    signed = _session_in(org, other, site, practitioner, lot, SessionStatus.SIGNED)
+    with acting_for(org):
+        row = SessionArea.objects.get(session=open_session)
+        with pytest.raises(PermissionDenied):
+            sessions.amend(reception, signed, "2 mL, not 3", "typo")
+        with pytest.raises(PermissionDenied):
+            sessions.remove_area(reception, open_session, row)
+        assert not SessionAmendment.objects.exists()
+        assert SessionArea.objects.filter(pk=row.pk).exists()
+
+
+def test_only_a_practitioner_treats_without_a_plan(org, site, esthetician, patient):
+    check = sessions.Precheck(
+        pregnancy="no",
+        infected_areas=[],
+        weight_kg=Decimal("64"),
+        numbing_product="",
+        numbing_applied_at="",
+        photos_taken=True,
+    )
+    items = [{"concern": "localized-fat", "area": "submental"}]
+    with acting_for(org), pytest.raises(sessions.SessionRefused, match="Only a practitioner"):
+        sessions.start_adhoc(esthetician, patient, site, check, "Touch-up", items)
+    with acting_for(org):
+        assert not TreatmentSession.objects.exists()
+
+
+@pytest.mark.parametrize("role", NOT_SIGNING)
+def test_only_a_practitioner_voids_an_adverse_event(personas, org, patient, practitioner, role):
+    event = make_event(org, patient, practitioner)
+    with acting_for(org), pytest.raises(PermissionDenied):
+        safety.void_event(personas[role], event, "Recorded in error")
+    with acting_for(org):
+        event.refresh_from_db()
+    assert event.voided_at is None
+
+
+def test_reception_neither_records_nor_updates_an_adverse_event(
+    org, patient, practitioner, reception
+):
+    event = make_event(org, patient, practitioner)
+    data = {
+        "event_type": "bruising",
+        "grade": 1,
+        "onset_on": date.today(),
+        "description": "Small bruise",
+    }
+    with acting_for(org):
+        with pytest.raises(PermissionDenied):
+            safety.record_event(reception, patient, data, [])
+        with pytest.raises(PermissionDenied):
+            safety.update_event(reception, event, {"resolved_on": date.today()})
+        assert AdverseEvent.objects.count() == 1
+        event.refresh_from_db()
+    assert event.resolved_on is None
+
+
+@pytest.mark.parametrize("role", NOT_SIGNING)
+def test_only_a_practitioner_approves_a_plan(personas, org, patient, practitioner, role):
+    plan = _plan(org, patient, practitioner)
+    with acting_for(org), pytest.raises(PermissionDenied):
+        plans.approve(personas[role], plan, patient, plan.lock_version)
+    with acting_for(org):
+        plan.refresh_from_db()
+        assert not PlanVersion.objects.exists()
+    assert plan.status == PlanStatus.DRAFT
+
+
+@pytest.mark.parametrize("role", NOT_SIGNING)
+def test_only_a_practitioner_countersigns_a_consent(personas, org, role, signed_consent):
+    with acting_for(org), pytest.raises(PermissionDenied):
+        consents.countersign(personas[role], signed_consent)
+    with acting_for(org):
+        assert Consent.objects.get(pk=signed_consent.pk).countersigned_at is None
+
+
+def test_reception_does_not_revoke_a_consent(org, reception, signed_consent):
+    with acting_for(org), pytest.raises(PermissionDenied):
+        consents.revoke(reception, signed_consent, "Patient changed her mind")
+    with acting_for(org):
+        assert Consent.objects.get(pk=signed_consent.pk).revoked_at is None
