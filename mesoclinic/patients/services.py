@@ -50,7 +50,7 @@ def _log(request, patient, obj, action, previous=None, reason=""):
 @transaction.atomic
 def create_patient(request, form) -> m.Patient:
     patient = form.save(commit=False)
-    patient.created_by = request.user
+    patient.changed_by = request.user
     patient.save()
     _log(request, patient, patient, "create")
     record(request, Action.CREATE, patient, fields=form.changed_data)
@@ -61,6 +61,7 @@ def create_patient(request, form) -> m.Patient:
 def update_patient(request, patient: m.Patient, form) -> m.Patient:
     changed = list(form.changed_data)
     previous = {name: _plain(form.initial.get(name)) for name in changed}
+    form.instance.changed_by = request.user
     form.save()
     if changed:
         _log(request, patient, patient, "change", previous)
@@ -72,7 +73,7 @@ def update_patient(request, patient: m.Patient, form) -> m.Patient:
 def add_entry(request, patient: m.Patient, form) -> m.HistoryEntry:
     entry = form.save(commit=False)
     entry.patient = patient
-    entry.created_by = request.user
+    entry.created_by = entry.changed_by = request.user
     entry.save()
     _log(request, patient, entry, "create")
     record(request, Action.CREATE, entry, fields=form.changed_data)
@@ -88,9 +89,10 @@ def void_entry(request, patient: m.Patient, entry: m.HistoryEntry, reason: str) 
     entry.voided_at = timezone.now()
     entry.voided_by = request.user
     entry.void_reason = reason
+    entry.changed_by = request.user
     entry.save(update_fields=["voided_at", "voided_by", "void_reason"])
     _log(request, patient, entry, "void", reason=reason)
-    record(request, Action.VOID, entry, fields=["voided_at", "void_reason"])
+    record(request, Action.VOID, entry, fields=["voided_at", "void_reason"], detail=reason)
 
 
 class AllergyAlreadyDecided(Exception):
@@ -114,6 +116,7 @@ def _decide_allergy(request, patient, allergy, coding, reason, allergens=()) -> 
     locked.coding_reason = reason
     locked.coded_by = request.user
     locked.coded_at = timezone.now()
+    locked.changed_by = request.user
     fields = ["coded", "coding", "coding_reason", "coded_by", "coded_at"]
     locked.save(update_fields=fields)
     _log(request, patient, locked, "change", previous, reason=reason)

@@ -285,7 +285,7 @@ def cited(blocks: list[dict]) -> list[str]:
 
 def valid_consent(plan: Plan) -> Consent | None:
     return (
-        Consent.objects.filter(plan=plan, revoked_at__isnull=True, countersigned_at__isnull=False)
+        Consent.objects.filter(plan=plan, voided_at__isnull=True, countersigned_at__isnull=False)
         .order_by("-patient_signed_at")
         .first()
     )
@@ -293,7 +293,7 @@ def valid_consent(plan: Plan) -> Consent | None:
 
 def signed_consent(version: PlanVersion) -> Consent | None:
     """The version's unrevoked consent, countersigned or not: there is at most one."""
-    return Consent.objects.filter(plan_version=version, revoked_at__isnull=True).first()
+    return Consent.objects.filter(plan_version=version, voided_at__isnull=True).first()
 
 
 @transaction.atomic
@@ -317,12 +317,13 @@ def sign(
                 patient_typed_name=typed_name,
                 patient_signature=signature,
                 patient_signed_at=timezone.now(),
+                changed_by=request.user,
             )
     except IntegrityError as error:
         # Signed meanwhile by a concurrent request, which committed first.
         if not second_consent_violation(error):
             raise
-        return Consent.objects.get(plan_version=version, revoked_at__isnull=True)
+        return Consent.objects.get(plan_version=version, voided_at__isnull=True)
     record(request, Action.CREATE, consent, fields=["patient_signature", "patient_typed_name"])
     return consent
 
@@ -330,10 +331,11 @@ def sign(
 @transaction.atomic
 def countersign(request, consent: Consent) -> None:
     locked = Consent.objects.select_for_update().get(pk=consent.pk)
-    if locked.countersigned_at is not None or locked.revoked_at is not None:
+    if locked.countersigned_at is not None or locked.voided_at is not None:
         return
     locked.countersigned_by = request.user
     locked.countersigned_at = timezone.now()
+    locked.changed_by = request.user
     locked.save(update_fields=["countersigned_by", "countersigned_at"])
     Plan.objects.filter(pk=locked.plan_id, status=PlanStatus.APPROVED).update(
         status=PlanStatus.CONSENTED
@@ -347,11 +349,12 @@ def countersign(request, consent: Consent) -> None:
 
 @transaction.atomic
 def revoke(request, consent: Consent, reason: str) -> None:
-    consent.revoked_at = timezone.now()
-    consent.revoked_by = request.user
-    consent.revoke_reason = reason
-    consent.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+    consent.voided_at = timezone.now()
+    consent.voided_by = request.user
+    consent.void_reason = reason
+    consent.changed_by = request.user
+    consent.save(update_fields=["voided_at", "voided_by", "void_reason"])
     Plan.objects.filter(pk=consent.plan_id, status=PlanStatus.CONSENTED).update(
         status=PlanStatus.APPROVED
     )
-    record(request, Action.VOID, consent, fields=["revoked_at", "revoke_reason"])
+    record(request, Action.VOID, consent, fields=["voided_at", "void_reason"], detail=reason)

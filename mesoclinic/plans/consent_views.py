@@ -150,7 +150,7 @@ def consent_countersign(request, public_id):
 @require(roles.EDIT_CLINICAL)
 def consent_revoke(request, public_id):
     consent = get_consent(request, public_id)
-    if consent.revoked_at is not None:
+    if consent.voided_at is not None:
         raise PermissionDenied
     form = RevokeForm(request.POST)
     if not form.is_valid():

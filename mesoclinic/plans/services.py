@@ -18,6 +18,7 @@ from mesoclinic.audit.log import Action, record
 from mesoclinic.patients import models as pm
 from mesoclinic.patients.services import Chart, chart_for
 from mesoclinic.plans.models import Plan, PlanStatus, PlanVersion
+from mesoclinic.records import keep_history
 
 ITEM_FIELDS = (
     "concern",
@@ -166,12 +167,14 @@ def _paired(area: str) -> bool:
 
 @transaction.atomic
 def save_inputs(request, plan: Plan, inputs: dict, lock_version: int, fields=("items",)) -> Plan:
+    now = timezone.now()
     updated = Plan.objects.filter(pk=plan.pk, lock_version=lock_version).update(
-        inputs=inputs, lock_version=lock_version + 1, updated_at=timezone.now()
+        inputs=inputs, lock_version=lock_version + 1, changed_at=now, changed_by=request.user
     )
     if not updated:
         raise StaleEdit
     plan.inputs, plan.lock_version = inputs, lock_version + 1
+    keep_history(plan, request.user, now)
     record(request, Action.CHANGE, plan, fields=fields)
     return plan
 
@@ -202,11 +205,13 @@ def approve(request, plan: Plan, patient: pm.Patient, lock_version: int) -> Plan
         result=evaluation.result,
         reference_versions=evaluation.result.get("reference_versions", {}),
         approved_by=request.user,
+        changed_by=request.user,
         content_hash=content_hash(locked.inputs, evaluation.result),
     )
     locked.status = PlanStatus.APPROVED
     locked.lock_version += 1
-    locked.save(update_fields=["status", "lock_version", "updated_at"])
+    locked.changed_by = request.user
+    locked.save(update_fields=["status", "lock_version"])
     record(
         request, Action.CHANGE, locked, fields=["status", "version"], detail=f"approved v{number}"
     )
@@ -219,7 +224,8 @@ def set_status(request, plan: Plan, status: str, reason: str = "") -> None:
     plan.status = status
     plan.cancelled_reason = reason if status == PlanStatus.CANCELLED else plan.cancelled_reason
     plan.lock_version += 1
-    plan.save(update_fields=["status", "cancelled_reason", "lock_version", "updated_at"])
+    plan.changed_by = request.user
+    plan.save(update_fields=["status", "cancelled_reason", "lock_version"])
     record(request, Action.CHANGE, plan, fields=["status"], detail=f"status {status}")
 
 
@@ -232,5 +238,6 @@ def reopen(request, plan: Plan) -> None:
     """Edit an approved plan: it becomes a draft of the next version; consent must be re-signed."""
     plan.status = PlanStatus.DRAFT
     plan.lock_version += 1
-    plan.save(update_fields=["status", "lock_version", "updated_at"])
+    plan.changed_by = request.user
+    plan.save(update_fields=["status", "lock_version"])
     record(request, Action.CHANGE, plan, fields=["status"], detail="reopened for a new version")

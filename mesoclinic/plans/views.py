@@ -304,9 +304,7 @@ def _second_confirmation(request, data) -> dict:
 
 def _other_practitioners(request):
     return list(
-        User.objects.filter(
-            organization_id=request.user.organization_id, role=Role.PRACTITIONER, is_active=True
-        ).exclude(pk=request.user.pk)
+        User.in_org.filter(role=Role.PRACTITIONER, is_active=True).exclude(pk=request.user.pk)
     )
 
 

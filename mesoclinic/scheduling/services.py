@@ -167,7 +167,7 @@ def _check_role(appt: Appointment) -> None:
 
 def book(request, *, status: str = Status.BOOKED, **fields) -> Appointment:
     """A new appointment on a free slot, or ``Refused`` saying what is in the way."""
-    appt = Appointment(status=status, created_by=request.user, **fields)
+    appt = Appointment(status=status, created_by=request.user, changed_by=request.user, **fields)
     _check_role(appt)
     _save_checked(appt)
     record(request, Action.CREATE, appt, fields=["starts_at", "practitioner", "patient", "status"])
@@ -195,6 +195,7 @@ def reschedule(
     appt.practitioner = practitioner or appt.practitioner
     if reason:
         appt.interval_override_reason, appt.overridden_by = reason, request.user
+    appt.changed_by = request.user
     _bump_and_save(appt, lock_version, checked=True)
     record(request, Action.CHANGE, appt, fields=["starts_at", "room", "practitioner"])
     return appt
@@ -237,6 +238,7 @@ def set_status(request, appt: Appointment, status: str, *, reason: str = "") -> 
             f"An appointment cannot be marked {Status(status).label.lower()} before it starts."
         )
     appt.status = status
+    appt.changed_by = request.user
     _bump_and_save(appt, appt.lock_version)
     record(request, Action.CHANGE, appt, fields=["status"], detail=f"status {status}")
     return appt

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from mesoclinic import rules
 from mesoclinic.audit.log import Action, record
+from mesoclinic.records import keep_history
 from mesoclinic.treatments.models import Lot, SessionArea
 
 EXPIRY_WARNING_DAYS = 30
@@ -79,7 +80,7 @@ def lot_for_charting(request, public_id: str, day: date, site=None) -> Lot:
 
 @transaction.atomic
 def receive(request, data: dict) -> Lot:
-    lot = Lot.objects.create(received_by=request.user, **data)
+    lot = Lot.objects.create(received_by=request.user, changed_by=request.user, **data)
     record(request, Action.CREATE, lot, fields=sorted(data))
     return lot
 
@@ -87,11 +88,17 @@ def receive(request, data: dict) -> Lot:
 @transaction.atomic
 def mark_recalled(request, lot: Lot, reason: str) -> bool:
     """Recall once; a second recall of the same lot changes nothing (False)."""
+    now = timezone.now()
     updated = Lot.objects.filter(pk=lot.pk, recalled_at__isnull=True).update(
-        recalled_at=timezone.now(), recalled_by=request.user, recall_reason=reason
+        recalled_at=now,
+        recalled_by=request.user,
+        recall_reason=reason,
+        changed_at=now,
+        changed_by=request.user,
     )
     if updated:
         lot.refresh_from_db()
+        keep_history(lot, request.user, now)
         record(request, Action.CHANGE, lot, fields=["recalled_at", "recall_reason"])
     return bool(updated)
 

@@ -18,6 +18,7 @@ from mesoclinic import rules
 from mesoclinic.accounts.models import User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.log import Action, record
+from mesoclinic.records import keep_history
 from mesoclinic.treatments import vocab
 from mesoclinic.treatments.models import (
     AdverseEvent,
@@ -143,7 +144,11 @@ def record_event(
     try:
         with transaction.atomic():
             event = AdverseEvent.objects.create(
-                patient=patient, reported_by=request.user, submission_key=submission_key, **data
+                patient=patient,
+                reported_by=request.user,
+                changed_by=request.user,
+                submission_key=submission_key,
+                **data,
             )
     except IntegrityError as error:
         # The other submission committed first; it holds the key.
@@ -177,6 +182,7 @@ def update_event(request, event: AdverseEvent, data: dict) -> list[str]:
         return []
     for name in changed:
         setattr(event, name, data[name])
+    event.changed_by = request.user
     event.save(update_fields=[*changed, "serious"])
     task = None
     became_serious = event.serious and not was_serious
@@ -198,16 +204,24 @@ def void_event(request, event: AdverseEvent, reason: str) -> bool:
     the record with who, when and why, and its open follow-up tasks are closed with the
     reason. Voiding twice changes nothing (False)."""
     now = timezone.now()
+    void = {"voided_at": now, "voided_by": request.user, "void_reason": reason}
+    stamp = {"changed_at": now, "changed_by": request.user}
     updated = AdverseEvent.objects.filter(pk=event.pk, voided_at__isnull=True).update(
-        voided_at=now, voided_by=request.user, void_reason=reason
+        **void, **stamp
     )
     if not updated:
         return False
     event.refresh_from_db()
-    FollowUpTask.objects.filter(adverse_event=event, done_at__isnull=True).update(
-        done_at=now, done_by=request.user, notes=f"Adverse event voided: {reason}"
+    keep_history(event, request.user, now)
+    notes = f"Adverse event voided: {reason}"
+    tasks = list(FollowUpTask.objects.filter(adverse_event=event, done_at__isnull=True))
+    FollowUpTask.objects.filter(pk__in=[t.pk for t in tasks]).update(
+        done_at=now, done_by=request.user, notes=notes, **stamp
     )
-    record(request, Action.CHANGE, event, fields=["voided_at", "void_reason"], detail="voided")
+    for task in tasks:
+        task.done_at, task.done_by, task.notes = now, request.user, notes
+        keep_history(task, request.user, now)
+    record(request, Action.VOID, event, fields=["voided_at", "void_reason"], detail=reason)
     return True
 
 
@@ -264,6 +278,7 @@ def mark_done(request, task: FollowUpTask, notes: str) -> None:
     task.done_at = timezone.now()
     task.done_by = request.user
     task.notes = notes
+    task.changed_by = request.user
     task.save(update_fields=["done_at", "done_by", "notes"])
     record(
         request, Action.CHANGE, task, fields=["done_at", "done_by"] + (["notes"] if notes else [])

@@ -216,6 +216,7 @@ def _check_and_record(session: TreatmentSession, rows, user, reason: str) -> Non
     added = enforce(session, exposure_findings(session, rows), user, reason)
     if added:
         session.overrides = list(session.overrides or []) + added
+        session.changed_by = user
         session.save(update_fields=["overrides"])
 
 
@@ -263,6 +264,7 @@ def _create(request, check: Precheck, **fields) -> TreatmentSession:
                 weight_kg=check.weight_kg,
                 started_at=timezone.now(),
                 performed_by=request.user,
+                changed_by=request.user,
                 **fields,
             )
     except IntegrityError as error:
@@ -435,11 +437,12 @@ def chart_area(
     _injection_count(data)
     _in_scope(scope.check_can_chart, request.user, locked, scope.ingredients_of([lot.product]))
     _open_vial(lot)
-    row = SessionArea(session=locked, lot=lot, **data)
+    row = SessionArea(session=locked, lot=lot, changed_by=request.user, **data)
     rows = charted_rows(locked) + [row]
     _check_and_record(locked, rows, request.user, override_reason)
     row.save()
     locked.lock_version += 1
+    locked.changed_by = request.user
     locked.save(update_fields=["lock_version"])
     session.lock_version = locked.lock_version
     session.overrides = locked.overrides
@@ -498,6 +501,7 @@ def toggle_point(
         row.volume_ml = Decimal(str(round(per_point * len(kept), 2)))
     rows = [row if r.pk == row.pk else r for r in charted_rows(locked)]
     _check_and_record(locked, rows, request.user, override_reason)
+    row.changed_by = request.user
     row.save(update_fields=["points", "injections", "volume_ml"])
     record(request, Action.CHANGE, locked, fields=["points"], detail=f"{row.area} points")
     return row
@@ -582,6 +586,7 @@ def sign(request, session: TreatmentSession) -> bool:
     locked.ended_at = locked.ended_at or locked.signed_at
     locked.aftercare = aftercare
     locked.lock_version += 1
+    locked.changed_by = request.user
     locked.save(
         update_fields=["status", "signed_by", "signed_at", "ended_at", "aftercare", "lock_version"]
     )
@@ -637,7 +642,7 @@ def amend(request, session: TreatmentSession, text: str, reason: str) -> Session
     if not session.is_signed:
         raise SessionRefused("Only a signed session is amended; edit the chart instead.")
     amendment = SessionAmendment.objects.create(
-        session=session, text=text, reason=reason, author=request.user
+        session=session, text=text, reason=reason, author=request.user, changed_by=request.user
     )
     record(request, Action.CREATE, amendment, fields=["text", "reason"])
     return amendment
@@ -651,5 +656,6 @@ def void(request, session: TreatmentSession, reason: str) -> None:
     session.voided_at = timezone.now()
     session.voided_by = request.user
     session.void_reason = reason
+    session.changed_by = request.user
     session.save(update_fields=["status", "voided_at", "voided_by", "void_reason"])
-    record(request, Action.VOID, session, fields=["status", "void_reason"])
+    record(request, Action.VOID, session, fields=["status", "void_reason"], detail=reason)
