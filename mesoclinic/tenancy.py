@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.db import models
+from simple_history.manager import HistoryManager
 
 _current_org_id: ContextVar[int | None] = ContextVar("mesoclinic_org_id", default=None)
 
@@ -43,15 +44,42 @@ def acting_for(org) -> Iterator[None]:
         reset_current_org(token)
 
 
+def _scoped(queryset):
+    org_id = current_org_id()
+    if org_id is None:
+        raise TenancyError(
+            f"{queryset.model.__name__} queried with no organization in context; "
+            "use acting_for(org) or the all_orgs manager deliberately"
+        )
+    return queryset.filter(organization_id=org_id)
+
+
 class OrgManager(models.Manager):
     def get_queryset(self):
-        org_id = current_org_id()
-        if org_id is None:
-            raise TenancyError(
-                f"{self.model.__name__} queried with no organization in context; "
-                "use acting_for(org) or the all_orgs manager deliberately"
-            )
-        return super().get_queryset().filter(organization_id=org_id)
+        return _scoped(super().get_queryset())
+
+    def create(self, **fields):
+        # Creating reads nothing: the new row names its organization, or an OrgOwned
+        # row takes the current one in save() (which raises when there is none).
+        return super().get_queryset().create(**fields)
+
+
+class OrgHistoryManager(HistoryManager):
+    """`Model.history` and `row.history`: previous values of this organization's rows only."""
+
+    def get_super_queryset(self):
+        return _scoped(super().get_super_queryset())
+
+
+class OrgHistory(models.Model):
+    """Base of the historical models: scoped like the rows they copy. Writing a history
+    row (in a post_save signal) uses no manager, so it never raises."""
+
+    objects = OrgManager()
+    all_orgs = models.Manager()  # noqa: DJ012 - ruff reads this manager as a field
+
+    class Meta:
+        abstract = True
 
 
 class OrgOwned(models.Model):
@@ -74,4 +102,22 @@ class OrgOwned(models.Model):
             if org_id is None:
                 raise TenancyError(f"{type(self).__name__} saved with no organization")
             self.organization_id = org_id
+        self.refuse_other_organizations()
         super().save(*args, **kwargs)
+
+    def refuse_other_organizations(self) -> None:
+        """Refuse a related row (patient, lot, site, plan, user...) of another organization.
+
+        Only related rows already in memory are compared, so the check costs no query:
+        services and forms load what they link (a form's choices come from scoped
+        managers), and an id set by hand is the caller's responsibility.
+        """
+        for field in self._meta.concrete_fields:
+            if not field.is_relation or field.name == "organization" or not field.is_cached(self):
+                continue
+            related = field.get_cached_value(self)
+            org_id = getattr(related, "organization_id", None)
+            if org_id is not None and org_id != self.organization_id:
+                raise TenancyError(
+                    f"{type(self).__name__}.{field.name} belongs to another organization"
+                )

@@ -534,7 +534,7 @@ def test_practitioner_voids_an_event_recorded_in_error(org, practitioner, patien
         assert AdverseEvent.objects.filter(pk=event.pk).exists()  # kept, never deleted
     update = client.get(reverse("adverse_event_update", args=[event.public_id]))
     assert update.status_code == 403
-    assert len(_audit(Action.CHANGE, "adverseevent")) >= 1
+    assert len(_audit(Action.VOID, "adverseevent")) >= 1
 
 
 def test_voiding_needs_a_reason(org, practitioner, event):

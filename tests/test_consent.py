@@ -165,9 +165,7 @@ def test_revoking_keeps_the_record_and_reopens_the_need_for_consent(
         reverse("consent_revoke", args=[consent.public_id]), {"reason": "Patient changed her mind"}
     )
     consent = _consent(org)
-    assert (
-        consent.revoked_by == practitioner and consent.revoke_reason == "Patient changed her mind"
-    )
+    assert consent.voided_by == practitioner and consent.void_reason == "Patient changed her mind"
     assert consent.plan.status == PlanStatus.APPROVED
     assert (
         "Revoked"
@@ -210,7 +208,7 @@ def test_outsider_gets_404_for_consent_urls(org, outsider, practitioner, approve
             client.post(reverse(name, args=[consent.public_id]), {"reason": "x" * 5}).status_code
             == 404
         )
-    assert _consent(org).revoked_at is None
+    assert _consent(org).voided_at is None
 
 
 @pytest.mark.parametrize(

@@ -54,6 +54,18 @@ def no_audit(monkeypatch):
     monkeypatch.setattr(AuditEvent.objects, "create", lambda **fields: None)
 
 
+@pytest.fixture
+def flushable_signed_records():
+    yield
+    # Signed consents and plan versions refuse DELETE, even the flush that ends a
+    # transactional test on SQLite (PostgreSQL truncates): the throwaway file database
+    # of the rerun drops those triggers first.
+    if connection.vendor == "sqlite" and not in_memory_sqlite():
+        with connection.cursor() as cursor:
+            for name in ("planversion_no_delete", "consent_signed_no_delete"):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
 def _all_at_once(org, work):
     """Run work(n) in THREADS threads released together; return what each returned or raised."""
     barrier = threading.Barrier(THREADS)
@@ -204,7 +216,14 @@ def _sign(org, practitioner, plan) -> Consent:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("service_looks_first", [True, False])
 def test_ten_tablets_signing_one_plan_version_make_one_consent(
-    service_looks_first, tmp_path, monkeypatch, org, practitioner, patient, no_audit
+    service_looks_first,
+    tmp_path,
+    monkeypatch,
+    org,
+    practitioner,
+    patient,
+    no_audit,
+    flushable_signed_records,
 ):
     name = "test_ten_tablets_signing_one_plan_version_make_one_consent"
     if _on_a_file_instead(tmp_path, f"{name}[{service_looks_first}]"):
@@ -236,7 +255,7 @@ def test_a_second_unrevoked_consent_for_one_version_is_refused_by_the_database(
         with pytest.raises(IntegrityError) as caught, transaction.atomic():
             Consent.objects.create(**fields)
         assert second_consent_violation(caught.value)
-        Consent.objects.filter(pk=first.pk).update(revoked_at=timezone.now(), revoke_reason="x")
+        Consent.objects.filter(pk=first.pk).update(voided_at=timezone.now(), void_reason="x")
         assert Consent.objects.create(**fields).pk != first.pk  # a revoked one makes room
 
 

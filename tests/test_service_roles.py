@@ -157,4 +157,4 @@ def test_reception_does_not_revoke_a_consent(org, reception, signed_consent):
     with acting_for(org), pytest.raises(PermissionDenied):
         consents.revoke(reception, signed_consent, "Patient changed her mind")
     with acting_for(org):
-        assert Consent.objects.get(pk=signed_consent.pk).revoked_at is None
+        assert Consent.objects.get(pk=signed_consent.pk).voided_at is None

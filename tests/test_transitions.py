@@ -219,7 +219,7 @@ def test_a_revoked_consent_is_neither_countersigned_nor_revoked_again(
             consents.revoke(practitioner, row, "again")
     assert "revoked" in refused.value.message
     after = _consent_row(org, signed_consent)
-    assert (after.countersigned_at, after.revoke_reason) == (None, "Patient changed her mind")
+    assert (after.countersigned_at, after.void_reason) == (None, "Patient changed her mind")
     assert _audit_count() == before
 
 

@@ -28,11 +28,7 @@ def require(capability: str):
 
 def get_staff_member(request, public_id) -> User:
     """A colleague from the same organization, or 404."""
-    return get_object_or_404(
-        User.objects.select_related("organization"),
-        public_id=public_id,
-        organization_id=request.user.organization_id,
-    )
+    return get_object_or_404(User.in_org.select_related("organization"), public_id=public_id)
 
 
 def get_licence(request, public_id) -> ClinicalLicence:

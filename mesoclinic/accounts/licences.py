@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from mesoclinic.accounts.models import PRESCRIBING, ClinicalLicence, User
 from mesoclinic.audit.log import Action, record
+from mesoclinic.records import keep_history
 
 FIELDS = ["licence_type", "number", "jurisdiction", "expires_on"]
 
@@ -48,7 +49,10 @@ def licences_by_user(organization_id: int) -> dict[int, list[ClinicalLicence]]:
 @transaction.atomic
 def add(user, member: User, data: dict) -> ClinicalLicence:
     licence = ClinicalLicence.objects.create(
-        user=member, recorded_by=user, **{f: data[f] for f in FIELDS}
+        user=member,
+        recorded_by=user,
+        changed_by=user,
+        **{f: data[f] for f in FIELDS},
     )
     record(user, Action.CREATE, licence, fields=FIELDS, detail=f"licence of {member.public_id}")
     return licence
@@ -57,9 +61,16 @@ def add(user, member: User, data: dict) -> ClinicalLicence:
 @transaction.atomic
 def void(user, licence: ClinicalLicence, reason: str) -> bool:
     """Void a licence recorded in error; voiding twice changes nothing (False)."""
+    now = timezone.now()
     updated = ClinicalLicence.objects.filter(pk=licence.pk, voided_at__isnull=True).update(
-        voided_at=timezone.now(), voided_by=user, void_reason=reason
+        voided_at=now,
+        voided_by=user,
+        void_reason=reason,
+        changed_at=now,
+        changed_by=user,
     )
     if updated:
-        record(user, Action.VOID, licence, fields=["voided_at", "void_reason"])
+        licence.voided_at, licence.voided_by, licence.void_reason = now, user, reason
+        keep_history(licence, user, now)
+        record(user, Action.VOID, licence, fields=["voided_at", "void_reason"], detail=reason)
     return bool(updated)

@@ -8,7 +8,8 @@ from django.db import models
 from django.utils import timezone
 
 from mesoclinic.accounts.roles import Role
-from mesoclinic.tenancy import OrgOwned
+from mesoclinic.records import VoidableRecord
+from mesoclinic.tenancy import OrgManager
 
 # Jurisdiction-neutral: a clinic writes its own (NHS 111, a doctor on call, ...).
 DEFAULT_OUT_OF_HOURS = (
@@ -77,7 +78,15 @@ class Site(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC")
 
+    # `Site.objects` is scoped like clinical rows: the current organization's sites only.
+    # Django's own uses (a model form's default choices, built when the form class is
+    # defined, before any request) take the default manager, unscoped; a site of another
+    # organization picked through one is still refused when a clinical row is saved.
+    objects = OrgManager()
+    all_orgs = models.Manager()  # noqa: DJ012 - ruff reads this manager as a field
+
     class Meta:
+        default_manager_name = "all_orgs"
         constraints = [
             models.UniqueConstraint(fields=["organization", "name"], name="site_name_unique")
         ]
@@ -117,7 +126,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     deactivated_at = models.DateTimeField(null=True, blank=True)
 
+    # Authentication (login, django-axes, password reset) finds a user before any
+    # organization is known: the default manager stays unscoped. Code that lists or
+    # looks up colleagues uses `in_org`, scoped like clinical rows.
     objects = UserManager()
+    in_org = OrgManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -158,6 +171,10 @@ class Invitation(models.Model):
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    # Scoped like clinical rows; accepting one (before any login) uses `all_orgs`.
+    objects = OrgManager()
+    all_orgs = models.Manager()  # noqa: DJ012 - ruff reads this manager as a field
+
     def __str__(self) -> str:
         return f"Invitation for {self.email}"
 
@@ -182,14 +199,13 @@ class LicenceType(models.TextChoices):
 PRESCRIBING = frozenset({LicenceType.PHYSICIAN, LicenceType.NURSE_PRESCRIBER})
 
 
-class ClinicalLicence(OrgOwned):
+class ClinicalLicence(VoidableRecord):
     """A registration a colleague holds, as the owner recorded it from the register.
 
     Never deleted: one recorded in error is voided with a reason, and an expired one
     stays on the staff page as a warning.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="licences")
     licence_type = models.CharField(max_length=20, choices=LicenceType.choices)
     number = models.CharField(max_length=60)
@@ -197,11 +213,6 @@ class ClinicalLicence(OrgOwned):
     expires_on = models.DateField()
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
-    voided_at = models.DateTimeField(null=True, blank=True)
-    voided_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    void_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["user", "-expires_on"], name="licence_user_expiry")]

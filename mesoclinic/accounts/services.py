@@ -41,7 +41,8 @@ def invite(user, email: str, role: str, *, absolute_url: Callable[[str], str]) -
 
 def find_invitation(token: str) -> Invitation | None:
     invitation = (
-        Invitation.objects.select_related("organization")
+        # The invitee has no organization yet: the token alone finds the invitation.
+        Invitation.all_orgs.select_related("organization")
         .filter(token_hash=hash_token(token))
         .first()
     )
@@ -51,7 +52,7 @@ def find_invitation(token: str) -> Invitation | None:
 @transaction.atomic
 def accept(invitation: Invitation, full_name: str, password: str) -> User:
     # Lock the row so that a double-submitted form cannot create two accounts.
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    invitation = Invitation.all_orgs.select_for_update().get(pk=invitation.pk)
     if not invitation.is_usable:
         raise ValueError("This invitation has already been used or has expired.")
     user = User.objects.create_user(

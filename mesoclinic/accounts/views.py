@@ -30,10 +30,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 @require(roles.MANAGE_STAFF)
 def staff_list(request):
     org_id = request.user.organization_id
-    staff = list(User.objects.filter(organization_id=org_id).order_by("-is_active", "full_name"))
-    pending = Invitation.objects.filter(
-        organization_id=org_id, accepted_at__isnull=True, revoked_at__isnull=True
-    ).order_by("-created_at")
+    staff = list(User.in_org.order_by("-is_active", "full_name"))
+    pending = Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True).order_by(
+        "-created_at"
+    )
     held = licences.licences_by_user(org_id)
     today = timezone.localdate()
     for member in staff:

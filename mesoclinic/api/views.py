@@ -111,7 +111,7 @@ def patient_detail(request, patient_id):
         **_summary(patient),
         "address": patient.address,
         "occupation": patient.occupation,
-        "updated_at": patient.updated_at,
+        "updated_at": patient.changed_at,
     }
     if clinical:
         chart = services.chart_for(patient)

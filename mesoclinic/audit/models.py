@@ -20,7 +20,9 @@ class AuditEvent(models.Model):
 
     Database triggers (see the migrations) refuse UPDATE on every backend and
     DELETE on PostgreSQL. Values are never stored, only the names of the fields
-    that changed, so the log itself holds no health data.
+    that changed, so the log itself holds no health data (previous values are in the
+    records' history tables). Every void of a clinical record is `Action.VOID`, with
+    the reason given in `detail`.
     """
 
     organization = models.ForeignKey(

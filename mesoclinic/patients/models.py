@@ -1,6 +1,5 @@
 import re
 import unicodedata
-import uuid
 from datetime import date
 
 from django.conf import settings
@@ -8,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from mesoclinic.patients import vocab
+from mesoclinic.records import ClinicalRecord, VoidableRecord
 from mesoclinic.tenancy import OrgManager, OrgOwned
 
 MIN_WEIGHT_KG = 1
@@ -42,8 +42,7 @@ class Fitzpatrick(models.IntegerChoices):
     VI = 6, "VI: never burns"
 
 
-class Patient(OrgOwned):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+class Patient(ClinicalRecord):
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()
@@ -70,10 +69,7 @@ class Patient(OrgOwned):
     phone_digits = models.CharField(max_length=40, editable=False, default="")
     email_lower = models.CharField(max_length=254, editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
-    )
-    updated_at = models.DateTimeField(auto_now=True)
+    changed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         indexes = [
@@ -118,7 +114,6 @@ class Patient(OrgOwned):
                 "search_first",
                 "phone_digits",
                 "email_lower",
-                "updated_at",
             }
         super().save(*args, **kwargs)
 
@@ -140,31 +135,21 @@ class ActiveEntries(OrgManager):
         return super().get_queryset().filter(voided_at__isnull=True)
 
 
-class HistoryEntry(OrgOwned):
+class HistoryEntry(VoidableRecord):
     """A dated, attributed line of a patient's history. Voided, never deleted."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
     recorded_on = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    voided_at = models.DateTimeField(null=True, blank=True)
-    voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    void_reason = models.CharField(max_length=500, blank=True)
 
     objects = OrgManager()
     active = ActiveEntries()
 
     class Meta:
         abstract = True
-
-    @property
-    def is_voided(self) -> bool:
-        return self.voided_at is not None
 
 
 class Severity(models.TextChoices):
@@ -411,7 +396,9 @@ class ChangeLog(OrgOwned):
     """Who changed what in a patient's record, with the values it had before.
 
     Unlike the audit log this holds previous values (it is part of the medical
-    record), so only clinical roles may read it.
+    record), so only clinical roles may read it. Every clinical record also has a
+    history table (`records.ClinicalRecord.history`); this log stays because the
+    patient's change page reads it, with the reason of each change.
     """
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")

@@ -50,7 +50,7 @@ def _log(user, patient, obj, action, previous=None, reason=""):
 @transaction.atomic
 def create_patient(user, form) -> m.Patient:
     patient = form.save(commit=False)
-    patient.created_by = user
+    patient.changed_by = user
     patient.save()
     _log(user, patient, patient, "create")
     record(user, Action.CREATE, patient, fields=form.changed_data)
@@ -61,6 +61,7 @@ def create_patient(user, form) -> m.Patient:
 def update_patient(user, patient: m.Patient, form) -> m.Patient:
     changed = list(form.changed_data)
     previous = {name: _plain(form.initial.get(name)) for name in changed}
+    form.instance.changed_by = user
     form.save()
     if changed:
         _log(user, patient, patient, "change", previous)
@@ -72,7 +73,7 @@ def update_patient(user, patient: m.Patient, form) -> m.Patient:
 def add_entry(user, patient: m.Patient, form) -> m.HistoryEntry:
     entry = form.save(commit=False)
     entry.patient = patient
-    entry.created_by = user
+    entry.created_by = entry.changed_by = user
     entry.save()
     _log(user, patient, entry, "create")
     record(user, Action.CREATE, entry, fields=form.changed_data)
@@ -88,9 +89,10 @@ def void_entry(user, patient: m.Patient, entry: m.HistoryEntry, reason: str) -> 
     entry.voided_at = timezone.now()
     entry.voided_by = user
     entry.void_reason = reason
+    entry.changed_by = user
     entry.save(update_fields=["voided_at", "voided_by", "void_reason"])
     _log(user, patient, entry, "void", reason=reason)
-    record(user, Action.VOID, entry, fields=["voided_at", "void_reason"])
+    record(user, Action.VOID, entry, fields=["voided_at", "void_reason"], detail=reason)
 
 
 class AllergyAlreadyDecided(Exception):
@@ -114,6 +116,7 @@ def _decide_allergy(user, patient, allergy, coding, reason, allergens=()) -> Non
     locked.coding_reason = reason
     locked.coded_by = user
     locked.coded_at = timezone.now()
+    locked.changed_by = user
     fields = ["coded", "coding", "coding_reason", "coded_by", "coded_at"]
     locked.save(update_fields=fields)
     _log(user, patient, locked, "change", previous, reason=reason)

@@ -289,7 +289,7 @@ def cited(blocks: list[dict]) -> list[str]:
 
 def valid_consent(plan: Plan) -> Consent | None:
     return (
-        Consent.objects.filter(plan=plan, revoked_at__isnull=True, countersigned_at__isnull=False)
+        Consent.objects.filter(plan=plan, voided_at__isnull=True, countersigned_at__isnull=False)
         .order_by("-patient_signed_at")
         .first()
     )
@@ -297,7 +297,7 @@ def valid_consent(plan: Plan) -> Consent | None:
 
 def signed_consent(version: PlanVersion) -> Consent | None:
     """The version's unrevoked consent, countersigned or not: there is at most one."""
-    return Consent.objects.filter(plan_version=version, revoked_at__isnull=True).first()
+    return Consent.objects.filter(plan_version=version, voided_at__isnull=True).first()
 
 
 class ConsentRefused(Exception):
@@ -347,12 +347,13 @@ def sign(
                 patient_typed_name=typed_name,
                 patient_signature=signature,
                 patient_signed_at=timezone.now(),
+                changed_by=user,
             )
     except IntegrityError as error:
         # Signed meanwhile by a concurrent request, which committed first.
         if not second_consent_violation(error):
             raise
-        return Consent.objects.get(plan_version=version, revoked_at__isnull=True)
+        return Consent.objects.get(plan_version=version, voided_at__isnull=True)
     record(user, Action.CREATE, consent, fields=["patient_signature", "patient_typed_name"])
     return consent
 
@@ -377,6 +378,7 @@ def countersign(user, consent: Consent) -> None:
         return
     locked.countersigned_by = user
     locked.countersigned_at = timezone.now()
+    locked.changed_by = user
     locked.save(update_fields=["countersigned_by", "countersigned_at"])
     plans.consent_given(locked.plan_id)
     record(user, Action.CHANGE, locked, fields=["countersigned_by", "countersigned_at"])
@@ -392,9 +394,10 @@ def revoke(user, consent: Consent, reason: str) -> None:
         raise PermissionDenied("Only clinical staff revoke a consent.")
     locked = Consent.objects.select_for_update().get(pk=consent.pk)
     _change_state(locked, states.ConsentState.REVOKED)
-    consent.revoked_at = timezone.now()
-    consent.revoked_by = user
-    consent.revoke_reason = reason
-    consent.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+    consent.voided_at = timezone.now()
+    consent.voided_by = user
+    consent.void_reason = reason
+    consent.changed_by = user
+    consent.save(update_fields=["voided_at", "voided_by", "void_reason"])
     plans.consent_withdrawn(consent.plan_id)
-    record(user, Action.VOID, consent, fields=["revoked_at", "revoke_reason"])
+    record(user, Action.VOID, consent, fields=["voided_at", "void_reason"], detail=reason)

@@ -128,11 +128,7 @@ def set_start(user, plan: Plan, start: dt.date, lock_version: int) -> Plan:
 
 def other_practitioners(user) -> list[User]:
     """The clinic's other active practitioners: who may confirm a second-opinion override."""
-    return list(
-        User.objects.filter(
-            organization_id=user.organization_id, role=Role.PRACTITIONER, is_active=True
-        ).exclude(pk=user.pk)
-    )
+    return list(User.in_org.filter(role=Role.PRACTITIONER, is_active=True).exclude(pk=user.pk))
 
 
 def add_override(

@@ -7,13 +7,13 @@ version no longer counts.
 """
 
 import hashlib
-import uuid
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from mesoclinic.integrity import violates
+from mesoclinic.records import ClinicalRecord, VoidableRecord
 from mesoclinic.tenancy import OrgOwned
 
 
@@ -30,8 +30,10 @@ class PlanStatus(models.TextChoices):
 EDITABLE = {PlanStatus.DRAFT, PlanStatus.PROPOSED}
 
 
-class Plan(OrgOwned):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+class Plan(ClinicalRecord):
+    """A patient's plan. Cancelling one is a step of its life (status CANCELLED, with
+    `cancelled_reason`), not a void: the plan was real, and stays readable as cancelled."""
+
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=12, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
     # The working inputs of the next version: requests, overrides, start date, edits to points.
@@ -43,7 +45,7 @@ class Plan(OrgOwned):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    changed_at = models.DateTimeField(auto_now=True)
     cancelled_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
@@ -62,10 +64,10 @@ class Plan(OrgOwned):
         return self.status in EDITABLE
 
 
-class PlanVersion(OrgOwned):
-    """Immutable: written once when a practitioner approves."""
+class PlanVersion(ClinicalRecord):
+    """Immutable: written once when a practitioner approves. Database triggers (migration
+    0004) refuse any UPDATE or DELETE."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
     number = models.PositiveIntegerField()
     inputs = models.JSONField()
@@ -120,10 +122,13 @@ def second_consent_violation(error: BaseException) -> bool:
     return violates(error, ONE_CONSENT_CONSTRAINT, "plans_consent.plan_version_id")
 
 
-class Consent(OrgOwned):
-    """A signed consent: its exact text and hash are stored and never change."""
+class Consent(VoidableRecord):
+    """A signed consent: its exact text and hash are stored and never change.
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    Database triggers (migration 0004) refuse DELETE, and any UPDATE but the
+    countersignature and the void (withdrawal) being set once, from empty.
+    """
+
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
     plan_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
@@ -137,11 +142,6 @@ class Consent(OrgOwned):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
     countersigned_at = models.DateTimeField(null=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    revoke_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["plan", "-patient_signed_at"], name="consent_plan")]
@@ -149,7 +149,7 @@ class Consent(OrgOwned):
             # Two tablets signing at once make one consent; a revoked one makes room.
             models.UniqueConstraint(
                 fields=["plan_version"],
-                condition=Q(revoked_at__isnull=True),
+                condition=Q(voided_at__isnull=True),
                 name=ONE_CONSENT_CONSTRAINT,
             )
         ]
@@ -163,4 +163,4 @@ class Consent(OrgOwned):
 
     @property
     def is_valid(self) -> bool:
-        return self.revoked_at is None and self.countersigned_at is not None
+        return self.voided_at is None and self.countersigned_at is not None

@@ -21,6 +21,7 @@ from mesoclinic.patients import models as pm
 from mesoclinic.patients.services import Chart, chart_for
 from mesoclinic.plans import states
 from mesoclinic.plans.models import Plan, PlanStatus, PlanVersion
+from mesoclinic.records import keep_history
 
 ITEM_FIELDS = (
     "concern",
@@ -173,12 +174,14 @@ def _paired(area: str) -> bool:
 
 @transaction.atomic
 def save_inputs(user, plan: Plan, inputs: dict, lock_version: int, fields=("items",)) -> Plan:
+    now = timezone.now()
     updated = Plan.objects.filter(pk=plan.pk, lock_version=lock_version).update(
-        inputs=inputs, lock_version=lock_version + 1, updated_at=timezone.now()
+        inputs=inputs, lock_version=lock_version + 1, changed_at=now, changed_by=user
     )
     if not updated:
         raise StaleEdit
     plan.inputs, plan.lock_version = inputs, lock_version + 1
+    keep_history(plan, user, now)
     record(user, Action.CHANGE, plan, fields=fields)
     return plan
 
@@ -215,7 +218,8 @@ def _change_status(
         setattr(locked, name, getattr(plan, name))
     locked.status = status
     locked.lock_version += 1
-    locked.save(update_fields=["status", "lock_version", "updated_at", *fields])
+    locked.changed_by = user
+    locked.save(update_fields=["status", "lock_version", *fields])
     record(user, Action.CHANGE, locked, fields=audit_fields, detail=detail)
     plan.status, plan.lock_version = locked.status, locked.lock_version
 
@@ -242,6 +246,7 @@ def approve(user, plan: Plan, patient: pm.Patient, lock_version: int) -> PlanVer
         result=evaluation.result,
         reference_versions=evaluation.result.get("reference_versions", {}),
         approved_by=user,
+        changed_by=user,
         content_hash=content_hash(locked.inputs, evaluation.result),
     )
     _change_status(

@@ -43,7 +43,7 @@ class ConsentState(models.TextChoices):
 
 
 def consent_state(consent: Consent) -> str:
-    if consent.revoked_at is not None:
+    if consent.voided_at is not None:
         return ConsentState.REVOKED
     if consent.countersigned_at is not None:
         return ConsentState.COUNTERSIGNED

@@ -133,7 +133,7 @@ def prepare_signoffs(org, practitioner, count: int, seed: int) -> list:
     now = timezone.now()
     consents = dict(
         Consent.objects.filter(
-            plan_version_id__in=[v.pk for v in versions], revoked_at__isnull=True
+            plan_version_id__in=[v.pk for v in versions], voided_at__isnull=True
         ).values_list("plan_version_id", "id")
     )
     lots: dict = {}

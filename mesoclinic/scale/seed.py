@@ -211,7 +211,7 @@ def create_organization(rng, name: str, patients: int, password: str) -> Org:
         raise ValueError(f"{name!r} already exists: seed a fresh database")
     org = Organization.objects.create(name=name, currency="EUR", tax_rate=0)
     nsites = max(2, patients // PATIENTS_PER_SITE)
-    sites = Site.objects.bulk_create(
+    sites = Site.all_orgs.bulk_create(
         [
             Site(
                 organization=org,
@@ -724,7 +724,7 @@ class Seeder:
              "phone", "email", "address", "weight_kg", "height_cm", "measured_on", "fitzpatrick",
              "occupation", "emergency_contact_name", "emergency_contact_phone", "notes",
              "home_site", "search_last", "search_first", "phone_digits", "email_lower",
-             "created_at", "created_by", "updated_at"],
+             "created_at", "created_by", "changed_at"],
             rows["patient"],
         )  # fmt: skip
         w.insert(pm.Allergy, H + ["substance", "substance_text", "reaction", "severity", "coded",
@@ -744,7 +744,7 @@ class Seeder:
         w.insert(
             Plan,
             ["id", "organization", "public_id", "patient", "status", "inputs", "lock_version",
-             "created_by", "created_at", "updated_at", "cancelled_reason"],
+             "created_by", "created_at", "changed_at", "cancelled_reason"],
             rows["plan"],
         )  # fmt: skip
         w.insert(
@@ -757,7 +757,7 @@ class Seeder:
             Consent,
             ["id", "organization", "public_id", "plan", "plan_version", "patient", "template",
              "text", "text_hash", "patient_typed_name", "patient_signature", "patient_signed_at",
-             "countersigned_by", "countersigned_at", "revoked_at", "revoked_by", "revoke_reason"],
+             "countersigned_by", "countersigned_at", "voided_at", "voided_by", "void_reason"],
             rows["consent"],
         )  # fmt: skip
         w.insert(
@@ -796,7 +796,7 @@ class Seeder:
              "treatment_type", "plan", "plan_version", "course_session", "course_areas",
              "ideal_date", "starts_at", "ends_at", "status", "cancel_reason", "cancelled_at",
              "cancelled_by", "interval_override_reason", "overridden_by", "lock_version",
-             "created_by", "created_at", "updated_at"],
+             "created_by", "created_at", "changed_at"],
             rows["appointment"],
         )  # fmt: skip
         w.insert(

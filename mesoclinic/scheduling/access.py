@@ -22,9 +22,7 @@ TREATING_ROLES = (Role.OWNER, Role.PRACTITIONER, Role.ESTHETICIAN)
 
 
 def get_site(request, public_id) -> Site:
-    return get_object_or_404(
-        Site, public_id=public_id, organization_id=request.user.organization_id
-    )
+    return get_object_or_404(Site.objects, public_id=public_id)
 
 
 def get_room(request, public_id) -> Room:
@@ -33,12 +31,7 @@ def get_room(request, public_id) -> Room:
 
 def get_clinician(request, public_id) -> User:
     """A colleague who treats patients (not reception), from the same organization, or 404."""
-    return get_object_or_404(
-        User,
-        public_id=public_id,
-        organization_id=request.user.organization_id,
-        role__in=TREATING_ROLES,
-    )
+    return get_object_or_404(User.in_org, public_id=public_id, role__in=TREATING_ROLES)
 
 
 def get_appointment(request, public_id) -> Appointment:
@@ -51,14 +44,12 @@ def get_appointment(request, public_id) -> Appointment:
 
 
 def sites(request):
-    return Site.objects.filter(organization_id=request.user.organization_id).order_by("name")
+    return Site.objects.order_by("name")
 
 
 def clinicians(request, site=None):
     """Active treating staff; for a site, those assigned to it or to no site in particular."""
-    qs = User.objects.filter(
-        organization_id=request.user.organization_id, is_active=True, role__in=TREATING_ROLES
-    )
+    qs = User.in_org.filter(is_active=True, role__in=TREATING_ROLES)
     if site is not None:
         qs = qs.filter(pk__in=User.objects.filter(sites=site).values("pk")) | qs.filter(
             sites__isnull=True

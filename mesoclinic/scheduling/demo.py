@@ -28,7 +28,7 @@ def create_diary(org, today: dt.date | None = None, seed: int = 2026) -> None:
     """Call once, inside ``acting_for(org)``, when the organization has no rooms yet."""
     rng = random.Random(seed)
     today = today or dt.date.today()
-    sites = list(Site.objects.filter(organization=org).order_by("name"))
+    sites = list(Site.all_orgs.filter(organization=org).order_by("name"))
     staff = list(
         User.objects.filter(
             organization=org, role__in=[Role.PRACTITIONER, Role.ESTHETICIAN, Role.OWNER]

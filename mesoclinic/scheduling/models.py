@@ -15,7 +15,7 @@ Contract for code built on these models (reminders, the worker, calendar feeds)
   ``appointment.site.zone`` (from the IANA name ``site.time_zone``), or
   call ``appointment.local_start()`` / ``local_end()``.
 - ``status``: one of ``Status`` below. ``lock_version`` increases on every change
-  (optimistic locking); ``updated_at`` too, so a job can notice a moved
+  (optimistic locking); ``changed_at`` too, so a job can notice a moved
   appointment by comparing ``starts_at`` with what it scheduled against.
 - ``cancel_reason``, ``cancelled_at``, ``cancelled_by``; ``interval_override_reason``
   and ``overridden_by`` when a practitioner shortened a grade-B/C interval.
@@ -47,6 +47,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from mesoclinic.records import ClinicalRecord
 from mesoclinic.tenancy import OrgOwned
 
 
@@ -195,8 +196,11 @@ class TreatmentType(OrgOwned):
         return self.name
 
 
-class Appointment(OrgOwned):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+class Appointment(ClinicalRecord):
+    """A booking. Cancelling one is a status (CANCELLED, with `cancel_reason`,
+    `cancelled_at`, `cancelled_by`), not a void: the appointment was made and its
+    slot freed, and the diary shows it as cancelled."""
+
     site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
     room = models.ForeignKey(
         Room, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -234,7 +238,7 @@ class Appointment(OrgOwned):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    changed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         indexes = [

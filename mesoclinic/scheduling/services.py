@@ -182,7 +182,7 @@ def _check_role(appt: Appointment) -> None:
 
 def book(user, *, status: str = Status.BOOKED, **fields) -> Appointment:
     """A new appointment on a free slot, or ``Refused`` saying what is in the way."""
-    appt = Appointment(status=status, created_by=user, **fields)
+    appt = Appointment(status=status, created_by=user, changed_by=user, **fields)
     _check_role(appt)
     _save_checked(appt)
     record(user, Action.CREATE, appt, fields=["starts_at", "practitioner", "patient", "status"])
@@ -210,6 +210,7 @@ def reschedule(
     appt.practitioner = practitioner or appt.practitioner
     if reason:
         appt.interval_override_reason, appt.overridden_by = reason, user
+    appt.changed_by = user
     _bump_and_save(appt, lock_version, checked=True)
     record(user, Action.CHANGE, appt, fields=["starts_at", "room", "practitioner"])
     return appt
@@ -236,6 +237,7 @@ def _change_status(user, appt: Appointment, status: str) -> Appointment:
             f"An appointment cannot be marked {Status(status).label.lower()} before it starts."
         )
     appt.status = status
+    appt.changed_by = user
     _bump_and_save(appt, appt.lock_version)
     record(user, Action.CHANGE, appt, fields=["status"], detail=f"status {status}")
     return appt

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from mesoclinic import rules
 from mesoclinic.audit.log import Action, record
+from mesoclinic.records import keep_history
 from mesoclinic.treatments.models import Lot, SessionArea
 
 EXPIRY_WARNING_DAYS = 30
@@ -79,7 +80,7 @@ def lot_for_charting(user, public_id: str, day: date, site=None) -> Lot:
 
 @transaction.atomic
 def receive(user, data: dict) -> Lot:
-    lot = Lot.objects.create(received_by=user, **data)
+    lot = Lot.objects.create(received_by=user, changed_by=user, **data)
     record(user, Action.CREATE, lot, fields=sorted(data))
     return lot
 
@@ -87,11 +88,17 @@ def receive(user, data: dict) -> Lot:
 @transaction.atomic
 def mark_recalled(user, lot: Lot, reason: str) -> bool:
     """Recall once; a second recall of the same lot changes nothing (False)."""
+    now = timezone.now()
     updated = Lot.objects.filter(pk=lot.pk, recalled_at__isnull=True).update(
-        recalled_at=timezone.now(), recalled_by=user, recall_reason=reason
+        recalled_at=now,
+        recalled_by=user,
+        recall_reason=reason,
+        changed_at=now,
+        changed_by=user,
     )
     if updated:
         lot.refresh_from_db()
+        keep_history(lot, user, now)
         record(user, Action.CHANGE, lot, fields=["recalled_at", "recall_reason"])
     return bool(updated)
 

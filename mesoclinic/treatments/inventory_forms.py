@@ -25,12 +25,9 @@ class LotForm(forms.ModelForm):
             "received_on": forms.DateInput(attrs={"type": "date"}),
         }
 
-    def __init__(self, *args, organization_id=None, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.organization_id = organization_id
-        self.fields["site"].queryset = Site.objects.filter(
-            organization_id=organization_id
-        ).order_by("name")
+        self.fields["site"].queryset = Site.objects.order_by("name")
         self.fields["product"].choices = [("", "—"), *vocab.product_choices()]
         self.fields["vials_received"].min_value = 1
         self.fields["vials_received"].widget.attrs["min"] = 1
@@ -104,8 +101,6 @@ class LotFilterForm(forms.Form):
     )
     show = forms.ChoiceField(choices=SHOW_CHOICES, required=False)
 
-    def __init__(self, *args, organization_id=None, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = Site.objects.filter(
-            organization_id=organization_id
-        ).order_by("name")
+        self.fields["site"].queryset = Site.objects.order_by("name")

@@ -24,7 +24,7 @@ PAGE_SIZE = 50
 @require(roles.VIEW_CLINICAL)
 def lot_list(request):
     today = timezone.localdate()
-    form = forms.LotFilterForm(request.GET or None, organization_id=request.user.organization_id)
+    form = forms.LotFilterForm(request.GET or None)
     site, show = None, "usable"
     if form.is_valid():
         site, show = form.cleaned_data["site"], form.cleaned_data["show"] or "usable"
@@ -52,7 +52,6 @@ def lot_list(request):
 def lot_new(request):
     form = forms.LotForm(
         request.POST or None,
-        organization_id=request.user.organization_id,
         initial={"received_on": timezone.localdate()},
     )
     if request.method == "POST" and form.is_valid():

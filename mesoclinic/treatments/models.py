@@ -7,25 +7,25 @@ refuse UPDATE of a signed session's clinical columns and of its charted areas; o
 PostgreSQL another (0093) refuses sign-off past the session's grade-A dose caps.
 """
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
 from mesoclinic.integrity import violates
-from mesoclinic.tenancy import OrgOwned
+from mesoclinic.records import ClinicalRecord, VoidableRecord
 from mesoclinic.treatments import vocab
 
 
-class Lot(OrgOwned):
+class Lot(ClinicalRecord):
     """A delivery of one catalogue product with one lot number, kept at one site.
 
     Stock is counted in vials: an opened vial is never carried to another session,
     because infections have been traced to multi-dose vials (clinical-reference §6).
+
+    A recall (`recalled_*`) is not a void: the lot was real and was used, and the
+    recall search needs it; it only stops further use.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
     product = models.CharField(max_length=60, choices=vocab.product_choices)
     lot_number = models.CharField(max_length=60)
@@ -108,8 +108,7 @@ def dose_cap_violation(error: BaseException) -> bool:
     return violates(error, DOSE_CAP_CONSTRAINT)
 
 
-class TreatmentSession(OrgOwned):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+class TreatmentSession(VoidableRecord):
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     plan = models.ForeignKey(
         "plans.Plan", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -148,11 +147,6 @@ class TreatmentSession(OrgOwned):
     # [slugs whose content counts], "mg": cap}. PostgreSQL refuses sign-off past one
     # (migration 0093), whatever code path signs.
     dose_caps = models.JSONField(default=list, blank=True)
-    voided_at = models.DateTimeField(null=True, blank=True)
-    voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    void_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -214,10 +208,9 @@ class ProductContent(models.Model):
         return f"{self.product}: {self.ingredient} {self.mg_per_ml}/mL"
 
 
-class SessionArea(OrgOwned):
+class SessionArea(ClinicalRecord):
     """What went in where and from which vial: the row a recall searches."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="+")
     area = models.CharField(max_length=40)
     side = models.CharField(max_length=5, blank=True)
@@ -261,10 +254,9 @@ class SessionArea(OrgOwned):
         return f"{self.area} {self.side}".strip()
 
 
-class SessionAmendment(OrgOwned):
+class SessionAmendment(ClinicalRecord):
     """A correction to a signed session: the original stays, shown beside this."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="+")
     text = models.TextField()
     reason = models.CharField(max_length=500)
@@ -299,8 +291,7 @@ def resubmitted_event_violation(error: BaseException) -> bool:
     )
 
 
-class AdverseEvent(OrgOwned):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+class AdverseEvent(VoidableRecord):
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     session = models.ForeignKey(
         TreatmentSession, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -329,15 +320,6 @@ class AdverseEvent(OrgOwned):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    voided_at = models.DateTimeField(null=True, blank=True)
-    void_reason = models.CharField(max_length=500, blank=True)
-    voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
 
     class Meta:
         indexes = [
@@ -385,8 +367,7 @@ class AdverseEvent(OrgOwned):
         return [c.label for c in vocab.Seriousness if getattr(self, c.value)]
 
 
-class FollowUpTask(OrgOwned):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+class FollowUpTask(ClinicalRecord):
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     session = models.ForeignKey(
         TreatmentSession, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -19,6 +19,7 @@ from mesoclinic.accounts import roles
 from mesoclinic.accounts.models import User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.log import Action, record
+from mesoclinic.records import keep_history
 from mesoclinic.treatments import states, vocab
 from mesoclinic.treatments.models import (
     AdverseEvent,
@@ -143,7 +144,11 @@ def record_event(user, patient, data: dict, lots: list[Lot], submission_key=None
     try:
         with transaction.atomic():
             event = AdverseEvent.objects.create(
-                patient=patient, reported_by=user, submission_key=submission_key, **data
+                patient=patient,
+                reported_by=user,
+                changed_by=user,
+                submission_key=submission_key,
+                **data,
             )
     except IntegrityError as error:
         # The other submission committed first; it holds the key.
@@ -184,6 +189,7 @@ def update_event(user, event: AdverseEvent, data: dict) -> list[str]:
         return []
     for name in changed:
         setattr(event, name, data[name])
+    event.changed_by = user
     event.save(update_fields=[*changed, "serious"])
     task = None
     became_serious = event.serious and not was_serious
@@ -212,16 +218,24 @@ def void_event(user, event: AdverseEvent, reason: str) -> bool:
     reason. Voiding twice changes nothing (False). Only a practitioner voids one."""
     roles.check(user, roles.SIGN_CLINICAL, "Only a practitioner voids an adverse event.")
     now = timezone.now()
+    void = {"voided_at": now, "voided_by": user, "void_reason": reason}
+    stamp = {"changed_at": now, "changed_by": user}
     updated = AdverseEvent.objects.filter(pk=event.pk, voided_at__isnull=True).update(
-        voided_at=now, voided_by=user, void_reason=reason
+        **void, **stamp
     )
     if not updated:
         return False
     event.refresh_from_db()
-    FollowUpTask.objects.filter(adverse_event=event, done_at__isnull=True).update(
-        done_at=now, done_by=user, notes=f"Adverse event voided: {reason}"
+    keep_history(event, user, now)
+    notes = f"Adverse event voided: {reason}"
+    tasks = list(FollowUpTask.objects.filter(adverse_event=event, done_at__isnull=True))
+    FollowUpTask.objects.filter(pk__in=[t.pk for t in tasks]).update(
+        done_at=now, done_by=user, notes=notes, **stamp
     )
-    record(user, Action.CHANGE, event, fields=["voided_at", "void_reason"], detail="voided")
+    for task in tasks:
+        task.done_at, task.done_by, task.notes = now, user, notes
+        keep_history(task, user, now)
+    record(user, Action.VOID, event, fields=["voided_at", "void_reason"], detail=reason)
     return True
 
 
@@ -278,11 +292,13 @@ def due_tasks(user, *, everyone=False) -> QuerySet[FollowUpTask]:
 def mark_done(user, task: FollowUpTask, notes: str) -> bool:
     """Close a follow-up task; one already closed (a second tab) changes nothing (False)."""
     roles.check(user, roles.EDIT_CLINICAL, "Only clinical staff close a follow-up.")
+    now = timezone.now()
     updated = FollowUpTask.objects.filter(pk=task.pk, done_at__isnull=True).update(
-        done_at=timezone.now(), done_by=user, notes=notes
+        done_at=now, done_by=user, notes=notes, changed_at=now, changed_by=user
     )
     task.refresh_from_db()
     if not updated:
         return False
+    keep_history(task, user, now)
     record(user, Action.CHANGE, task, fields=["done_at", "done_by"] + (["notes"] if notes else []))
     return True

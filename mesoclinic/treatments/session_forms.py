@@ -72,16 +72,14 @@ class PrecheckForm(forms.Form):
     )
     override_reason = override_reason_field("Only when today's check asks for it.")
 
-    def __init__(self, *args, patient=None, organization_id=None, areas=(), **kwargs):
+    def __init__(self, *args, patient=None, areas=(), **kwargs):
         super().__init__(*args, **kwargs)
         from mesoclinic.accounts.models import Site
 
         self.patient = patient
-        self.fields["site"].queryset = Site.objects.filter(
-            organization_id=organization_id
-        ).order_by("name")
-        self.fields["supervised_by"].queryset = User.objects.filter(
-            organization_id=organization_id, role=Role.PRACTITIONER, is_active=True
+        self.fields["site"].queryset = Site.objects.order_by("name")
+        self.fields["supervised_by"].queryset = User.in_org.filter(
+            role=Role.PRACTITIONER, is_active=True
         ).order_by("full_name")
         ref = rules.load_reference()
         self.fields["infected_areas"].choices = [

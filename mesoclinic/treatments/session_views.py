@@ -52,7 +52,6 @@ def session_start(request, public_id):
     form = forms.PrecheckForm(
         request.POST or None,
         patient=plan.patient,
-        organization_id=request.user.organization_id,
         areas=areas,
     )
     error = None
@@ -80,9 +79,7 @@ def session_start(request, public_id):
 @require(roles.SIGN_CLINICAL)
 def session_start_adhoc(request, public_id):
     patient = get_patient(request, public_id)
-    form = forms.AdhocStartForm(
-        request.POST or None, patient=patient, organization_id=request.user.organization_id
-    )
+    form = forms.AdhocStartForm(request.POST or None, patient=patient)
     error = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

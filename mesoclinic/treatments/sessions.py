@@ -217,6 +217,7 @@ def _check_and_record(session: TreatmentSession, rows, user, reason: str) -> Non
     added = enforce(session, exposure_findings(session, rows), user, reason)
     if added:
         session.overrides = list(session.overrides or []) + added
+        session.changed_by = user
         session.save(update_fields=["overrides"])
 
 
@@ -264,6 +265,7 @@ def _create(user, check: Precheck, **fields) -> TreatmentSession:
                 weight_kg=check.weight_kg,
                 started_at=timezone.now(),
                 performed_by=user,
+                changed_by=user,
                 **fields,
             )
     except IntegrityError as error:
@@ -436,11 +438,12 @@ def chart_area(
     _injection_count(data)
     _in_scope(scope.check_can_chart, user, locked, scope.ingredients_of([lot.product]))
     _open_vial(lot)
-    row = SessionArea(session=locked, lot=lot, **data)
+    row = SessionArea(session=locked, lot=lot, changed_by=user, **data)
     rows = charted_rows(locked) + [row]
     _check_and_record(locked, rows, user, override_reason)
     row.save()
     locked.lock_version += 1
+    locked.changed_by = user
     locked.save(update_fields=["lock_version"])
     session.lock_version = locked.lock_version
     session.overrides = locked.overrides
@@ -499,6 +502,7 @@ def toggle_point(
         row.volume_ml = Decimal(str(round(per_point * len(kept), 2)))
     rows = [row if r.pk == row.pk else r for r in charted_rows(locked)]
     _check_and_record(locked, rows, user, override_reason)
+    row.changed_by = user
     row.save(update_fields=["points", "injections", "volume_ml"])
     record(user, Action.CHANGE, locked, fields=["points"], detail=f"{row.area} points")
     return row
@@ -586,6 +590,7 @@ def sign(user, session: TreatmentSession) -> bool:
     locked.ended_at = locked.ended_at or locked.signed_at
     locked.aftercare = aftercare
     locked.lock_version += 1
+    locked.changed_by = user
     locked.save(
         update_fields=["status", "signed_by", "signed_at", "ended_at", "aftercare", "lock_version"]
     )
@@ -642,7 +647,7 @@ def amend(user, session: TreatmentSession, text: str, reason: str) -> SessionAme
     if not session.is_signed:
         raise SessionRefused("Only a signed session is amended; edit the chart instead.")
     amendment = SessionAmendment.objects.create(
-        session=session, text=text, reason=reason, author=user
+        session=session, text=text, reason=reason, author=user, changed_by=user
     )
     record(user, Action.CREATE, amendment, fields=["text", "reason"])
     return amendment
@@ -667,5 +672,6 @@ def void(user, session: TreatmentSession, reason: str) -> None:
     session.voided_at = timezone.now()
     session.voided_by = user
     session.void_reason = reason
+    session.changed_by = user
     session.save(update_fields=["status", "voided_at", "voided_by", "void_reason"])
-    record(user, Action.VOID, session, fields=["status", "void_reason"])
+    record(user, Action.VOID, session, fields=["status", "void_reason"], detail=reason)

@@ -43,6 +43,8 @@ def forwards(apps, schema_editor):
     elif vendor == "sqlite":
         for sql in SQLITE_UP:
             schema_editor.execute(sql)
+    else:
+        raise NotImplementedError(f"no triggers written for {vendor}")
 
 
 def backwards(apps, schema_editor):
@@ -52,6 +54,8 @@ def backwards(apps, schema_editor):
     elif vendor == "sqlite":
         for sql in SQLITE_DOWN:
             schema_editor.execute(sql)
+    else:
+        raise NotImplementedError(f"no triggers written for {vendor}")
 
 
 class Migration(migrations.Migration):

@@ -13,8 +13,16 @@ FREE = "('cancelled', 'no_show')"
 COLUMNS = {"practitioner": "practitioner_id", "room": "room_id", "patient": "patient_id"}
 
 
+def _on_postgresql(schema_editor) -> bool:
+    """SQLite relies on the service (see above); any other database is refused."""
+    vendor = schema_editor.connection.vendor
+    if vendor not in ("sqlite", "postgresql"):
+        raise NotImplementedError(f"no double-booking guard written for {vendor}")
+    return vendor == "postgresql"
+
+
 def _create(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
+    if not _on_postgresql(schema_editor):
         return
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
     for name, column in COLUMNS.items():
@@ -26,7 +34,7 @@ def _create(apps, schema_editor):
 
 
 def _drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
+    if not _on_postgresql(schema_editor):
         return
     for name in COLUMNS:
         schema_editor.execute(

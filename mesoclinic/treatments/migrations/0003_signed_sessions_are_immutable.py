@@ -101,6 +101,8 @@ def forwards(apps, schema_editor):
     elif vendor == "sqlite":
         for sql in SQLITE:
             schema_editor.execute(sql)
+    else:
+        raise NotImplementedError(f"no triggers written for {vendor}")
 
 
 def backwards(apps, schema_editor):
@@ -110,6 +112,8 @@ def backwards(apps, schema_editor):
     elif vendor == "sqlite":
         for sql in SQLITE_DOWN:
             schema_editor.execute(sql)
+    else:
+        raise NotImplementedError(f"no triggers written for {vendor}")
 
 
 class Migration(migrations.Migration):

@@ -116,15 +116,23 @@ DROP FUNCTION IF EXISTS treatments_session_dose_caps();
 """
 
 
+def supported(schema_editor):
+    """Only SQLite and PostgreSQL have triggers written; any other database is refused."""
+    vendor = schema_editor.connection.vendor
+    if vendor not in ("sqlite", "postgresql"):
+        raise NotImplementedError(f"no triggers written for {vendor}")
+    return vendor
+
+
 def drop_sqlite_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
+    if supported(schema_editor) == "sqlite":
         for name in SQLITE_TRIGGERS:
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {name};")
 
 
 def sqlite_triggers_with(columns):
     def create(apps, schema_editor):
-        if schema_editor.connection.vendor == "sqlite":
+        if supported(schema_editor) == "sqlite":
             for sql in sqlite_triggers(columns):
                 schema_editor.execute(sql)
 
@@ -132,13 +140,13 @@ def sqlite_triggers_with(columns):
 
 
 def guard_sign_off(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
+    if supported(schema_editor) == "postgresql":
         schema_editor.execute(pg_immutable(CLINICAL + ["dose_caps", "overrides"]))
         schema_editor.execute(PG_DOSE_CAPS)
 
 
 def unguard_sign_off(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
+    if supported(schema_editor) == "postgresql":
         schema_editor.execute(PG_DOSE_CAPS_DOWN)
         schema_editor.execute(pg_immutable(CLINICAL))
 

@@ -192,7 +192,7 @@ class Command(BaseCommand):
 
     def _org(self, name, site_names, staff, password):
         org, _ = Organization.objects.get_or_create(name=name)
-        sites = [Site.objects.get_or_create(organization=org, name=s)[0] for s in site_names]
+        sites = [Site.all_orgs.get_or_create(organization=org, name=s)[0] for s in site_names]
         for email, full_name, role in staff:
             user = User.objects.filter(email=email).first()
             if user is None:
@@ -208,7 +208,7 @@ class Command(BaseCommand):
 
 def create_patients(org, count: int, seed: int) -> list[m.Patient]:
     rng = random.Random(seed)
-    sites = list(Site.objects.filter(organization=org))
+    sites = list(Site.all_orgs.filter(organization=org))
     practitioner = User.objects.filter(organization=org, role=Role.PRACTITIONER).first()
     today = date.today()
     created = []
@@ -324,7 +324,7 @@ DEMO_LOTS = [
 def create_lots(org) -> None:
     owner = User.objects.filter(organization=org, role=Role.OWNER).first()
     today = date.today()
-    for site in Site.objects.filter(organization=org):
+    for site in Site.all_orgs.filter(organization=org):
         for product, number, days, vials in DEMO_LOTS:
             Lot.objects.create(
                 site=site,
