@@ -91,6 +91,8 @@ def base_env(database_url: str) -> dict:
         MESOCLINIC_EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
         MESOCLINIC_LOG_LEVEL="ERROR",
         PYTHONPATH=str(ROOT),
+        # seed-scale and bench-prepare live in an app that only the benchmark installs
+        DJANGO_SETTINGS_MODULE="mesoclinic.bench_settings",
     )
     return env
 
