@@ -9,8 +9,9 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from . import allergens as A
 from . import findings as F
-from .inputs import ProfileFacts, Resolved
+from .inputs import Resolved
 from .models import Finding
+from .profile import ProfileFacts
 from .reference import Reference
 
 

@@ -18,7 +18,6 @@ from .inputs import (
     describe,
     explicit_points_by_side,
     resolve_request,
-    validate_profile,
 )
 from .limits import DIGITS, Usage, check_course, check_keep_clear, check_usages, largest_fit
 from .loader import load_reference
@@ -36,6 +35,7 @@ from .models import (
     ScheduledSession,
     TreatmentRequest,
 )
+from .profile import validate_profile
 from .quote import QuoteItem, build_quote
 from .reference import Reference
 from .schedule import combine, gaps, session_dates

@@ -33,10 +33,10 @@ from .contraindications import (
     uncoded_allergy_findings,
 )
 from .errors import RulesInputError
-from .inputs import ProfileFacts, validate_profile
 from .limits import DIGITS, EarlierSession, Usage, applies, check_usages, check_window, family_of
 from .loader import load_reference
 from .models import DoseLine, Finding, PatientProfile
+from .profile import ProfileFacts, validate_profile
 from .reference import Ingredient, Limit, Reference
 
 MAX_ROW_ML = 1000.0
@@ -226,7 +226,6 @@ def _depths(ref: Reference, rows: Sequence[Given]) -> list[Finding]:
 
 
 def _course_and_interval(
-    ref: Reference,
     ing: Ingredient,
     current: Sequence[Given],
     earlier: Mapping[str, list[Given]],
@@ -341,7 +340,7 @@ def check_exposure(
     out += _window(ref, facts, rows, earlier, now)
     by_session = _sessions(earlier)
     for slug in sorted({slug for row in rows for slug in row.formula}):
-        out += _course_and_interval(ref, ref.ingredients[slug], rows, by_session, now.date())
+        out += _course_and_interval(ref.ingredients[slug], rows, by_session, now.date())
     return F.dedupe(out)
 
 
