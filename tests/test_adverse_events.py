@@ -156,9 +156,9 @@ def test_safety_list_is_for_owners_and_practitioners(personas, role):
 @pytest.mark.parametrize(
     "name,args,writable",
     [
-        ("adverse_event_new", lambda p, e: [p.public_id], True),
-        ("adverse_event_detail", lambda p, e: [e.public_id], False),
-        ("adverse_event_update", lambda p, e: [e.public_id], True),
+        ("adverse_event_new", lambda p, _e: [p.public_id], True),
+        ("adverse_event_detail", lambda _p, e: [e.public_id], False),
+        ("adverse_event_update", lambda _p, e: [e.public_id], True),
     ],
 )
 def test_outsider_gets_404_for_every_event_url(personas, org, patient, event, name, args, writable):

@@ -52,7 +52,7 @@ def _on_a_file_instead(tmp_path, name: str) -> bool:
 @pytest.fixture
 def no_audit(monkeypatch):
     # Audit rows are append-only, even for the flush that ends a transactional test on SQLite.
-    monkeypatch.setattr(AuditEvent.objects, "create", lambda **fields: None)
+    monkeypatch.setattr(AuditEvent.objects, "create", lambda **_fields: None)
 
 
 def _all_at_once(org, work):
@@ -217,8 +217,8 @@ def test_ten_tablets_signing_one_plan_version_make_one_consent(
         consents.template_for(org.pk)  # the clinic's first template, made once
     if not service_looks_first:
         # Every tablet passes the service's own look and reaches the database's constraint.
-        monkeypatch.setattr(consents, "signed_consent", lambda version: None)
-    outcomes = _all_at_once(org, lambda n: _sign(org, practitioner, plan))
+        monkeypatch.setattr(consents, "signed_consent", lambda _version: None)
+    outcomes = _all_at_once(org, lambda _n: _sign(org, practitioner, plan))
     assert all(isinstance(o, Consent) for o in outcomes), outcomes
     assert len({o.pk for o in outcomes}) == 1
     with acting_for(org):
@@ -298,11 +298,11 @@ def test_ten_submissions_of_one_adverse_event_form_record_one_event(
     if _on_a_file_instead(tmp_path, f"{name}[{service_looks_first}]"):
         return
     if not service_looks_first:
-        monkeypatch.setattr(safety, "submitted_event", lambda patient, key: None)
+        monkeypatch.setattr(safety, "submitted_event", lambda _patient, _key: None)
     key = uuid.uuid4()
     outcomes = _all_at_once(
         org,
-        lambda n: safety.record_event(
+        lambda _n: safety.record_event(
             as_user(practitioner), patient, _event_data(), [], submission_key=key
         ),
     )

@@ -352,7 +352,7 @@ def test_four_workers_sending_at_once_send_each_reminder_once(
         assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout[-3000:]
         return
     # Audit rows are append-only, even for the flush that ends a transactional test.
-    monkeypatch.setattr(services, "_audit", lambda *args, **kwargs: None)
+    monkeypatch.setattr(services, "_audit", lambda *_args, **_kwargs: None)
     now = timezone.now()
     for i in range(10):
         appointment_at(now + timedelta(hours=2 + i), who=make_patient(email=f"p{i}@x.org"))

@@ -77,7 +77,7 @@ def test_two_simultaneous_bookings_of_one_slot_make_one_appointment(
         )
         return
     # Audit rows are append-only, even for the flush that ends a transactional test on SQLite.
-    monkeypatch.setattr(services, "record", lambda *args, **kwargs: None)
+    monkeypatch.setattr(services, "record", lambda *_args, **_kwargs: None)
     # Widen the window between the check and the insert: on PostgreSQL both desks then pass
     # the check and the exclusion constraint must refuse one; SQLite's IMMEDIATE transaction
     # makes the second desk wait for the first to commit.

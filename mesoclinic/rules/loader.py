@@ -399,16 +399,14 @@ class _Builder:
                     }
                 ),
             )
-            self.check_protocol_technique(t, proto, ref["techniques"][technique], ref["depth"])
+            self.check_protocol_technique(t, proto, ref["techniques"][technique])
             if not proto.concerns or not proto.areas:
                 raise t.error("areas", "a protocol needs at least one concern and one area")
             out[slug] = proto
         return out
 
     @staticmethod
-    def check_protocol_technique(
-        t: Table, proto: Protocol, tech: Technique, bounds: tuple[float, float]
-    ) -> None:
+    def check_protocol_technique(t: Table, proto: Protocol, tech: Technique) -> None:
         if tech.injection:
             if proto.topical_volume_ml is not None:
                 raise t.error("topical_volume_ml", "only for non-injection techniques")

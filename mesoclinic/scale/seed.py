@@ -516,7 +516,7 @@ class Seeder:
                     email.lower(), created_at, creator, created_at,
                 )
             )  # fmt: skip
-            self._history(rows, pid, creator, created, female, dob, rng)
+            self._history(rows, pid, creator, created, female, rng)
             rows["changelog"].append(
                 (org_id, pid, "patient", public_id, "create", creator, created_at, "{}", "")
             )
@@ -536,7 +536,7 @@ class Seeder:
         for ids, status in ((voided_ids, "voided"), (signed_ids, "signed")):
             self._finalise(ids, status)
 
-    def _history(self, rows, pid, creator, created, female, dob, rng) -> None:
+    def _history(self, rows, pid, creator, created, female, rng) -> None:
         org_id = self.o.org.pk
         ts = self.when(created, 10)
 
