@@ -128,21 +128,7 @@ from .medications import (
     lifestyle_slugs,
     parse_condition,
 )
-from .models import (
-    AreaPlan,
-    DoseLine,
-    Finding,
-    FollowUp,
-    Override,
-    OverrideOutcome,
-    PatientProfile,
-    Plan,
-    Proposal,
-    ProposedArea,
-    Quote,
-    ScheduledSession,
-    TreatmentRequest,
-)
+from .models import Override, PatientProfile, TreatmentRequest
 from .reference import (
     Allergen,
     Area,
@@ -154,6 +140,18 @@ from .reference import (
     Protocol,
     Reference,
     Technique,
+)
+from .results import (
+    AreaPlan,
+    DoseLine,
+    Finding,
+    FollowUp,
+    OverrideOutcome,
+    Plan,
+    Proposal,
+    ProposedArea,
+    Quote,
+    ScheduledSession,
 )
 
 plan = build_plan

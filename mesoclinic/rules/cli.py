@@ -20,7 +20,8 @@ from .errors import ReferenceDataError, RulesInputError
 from .exposure import Given
 from .inputs import mix
 from .loader import load_reference
-from .models import Override, PatientProfile, Plan, TreatmentRequest
+from .models import Override, PatientProfile, TreatmentRequest
+from .results import Plan
 
 ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
 

@@ -10,9 +10,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from . import allergens as A
 from . import findings as F
 from .inputs import Resolved
-from .models import Finding
 from .profile import ProfileFacts
 from .reference import Reference
+from .results import Finding
 
 
 def allergy_hits(ref: Reference, allergies: frozenset[str], slug: str) -> tuple[str, ...]:

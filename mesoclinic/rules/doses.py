@@ -11,9 +11,10 @@ from .contraindications import allergy_findings, uncoded_allergy_findings
 from .errors import RulesInputError
 from .limits import DIGITS, Usage, check_usages
 from .loader import load_reference
-from .models import Finding, PatientProfile
+from .models import PatientProfile
 from .profile import validate_profile
 from .reference import Reference
+from .results import Finding
 
 
 class Administered(NamedTuple):

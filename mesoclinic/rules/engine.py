@@ -21,23 +21,20 @@ from .inputs import (
 )
 from .limits import DIGITS, Usage, check_course, check_keep_clear, check_usages, largest_fit
 from .loader import load_reference
-from .models import (
+from .models import Override, PatientProfile, Point, TreatmentRequest
+from .profile import validate_profile
+from .quote import QuoteItem, build_quote
+from .reference import Reference
+from .results import (
     AreaPlan,
     Finding,
     FollowUp,
     KeepClearZone,
-    Override,
-    PatientProfile,
     Plan,
-    Point,
     Proposal,
     ProposedArea,
     ScheduledSession,
-    TreatmentRequest,
 )
-from .profile import validate_profile
-from .quote import QuoteItem, build_quote
-from .reference import Reference
 from .schedule import combine, gaps, session_dates
 
 MAX_EXPLICIT_POINTS = 10_000

@@ -35,9 +35,10 @@ from .contraindications import (
 from .errors import RulesInputError
 from .limits import DIGITS, EarlierSession, Usage, applies, check_usages, check_window, family_of
 from .loader import load_reference
-from .models import DoseLine, Finding, PatientProfile
+from .models import PatientProfile
 from .profile import ProfileFacts, validate_profile
 from .reference import Ingredient, Limit, Reference
+from .results import DoseLine, Finding
 
 MAX_ROW_ML = 1000.0
 

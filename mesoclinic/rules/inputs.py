@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from . import findings as F
 from .errors import RulesInputError
-from .models import Finding, Point, TreatmentRequest
+from .models import Point, TreatmentRequest
 from .reference import Area, Phase, Protocol, Reference, Source, Technique
+from .results import Finding
 from .schedule import phases_for
 from .values import number, whole
 

@@ -8,8 +8,9 @@ from typing import NamedTuple
 
 from .. import findings as F
 from ..layout import distance_to_path
-from ..models import Finding, KeepClearZone, Point
+from ..models import Point
 from ..reference import Area, Ingredient, Limit, Reference
+from ..results import Finding, KeepClearZone
 from .common import Usage, applies, in_mixture, num, severity
 
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from .. import findings as F
-from ..models import Finding
 from ..reference import Limit, Protocol, Reference, Source
+from ..results import Finding
 from .common import NO_LIMIT_TEXT, applies, num, severity
 
 # One earlier charted session: its date and the formulas it gave.

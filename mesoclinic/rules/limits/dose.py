@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from .. import findings as F
-from ..models import DoseLine, Finding
 from ..reference import Ingredient, Limit, Reference
+from ..results import DoseLine, Finding
 from .area import per_area
 from .common import DIGITS, NO_LIMIT_TEXT, Usage, applies, family_of, num, percent, severity, total
 

@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from .. import findings as F
-from ..models import Finding
 from ..reference import Reference
+from ..results import Finding
 from .common import DIGITS, Usage
 from .dose import check_usages
 
