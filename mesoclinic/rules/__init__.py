@@ -111,10 +111,11 @@ from collections.abc import Iterable, Mapping
 
 from .aftercare import Treated, aftercare_for, aftercare_source
 from .allergens import ANAPHYLAXIS_HISTORY, AllergyMatch, allergen_name, resolve_allergy
+from .caps import grade_a_caps
 from .doses import Administered, check_session_doses
 from .engine import build_plan
 from .errors import ReferenceDataError, RulesInputError
-from .exposure import Given, check_exposure, given_product, grade_a_caps, session_totals
+from .exposure import Given, check_exposure, given_product, session_totals
 from .findings import reason_problem
 from .inputs import mix
 from .labelling import labelled_use
