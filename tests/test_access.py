@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from mesoclinic.patients import models as pm
 from mesoclinic.tenancy import acting_for
-from tests.conftest import client_for
+from tests.factories import client_for
 
 ALL = ["owner", "practitioner", "esthetician", "reception"]
 CLINICAL = ["owner", "practitioner", "esthetician"]

@@ -22,16 +22,10 @@ from mesoclinic.treatments.models import (
     SessionArea,
     TreatmentSession,
 )
-from tests.conftest import client_for
+from tests.factories import ALL, CLINICAL, client_for, make_event, today
 
-ALL = ["owner", "practitioner", "esthetician", "reception"]
-CLINICAL = ["owner", "practitioner", "esthetician"]
 SIGNERS = ["owner", "practitioner"]
 DEOXY = "deoxycholic-10mg-2ml"
-
-
-def today() -> date:
-    return timezone.localdate()
 
 
 def make_lot(org, site, user, number="DX-2401", product=DEOXY) -> Lot:
@@ -71,20 +65,6 @@ def make_session(
                 volume_ml=Decimal("2.0"),
             )
     return session
-
-
-def make_event(org, patient, user, lots=(), **fields) -> AdverseEvent:
-    values = {
-        "event_type": "infection",
-        "grade": 3,
-        "onset_on": today() - timedelta(days=2),
-        "description": "Tender nodules with discharge",
-    }
-    values.update(fields)
-    with acting_for(org):
-        event = AdverseEvent.objects.create(patient=patient, reported_by=user, **values)
-        event.lots.set(lots)
-    return event
 
 
 def _form(**overrides):

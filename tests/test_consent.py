@@ -10,31 +10,9 @@ from mesoclinic.plans import consent as c
 from mesoclinic.plans import services
 from mesoclinic.plans.models import Consent, Plan, PlanStatus
 from mesoclinic.tenancy import acting_for
-from tests.conftest import client_for
+from tests.factories import SIGNATURE, client_for
 
-SIGNATURE = "M10 10 L20 25 L30 12 L45 40 M50 50 L80 60"
 EVIDENCE = "Mesotherapy has no proven clinical efficacy for many of its uses"
-
-
-@pytest.fixture
-def approved_plan(org, practitioner, patient):
-    with acting_for(org):
-        plan = Plan.objects.create(
-            patient=patient,
-            created_by=practitioner,
-            inputs={
-                "items": [{"concern": "localized-fat", "area": "submental"}],
-                "overrides": [],
-                "start": "2026-12-01",
-            },
-        )
-    client_for(practitioner).post(
-        reverse("plan_approve", args=[plan.public_id]), {"lock_version": plan.lock_version}
-    )
-    with acting_for(org):
-        plan.refresh_from_db()
-    assert plan.status == PlanStatus.APPROVED
-    return plan
 
 
 def _sign(client, plan, **changes):

@@ -32,9 +32,7 @@ from mesoclinic.treatments.models import (
     one_open_session_violation,
     resubmitted_event_violation,
 )
-from tests.conftest import client_for
-from tests.test_scheduling import as_user
-from tests.test_scheduling_race import in_memory_sqlite, rerun_on_a_file
+from tests.factories import as_user, client_for, in_memory_sqlite, rerun_on_a_file
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 THREADS = 10

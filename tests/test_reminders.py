@@ -25,7 +25,7 @@ from mesoclinic.notifications.models import Kind, Reminder, State
 from mesoclinic.scheduling.models import Appointment, Status
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import SessionStatus, TreatmentSession
-from tests.conftest import client_for
+from tests.factories import client_for
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 
