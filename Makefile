@@ -7,15 +7,17 @@ STAMP := $(VENV)/.installed
 export MESOCLINIC_DATA_DIR ?= $(CURDIR)/var
 export MESOCLINIC_PORT ?= 8000
 
-.PHONY: demo test test-postgres test-browser lint bench mutate install clean
+.PHONY: demo test test-postgres test-browser lint lock bench mutate install clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+# requirements.lock pins every package, dev tools included, with hashes (make lock); the
+# project itself is installed on top without resolving anything again.
+$(STAMP): requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -30,10 +32,7 @@ demo: $(STAMP)
 	MESOCLINIC_HTTPS=False $(BIN)/gunicorn mesoclinic.wsgi --bind 127.0.0.1:$(MESOCLINIC_PORT) \
 		--workers 2 --threads 4 --access-logfile - --forwarded-allow-ips=""
 
-test: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/lint-imports
-	$(BIN)/mypy
+test: lint
 	$(BIN)/python -m pytest
 
 # Run the suite against PostgreSQL: MESOCLINIC_DATABASE_URL=postgresql://... make test-postgres
@@ -49,6 +48,14 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Regenerate requirements.lock from pyproject.toml after changing a dependency there;
+# UPGRADE=1 also moves every other pin to its newest release. Index locations stay in pip's
+# own configuration, not in the lock.
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --generate-hashes --extra dev --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade) \
+		-o requirements.lock pyproject.toml
 
 # Benchmarks at clinic-chain scale (README "Benchmarks"); QUICK=1 for a short run.
 bench: $(STAMP)

@@ -68,63 +68,78 @@ async def request(client: httpx.AsyncClient, method: str, path: str) -> httpx.Re
     return await client.get(path)
 
 
-async def run_job(job: dict, clients: list[httpx.AsyncClient], password: str) -> dict:
-    kind = job.get("kind", "request")
-    expect = set(job.get("expect", [200]))
-    paths = job.get("paths") or ["/"]
-    consume = job.get("consume", False)
-    shared = iter(paths) if consume else None
-    deadline_box: list[float] = []
-    latencies: list[float] = []
-    codes: dict[str, int] = {}
-    errors = 0
-    count = itertools.count()
-    limit = job.get("max_requests", 10_000)
+class _Job:
+    """One job's clients: warm up together, then request until the deadline or the limit."""
 
-    def next_path(i: int, k: int) -> str | None:
-        if shared is not None:
-            return next(shared, None)
-        return paths[(k * len(clients) + i) % len(paths)]
+    def __init__(self, job: dict, clients: list[httpx.AsyncClient], password: str) -> None:
+        self.job, self.clients, self.password = job, clients, password
+        self.kind = job.get("kind", "request")
+        self.method = job.get("method", "GET")
+        self.expect = set(job.get("expect", [200]))
+        self.paths = job.get("paths") or ["/"]
+        self.consume = job.get("consume", False)
+        self.shared = iter(self.paths) if self.consume else None
+        self.latencies: list[float] = []
+        self.codes: dict[str, int] = {}
+        self.errors = 0
+        self.count = itertools.count()
+        self.limit = job.get("max_requests", 10_000)
+        self.warmed = asyncio.Event()
+        self.ready = 0
+        self.started = self.deadline = 0.0
 
-    warmed = asyncio.Event()
-    ready = [0]
+    def next_path(self, i: int, k: int) -> str | None:
+        if self.shared is not None:
+            return next(self.shared, None)
+        return self.paths[(k * len(self.clients) + i) % len(self.paths)]
 
-    async def worker(i: int, client: httpx.AsyncClient) -> None:
-        nonlocal errors
-        if kind == "request" and not consume:
-            for k in range(job.get("warmup", 2)):
-                await request(client, job.get("method", "GET"), next_path(i, k))
-        ready[0] += 1
-        if ready[0] == len(clients):
-            deadline_box.append(time.perf_counter() + job.get("duration", 5))
-            started_box.append(time.perf_counter())
-            warmed.set()
-        await warmed.wait()
+    async def warm_up(self, i: int, client: httpx.AsyncClient) -> None:
+        if self.kind == "request" and not self.consume:
+            for k in range(self.job.get("warmup", 2)):
+                await request(client, self.method, self.next_path(i, k))
+        self.ready += 1
+        if self.ready == len(self.clients):
+            self.started = time.perf_counter()
+            self.deadline = self.started + self.job.get("duration", 5)
+            self.warmed.set()
+        await self.warmed.wait()
+
+    async def worker(self, i: int, client: httpx.AsyncClient) -> None:
+        await self.warm_up(i, client)
         k = 0
-        while time.perf_counter() < deadline_box[0] and next(count) < limit:
-            if kind == "login":
-                try:
-                    latencies.append(1000 * await login(client, job["email"], password))
-                except RuntimeError:
-                    errors += 1
+        while time.perf_counter() < self.deadline and next(self.count) < self.limit:
+            if self.kind == "login":
+                await self.log_in(client)
                 continue
-            path = next_path(i, k)
+            path = self.next_path(i, k)
             k += 1
             if path is None:
                 return
-            started = time.perf_counter()
-            response = await request(client, job.get("method", "GET"), path)
-            elapsed = time.perf_counter() - started
-            if response.status_code in expect:
-                latencies.append(1000 * elapsed)
-            else:
-                errors += 1
-                codes[str(response.status_code)] = codes.get(str(response.status_code), 0) + 1
+            await self.timed(client, path)
 
-    started_box: list[float] = []
-    tasks = [asyncio.create_task(worker(i, c)) for i, c in enumerate(clients)]
-    await asyncio.gather(*tasks)
-    return summary(latencies, errors, time.perf_counter() - started_box[0], codes)
+    async def log_in(self, client: httpx.AsyncClient) -> None:
+        try:
+            self.latencies.append(1000 * await login(client, self.job["email"], self.password))
+        except RuntimeError:
+            self.errors += 1
+
+    async def timed(self, client: httpx.AsyncClient, path: str) -> None:
+        started = time.perf_counter()
+        response = await request(client, self.method, path)
+        elapsed = time.perf_counter() - started
+        if response.status_code in self.expect:
+            self.latencies.append(1000 * elapsed)
+        else:
+            self.errors += 1
+            code = str(response.status_code)
+            self.codes[code] = self.codes.get(code, 0) + 1
+
+
+async def run_job(job: dict, clients: list[httpx.AsyncClient], password: str) -> dict:
+    state = _Job(job, clients, password)
+    await asyncio.gather(*(state.worker(i, c) for i, c in enumerate(clients)))
+    elapsed = time.perf_counter() - state.started
+    return summary(state.latencies, state.errors, elapsed, state.codes)
 
 
 async def main(scenario: dict) -> dict:

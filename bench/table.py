@@ -29,6 +29,69 @@ def _fmt(x, digits=1) -> str:
     return f"{x:,.{digits}f}"
 
 
+def _job_table(runs: list[dict]) -> list[str]:
+    head = "| job |"
+    rule = "|---|"
+    for run in runs:
+        n = f"{run['patients'] // 1000}k"
+        head += f" {n} p50 | {n} p95 | {n} p99 | {n} req/s | {n} queries |"
+        rule += "---:|---:|---:|---:|---:|"
+    if len(runs) > 1:
+        head += " p95 growth |"
+        rule += "---:|"
+    rows = [
+        _job_row(job, label, runs) for job, label in JOBS if any(job in r["load"] for r in runs)
+    ]
+    return [head, rule, *rows]
+
+
+def _job_row(job: str, label: str, runs: list[dict]) -> str:
+    row = f"| {label} |"
+    p95s = []
+    for run in runs:
+        s = run["load"].get(job)
+        q = run["queries"].get(job, "–")
+        if s is None:
+            row += " – | – | – | – | – |"
+            continue
+        err = f" ({s['errors']} errors)" if s["errors"] else ""
+        row += (
+            f" {_fmt(s['p50_ms'])} | {_fmt(s['p95_ms'])} | {_fmt(s['p99_ms'])} |"
+            f" {_fmt(s['rps'], 0)}{err} | {q} |"
+        )
+        p95s.append(s["p95_ms"])
+    if len(runs) > 1:
+        growth = p95s[-1] / p95s[0] if len(p95s) == len(runs) and p95s[0] else None
+        row += f" {_fmt(growth, 2)}x |" if growth else " – |"
+    return row
+
+
+def _run_note(run: dict) -> str:
+    n = f"{run['patients']:,}"
+    load, floor = run["load"], run["database_floor"]
+    chart = load.get("chart", {})
+    home = load.get("home", {})
+    on = load.get("mixed_reads", {}).get("rps")
+    off = run["audit_off"].get("mixed_reads", {}).get("rps")
+    cost = f"{(1 - on / off) * 100:.0f}%" if on and off else "–"
+    return (
+        f"- {n} patients: chart p50 {_fmt(chart.get('p50_ms'))} ms = "
+        f"{_fmt(chart.get('p50_ms', 0) / floor['p50_ms'], 1)}x the database floor "
+        f"({_fmt(floor['p50_ms'], 2)} ms for its {floor['queries']} SELECTs) and "
+        f"{_fmt(chart.get('p50_ms', 0) / home['p50_ms'], 1)}x the signed-in framework "
+        f"floor ({_fmt(home.get('p50_ms'))} ms); auditing: {_fmt(on, 0)} req/s on, "
+        f"{_fmt(off, 0)} req/s off (cost {cost}); recall lot has "
+        f"{run['recall_rows']:,} charted areas"
+        + ("" if run.get("calendar") else "; week calendar: no endpoint yet")
+        + (
+            f"; machine load average {run['load_average_before']:.1f} before the run"
+            if "load_average_before" in run
+            else ""
+        )
+        + "."
+    )
+
+
 def markdown(result: dict) -> str:
     m, v = result["machine"], result["versions"]
     lines = [
@@ -48,63 +111,9 @@ def markdown(result: dict) -> str:
         by_db.setdefault(run["database"], []).append(run)
     for db, runs in by_db.items():
         runs.sort(key=lambda r: r["patients"])
-        head = "| job |"
-        rule = "|---|"
-        for run in runs:
-            n = f"{run['patients'] // 1000}k"
-            head += f" {n} p50 | {n} p95 | {n} p99 | {n} req/s | {n} queries |"
-            rule += "---:|---:|---:|---:|---:|"
-        if len(runs) > 1:
-            head += " p95 growth |"
-            rule += "---:|"
-        lines += [f"**{'PostgreSQL' if db == 'postgresql' else 'SQLite'}**", "", head, rule]
-        for job, label in JOBS:
-            if not any(job in r["load"] for r in runs):
-                continue
-            row = f"| {label} |"
-            p95s = []
-            for run in runs:
-                s = run["load"].get(job)
-                q = run["queries"].get(job, "–")
-                if s is None:
-                    row += " – | – | – | – | – |"
-                    continue
-                err = f" ({s['errors']} errors)" if s["errors"] else ""
-                row += (
-                    f" {_fmt(s['p50_ms'])} | {_fmt(s['p95_ms'])} | {_fmt(s['p99_ms'])} |"
-                    f" {_fmt(s['rps'], 0)}{err} | {q} |"
-                )
-                p95s.append(s["p95_ms"])
-            if len(runs) > 1:
-                growth = p95s[-1] / p95s[0] if len(p95s) == len(runs) and p95s[0] else None
-                row += f" {_fmt(growth, 2)}x |" if growth else " – |"
-            lines.append(row)
-        lines.append("")
-        for run in runs:
-            n = f"{run['patients']:,}"
-            load, floor = run["load"], run["database_floor"]
-            chart = load.get("chart", {})
-            home = load.get("home", {})
-            on = load.get("mixed_reads", {}).get("rps")
-            off = run["audit_off"].get("mixed_reads", {}).get("rps")
-            cost = f"{(1 - on / off) * 100:.0f}%" if on and off else "–"
-            lines.append(
-                f"- {n} patients: chart p50 {_fmt(chart.get('p50_ms'))} ms = "
-                f"{_fmt(chart.get('p50_ms', 0) / floor['p50_ms'], 1)}x the database floor "
-                f"({_fmt(floor['p50_ms'], 2)} ms for its {floor['queries']} SELECTs) and "
-                f"{_fmt(chart.get('p50_ms', 0) / home['p50_ms'], 1)}x the signed-in framework "
-                f"floor ({_fmt(home.get('p50_ms'))} ms); auditing: {_fmt(on, 0)} req/s on, "
-                f"{_fmt(off, 0)} req/s off (cost {cost}); recall lot has "
-                f"{run['recall_rows']:,} charted areas"
-                + ("" if run.get("calendar") else "; week calendar: no endpoint yet")
-                + (
-                    f"; machine load average {run['load_average_before']:.1f} before the run"
-                    if "load_average_before" in run
-                    else ""
-                )
-                + "."
-            )
-        lines.append("")
+        lines += [f"**{'PostgreSQL' if db == 'postgresql' else 'SQLite'}**", ""]
+        lines += [*_job_table(runs), ""]
+        lines += [*(_run_note(run) for run in runs), ""]
     for fail in result.get("failed", []):
         lines.append(f"- {fail['database']} {fail['patients']:,}: failed ({fail['error']})")
     r = result["rules"]

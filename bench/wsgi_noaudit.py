@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mesoclinic.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mesoclinic.bench_settings")
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 

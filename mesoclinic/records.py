@@ -29,7 +29,7 @@ from simple_history.utils import get_history_manager_for_model
 from mesoclinic.tenancy import OrgHistory, OrgHistoryManager, OrgOwned
 
 
-def _history_user(instance, request=None, **kwargs):
+def _history_user(instance, request=None, **kwargs):  # noqa: ARG001 - simple-history's call
     """Who made the change: the row's `changed_by` (set by the service), else the request's."""
     if instance.changed_by_id is not None:
         return instance.changed_by

@@ -61,7 +61,6 @@ INSTALLED_APPS = [
     "mesoclinic.notifications",
     "mesoclinic.web",
     "mesoclinic.api",
-    "mesoclinic.scale",
 ]
 
 MIDDLEWARE = [

@@ -1,4 +1,4 @@
-"""Shared personas and helpers.
+"""Shared personas and fixtures (the helpers they use are in tests/factories.py).
 
 Personas, as in every view test:
 - owner: everything, including staff and the audit log; no clinical licence, so
@@ -11,15 +11,26 @@ Personas, as in every view test:
 """
 
 import os
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
-from django.test import Client
+from django.urls import reverse
 
-from mesoclinic.accounts.models import ClinicalLicence, LicenceType, Organization, Site, User
+from mesoclinic.accounts.models import Organization, Site
 from mesoclinic.accounts.roles import Role
 from mesoclinic.patients import models as pm
+from mesoclinic.plans import consent as consents
+from mesoclinic.plans import services as plans
+from mesoclinic.plans.models import Plan, PlanStatus
 from mesoclinic.tenancy import acting_for
+from tests.factories import (
+    SIGNATURE,
+    client_for,
+    consent_to,
+    give_licence,
+    make_user,
+    plan_in_status,
+)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -62,51 +73,31 @@ def other_org(db):
     return Organization.objects.create(name="Other Clinic")
 
 
-def _user(org, role, email, name):
-    return User.objects.create_user(
-        email=email, password="correct horse battery", full_name=name, organization=org, role=role
-    )
-
-
 @pytest.fixture
 def owner(org):
-    return _user(org, Role.OWNER, "owner@test.clinic", "Olga Owner")
-
-
-def give_licence(user, licence_type=LicenceType.PHYSICIAN, expires_on=None, **fields):
-    """Record a clinical licence for `user`, in force for a year unless told otherwise."""
-    with acting_for(user.organization_id):
-        return ClinicalLicence.objects.create(
-            user=user,
-            licence_type=licence_type,
-            number=fields.pop("number", f"REG-{user.pk:05d}"),
-            jurisdiction=fields.pop("jurisdiction", "Medical Council"),
-            expires_on=expires_on or date.today() + timedelta(days=365),
-            recorded_by=fields.pop("recorded_by", user),
-            **fields,
-        )
+    return make_user(org, Role.OWNER, "owner@test.clinic", "Olga Owner")
 
 
 @pytest.fixture
 def practitioner(org):
-    user = _user(org, Role.PRACTITIONER, "doc@test.clinic", "Dr Pia Prax")
+    user = make_user(org, Role.PRACTITIONER, "doc@test.clinic", "Dr Pia Prax")
     give_licence(user, number="GMC-7001234")
     return user
 
 
 @pytest.fixture
 def esthetician(org):
-    return _user(org, Role.ESTHETICIAN, "esth@test.clinic", "Erin Esth")
+    return make_user(org, Role.ESTHETICIAN, "esth@test.clinic", "Erin Esth")
 
 
 @pytest.fixture
 def reception(org):
-    return _user(org, Role.RECEPTION, "desk@test.clinic", "Rob Desk")
+    return make_user(org, Role.RECEPTION, "desk@test.clinic", "Rob Desk")
 
 
 @pytest.fixture
 def outsider(other_org):
-    return _user(other_org, Role.OWNER, "owner@other.clinic", "Oscar Outsider")
+    return make_user(other_org, Role.OWNER, "owner@other.clinic", "Oscar Outsider")
 
 
 @pytest.fixture
@@ -118,12 +109,6 @@ def personas(owner, practitioner, esthetician, reception, outsider):
         "reception": reception,
         "outsider": outsider,
     }
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -149,3 +134,41 @@ def make_patient(org, practitioner):
 @pytest.fixture
 def patient(make_patient):
     return make_patient()
+
+
+@pytest.fixture
+def consented_plan(org, site, practitioner, patient):
+    return consent_to(
+        org, practitioner, patient, [{"concern": "localized-fat", "area": "submental"}]
+    )
+
+
+@pytest.fixture
+def approved_plan(org, practitioner, patient):
+    with acting_for(org):
+        plan = Plan.objects.create(
+            patient=patient,
+            created_by=practitioner,
+            inputs={
+                "items": [{"concern": "localized-fat", "area": "submental"}],
+                "overrides": [],
+                "start": "2026-12-01",
+            },
+        )
+    client_for(practitioner).post(
+        reverse("plan_approve", args=[plan.public_id]), {"lock_version": plan.lock_version}
+    )
+    with acting_for(org):
+        plan.refresh_from_db()
+    assert plan.status == PlanStatus.APPROVED
+    return plan
+
+
+@pytest.fixture
+def signed_consent(org, patient, practitioner, esthetician):
+    plan = plan_in_status(org, patient, practitioner)
+    with acting_for(org):
+        version = plans.approve(practitioner, plan, patient, plan.lock_version)
+        template = consents.template_for()
+        text = consents.document_text(version, patient, template, org)
+        return consents.sign(esthetician, plan, version, text, template, "Anna García", SIGNATURE)

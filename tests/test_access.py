@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from mesoclinic.patients import models as pm
 from mesoclinic.tenancy import acting_for
-from tests.conftest import client_for
+from tests.factories import client_for
 
 ALL = ["owner", "practitioner", "esthetician", "reception"]
 CLINICAL = ["owner", "practitioner", "esthetician"]
@@ -51,10 +51,10 @@ def test_chart_is_open_to_every_role_but_clinical_detail_is_not(personas, role, 
 @pytest.mark.parametrize(
     "name,args,writable",
     [
-        ("patient_detail", lambda p, a: [p.public_id], False),
-        ("patient_changes", lambda p, a: [p.public_id], False),
-        ("patient_edit", lambda p, a: [p.public_id], True),
-        ("entry_add", lambda p, a: [p.public_id, "allergy"], True),
+        ("patient_detail", lambda p, _a: [p.public_id], False),
+        ("patient_changes", lambda p, _a: [p.public_id], False),
+        ("patient_edit", lambda p, _a: [p.public_id], True),
+        ("entry_add", lambda p, _a: [p.public_id, "allergy"], True),
         ("entry_void", lambda p, a: [p.public_id, "allergy", a.public_id], True),
     ],
 )

@@ -6,7 +6,7 @@ from django.core import mail
 from django.urls import reverse
 
 from mesoclinic.accounts.models import User
-from tests.conftest import client_for
+from tests.factories import client_for
 
 
 def _login(client, email, password):

@@ -12,7 +12,7 @@ from mesoclinic.audit.models import Action, AuditEvent
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import AdverseEvent, FollowUpTask
 from mesoclinic.treatments.vocab import Seriousness, is_serious
-from tests.conftest import client_for
+from tests.factories import client_for
 
 CRITERIA = [c.value for c in Seriousness]
 DEATH_NEEDED = "A grade 5 event is a death: tick “Results in death”."

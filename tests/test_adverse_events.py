@@ -1,13 +1,11 @@
 """Adverse events: who may record and read them, what makes one serious, the safety list."""
 
 import re
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, timedelta
 
 import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 
 from mesoclinic.accounts.models import Site, User
 from mesoclinic.accounts.roles import Role
@@ -18,73 +16,11 @@ from mesoclinic.treatments import safety
 from mesoclinic.treatments.models import (
     AdverseEvent,
     FollowUpTask,
-    Lot,
-    SessionArea,
-    TreatmentSession,
 )
-from tests.conftest import client_for
+from tests.factories import ALL, CLINICAL, client_for, make_event, make_lot, make_session, today
 
-ALL = ["owner", "practitioner", "esthetician", "reception"]
-CLINICAL = ["owner", "practitioner", "esthetician"]
 SIGNERS = ["owner", "practitioner"]
 DEOXY = "deoxycholic-10mg-2ml"
-
-
-def today() -> date:
-    return timezone.localdate()
-
-
-def make_lot(org, site, user, number="DX-2401", product=DEOXY) -> Lot:
-    with acting_for(org):
-        return Lot.objects.create(
-            site=site,
-            product=product,
-            lot_number=number,
-            expires_on=today() + timedelta(days=300),
-            received_on=today() - timedelta(days=60),
-            vials_received=10,
-            received_by=user,
-        )
-
-
-def make_session(
-    org, patient, site, performed_by, lot=None, days_ago=10, **fields
-) -> TreatmentSession:
-    started = timezone.make_aware(
-        datetime.combine(today() - timedelta(days=days_ago), datetime.min.time())
-    )
-    with acting_for(org):
-        session = TreatmentSession.objects.create(
-            patient=patient,
-            site=site,
-            adhoc_reason="Touch-up",
-            started_at=started.replace(hour=10),
-            performed_by=performed_by,
-            **fields,
-        )
-        if lot is not None:
-            SessionArea.objects.create(
-                session=session,
-                area="submental",
-                technique="hypodermic",
-                lot=lot,
-                volume_ml=Decimal("2.0"),
-            )
-    return session
-
-
-def make_event(org, patient, user, lots=(), **fields) -> AdverseEvent:
-    values = {
-        "event_type": "infection",
-        "grade": 3,
-        "onset_on": today() - timedelta(days=2),
-        "description": "Tender nodules with discharge",
-    }
-    values.update(fields)
-    with acting_for(org):
-        event = AdverseEvent.objects.create(patient=patient, reported_by=user, **values)
-        event.lots.set(lots)
-    return event
 
 
 def _form(**overrides):
@@ -156,9 +92,9 @@ def test_safety_list_is_for_owners_and_practitioners(personas, role):
 @pytest.mark.parametrize(
     "name,args,writable",
     [
-        ("adverse_event_new", lambda p, e: [p.public_id], True),
-        ("adverse_event_detail", lambda p, e: [e.public_id], False),
-        ("adverse_event_update", lambda p, e: [e.public_id], True),
+        ("adverse_event_new", lambda p, _e: [p.public_id], True),
+        ("adverse_event_detail", lambda _p, e: [e.public_id], False),
+        ("adverse_event_update", lambda _p, e: [e.public_id], True),
     ],
 )
 def test_outsider_gets_404_for_every_event_url(personas, org, patient, event, name, args, writable):

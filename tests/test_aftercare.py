@@ -15,8 +15,7 @@ from mesoclinic.patients import models as pm
 from mesoclinic.plans.models import Plan
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import Lot, TreatmentSession
-from tests.conftest import client_for
-from tests.test_sessions import consent_to
+from tests.factories import client_for, consent_to
 
 IBUPROFEN = "Ibuprofen may be used for swelling."
 ASK = "Ask your doctor or pharmacist which pain relief is safe for you."

@@ -13,21 +13,26 @@ from django.urls import reverse
 from mesoclinic.patients import models as pm
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import SessionArea, TreatmentSession
-from tests import test_sessions
-from tests.conftest import client_for
-from tests.test_allergies import _alerts_html, _allergy, _no_known_allergies
-from tests.test_query_counts import _count, _grow_history
-from tests.test_sessions import _chart, _lot, _session, _start
-
-consented_plan = test_sessions.consented_plan  # a fixture: the submental plan, consented
+from tests.factories import (
+    alerts_html,
+    client_for,
+    count_queries,
+    grow_history,
+    only_session,
+    post_chart,
+    post_start,
+    receive_lot,
+    record_allergy,
+    record_no_known_allergies,
+)
 
 
 def test_amide_free_text_stops_charting_lidocaine(org, site, practitioner, patient, consented_plan):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    _allergy(org, patient, practitioner, "Xylocaine (anaphylaxis)")
-    lidocaine = _lot(org, site, practitioner, "LID-1", product="lidocaine-1pct-5ml")
-    response = _chart(client, _session(org), lidocaine, volume_ml="1", injections="5")
+    post_start(client, consented_plan, site)
+    record_allergy(org, patient, practitioner, "Xylocaine (anaphylaxis)")
+    lidocaine = receive_lot(org, site, practitioner, "LID-1", product="lidocaine-1pct-5ml")
+    response = post_chart(client, only_session(org), lidocaine, volume_ml="1", injections="5")
     assert response.status_code == 400
     assert "Known allergy to amide local anaesthetics" in response.content.decode()
     with acting_for(org):
@@ -36,7 +41,7 @@ def test_amide_free_text_stops_charting_lidocaine(org, site, practitioner, patie
 
 @pytest.fixture
 def xylocaine_on_warfarin(org, practitioner, patient):
-    _allergy(org, patient, practitioner, "Xylocaine (anaphylaxis)", severity="anaphylaxis")
+    record_allergy(org, patient, practitioner, "Xylocaine (anaphylaxis)", severity="anaphylaxis")
     with acting_for(org):
         pm.Medication.objects.create(
             patient=patient, name="Warfarin", recorded_on=date(2026, 11, 1), created_by=practitioner
@@ -48,7 +53,7 @@ def test_session_start_shows_the_amide_allergy_and_the_anticoagulant(
     practitioner, consented_plan, xylocaine_on_warfarin
 ):
     page = client_for(practitioner).get(reverse("session_start", args=[consented_plan.public_id]))
-    alerts = _alerts_html(page)
+    alerts = alerts_html(page)
     assert "alerts-sticky" in alerts
     assert "Allergy: Xylocaine (anaphylaxis): amide local anaesthetics" in alerts
     assert "Anticoagulant: Warfarin" in alerts
@@ -62,15 +67,15 @@ def test_session_start_says_no_alerts_only_when_allergies_were_asked(
 ):
     client = client_for(practitioner)
     url = reverse("session_start", args=[consented_plan.public_id])
-    alerts = _alerts_html(client.get(url))
+    alerts = alerts_html(client.get(url))
     assert "Allergy history not taken" in alerts and "No alerts recorded" not in alerts
-    _no_known_allergies(org, patient, practitioner)
-    assert "No alerts recorded" in _alerts_html(client.get(url))
+    record_no_known_allergies(org, patient, practitioner)
+    assert "No alerts recorded" in alerts_html(client.get(url))
 
 
 def test_treating_without_a_plan_shows_the_alerts_too(practitioner, xylocaine_on_warfarin):
     url = reverse("session_start_adhoc", args=[xylocaine_on_warfarin.public_id])
-    alerts = _alerts_html(client_for(practitioner).get(url))
+    alerts = alerts_html(client_for(practitioner).get(url))
     assert "amide local anaesthetics" in alerts and "Anticoagulant: Warfarin" in alerts
 
 
@@ -90,7 +95,7 @@ def test_session_start_page_by_role(
     page = client_for(personas[role]).get(reverse("session_start", args=[consented_plan.public_id]))
     assert page.status_code == expected
     if expected == 200:
-        assert "Anticoagulant: Warfarin" in _alerts_html(page)
+        assert "Anticoagulant: Warfarin" in alerts_html(page)
     else:
         assert "Warfarin" not in page.content.decode()
 
@@ -125,12 +130,14 @@ def test_session_start_without_a_plan_by_role(personas, xylocaine_on_warfarin, r
 def test_the_charting_page_keeps_the_alerts_in_view(
     org, site, personas, practitioner, consented_plan, xylocaine_on_warfarin, role, expected
 ):
-    _start(client_for(practitioner), consented_plan, site, numbing_product="", numbing_amount_g="")
-    session = _session(org)
+    post_start(
+        client_for(practitioner), consented_plan, site, numbing_product="", numbing_amount_g=""
+    )
+    session = only_session(org)
     page = client_for(personas[role]).get(reverse("session_detail", args=[session.public_id]))
     assert page.status_code == expected
     if expected == 200:
-        alerts = _alerts_html(page)
+        alerts = alerts_html(page)
         assert "alerts-sticky" in alerts and "Anticoagulant: Warfarin" in alerts
         assert "amide local anaesthetics" in alerts
 
@@ -138,8 +145,8 @@ def test_the_charting_page_keeps_the_alerts_in_view(
 def test_an_uncoded_allergy_stops_the_session_from_starting(
     org, site, practitioner, patient, consented_plan
 ):
-    _allergy(org, patient, practitioner, "Penicillin")
-    response = _start(client_for(practitioner), consented_plan, site)
+    record_allergy(org, patient, practitioner, "Penicillin")
+    response = post_start(client_for(practitioner), consented_plan, site)
     assert response.status_code == 400
     body = response.content.decode()
     assert "Allergy recorded as “Penicillin” could not be matched" in body
@@ -151,9 +158,9 @@ def test_an_uncoded_allergy_stops_charting_in_a_session_already_started(
     org, site, practitioner, patient, consented_plan
 ):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    _allergy(org, patient, practitioner, "Bee venom")
-    response = _chart(client, _session(org), _lot(org, site, practitioner))
+    post_start(client, consented_plan, site)
+    record_allergy(org, patient, practitioner, "Bee venom")
+    response = post_chart(client, only_session(org), receive_lot(org, site, practitioner))
     assert response.status_code == 400 and "could not be matched" in response.content.decode()
 
 
@@ -161,22 +168,22 @@ def test_under_18_is_an_alert(org, practitioner, make_patient):
     today = date.today()
     teen = make_patient(date_of_birth=date(today.year - 16, 1, 1), first_name="Teen")
     page = client_for(practitioner).get(reverse("patient_detail", args=[teen.public_id]))
-    assert "Under 18: 16 years old" in _alerts_html(page)
+    assert "Under 18: 16 years old" in alerts_html(page)
 
 
 def test_session_start_queries_do_not_grow_with_history(org, practitioner, patient, consented_plan):
     client = client_for(practitioner)
     url = reverse("session_start", args=[consented_plan.public_id])
     client.get(url)
-    before = _count(client, url)
-    _grow_history(org, patient, practitioner, 100)
-    assert _count(client, url) == before
+    before = count_queries(client, url)
+    grow_history(org, patient, practitioner, 100)
+    assert count_queries(client, url) == before
 
 
 def test_an_allergy_text_that_names_its_severity_does_not_repeat_it(org, practitioner, patient):
     from mesoclinic.patients.services import alerts_for
 
-    _allergy(org, patient, practitioner, "Xylocaine (anaphylaxis)", severity="anaphylaxis")
+    record_allergy(org, patient, practitioner, "Xylocaine (anaphylaxis)", severity="anaphylaxis")
     with acting_for(org):
         [alert] = [a for a in alerts_for(patient) if a.kind == "allergy"]
     assert alert.text.startswith("Allergy: Xylocaine (anaphylaxis): amide local anaesthetics")

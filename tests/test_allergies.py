@@ -6,8 +6,6 @@ nothing recognises stops treatment until a practitioner codes it or records why
 it does not apply. The treatment-day pages are in test_alert_bar.py.
 """
 
-from datetime import date
-
 import pytest
 from django.apps import apps
 from django.urls import reverse
@@ -17,7 +15,7 @@ from mesoclinic.patients import models as pm
 from mesoclinic.plans import services as plans
 from mesoclinic.plans.models import Plan
 from mesoclinic.tenancy import acting_for
-from tests.conftest import client_for
+from tests.factories import alerts_html, client_for, record_allergy, record_no_known_allergies
 
 ROLES = ("owner", "practitioner", "esthetician", "reception", "outsider")
 LIDOCAINE_ITEM = {
@@ -33,36 +31,11 @@ def _add(client, patient, kind, **data):
     )
 
 
-def _allergy(org, patient, practitioner, text="", substance="", severity="moderate"):
-    with acting_for(org):
-        return pm.Allergy.objects.create(
-            patient=patient,
-            substance=substance,
-            substance_text=text,
-            severity=severity,
-            recorded_on=date(2026, 11, 1),
-            created_by=practitioner,
-        )
-
-
-def _no_known_allergies(org, patient, practitioner):
-    with acting_for(org):
-        return pm.NoKnownAllergies.objects.create(
-            patient=patient, recorded_on=date(2026, 11, 1), created_by=practitioner
-        )
-
-
 def _stops(org, patient, items):
     with acting_for(org):
         evaluation = plans.evaluate(patient, {"items": items, "overrides": []})
     assert evaluation.error is None, evaluation.error
     return evaluation.result["hard_stops"]
-
-
-def _alerts_html(response) -> str:
-    body = response.content.decode()
-    start = body.index('id="alerts"')
-    return body[start : body.index("</div>", start)]
 
 
 def _code_url(patient, allergy):
@@ -92,7 +65,7 @@ def test_free_text_allergy_is_resolved_to_allergens_when_saved(org, practitioner
     ["Xylocaine (anaphylaxis)", "lignocaine", "EMLA cream - rash", "amide local anaesthetic"],
 )
 def test_amide_free_text_stops_lidocaine_in_a_plan(org, practitioner, patient, text):
-    _allergy(org, patient, practitioner, text)
+    record_allergy(org, patient, practitioner, text)
     stops = _stops(org, patient, [LIDOCAINE_ITEM])
     (stop,) = [s for s in stops if s["code"] == "ALLERGY"]
     assert stop["ingredient"] == "lidocaine"
@@ -100,13 +73,13 @@ def test_amide_free_text_stops_lidocaine_in_a_plan(org, practitioner, patient, t
 
 
 def test_soy_free_text_stops_pcdc(org, practitioner, patient):
-    _allergy(org, patient, practitioner, "Soya (hives)")
+    record_allergy(org, patient, practitioner, "Soya (hives)")
     stops = _stops(org, patient, [{"concern": "localized-fat", "area": "abdomen"}])
     assert {s["ingredient"] for s in stops if s["code"] == "ALLERGY"} == {"phosphatidylcholine"}
 
 
 def test_any_allergy_of_severity_anaphylaxis_stops_hyaluronic_acid(org, practitioner, patient):
-    _allergy(org, patient, practitioner, substance="minoxidil", severity="anaphylaxis")
+    record_allergy(org, patient, practitioner, substance="minoxidil", severity="anaphylaxis")
     stops = _stops(org, patient, [{"concern": "skin-rejuvenation", "area": "cheeks"}])
     assert "hyaluronic-acid" in {s["ingredient"] for s in stops if s["code"] == "ALLERGY"}
 
@@ -115,7 +88,7 @@ def test_any_allergy_of_severity_anaphylaxis_stops_hyaluronic_acid(org, practiti
 
 
 def test_unrecognised_text_is_a_hard_stop_until_coded(org, practitioner, patient):
-    allergy = _allergy(org, patient, practitioner, "Penicillin")
+    allergy = record_allergy(org, patient, practitioner, "Penicillin")
     assert allergy.needs_coding
     items = [{"concern": "skin-rejuvenation", "area": "cheeks"}]
     (stop,) = _stops(org, patient, items)
@@ -129,7 +102,7 @@ def test_unrecognised_text_is_a_hard_stop_until_coded(org, practitioner, patient
 
 
 def test_coding_an_allergy_applies_the_allergen_and_is_audited(org, practitioner, patient):
-    allergy = _allergy(org, patient, practitioner, "the numbing cream at the dentist")
+    allergy = record_allergy(org, patient, practitioner, "the numbing cream at the dentist")
     response = client_for(practitioner).post(
         _code_url(patient, allergy),
         {"decision": "code", "allergens": ["amide-local-anaesthetics"]},
@@ -147,18 +120,18 @@ def test_coding_an_allergy_applies_the_allergen_and_is_audited(org, practitioner
 
 
 def test_does_not_apply_keeps_the_reason_in_the_record_and_the_alert(org, practitioner, patient):
-    allergy = _allergy(org, patient, practitioner, "Cat dander")
+    allergy = record_allergy(org, patient, practitioner, "Cat dander")
     client = client_for(practitioner)
     client.post(_code_url(patient, allergy), {"decision": "not_applicable", "reason": "cats"})
     with acting_for(org):
         log = pm.ChangeLog.objects.get(object_id=allergy.public_id, action="change")
     assert log.reason == "cats" and log.previous["coding"] == "Needs coding"
-    alerts = _alerts_html(client.get(reverse("patient_detail", args=[patient.public_id])))
+    alerts = alerts_html(client.get(reverse("patient_detail", args=[patient.public_id])))
     assert "Allergy: Cat dander (Moderate); does not apply to treatment (cats)" in alerts
 
 
 def test_does_not_apply_leaves_an_anaphylaxis_stopping_hyaluronic_acid(org, practitioner, patient):
-    allergy = _allergy(org, patient, practitioner, "Wasp sting", severity="anaphylaxis")
+    allergy = record_allergy(org, patient, practitioner, "Wasp sting", severity="anaphylaxis")
     client_for(practitioner).post(
         _code_url(patient, allergy), {"decision": "not_applicable", "reason": "not a drug"}
     )
@@ -175,7 +148,7 @@ def test_does_not_apply_leaves_an_anaphylaxis_stopping_hyaluronic_acid(org, prac
     ],
 )
 def test_coding_needs_an_allergen_or_a_reason(org, practitioner, patient, data, field):
-    allergy = _allergy(org, patient, practitioner, "Penicillin")
+    allergy = record_allergy(org, patient, practitioner, "Penicillin")
     response = client_for(practitioner).post(_code_url(patient, allergy), data)
     assert response.status_code == 400
     assert response.context["form"].errors[field]
@@ -185,7 +158,7 @@ def test_coding_needs_an_allergen_or_a_reason(org, practitioner, patient, data, 
 
 
 def test_a_recognised_allergy_cannot_be_set_aside_by_hand(org, practitioner, patient):
-    allergy = _allergy(org, patient, practitioner, "Xylocaine")
+    allergy = record_allergy(org, patient, practitioner, "Xylocaine")
     response = client_for(practitioner).post(
         _code_url(patient, allergy), {"decision": "not_applicable", "reason": "patient insists"}
     )
@@ -206,7 +179,7 @@ def test_a_recognised_allergy_cannot_be_set_aside_by_hand(org, practitioner, pat
     ],
 )
 def test_who_may_code_an_allergy(org, personas, practitioner, patient, role, expected):
-    allergy = _allergy(org, patient, practitioner, "Penicillin")
+    allergy = record_allergy(org, patient, practitioner, "Penicillin")
     client = client_for(personas[role])
     assert client.get(_code_url(patient, allergy)).status_code == (
         200 if expected == 302 else expected
@@ -219,7 +192,7 @@ def test_who_may_code_an_allergy(org, personas, practitioner, patient, role, exp
 
 
 def test_coding_by_htmx_returns_the_history_and_the_new_alerts(org, practitioner, patient):
-    allergy = _allergy(org, patient, practitioner, "Penicillin")
+    allergy = record_allergy(org, patient, practitioner, "Penicillin")
     client = client_for(practitioner)
     form = client.get(_code_url(patient, allergy), HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in form and "Code “Penicillin”" in form
@@ -236,7 +209,7 @@ def test_coding_by_htmx_returns_the_history_and_the_new_alerts(org, practitioner
 def test_the_chart_says_needs_coding_and_offers_coding_to_a_practitioner(
     org, personas, practitioner, patient
 ):
-    allergy = _allergy(org, patient, practitioner, "Penicillin")
+    allergy = record_allergy(org, patient, practitioner, "Penicillin")
     url = reverse("patient_detail", args=[patient.public_id])
     doc = client_for(practitioner).get(url).content.decode()
     assert "needs coding: stops treatment" in doc and _code_url(patient, allergy) in doc
@@ -255,9 +228,9 @@ def test_no_known_allergies_is_recorded_and_superseded_by_a_real_allergy(
 ):
     client = client_for(practitioner)
     url = reverse("patient_detail", args=[patient.public_id])
-    assert "Allergy history not taken" in _alerts_html(client.get(url))
+    assert "Allergy history not taken" in alerts_html(client.get(url))
     assert _add(client, patient, "no-known-allergies").status_code == 302
-    assert _alerts_html(client.get(url)).count("No alerts recorded") == 1
+    assert alerts_html(client.get(url)).count("No alerts recorded") == 1
     assert "No known allergies" in client.get(url).content.decode()
     _add(client, patient, "allergy", substance_text="Latex", severity="mild")
     with acting_for(org):
@@ -265,7 +238,7 @@ def test_no_known_allergies_is_recorded_and_superseded_by_a_real_allergy(
         log = pm.ChangeLog.objects.get(object_id=answer.public_id, action="void")
     assert answer.is_voided and answer.void_reason == "Superseded: allergy to Latex recorded"
     assert log.changed_by == practitioner
-    alerts = _alerts_html(client.get(url))
+    alerts = alerts_html(client.get(url))
     assert (
         "Allergy: Latex (Mild): no product in the catalogue contains it; it matters for gloves"
         in alerts
@@ -274,7 +247,7 @@ def test_no_known_allergies_is_recorded_and_superseded_by_a_real_allergy(
 
 
 def test_no_known_allergies_is_refused_while_allergies_are_recorded(org, practitioner, patient):
-    _allergy(org, patient, practitioner, "Latex")
+    record_allergy(org, patient, practitioner, "Latex")
     response = _add(client_for(practitioner), patient, "no-known-allergies")
     assert response.status_code == 400
     assert "Allergies are recorded for this patient" in response.content.decode()
@@ -310,7 +283,7 @@ def test_a_misspelled_clopidogrel_is_recognised_and_alerts(org, practitioner, pa
     _add(client, patient, "medication", name="Clopidegrel 75mg")
     with acting_for(org):
         assert pm.Medication.objects.get().drug_classes == ["antiplatelet"]
-    alerts = _alerts_html(client.get(reverse("patient_detail", args=[patient.public_id])))
+    alerts = alerts_html(client.get(reverse("patient_detail", args=[patient.public_id])))
     assert "Antiplatelet: Clopidegrel 75mg" in alerts
 
 
@@ -319,7 +292,7 @@ def test_an_unknown_medicine_asks_for_review_on_the_chart_and_in_the_plan(
 ):
     client = client_for(practitioner)
     _add(client, patient, "medication", name="Metformin")
-    alerts = _alerts_html(client.get(reverse("patient_detail", args=[patient.public_id])))
+    alerts = alerts_html(client.get(reverse("patient_detail", args=[patient.public_id])))
     assert "Medicine not recognised: Metformin (practitioner review)" in alerts
     with acting_for(org):
         evaluation = plans.evaluate(patient, {"items": [{"concern": "pain", "area": "back"}]})
@@ -332,7 +305,7 @@ def test_an_unknown_medicine_asks_for_review_on_the_chart_and_in_the_plan(
 def test_an_nsaid_alerts_as_a_bleeding_risk(practitioner, patient):
     client = client_for(practitioner)
     _add(client, patient, "medication", name="Nurofen")
-    alerts = _alerts_html(client.get(reverse("patient_detail", args=[patient.public_id])))
+    alerts = alerts_html(client.get(reverse("patient_detail", args=[patient.public_id])))
     assert "NSAID: Nurofen" in alerts
 
 
@@ -362,9 +335,9 @@ def test_the_migration_codes_allergies_and_medicines_typed_before(org, practitio
 
 def test_a_plan_never_silently_drops_an_allergy(org, practitioner, patient):
     """Every active allergy reaches the engine: coded slugs or the text to be coded."""
-    _allergy(org, patient, practitioner, "Xylocaine")
-    _allergy(org, patient, practitioner, "Penicillin")
-    _allergy(org, patient, practitioner, substance="prp")
+    record_allergy(org, patient, practitioner, "Xylocaine")
+    record_allergy(org, patient, practitioner, "Penicillin")
+    record_allergy(org, patient, practitioner, substance="prp")
     with acting_for(org):
         plan = Plan(patient=patient)
         profile = plans.profile_for(plan.patient, plans.chart_for(patient))
@@ -376,7 +349,7 @@ def test_the_service_refuses_to_set_aside_an_allergy_already_decided(org, practi
     """Two practitioners coding at once: the second finds it decided, under the row lock."""
     from mesoclinic.patients import services
 
-    allergy = _allergy(org, patient, practitioner, "Xylocaine")
+    allergy = record_allergy(org, patient, practitioner, "Xylocaine")
     with acting_for(org), pytest.raises(services.AllergyAlreadyDecided):
         services.set_allergy_aside(practitioner, patient, allergy, "patient insists")
 
@@ -392,10 +365,10 @@ def test_the_alert_bar_never_says_no_alerts_when_it_was_given_none():
 def test_a_no_known_allergies_answer_entered_in_error_is_voided_like_any_entry(
     org, practitioner, patient
 ):
-    answer = _no_known_allergies(org, patient, practitioner)
+    answer = record_no_known_allergies(org, patient, practitioner)
     client = client_for(practitioner)
     url = reverse("patient_detail", args=[patient.public_id])
     void = reverse("entry_void", args=[patient.public_id, "no-known-allergies", answer.public_id])
     assert void in client.get(url).content.decode()
     assert client.post(void, {"reason": "Asked the wrong patient"}).status_code == 302
-    assert "Allergy history not taken" in _alerts_html(client.get(url))
+    assert "Allergy history not taken" in alerts_html(client.get(url))

@@ -5,7 +5,7 @@ import pytest
 from mesoclinic.audit.models import AuditEvent
 from mesoclinic.patients import models as pm
 from mesoclinic.tenancy import acting_for
-from tests.conftest import client_for
+from tests.factories import client_for
 
 CLINICAL = {"owner", "practitioner", "esthetician"}
 

@@ -8,7 +8,7 @@ from mesoclinic.audit.log import Action, RequestContext, in_request, record
 from mesoclinic.audit.models import AuditEvent
 from mesoclinic.patients import models as pm
 from mesoclinic.tenancy import acting_for
-from tests.conftest import client_for
+from tests.factories import client_for
 
 
 def _events():

@@ -10,43 +10,9 @@ from mesoclinic.plans import consent as c
 from mesoclinic.plans import services
 from mesoclinic.plans.models import Consent, Plan, PlanStatus
 from mesoclinic.tenancy import acting_for
-from tests.conftest import client_for
+from tests.factories import SIGNATURE, client_for, post_consent
 
-SIGNATURE = "M10 10 L20 25 L30 12 L45 40 M50 50 L80 60"
 EVIDENCE = "Mesotherapy has no proven clinical efficacy for many of its uses"
-
-
-@pytest.fixture
-def approved_plan(org, practitioner, patient):
-    with acting_for(org):
-        plan = Plan.objects.create(
-            patient=patient,
-            created_by=practitioner,
-            inputs={
-                "items": [{"concern": "localized-fat", "area": "submental"}],
-                "overrides": [],
-                "start": "2026-12-01",
-            },
-        )
-    client_for(practitioner).post(
-        reverse("plan_approve", args=[plan.public_id]), {"lock_version": plan.lock_version}
-    )
-    with acting_for(org):
-        plan.refresh_from_db()
-    assert plan.status == PlanStatus.APPROVED
-    return plan
-
-
-def _sign(client, plan, **changes):
-    page = client.get(reverse("consent_new", args=[plan.public_id]))
-    data = {
-        "typed_name": "Anna García",
-        "signature": SIGNATURE,
-        "understood": "on",
-        "text_hash": page.context["text_hash"],
-        **changes,
-    }
-    return client.post(reverse("consent_new", args=[plan.public_id]), data)
 
 
 def _consent(org):
@@ -72,7 +38,7 @@ def test_consent_text_is_honest_and_specific_to_the_plan(practitioner, approved_
 
 def test_patient_signs_and_practitioner_countersigns(org, practitioner, approved_plan):
     client = client_for(practitioner)
-    response = _sign(client, approved_plan)
+    response = post_consent(client, approved_plan)
     consent = _consent(org)
     assert response["Location"] == reverse("consent_detail", args=[consent.public_id])
     assert consent.text_hash == Consent.hash_text(consent.text)
@@ -97,7 +63,7 @@ def test_patient_signs_and_practitioner_countersigns(org, practitioner, approved
 def test_incomplete_signatures_are_refused_next_to_the_field(
     org, practitioner, approved_plan, changes, field, message
 ):
-    response = _sign(client_for(practitioner), approved_plan, **changes)
+    response = post_consent(client_for(practitioner), approved_plan, **changes)
     assert response.status_code == 400
     body = response.content.decode()
     assert f'id="id_{field}_error"' in body and message in body
@@ -108,7 +74,7 @@ def test_incomplete_signatures_are_refused_next_to_the_field(
 def test_esthetician_collects_the_signature_but_only_a_practitioner_countersigns(
     org, esthetician, practitioner, approved_plan
 ):
-    _sign(client_for(esthetician), approved_plan)
+    post_consent(client_for(esthetician), approved_plan)
     consent = _consent(org)
     assert (
         client_for(esthetician)
@@ -121,7 +87,7 @@ def test_esthetician_collects_the_signature_but_only_a_practitioner_countersigns
 
 def test_pdf_has_the_same_content_as_the_page(org, practitioner, approved_plan):
     client = client_for(practitioner)
-    _sign(client, approved_plan)
+    post_consent(client, approved_plan)
     consent = _consent(org)
     response = client.get(reverse("consent_pdf", args=[consent.public_id]))
     assert response["Content-Type"] == "application/pdf"
@@ -134,7 +100,7 @@ def test_pdf_has_the_same_content_as_the_page(org, practitioner, approved_plan):
 
 def test_a_new_plan_version_invalidates_consent(org, practitioner, approved_plan):
     client = client_for(practitioner)
-    _sign(client, approved_plan)
+    post_consent(client, approved_plan)
     consent = _consent(org)
     client.post(reverse("consent_countersign", args=[consent.public_id]))
     client.post(reverse("plan_reopen", args=[approved_plan.public_id]))
@@ -154,7 +120,7 @@ def test_revoking_keeps_the_record_and_reopens_the_need_for_consent(
     org, practitioner, approved_plan
 ):
     client = client_for(practitioner)
-    _sign(client, approved_plan)
+    post_consent(client, approved_plan)
     consent = _consent(org)
     client.post(reverse("consent_countersign", args=[consent.public_id]))
     assert (
@@ -198,7 +164,7 @@ def test_clinic_wording_is_versioned_and_cannot_remove_the_evidence(
 
 
 def test_outsider_gets_404_for_consent_urls(org, outsider, practitioner, approved_plan):
-    _sign(client_for(practitioner), approved_plan)
+    post_consent(client_for(practitioner), approved_plan)
     consent = _consent(org)
     client = client_for(outsider)
     for name in ("consent_detail", "consent_pdf"):
@@ -216,7 +182,7 @@ def test_outsider_gets_404_for_consent_urls(org, outsider, practitioner, approve
     [("owner", 200), ("practitioner", 200), ("esthetician", 200), ("reception", 403)],
 )
 def test_consent_page_by_role(personas, org, practitioner, approved_plan, role, expected):
-    _sign(client_for(practitioner), approved_plan)
+    post_consent(client_for(practitioner), approved_plan)
     consent = _consent(org)
     assert (
         client_for(personas[role])

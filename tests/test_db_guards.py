@@ -32,8 +32,7 @@ from mesoclinic.treatments.models import (
     one_open_session_violation,
     resubmitted_event_violation,
 )
-from tests.conftest import client_for
-from tests.test_scheduling_race import in_memory_sqlite, rerun_on_a_file
+from tests.factories import client_for, in_memory_sqlite, rerun_on_a_file
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 THREADS = 10
@@ -51,7 +50,7 @@ def _on_a_file_instead(tmp_path, name: str) -> bool:
 @pytest.fixture
 def no_audit(monkeypatch):
     # Audit rows are append-only, even for the flush that ends a transactional test on SQLite.
-    monkeypatch.setattr(AuditEvent.objects, "create", lambda **fields: None)
+    monkeypatch.setattr(AuditEvent.objects, "create", lambda **_fields: None)
 
 
 @pytest.fixture
@@ -208,7 +207,7 @@ def _approve(org, practitioner, patient) -> Plan:
 def _sign(org, practitioner, plan) -> Consent:
     with acting_for(org):
         version = plans.latest_version(plan)
-        template = consents.template_for(org.pk)
+        template = consents.template_for()
         text = consents.document_text(version, plan.patient, template, org)
         return consents.sign(practitioner, plan, version, text, template, "Anna García", SIGNATURE)
 
@@ -230,11 +229,11 @@ def test_ten_tablets_signing_one_plan_version_make_one_consent(
         return
     plan = _approve(org, practitioner, patient)
     with acting_for(org):
-        consents.template_for(org.pk)  # the clinic's first template, made once
+        consents.template_for()  # the clinic's first template, made once
     if not service_looks_first:
         # Every tablet passes the service's own look and reaches the database's constraint.
-        monkeypatch.setattr(consents, "signed_consent", lambda version: None)
-    outcomes = _all_at_once(org, lambda n: _sign(org, practitioner, plan))
+        monkeypatch.setattr(consents, "signed_consent", lambda _version: None)
+    outcomes = _all_at_once(org, lambda _n: _sign(org, practitioner, plan))
     assert all(isinstance(o, Consent) for o in outcomes), outcomes
     assert len({o.pk for o in outcomes}) == 1
     with acting_for(org):
@@ -314,11 +313,13 @@ def test_ten_submissions_of_one_adverse_event_form_record_one_event(
     if _on_a_file_instead(tmp_path, f"{name}[{service_looks_first}]"):
         return
     if not service_looks_first:
-        monkeypatch.setattr(safety, "submitted_event", lambda patient, key: None)
+        monkeypatch.setattr(safety, "submitted_event", lambda _patient, _key: None)
     key = uuid.uuid4()
     outcomes = _all_at_once(
         org,
-        lambda n: safety.record_event(practitioner, patient, _event_data(), [], submission_key=key),
+        lambda _n: safety.record_event(
+            practitioner, patient, _event_data(), [], submission_key=key
+        ),
     )
     assert all(isinstance(o, AdverseEvent) for o in outcomes), outcomes
     assert len({o.pk for o in outcomes}) == 1

@@ -8,8 +8,7 @@ from django.urls import reverse
 from mesoclinic.audit.models import Action, AuditEvent
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import FollowUpTask
-from tests.conftest import client_for
-from tests.test_adverse_events import ALL, CLINICAL, make_event, today
+from tests.factories import ALL, CLINICAL, client_for, make_event, today
 
 
 def make_task(org, patient, assigned_to, due_in_days=1, reason="Check the injection sites", **kw):

@@ -22,7 +22,7 @@ from mesoclinic.notifications import ical
 from mesoclinic.notifications.models import CalendarFeed
 from mesoclinic.scheduling.models import Appointment, Room, Status
 from mesoclinic.tenancy import acting_for
-from tests.conftest import client_for
+from tests.factories import client_for
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -15,7 +15,7 @@ from mesoclinic.accounts.models import Site
 from mesoclinic.audit.models import AuditEvent
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import Lot, SessionArea, TreatmentSession
-from tests.conftest import client_for
+from tests.factories import client_for
 
 TODAY = date.today()
 

@@ -18,7 +18,7 @@ from mesoclinic.notifications import services
 from mesoclinic.notifications.models import Kind, Reminder, State
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import Lot, SessionArea, SessionStatus, TreatmentSession
-from tests.conftest import client_for
+from tests.factories import client_for
 
 SIGNED = datetime(2026, 3, 2, 11, 30, tzinfo=UTC)  # a Monday, 12:30 in Paris
 DUE = datetime(2026, 3, 23, 9, 0, tzinfo=UTC)  # three weeks later, 10:00 in Paris

@@ -9,7 +9,7 @@ from django.urls import reverse
 from mesoclinic.accounts.models import ClinicalLicence
 from mesoclinic.audit.models import Action, AuditEvent
 from mesoclinic.tenancy import acting_for
-from tests.conftest import client_for, give_licence
+from tests.factories import client_for, give_licence
 
 NOT_OWNERS = ["practitioner", "esthetician", "reception"]
 FORM = {

@@ -17,9 +17,7 @@ from mesoclinic.plans import consent as c
 from mesoclinic.plans.models import Consent, ConsentTemplate
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments import aftercare
-from tests import test_consent
-from tests.conftest import client_for
-from tests.test_sessions import SIGNATURE
+from tests.factories import SIGNATURE, client_for
 
 BLEEDING = "You take a medicine that affects bleeding, or have a bleeding disorder"
 OFF_LABEL = "Some of what is planned is not a licensed medicine used as its label describes"
@@ -363,9 +361,6 @@ def test_another_clinics_owner_never_sees_or_changes_our_wording(org, owner, out
 
 
 # --- sources one tap away on the page, listed on the PDF ----------------------------
-
-
-approved_plan = test_consent.approved_plan  # a fixture: the submental plan, approved
 
 
 def test_the_consent_page_puts_each_statements_source_one_tap_away(practitioner, approved_plan):

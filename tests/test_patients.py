@@ -8,7 +8,7 @@ from django.urls import reverse
 from mesoclinic.audit.models import AuditEvent
 from mesoclinic.patients import models as pm
 from mesoclinic.tenancy import acting_for
-from tests.conftest import client_for
+from tests.factories import book, client_for, local, next_weekday, open_clinic
 
 VALID = {
     "first_name": "Lea",
@@ -232,7 +232,6 @@ def test_search_writes_one_audit_event_without_the_query_text(practitioner, pati
 
 def test_chart_lists_coming_appointments_for_every_role(org, site, personas, practitioner, patient):
     from mesoclinic.scheduling import services as booking
-    from tests.test_scheduling import book, local, next_weekday, open_clinic
 
     clinic = open_clinic(org, site)
     reception = personas["reception"]

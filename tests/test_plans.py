@@ -12,7 +12,7 @@ from mesoclinic.plans import services
 from mesoclinic.plans.models import Plan, PlanStatus, PlanVersion
 from mesoclinic.rules.cli import main as plan_cli
 from mesoclinic.tenancy import acting_for
-from tests.conftest import client_for
+from tests.factories import client_for, draft_plan, reload_plan
 
 SUBMENTAL = {"concern": "localized-fat", "area": "submental"}
 
@@ -30,24 +30,10 @@ def allergic_patient(org, make_patient, practitioner):
     return patient
 
 
-def make_plan(org, patient, user, items, **inputs):
-    with acting_for(org):
-        return Plan.objects.create(
-            patient=patient,
-            created_by=user,
-            inputs={"items": items, "overrides": [], "start": "2026-12-01", **inputs},
-        )
-
-
 def _post(client, name, plan, data, *args):
     return client.post(
         reverse(name, args=[plan.public_id, *args]), {"lock_version": plan.lock_version, **data}
     )
-
-
-def _reload(org, plan):
-    with acting_for(org):
-        return Plan.objects.get(pk=plan.pk)
 
 
 def test_new_plan_starts_from_the_patients_concerns(org, practitioner, patient):
@@ -70,7 +56,7 @@ def test_editor_shows_what_the_cli_computes_for_the_same_inputs(
     org, practitioner, make_patient, capsys
 ):
     patient = make_patient(weight_kg=70, date_of_birth="1985-04-01")
-    plan = make_plan(org, patient, practitioner, [SUBMENTAL])
+    plan = draft_plan(org, patient, practitioner, [SUBMENTAL])
     response = client_for(practitioner).get(reverse("plan_editor", args=[plan.public_id]))
     shown = response.context["result"]
     plan_cli(
@@ -100,7 +86,7 @@ def test_editor_shows_what_the_cli_computes_for_the_same_inputs(
 def test_lidocaine_product_raises_the_allergy_stop_and_blocks_approval(
     org, practitioner, allergic_patient
 ):
-    plan = make_plan(org, allergic_patient, practitioner, [SUBMENTAL])
+    plan = draft_plan(org, allergic_patient, practitioner, [SUBMENTAL])
     client = client_for(practitioner)
     response = _post(
         client,
@@ -115,7 +101,7 @@ def test_lidocaine_product_raises_the_allergy_stop_and_blocks_approval(
     assert response.status_code == 200
     codes = {f["code"] for f in response.context["result"]["hard_stops"]}
     assert "ALLERGY" in codes
-    plan = _reload(org, plan)
+    plan = reload_plan(org, plan)
     refused = _post(client, "plan_approve", plan, {})
     assert refused.status_code == 400
     assert "ALLERGY" in refused.content.decode()
@@ -131,7 +117,7 @@ def test_lidocaine_product_raises_the_allergy_stop_and_blocks_approval(
 
 
 def test_grade_a_stop_cannot_be_overridden(org, practitioner, allergic_patient):
-    plan = make_plan(
+    plan = draft_plan(
         org,
         allergic_patient,
         practitioner,
@@ -145,12 +131,12 @@ def test_grade_a_stop_cannot_be_overridden(org, practitioner, allergic_patient):
     )
     assert response.status_code == 400
     assert "cannot be overridden" in response.content.decode()
-    assert _reload(org, plan).inputs["overrides"] == []
+    assert reload_plan(org, plan).inputs["overrides"] == []
 
 
 def test_practitioner_overrides_a_grade_c_warning_with_a_reason(org, practitioner, make_patient):
     patient = make_patient(fitzpatrick=5)
-    plan = make_plan(
+    plan = draft_plan(
         org, patient, practitioner, [{"concern": "skin-rejuvenation", "area": "cheeks"}]
     )
     client = client_for(practitioner)
@@ -161,20 +147,20 @@ def test_practitioner_overrides_a_grade_c_warning_with_a_reason(org, practitione
     assert _post(client, "plan_override", plan, {"code": code, "reason": ""}).status_code == 400
     done = _post(client, "plan_override", plan, {"code": code, "reason": "Test patch done, no PIH"})
     assert done.status_code == 200
-    saved = _reload(org, plan).inputs["overrides"]
+    saved = reload_plan(org, plan).inputs["overrides"]
     assert saved[0]["code"] == code and saved[0]["reason"] == "Test patch done, no PIH"
     assert code in {f["code"] for f in done.context["result"]["overridden"]}
     assert AuditEvent.objects.filter(action="change").latest("id").fields == ["overrides"]
 
 
 def test_esthetician_drafts_but_cannot_approve_or_override(org, practitioner, esthetician, patient):
-    plan = make_plan(org, patient, practitioner, [])
+    plan = draft_plan(org, patient, practitioner, [])
     client = client_for(esthetician)
     added = _post(
         client, "plan_add_area", plan, {"area": "forehead", "concern": "skin-rejuvenation"}
     )
     assert added.status_code == 200
-    plan = _reload(org, plan)
+    plan = reload_plan(org, plan)
     assert plan.inputs["items"] == [{"concern": "skin-rejuvenation", "area": "forehead"}]
     assert _post(client, "plan_approve", plan, {}).status_code == 403
     assert (
@@ -184,7 +170,7 @@ def test_esthetician_drafts_but_cannot_approve_or_override(org, practitioner, es
 
 
 def test_two_editors_never_silently_overwrite_each_other(org, practitioner, esthetician, patient):
-    plan = make_plan(org, patient, practitioner, [])
+    plan = draft_plan(org, patient, practitioner, [])
     stale = plan.lock_version
     first = client_for(practitioner).post(
         reverse("plan_add_area", args=[plan.public_id]),
@@ -196,11 +182,11 @@ def test_two_editors_never_silently_overwrite_each_other(org, practitioner, esth
     )
     assert first.status_code == 200 and second.status_code == 409
     assert "Someone else changed this plan" in second.content.decode()
-    assert [i["area"] for i in _reload(org, plan).inputs["items"]] == ["forehead"]
+    assert [i["area"] for i in reload_plan(org, plan).inputs["items"]] == ["forehead"]
 
 
 def test_removing_and_adding_points_by_tapping(org, practitioner, patient):
-    plan = make_plan(
+    plan = draft_plan(
         org, patient, practitioner, [{"concern": "skin-rejuvenation", "area": "forehead"}]
     )
     client = client_for(practitioner)
@@ -211,7 +197,7 @@ def test_removing_and_adding_points_by_tapping(org, practitioner, patient):
     assert len(after["points"]) == len(before["points"]) - 1
     assert removed not in after["points"]
     assert after["total_volume_ml"] < before["total_volume_ml"]
-    plan = _reload(org, plan)
+    plan = reload_plan(org, plan)
     back = _post(
         client, "plan_point", plan, {"item": 0, "side": "", "x": removed[0], "y": removed[1]}
     )
@@ -219,7 +205,7 @@ def test_removing_and_adding_points_by_tapping(org, practitioner, patient):
 
 
 def test_bad_values_are_refused_with_the_field_named_and_nothing_lost(org, practitioner, patient):
-    plan = make_plan(org, patient, practitioner, [SUBMENTAL])
+    plan = draft_plan(org, patient, practitioner, [SUBMENTAL])
     response = _post(
         client_for(practitioner),
         "plan_update_item",
@@ -229,16 +215,16 @@ def test_bad_values_are_refused_with_the_field_named_and_nothing_lost(org, pract
     )
     assert response.status_code == 400
     assert "Depth (mm)" in response.content.decode()
-    assert _reload(org, plan).inputs["items"] == [SUBMENTAL]
+    assert reload_plan(org, plan).inputs["items"] == [SUBMENTAL]
 
 
 def test_approval_freezes_a_version_and_changing_it_needs_a_new_one(org, practitioner, patient):
-    plan = make_plan(
+    plan = draft_plan(
         org, patient, practitioner, [{"concern": "skin-rejuvenation", "area": "forehead"}]
     )
     client = client_for(practitioner)
     assert _post(client, "plan_approve", plan, {}).status_code == 302
-    plan = _reload(org, plan)
+    plan = reload_plan(org, plan)
     assert plan.status == PlanStatus.APPROVED
     with acting_for(org):
         version = PlanVersion.objects.get(plan=plan)
@@ -251,10 +237,10 @@ def test_approval_freezes_a_version_and_changing_it_needs_a_new_one(org, practit
     )
     # ...it is reopened as a draft of the next version.
     client.post(reverse("plan_reopen", args=[plan.public_id]))
-    plan = _reload(org, plan)
+    plan = reload_plan(org, plan)
     assert plan.status == PlanStatus.DRAFT
     _post(client, "plan_add_area", plan, {"area": "scalp", "concern": "hair-loss"})
-    _post(client, "plan_approve", _reload(org, plan), {})
+    _post(client, "plan_approve", reload_plan(org, plan), {})
     with acting_for(org):
         assert list(PlanVersion.objects.filter(plan=plan).values_list("number", flat=True)) == [
             1,
@@ -270,7 +256,7 @@ def test_approval_freezes_a_version_and_changing_it_needs_a_new_one(org, practit
     [("owner", 200), ("practitioner", 200), ("esthetician", 200), ("reception", 403)],
 )
 def test_editor_access_by_role(personas, role, expected, org, practitioner, patient):
-    plan = make_plan(org, patient, practitioner, [SUBMENTAL])
+    plan = draft_plan(org, patient, practitioner, [SUBMENTAL])
     assert (
         client_for(personas[role]).get(reverse("plan_editor", args=[plan.public_id])).status_code
         == expected
@@ -278,7 +264,7 @@ def test_editor_access_by_role(personas, role, expected, org, practitioner, pati
 
 
 def test_reception_sees_the_quote_but_not_the_formula(org, reception, practitioner, patient):
-    plan = make_plan(org, patient, practitioner, [SUBMENTAL])
+    plan = draft_plan(org, patient, practitioner, [SUBMENTAL])
     response = client_for(reception).get(reverse("plan_quote", args=[plan.public_id]))
     assert response.status_code == 200
     body = response.content.decode()
@@ -308,21 +294,21 @@ def test_reception_sees_the_quote_but_not_the_formula(org, reception, practition
 def test_outsider_gets_404_for_every_plan_url(
     org, outsider, practitioner, patient, name, method, extra
 ):
-    plan = make_plan(org, patient, practitioner, [SUBMENTAL])
+    plan = draft_plan(org, patient, practitioner, [SUBMENTAL])
     url = reverse(name, args=[plan.public_id, *extra])
     response = getattr(client_for(outsider), method)(url, {"lock_version": 0, "area": "scalp"})
     assert response.status_code == 404
-    assert _reload(org, plan).inputs["items"] == [SUBMENTAL]
+    assert reload_plan(org, plan).inputs["items"] == [SUBMENTAL]
 
 
 def test_editor_queries_stay_bounded_as_areas_and_points_grow(
     org, practitioner, patient, django_assert_max_num_queries
 ):
     client = client_for(practitioner)
-    small = make_plan(
+    small = draft_plan(
         org, patient, practitioner, [{"concern": "skin-rejuvenation", "area": "forehead"}]
     )
-    big = make_plan(
+    big = draft_plan(
         org,
         patient,
         practitioner,
@@ -342,7 +328,7 @@ def test_editor_queries_stay_bounded_as_areas_and_points_grow(
 
 
 def test_plan_views_and_changes_are_audited(org, practitioner, patient):
-    plan = make_plan(org, patient, practitioner, [])
+    plan = draft_plan(org, patient, practitioner, [])
     client = client_for(practitioner)
     client.get(reverse("plan_editor", args=[plan.public_id]))
     _post(client, "plan_add_area", plan, {"area": "forehead", "concern": "texture"})
@@ -354,7 +340,7 @@ def test_plan_views_and_changes_are_audited(org, practitioner, patient):
 
 def test_demo_price_list_matches_the_seeds_ranges(org, practitioner, patient):
     """Seed 004: a basic face session costs 300-600 USD; seed 000: courses 250-12,000 USD."""
-    face = make_plan(
+    face = draft_plan(
         org, patient, practitioner, [{"concern": "skin-rejuvenation", "area": "cheeks"}]
     )
     quote = (
@@ -364,7 +350,7 @@ def test_demo_price_list_matches_the_seeds_ranges(org, practitioner, patient):
     (line,) = quote["lines"]
     assert line["session_low"] + visit["low"] / visit["visits_min"] >= 300
     assert line["session_high"] + visit["high"] / visit["visits_max"] <= 600
-    body = make_plan(
+    body = draft_plan(
         org,
         patient,
         practitioner,
@@ -380,14 +366,14 @@ def test_demo_price_list_matches_the_seeds_ranges(org, practitioner, patient):
 
 
 def test_plan_moves_through_proposed_and_can_be_cancelled_with_a_reason(org, practitioner, patient):
-    plan = make_plan(org, patient, practitioner, [SUBMENTAL])
+    plan = draft_plan(org, patient, practitioner, [SUBMENTAL])
     client = client_for(practitioner)
     client.post(reverse("plan_propose", args=[plan.public_id]))
-    assert _reload(org, plan).status == PlanStatus.PROPOSED
+    assert reload_plan(org, plan).status == PlanStatus.PROPOSED
     client.post(reverse("plan_cancel", args=[plan.public_id]), {"reason": ""})
-    assert _reload(org, plan).status == PlanStatus.PROPOSED
+    assert reload_plan(org, plan).status == PlanStatus.PROPOSED
     client.post(reverse("plan_cancel", args=[plan.public_id]), {"reason": "Patient chose surgery"})
-    plan = _reload(org, plan)
+    plan = reload_plan(org, plan)
     assert plan.status == PlanStatus.CANCELLED and plan.cancelled_reason == "Patient chose surgery"
     assert (
         _post(client, "plan_add_area", plan, {"area": "scalp", "concern": "hair-loss"}).status_code
@@ -398,7 +384,7 @@ def test_plan_moves_through_proposed_and_can_be_cancelled_with_a_reason(org, pra
 def test_quote_adds_the_clinics_tax(org, practitioner, patient):
     org.tax_rate = 20
     org.save()
-    plan = make_plan(org, patient, practitioner, [SUBMENTAL])
+    plan = draft_plan(org, patient, practitioner, [SUBMENTAL])
     quote = (
         client_for(practitioner).get(reverse("plan_quote", args=[plan.public_id])).context["quote"]
     )
@@ -409,7 +395,7 @@ def test_quote_adds_the_clinics_tax(org, practitioner, patient):
 def test_the_editor_shows_doses_and_follow_ups_in_words_rounded_for_people(
     org, practitioner, patient
 ):
-    plan = make_plan(
+    plan = draft_plan(
         org, patient, practitioner, [{"concern": "localized-fat", "area": "submental"}]
     )
     page = client_for(practitioner).get(reverse("plan_editor", args=[plan.public_id]))

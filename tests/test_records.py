@@ -13,9 +13,7 @@ from mesoclinic.records import ClinicalRecord
 from mesoclinic.tenancy import OrgManager, TenancyError, acting_for
 from mesoclinic.treatments import safety, sessions
 from mesoclinic.treatments.models import AdverseEvent, SessionArea, TreatmentSession
-from tests.conftest import client_for
-from tests.test_adverse_events import make_event, make_lot, make_session
-from tests.test_consent import SIGNATURE, _sign, approved_plan  # noqa: F401 - a fixture
+from tests.factories import SIGNATURE, client_for, make_event, make_lot, make_session, post_consent
 
 CLINICAL_APPS = ["patients", "plans", "treatments", "scheduling", "notifications"]
 
@@ -158,7 +156,7 @@ def _sql(statement, params):
 
 
 def _signed_consent(org, practitioner, plan) -> Consent:
-    _sign(client_for(practitioner), plan)
+    post_consent(client_for(practitioner), plan)
     with acting_for(org):
         return Consent.objects.get(plan=plan)
 

@@ -25,7 +25,7 @@ from mesoclinic.notifications.models import Kind, Reminder, State
 from mesoclinic.scheduling.models import Appointment, Status
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import SessionStatus, TreatmentSession
-from tests.conftest import client_for
+from tests.factories import client_for
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 
@@ -352,7 +352,7 @@ def test_four_workers_sending_at_once_send_each_reminder_once(
         assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout[-3000:]
         return
     # Audit rows are append-only, even for the flush that ends a transactional test.
-    monkeypatch.setattr(services, "_audit", lambda *args, **kwargs: None)
+    monkeypatch.setattr(services, "_audit", lambda *_args, **_kwargs: None)
     now = timezone.now()
     for i in range(10):
         appointment_at(now + timedelta(hours=2 + i), who=make_patient(email=f"p{i}@x.org"))

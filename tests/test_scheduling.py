@@ -1,103 +1,44 @@
 """The diary and course booking: free slots, no double booking, interval rules, DST.
 
-Fixtures here are reused by the other tests/test_scheduling_*.py modules.
+Its helpers (open_clinic, book, plan_with_result...) are in tests/factories.py.
 """
 
 import contextlib
 import datetime as dt
-import zoneinfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mesoclinic.audit.models import AuditEvent
-from mesoclinic.plans import services as plan_services
-from mesoclinic.plans.models import Plan, PlanStatus, PlanVersion
+from mesoclinic.plans.models import PlanStatus
 from mesoclinic.scheduling import course, services
 from mesoclinic.scheduling.diary import Diary
 from mesoclinic.scheduling.models import (
     Appointment,
     Leave,
-    Room,
     SiteClosure,
-    SiteHours,
     Status,
     TreatmentType,
     WorkingHours,
 )
 from mesoclinic.scheduling.services import Refused
 from mesoclinic.tenancy import acting_for
-
-LONDON = zoneinfo.ZoneInfo("Europe/London")
-DCA = [{"concern": "localized-fat", "area": "submental"}]
-HAIR = [{"concern": "hair-loss", "area": "scalp", "protocol": "hair-minoxidil"}]
-
-
-def next_weekday(weekday: int, after: dt.date | None = None) -> dt.date:
-    day = (after or dt.date.today()) + dt.timedelta(days=1)
-    while day.weekday() != weekday:
-        day += dt.timedelta(days=1)
-    return day
-
-
-def local(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON)
+from tests.factories import (
+    DCA,
+    HAIR,
+    LONDON,
+    book,
+    local,
+    next_weekday,
+    open_clinic,
+    plan_with_result,
+)
 
 
 @pytest.fixture
 def clinic(org, site):
     return open_clinic(org, site)
-
-
-def open_clinic(org, site):
-    """The site opens 09:00-18:00 every day in London, with two rooms and a 45-minute treatment."""
-    site.time_zone = "Europe/London"
-    site.save()
-    with acting_for(org):
-        for weekday in range(7):
-            SiteHours.objects.create(
-                site=site, weekday=weekday, opens=dt.time(9), closes=dt.time(18)
-            )
-        rooms = [Room.objects.create(site=site, name=f"Room {n}") for n in (1, 2)]
-        treatment = TreatmentType.objects.create(
-            name="Mesotherapy", duration_minutes=45, roles=["practitioner"], needs_room=True
-        )
-    return {"site": site, "rooms": rooms, "treatment": treatment}
-
-
-def make_plan(org, patient, practitioner, items, start: dt.date, status=PlanStatus.CONSENTED):
-    """An approved (by default consented) plan whose version holds the engine's result."""
-    inputs = {"items": items, "overrides": [], "start": start.isoformat()}
-    with acting_for(org):
-        plan = Plan.objects.create(patient=patient, created_by=practitioner, inputs=inputs)
-        result = plan_services.evaluate(patient, inputs).result
-        assert result is not None and not result["hard_stops"], result and result["hard_stops"]
-        PlanVersion.objects.create(
-            plan=plan,
-            number=1,
-            inputs=inputs,
-            result=result,
-            approved_by=practitioner,
-            content_hash=plan_services.content_hash(inputs, result),
-        )
-        plan.status = status
-        plan.save()
-    return plan
-
-
-def book(org, user, clinic, patient, practitioner, start, minutes=45, room=0, **extra):
-    with acting_for(org):
-        return services.book(
-            user,
-            site=clinic["site"],
-            room=clinic["rooms"][room] if room is not None else None,
-            practitioner=practitioner,
-            patient=patient,
-            starts_at=start,
-            ends_at=start + dt.timedelta(minutes=minutes),
-            **extra,
-        )
 
 
 def propose(org, user, clinic, plan, practitioner, prefer=dt.time(10)):
@@ -255,7 +196,7 @@ def test_reminders_only_for_booked_and_confirmed(
 def test_a_deoxycholic_course_is_proposed_a_month_apart(
     org, clinic, reception, practitioner, patient
 ):
-    plan = make_plan(org, patient, practitioner, DCA, next_weekday(1))
+    plan = plan_with_result(org, patient, practitioner, DCA, next_weekday(1))
     proposals, made = propose(org, reception, clinic, plan, practitioner)
     assert len(made) == 4 and all(a.status == Status.PROPOSED for a in made)
     assert all(g >= 30 for g in gaps(made))
@@ -283,7 +224,7 @@ def test_proposals_avoid_busy_practitioners_and_closed_days(
             local(start, hour),
             minutes=60,
         )
-    plan = make_plan(org, patient, practitioner, DCA, start)
+    plan = plan_with_result(org, patient, practitioner, DCA, start)
     _, made = propose(org, reception, clinic, plan, practitioner)
     dates = local_dates(made)
     assert dates[0] == start + dt.timedelta(days=1)
@@ -292,14 +233,14 @@ def test_proposals_avoid_busy_practitioners_and_closed_days(
 
 
 def test_a_hair_course_follows_its_phased_pattern(org, clinic, reception, practitioner, patient):
-    plan = make_plan(org, patient, practitioner, HAIR, next_weekday(0))
+    plan = plan_with_result(org, patient, practitioner, HAIR, next_weekday(0))
     _, made = propose(org, reception, clinic, plan, practitioner)
     assert len(made) == 10
     assert gaps(made) == [7, 7, 7, 14, 14, 30, 30, 30, 30]
 
 
 def _booked_course(org, clinic, reception, practitioner, patient, items):
-    plan = make_plan(org, patient, practitioner, items, next_weekday(1))
+    plan = plan_with_result(org, patient, practitioner, items, next_weekday(1))
     _, made = propose(org, reception, clinic, plan, practitioner)
     with acting_for(org):
         course.confirm_course(reception, plan)
@@ -397,9 +338,7 @@ def test_a_cancelled_session_leaves_the_course_open_for_rebooking(
     plan, appts = _booked_course(org, clinic, reception, practitioner, patient, DCA)
     with acting_for(org):
         services.cancel(reception, appts[1], "flu")
-        rows = course.course_rows(
-            plan, course.latest_version(plan), course.course_appointments(plan)
-        )
+        rows = course.course_rows(course.latest_version(plan), course.course_appointments(plan))
     assert [r["open"] for r in rows] == [False, True, False, False]
     _, made = propose(org, reception, clinic, plan, practitioner)
     assert [a.course_session for a in made] == [2]
@@ -416,7 +355,7 @@ def test_a_course_across_a_dst_change_keeps_its_local_time(
     march_end = dt.date(year, 3, 31)
     dst_day = march_end - dt.timedelta(days=(march_end.weekday() + 1) % 7)
     start = dst_day - dt.timedelta(days=14)
-    plan = make_plan(org, patient, practitioner, HAIR, start)
+    plan = plan_with_result(org, patient, practitioner, HAIR, start)
     _, made = propose(org, reception, clinic, plan, practitioner)
     assert [a.local_start().time() for a in made[:4]] == [dt.time(10)] * 4
     utc_hours = {a.starts_at.astimezone(dt.UTC).hour for a in made[:4]}
@@ -429,7 +368,9 @@ def test_a_course_across_a_dst_change_keeps_its_local_time(
 
 
 def test_only_approved_plans_are_booked(org, clinic, reception, practitioner, patient):
-    plan = make_plan(org, patient, practitioner, DCA, next_weekday(1), status=PlanStatus.DRAFT)
+    plan = plan_with_result(
+        org, patient, practitioner, DCA, next_weekday(1), status=PlanStatus.DRAFT
+    )
     with pytest.raises(Refused, match="approved or consented"):
         propose(org, reception, clinic, plan, practitioner)
 
@@ -525,7 +466,7 @@ def test_a_session_given_before_booking_counts_and_anchors_the_next(
     from mesoclinic.treatments.models import SessionStatus, TreatmentSession
 
     given = dt.date.today() + dt.timedelta(days=2)
-    plan = make_plan(org, patient, practitioner, DCA, dt.date.today())
+    plan = plan_with_result(org, patient, practitioner, DCA, dt.date.today())
     with acting_for(org):
         TreatmentSession.objects.create(
             patient=patient,
@@ -541,9 +482,7 @@ def test_a_session_given_before_booking_counts_and_anchors_the_next(
     assert [a.course_session for a in made] == [2, 3, 4]
     assert (made[0].local_start().date() - given).days >= 30
     with acting_for(org):
-        rows = course.course_rows(
-            plan, course.latest_version(plan), made, course.given_sessions(plan)
-        )
+        rows = course.course_rows(course.latest_version(plan), made, course.given_sessions(plan))
         too_early = made[0].local_start() - dt.timedelta(days=3)
         with pytest.raises(Refused, match="from session 1"):
             _move(org, reception, made[0], too_early)

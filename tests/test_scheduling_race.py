@@ -6,9 +6,6 @@ the test re-runs itself in a subprocess against a SQLite file.
 """
 
 import datetime as dt
-import os
-import subprocess
-import sys
 import threading
 import time
 
@@ -19,35 +16,12 @@ from mesoclinic.scheduling import services
 from mesoclinic.scheduling.models import Appointment, Status
 from mesoclinic.scheduling.services import Refused
 from mesoclinic.tenancy import acting_for
-from tests.test_scheduling import local, next_weekday, open_clinic
+from tests.factories import in_memory_sqlite, local, next_weekday, open_clinic, rerun_on_a_file
 
 
 @pytest.fixture
 def clinic(org, site):
     return open_clinic(org, site)
-
-
-HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def in_memory_sqlite() -> bool:
-    return connection.vendor == "sqlite" and connection.is_in_memory_db()
-
-
-def rerun_on_a_file(tmp_path, name: str, path: str = __file__) -> None:
-    """Run test `name` of the test file `path` again on a SQLite file (threads need one)."""
-    env = {**os.environ, "MESOCLINIC_TEST_SQLITE": str(tmp_path / "race.sqlite3")}
-    env.pop("MESOCLINIC_DATABASE_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{path}::{name}"],
-        cwd=HERE,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "1 passed" in done.stdout
 
 
 CLASHES = {
@@ -73,11 +47,13 @@ def test_two_simultaneous_bookings_of_one_slot_make_one_appointment(
 ):
     if in_memory_sqlite():
         rerun_on_a_file(
-            tmp_path, f"test_two_simultaneous_bookings_of_one_slot_make_one_appointment[{clash}]"
+            tmp_path,
+            f"test_two_simultaneous_bookings_of_one_slot_make_one_appointment[{clash}]",
+            __file__,
         )
         return
     # Audit rows are append-only, even for the flush that ends a transactional test on SQLite.
-    monkeypatch.setattr(services, "record", lambda *args, **kwargs: None)
+    monkeypatch.setattr(services, "record", lambda *_args, **_kwargs: None)
     # Widen the window between the check and the insert: on PostgreSQL both desks then pass
     # the check and the exclusion constraint must refuse one; SQLite's IMMEDIATE transaction
     # makes the second desk wait for the first to commit.

@@ -14,7 +14,7 @@ from mesoclinic.scheduling.models import (
     WorkingHours,
 )
 from mesoclinic.tenancy import acting_for
-from tests.conftest import client_for
+from tests.factories import client_for
 
 
 def _site_url(site, kind):

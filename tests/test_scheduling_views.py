@@ -8,16 +8,16 @@ from django.urls import reverse
 from mesoclinic.audit.models import AuditEvent
 from mesoclinic.scheduling.models import Appointment, Room, Status
 from mesoclinic.tenancy import acting_for
-from tests.conftest import client_for
-from tests.test_scheduling import (
+from tests.factories import (
     DCA,
     HAIR,
     LONDON,
     book,
+    client_for,
     local,
-    make_plan,
     next_weekday,
     open_clinic,
+    plan_with_result,
 )
 
 STAFF = ("owner", "practitioner", "esthetician", "reception")
@@ -35,7 +35,7 @@ def appt(org, clinic, reception, practitioner, patient):
 
 @pytest.fixture
 def course_plan(org, patient, practitioner):
-    return make_plan(org, patient, practitioner, DCA, next_weekday(1))
+    return plan_with_result(org, patient, practitioner, DCA, next_weekday(1))
 
 
 def boards(clinic, practitioner):
@@ -323,7 +323,7 @@ def test_the_quote_offers_to_book_the_course(reception, course_plan):
 def test_moving_a_course_session_too_early_is_refused_with_the_reason(
     org, clinic, reception, practitioner, patient
 ):
-    plan = make_plan(org, patient, practitioner, HAIR, next_weekday(1))
+    plan = plan_with_result(org, patient, practitioner, HAIR, next_weekday(1))
     client = client_for(reception)
     client.post(
         reverse("course_propose", args=[plan.public_id]), _propose_data(clinic, practitioner)
@@ -417,7 +417,7 @@ def test_every_role_records_confirmation_no_show_and_completion(
 def test_the_course_page_queries_stay_bounded(
     org, clinic, reception, practitioner, patient, django_assert_max_num_queries
 ):
-    plan = make_plan(org, patient, practitioner, HAIR, next_weekday(1))
+    plan = plan_with_result(org, patient, practitioner, HAIR, next_weekday(1))
     client = client_for(reception)
     client.post(
         reverse("course_propose", args=[plan.public_id]), _propose_data(clinic, practitioner)
@@ -430,7 +430,9 @@ def test_the_course_page_queries_stay_bounded(
 def test_a_course_that_cannot_be_booked_says_why(org, clinic, reception, practitioner, patient):
     from mesoclinic.plans.models import PlanStatus
 
-    plan = make_plan(org, patient, practitioner, DCA, next_weekday(1), status=PlanStatus.DRAFT)
+    plan = plan_with_result(
+        org, patient, practitioner, DCA, next_weekday(1), status=PlanStatus.DRAFT
+    )
     client = client_for(reception)
     assert (
         "Only an approved or consented plan"

@@ -17,7 +17,7 @@ from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments import scope
 from mesoclinic.treatments.models import TreatmentSession
 from mesoclinic.treatments.scope import ScopeRefused
-from tests.conftest import _user, give_licence
+from tests.factories import give_licence, make_user
 
 TODAY = date(2026, 12, 2)
 DEOXY_NOTE = (
@@ -91,7 +91,7 @@ def test_a_deactivated_colleague_has_no_valid_licence(licensed):
 
 
 def test_another_clinics_licence_is_not_seen_from_this_clinic(other_org, licensed):
-    outsider_doc = _user(other_org, Role.PRACTITIONER, "doc@other.clinic", "Dr Otto Other")
+    outsider_doc = make_user(other_org, Role.PRACTITIONER, "doc@other.clinic", "Dr Otto Other")
     give_licence(outsider_doc, expires_on=TODAY + timedelta(days=30))
     assert scope.valid_licence(outsider_doc, TODAY) is None
 
@@ -141,7 +141,7 @@ def test_a_supervisor_must_hold_a_licence_in_force(esthetician, practitioner):
 
 
 def test_a_supervisor_must_be_a_practitioner_not_another_esthetician(org, esthetician):
-    nurse = _user(org, Role.ESTHETICIAN, "nurse@test.clinic", "Nina Nurse")
+    nurse = make_user(org, Role.ESTHETICIAN, "nurse@test.clinic", "Nina Nurse")
     give_licence(nurse, LicenceType.NURSE_PRESCRIBER, TODAY + timedelta(days=90))
     message = refusal(scope.check_can_start, esthetician, nurse, TODAY)
     assert message.startswith("Nina Nurse (Esthetician / nurse) cannot supervise")
@@ -153,7 +153,7 @@ def test_an_unlicensed_owner_cannot_supervise(esthetician, owner):
 
 
 def test_a_supervisor_from_another_clinic_is_refused(other_org, esthetician):
-    stranger = _user(other_org, Role.PRACTITIONER, "doc@other.clinic", "Dr Otto Other")
+    stranger = make_user(other_org, Role.PRACTITIONER, "doc@other.clinic", "Dr Otto Other")
     with acting_for(other_org):
         give_licence(stranger, expires_on=TODAY + timedelta(days=30))
     message = refusal(scope.check_can_start, esthetician, stranger, TODAY)

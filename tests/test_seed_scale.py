@@ -121,8 +121,20 @@ def test_rows_belong_to_the_seeded_organization_only(org):
     assert pm.Patient.all_orgs.exclude(organization=seeded).count() == 0
 
 
+def test_the_generator_is_installed_by_the_bench_settings_only():
+    from django.conf import settings
+
+    from mesoclinic import bench_settings
+
+    assert "mesoclinic.scale" not in settings.INSTALLED_APPS
+    assert "mesoclinic.scale" in bench_settings.INSTALLED_APPS
+
+
 @pytest.mark.django_db
 def test_command_prints_counts_and_refuses_a_second_run(settings, tmp_path):
+    from mesoclinic import bench_settings
+
+    settings.INSTALLED_APPS = bench_settings.INSTALLED_APPS  # as `make bench` runs it
     settings.DATA_DIR = tmp_path
     out = io.StringIO()
     call_command("seed-scale", patients=5, seed=3, no_progress=True, stdout=out)

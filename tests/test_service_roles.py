@@ -23,9 +23,7 @@ from mesoclinic.treatments.models import (
     SessionStatus,
     TreatmentSession,
 )
-from tests.test_adverse_events import make_event, make_lot, make_session
-from tests.test_transitions import _plan, _session_in
-from tests.test_transitions import signed_consent as signed_consent  # the fixture
+from tests.factories import make_event, make_lot, make_session, plan_in_status, session_in_status
 
 NOT_SIGNING = ["esthetician", "reception"]
 
@@ -59,7 +57,7 @@ def test_only_a_licensed_practitioner_signs_a_session(personas, org, open_sessio
 def test_a_signed_session_is_not_resigned_by_the_wrong_role_either(
     personas, org, patient, site, practitioner, lot, role
 ):
-    signed = _session_in(org, patient, site, practitioner, lot, SessionStatus.SIGNED)
+    signed = session_in_status(org, patient, site, practitioner, lot, SessionStatus.SIGNED)
     with acting_for(org), pytest.raises(sessions.SessionRefused):
         sessions.sign(personas[role], signed)
 
@@ -77,7 +75,7 @@ def test_reception_neither_amends_nor_removes_charted_areas(
     org, make_patient, site, practitioner, lot, reception, open_session
 ):
     other = make_patient(first_name="Bea")
-    signed = _session_in(org, other, site, practitioner, lot, SessionStatus.SIGNED)
+    signed = session_in_status(org, other, site, practitioner, lot, SessionStatus.SIGNED)
     with acting_for(org):
         row = SessionArea.objects.get(session=open_session)
         with pytest.raises(PermissionDenied):
@@ -136,7 +134,7 @@ def test_reception_neither_records_nor_updates_an_adverse_event(
 
 @pytest.mark.parametrize("role", NOT_SIGNING)
 def test_only_a_practitioner_approves_a_plan(personas, org, patient, practitioner, role):
-    plan = _plan(org, patient, practitioner)
+    plan = plan_in_status(org, patient, practitioner)
     with acting_for(org), pytest.raises(PermissionDenied):
         plans.approve(personas[role], plan, patient, plan.lock_version)
     with acting_for(org):

@@ -19,104 +19,22 @@ from mesoclinic.treatments.models import (
     SessionStatus,
     TreatmentSession,
 )
-from tests.conftest import client_for
-
-SIGNATURE = "M10 10 L20 25 L30 12 L45 40 M50 50 L80 60"
-
-
-def consent_to(org, practitioner, patient, items) -> Plan:
-    """A plan of these items, approved, signed by the patient and countersigned."""
-    with acting_for(org):
-        plan = Plan.objects.create(
-            patient=patient,
-            created_by=practitioner,
-            inputs={"items": items, "overrides": [], "start": date.today().isoformat()},
-        )
-    client = client_for(practitioner)
-    client.post(reverse("plan_approve", args=[plan.public_id]), {"lock_version": 0})
-    page = client.get(reverse("consent_new", args=[plan.public_id]))
-    client.post(
-        reverse("consent_new", args=[plan.public_id]),
-        {
-            "typed_name": "Anna García",
-            "signature": SIGNATURE,
-            "understood": "on",
-            "text_hash": page.context["text_hash"],
-        },
-    )
-    with acting_for(org):
-        from mesoclinic.plans.models import Consent
-
-        consent = Consent.objects.get(plan=plan)
-    client.post(reverse("consent_countersign", args=[consent.public_id]))
-    with acting_for(org):
-        plan.refresh_from_db()
-    assert plan.status == PlanStatus.CONSENTED
-    return plan
-
-
-@pytest.fixture
-def consented_plan(org, site, practitioner, patient):
-    return consent_to(
-        org, practitioner, patient, [{"concern": "localized-fat", "area": "submental"}]
-    )
-
-
-def _lot(org, site, user, number="DCA-001", product="deoxycholic-10mg-2ml", vials=10, **extra):
-    with acting_for(org):
-        return Lot.objects.create(
-            site=site,
-            product=product,
-            lot_number=number,
-            received_by=user,
-            expires_on=extra.pop("expires_on", date.today() + timedelta(days=200)),
-            received_on=date.today() - timedelta(days=3),
-            vials_received=vials,
-            **extra,
-        )
-
-
-PRECHECK = {
-    "pregnancy": "no",
-    "weight_kg": "64",
-    "numbing_product": "emla-cream-5g",
-    "numbing_amount_g": "2",
-    "photos_taken": "on",
-}
-
-
-def _start(client, plan, site, **changes):
-    return client.post(
-        reverse("session_start", args=[plan.public_id]), {**PRECHECK, "site": site.pk, **changes}
-    )
-
-
-def _session(org):
-    with acting_for(org):
-        return TreatmentSession.objects.get()
-
-
-def _chart(client, session, lot, **changes):
-    data = {
-        "area": "submental",
-        "technique": "hypodermic",
-        "lot": str(lot.public_id),
-        "volume_ml": "4",
-        "injections": "20",
-        "depth_mm": "6",
-        "needle_length_mm": "13",
-        "needle_angle_deg": "90",
-        "lock_version": session.lock_version,
-        **changes,
-    }
-    return client.post(reverse("session_chart", args=[session.public_id]), data)
+from tests.factories import (
+    ADHOC,
+    client_for,
+    only_session,
+    post_chart,
+    post_start,
+    post_start_adhoc,
+    receive_lot,
+)
 
 
 def test_session_starts_from_a_consented_plan_with_todays_answers(
     org, site, practitioner, consented_plan
 ):
-    response = _start(client_for(practitioner), consented_plan, site)
-    session = _session(org)
+    response = post_start(client_for(practitioner), consented_plan, site)
+    session = only_session(org)
     assert response["Location"] == reverse("session_detail", args=[session.public_id])
     assert (
         session.precheck["pregnancy"] == "no"
@@ -130,7 +48,7 @@ def test_session_starts_from_a_consented_plan_with_todays_answers(
 def test_pregnancy_declared_today_stops_a_lipolysis_session(
     org, site, practitioner, consented_plan
 ):
-    response = _start(client_for(practitioner), consented_plan, site, pregnancy="pregnant")
+    response = post_start(client_for(practitioner), consented_plan, site, pregnancy="pregnant")
     assert response.status_code == 400
     assert "must not be used during pregnancy" in response.content.decode()
     with acting_for(org):
@@ -138,7 +56,9 @@ def test_pregnancy_declared_today_stops_a_lipolysis_session(
 
 
 def test_infection_seen_today_in_the_area_stops_treatment(org, site, practitioner, consented_plan):
-    response = _start(client_for(practitioner), consented_plan, site, infected_areas=["submental"])
+    response = post_start(
+        client_for(practitioner), consented_plan, site, infected_areas=["submental"]
+    )
     assert (
         response.status_code == 400
         and "Infection at the injection site" in response.content.decode()
@@ -153,40 +73,42 @@ def test_no_session_without_a_valid_consent(org, site, practitioner, patient):
             status=PlanStatus.APPROVED,
             inputs={"items": []},
         )
-    response = _start(client_for(practitioner), plan, site)
+    response = post_start(client_for(practitioner), plan, site)
     assert response.status_code == 400 and "no valid consent" in response.content.decode()
 
 
 def test_expired_and_recalled_lots_cannot_be_charted(org, site, practitioner, consented_plan):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    session = _session(org)
-    expired = _lot(org, site, practitioner, "OLD-1", expires_on=date.today() - timedelta(days=1))
-    response = _chart(client, session, expired, volume_ml="3.5")
+    post_start(client, consented_plan, site)
+    session = only_session(org)
+    expired = receive_lot(
+        org, site, practitioner, "OLD-1", expires_on=date.today() - timedelta(days=1)
+    )
+    response = post_chart(client, session, expired, volume_ml="3.5")
     assert response.status_code == 400
     form = response.context["form"]
     assert "OLD-1 expired on" in form.errors["lot"][0]
     assert form["volume_ml"].value() == "3.5"  # what was typed is kept
     assert "Not usable today" in response.content.decode()
-    recalled = _lot(org, site, practitioner, "BAD-1")
+    recalled = receive_lot(org, site, practitioner, "BAD-1")
     with acting_for(org):
         Lot.objects.filter(pk=recalled.pk).update(
             recalled_at="2026-01-01T00:00Z", recall_reason="contaminated"
         )
-    assert _chart(client, session, recalled).status_code == 400
+    assert post_chart(client, session, recalled).status_code == 400
     with acting_for(org):
         assert not SessionArea.objects.exists()
 
 
 def test_grade_a_limit_cannot_be_charted_past(org, site, practitioner, consented_plan):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    session = _session(org)
-    lot = _lot(org, site, practitioner)
-    assert _chart(client, session, lot, volume_ml="8", injections="40").status_code == 200
-    session = _session(org)
+    post_start(client, consented_plan, site)
+    session = only_session(org)
+    lot = receive_lot(org, site, practitioner)
+    assert post_chart(client, session, lot, volume_ml="8", injections="40").status_code == 200
+    session = only_session(org)
     # Kybella: at most 10 mL and 50 injections per treatment (clinical-reference §3, grade A).
-    over = _chart(client, session, lot, volume_ml="4", injections="20")
+    over = post_chart(client, session, lot, volume_ml="4", injections="20")
     assert over.status_code == 400
     assert "exceeds the maximum of 10 mL" in over.content.decode()
     with acting_for(org):
@@ -195,10 +117,10 @@ def test_grade_a_limit_cannot_be_charted_past(org, site, practitioner, consented
 
 def test_needle_geometry_bounds_the_recorded_depth(org, site, practitioner, consented_plan):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    lot = _lot(org, site, practitioner)
-    response = _chart(
-        client, _session(org), lot, depth_mm="6", needle_length_mm="4", needle_angle_deg="30"
+    post_start(client, consented_plan, site)
+    lot = receive_lot(org, site, practitioner)
+    response = post_chart(
+        client, only_session(org), lot, depth_mm="6", needle_length_mm="4", needle_angle_deg="30"
     )
     assert response.status_code == 400
     assert "reaches at most 2.0 mm" in response.content.decode()
@@ -208,10 +130,10 @@ def test_signing_locks_the_record_takes_stock_once_and_sends_aftercare(
     org, site, practitioner, consented_plan, django_capture_on_commit_callbacks
 ):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    lot = _lot(org, site, practitioner)
-    _chart(client, _session(org), lot, volume_ml="3")
-    session = _session(org)
+    post_start(client, consented_plan, site)
+    lot = receive_lot(org, site, practitioner)
+    post_chart(client, only_session(org), lot, volume_ml="3")
+    session = only_session(org)
     sign = reverse("session_sign", args=[session.public_id])
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(sign).status_code == 302
@@ -219,7 +141,7 @@ def test_signing_locks_the_record_takes_stock_once_and_sends_aftercare(
     with acting_for(org):
         lot.refresh_from_db()
     assert lot.vials_used == 2  # 3 mL from 2 mL vials: two vials opened, once
-    session = _session(org)
+    session = only_session(org)
     assert session.status == SessionStatus.SIGNED and session.signed_by == practitioner
     assert "No vigorous exercise for 48 hours." in session.aftercare  # seed 000 base sheet
     body = mail.outbox[0].body
@@ -227,17 +149,17 @@ def test_signing_locks_the_record_takes_stock_once_and_sends_aftercare(
     assert mail.outbox[0].to == ["anna@example.com"]
     with acting_for(org):
         assert FollowUpTask.objects.filter(session=session, assigned_to=practitioner).exists()
-    assert _chart(client, session, lot).status_code == 400
+    assert post_chart(client, session, lot).status_code == 400
     page = client.get(reverse("session_detail", args=[session.public_id])).content.decode()
     assert "min from start to sign-off" in page
 
 
 def test_no_code_path_can_change_a_signed_session(org, site, practitioner, consented_plan):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    lot = _lot(org, site, practitioner)
-    _chart(client, _session(org), lot)
-    client.post(reverse("session_sign", args=[_session(org).public_id]))
+    post_start(client, consented_plan, site)
+    lot = receive_lot(org, site, practitioner)
+    post_chart(client, only_session(org), lot)
+    client.post(reverse("session_sign", args=[only_session(org).public_id]))
     with acting_for(org):
         area = SessionArea.objects.get()
         area.volume_ml = 1
@@ -254,9 +176,9 @@ def test_no_code_path_can_change_a_signed_session(org, site, practitioner, conse
 
 def test_amendments_keep_the_original(org, site, practitioner, esthetician, consented_plan):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    _chart(client, _session(org), _lot(org, site, practitioner))
-    session = _session(org)
+    post_start(client, consented_plan, site)
+    post_chart(client, only_session(org), receive_lot(org, site, practitioner))
+    session = only_session(org)
     client.post(reverse("session_sign", args=[session.public_id]))
     nurse = client_for(esthetician)
     bad = nurse.post(
@@ -279,13 +201,13 @@ def test_voiding_needs_a_practitioner_and_a_reason(
     org, site, practitioner, esthetician, consented_plan
 ):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    session = _session(org)
+    post_start(client, consented_plan, site)
+    session = only_session(org)
     url = reverse("session_void", args=[session.public_id])
     assert client_for(esthetician).post(url, {"reason": "wrong patient"}).status_code == 403
     assert client.post(url, {"reason": ""}).status_code == 400
     client.post(url, {"reason": "Charted on the wrong patient"})
-    session = _session(org)
+    session = only_session(org)
     assert (
         session.status == SessionStatus.VOIDED
         and session.void_reason == "Charted on the wrong patient"
@@ -294,9 +216,9 @@ def test_voiding_needs_a_practitioner_and_a_reason(
 
 def test_aftercare_pdf_for_a_signed_session(org, site, practitioner, consented_plan):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    _chart(client, _session(org), _lot(org, site, practitioner))
-    session = _session(org)
+    post_start(client, consented_plan, site)
+    post_chart(client, only_session(org), receive_lot(org, site, practitioner))
+    session = only_session(org)
     assert client.get(reverse("session_aftercare", args=[session.public_id])).status_code == 400
     client.post(reverse("session_sign", args=[session.public_id]))
     response = client.get(reverse("session_aftercare_pdf", args=[session.public_id]))
@@ -314,8 +236,8 @@ def test_aftercare_pdf_for_a_signed_session(org, site, practitioner, consented_p
     ],
 )
 def test_session_page_by_role(personas, role, expected, org, site, practitioner, consented_plan):
-    _start(client_for(practitioner), consented_plan, site)
-    session = _session(org)
+    post_start(client_for(practitioner), consented_plan, site)
+    session = only_session(org)
     assert (
         client_for(personas[role])
         .get(reverse("session_detail", args=[session.public_id]))
@@ -328,8 +250,8 @@ def test_reception_sees_that_a_session_happened_not_what_was_injected(
     org, site, practitioner, reception, consented_plan, patient
 ):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    _chart(client, _session(org), _lot(org, site, practitioner))
+    post_start(client, consented_plan, site)
+    post_chart(client, only_session(org), receive_lot(org, site, practitioner))
     body = (
         client_for(reception)
         .get(reverse("patient_detail", args=[patient.public_id]))
@@ -341,22 +263,22 @@ def test_reception_sees_that_a_session_happened_not_what_was_injected(
 
 @pytest.mark.parametrize("name", ["session_chart", "session_sign", "session_amend", "session_void"])
 def test_outsider_cannot_touch_a_session(org, site, practitioner, outsider, consented_plan, name):
-    _start(client_for(practitioner), consented_plan, site)
-    session = _session(org)
+    post_start(client_for(practitioner), consented_plan, site)
+    session = only_session(org)
     response = client_for(outsider).post(
         reverse(name, args=[session.public_id]), {"reason": "xxxx"}
     )
     assert response.status_code == 404
-    assert _session(org).status == SessionStatus.IN_PROGRESS
+    assert only_session(org).status == SessionStatus.IN_PROGRESS
 
 
 def test_session_page_queries_stay_bounded_as_points_grow(
     org, site, practitioner, consented_plan, django_assert_max_num_queries
 ):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    session = _session(org)
-    lots = [_lot(org, site, practitioner, f"L{i}", vials=500) for i in range(3)]
+    post_start(client, consented_plan, site)
+    session = only_session(org)
+    lots = [receive_lot(org, site, practitioner, f"L{i}", vials=500) for i in range(3)]
     with acting_for(org):
         SessionArea.objects.bulk_create(
             [
@@ -380,7 +302,7 @@ def test_session_page_queries_stay_bounded_as_points_grow(
 
 def test_site_is_from_the_users_organization(org, other_org, practitioner, consented_plan):
     foreign = Site.objects.create(organization=other_org, name="Elsewhere")
-    response = _start(client_for(practitioner), consented_plan, foreign)
+    response = post_start(client_for(practitioner), consented_plan, foreign)
     assert response.status_code == 400
     with acting_for(org):
         assert not TreatmentSession.objects.exists()
@@ -404,11 +326,11 @@ def test_blank_count_takes_the_plans_points_and_taps_adjust_them(
     org, site, practitioner, consented_plan
 ):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    session = _session(org)
-    lot = _lot(org, site, practitioner)
+    post_start(client, consented_plan, site)
+    session = only_session(org)
+    lot = receive_lot(org, site, practitioner)
     planned = session.plan_version.result["areas"][0]["points"]
-    assert _chart(client, session, lot, injections="", volume_ml="1").status_code == 200
+    assert post_chart(client, session, lot, injections="", volume_ml="1").status_code == 200
     row = _row(org)
     assert row.points == planned and row.injections == len(planned)
 
@@ -435,9 +357,9 @@ def test_blank_count_takes_the_plans_points_and_taps_adjust_them(
 
 def test_points_of_a_signed_session_cannot_be_tapped(org, site, practitioner, consented_plan):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    session = _session(org)
-    _chart(client, session, _lot(org, site, practitioner), injections="", volume_ml="1")
+    post_start(client, consented_plan, site)
+    session = only_session(org)
+    post_chart(client, session, receive_lot(org, site, practitioner), injections="", volume_ml="1")
     client.post(reverse("session_sign", args=[session.public_id]))
     row = _row(org)
     x, y = row.points[0]
@@ -449,9 +371,9 @@ def test_points_of_a_signed_session_cannot_be_tapped(org, site, practitioner, co
 @pytest.mark.parametrize("role,expected", [("reception", 403), ("esthetician", 200)])
 def test_point_taps_by_role(personas, role, expected, org, site, practitioner, consented_plan):
     client = client_for(practitioner)
-    _start(client, consented_plan, site, supervised_by=practitioner.pk)
-    session = _session(org)
-    _chart(client, session, _lot(org, site, practitioner), injections="", volume_ml="1")
+    post_start(client, consented_plan, site, supervised_by=practitioner.pk)
+    session = only_session(org)
+    post_chart(client, session, receive_lot(org, site, practitioner), injections="", volume_ml="1")
     row = _row(org)
     x, y = row.points[0]
     assert _tap(client_for(personas[role]), session, row, x, y).status_code == expected
@@ -461,9 +383,9 @@ def test_an_unsupervised_esthetician_cannot_tap_a_prescription_product(
     org, site, practitioner, esthetician, consented_plan
 ):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    session = _session(org)
-    _chart(client, session, _lot(org, site, practitioner), injections="", volume_ml="1")
+    post_start(client, consented_plan, site)
+    session = only_session(org)
+    post_chart(client, session, receive_lot(org, site, practitioner), injections="", volume_ml="1")
     row = _row(org)
     x, y = row.points[0]
     refused = _tap(client_for(esthetician), session, row, x, y)
@@ -474,9 +396,9 @@ def test_an_unsupervised_esthetician_cannot_tap_a_prescription_product(
 
 def test_outsider_cannot_tap_points(org, site, practitioner, outsider, consented_plan):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    session = _session(org)
-    _chart(client, session, _lot(org, site, practitioner), injections="", volume_ml="1")
+    post_start(client, consented_plan, site)
+    session = only_session(org)
+    post_chart(client, session, receive_lot(org, site, practitioner), injections="", volume_ml="1")
     row = _row(org)
     x, y = row.points[0]
     assert _tap(client_for(outsider), session, row, x, y).status_code == 404
@@ -487,9 +409,9 @@ def test_session_page_queries_do_not_grow_with_points_on_one_area(
     org, site, practitioner, consented_plan
 ):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    session = _session(org)
-    _chart(client, session, _lot(org, site, practitioner), injections="", volume_ml="1")
+    post_start(client, consented_plan, site)
+    session = only_session(org)
+    post_chart(client, session, receive_lot(org, site, practitioner), injections="", volume_ml="1")
     row = _row(org)
     url = reverse("session_detail", args=[session.public_id])
     client.get(url)
@@ -507,8 +429,8 @@ def test_session_page_queries_do_not_grow_with_points_on_one_area(
 
 def test_chart_form_starts_with_the_next_planned_area(org, site, practitioner, consented_plan):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    session = _session(org)
+    post_start(client, consented_plan, site)
+    session = only_session(org)
     planned = session.plan_version.result["areas"][0]
     form = client.get(reverse("session_detail", args=[session.public_id])).context["form"]
     assert form["area"].value() == "submental"
@@ -519,11 +441,11 @@ def test_chart_form_starts_with_the_next_planned_area(org, site, practitioner, c
 def test_two_staff_charting_at_once_lose_nothing(
     org, site, practitioner, esthetician, consented_plan
 ):
-    _start(client_for(practitioner), consented_plan, site, supervised_by=practitioner.pk)
-    session = _session(org)  # both open the page at the same lock version
-    lot = _lot(org, site, practitioner)
-    assert _chart(client_for(practitioner), session, lot, volume_ml="1").status_code == 200
-    late = _chart(client_for(esthetician), session, lot, volume_ml="1.5", depth_mm="5")
+    post_start(client_for(practitioner), consented_plan, site, supervised_by=practitioner.pk)
+    session = only_session(org)  # both open the page at the same lock version
+    lot = receive_lot(org, site, practitioner)
+    assert post_chart(client_for(practitioner), session, lot, volume_ml="1").status_code == 200
+    late = post_chart(client_for(esthetician), session, lot, volume_ml="1.5", depth_mm="5")
     assert late.status_code == 400
     assert "Someone else charted in this session meanwhile" in late.content.decode()
     form = late.context["form"]
@@ -538,40 +460,26 @@ def test_two_staff_charting_at_once_lose_nothing(
 
 # --- ad hoc sessions ------------------------------------------------------------------------
 
-ADHOC = {
-    **PRECHECK,
-    "reason": "Touch-up agreed at the last visit",
-    "concern": "localized-fat",
-    "areas": ["submental"],
-}
-
-
-def _start_adhoc(client, patient, site, **changes):
-    return client.post(
-        reverse("session_start_adhoc", args=[patient.public_id]),
-        {**ADHOC, "site": site.pk, **changes},
-    )
-
 
 def test_practitioner_treats_without_a_plan_with_a_reason(org, site, practitioner, patient):
     client = client_for(practitioner)
-    response = _start_adhoc(client, patient, site)
+    response = post_start_adhoc(client, patient, site)
     assert response.status_code == 302
-    session = _session(org)
+    session = only_session(org)
     assert session.plan is None and session.adhoc_reason == ADHOC["reason"]
     assert [a["area"] for a in session.precheck["areas"]] == ["submental"]
     page = client.get(reverse("session_detail", args=[session.public_id]))
     assert "ad hoc: Touch-up agreed" in page.content.decode()
     assert page.context["form"]["area"].value() == "submental"
-    lot = _lot(org, site, practitioner)
-    assert _chart(client, session, lot, injections="", volume_ml="1").status_code == 200
+    lot = receive_lot(org, site, practitioner)
+    assert post_chart(client, session, lot, injections="", volume_ml="1").status_code == 200
     assert _row(org).injections == len(session.precheck["areas"][0]["points"])
     client.post(reverse("session_sign", args=[session.public_id]))
-    assert "No vigorous exercise for 48 hours." in _session(org).aftercare
+    assert "No vigorous exercise for 48 hours." in only_session(org).aftercare
 
 
 def test_without_a_plan_the_engine_still_stops_pregnancy(org, site, practitioner, patient):
-    response = _start_adhoc(client_for(practitioner), patient, site, pregnancy="pregnant")
+    response = post_start_adhoc(client_for(practitioner), patient, site, pregnancy="pregnant")
     assert response.status_code == 400
     assert "stops treatment" in response.content.decode()
     with acting_for(org):
@@ -579,7 +487,7 @@ def test_without_a_plan_the_engine_still_stops_pregnancy(org, site, practitioner
 
 
 def test_treating_without_a_plan_needs_a_reason(org, site, practitioner, patient):
-    response = _start_adhoc(client_for(practitioner), patient, site, reason="")
+    response = post_start_adhoc(client_for(practitioner), patient, site, reason="")
     assert response.status_code == 400
     assert response.context["form"].errors["reason"]
     assert response.context["form"]["concern"].value() == "localized-fat"
@@ -591,11 +499,11 @@ def test_treating_without_a_plan_needs_a_reason(org, site, practitioner, patient
 )
 def test_who_may_treat_without_a_plan(personas, role, expected, site, patient):
     """The demo owner holds no clinical licence: owning the clinic is not a licence to treat."""
-    response = _start_adhoc(client_for(personas[role]), patient, site)
+    response = post_start_adhoc(client_for(personas[role]), patient, site)
     assert response.status_code == expected
     if role == "owner":
         assert "no valid clinical licence" in response.content.decode()
 
 
 def test_outsider_cannot_start_a_session_for_our_patient(outsider, site, patient):
-    assert _start_adhoc(client_for(outsider), patient, site).status_code == 404
+    assert post_start_adhoc(client_for(outsider), patient, site).status_code == 404

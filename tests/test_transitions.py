@@ -15,7 +15,7 @@ from mesoclinic.audit.models import AuditEvent
 from mesoclinic.plans import consent as consents
 from mesoclinic.plans import services as plans
 from mesoclinic.plans import states as plan_states
-from mesoclinic.plans.models import Consent, Plan, PlanStatus
+from mesoclinic.plans.models import Consent, PlanStatus
 from mesoclinic.scheduling import services as booking
 from mesoclinic.scheduling import states as appointment_states
 from mesoclinic.scheduling.models import Appointment, Status
@@ -23,10 +23,17 @@ from mesoclinic.tenancy import acting_for
 from mesoclinic.transitions import TransitionRefused, Transitions
 from mesoclinic.treatments import safety, sessions
 from mesoclinic.treatments import states as treatment_states
-from mesoclinic.treatments.models import AdverseEvent, SessionStatus, TreatmentSession
-from tests.test_adverse_events import make_event, make_lot, make_session
-from tests.test_scheduling import book, local, next_weekday, open_clinic
-from tests.test_sessions import SIGNATURE
+from mesoclinic.treatments.models import AdverseEvent, SessionStatus
+from tests.factories import (
+    book,
+    local,
+    make_event,
+    make_lot,
+    next_weekday,
+    open_clinic,
+    plan_in_status,
+    session_in_status,
+)
 
 TABLES = {
     "plan": plan_states.PLAN,
@@ -77,18 +84,6 @@ def _audit_count():
 ITEMS = [{"concern": "localized-fat", "area": "submental"}]
 
 
-def _plan(org, patient, practitioner, status=PlanStatus.DRAFT) -> Plan:
-    with acting_for(org):
-        plan = Plan.objects.create(
-            patient=patient,
-            created_by=practitioner,
-            inputs={"items": ITEMS, "overrides": [], "start": date.today().isoformat()},
-        )
-        Plan.objects.filter(pk=plan.pk).update(status=status)
-        plan.refresh_from_db()
-    return plan
-
-
 PLAN_USE_CASES = {
     PlanStatus.PROPOSED: lambda user, plan: plans.propose(user, plan),
     PlanStatus.DRAFT: lambda user, plan: plans.reopen(user, plan),
@@ -106,7 +101,7 @@ PLAN_USE_CASES = {
 def test_a_plan_use_case_refuses_what_the_table_does_not_allow_and_changes_nothing(
     org, patient, practitioner, current, target
 ):
-    plan = _plan(org, patient, practitioner, current)
+    plan = plan_in_status(org, patient, practitioner, current)
     before = _audit_count()
     with acting_for(org), pytest.raises(TransitionRefused) as refused:
         PLAN_USE_CASES[target](practitioner, plan)
@@ -124,7 +119,7 @@ def test_a_plan_use_case_refuses_what_the_table_does_not_allow_and_changes_nothi
 def test_a_plan_use_case_makes_each_change_the_table_allows(
     org, patient, practitioner, current, target
 ):
-    plan = _plan(org, patient, practitioner, current)
+    plan = plan_in_status(org, patient, practitioner, current)
     with acting_for(org):
         PLAN_USE_CASES[target](practitioner, plan)
         plan.refresh_from_db()
@@ -134,7 +129,7 @@ def test_a_plan_use_case_makes_each_change_the_table_allows(
 def test_cancelling_a_plan_needs_a_reason_and_changes_nothing_without_one(
     org, patient, practitioner
 ):
-    plan = _plan(org, patient, practitioner)
+    plan = plan_in_status(org, patient, practitioner)
     with acting_for(org), pytest.raises(plans.CancelRefused, match="needs a reason"):
         plans.cancel(practitioner, plan, " ")
     with acting_for(org):
@@ -145,7 +140,7 @@ def test_cancelling_a_plan_needs_a_reason_and_changes_nothing_without_one(
 def test_consent_and_sessions_move_a_plan_only_from_the_status_they_follow(
     org, patient, practitioner
 ):
-    draft = _plan(org, patient, practitioner, PlanStatus.DRAFT)
+    draft = plan_in_status(org, patient, practitioner, PlanStatus.DRAFT)
     with acting_for(org):
         plans.consent_given(draft.pk)  # a reopened plan's old consent countersigned late
         plans.treatment_started(draft.pk)
@@ -157,7 +152,7 @@ def test_consent_and_sessions_move_a_plan_only_from_the_status_they_follow(
         (PlanStatus.CONSENTED, plans.treatment_started, PlanStatus.ACTIVE),
     ]:
         assert plan_states.PLAN.allows(current, target)
-        plan = _plan(org, patient, practitioner, current)
+        plan = plan_in_status(org, patient, practitioner, current)
         with acting_for(org):
             follow(plan.pk)
             plan.refresh_from_db()
@@ -165,16 +160,6 @@ def test_consent_and_sessions_move_a_plan_only_from_the_status_they_follow(
 
 
 # --- consent ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def signed_consent(org, patient, practitioner, esthetician):
-    plan = _plan(org, patient, practitioner)
-    with acting_for(org):
-        version = plans.approve(practitioner, plan, patient, plan.lock_version)
-        template = consents.template_for(org.pk)
-        text = consents.document_text(version, patient, template, org)
-        return consents.sign(esthetician, plan, version, text, template, "Anna García", SIGNATURE)
 
 
 def _consent_row(org, consent) -> Consent:
@@ -324,19 +309,8 @@ def lot(org, site, owner):
     return make_lot(org, site, owner)
 
 
-def _session_in(org, patient, site, practitioner, lot, status) -> TreatmentSession:
-    session = make_session(org, patient, site, practitioner, lot, days_ago=0)
-    with acting_for(org):
-        signed = {"signed_at": timezone.now(), "signed_by": practitioner}
-        TreatmentSession.objects.filter(pk=session.pk).update(
-            status=status, **(signed if status == SessionStatus.SIGNED else {})
-        )
-        session.refresh_from_db()
-    return session
-
-
 def test_a_voided_session_cannot_be_signed_and_stays_voided(org, patient, site, practitioner, lot):
-    session = _session_in(org, patient, site, practitioner, lot, SessionStatus.VOIDED)
+    session = session_in_status(org, patient, site, practitioner, lot, SessionStatus.VOIDED)
     before = _audit_count()
     with acting_for(org), pytest.raises(sessions.SessionRefused, match="voided session cannot"):
         sessions.sign(practitioner, session)
@@ -350,7 +324,7 @@ def test_a_voided_session_cannot_be_signed_and_stays_voided(org, patient, site, 
 def test_an_open_or_signed_session_is_voided_with_a_reason(
     org, patient, site, practitioner, lot, current
 ):
-    session = _session_in(org, patient, site, practitioner, lot, current)
+    session = session_in_status(org, patient, site, practitioner, lot, current)
     with acting_for(org):
         sessions.void(practitioner, session, "Charted on the wrong patient")
         session.refresh_from_db()
@@ -358,7 +332,7 @@ def test_an_open_or_signed_session_is_voided_with_a_reason(
 
 
 def test_an_open_session_is_signed_once(org, patient, site, practitioner, lot):
-    session = _session_in(org, patient, site, practitioner, lot, SessionStatus.IN_PROGRESS)
+    session = session_in_status(org, patient, site, practitioner, lot, SessionStatus.IN_PROGRESS)
     with acting_for(org):
         assert sessions.sign(practitioner, session) is True
         assert sessions.sign(practitioner, session) is False

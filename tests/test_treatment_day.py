@@ -13,8 +13,16 @@ from django.utils import timezone
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments import sessions
 from mesoclinic.treatments.models import Lot, SessionArea, SessionStatus, TreatmentSession
-from tests.conftest import client_for
-from tests.test_sessions import ADHOC, _chart, _lot, _start, _start_adhoc, consented_plan  # noqa: F401
+from tests.factories import (
+    ADHOC,
+    client_for,
+    draft_plan,
+    post_chart,
+    post_start,
+    post_start_adhoc,
+    receive_lot,
+    reload_plan,
+)
 
 
 def _latest(org):
@@ -27,11 +35,11 @@ def _sign(client, session):
 
 
 def _charted_and_signed(client, org, site, user, plan=None, patient=None, **chart):
-    response = _start(client, plan, site) if plan else _start_adhoc(client, patient, site)
+    response = post_start(client, plan, site) if plan else post_start_adhoc(client, patient, site)
     assert response.status_code == 302, response.content.decode()[:2000]
     session = _latest(org)
-    lot = chart.pop("lot", None) or _lot(org, site, user, number=f"L{session.pk}")
-    assert _chart(client, session, lot, **chart).status_code == 200
+    lot = chart.pop("lot", None) or receive_lot(org, site, user, number=f"L{session.pk}")
+    assert post_chart(client, session, lot, **chart).status_code == 200
     assert _sign(client, _latest(org)).status_code == 302
     return _latest(org)
 
@@ -42,7 +50,7 @@ def test_a_signed_plan_cannot_be_started_again_the_same_day(
     client = client_for(practitioner)
     first = _charted_and_signed(client, org, site, practitioner, plan=consented_plan)
     assert first.is_signed
-    again = _start(client, consented_plan, site)
+    again = post_start(client, consented_plan, site)
     page = again.content.decode()
     assert again.status_code == 400
     assert "Deoxycholic acid: last given" in page and "at least 30 days" in page
@@ -54,14 +62,14 @@ def test_a_signed_plan_cannot_be_started_again_the_same_day(
 def test_two_ad_hoc_deoxycholic_sessions_the_same_day_are_refused(org, site, practitioner, patient):
     client = client_for(practitioner)
     _charted_and_signed(client, org, site, practitioner, patient=patient)
-    again = _start_adhoc(client, patient, site)
+    again = post_start_adhoc(client, patient, site)
     assert again.status_code == 400 and "at least 30 days" in again.content.decode()
 
 
 def test_a_second_open_session_for_the_patient_is_refused(org, site, practitioner, patient):
     client = client_for(practitioner)
-    assert _start_adhoc(client, patient, site).status_code == 302
-    second = _start_adhoc(client, patient, site)
+    assert post_start_adhoc(client, patient, site).status_code == 302
+    second = post_start_adhoc(client, patient, site)
     assert second.status_code == 400
     with acting_for(org):
         assert TreatmentSession.objects.filter(status=SessionStatus.IN_PROGRESS).count() == 1
@@ -78,7 +86,7 @@ PAIN = {
 
 
 def _pain_chart(client, session, lot, ml):
-    return _chart(
+    return post_chart(
         client,
         session,
         lot,
@@ -96,8 +104,8 @@ def test_lidocaine_in_two_sessions_the_same_day_is_summed_against_one_cap(
     org, site, practitioner, patient
 ):
     client = client_for(practitioner)
-    plain = _lot(org, site, practitioner, "LID-1", product="lidocaine-1pct-5ml", vials=20)
-    epi = _lot(org, site, practitioner, "EPI-1", product="lidocaine-epi-1pct-20ml", vials=5)
+    plain = receive_lot(org, site, practitioner, "LID-1", product="lidocaine-1pct-5ml", vials=20)
+    epi = receive_lot(org, site, practitioner, "EPI-1", product="lidocaine-epi-1pct-20ml", vials=5)
     url = reverse("session_start_adhoc", args=[patient.public_id])
     assert client.post(url, {**PAIN, "site": site.pk}).status_code == 302
     assert _pain_chart(client, _latest(org), plain, 15).status_code == 200  # 150 mg plain
@@ -105,7 +113,7 @@ def test_lidocaine_in_two_sessions_the_same_day_is_summed_against_one_cap(
     # A second session on the hands fits as planned (27 mg)...
     hands = {**PAIN, "areas": ["hands"], "site": site.pk}
     assert client.post(url, hands).status_code == 302
-    refused = _chart(
+    refused = post_chart(
         client,
         _latest(org),
         epi,
@@ -127,7 +135,7 @@ def test_a_session_whose_plan_would_pass_the_24_hour_cap_does_not_start(
     org, site, practitioner, patient
 ):
     client = client_for(practitioner)
-    plain = _lot(org, site, practitioner, "LID-4", product="lidocaine-1pct-5ml", vials=20)
+    plain = receive_lot(org, site, practitioner, "LID-4", product="lidocaine-1pct-5ml", vials=20)
     url = reverse("session_start_adhoc", args=[patient.public_id])
     assert client.post(url, {**PAIN, "site": site.pk}).status_code == 302
     assert _pain_chart(client, _latest(org), plain, 25).status_code == 200  # 250 mg
@@ -143,8 +151,8 @@ def test_plain_lidocaine_and_lidocaine_with_epinephrine_are_summed_in_one_sessio
 ):
     patient = make_patient(weight_kg=90)
     client = client_for(practitioner)
-    plain = _lot(org, site, practitioner, "LID-2", product="lidocaine-1pct-5ml", vials=20)
-    epi = _lot(org, site, practitioner, "EPI-2", product="lidocaine-epi-1pct-20ml", vials=5)
+    plain = receive_lot(org, site, practitioner, "LID-2", product="lidocaine-1pct-5ml", vials=20)
+    epi = receive_lot(org, site, practitioner, "EPI-2", product="lidocaine-epi-1pct-20ml", vials=5)
     url = reverse("session_start_adhoc", args=[patient.public_id])
     assert client.post(url, {**PAIN, "weight_kg": "90", "site": site.pk}).status_code == 302
     assert _pain_chart(client, _latest(org), plain, 30).status_code == 200  # 300 mg
@@ -156,9 +164,9 @@ def test_plain_lidocaine_and_lidocaine_with_epinephrine_are_summed_in_one_sessio
 def test_sign_off_rechecks_rows_written_below_the_views(org, site, practitioner, patient):
     """Five 10 mL deoxycholic-acid rows written through the ORM are not signed."""
     client = client_for(practitioner)
-    assert _start_adhoc(client, patient, site).status_code == 302
+    assert post_start_adhoc(client, patient, site).status_code == 302
     session = _latest(org)
-    lot = _lot(org, site, practitioner, vials=40)
+    lot = receive_lot(org, site, practitioner, vials=40)
     with acting_for(org):
         for _ in range(5):
             SessionArea.objects.create(
@@ -185,17 +193,17 @@ def test_a_grade_b_limit_needs_a_real_reason_next_to_the_field(org, site, practi
     url = reverse("session_start_adhoc", args=[patient.public_id])
     assert client.post(url, {**lipo, "site": site.pk}).status_code == 302
     session = _latest(org)
-    lot = _lot(org, site, practitioner, "PCDC-1", product="pcdc-5ml", vials=20)
+    lot = receive_lot(org, site, practitioner, "PCDC-1", product="pcdc-5ml", vials=20)
     chart = dict(area="abdomen", technique="hypodermic", volume_ml="60", injections="200")
-    missing = _chart(client, session, lot, **chart)  # 3,000 mg PC against 2,500 (grade B)
+    missing = post_chart(client, session, lot, **chart)  # 3,000 mg PC against 2,500 (grade B)
     assert missing.status_code == 400
     errors = missing.context["form"].errors["override_reason"][0]
     assert "3,000 mg this session exceeds the limit of 2,500 mg" in errors
     assert missing.context["form"]["volume_ml"].value() == "60"  # nothing typed is lost
-    lazy = _chart(client, session, lot, override_reason="ok", **chart)
+    lazy = post_chart(client, session, lot, override_reason="ok", **chart)
     assert "at least three words" in lazy.context["form"].errors["override_reason"][0]
     reason = "Tolerated 2,600 mg twice before; patient informed of the risk"
-    done = _chart(client, _latest(org), lot, override_reason=reason, **chart)
+    done = post_chart(client, _latest(org), lot, override_reason=reason, **chart)
     assert done.status_code == 200
     session = _latest(org)
     assert session.overrides[0]["reason"] == reason
@@ -207,7 +215,7 @@ def test_a_multi_dose_vial_is_refused_past_its_in_use_period(org, site, practiti
     client = client_for(practitioner)
     url = reverse("session_start_adhoc", args=[patient.public_id])
     assert client.post(url, {**PAIN, "site": site.pk}).status_code == 302
-    epi = _lot(org, site, practitioner, "EPI-3", product="lidocaine-epi-1pct-20ml", vials=5)
+    epi = receive_lot(org, site, practitioner, "EPI-3", product="lidocaine-epi-1pct-20ml", vials=5)
     assert _pain_chart(client, _latest(org), epi, 2).status_code == 200
     with acting_for(org):
         opened = Lot.objects.get(pk=epi.pk).opened_at
@@ -220,9 +228,9 @@ def test_a_multi_dose_vial_is_refused_past_its_in_use_period(org, site, practiti
 
 def test_a_volume_with_no_injections_is_refused(org, site, practitioner, consented_plan):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    lot = _lot(org, site, practitioner)
-    response = _chart(client, _latest(org), lot, injections="0")
+    post_start(client, consented_plan, site)
+    lot = receive_lot(org, site, practitioner)
+    response = post_chart(client, _latest(org), lot, injections="0")
     assert response.status_code == 400
     assert "0 injections" in response.context["form"].errors["injections"][0]
 
@@ -231,11 +239,11 @@ def test_a_weight_far_from_the_last_one_asks_for_confirmation(
     org, site, practitioner, consented_plan
 ):
     client = client_for(practitioner)
-    slip = _start(client, consented_plan, site, weight_kg="141")  # 64 kg entered in lb
+    slip = post_start(client, consented_plan, site, weight_kg="141")  # 64 kg entered in lb
     assert slip.status_code == 400
     assert "differs from the last recorded 64 kg" in slip.context["form"].errors["weight_kg"][0]
     assert (
-        _start(client, consented_plan, site, weight_kg="141", weight_confirmed="on").status_code
+        post_start(client, consented_plan, site, weight_kg="141", weight_confirmed="on").status_code
         == 302
     )
 
@@ -244,9 +252,9 @@ def test_tapping_a_point_changes_the_volume_by_the_plans_volume_per_point(
     org, site, practitioner, consented_plan
 ):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    lot = _lot(org, site, practitioner)
-    _chart(client, _latest(org), lot, injections="", volume_ml="1")
+    post_start(client, consented_plan, site)
+    lot = receive_lot(org, site, practitioner)
+    post_chart(client, _latest(org), lot, injections="", volume_ml="1")
     with acting_for(org):
         row = SessionArea.objects.get()
     before, x, y = float(row.volume_ml), *row.points[0]
@@ -263,7 +271,7 @@ def test_the_session_start_records_the_numbing_cream_as_a_coded_product(
     org, site, practitioner, consented_plan
 ):
     client = client_for(practitioner)
-    assert _start(client, consented_plan, site).status_code == 302
+    assert post_start(client, consented_plan, site).status_code == 302
     session = _latest(org)
     assert session.precheck["numbing"]["product"] == "emla-cream-5g"
     assert session.precheck["numbing"]["amount_g"] == 2.0
@@ -274,9 +282,9 @@ def test_signing_shows_the_totals_limits_reasons_and_lots_first(
     org, site, practitioner, esthetician, reception, outsider, consented_plan
 ):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    lot = _lot(org, site, practitioner, "DCA-77")
-    _chart(client, _latest(org), lot, volume_ml="4", injections="20")
+    post_start(client, consented_plan, site)
+    lot = receive_lot(org, site, practitioner, "DCA-77")
+    post_chart(client, _latest(org), lot, volume_ml="4", injections="20")
     session = _latest(org)
     url = reverse("session_sign", args=[session.public_id])
     page = client.get(url)
@@ -298,15 +306,15 @@ def test_plan_approval_counts_sessions_given_outside_the_plan(org, site, practit
     from mesoclinic.plans.models import Plan, PlanStatus
 
     client = client_for(practitioner)
-    lot = _lot(org, site, practitioner, vials=40)
+    lot = receive_lot(org, site, practitioner, vials=40)
     for months_ago in (5, 4, 3, 2):
-        assert _start_adhoc(client, patient, site).status_code == 302
+        assert post_start_adhoc(client, patient, site).status_code == 302
         session = _latest(org)
         with acting_for(org):  # as if given then (dated before signing; signed rows are fixed)
             TreatmentSession.objects.filter(pk=session.pk).update(
                 started_at=timezone.now() - timedelta(days=31 * months_ago)
             )
-        assert _chart(client, _latest(org), lot).status_code == 200
+        assert post_chart(client, _latest(org), lot).status_code == 200
         assert _sign(client, _latest(org)).status_code == 302
     with acting_for(org):
         plan = Plan.objects.create(
@@ -364,20 +372,19 @@ def _override(client, plan, **data):
 def test_a_pregnancy_override_needs_the_patients_acknowledgement_with_one_practitioner(
     org, practitioner, make_patient
 ):
-    from tests.test_plans import _reload, make_plan
 
     patient = _pregnant_patient(org, make_patient, practitioner)
-    plan = make_plan(org, patient, practitioner, [{"concern": "hair-loss", "area": "scalp"}])
+    plan = draft_plan(org, patient, practitioner, [{"concern": "hair-loss", "area": "scalp"}])
     client = client_for(practitioner)
     reason = "Hair loss is distressing; obstetrician agreed in writing"
     lazy = _override(client, plan, reason="ok")
     assert lazy.status_code == 400 and "at least three words" in lazy.content.decode()
     alone = _override(client, plan, reason=reason)
     assert alone.status_code == 400 and "signed an acknowledgement" in alone.content.decode()
-    assert _reload(org, plan).inputs.get("overrides", []) == []
+    assert reload_plan(org, plan).inputs.get("overrides", []) == []
     done = _override(client, plan, reason=reason, patient_acknowledged="on")
     assert done.status_code == 200
-    assert _reload(org, plan).inputs["overrides"][0]["patient_acknowledged"] is True
+    assert reload_plan(org, plan).inputs["overrides"][0]["patient_acknowledged"] is True
 
 
 def test_a_pregnancy_override_needs_a_second_practitioner_where_there_is_one(
@@ -385,21 +392,20 @@ def test_a_pregnancy_override_needs_a_second_practitioner_where_there_is_one(
 ):
     from mesoclinic.accounts.models import User
     from mesoclinic.accounts.roles import Role
-    from tests.test_plans import _reload, make_plan
 
     second = User.objects.create_user(
         email="doc2@test.clinic", password="pw-long-enough-1", full_name="Dr Sam Second",
         organization=org, role=Role.PRACTITIONER,
     )  # fmt: skip
     patient = _pregnant_patient(org, make_patient, practitioner)
-    plan = make_plan(org, patient, practitioner, [{"concern": "hair-loss", "area": "scalp"}])
+    plan = draft_plan(org, patient, practitioner, [{"concern": "hair-loss", "area": "scalp"}])
     client = client_for(practitioner)
     reason = "Hair loss is distressing; obstetrician agreed in writing"
     alone = _override(client, plan, reason=reason, patient_acknowledged="on")
     assert alone.status_code == 400 and "second practitioner" in alone.content.decode()
     done = _override(client, plan, reason=reason, confirmed_by=str(second.public_id))
     assert done.status_code == 200
-    saved = _reload(org, plan).inputs["overrides"][0]
+    saved = reload_plan(org, plan).inputs["overrides"][0]
     assert saved["confirmed_by"] == "Dr Sam Second"
     assert "PREGNANCY" in {f["code"] for f in done.context["result"]["overridden"]}
 
@@ -415,7 +421,7 @@ def test_charting_a_pregnancy_stop_product_is_refused_at_the_chairside(
         TreatmentSession.objects.filter(pk=session.pk).update(
             precheck={**session.precheck, "pregnancy": "pregnant"}
         )
-    minox = _lot(org, site, practitioner, "MIN-1", product="minoxidil-05pct-5ml")
+    minox = receive_lot(org, site, practitioner, "MIN-1", product="minoxidil-05pct-5ml")
     refused = _pain_chart(client, _latest(org), minox, 2)
     assert refused.status_code == 400
     text = refused.content.decode()
@@ -429,8 +435,10 @@ def test_a_point_added_by_hand_near_the_marginal_mandibular_nerve_is_refused(
     from mesoclinic.treatments import session_diagram
 
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    _chart(client, _latest(org), _lot(org, site, practitioner), injections="", volume_ml="1")
+    post_start(client, consented_plan, site)
+    post_chart(
+        client, _latest(org), receive_lot(org, site, practitioner), injections="", volume_ml="1"
+    )
     session = _latest(org)
     with acting_for(org):
         row = SessionArea.objects.get()
@@ -458,9 +466,9 @@ def test_a_lot_recalled_between_charting_and_sign_off_is_not_signed(
     org, site, practitioner, consented_plan
 ):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    lot = _lot(org, site, practitioner, "DCA-R1")
-    assert _chart(client, _latest(org), lot).status_code == 200
+    post_start(client, consented_plan, site)
+    lot = receive_lot(org, site, practitioner, "DCA-R1")
+    assert post_chart(client, _latest(org), lot).status_code == 200
     with acting_for(org):
         Lot.objects.filter(pk=lot.pk).update(
             recalled_at=timezone.now(), recall_reason="supplier recall: sterility"
@@ -473,10 +481,10 @@ def test_a_lot_recalled_between_charting_and_sign_off_is_not_signed(
 
 def test_a_grade_a_limit_cannot_be_passed_with_a_reason(org, site, practitioner, consented_plan):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    lot = _lot(org, site, practitioner)
+    post_start(client, consented_plan, site)
+    lot = receive_lot(org, site, practitioner)
     reason = "The patient insists and accepts every risk of this"
-    over = _chart(
+    over = post_chart(
         client, _latest(org), lot, volume_ml="12", injections="50", override_reason=reason
     )
     assert over.status_code == 400
@@ -491,8 +499,10 @@ def test_tapping_extra_points_past_the_label_is_refused(org, site, practitioner,
     from mesoclinic.treatments import session_diagram
 
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    _chart(client, _latest(org), _lot(org, site, practitioner), injections="", volume_ml="1")
+    post_start(client, consented_plan, site)
+    post_chart(
+        client, _latest(org), receive_lot(org, site, practitioner), injections="", volume_ml="1"
+    )
     session = _latest(org)
     planned = session_diagram.planned_area(session, "submental", "")
     outline = [tuple(p) for p in planned["outline"]]
@@ -521,8 +531,10 @@ def test_tapping_extra_points_past_the_label_is_refused(org, site, practitioner,
 
 def test_the_last_point_of_an_area_cannot_be_untapped(org, site, practitioner, consented_plan):
     client = client_for(practitioner)
-    _start(client, consented_plan, site)
-    _chart(client, _latest(org), _lot(org, site, practitioner), injections="1", volume_ml="0.2")
+    post_start(client, consented_plan, site)
+    post_chart(
+        client, _latest(org), receive_lot(org, site, practitioner), injections="1", volume_ml="0.2"
+    )
     session = _latest(org)
     with acting_for(org):
         row = SessionArea.objects.get()  # one injection counted, no point marked yet
@@ -543,8 +555,8 @@ def test_todays_weight_sets_the_mg_per_kg_cap(org, site, practitioner, make_pati
     url = reverse("session_start_adhoc", args=[patient.public_id])
     light = {**PAIN, "areas": ["neck"], "weight_kg": "40", "weight_confirmed": "on"}
     assert client.post(url, {**light, "site": site.pk}).status_code == 302
-    lot = _lot(org, site, practitioner, "LID-9", product="lidocaine-1pct-5ml", vials=20)
-    refused = _chart(
+    lot = receive_lot(org, site, practitioner, "LID-9", product="lidocaine-1pct-5ml", vials=20)
+    refused = post_chart(
         client, _latest(org), lot, area="neck", technique="point-by-point", volume_ml="20",
         injections="100", depth_mm="5",
     )  # fmt: skip
@@ -554,11 +566,13 @@ def test_todays_weight_sets_the_mg_per_kg_cap(org, site, practitioner, make_pati
 
 def test_the_service_refuses_a_volume_with_no_injections(org, site, practitioner, patient):
     client = client_for(practitioner)
-    assert _start_adhoc(client, patient, site).status_code == 302
+    assert post_start_adhoc(client, patient, site).status_code == 302
     data = {"area": "submental", "side": "", "technique": "hypodermic", "volume_ml": 2,
             "injections": 0, "depth_mm": 6}  # fmt: skip
     with acting_for(org), pytest.raises(sessions.SessionRefused) as refused:
-        sessions.chart_area(practitioner, _latest(org), data, _lot(org, site, practitioner), 0)
+        sessions.chart_area(
+            practitioner, _latest(org), data, receive_lot(org, site, practitioner), 0
+        )
     assert refused.value.field == "injections"
 
 
@@ -596,7 +610,7 @@ def test_an_allergy_nobody_can_code_stops_the_session_until_it_is_coded(
     org, site, practitioner, patient
 ):
     _allergic_to(org, patient, practitioner, "the blue stuff from last year")
-    refused = _start_adhoc(client_for(practitioner), patient, site)
+    refused = post_start_adhoc(client_for(practitioner), patient, site)
     assert refused.status_code == 400
     assert "could not be matched to a known substance" in refused.content.decode()
 
@@ -606,9 +620,9 @@ def test_an_unsupervised_esthetician_cannot_chart_deoxycholic_acid(
 ):
     """The attack: a second session on the same plan, no supervisor, 4 mL more."""
     staff = client_for(esthetician)
-    started = _start(staff, consented_plan, site, numbing_product="", numbing_amount_g="")
+    started = post_start(staff, consented_plan, site, numbing_product="", numbing_amount_g="")
     assert started.status_code == 302  # she may prepare the patient
-    refused = _chart(staff, _latest(org), _lot(org, site, practitioner))
+    refused = post_chart(staff, _latest(org), receive_lot(org, site, practitioner))
     assert refused.status_code == 400
     assert "Deoxycholic acid is a prescription medicine" in refused.content.decode()
     with acting_for(org):
@@ -621,8 +635,8 @@ def test_a_supervised_esthetician_charts_and_only_a_licensed_practitioner_signs(
     from mesoclinic.accounts.models import ClinicalLicence
 
     staff = client_for(esthetician)
-    _start(staff, consented_plan, site, supervised_by=practitioner.pk)
-    assert _chart(staff, _latest(org), _lot(org, site, practitioner)).status_code == 200
+    post_start(staff, consented_plan, site, supervised_by=practitioner.pk)
+    assert post_chart(staff, _latest(org), receive_lot(org, site, practitioner)).status_code == 200
     with acting_for(org):
         ClinicalLicence.objects.filter(user=practitioner).update(
             expires_on=timezone.localdate() - timedelta(days=1)
@@ -636,7 +650,9 @@ def test_a_supervised_esthetician_charts_and_only_a_licensed_practitioner_signs(
 def test_an_unsupervised_esthetician_cannot_apply_a_prescription_numbing_cream(
     org, site, esthetician, consented_plan
 ):
-    refused = _start(client_for(esthetician), consented_plan, site)  # EMLA: lidocaine, prilocaine
+    refused = post_start(
+        client_for(esthetician), consented_plan, site
+    )  # EMLA: lidocaine, prilocaine
     assert refused.status_code == 400
     assert "prescription medicines" in refused.content.decode()
     with acting_for(org):
@@ -669,10 +685,10 @@ def test_a_clinic_in_england_cannot_plan_cosmetic_filler_for_a_16_year_old(
 def test_an_infection_seen_at_the_start_stops_charting_that_area(org, site, practitioner, patient):
     """Recorded at the pre-check for an area outside the plan: charting it is refused."""
     client = client_for(practitioner)
-    assert _start_adhoc(client, patient, site, infected_areas=["cheeks"]).status_code == 302
+    assert post_start_adhoc(client, patient, site, infected_areas=["cheeks"]).status_code == 302
     data = {"area": "cheeks", "side": "", "technique": "papule", "volume_ml": 1,
             "injections": 10, "depth_mm": 1.5}  # fmt: skip
-    lot = _lot(org, site, practitioner, "HA-1", product="ha-noncrosslinked-2ml")
+    lot = receive_lot(org, site, practitioner, "HA-1", product="ha-noncrosslinked-2ml")
     with acting_for(org), pytest.raises(sessions.SessionRefused) as refused:
         sessions.chart_area(practitioner, _latest(org), data, lot, 0)
     assert "Infection at the injection site" in str(refused.value)

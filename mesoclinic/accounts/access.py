@@ -26,11 +26,11 @@ def require(capability: str):
     return decorator
 
 
-def get_staff_member(request, public_id) -> User:
+def get_staff_member(public_id) -> User:
     """A colleague from the same organization, or 404."""
     return get_object_or_404(User.in_org.select_related("organization"), public_id=public_id)
 
 
-def get_licence(request, public_id) -> ClinicalLicence:
+def get_licence(public_id) -> ClinicalLicence:
     """A licence of a colleague from the same organization (the scoped manager), or 404."""
     return get_object_or_404(ClinicalLicence.objects.select_related("user"), public_id=public_id)

@@ -66,7 +66,7 @@ def staff_invite(request):
 @require_POST
 @require(roles.MANAGE_STAFF)
 def staff_set_active(request, public_id):
-    member = get_staff_member(request, public_id)
+    member = get_staff_member(public_id)
     active = request.POST.get("active") == "1"
     if member == request.user and not active:
         messages.error(request, "You cannot deactivate your own account.")
@@ -81,7 +81,7 @@ def staff_set_active(request, public_id):
 @require_http_methods(["GET", "POST"])
 @require(roles.MANAGE_STAFF)
 def licence_new(request, public_id):
-    member = get_staff_member(request, public_id)
+    member = get_staff_member(public_id)
     form = forms.LicenceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         licence = licences.add(request.user, member, form.cleaned_data)
@@ -94,7 +94,7 @@ def licence_new(request, public_id):
 @require_POST
 @require(roles.MANAGE_STAFF)
 def licence_void(request, public_id):
-    licence = get_licence(request, public_id)
+    licence = get_licence(public_id)
     if licence.voided_at is not None:
         raise Http404
     form = forms.VoidLicenceForm(request.POST)

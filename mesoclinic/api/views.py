@@ -105,7 +105,7 @@ def _history(chart):
 @api.get("/patients/{uuid:patient_id}", response={200: s.PatientDetail, 403: s.Error, 404: s.Error})
 def patient_detail(request, patient_id):
     _require(request, roles.VIEW_DEMOGRAPHICS)
-    patient = get_patient(request, patient_id)
+    patient = get_patient(patient_id)
     clinical = roles.can(request.user, roles.VIEW_CLINICAL)
     data = {
         **_summary(patient),

@@ -3,19 +3,19 @@
 The organization scoping itself is `tenancy.OrgManager`'s; these add the 404.
 """
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from mesoclinic.patients import models as m
 from mesoclinic.patients import services
 
 
-def get_patient(request: HttpRequest, public_id) -> m.Patient:
+def get_patient(public_id) -> m.Patient:
     """The patient if they belong to the user's organization, else 404."""
     return get_object_or_404(m.Patient.objects.select_related("home_site"), public_id=public_id)
 
 
-def get_entry(request: HttpRequest, patient: m.Patient, kind: str, public_id) -> m.HistoryEntry:
+def get_entry(patient: m.Patient, kind: str, public_id) -> m.HistoryEntry:
     model = services.ENTRY_MODELS.get(kind)
     if model is None:
         raise Http404

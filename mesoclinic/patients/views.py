@@ -14,7 +14,7 @@ from mesoclinic.patients import models as m
 from mesoclinic.patients.access import get_entry, get_patient
 
 
-def _sites(request):
+def _sites():
     return Site.objects.order_by("name")
 
 
@@ -41,7 +41,7 @@ def patient_list(request):
 @require(roles.EDIT_DEMOGRAPHICS)
 def patient_new(request):
     clinical = roles.can(request.user, roles.EDIT_CLINICAL)
-    form = forms.PatientForm(request.POST or None, sites=_sites(request), clinical=clinical)
+    form = forms.PatientForm(request.POST or None, sites=_sites(), clinical=clinical)
     if request.method == "POST" and form.is_valid():
         patient = services.create_patient(request.user, form)
         messages.success(request, f"{patient.full_name} added.")
@@ -57,10 +57,10 @@ def patient_new(request):
 @require_http_methods(["GET", "POST"])
 @require(roles.EDIT_DEMOGRAPHICS)
 def patient_edit(request, public_id):
-    patient = get_patient(request, public_id)
+    patient = get_patient(public_id)
     clinical = roles.can(request.user, roles.EDIT_CLINICAL)
     form = forms.PatientForm(
-        request.POST or None, instance=patient, sites=_sites(request), clinical=clinical
+        request.POST or None, instance=patient, sites=_sites(), clinical=clinical
     )
     if request.method == "POST" and form.is_valid():
         services.update_patient(request.user, patient, form)
@@ -79,7 +79,7 @@ def patient_edit(request, public_id):
 @require_http_methods(["GET", "POST"])
 @require(roles.EDIT_CLINICAL)
 def entry_add(request, public_id, kind):
-    patient = get_patient(request, public_id)
+    patient = get_patient(public_id)
     form_class = forms.HISTORY_FORMS.get(kind)
     if form_class is None:
         raise Http404
@@ -87,7 +87,7 @@ def entry_add(request, public_id, kind):
     if request.method == "POST" and form.is_valid():
         services.add_entry(request.user, patient, form)
         if request.htmx:
-            return _section(request, patient, kind)
+            return _section(request, patient)
         messages.success(request, "Entry added.")
         return redirect("patient_detail", public_id=patient.public_id)
     context = {"form": form, "patient": patient, "kind": kind}
@@ -98,13 +98,13 @@ def entry_add(request, public_id, kind):
 @require_http_methods(["GET", "POST"])
 @require(roles.EDIT_CLINICAL)
 def entry_void(request, public_id, kind, entry_id):
-    patient = get_patient(request, public_id)
-    entry = get_entry(request, patient, kind, entry_id)
+    patient = get_patient(public_id)
+    entry = get_entry(patient, kind, entry_id)
     form = forms.VoidForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.void_entry(request.user, patient, entry, form.cleaned_data["reason"])
         if request.htmx:
-            return _section(request, patient, kind)
+            return _section(request, patient)
         messages.success(request, "Entry voided.")
         return redirect("patient_detail", public_id=patient.public_id)
     context = {"form": form, "patient": patient, "kind": kind, "entry": entry}
@@ -116,7 +116,7 @@ def entry_void(request, public_id, kind, entry_id):
 @require(roles.SIGN_CLINICAL)
 def allergy_code(request, public_id, entry_id):
     """A practitioner codes an allergy nothing recognised, or records why it does not apply."""
-    patient = get_patient(request, public_id)
+    patient = get_patient(public_id)
     allergy = get_object_or_404(m.Allergy.active, patient=patient, public_id=entry_id)
     form = forms.AllergyCodingForm(request.POST if request.method == "POST" else None)
     error = None
@@ -133,7 +133,7 @@ def allergy_code(request, public_id, entry_id):
             error = str(refusal)
         else:
             if request.htmx:
-                return _section(request, patient, "allergy")
+                return _section(request, patient)
             messages.success(request, "Allergy coded.")
             return redirect("patient_detail", public_id=patient.public_id)
     context = {"form": form, "patient": patient, "entry": allergy, "error": error}
@@ -141,7 +141,7 @@ def allergy_code(request, public_id, entry_id):
     return render(request, template, context, status=400 if (form.errors or error) else 200)
 
 
-def _section(request, patient, kind):
+def _section(request, patient):
     """Re-render the chart's history after an HTMX change; the alert banner goes out of band."""
     chart = services.chart_for(patient)
     context = {"patient": patient, "chart": chart, "kinds": forms.HISTORY_FORMS, "oob": True}
@@ -152,7 +152,7 @@ def _section(request, patient, kind):
 @require_GET
 @require(roles.VIEW_CLINICAL)
 def patient_changes(request, public_id):
-    patient = get_patient(request, public_id)
+    patient = get_patient(public_id)
     changes = (
         m.ChangeLog.objects.filter(patient=patient)
         .select_related("changed_by")

@@ -90,7 +90,7 @@ def source_of(line: str) -> str:
     return found
 
 
-def template_for(organization_id: int) -> ConsentTemplate:
+def template_for() -> ConsentTemplate:
     latest = ConsentTemplate.objects.order_by("-version").first()
     if latest is None:
         latest = ConsentTemplate.objects.create(

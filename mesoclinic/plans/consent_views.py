@@ -67,7 +67,7 @@ class TemplateForm(forms.ModelForm):
 @require_http_methods(["GET", "POST"])
 @require(roles.EDIT_CLINICAL)
 def consent_new(request, public_id):
-    plan = get_plan(request, public_id)
+    plan = get_plan(public_id)
     try:
         version = c.version_to_sign(plan)
     except c.ConsentRefused as refusal:
@@ -76,7 +76,7 @@ def consent_new(request, public_id):
     if (existing := c.signed_consent(version)) is not None:
         messages.info(request, "This plan version is already signed: here is that consent.")
         return redirect("consent_detail", public_id=existing.public_id)
-    template = c.template_for(request.user.organization_id)
+    template = c.template_for()
     text = c.document_text(version, plan.patient, template, request.user.organization)
     form = SignForm(request.POST or None, patient=plan.patient)
     if request.method == "POST" and form.is_valid():
@@ -110,7 +110,7 @@ def consent_new(request, public_id):
 @require_GET
 @require(roles.VIEW_CLINICAL)
 def consent_detail(request, public_id):
-    consent = get_consent(request, public_id)
+    consent = get_consent(public_id)
     record(request.user, Action.VIEW, consent)
     return render(request, "plans/consent_detail.html", _context(request, consent))
 
@@ -130,7 +130,7 @@ def _context(request, consent):
 @require_POST
 @require(roles.SIGN_CLINICAL)
 def consent_countersign(request, public_id):
-    consent = get_consent(request, public_id)
+    consent = get_consent(public_id)
     try:
         c.countersign(request.user, consent)
     except TransitionRefused as refusal:
@@ -143,7 +143,7 @@ def consent_countersign(request, public_id):
 @require_POST
 @require(roles.EDIT_CLINICAL)
 def consent_revoke(request, public_id):
-    consent = get_consent(request, public_id)
+    consent = get_consent(public_id)
     form = RevokeForm(request.POST)
     if not form.is_valid():
         context = {**_context(request, consent), "revoke_form": form}
@@ -162,7 +162,7 @@ def consent_revoke(request, public_id):
 def consent_pdf(request, public_id):
     from weasyprint import HTML
 
-    consent = get_consent(request, public_id)
+    consent = get_consent(public_id)
     context = _context(request, consent)
     context.update(pdf=True, sources=c.cited(context["blocks"]))
     html = render_to_string("plans/consent_document.html", context)
@@ -176,7 +176,7 @@ def consent_pdf(request, public_id):
 @require_http_methods(["GET", "POST"])
 @require(roles.MANAGE_STAFF)
 def consent_template(request):
-    current = c.template_for(request.user.organization_id)
+    current = c.template_for()
     form = TemplateForm(
         request.POST or None,
         instance=None,

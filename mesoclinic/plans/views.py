@@ -79,9 +79,9 @@ def _render_editor(request, plan, status=200, **extra):
     return render(request, template, _editor_context(request, plan, **extra), status=status)
 
 
-def _editable_plan(request, public_id) -> Plan:
+def _editable_plan(public_id) -> Plan:
     """The plan, if ours (else 404) and still editable (else 403)."""
-    plan = get_plan(request, public_id)
+    plan = get_plan(public_id)
     editing.check_editable(plan)
     return plan
 
@@ -96,14 +96,14 @@ def _item_index(plan, index) -> int:
 @require_POST
 @require(roles.EDIT_CLINICAL)
 def plan_new(request, public_id):
-    plan = services.create_plan(request.user, get_patient(request, public_id))
+    plan = services.create_plan(request.user, get_patient(public_id))
     return redirect("plan_editor", public_id=plan.public_id)
 
 
 @require_GET
 @require(roles.VIEW_CLINICAL)
 def plan_editor(request, public_id):
-    plan = get_plan(request, public_id)
+    plan = get_plan(public_id)
     record(request.user, Action.VIEW, plan, detail="editor")
     return _render_editor(request, plan)
 
@@ -128,7 +128,7 @@ def _edit(request, plan, change, *args, **kwargs):
 @require_POST
 @require(roles.EDIT_CLINICAL)
 def plan_add_area(request, public_id):
-    plan = _editable_plan(request, public_id)
+    plan = _editable_plan(public_id)
     form = forms.AddAreaForm(request.POST)
     if not form.is_valid():
         return _render_editor(request, plan, status=400, error=_first_error(form))
@@ -147,7 +147,7 @@ def plan_add_area(request, public_id):
 @require_POST
 @require(roles.EDIT_CLINICAL)
 def plan_update_item(request, public_id, index):
-    plan = _editable_plan(request, public_id)
+    plan = _editable_plan(public_id)
     index = _item_index(plan, index)
     area = plan.inputs["items"][index]["area"]
     form = forms.ItemForm(request.POST, area=area, prefix=f"item{index}")
@@ -161,7 +161,7 @@ def plan_update_item(request, public_id, index):
 @require_POST
 @require(roles.EDIT_CLINICAL)
 def plan_remove_item(request, public_id, index):
-    plan = _editable_plan(request, public_id)
+    plan = _editable_plan(public_id)
     index = _item_index(plan, index)
     return _edit(request, plan, editing.remove_item, index, _lock_version(request))
 
@@ -170,7 +170,7 @@ def plan_remove_item(request, public_id, index):
 @require(roles.EDIT_CLINICAL)
 def plan_point(request, public_id):
     """Tap a planned point to remove it, or tap inside an area to add one."""
-    plan = _editable_plan(request, public_id)
+    plan = _editable_plan(public_id)
     form = forms.PointForm(request.POST)
     if not form.is_valid():
         return _render_editor(request, plan, status=400, error=_first_error(form))
@@ -192,7 +192,7 @@ def plan_point(request, public_id):
 @require_POST
 @require(roles.EDIT_CLINICAL)
 def plan_start(request, public_id):
-    plan = _editable_plan(request, public_id)
+    plan = _editable_plan(public_id)
     form = forms.StartForm(request.POST)
     if not form.is_valid():
         return _render_editor(request, plan, status=400, error=_first_error(form))
@@ -203,7 +203,7 @@ def plan_start(request, public_id):
 @require_POST
 @require(roles.OVERRIDE_SAFETY)
 def plan_override(request, public_id):
-    plan = _editable_plan(request, public_id)
+    plan = _editable_plan(public_id)
     form = forms.OverrideForm(request.POST)
     if not form.is_valid():
         return _render_editor(
@@ -226,7 +226,7 @@ def plan_override(request, public_id):
 @require_POST
 @require(roles.SIGN_CLINICAL)
 def plan_approve(request, public_id):
-    plan = get_plan(request, public_id)
+    plan = get_plan(public_id)
     try:
         version = services.approve(request.user, plan, plan.patient, _lock_version(request))
     except services.StaleEdit:
@@ -259,7 +259,7 @@ def _status_change(request, plan, change, *args, done: tuple[int, str] | None = 
 def plan_reopen(request, public_id):
     return _status_change(
         request,
-        get_plan(request, public_id),
+        get_plan(public_id),
         services.reopen,
         done=(messages.INFO, "The plan is a draft again; it needs approval and a new consent."),
     )
@@ -269,7 +269,7 @@ def plan_reopen(request, public_id):
 @require(roles.EDIT_CLINICAL)
 def plan_propose(request, public_id):
     """Draft -> proposed: the plan has been presented to the patient, still editable."""
-    return _status_change(request, get_plan(request, public_id), services.propose)
+    return _status_change(request, get_plan(public_id), services.propose)
 
 
 @require_POST
@@ -277,7 +277,7 @@ def plan_propose(request, public_id):
 def plan_cancel(request, public_id):
     return _status_change(
         request,
-        get_plan(request, public_id),
+        get_plan(public_id),
         services.cancel,
         request.POST.get("reason", ""),
         done=(messages.SUCCESS, "Plan cancelled; it stays in the record."),
@@ -287,7 +287,7 @@ def plan_cancel(request, public_id):
 @require_GET
 @require(roles.VIEW_DEMOGRAPHICS)
 def plan_quote(request, public_id):
-    plan = get_plan(request, public_id)
+    plan = get_plan(public_id)
     version = services.latest_version(plan)
     result = (
         version.result

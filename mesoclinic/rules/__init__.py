@@ -111,10 +111,11 @@ from collections.abc import Iterable, Mapping
 
 from .aftercare import Treated, aftercare_for, aftercare_source
 from .allergens import ANAPHYLAXIS_HISTORY, AllergyMatch, allergen_name, resolve_allergy
+from .caps import grade_a_caps
 from .doses import Administered, check_session_doses
 from .engine import build_plan
 from .errors import ReferenceDataError, RulesInputError
-from .exposure import Given, check_exposure, given_product, grade_a_caps, session_totals
+from .exposure import Given, check_exposure, given_product, session_totals
 from .findings import reason_problem
 from .inputs import mix
 from .labelling import labelled_use
@@ -128,21 +129,7 @@ from .medications import (
     lifestyle_slugs,
     parse_condition,
 )
-from .models import (
-    AreaPlan,
-    DoseLine,
-    Finding,
-    FollowUp,
-    Override,
-    OverrideOutcome,
-    PatientProfile,
-    Plan,
-    Proposal,
-    ProposedArea,
-    Quote,
-    ScheduledSession,
-    TreatmentRequest,
-)
+from .models import Override, PatientProfile, TreatmentRequest
 from .reference import (
     Allergen,
     Area,
@@ -154,6 +141,18 @@ from .reference import (
     Protocol,
     Reference,
     Technique,
+)
+from .results import (
+    AreaPlan,
+    DoseLine,
+    Finding,
+    FollowUp,
+    OverrideOutcome,
+    Plan,
+    Proposal,
+    ProposedArea,
+    Quote,
+    ScheduledSession,
 )
 
 plan = build_plan

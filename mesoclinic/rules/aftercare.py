@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from functools import cache
 
 from .errors import RulesInputError
-from .inputs import ProfileFacts, Resolved, validate_profile
+from .inputs import Resolved
 from .loader import load_reference
 from .models import PatientProfile
+from .profile import ProfileFacts, validate_profile
 from .reference import AftercareLine, Area, Protocol, Reference, Source, Technique
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NoReturn, TextIO
 
 from .allergens import resolve_allergy
@@ -20,7 +20,8 @@ from .errors import ReferenceDataError, RulesInputError
 from .exposure import Given
 from .inputs import mix
 from .loader import load_reference
-from .models import Override, PatientProfile, Plan, TreatmentRequest
+from .models import Override, PatientProfile, TreatmentRequest
+from .results import Plan
 
 ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
 
@@ -35,18 +36,7 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(message)
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="mesoclinic plan",
-        description="Propose and check a mesotherapy plan. Hard stops are an answer (exit 0).",
-    )
-    p.add_argument(
-        "--treat",
-        action="append",
-        required=True,
-        metavar="CONCERN:AREA[:PROTOCOL]",
-        help="what to treat where, e.g. localized-fat:submental (repeatable)",
-    )
+def _patient_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weight-kg", type=float)
     p.add_argument("--sex", choices=["F", "M", "X"])
     p.add_argument("--birth-date", type=_date, metavar="YYYY-MM-DD")
@@ -78,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--infection", action="append", default=[], metavar="AREA")
     p.add_argument("--fitzpatrick", type=_fitzpatrick, metavar="I-VI")
+
+
+def _treatment_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--area-cm2", action="append", default=[], metavar="AREA=CM2")
     p.add_argument("--side", action="append", default=[], metavar="AREA=left|right|both")
     p.add_argument(
@@ -108,6 +101,22 @@ def _parser() -> argparse.ArgumentParser:
         help="the second practitioner who confirmed a pregnancy or breastfeeding override",
     )
     p.add_argument("--start", type=_date, metavar="YYYY-MM-DD", help="first session (today)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="mesoclinic plan",
+        description="Propose and check a mesotherapy plan. Hard stops are an answer (exit 0).",
+    )
+    p.add_argument(
+        "--treat",
+        action="append",
+        required=True,
+        metavar="CONCERN:AREA[:PROTOCOL]",
+        help="what to treat where, e.g. localized-fat:submental (repeatable)",
+    )
+    _patient_options(p)
+    _treatment_options(p)
     p.add_argument("--json", action="store_true", help="print the plan as one JSON object")
     return p
 
@@ -243,9 +252,7 @@ def _money(x: float) -> str:
     return f"{x:,.0f}"
 
 
-def print_plan(plan: Plan, out: TextIO) -> None:
-    """The readable form: what a practitioner reads before the first injection."""
-    w = out.write
+def _print_findings(plan: Plan, w: Callable[[str], object]) -> None:
     if plan.hard_stops:
         w("HARD STOPS (the plan must not go ahead as proposed)\n")
         for f in plan.hard_stops:
@@ -258,6 +265,9 @@ def print_plan(plan: Plan, out: TextIO) -> None:
             w(f"  [{f.code}] {f.message}\n      source: {f.source} (grade {f.grade})\n")
     for o in plan.overrides:
         w(f"OVERRIDE {o.code}: {o.status}: {o.detail} (reason: {o.reason})\n")
+
+
+def _print_treatment(plan: Plan, w: Callable[[str], object]) -> None:
     w("AREAS\n")
     for a in plan.areas:
         where = f"{a.area} ({a.side})" if a.side else a.area
@@ -275,6 +285,13 @@ def print_plan(plan: Plan, out: TextIO) -> None:
         )
         limit = f"limit {d.limit_mg:g} mg; " if d.limit_mg is not None else ""
         w(f"  {d.name}: {amount} ({limit}{d.basis})\n")
+
+
+def print_plan(plan: Plan, out: TextIO) -> None:
+    """The readable form: what a practitioner reads before the first injection."""
+    w = out.write
+    _print_findings(plan, w)
+    _print_treatment(plan, w)
     w("SCHEDULE\n")
     for s in plan.schedule:
         w(f"  {s.session:>2}  {s.date.isoformat()}  {', '.join(s.areas)}\n")

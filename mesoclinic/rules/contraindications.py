@@ -9,9 +9,10 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from . import allergens as A
 from . import findings as F
-from .inputs import ProfileFacts, Resolved
-from .models import Finding
+from .inputs import Resolved
+from .profile import ProfileFacts
 from .reference import Reference
+from .results import Finding
 
 
 def allergy_hits(ref: Reference, allergies: frozenset[str], slug: str) -> tuple[str, ...]:

@@ -9,11 +9,12 @@ from typing import NamedTuple
 from . import findings as F
 from .contraindications import allergy_findings, uncoded_allergy_findings
 from .errors import RulesInputError
-from .inputs import validate_profile
 from .limits import DIGITS, Usage, check_usages
 from .loader import load_reference
-from .models import Finding, PatientProfile
+from .models import PatientProfile
+from .profile import validate_profile
 from .reference import Reference
+from .results import Finding
 
 
 class Administered(NamedTuple):

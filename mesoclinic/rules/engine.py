@@ -18,26 +18,24 @@ from .inputs import (
     describe,
     explicit_points_by_side,
     resolve_request,
-    validate_profile,
 )
 from .limits import DIGITS, Usage, check_course, check_keep_clear, check_usages, largest_fit
 from .loader import load_reference
-from .models import (
+from .models import Override, PatientProfile, Point, TreatmentRequest
+from .profile import validate_profile
+from .quote import QuoteItem, build_quote
+from .reference import Reference
+from .results import (
     AreaPlan,
     Finding,
     FollowUp,
     KeepClearZone,
-    Override,
-    PatientProfile,
     Plan,
-    Point,
     Proposal,
     ProposedArea,
+    Quote,
     ScheduledSession,
-    TreatmentRequest,
 )
-from .quote import QuoteItem, build_quote
-from .reference import Reference
 from .schedule import combine, gaps, session_dates
 
 MAX_EXPLICIT_POINTS = 10_000
@@ -97,6 +95,47 @@ def _grid_points(
     return points, basis
 
 
+def _injections(
+    r: Resolved,
+    side: str | None,
+    explicit: tuple[Point, ...] | None,
+    outline: tuple[Point, ...],
+    zones: Sequence[KeepClearZone],
+    basis: dict[str, str],
+) -> tuple[tuple[Point, ...], float | None, float, list[Finding]]:
+    """Points (the practitioner's, or a grid), their closest spacing, the volume, and
+    what is wrong with them."""
+    assert r.spacing_mm is not None and r.volume_per_point_ml is not None
+    findings: list[Finding] = []
+    spacing: float | None = r.spacing_mm
+    if explicit is not None:
+        points = explicit
+        basis["points"] = f"{len(points)} points placed by the practitioner"
+        if len(points) > 1:
+            spacing = round(layout.min_pair_distance(points), DIGITS)
+        findings += check_keep_clear(r.area, side, points, zones)
+    else:
+        points, basis["points"] = _grid_points(r, outline, zones)
+    volume = round(len(points) * r.volume_per_point_ml, DIGITS)
+    basis["total_volume_ml"] = (
+        f"{len(points)} points x {r.volume_per_point_ml:g} mL = {volume:g} mL"
+    )
+    if not points:
+        findings.append(
+            F.make(
+                F.NO_POINTS_FIT,
+                "warning",
+                f"No injection point fits in {r.area.name} at {r.spacing_mm:g} mm spacing"
+                + (" outside the keep-clear zones." if zones else "."),
+                r.technique.source,
+                r.technique.grade,
+                area=r.area.slug,
+                side=side,
+            )
+        )
+    return points, spacing, volume, findings
+
+
 def _lay_out_side(
     r: Resolved, side: str | None, explicit: tuple[Point, ...] | None
 ) -> tuple[_Side, list[Finding]]:
@@ -107,32 +146,7 @@ def _lay_out_side(
     points: tuple[Point, ...] = ()
     spacing = r.spacing_mm
     if tech.injection:
-        assert r.spacing_mm is not None and r.volume_per_point_ml is not None
-        if explicit is not None:
-            points = explicit
-            basis["points"] = f"{len(points)} points placed by the practitioner"
-            if len(points) > 1:
-                spacing = round(layout.min_pair_distance(points), DIGITS)
-            findings += check_keep_clear(r.area, side, points, zones)
-        else:
-            points, basis["points"] = _grid_points(r, outline, zones)
-        volume = round(len(points) * r.volume_per_point_ml, DIGITS)
-        basis["total_volume_ml"] = (
-            f"{len(points)} points x {r.volume_per_point_ml:g} mL = {volume:g} mL"
-        )
-        if not points:
-            findings.append(
-                F.make(
-                    F.NO_POINTS_FIT,
-                    "warning",
-                    f"No injection point fits in {r.area.name} at {r.spacing_mm:g} mm spacing"
-                    + (" outside the keep-clear zones." if zones else "."),
-                    tech.source,
-                    tech.grade,
-                    area=r.area.slug,
-                    side=side,
-                )
-            )
+        points, spacing, volume, findings = _injections(r, side, explicit, outline, zones, basis)
     else:
         assert r.topical_volume_ml is not None
         volume = r.topical_volume_ml
@@ -232,6 +246,67 @@ def _proposal(
     return Proposal(reasons, tuple(proposed), dict(sorted(doses.items())), message + ".")
 
 
+def _check_arguments(requests: Sequence[TreatmentRequest], overrides: Sequence[Override]) -> None:
+    if not requests:
+        raise RulesInputError("requests", [], "at least one treatment request is needed")
+    for ov in overrides:
+        if not isinstance(ov, Override):
+            raise RulesInputError("overrides", ov, "expected Override(code, reason, area=None)")
+
+
+# A follow-up: its day, the area's label, and the session day it follows.
+_FollowUpDay = tuple[dt.date, str, dt.date]
+
+
+def _courses(
+    ref: Reference, resolved: Sequence[Resolved], start: dt.date, history: Sequence[Given]
+) -> tuple[list[Finding], list[tuple[str, list[dt.date]]], list[_FollowUpDay]]:
+    """Each request's course checked, its session dates, and the follow-ups they bring."""
+    earlier = earlier_sessions(history)
+    findings: list[Finding] = []
+    per_area_dates = []
+    follow_ups: list[_FollowUpDay] = []
+    for r in resolved:
+        findings += check_course(
+            ref,
+            area=r.area.slug,
+            formula=r.formula,
+            protocol=r.protocol,
+            gaps=gaps(r.phases),
+            sessions=r.sessions,
+            prior=tuple(r.request.prior_sessions),
+            start=start,
+            earlier=earlier,
+        )
+        dates = session_dates(start, r.phases)
+        per_area_dates.append((_label(r), dates))
+        if r.protocol.follow_up_days is not None and r.technique.slug == r.protocol.technique:
+            days = dt.timedelta(days=r.protocol.follow_up_days)
+            follow_ups += [(d + days, _label(r), d) for d in dates]
+    return findings, per_area_dates, follow_ups
+
+
+def _quote(ref: Reference, resolved: Sequence[Resolved], sides: Sequence[_Side]) -> Quote:
+    return build_quote(
+        ref,
+        [
+            QuoteItem(
+                area=r.area.slug,
+                products=r.products,
+                volume_ml=round(sum(s.usage.volume_ml for s in sides if s.resolved is r), DIGITS),
+                sides=len(r.sides),
+                sessions_min=r.sessions
+                if r.request.sessions
+                else min(r.sessions, r.protocol.sessions_min),
+                sessions_max=r.sessions
+                if r.request.sessions
+                else max(r.sessions, r.protocol.sessions_max),
+            )
+            for r in resolved
+        ],
+    )
+
+
 def build_plan(
     profile: PatientProfile,
     requests: Sequence[TreatmentRequest],
@@ -250,11 +325,7 @@ def build_plan(
     ref = reference or load_reference()
     today = today or dt.date.today()
     start = start or today
-    if not requests:
-        raise RulesInputError("requests", [], "at least one treatment request is needed")
-    for ov in overrides:
-        if not isinstance(ov, Override):
-            raise RulesInputError("overrides", ov, "expected Override(code, reason, area=None)")
+    _check_arguments(requests, overrides)
     facts = validate_profile(profile, ref, today)
     resolved = [resolve_request(req, i, ref, start) for i, req in enumerate(requests)]
     sides: list[_Side] = []
@@ -266,49 +337,13 @@ def build_plan(
     findings = check_patient(ref, facts, resolved) + findings
     dose_findings, doses = check_usages(ref, [s.usage for s in sides], facts.weight_kg)
     findings += dose_findings
-    earlier = earlier_sessions(history)
-    per_area_dates = []
-    follow_ups: list[tuple[dt.date, str, dt.date]] = []
-    for r in resolved:
-        findings += check_course(
-            ref,
-            area=r.area.slug,
-            formula=r.formula,
-            protocol=r.protocol,
-            gaps=gaps(r.phases),
-            sessions=r.sessions,
-            prior=tuple(r.request.prior_sessions),
-            start=start,
-            earlier=earlier,
-        )
-        dates = session_dates(start, r.phases)
-        per_area_dates.append((_label(r), dates))
-        if r.protocol.follow_up_days is not None and r.technique.slug == r.protocol.technique:
-            days = dt.timedelta(days=r.protocol.follow_up_days)
-            follow_ups += [(d + days, _label(r), d) for d in dates]
+    course_findings, per_area_dates, follow_ups = _courses(ref, resolved, start, history)
+    findings += course_findings
     active, overridden, outcomes = F.apply_overrides(F.dedupe(findings), overrides)
     stops = [f for f in active if f.severity == "stop"]
     visits = combine(per_area_dates)
     number_of = {day: n for n, day, _ in visits}
     practice = ref.sources["practice-default"].text
-    quote = build_quote(
-        ref,
-        [
-            QuoteItem(
-                area=r.area.slug,
-                products=r.products,
-                volume_ml=round(sum(s.usage.volume_ml for s in sides if s.resolved is r), DIGITS),
-                sides=len(r.sides),
-                sessions_min=r.sessions
-                if r.request.sessions
-                else min(r.sessions, r.protocol.sessions_min),
-                sessions_max=r.sessions
-                if r.request.sessions
-                else max(r.sessions, r.protocol.sessions_max),
-            )
-            for r in resolved
-        ],
-    )
     return Plan(
         areas=tuple(s.plan for s in sides),
         doses=tuple(doses),
@@ -317,7 +352,7 @@ def build_plan(
             FollowUp(day, number_of[session_day], label, practice)
             for day, label, session_day in sorted(set(follow_ups))
         ),
-        quote=quote,
+        quote=_quote(ref, resolved, sides),
         aftercare=aftercare_lines(ref, resolved, facts),
         hard_stops=tuple(stops),
         warnings=tuple(f for f in active if f.severity == "warning"),

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -33,11 +33,12 @@ from .contraindications import (
     uncoded_allergy_findings,
 )
 from .errors import RulesInputError
-from .inputs import ProfileFacts, validate_profile
-from .limits import DIGITS, EarlierSession, Usage, applies, check_usages, check_window, family_of
+from .limits import DIGITS, EarlierSession, Usage, applies, check_usages, check_window
 from .loader import load_reference
-from .models import DoseLine, Finding, PatientProfile
+from .models import PatientProfile
+from .profile import ProfileFacts, validate_profile
 from .reference import Ingredient, Limit, Reference
+from .results import DoseLine, Finding
 
 MAX_ROW_ML = 1000.0
 
@@ -226,7 +227,6 @@ def _depths(ref: Reference, rows: Sequence[Given]) -> list[Finding]:
 
 
 def _course_and_interval(
-    ref: Reference,
     ing: Ingredient,
     current: Sequence[Given],
     earlier: Mapping[str, list[Given]],
@@ -341,51 +341,8 @@ def check_exposure(
     out += _window(ref, facts, rows, earlier, now)
     by_session = _sessions(earlier)
     for slug in sorted({slug for row in rows for slug in row.formula}):
-        out += _course_and_interval(ref, ref.ingredients[slug], rows, by_session, now.date())
+        out += _course_and_interval(ref.ingredients[slug], rows, by_session, now.date())
     return F.dedupe(out)
-
-
-def grade_a_caps(
-    profile: PatientProfile,
-    *,
-    products: Collection[str] | None = None,
-    reference: Reference | None = None,
-    today: dt.date | None = None,
-) -> list[dict[str, object]]:
-    """The grade-A mg caps for one session of this patient, as the database guards them.
-
-    One entry per ingredient and cap: the lowest grade-A mg cap and the catalogue
-    products whose content counts against it (a recognised mixture does not count
-    against a limit it is exempt from; a family cap counts every member's products).
-    """
-    ref = reference or load_reference()
-    facts = validate_profile(profile, ref, today or dt.date.today())
-    catalogue = ref.products if products is None else {p: ref.products[p] for p in products}
-    out: list[dict[str, object]] = []
-    for slug, ing in sorted(ref.ingredients.items()):
-        caps: list[tuple[float, Limit]] = []
-        for lim in ing.limits:
-            if lim.grade != "A" or lim.value is None:
-                continue
-            if lim.kind == "max_mg":
-                caps.append((lim.value, lim))
-            elif lim.kind == "max_mg_per_kg" and facts.weight_kg is not None:
-                caps.append((round(lim.value * facts.weight_kg, DIGITS), lim))
-        for family_wide in (False, True):
-            mine = [(v, lim) for v, lim in caps if lim.counts_family == family_wide]
-            if not mine:
-                continue
-            value, lim = min(mine, key=lambda c: c[0])
-            members = sorted(family_of(ref, slug)) if family_wide else [slug]
-            counted = sorted(
-                p.slug
-                for p in catalogue.values()
-                if any(m in p.contents for m in members) and applies(lim, slug, p.contents)
-            )
-            out.append(
-                {"ingredient": slug, "ingredients": members, "products": counted, "mg": value}
-            )
-    return out
 
 
 def session_totals(

@@ -10,8 +10,9 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
-from .models import OVERRIDABLE_GRADES, Finding, Override, OverrideOutcome, Severity
+from .models import OVERRIDABLE_GRADES, Override, Severity
 from .reference import Source
+from .results import Finding, OverrideOutcome
 
 # Hard stops
 ALLERGY = "ALLERGY"

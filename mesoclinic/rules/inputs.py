@@ -1,4 +1,4 @@
-"""Validate a profile and turn each request into concrete settings, or refuse.
+"""Turn each request into concrete settings, or refuse (the profile: :mod:`.profile`).
 
 Nothing here guesses: an unknown slug, an impossible number or a depth outside
 the technique's range raises :class:`RulesInputError` naming the field.
@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from . import findings as F
 from .errors import RulesInputError
-from .medications import classify_medication, parse_condition
-from .models import Finding, PatientProfile, Point, TreatmentRequest
-from .reference import Area, Condition, Phase, Protocol, Reference, Source, Technique
+from .models import Point, TreatmentRequest
+from .reference import Area, Phase, Protocol, Reference, Source, Technique
+from .results import Finding
 from .schedule import phases_for
+from .values import number, whole
 
-MAX_WEIGHT_KG = 400.0
-MAX_AGE = 130
 # No single area is larger than about a quarter of an adult's ~1.8 m2 of skin.
 MAX_AREA_CM2 = 5000.0
 # §2's closest spacing is 2 mm (nappage); closer is a typo, and it keeps layouts finite.
@@ -28,7 +26,6 @@ MIN_SPACING_MM = 2.0
 MAX_SESSIONS = 100
 MAX_INTERVAL_DAYS = 365
 SIDES = ("left", "right", "both")
-SEXES = ("F", "M", "X")
 
 GRADE_LABELS = {
     "A": "grade A, label",
@@ -42,25 +39,6 @@ GRADE_LABELS = {
 def describe(value: str, grade: str, source: Source) -> str:
     """How a number is explained: value, grade, and the section it traces to."""
     return f"{value} ({GRADE_LABELS.get(grade, grade)}): {source.text}"
-
-
-@dataclass(frozen=True)
-class ProfileFacts:
-    """A validated profile with its free text resolved."""
-
-    weight_kg: float | None
-    age: int | None
-    pregnant: bool
-    breastfeeding: bool
-    allergies: frozenset[str]
-    medications: tuple[tuple[str, frozenset[str]], ...]
-    conditions: tuple[tuple[Condition, str | None], ...]
-    lifestyle: tuple[str, ...]
-    infected_areas: frozenset[str]
-    fitzpatrick: int | None
-    jurisdiction: str | None = None
-    # Allergies as recorded that no allergen matched, each a hard stop until coded.
-    unresolved_allergies: tuple[str, ...] = ()
 
 
 @dataclass
@@ -88,95 +66,6 @@ class Resolved:
     @property
     def label(self) -> str:
         return self.area.slug
-
-
-def _number(fld: str, value: object, lo: float, hi: float, *, lo_open: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise RulesInputError(fld, value, "expected a finite number")
-    if (value <= lo if lo_open else value < lo) or value > hi:
-        bound = f"> {lo:g}" if lo_open else f">= {lo:g}"
-        raise RulesInputError(fld, value, f"must be {bound} and <= {hi:g}")
-    return float(value)
-
-
-def _whole(fld: str, value: object, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise RulesInputError(fld, value, f"expected a whole number {lo}-{hi}")
-    return value
-
-
-def _age_on(birth: dt.date, day: dt.date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-
-
-def validate_profile(profile: PatientProfile, ref: Reference, today: dt.date) -> ProfileFacts:
-    weight = None
-    if profile.weight_kg is not None:
-        weight = _number("profile.weight_kg", profile.weight_kg, 0, MAX_WEIGHT_KG)
-    age = profile.age
-    if age is not None:
-        _whole("profile.age", age, 0, MAX_AGE)
-    if profile.birth_date is not None:
-        if profile.birth_date > today:
-            raise RulesInputError("profile.birth_date", profile.birth_date, "is in the future")
-        born_age = _whole("profile.birth_date", _age_on(profile.birth_date, today), 0, MAX_AGE)
-        if age is not None and age != born_age:
-            raise RulesInputError(
-                "profile.age", age, f"disagrees with birth date (age {born_age} on {today})"
-            )
-        age = born_age
-    if profile.sex is not None and profile.sex not in SEXES:
-        raise RulesInputError("profile.sex", profile.sex, f"expected one of {', '.join(SEXES)}")
-    if profile.sex == "M" and profile.pregnant:
-        raise RulesInputError("profile.pregnant", True, "a male patient cannot be pregnant")
-    if profile.jurisdiction is not None and not re.fullmatch(
-        r"[A-Z]{2}(-[A-Z0-9]{1,3})?", profile.jurisdiction
-    ):
-        raise RulesInputError(
-            "profile.jurisdiction", profile.jurisdiction, "expected an ISO code such as GB-ENG"
-        )
-    fitz = profile.fitzpatrick
-    if fitz is not None:
-        _whole("profile.fitzpatrick", fitz, 1, 6)
-    for slug in sorted(profile.allergies):
-        if slug not in ref.allergens:
-            raise RulesInputError("profile.allergies", slug, "unknown allergen or ingredient slug")
-    unresolved = []
-    for text in profile.unresolved_allergies:
-        if not text.strip():
-            raise RulesInputError(
-                "profile.unresolved_allergies", text, "expected the allergy as recorded"
-            )
-        unresolved.append(text.strip())
-    for slug in sorted(profile.infected_areas):
-        if slug not in ref.areas:
-            raise RulesInputError("profile.infected_areas", slug, "unknown area slug")
-    conditions, lifestyle = [], []
-    for text in sorted(profile.conditions):
-        condition, area, slug = parse_condition(text, ref, "profile.conditions")
-        if condition is None:
-            lifestyle.append(slug)
-        else:
-            conditions.append((condition, area))
-    meds = []
-    for name in profile.medications:
-        if not isinstance(name, str) or not name.strip():
-            raise RulesInputError("profile.medications", name, "expected a medication name")
-        meds.append((name.strip(), classify_medication(name, ref)))
-    return ProfileFacts(
-        weight_kg=weight,
-        age=age,
-        pregnant=bool(profile.pregnant),
-        breastfeeding=bool(profile.breastfeeding),
-        allergies=frozenset(profile.allergies),
-        medications=tuple(meds),
-        conditions=tuple(conditions),
-        lifestyle=tuple(lifestyle),
-        infected_areas=frozenset(profile.infected_areas),
-        fitzpatrick=fitz,
-        jurisdiction=profile.jurisdiction,
-        unresolved_allergies=tuple(dict.fromkeys(unresolved)),
-    )
 
 
 def _choose_protocol(req: TreatmentRequest, ref: Reference, where: str) -> Protocol:
@@ -217,7 +106,7 @@ def _formula(
         for slug, conc in req.formula.items():
             if slug not in ref.ingredients:
                 raise RulesInputError(f"{where}.formula", slug, "unknown ingredient slug")
-            formula[slug] = _number(f"{where}.formula.{slug}", conc, 0, 1000)
+            formula[slug] = number(f"{where}.formula.{slug}", conc, 0, 1000)
         return formula, (), "custom formula given by the practitioner (mg/mL)"
     products = tuple(req.products) if req.products is not None else proto.products
     if req.products is not None and not products:
@@ -252,6 +141,47 @@ def _sides(req: TreatmentRequest, area: Area, where: str) -> tuple[str | None, .
     return ("right", "left") if side == "both" else (side,)
 
 
+def _given_depth(req: TreatmentRequest, tech: Technique, ref: Reference, where: str) -> float:
+    assert req.depth_mm is not None
+    assert tech.depth_min_mm is not None and tech.depth_max_mm is not None
+    lo, hi = ref.depth_bounds_mm
+    depth = number(f"{where}.depth_mm", req.depth_mm, -math.inf, math.inf)
+    if not lo <= depth <= hi:
+        raise RulesInputError(
+            f"{where}.depth_mm", req.depth_mm, f"outside the {lo:g}-{hi:g} mm injection range"
+        )
+    if not tech.depth_min_mm <= depth <= tech.depth_max_mm:
+        raise RulesInputError(
+            f"{where}.depth_mm",
+            req.depth_mm,
+            f"outside the {tech.slug} range {tech.depth_min_mm:g}-{tech.depth_max_mm:g} mm",
+        )
+    return depth
+
+
+def _setting(
+    name: str,
+    unit: str,
+    given: float | None,
+    proto: Protocol,
+    tech: Technique,
+    basis: dict[str, str],
+) -> float:
+    """The practitioner's value, else the protocol's (when it uses this technique), else the
+    technique's default; ``basis`` records which, and its source."""
+    own = getattr(proto, name) if proto.technique == tech.slug else None
+    if given is not None:
+        basis[name] = f"{given:g} {unit} set by the practitioner"
+        return given
+    if own is not None:
+        basis[name] = describe(f"{own:g} {unit}", *proto.cite(name))
+        return float(own)
+    default = tech.depth_default_mm if name == "depth_mm" else getattr(tech, name)
+    assert default is not None
+    basis[name] = describe(f"{default:g} {unit}", tech.grade, tech.source)
+    return float(default)
+
+
 def _layout_settings(
     req: TreatmentRequest, proto: Protocol, tech: Technique, ref: Reference, where: str
 ) -> tuple[float | None, float | None, float | None, dict[str, str]]:
@@ -263,52 +193,81 @@ def _layout_settings(
                     f"{where}.{name}", getattr(req, name), f"{tech.slug} is needle-free"
                 )
         return None, None, None, basis
-    own = proto.technique == tech.slug
-    assert tech.depth_min_mm is not None and tech.depth_max_mm is not None
-    lo, hi = ref.depth_bounds_mm
-    if req.depth_mm is not None:
-        depth = _number(f"{where}.depth_mm", req.depth_mm, -math.inf, math.inf)
-        if not lo <= depth <= hi:
-            raise RulesInputError(
-                f"{where}.depth_mm", req.depth_mm, f"outside the {lo:g}-{hi:g} mm injection range"
-            )
-        if not tech.depth_min_mm <= depth <= tech.depth_max_mm:
-            raise RulesInputError(
-                f"{where}.depth_mm",
-                req.depth_mm,
-                f"outside the {tech.slug} range {tech.depth_min_mm:g}-{tech.depth_max_mm:g} mm",
-            )
-        basis["depth_mm"] = f"{depth:g} mm set by the practitioner"
-    elif own and proto.depth_mm is not None:
-        depth = proto.depth_mm
-        basis["depth_mm"] = describe(f"{depth:g} mm", *proto.cite("depth_mm"))
-    else:
-        assert tech.depth_default_mm is not None
-        depth = tech.depth_default_mm
-        basis["depth_mm"] = describe(f"{depth:g} mm", tech.grade, tech.source)
-    if req.spacing_mm is not None:
-        spacing = _number(
-            f"{where}.spacing_mm", req.spacing_mm, MIN_SPACING_MM, 1000, lo_open=False
-        )
-        basis["spacing_mm"] = f"{spacing:g} mm set by the practitioner"
-    elif own and proto.spacing_mm is not None:
-        spacing = proto.spacing_mm
-        basis["spacing_mm"] = describe(f"{spacing:g} mm", *proto.cite("spacing_mm"))
-    else:
-        assert tech.spacing_mm is not None
-        spacing = tech.spacing_mm
-        basis["spacing_mm"] = describe(f"{spacing:g} mm", tech.grade, tech.source)
-    if req.volume_per_point_ml is not None:
-        vpp = _number(f"{where}.volume_per_point_ml", req.volume_per_point_ml, 0, 100)
-        basis["volume_per_point_ml"] = f"{vpp:g} mL set by the practitioner"
-    elif own and proto.volume_per_point_ml is not None:
-        vpp = proto.volume_per_point_ml
-        basis["volume_per_point_ml"] = describe(f"{vpp:g} mL", *proto.cite("volume_per_point_ml"))
-    else:
-        assert tech.volume_per_point_ml is not None
-        vpp = tech.volume_per_point_ml
-        basis["volume_per_point_ml"] = describe(f"{vpp:g} mL", tech.grade, tech.source)
+    given_depth = _given_depth(req, tech, ref, where) if req.depth_mm is not None else None
+    given_spacing = (
+        number(f"{where}.spacing_mm", req.spacing_mm, MIN_SPACING_MM, 1000, lo_open=False)
+        if req.spacing_mm is not None
+        else None
+    )
+    given_vpp = (
+        number(f"{where}.volume_per_point_ml", req.volume_per_point_ml, 0, 100)
+        if req.volume_per_point_ml is not None
+        else None
+    )
+    depth = _setting("depth_mm", "mm", given_depth, proto, tech, basis)
+    spacing = _setting("spacing_mm", "mm", given_spacing, proto, tech, basis)
+    vpp = _setting("volume_per_point_ml", "mL", given_vpp, proto, tech, basis)
     return depth, spacing, vpp, basis
+
+
+def _area_cm2(req: TreatmentRequest, area: Area, where: str, basis: dict[str, str]) -> float:
+    if req.area_cm2 is not None:
+        area_cm2 = number(f"{where}.area_cm2", req.area_cm2, 0, MAX_AREA_CM2)
+        basis["area_cm2"] = f"{area_cm2:g} cm2 measured by the practitioner"
+        return area_cm2
+    basis["area_cm2"] = describe(f"{area.default_cm2:g} cm2 default", area.grade, area.source)
+    return area.default_cm2
+
+
+def _topical_volume(
+    proto: Protocol, tech: Technique, tech_slug: str, where: str, basis: dict[str, str]
+) -> float | None:
+    """A needle-free technique's volume per area, which only its own protocol gives."""
+    if tech.injection:
+        return None
+    topical = proto.topical_volume_ml if proto.technique == tech.slug else None
+    if topical is None:
+        raise RulesInputError(
+            f"{where}.technique", tech_slug, f"protocol {proto.slug} gives no volume for it"
+        )
+    basis["total_volume_ml"] = describe(
+        f"{topical:g} mL per area", proto.layout_grade, proto.layout_source
+    )
+    return topical
+
+
+def _phases(
+    req: TreatmentRequest, proto: Protocol, start: dt.date, where: str, basis: dict[str, str]
+) -> tuple[Phase, ...]:
+    if req.sessions is not None:
+        whole(f"{where}.sessions", req.sessions, 1, MAX_SESSIONS)
+    if req.interval_days is not None:
+        whole(f"{where}.interval_days", req.interval_days, 1, MAX_INTERVAL_DAYS)
+    for prior in req.prior_sessions:
+        if prior >= start:
+            raise RulesInputError(
+                f"{where}.prior_sessions", prior.isoformat(), "not before the start date"
+            )
+    phases = phases_for(proto, req.sessions, req.interval_days)
+    sessions = sum(p.sessions for p in phases)
+    basis["sessions"] = (
+        f"{sessions} set by the practitioner"
+        if req.sessions is not None or req.interval_days is not None
+        else describe(str(sessions), proto.schedule_grade, proto.schedule_source)
+    )
+    return phases
+
+
+def _outside_protocol(ref: Reference, proto: Protocol, area: Area) -> Finding:
+    return F.make(
+        F.AREA_OUTSIDE_PROTOCOL,
+        "warning",
+        f"{proto.name} is written for "
+        f"{', '.join(ref.areas[a].name for a in proto.areas)}, not {area.name}.",
+        proto.layout_source,
+        "C",
+        area=area.slug,
+    )
 
 
 def resolve_request(req: TreatmentRequest, index: int, ref: Reference, start: dt.date) -> Resolved:
@@ -322,38 +281,9 @@ def resolve_request(req: TreatmentRequest, index: int, ref: Reference, start: dt
     formula, products, formula_basis = _formula(req, proto, ref, where)
     depth, spacing, vpp, basis = _layout_settings(req, proto, tech, ref, where)
     basis["formula"] = formula_basis
-    if req.area_cm2 is not None:
-        area_cm2 = _number(f"{where}.area_cm2", req.area_cm2, 0, MAX_AREA_CM2)
-        basis["area_cm2"] = f"{area_cm2:g} cm2 measured by the practitioner"
-    else:
-        area_cm2 = area.default_cm2
-        basis["area_cm2"] = describe(f"{area_cm2:g} cm2 default", area.grade, area.source)
-    topical = None
-    if not tech.injection:
-        topical = proto.topical_volume_ml if proto.technique == tech.slug else None
-        if topical is None:
-            raise RulesInputError(
-                f"{where}.technique", tech_slug, f"protocol {proto.slug} gives no volume for it"
-            )
-        basis["total_volume_ml"] = describe(
-            f"{topical:g} mL per area", proto.layout_grade, proto.layout_source
-        )
-    if req.sessions is not None:
-        _whole(f"{where}.sessions", req.sessions, 1, MAX_SESSIONS)
-    if req.interval_days is not None:
-        _whole(f"{where}.interval_days", req.interval_days, 1, MAX_INTERVAL_DAYS)
-    for prior in req.prior_sessions:
-        if prior >= start:
-            raise RulesInputError(
-                f"{where}.prior_sessions", prior.isoformat(), "not before the start date"
-            )
-    phases = phases_for(proto, req.sessions, req.interval_days)
-    sessions = sum(p.sessions for p in phases)
-    basis["sessions"] = (
-        f"{sessions} set by the practitioner"
-        if req.sessions is not None or req.interval_days is not None
-        else describe(str(sessions), proto.schedule_grade, proto.schedule_source)
-    )
+    area_cm2 = _area_cm2(req, area, where, basis)
+    topical = _topical_volume(proto, tech, tech_slug, where, basis)
+    phases = _phases(req, proto, start, where, basis)
     resolved = Resolved(
         index=index,
         request=req,
@@ -368,22 +298,12 @@ def resolve_request(req: TreatmentRequest, index: int, ref: Reference, start: dt
         volume_per_point_ml=vpp,
         topical_volume_ml=topical,
         area_cm2=area_cm2,
-        sessions=sessions,
+        sessions=sum(p.sessions for p in phases),
         phases=phases,
         basis=basis,
     )
     if area.slug not in proto.areas:
-        resolved.findings.append(
-            F.make(
-                F.AREA_OUTSIDE_PROTOCOL,
-                "warning",
-                f"{proto.name} is written for "
-                f"{', '.join(ref.areas[a].name for a in proto.areas)}, not {area.name}.",
-                proto.layout_source,
-                "C",
-                area=area.slug,
-            )
-        )
+        resolved.findings.append(_outside_protocol(ref, proto, area))
     return resolved
 
 

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .limits import DIGITS
-from .models import Quote, QuoteLine, VisitFee
 from .reference import Reference
+from .results import Quote, QuoteLine, VisitFee
 
 
 @dataclass(frozen=True)

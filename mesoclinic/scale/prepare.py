@@ -101,10 +101,8 @@ def _signable(version) -> bool:
     )
 
 
-def prepare_signoffs(org, practitioner, count: int, seed: int) -> list:
-    """`count` in-progress sessions, one charted area each, on distinct treated patients."""
-    if count <= 0:
-        return []
+def _versions(count: int, seed: int) -> list:
+    """Up to ``count`` approved versions, on distinct patients that sign-off will not refuse."""
     versions = list(
         PlanVersion.objects.select_related("plan", "plan__patient")
         .order_by("-id")
@@ -128,8 +126,37 @@ def prepare_signoffs(org, practitioner, count: int, seed: int) -> list:
     versions = list({v.plan.patient_id: v for v in reversed(versions)}.values())
     rng = random.Random(seed)
     rng.shuffle(versions)
-    versions = versions[:count]
+    return versions[:count]
+
+
+def _charted_areas(org, sessions: list, planned: list) -> None:
+    """One charted area per session: the plan's first area, at most 20 of its points."""
     ref = rules.load_reference()
+    areas = []
+    for session, (area, lot, points, per_point) in zip(sessions, planned, strict=True):
+        technique = area["technique"] if area["technique"] in ref.techniques else "papule"
+        areas.append(
+            SessionArea(
+                organization_id=org.pk,
+                session=session,
+                area=area["area"],
+                side=area.get("side") or "",
+                technique=technique,
+                lot=lot,
+                volume_ml=round(max(0.05, min(50, per_point * len(points))), 2),
+                depth_mm=area.get("depth_mm"),
+                injections=len(points),
+                points=points,
+            )
+        )
+    SessionArea.objects.bulk_create(areas)
+
+
+def prepare_signoffs(org, practitioner, count: int, seed: int) -> list:
+    """`count` in-progress sessions, one charted area each, on distinct treated patients."""
+    if count <= 0:
+        return []
+    versions = _versions(count, seed)
     now = timezone.now()
     consents = dict(
         Consent.objects.filter(
@@ -164,24 +191,7 @@ def prepare_signoffs(org, practitioner, count: int, seed: int) -> list:
         points = area["points"][:20] or [[100.0, 100.0]]
         planned.append((area, lots[key], points, per_point))
     sessions = TreatmentSession.objects.bulk_create(sessions)
-    areas = []
-    for session, (area, lot, points, per_point) in zip(sessions, planned, strict=True):
-        technique = area["technique"] if area["technique"] in ref.techniques else "papule"
-        areas.append(
-            SessionArea(
-                organization_id=org.pk,
-                session=session,
-                area=area["area"],
-                side=area.get("side") or "",
-                technique=technique,
-                lot=lot,
-                volume_ml=round(max(0.05, min(50, per_point * len(points))), 2),
-                depth_mm=area.get("depth_mm"),
-                injections=len(points),
-                points=points,
-            )
-        )
-    SessionArea.objects.bulk_create(areas)
+    _charted_areas(org, sessions, planned)
     return [s.public_id for s in sessions]
 
 

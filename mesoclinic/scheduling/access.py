@@ -21,20 +21,20 @@ SEE_AREAS = roles.VIEW_CLINICAL
 TREATING_ROLES = (Role.OWNER, Role.PRACTITIONER, Role.ESTHETICIAN)
 
 
-def get_site(request, public_id) -> Site:
+def get_site(public_id) -> Site:
     return get_object_or_404(Site.objects, public_id=public_id)
 
 
-def get_room(request, public_id) -> Room:
+def get_room(public_id) -> Room:
     return get_object_or_404(Room.objects.select_related("site"), public_id=public_id)
 
 
-def get_clinician(request, public_id) -> User:
+def get_clinician(public_id) -> User:
     """A colleague who treats patients (not reception), from the same organization, or 404."""
     return get_object_or_404(User.in_org, public_id=public_id, role__in=TREATING_ROLES)
 
 
-def get_appointment(request, public_id) -> Appointment:
+def get_appointment(public_id) -> Appointment:
     return get_object_or_404(
         Appointment.objects.select_related(
             "site", "room", "practitioner", "patient", "plan", "plan_version", "treatment_type"
@@ -43,11 +43,11 @@ def get_appointment(request, public_id) -> Appointment:
     )
 
 
-def sites(request):
+def sites():
     return Site.objects.order_by("name")
 
 
-def clinicians(request, site=None):
+def clinicians(site=None):
     """Active treating staff; for a site, those assigned to it or to no site in particular."""
     qs = User.in_org.filter(is_active=True, role__in=TREATING_ROLES)
     if site is not None:

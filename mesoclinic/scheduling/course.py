@@ -355,6 +355,31 @@ def _local_shift(when: dt.datetime, zone, delta: dt.timedelta) -> dt.datetime:
     return local.replace(tzinfo=zone).astimezone(dt.UTC)
 
 
+def _shifted_course(
+    appt: Appointment, zone, delta: dt.timedelta, shift_rest: bool
+) -> tuple[list[Appointment], dict[int, dt.date] | None]:
+    """The later sessions that move with ``appt`` (if ``shift_rest``), and the course's
+    session dates as they would be after the move; no dates for an appointment outside
+    a course."""
+    later: list[Appointment] = []
+    if not (appt.plan_id and appt.course_session):
+        return later, None
+    everyone = course_appointments(appt.plan)
+    if shift_rest:
+        later = [
+            a
+            for a in everyone
+            if a.course_session
+            and a.course_session > appt.course_session
+            and a.status in HOLDS_SLOT
+            and a.status != Status.COMPLETED
+        ]
+    dates = _dates(everyone, exclude=(appt.pk,), given=given_sessions(appt.plan))
+    for a in later:
+        dates[a.course_session] = _local_shift(a.starts_at, zone, delta).astimezone(zone).date()
+    return later, dates
+
+
 @transaction.atomic
 def move(
     user,
@@ -371,22 +396,7 @@ def move(
     delta = starts_at.astimezone(zone).replace(tzinfo=None) - appt.local_start().replace(
         tzinfo=None
     )
-    later: list[Appointment] = []
-    dates = None
-    if appt.plan_id and appt.course_session:
-        everyone = course_appointments(appt.plan)
-        if shift_rest:
-            later = [
-                a
-                for a in everyone
-                if a.course_session
-                and a.course_session > appt.course_session
-                and a.status in HOLDS_SLOT
-                and a.status != Status.COMPLETED
-            ]
-        dates = _dates(everyone, exclude=(appt.pk,), given=given_sessions(appt.plan))
-        for a in later:
-            dates[a.course_session] = _local_shift(a.starts_at, zone, delta).astimezone(zone).date()
+    later, dates = _shifted_course(appt, zone, delta, shift_rest)
     problems = interval_problems(appt, starts_at.astimezone(zone).date(), dates)
     hard = [p for p in problems if not p.overridable]
     hint = (
@@ -426,7 +436,7 @@ def move(
     return moved
 
 
-def course_rows(plan: Plan, version: PlanVersion | None, appointments: list[Appointment], given=()):
+def course_rows(version: PlanVersion | None, appointments: list[Appointment], given=()):
     """One row per scheduled session: ideal date, the day it was given, its appointments, open."""
     if version is None:
         return []

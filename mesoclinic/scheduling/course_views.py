@@ -15,8 +15,8 @@ from mesoclinic.scheduling.models import Status, TreatmentType
 from mesoclinic.scheduling.services import Refused
 
 
-def _form(request, plan, version, data=None):
-    sites = list(access.sites(request))
+def _form(plan, version, data=None):
+    sites = list(access.sites())
     home = plan.patient.home_site
     initial = {"site": str((home or (sites[0] if sites else None)).public_id)} if sites else {}
     # The practitioner who approved the plan, by default.
@@ -26,14 +26,14 @@ def _form(request, plan, version, data=None):
         data,
         initial=initial,
         sites=sites,
-        staff=access.clinicians(request),
+        staff=access.clinicians(),
         treatments=TreatmentType.objects.filter(active=True).order_by("name"),
     )
 
 
 def _context(request, plan, form, version, **extra):
     appointments = course.course_appointments(plan)
-    rows = course.course_rows(plan, version, appointments, course.given_sessions(plan))
+    rows = course.course_rows(version, appointments, course.given_sessions(plan))
     return {
         "plan": plan,
         "patient": plan.patient,
@@ -53,19 +53,19 @@ def _context(request, plan, form, version, **extra):
 @require_GET
 @require(access.VIEW_DIARY)
 def course_page(request, public_id):
-    plan = get_plan(request, public_id)
+    plan = get_plan(public_id)
     version = course.latest_version(plan)
     record(request.user, Action.VIEW, plan, detail="course bookings")
-    form = _form(request, plan, version)
+    form = _form(plan, version)
     return render(request, "scheduling/course.html", _context(request, plan, form, version))
 
 
 @require_POST
 @require(access.BOOK)
 def course_propose(request, public_id):
-    plan = get_plan(request, public_id)
+    plan = get_plan(public_id)
     version = course.latest_version(plan)
-    form = _form(request, plan, version, request.POST)
+    form = _form(plan, version, request.POST)
     if not form.is_valid():
         context = _context(request, plan, form, version)
         return render(request, "scheduling/course.html", context, status=400)
@@ -101,7 +101,7 @@ def course_propose(request, public_id):
 @require_POST
 @require(access.BOOK)
 def course_confirm(request, public_id):
-    plan = get_plan(request, public_id)
+    plan = get_plan(public_id)
     count = course.confirm_course(request.user, plan)
     messages.success(request, f"{count} sessions booked.")
     return redirect("course_page", public_id=plan.public_id)
@@ -110,7 +110,7 @@ def course_confirm(request, public_id):
 @require_POST
 @require(access.BOOK)
 def course_discard(request, public_id):
-    plan = get_plan(request, public_id)
+    plan = get_plan(public_id)
     count = course.discard_proposals(request.user, plan)
     messages.success(request, f"{count} proposed sessions discarded.")
     return redirect("course_page", public_id=plan.public_id)

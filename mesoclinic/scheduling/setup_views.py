@@ -38,7 +38,7 @@ RETIRED = {"room", "treatment"}
 
 def _site(request):
     chosen = request.GET.get("site", "")
-    sites = access.sites(request)
+    sites = access.sites()
     site = sites.filter(public_id=chosen).first() if access.is_uuid(chosen) else None
     return site or sites.first()
 
@@ -47,10 +47,10 @@ def _page(request, site, status=200, bound=None):
     """The whole set-up page; ``bound`` is the form that failed, shown with its errors."""
     bound = bound or {}
     today = timezone.localdate()
-    staff = list(access.clinicians(request))
+    staff = list(access.clinicians())
     work = WorkingHours.objects.filter(user__in=staff).select_related("site")
     leave = Leave.objects.filter(user__in=staff, end_date__gte=today).order_by("start_date")
-    sites = list(access.sites(request))
+    sites = list(access.sites())
     people = []
     for person in staff:
         key = str(person.public_id)
@@ -110,7 +110,7 @@ def diary_setup(request):
 @require_POST
 @require(roles.MANAGE_STAFF)
 def setup_site(request, public_id, kind):
-    site = access.get_site(request, public_id)
+    site = access.get_site(public_id)
     if kind == "timezone":
         form = sf.TimeZoneForm(request.POST)
         if not form.is_valid():
@@ -138,12 +138,12 @@ def setup_site(request, public_id, kind):
 @require_POST
 @require(roles.MANAGE_STAFF)
 def setup_staff(request, public_id, kind):
-    person = access.get_clinician(request, public_id)
+    person = access.get_clinician(public_id)
     site = _site(request)
     form_class = STAFF_KINDS.get(kind)
     if form_class is None:
         raise Http404
-    extra = {"sites": access.sites(request)} if kind == "work" else {}
+    extra = {"sites": access.sites()} if kind == "work" else {}
     form = form_class(request.POST, **extra)
     if not form.is_valid():
         return _page(request, site, 400, {(kind, str(person.public_id)): form})

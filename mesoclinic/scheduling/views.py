@@ -31,14 +31,14 @@ def _day(request) -> dt.date | None:
 def _subject(request, kind: str, public_id):
     """The board's subject and the site whose hours and time zone it is shown in."""
     if kind == "site":
-        site = access.get_site(request, public_id)
+        site = access.get_site(public_id)
         return site, site
     if kind == "room":
-        room = access.get_room(request, public_id)
+        room = access.get_room(public_id)
         return room, room.site
-    person = access.get_clinician(request, public_id)
+    person = access.get_clinician(public_id)
     chosen = request.GET.get("site")
-    sites = access.sites(request)
+    sites = access.sites()
     site = None
     if chosen:
         site = sites.filter(public_id=chosen).first() if access.is_uuid(chosen) else None
@@ -55,7 +55,7 @@ def _treatments():
 @require_GET
 @require(access.VIEW_DIARY)
 def calendar_home(request):
-    site = request.user.sites.order_by("name").first() or access.sites(request).first()
+    site = request.user.sites.order_by("name").first() or access.sites().first()
     if site is None:
         raise Http404
     if request.user.role in access.TREATING_ROLES:
@@ -74,7 +74,7 @@ def calendar_board(request, kind, public_id, span):
     if kind == "practitioner":
         staff = [subject]
     elif kind == "site":
-        staff = list(access.clinicians(request, site))
+        staff = list(access.clinicians(site))
     else:
         staff = []
     columns = board.build(kind, subject, site, first, span, staff)
@@ -97,7 +97,7 @@ def calendar_board(request, kind, public_id, span):
         "previous": first - step,
         "next": first + step,
         "today": today,
-        "sites": access.sites(request),
+        "sites": access.sites(),
         "site_q": f"&site={site.public_id}" if kind == "practitioner" else "",
         "can_see_areas": roles.can(request.user, access.SEE_AREAS),
         "can_book": roles.can(request.user, access.BOOK),
@@ -121,8 +121,8 @@ def patient_picker(request):
 @require(access.BOOK)
 def appointment_new(request):
     site_id = request.POST.get("site") or request.GET.get("site")
-    site = access.get_site(request, site_id) if site_id and access.is_uuid(site_id) else None
-    site = site or access.sites(request).first()
+    site = access.get_site(site_id) if site_id and access.is_uuid(site_id) else None
+    site = site or access.sites().first()
     if site is None:
         raise Http404
     initial = {
@@ -134,7 +134,7 @@ def appointment_new(request):
         request.POST or None,
         initial=initial,
         site=site,
-        staff=access.clinicians(request, site),
+        staff=access.clinicians(site),
         treatments=_treatments(),
     )
     patient = None
@@ -190,7 +190,7 @@ def _when(appt) -> str:
 @require_GET
 @require(access.VIEW_DIARY)
 def appointment_detail(request, public_id):
-    appt = access.get_appointment(request, public_id)
+    appt = access.get_appointment(public_id)
     record(request.user, Action.VIEW, appt)
     return render(request, "scheduling/appointment.html", _detail_context(request, appt))
 
@@ -227,7 +227,7 @@ def _move_form(request, appt, data=None):
 @require_http_methods(["GET", "POST"])
 @require(access.BOOK)
 def appointment_move(request, public_id):
-    appt = access.get_appointment(request, public_id)
+    appt = access.get_appointment(public_id)
     form = _move_form(request, appt, request.POST or None)
     error = None
     if request.method == "POST" and form.is_valid():
@@ -244,7 +244,7 @@ def appointment_move(request, public_id):
             )
         except Refused as refused:
             error = refused.message
-            appt = access.get_appointment(request, public_id)
+            appt = access.get_appointment(public_id)
         else:
             extra = f" and {len(moved) - 1} later sessions" if len(moved) > 1 else ""
             messages.success(request, f"Moved to {_when(moved[0])}{extra}.")
@@ -259,7 +259,7 @@ def appointment_move(request, public_id):
 @require(access.BOOK)
 def appointment_slots(request, public_id):
     """Free starts for this appointment's practitioner and patient on a day (the move picker)."""
-    appt = access.get_appointment(request, public_id)
+    appt = access.get_appointment(public_id)
     day = _day(request) or appt.local_start().date()
     diary = Diary.load(appt.site, day, day, staff=[appt.practitioner], patient=appt.patient)
     slots = diary.free_slots(
@@ -298,7 +298,7 @@ STATUS_ACTIONS = {
 @require_POST
 @require(access.BOOK)
 def appointment_status(request, public_id, action):
-    appt = access.get_appointment(request, public_id)
+    appt = access.get_appointment(public_id)
     if action not in STATUS_ACTIONS:
         raise Http404
     status, change = STATUS_ACTIONS[action]
@@ -306,7 +306,7 @@ def appointment_status(request, public_id, action):
     try:
         change(request.user, appt, *reason)
     except (Refused, TransitionRefused) as refused:
-        appt = access.get_appointment(request, public_id)
+        appt = access.get_appointment(public_id)
         form = forms.CancelForm(request.POST if status == Status.CANCELLED else None)
         if refused.field == "reason":
             form.is_valid()

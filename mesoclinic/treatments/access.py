@@ -11,7 +11,7 @@ from mesoclinic.treatments import safety
 from mesoclinic.treatments.models import AdverseEvent, FollowUpTask, Lot, TreatmentSession
 
 
-def get_session(request, public_id) -> TreatmentSession:
+def get_session(public_id) -> TreatmentSession:
     """The session if it belongs to the user's organization, else 404."""
     return get_object_or_404(
         TreatmentSession.objects.select_related(
@@ -27,21 +27,21 @@ def get_session(request, public_id) -> TreatmentSession:
     )
 
 
-def get_adverse_event(request, public_id) -> AdverseEvent:
+def get_adverse_event(public_id) -> AdverseEvent:
     """The event if it belongs to the user's organization, else 404."""
     events = AdverseEvent.objects.select_related("voided_by")
     return get_object_or_404(safety.with_lots(events), public_id=public_id)
 
 
-def get_follow_up(request, public_id) -> FollowUpTask:
+def get_follow_up(user, public_id) -> FollowUpTask:
     """A task of the user's organization: their own, or anyone's for those who see all; else 404."""
     tasks = FollowUpTask.objects.select_related("patient", "assigned_to", "done_by")
-    if not roles.can(request.user, roles.SIGN_CLINICAL):
-        tasks = tasks.filter(assigned_to=request.user)
+    if not roles.can(user, roles.SIGN_CLINICAL):
+        tasks = tasks.filter(assigned_to=user)
     return get_object_or_404(tasks, public_id=public_id)
 
 
-def get_lot(request, public_id) -> Lot:
+def get_lot(public_id) -> Lot:
     """The lot if it belongs to the user's organization, else 404."""
     return get_object_or_404(
         Lot.objects.select_related("site", "received_by", "recalled_by"), public_id=public_id

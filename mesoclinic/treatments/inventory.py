@@ -67,7 +67,7 @@ def unusable_lots(site, day: date, limit: int = 50) -> list[Lot]:
     return list(lots.order_by("-expires_on", "lot_number")[:limit])
 
 
-def lot_for_charting(user, public_id: str, day: date, site=None) -> Lot:
+def lot_for_charting(public_id: str, day: date, site=None) -> Lot:
     """The lot the form named, if the organization has it and it is usable that day."""
     lots = Lot.objects.all() if site is None else Lot.objects.filter(site=site)
     lot = lots.filter(public_id=public_id).first() if public_id else None

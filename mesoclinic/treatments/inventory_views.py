@@ -78,7 +78,7 @@ def _lot_context(request, lot, recall_form=None):
 @require_GET
 @require(roles.VIEW_CLINICAL)
 def lot_detail(request, public_id):
-    lot = get_lot(request, public_id)
+    lot = get_lot(public_id)
     record(request.user, Action.VIEW, lot, detail="patients who received it")
     return render(request, "treatments/lots/detail.html", _lot_context(request, lot))
 
@@ -86,7 +86,7 @@ def lot_detail(request, public_id):
 @require_POST
 @require(roles.SIGN_CLINICAL)
 def lot_recall(request, public_id):
-    lot = get_lot(request, public_id)
+    lot = get_lot(public_id)
     form = forms.RecallForm(request.POST)
     if not form.is_valid():
         context = _lot_context(request, lot, recall_form=form)

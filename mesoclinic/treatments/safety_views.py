@@ -27,7 +27,7 @@ PAGE_SIZE = 25
 @require_http_methods(["GET", "POST"])
 @require(roles.EDIT_CLINICAL)
 def adverse_event_new(request, patient_id):
-    patient = get_patient(request, patient_id)
+    patient = get_patient(patient_id)
     initial = {"onset_on": timezone.localdate()}
     if session_id := request.GET.get("session"):
         initial["session"] = safety.sessions_of(patient).filter(public_id=session_id).first()
@@ -76,7 +76,7 @@ def _record_valid(request, patient, form) -> AdverseEvent | None:
 @require_GET
 @require(roles.VIEW_CLINICAL)
 def adverse_event_detail(request, public_id):
-    event = get_adverse_event(request, public_id)
+    event = get_adverse_event(public_id)
     record(request.user, Action.VIEW, event)
     return render(request, "treatments/safety/event_detail.html", _event_context(event))
 
@@ -97,7 +97,7 @@ def _event_context(event, void_form=None) -> dict:
 @require_POST
 @require(roles.SIGN_CLINICAL)
 def adverse_event_void(request, public_id):
-    event = get_adverse_event(request, public_id)
+    event = get_adverse_event(public_id)
     form = forms.VoidEventForm(request.POST)
     if not form.is_valid():
         context = _event_context(event, form)
@@ -110,7 +110,7 @@ def adverse_event_void(request, public_id):
 @require_http_methods(["GET", "POST"])
 @require(roles.EDIT_CLINICAL)
 def adverse_event_update(request, public_id):
-    event = get_adverse_event(request, public_id)
+    event = get_adverse_event(public_id)
     try:
         safety.check_updatable(event)
     except TransitionRefused as refusal:
@@ -179,7 +179,7 @@ def followup_list(request):
 @require_http_methods(["GET", "POST"])
 @require(roles.EDIT_CLINICAL)
 def followup_done(request, public_id):
-    task = get_follow_up(request, public_id)
+    task = get_follow_up(request.user, public_id)
     form = forms.FollowUpDoneForm(request.POST or None)
     if task.done_at is not None:
         messages.info(request, f"Already marked done by {task.done_by} on {task.done_at:%d %b %Y}.")

@@ -47,7 +47,7 @@ def _refusal(form, refusal: sessions.SessionRefused) -> str | None:
 @require_http_methods(["GET", "POST"])
 @require(roles.EDIT_CLINICAL)
 def session_start(request, public_id):
-    plan = get_plan(request, public_id)
+    plan = get_plan(public_id)
     areas = [a["area"] for a in sessions.planned_areas(plan)]
     form = forms.PrecheckForm(
         request.POST or None,
@@ -78,7 +78,7 @@ def session_start(request, public_id):
 @require_http_methods(["GET", "POST"])
 @require(roles.SIGN_CLINICAL)
 def session_start_adhoc(request, public_id):
-    patient = get_patient(request, public_id)
+    patient = get_patient(public_id)
     form = forms.AdhocStartForm(request.POST or None, patient=patient)
     error = None
     if request.method == "POST" and form.is_valid():
@@ -172,7 +172,7 @@ def _next_area(planned: list[dict], rows) -> dict:
 @require_GET
 @require(roles.VIEW_CLINICAL)
 def session_detail(request, public_id):
-    session = get_session(request, public_id)
+    session = get_session(public_id)
     record(request.user, Action.VIEW, session)
     return render(request, "treatments/session.html", _context(request, session))
 
@@ -185,15 +185,13 @@ def _render_chart(request, session, status=200, **extra):
 @require_POST
 @require(roles.EDIT_CLINICAL)
 def session_chart(request, public_id):
-    session = get_session(request, public_id)
+    session = get_session(public_id)
     form = _chart_form(session, request.POST)
     if not form.is_valid():
         return _render_chart(request, session, status=400, form=form)
     data = dict(form.cleaned_data)
     try:
-        lot = inventory.lot_for_charting(
-            request.user, data.pop("lot"), timezone.localdate(), site=session.site
-        )
+        lot = inventory.lot_for_charting(data.pop("lot"), timezone.localdate(), site=session.site)
     except inventory.LotUnusable as refusal:
         form.add_error("lot", str(refusal))
         return _render_chart(request, session, status=400, form=form)
@@ -221,7 +219,7 @@ def session_chart(request, public_id):
 @require_POST
 @require(roles.EDIT_CLINICAL)
 def session_point(request, public_id, row_id):
-    session = get_session(request, public_id)
+    session = get_session(public_id)
     form = forms.PointForm(request.POST)
     if not form.is_valid():
         return _render_chart(request, session, status=400, point_error=form.error_text())
@@ -240,7 +238,7 @@ def session_point(request, public_id, row_id):
 @require_POST
 @require(roles.EDIT_CLINICAL)
 def session_remove_row(request, public_id, row_id):
-    session = get_session(request, public_id)
+    session = get_session(public_id)
     row = get_object_or_404(SessionArea, session=session, public_id=row_id)
     try:
         sessions.remove_area(request.user, session, row)
@@ -254,7 +252,7 @@ def session_remove_row(request, public_id, row_id):
 @require(roles.SIGN_CLINICAL)
 def session_sign(request, public_id):
     """GET: the summary to confirm (totals against limits, reasons, lots); POST: sign."""
-    session = get_session(request, public_id)
+    session = get_session(public_id)
     error = None
     if request.method == "POST":
         try:
@@ -290,7 +288,7 @@ def session_sign(request, public_id):
 @require_POST
 @require(roles.EDIT_CLINICAL)
 def session_amend(request, public_id):
-    session = get_session(request, public_id)
+    session = get_session(public_id)
     form = forms.AmendForm(request.POST)
     if not form.is_valid():
         context = {**_context(request, session), "amend_form": form}
@@ -308,7 +306,7 @@ def session_amend(request, public_id):
 @require_POST
 @require(roles.SIGN_CLINICAL)
 def session_void(request, public_id):
-    session = get_session(request, public_id)
+    session = get_session(public_id)
     form = forms.ReasonForm(request.POST)
     if not form.is_valid():
         context = {**_context(request, session), "void_form": form}
@@ -318,7 +316,7 @@ def session_void(request, public_id):
     return redirect("session_detail", public_id=session.public_id)
 
 
-def _aftercare_context(request, session):
+def _aftercare_context(session):
     if not session.is_signed:
         raise BadRequest("Aftercare is issued when the session is signed.")
     return {"session": session, "patient": session.patient, "site": session.site}
@@ -327,8 +325,8 @@ def _aftercare_context(request, session):
 @require_GET
 @require(roles.VIEW_CLINICAL)
 def session_aftercare(request, public_id):
-    session = get_session(request, public_id)
-    context = _aftercare_context(request, session)
+    session = get_session(public_id)
+    context = _aftercare_context(session)
     record(request.user, Action.VIEW, session, detail="aftercare")
     return render(request, "treatments/aftercare.html", context)
 
@@ -338,10 +336,8 @@ def session_aftercare(request, public_id):
 def session_aftercare_pdf(request, public_id):
     from weasyprint import HTML
 
-    session = get_session(request, public_id)
-    html = render_to_string(
-        "treatments/aftercare_document.html", _aftercare_context(request, session)
-    )
+    session = get_session(public_id)
+    html = render_to_string("treatments/aftercare_document.html", _aftercare_context(session))
     record(request.user, Action.EXPORT, session, detail="aftercare PDF")
     response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="aftercare-{session.public_id}.pdf"'

@@ -23,7 +23,7 @@ SECTIONS = (plan_sections, treatment_sections, diary_sections)
 @require_GET
 @require(roles.VIEW_DEMOGRAPHICS)
 def patient_detail(request, public_id):
-    patient = get_patient(request, public_id)
+    patient = get_patient(public_id)
     clinical = roles.can(request.user, roles.VIEW_CLINICAL)
     chart = services.chart_for(patient) if clinical else None
     record(request.user, Action.VIEW, patient, detail="chart" if clinical else "demographics")

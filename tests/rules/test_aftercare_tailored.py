@@ -19,9 +19,10 @@ from mesoclinic.rules import (
     load_reference,
 )
 from mesoclinic.rules.aftercare import aftercare_lines
-from mesoclinic.rules.inputs import resolve_request, validate_profile
+from mesoclinic.rules.inputs import resolve_request
 from mesoclinic.rules.loader import DATA_DIR
 from mesoclinic.rules.models import TreatmentRequest
+from mesoclinic.rules.profile import validate_profile
 
 from .helpers import START, TODAY
 
