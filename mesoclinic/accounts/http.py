@@ -15,4 +15,4 @@ class HtmxRequest(HttpRequest):
 
 
 class AuthedRequest(HtmxRequest):
-    user: User  # type: ignore[assignment]  # login is required before the view runs
+    user: User  # login is required before the view runs
