@@ -7,6 +7,9 @@ refuse UPDATE of a signed session's clinical columns and of its charted areas; o
 PostgreSQL another (0093) refuses sign-off past the session's grade-A dose caps.
 """
 
+from datetime import date
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -67,7 +70,7 @@ class Lot(ClinicalRecord):
     def vials_left(self) -> int:
         return self.vials_received - self.vials_used
 
-    def state(self, on_date) -> str:
+    def state(self, on_date: date) -> str:
         """ "recalled", "expired", "used-up" or "usable" on that day, in that precedence."""
         if self.recalled_at is not None:
             return "recalled"
@@ -77,7 +80,7 @@ class Lot(ClinicalRecord):
             return "used-up"
         return "usable"
 
-    def unusable_reason(self, on_date) -> str | None:
+    def unusable_reason(self, on_date: date) -> str | None:
         """Why this lot cannot be charted on that day, or None."""
         return {
             "recalled": f"Lot {self.lot_number} was recalled: {self.recall_reason}",
@@ -354,7 +357,7 @@ class AdverseEvent(VoidableRecord):
     def __str__(self) -> str:
         return f"{self.get_event_type_display()} (grade {self.grade})"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.serious = vocab.is_serious(self.event_type, self.grade, self.criteria)
         super().save(*args, **kwargs)
 
