@@ -48,6 +48,8 @@ class Lot(ClinicalRecord):
     # When the vial in use was opened: a multi-dose vial is refused past its in-use period.
     opened_at = models.DateTimeField(null=True, blank=True)
 
+    product_name: str  # the catalogue name, set for display by `inventory.label`
+
     class Meta:
         indexes = [
             models.Index(fields=["organization", "lot_number"], name="lot_number"),
