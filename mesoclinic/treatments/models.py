@@ -326,6 +326,8 @@ class AdverseEvent(VoidableRecord):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    area_name: str  # the catalogue name of `area`, set for display by `safety.label`
+
     class Meta:
         indexes = [
             models.Index(fields=["organization", "serious", "-onset_on"], name="ae_serious"),
