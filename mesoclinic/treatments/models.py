@@ -228,6 +228,11 @@ class SessionArea(ClinicalRecord):
     injections = models.PositiveIntegerField(default=0)
     points = models.JSONField(default=list, blank=True)
 
+    # Set for display by the session page (session_views._context).
+    depth_reached: float | None
+    product_name: str
+    area_name: str
+
     class Meta:
         indexes = [
             # Organization and session too: a recall counts a lot's rows from the index alone.
