@@ -4,15 +4,20 @@ Outsiders get 404 for another organization's objects; reception gets
 demographics and never clinical history.
 """
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query, Schema, Status
 from ninja.security import django_auth
 
 from mesoclinic.accounts import roles
+from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.api import schemas as s
 from mesoclinic.audit.log import Action, record
+from mesoclinic.patients import models as pm
 from mesoclinic.patients import services
 from mesoclinic.patients.access import get_patient
 from mesoclinic.patients.forms import SearchForm
@@ -22,16 +27,16 @@ api = NinjaAPI(title="mesoclinic API", version="1", auth=django_auth, urls_names
 
 
 @api.exception_handler(PermissionDenied)
-def _forbidden(request, exc):
+def _forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, {"detail": "Your role may not do this."}, status=403)
 
 
 @api.exception_handler(Http404)
-def _not_found(request, exc):
+def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, {"detail": "Not found."}, status=404)
 
 
-def _require(request, capability):
+def _require(request: AuthedRequest, capability: str) -> None:
     if not roles.can(request.user, capability):
         raise PermissionDenied
 
@@ -42,7 +47,7 @@ class SearchParams(Schema):
     page: int = 1
 
 
-def _summary(p):
+def _summary(p: pm.Patient) -> dict[str, Any]:
     return {
         "id": p.public_id,
         "first_name": p.first_name,
@@ -55,12 +60,15 @@ def _summary(p):
 
 
 @api.get("/patients", response={200: s.PatientPage, 400: s.Error, 403: s.Error})
-def list_patients(request, params: Query[SearchParams]):
+def list_patients(
+    request: AuthedRequest, params: Query[SearchParams]
+) -> Status[dict[str, str]] | dict[str, Any]:
     _require(request, roles.VIEW_DEMOGRAPHICS)
     form = SearchForm({"q": params.q, "sort": params.sort})
     if not form.is_valid():
         return Status(
-            400, {"detail": "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())}
+            400,
+            {"detail": "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items())},
         )
     results, kind = search_patients(form.cleaned_data["q"])
     page = Paginator(results.order_by(*form.ordering()), PAGE_SIZE).get_page(params.page)
@@ -78,8 +86,8 @@ def list_patients(request, params: Query[SearchParams]):
     }
 
 
-def _history(chart):
-    groups = [
+def _history(chart: services.Chart) -> list[dict[str, Any]]:
+    groups: list[tuple[str, Iterable[Any], Callable[[Any], str]]] = [
         ("allergy", chart.allergies, lambda e: e.label),
         ("no-known-allergies", chart.no_known_allergies, str),
         ("medication", chart.medications, lambda e: f"{e.name} {e.dose}".strip()),
@@ -103,7 +111,8 @@ def _history(chart):
 
 
 @api.get("/patients/{uuid:patient_id}", response={200: s.PatientDetail, 403: s.Error, 404: s.Error})
-def patient_detail(request, patient_id):
+def patient_detail(request: AuthedRequest, patient_id: str) -> dict[str, Any]:
+    # str, as ninja parsed it when unannotated: the query matches it like a UUID.
     _require(request, roles.VIEW_DEMOGRAPHICS)
     patient = get_patient(patient_id)
     clinical = roles.can(request.user, roles.VIEW_CLINICAL)

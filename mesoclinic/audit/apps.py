@@ -4,5 +4,5 @@ from django.apps import AppConfig
 class AuditConfig(AppConfig):
     name = "mesoclinic.audit"
 
-    def ready(self):
+    def ready(self) -> None:
         from mesoclinic.audit import signals  # noqa: F401

@@ -12,6 +12,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+from django.http import HttpRequest
 
 from mesoclinic.audit.models import Action, AuditEvent
 
@@ -24,7 +28,7 @@ class RequestContext:
     request_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
     @classmethod
-    def of(cls, request) -> "RequestContext":
+    def of(cls, request: HttpRequest) -> "RequestContext":
         request_id = getattr(request, "request_id", None)
         return cls(client_address(request), request_id or uuid.uuid4())
 
@@ -34,7 +38,7 @@ _request_context: ContextVar[RequestContext | None] = ContextVar(
 )
 
 
-def client_address(request) -> str | None:
+def client_address(request: HttpRequest) -> str | None:
     # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted
     # proxy rewrites REMOTE_ADDR, which is the deployment's job.
     return request.META.get("REMOTE_ADDR") or None
@@ -55,9 +59,10 @@ def in_request(context: RequestContext) -> Iterator[None]:
 
 
 def record(
-    actor,
+    # A `User`, `AnonymousUser` or None; audit sits below accounts, so it cannot name User.
+    actor: Any,
     action: str,
-    obj=None,
+    obj: models.Model | None = None,
     *,
     object_type: str = "",
     object_id: str = "",
@@ -89,7 +94,7 @@ def record(
 
 
 def record_system(
-    organization_id, action: str, *, object_type: str, object_id: str, detail: str = ""
+    organization_id: int | None, action: str, *, object_type: str, object_id: str, detail: str = ""
 ) -> AuditEvent:
     """An event no person caused in a request (a worker, a command): no actor or address."""
     return AuditEvent.objects.create(

@@ -3,7 +3,9 @@ charted, for the patient as they are today (clinical-reference §7), and the cli
 contact details that go with it on every sheet, page and email."""
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -35,7 +37,7 @@ def contact_for(session: TreatmentSession) -> Contact:
     )
 
 
-def _planned(session: TreatmentSession) -> dict[str, dict]:
+def _planned(session: TreatmentSession) -> dict[str, dict[str, Any]]:
     areas = (
         session.plan_version.result.get("areas", [])
         if session.plan_version is not None
@@ -44,12 +46,12 @@ def _planned(session: TreatmentSession) -> dict[str, dict]:
     return {area["area"]: area for area in areas}
 
 
-def _numbing(ref: rules.Reference, precheck: dict) -> set[str]:
+def _numbing(ref: rules.Reference, precheck: dict[str, Any]) -> set[str]:
     """Ingredients of the numbing cream recorded at the pre-check: a coded catalogue cream,
     or (sessions from before creams were coded) free text naming a cream by its first word
     ("EMLA") or an ingredient by its name ("lidocaine")."""
     coded = (precheck.get("numbing") or {}).get("product")
-    if coded in ref.products:
+    if coded is not None and coded in ref.products:
         return set(ref.products[coded].contents)
     text = precheck.get("numbing_product") or ""
     words = set(re.findall(r"[a-z0-9]+", text.lower()))
@@ -63,7 +65,9 @@ def _numbing(ref: rules.Reference, precheck: dict) -> set[str]:
     return found
 
 
-def treated(session: TreatmentSession, rows=None) -> list[rules.Treated]:
+def treated(
+    session: TreatmentSession, rows: Iterable[SessionArea] | None = None
+) -> list[rules.Treated]:
     """What was charted, each area with the concern and protocol the plan gave it."""
     ref = rules.load_reference()
     planned = _planned(session)
@@ -86,7 +90,11 @@ def treated(session: TreatmentSession, rows=None) -> list[rules.Treated]:
     return out
 
 
-def sheet_lines(session: TreatmentSession, profile=None, rows=None) -> list[str]:
+def sheet_lines(
+    session: TreatmentSession,
+    profile: rules.PatientProfile | None = None,
+    rows: Iterable[SessionArea] | None = None,
+) -> list[str]:
     """The aftercare sheet for this session, tailored to the patient today (the profile and
     charted rows may be passed by a caller that already has them)."""
     profile = profile or session_profile(session)
@@ -94,6 +102,7 @@ def sheet_lines(session: TreatmentSession, profile=None, rows=None) -> list[str]
 
 
 def email_text(session: TreatmentSession, seek_care: str) -> str:
+    assert session.signed_at is not None  # the email goes out at sign-off
     context = {
         "patient": session.patient,
         "day": f"{session.signed_at.astimezone(session.site.zone):%d %B %Y}",

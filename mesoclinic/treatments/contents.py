@@ -7,8 +7,13 @@ changed with a release.
 """
 
 from decimal import Decimal
+from typing import Any
+
+from django.apps import AppConfig
+from django.apps.registry import Apps
 
 from mesoclinic import rules
+from mesoclinic.treatments.models import ProductContent
 
 
 def wanted() -> dict[tuple[str, str], Decimal]:
@@ -19,7 +24,7 @@ def wanted() -> dict[tuple[str, str], Decimal]:
     }
 
 
-def sync(model, using: str = "default") -> int:
+def sync(model: type[ProductContent], using: str = "default") -> int:
     """Insert, update and delete rows of `model` (the real or a migration's historical
     ProductContent) until they match the catalogue; returns how many rows changed."""
     target = wanted()
@@ -39,7 +44,13 @@ def sync(model, using: str = "default") -> int:
     return len(stale) + len(changed) + len(missing)
 
 
-def sync_after_migrate(sender, app_config=None, using="default", apps=None, **kwargs) -> None:
+def sync_after_migrate(
+    sender: AppConfig,
+    app_config: AppConfig | None = None,
+    using: str = "default",
+    apps: Apps | None = None,
+    **kwargs: Any,
+) -> None:
     from django.apps import apps as installed
 
     try:

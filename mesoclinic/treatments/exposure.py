@@ -5,14 +5,19 @@ progress, planned and ad hoc, any plan, any site of the organization; so does th
 numbing cream recorded at the start of each session. Two queries per patient.
 """
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
 from mesoclinic import rules
+from mesoclinic.patients.models import Patient
 from mesoclinic.patients.services import chart_for
 from mesoclinic.plans import services as plans
+from mesoclinic.plans.models import Plan
 from mesoclinic.treatments.models import SessionArea, SessionStatus, TreatmentSession
 
 
@@ -20,7 +25,9 @@ def _label(started_at: datetime) -> str:
     return f"{timezone.localtime(started_at):%d %b %Y %H:%M}"
 
 
-def numbing_given(session_id: str, started_at: datetime, precheck: dict) -> list[rules.Given]:
+def numbing_given(
+    session_id: str, started_at: datetime, precheck: dict[str, Any]
+) -> list[rules.Given]:
     """The numbing cream recorded at the start, at its labelled content (grams as mL)."""
     numbing = precheck.get("numbing") or {}
     product, grams = numbing.get("product"), numbing.get("amount_g")
@@ -53,13 +60,18 @@ def row_given(session: TreatmentSession, row: SessionArea) -> rules.Given:
     )
 
 
-def session_given(session: TreatmentSession, rows) -> list[rules.Given]:
+def session_given(session: TreatmentSession, rows: Iterable[SessionArea]) -> list[rules.Given]:
     """This session as given so far: its numbing cream and its charted rows."""
     numbing = numbing_given(str(session.public_id), session.started_at, session.precheck)
     return numbing + [row_given(session, row) for row in rows]
 
 
-def history_for(patient, *, exclude=None, exclude_plan=None) -> list[rules.Given]:
+def history_for(
+    patient: Patient,
+    *,
+    exclude: TreatmentSession | None = None,
+    exclude_plan: Plan | None = None,
+) -> list[rules.Given]:
     """Every other session's rows for this patient (voided sessions do not count); a plan
     being approved leaves out its own sessions, which its course already counts."""
     sessions = TreatmentSession.objects.filter(patient=patient).exclude(status=SessionStatus.VOIDED)
@@ -85,12 +97,12 @@ def history_for(patient, *, exclude=None, exclude_plan=None) -> list[rules.Given
         "depth_mm",
     )
     for session_id, product, volume, injections, area, side, technique, depth in rows:
-        public_id, at = started[session_id]
+        session_public_id, at = started[session_id]
         out.append(
             rules.given_product(
                 product,
                 float(volume),
-                session=public_id,
+                session=session_public_id,
                 at=at,
                 injections=injections,
                 area=area,
@@ -103,7 +115,7 @@ def history_for(patient, *, exclude=None, exclude_plan=None) -> list[rules.Given
     return out
 
 
-def planned_given(session_id: str, at: datetime, areas: list[dict]) -> list[rules.Given]:
+def planned_given(session_id: str, at: datetime, areas: list[dict[str, Any]]) -> list[rules.Given]:
     """A plan's areas as if given now: what a session start is about to add."""
     out = []
     for area in areas:
@@ -126,7 +138,11 @@ def planned_given(session_id: str, at: datetime, areas: list[dict]) -> list[rule
 
 
 def profile_with_answers(
-    patient, *, weight_kg=None, pregnancy: str | None = None, infected_areas=()
+    patient: Patient,
+    *,
+    weight_kg: Decimal | float | None = None,
+    pregnancy: str | None = None,
+    infected_areas: Iterable[str] = (),
 ) -> rules.PatientProfile:
     """The patient as the history says, with what was asked again today taking precedence:
     weight, pregnancy or breastfeeding, infection seen in an area. Every other field (the

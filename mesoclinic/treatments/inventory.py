@@ -6,8 +6,10 @@ only from the clinic's own records: the search goes through the lot-number and
 charted-lot indexes and the organization-scoped managers.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, TypeVar
 
 from django.core.paginator import Page, Paginator
 from django.db import transaction
@@ -15,6 +17,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from mesoclinic import rules
+from mesoclinic.accounts.models import Site, User
 from mesoclinic.audit.log import Action, record
 from mesoclinic.records import keep_history
 from mesoclinic.treatments.models import Lot, SessionArea
@@ -22,6 +25,8 @@ from mesoclinic.treatments.models import Lot, SessionArea
 EXPIRY_WARNING_DAYS = 30
 # A lot with this many vials or fewer left is "low" (owners reorder before a course stalls).
 LOW_STOCK_VIALS = 3
+
+LotsT = TypeVar("LotsT", bound=Iterable[Lot])
 
 
 def normalize_lot_number(text: str) -> str:
@@ -51,13 +56,13 @@ def filter_lots(lots: QuerySet[Lot], show: str, day: date) -> QuerySet[Lot]:
     return lots
 
 
-def usable_lots(site, day: date) -> QuerySet[Lot]:
+def usable_lots(site: Site, day: date) -> QuerySet[Lot]:
     """Lots at the site that may be charted on that day."""
     lots = Lot.objects.filter(site=site).order_by("product", "expires_on", "lot_number")
     return filter_lots(lots, "usable", day)
 
 
-def unusable_lots(site, day: date, limit: int = 50) -> list[Lot]:
+def unusable_lots(site: Site, day: date, limit: int = 50) -> list[Lot]:
     """Lots at the site that must not be charted that day, most recent expiry first.
 
     The chart lists them apart, each with its reason, so that a practitioner holding
@@ -67,7 +72,7 @@ def unusable_lots(site, day: date, limit: int = 50) -> list[Lot]:
     return list(lots.order_by("-expires_on", "lot_number")[:limit])
 
 
-def lot_for_charting(public_id: str, day: date, site=None) -> Lot:
+def lot_for_charting(public_id: str, day: date, site: Site | None = None) -> Lot:
     """The lot the form named, if the organization has it and it is usable that day."""
     lots = Lot.objects.all() if site is None else Lot.objects.filter(site=site)
     lot = lots.filter(public_id=public_id).first() if public_id else None
@@ -79,14 +84,14 @@ def lot_for_charting(public_id: str, day: date, site=None) -> Lot:
 
 
 @transaction.atomic
-def receive(user, data: dict) -> Lot:
+def receive(user: User, data: dict[str, Any]) -> Lot:
     lot = Lot.objects.create(received_by=user, changed_by=user, **data)
     record(user, Action.CREATE, lot, fields=sorted(data))
     return lot
 
 
 @transaction.atomic
-def mark_recalled(user, lot: Lot, reason: str) -> bool:
+def mark_recalled(user: User, lot: Lot, reason: str) -> bool:
     """Recall once; a second recall of the same lot changes nothing (False)."""
     now = timezone.now()
     updated = Lot.objects.filter(pk=lot.pk, recalled_at__isnull=True).update(
@@ -121,7 +126,7 @@ def stock_alerts(today: date) -> StockAlerts:
     return StockAlerts(expiring=label(list(expiring[:100])), low=label(list(low[:100])))
 
 
-def label(lots: list[Lot]) -> list[Lot]:
+def label(lots: LotsT) -> LotsT:
     """Attach the catalogue name of each lot's product."""
     products = rules.load_reference().products
     for lot in lots:
@@ -144,17 +149,18 @@ def recall_rows(lot_number: str) -> QuerySet[SessionArea]:
     )
 
 
-def recall_page(rows: QuerySet[SessionArea], number, per_page: int) -> Page:
+def recall_page(rows: QuerySet[SessionArea], number: int | str | None, per_page: int) -> Page:
     """One page of a recall: ids ordered and counted from the index alone, then only that
     page's rows read with their sessions and patients."""
     ids = rows.values_list("id", flat=True)
-    page = Paginator(ids, per_page).get_page(number)
+    # Page[Any]: its ids are swapped for the rows they name below.
+    page: Page[Any] = Paginator(ids, per_page).get_page(number)
     found = {row.id: row for row in rows.filter(id__in=list(page.object_list))}
     page.object_list = [found[i] for i in page.object_list]
     return page
 
 
-def recall_record(area: SessionArea) -> dict:
+def recall_record(area: SessionArea) -> dict[str, Any]:
     """One row of a recall, as the page, the CSV and the command print it."""
     session, patient = area.session, area.session.patient
     return {

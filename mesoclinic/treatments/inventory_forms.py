@@ -1,3 +1,6 @@
+from datetime import date
+from typing import Any, cast
+
 from django import forms
 from django.utils import timezone
 
@@ -25,30 +28,35 @@ class LotForm(forms.ModelForm):
             "received_on": forms.DateInput(attrs={"type": "date"}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = Site.objects.order_by("name")
-        self.fields["product"].choices = [("", "—"), *vocab.product_choices()]
-        self.fields["vials_received"].min_value = 1
+        # The stubs type `fields` as plain Field; these are the model fields' form fields.
+        cast(forms.ModelChoiceField, self.fields["site"]).queryset = Site.objects.order_by("name")
+        cast(forms.ChoiceField, self.fields["product"]).choices = [
+            ("", "—"),
+            *vocab.product_choices(),
+        ]
+        cast(forms.IntegerField, self.fields["vials_received"]).min_value = 1
         self.fields["vials_received"].widget.attrs["min"] = 1
 
-    def clean_lot_number(self):
+    def clean_lot_number(self) -> str:
         return normalize_lot_number(self.cleaned_data["lot_number"])
 
-    def clean_received_on(self):
+    def clean_received_on(self) -> date:
         received = self.cleaned_data["received_on"]
         if received > timezone.localdate():
             raise forms.ValidationError("A lot cannot be received in the future.")
         return received
 
-    def clean_vials_received(self):
+    def clean_vials_received(self) -> int:
         vials = self.cleaned_data["vials_received"]
         if vials < 1:
             raise forms.ValidationError("At least one vial.")
         return vials
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # ModelForm.clean returns cleaned_data
         expires, received = data.get("expires_on"), data.get("received_on")
         if expires and expires < timezone.localdate():
             self.add_error("expires_on", "This lot has already expired: do not take it into stock.")
@@ -56,7 +64,7 @@ class LotForm(forms.ModelForm):
             self.add_error("expires_on", "The expiry date is before the date received.")
         return data
 
-    def validate_unique(self):
+    def validate_unique(self) -> None:
         # organization is not a form field, so the model's unique check cannot see it.
         data = self.cleaned_data
         if (
@@ -82,7 +90,7 @@ class RecallForm(forms.Form):
 class RecallSearchForm(forms.Form):
     lot = forms.CharField(label="Lot number", max_length=60, min_length=1)
 
-    def clean_lot(self):
+    def clean_lot(self) -> str:
         return normalize_lot_number(self.cleaned_data["lot"])
 
 
@@ -96,11 +104,11 @@ SHOW_CHOICES = [
 
 
 class LotFilterForm(forms.Form):
-    site = forms.ModelChoiceField(
+    site: "forms.ModelChoiceField[Site]" = forms.ModelChoiceField(
         queryset=None, required=False, to_field_name="public_id", empty_label="All sites"
     )
     show = forms.ChoiceField(choices=SHOW_CHOICES, required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = Site.objects.order_by("name")
+        cast(forms.ModelChoiceField, self.fields["site"]).queryset = Site.objects.order_by("name")

@@ -1,28 +1,33 @@
 """Lots and stock per site, recalls, and the recall search by lot number."""
 
 import csv
+import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
+from django.db.models import QuerySet
+from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
+from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
 from mesoclinic.treatments import inventory
 from mesoclinic.treatments import inventory_forms as forms
 from mesoclinic.treatments.access import get_lot
-from mesoclinic.treatments.models import Lot
+from mesoclinic.treatments.models import Lot, SessionArea
 
 PAGE_SIZE = 50
 
 
 @require_GET
 @require(roles.VIEW_CLINICAL)
-def lot_list(request):
+def lot_list(request: AuthedRequest) -> HttpResponse:
     today = timezone.localdate()
     form = forms.LotFilterForm(request.GET or None)
     site, show = None, "usable"
@@ -49,7 +54,7 @@ def lot_list(request):
 
 @require_http_methods(["GET", "POST"])
 @require(roles.EDIT_CLINICAL)
-def lot_new(request):
+def lot_new(request: AuthedRequest) -> HttpResponse:
     form = forms.LotForm(
         request.POST or None,
         initial={"received_on": timezone.localdate()},
@@ -63,7 +68,9 @@ def lot_new(request):
     )
 
 
-def _lot_context(request, lot, recall_form=None):
+def _lot_context(
+    request: AuthedRequest, lot: Lot, recall_form: forms.RecallForm | None = None
+) -> dict[str, Any]:
     rows = inventory.recall_rows(lot.lot_number).filter(lot=lot)
     page = inventory.recall_page(rows, request.GET.get("page"), PAGE_SIZE)
     return {
@@ -77,7 +84,7 @@ def _lot_context(request, lot, recall_form=None):
 
 @require_GET
 @require(roles.VIEW_CLINICAL)
-def lot_detail(request, public_id):
+def lot_detail(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     lot = get_lot(public_id)
     record(request.user, Action.VIEW, lot, detail="patients who received it")
     return render(request, "treatments/lots/detail.html", _lot_context(request, lot))
@@ -85,7 +92,7 @@ def lot_detail(request, public_id):
 
 @require_POST
 @require(roles.SIGN_CLINICAL)
-def lot_recall(request, public_id):
+def lot_recall(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     lot = get_lot(public_id)
     form = forms.RecallForm(request.POST)
     if not form.is_valid():
@@ -97,11 +104,11 @@ def lot_recall(request, public_id):
 
 
 class _Echo:
-    def write(self, value):
+    def write(self, value: str) -> str:
         return value
 
 
-def _csv(rows, lot_number: str) -> StreamingHttpResponse:
+def _csv(rows: QuerySet[SessionArea], lot_number: str) -> StreamingHttpResponse:
     writer = csv.DictWriter(_Echo(), fieldnames=inventory.RECALL_COLUMNS)
     lines = (
         writer.writerow(inventory.recall_record(area)) for area in rows.iterator(chunk_size=2000)
@@ -119,7 +126,7 @@ def _csv(rows, lot_number: str) -> StreamingHttpResponse:
 
 @require_GET
 @require(roles.VIEW_CLINICAL)
-def lot_recall_search(request):
+def lot_recall_search(request: AuthedRequest) -> HttpResponseBase:
     form = forms.RecallSearchForm(request.GET or None)
     if not form.is_valid():
         status = 400 if request.GET else 200

@@ -7,6 +7,9 @@ refuse UPDATE of a signed session's clinical columns and of its charted areas; o
 PostgreSQL another (0093) refuses sign-off past the session's grade-A dose caps.
 """
 
+from datetime import date
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -45,6 +48,8 @@ class Lot(ClinicalRecord):
     # When the vial in use was opened: a multi-dose vial is refused past its in-use period.
     opened_at = models.DateTimeField(null=True, blank=True)
 
+    product_name: str  # the catalogue name, set for display by `inventory.label`
+
     class Meta:
         indexes = [
             models.Index(fields=["organization", "lot_number"], name="lot_number"),
@@ -67,7 +72,7 @@ class Lot(ClinicalRecord):
     def vials_left(self) -> int:
         return self.vials_received - self.vials_used
 
-    def state(self, on_date) -> str:
+    def state(self, on_date: date) -> str:
         """ "recalled", "expired", "used-up" or "usable" on that day, in that precedence."""
         if self.recalled_at is not None:
             return "recalled"
@@ -77,7 +82,7 @@ class Lot(ClinicalRecord):
             return "used-up"
         return "usable"
 
-    def unusable_reason(self, on_date) -> str | None:
+    def unusable_reason(self, on_date: date) -> str | None:
         """Why this lot cannot be charted on that day, or None."""
         return {
             "recalled": f"Lot {self.lot_number} was recalled: {self.recall_reason}",
@@ -223,6 +228,11 @@ class SessionArea(ClinicalRecord):
     injections = models.PositiveIntegerField(default=0)
     points = models.JSONField(default=list, blank=True)
 
+    # Set for display by the session page (session_views._context).
+    depth_reached: float | None
+    product_name: str
+    area_name: str
+
     class Meta:
         indexes = [
             # Organization and session too: a recall counts a lot's rows from the index alone.
@@ -321,6 +331,8 @@ class AdverseEvent(VoidableRecord):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    area_name: str  # the catalogue name of `area`, set for display by `safety.label`
+
     class Meta:
         indexes = [
             models.Index(fields=["organization", "serious", "-onset_on"], name="ae_serious"),
@@ -354,7 +366,7 @@ class AdverseEvent(VoidableRecord):
     def __str__(self) -> str:
         return f"{self.get_event_type_display()} (grade {self.grade})"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.serious = vocab.is_serious(self.event_type, self.grade, self.criteria)
         super().save(*args, **kwargs)
 

@@ -8,7 +8,10 @@ clinic-wide safety list with the lots involved, because infections have been tra
 to product vials (clinical-reference §6).
 """
 
+import uuid
+from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, QuerySet
@@ -19,6 +22,7 @@ from mesoclinic.accounts import roles
 from mesoclinic.accounts.models import User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.log import Action, record
+from mesoclinic.patients.models import Patient
 from mesoclinic.records import keep_history
 from mesoclinic.treatments import states, vocab
 from mesoclinic.treatments.models import (
@@ -47,7 +51,7 @@ def session_day(session: TreatmentSession) -> date:
     return session.started_at.astimezone(session.site.zone).date()
 
 
-def sessions_of(patient) -> QuerySet[TreatmentSession]:
+def sessions_of(patient: Patient) -> QuerySet[TreatmentSession]:
     return (
         TreatmentSession.objects.filter(patient=patient)
         .exclude(status=SessionStatus.VOIDED)
@@ -56,7 +60,7 @@ def sessions_of(patient) -> QuerySet[TreatmentSession]:
     )
 
 
-def charted_lots(patient) -> QuerySet[Lot]:
+def charted_lots(patient: Patient) -> QuerySet[Lot]:
     """Every lot charted in one of the patient's sessions: the likely suspects."""
     used = SessionArea.objects.filter(session__patient=patient).values("lot_id")
     return Lot.objects.filter(pk__in=used).order_by("lot_number", "product")
@@ -92,7 +96,7 @@ def responsible_practitioner(organization_id: int, session: TreatmentSession | N
     """
     if session is not None:
         candidates = [session.performed_by, session.supervised_by]
-        if session.plan_version_id:
+        if session.plan_version is not None:
             candidates.append(session.plan_version.approved_by)
         for index, user in enumerate(candidates):
             if user is None or not user.is_active:
@@ -124,7 +128,7 @@ def _task_reason(event: AdverseEvent) -> str:
     return (reason + (f" ({'; '.join(criteria).lower()})" if criteria else ""))[:300]
 
 
-def submitted_event(patient, submission_key) -> AdverseEvent | None:
+def submitted_event(patient: Patient, submission_key: uuid.UUID | None) -> AdverseEvent | None:
     """The patient's event already recorded from the form with this key, if any."""
     if submission_key is None:
         return None
@@ -132,7 +136,13 @@ def submitted_event(patient, submission_key) -> AdverseEvent | None:
 
 
 @transaction.atomic
-def record_event(user, patient, data: dict, lots: list[Lot], submission_key=None) -> AdverseEvent:
+def record_event(
+    user: User,
+    patient: Patient,
+    data: dict[str, Any],
+    lots: list[Lot],
+    submission_key: uuid.UUID | None = None,
+) -> AdverseEvent:
     """Save a new adverse event; a serious one gets a follow-up task for tomorrow.
 
     A form submitted twice (a double click, a retried request) carries one key: the
@@ -169,7 +179,7 @@ def record_event(user, patient, data: dict, lots: list[Lot], submission_key=None
 
 
 @transaction.atomic
-def update_event(user, event: AdverseEvent, data: dict) -> list[str]:
+def update_event(user: User, event: AdverseEvent, data: dict[str, Any]) -> list[str]:
     """Apply outcome, resolution, action, grade or criteria changes; the audit event keeps
     who and when.
 
@@ -212,7 +222,7 @@ def check_updatable(event: AdverseEvent) -> None:
 
 
 @transaction.atomic
-def void_event(user, event: AdverseEvent, reason: str) -> bool:
+def void_event(user: User, event: AdverseEvent, reason: str) -> bool:
     """Void an event recorded in error: it leaves the chart and the safety list, stays in
     the record with who, when and why, and its open follow-up tasks are closed with the
     reason. Voiding twice changes nothing (False). Only a practitioner voids one."""
@@ -245,26 +255,28 @@ def with_lots(events: QuerySet[AdverseEvent]) -> QuerySet[AdverseEvent]:
     )
 
 
-def label(events) -> list[AdverseEvent]:
+def label(events: Iterable[AdverseEvent]) -> list[AdverseEvent]:
     """Attach catalogue names to areas and lots, for display; no query."""
     ref = rules.load_reference()
-    events = list(events)
-    for event in events:
+    labelled = list(events)
+    for event in labelled:
         area = ref.areas.get(event.area)
         event.area_name = area.name if area else event.area
         for lot in event.lots.all():
             product = ref.products.get(lot.product)
             lot.product_name = product.name if product else lot.product
-    return events
+    return labelled
 
 
-def events_for_patient(patient) -> list[AdverseEvent]:
+def events_for_patient(patient: Patient) -> list[AdverseEvent]:
     """The patient's adverse events, newest onset first, with their lots: for the chart."""
     events = AdverseEvent.objects.filter(patient=patient, voided_at__isnull=True)
     return label(with_lots(events).order_by("-onset_on", "-created_at"))
 
 
-def safety_events(*, serious_only=True, status="", event_type="") -> QuerySet[AdverseEvent]:
+def safety_events(
+    *, serious_only: bool = True, status: str = "", event_type: str = ""
+) -> QuerySet[AdverseEvent]:
     """The clinic-wide safety list, most recent onset first; arguments are already checked."""
     events = AdverseEvent.objects.filter(voided_at__isnull=True)
     if serious_only:
@@ -278,7 +290,7 @@ def safety_events(*, serious_only=True, status="", event_type="") -> QuerySet[Ad
     return with_lots(events).order_by("-onset_on", "-created_at", "-pk")
 
 
-def due_tasks(user, *, everyone=False) -> QuerySet[FollowUpTask]:
+def due_tasks(user: User, *, everyone: bool = False) -> QuerySet[FollowUpTask]:
     """Open follow-up tasks, soonest due first: the user's own unless `everyone`."""
     tasks = FollowUpTask.objects.filter(done_at__isnull=True)
     if not everyone:
@@ -289,7 +301,7 @@ def due_tasks(user, *, everyone=False) -> QuerySet[FollowUpTask]:
 
 
 @transaction.atomic
-def mark_done(user, task: FollowUpTask, notes: str) -> bool:
+def mark_done(user: User, task: FollowUpTask, notes: str) -> bool:
     """Close a follow-up task; one already closed (a second tab) changes nothing (False)."""
     roles.check(user, roles.EDIT_CLINICAL, "Only clinical staff close a follow-up.")
     now = timezone.now()

@@ -1,13 +1,16 @@
 import re
 import uuid
+from collections.abc import Collection
 from datetime import date
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
 
 from mesoclinic import rules
+from mesoclinic.patients.models import Patient
 from mesoclinic.treatments import safety
-from mesoclinic.treatments.models import AdverseEvent
+from mesoclinic.treatments.models import AdverseEvent, Lot, TreatmentSession
 from mesoclinic.treatments.vocab import (
     INJECTION_SITE_GRADES,
     AdverseEventType,
@@ -55,14 +58,14 @@ def _seriousness_field() -> forms.MultipleChoiceField:
     )
 
 
-def _check_death(form: forms.Form, data: dict) -> None:
+def _check_death(form: forms.Form, data: dict[str, Any]) -> None:
     if data.get("grade") == CtcaeGrade.DEATH and Seriousness.DEATH not in data.get(
         "seriousness", []
     ):
         form.add_error("seriousness", _DEATH_NEEDED)
 
 
-def criteria_flags(chosen) -> dict[str, bool]:
+def criteria_flags(chosen: Collection[str]) -> dict[str, bool]:
     """The model's criterion fields from the ticked boxes."""
     return {c.value: c.value in chosen for c in Seriousness}
 
@@ -73,12 +76,12 @@ def area_choices() -> list[tuple[str, str]]:
 
 
 class SessionChoice(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
+    def label_from_instance(self, obj: TreatmentSession) -> str:
         return f"{safety.session_day(obj):%d %b %Y} · {obj.site.name}"
 
 
 class LotChoice(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj):
+    def label_from_instance(self, obj: Lot) -> str:
         product = rules.load_reference().products.get(obj.product)
         name = product.name if product else obj.product
         return f"{obj.lot_number} · {name} · expires {obj.expires_on:%d %b %Y}"
@@ -132,19 +135,20 @@ class AdverseEventForm(forms.Form):
         "resolved_on",
     )
 
-    def __init__(self, *args, patient, **kwargs):
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["session"].queryset = safety.sessions_of(patient)
-        self.fields["lots"].queryset = safety.charted_lots(patient)
-        self.extra_lots: list = []
+        # The stubs type `fields` as plain Field; these two are declared above.
+        cast(SessionChoice, self.fields["session"]).queryset = safety.sessions_of(patient)
+        cast(LotChoice, self.fields["lots"]).queryset = safety.charted_lots(patient)
+        self.extra_lots: list[Lot] = []
 
-    def clean_onset_on(self):
+    def clean_onset_on(self) -> date | None:
         return _not_future(self.cleaned_data.get("onset_on"), "The onset date")
 
-    def clean_resolved_on(self):
+    def clean_resolved_on(self) -> date | None:
         return _not_future(self.cleaned_data.get("resolved_on"), "The resolution date")
 
-    def clean_other_lots(self):
+    def clean_other_lots(self) -> str:
         numbers = [n.strip() for n in re.split(r"[,;\n]", self.cleaned_data["other_lots"])]
         numbers = list(dict.fromkeys(n for n in numbers if n))
         self.extra_lots, unknown = safety.lots_by_number(numbers)
@@ -154,8 +158,9 @@ class AdverseEventForm(forms.Form):
             )
         return ", ".join(numbers)
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         onset, session = data.get("onset_on"), data.get("session")
         if onset and session and onset < safety.session_day(session):
             self.add_error(
@@ -168,14 +173,14 @@ class AdverseEventForm(forms.Form):
         _check_death(self, data)
         return data
 
-    def event_data(self) -> dict:
+    def event_data(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {
             **{name: data[name] for name in self.EVENT_FIELDS},
             **criteria_flags(data["seriousness"]),
         }
 
-    def all_lots(self) -> list:
+    def all_lots(self) -> list[Lot]:
         chosen = list(self.cleaned_data["lots"])
         return chosen + [lot for lot in self.extra_lots if lot not in chosen]
 
@@ -191,24 +196,25 @@ class AdverseEventUpdateForm(forms.Form):
     outcome = forms.CharField(label="Outcome", required=False, max_length=200)
     resolved_on = forms.DateField(label="Resolved on", widget=_DATE, required=False)
 
-    def __init__(self, *args, event: AdverseEvent, **kwargs):
+    def __init__(self, *args: Any, event: AdverseEvent, **kwargs: Any) -> None:
         initial = {f: getattr(event, f) for f in safety.UPDATABLE_FIELDS}
         kwargs.setdefault("initial", {**initial, "seriousness": event.criteria})
         super().__init__(*args, **kwargs)
         self.event = event
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         _check_death(self, data)
         return data
 
-    def event_data(self) -> dict:
+    def event_data(self) -> dict[str, Any]:
         """The updatable fields, criteria as the model's flags."""
         data = self.cleaned_data
         changes = {name: data[name] for name in self.fields if name != "seriousness"}
         return {**changes, **criteria_flags(data["seriousness"])}
 
-    def clean_resolved_on(self):
+    def clean_resolved_on(self) -> date | None:
         resolved = _not_future(self.cleaned_data.get("resolved_on"), "The resolution date")
         onset = self.event.onset_on
         if resolved and resolved < onset:
@@ -235,7 +241,7 @@ class SafetyFilterForm(forms.Form):
         label="Type", choices=[("", "Any"), *AdverseEventType.choices], required=False
     )
 
-    def filters(self) -> dict:
+    def filters(self) -> dict[str, Any]:
         data = self.cleaned_data if self.is_valid() else {}
         return {
             "serious_only": data.get("scope", "serious") != "all",

@@ -1,10 +1,12 @@
 """Adverse events, the clinic-wide safety list and follow-up tasks."""
 
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,8 +15,10 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
+from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.access import get_patient
+from mesoclinic.patients.models import Patient
 from mesoclinic.transitions import TransitionRefused
 from mesoclinic.treatments import safety
 from mesoclinic.treatments import safety_forms as forms
@@ -26,9 +30,9 @@ PAGE_SIZE = 25
 
 @require_http_methods(["GET", "POST"])
 @require(roles.EDIT_CLINICAL)
-def adverse_event_new(request, patient_id):
+def adverse_event_new(request: AuthedRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = get_patient(patient_id)
-    initial = {"onset_on": timezone.localdate()}
+    initial: dict[str, Any] = {"onset_on": timezone.localdate()}
     if session_id := request.GET.get("session"):
         initial["session"] = safety.sessions_of(patient).filter(public_id=session_id).first()
     form = forms.AdverseEventForm(request.POST or None, patient=patient, initial=initial)
@@ -46,7 +50,7 @@ def adverse_event_new(request, patient_id):
     return render(request, template, context, status=400 if form.errors else 200)
 
 
-def _already_submitted(request, patient) -> AdverseEvent | None:
+def _already_submitted(request: AuthedRequest, patient: Patient) -> AdverseEvent | None:
     """The event this very form made before (its hidden key), when it is submitted again."""
     try:
         key = uuid.UUID(request.POST.get("submission_key", ""))
@@ -58,7 +62,9 @@ def _already_submitted(request, patient) -> AdverseEvent | None:
     return event
 
 
-def _record_valid(request, patient, form) -> AdverseEvent | None:
+def _record_valid(
+    request: AuthedRequest, patient: Patient, form: forms.AdverseEventForm
+) -> AdverseEvent | None:
     if not form.is_valid():
         return None
     event = safety.record_event(
@@ -75,13 +81,15 @@ def _record_valid(request, patient, form) -> AdverseEvent | None:
 
 @require_GET
 @require(roles.VIEW_CLINICAL)
-def adverse_event_detail(request, public_id):
+def adverse_event_detail(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     event = get_adverse_event(public_id)
     record(request.user, Action.VIEW, event)
     return render(request, "treatments/safety/event_detail.html", _event_context(event))
 
 
-def _event_context(event, void_form=None) -> dict:
+def _event_context(
+    event: AdverseEvent, void_form: forms.VoidEventForm | None = None
+) -> dict[str, Any]:
     event = safety.label([event])[0]
     tasks = FollowUpTask.objects.filter(adverse_event=event).select_related(
         "assigned_to", "done_by"
@@ -96,7 +104,7 @@ def _event_context(event, void_form=None) -> dict:
 
 @require_POST
 @require(roles.SIGN_CLINICAL)
-def adverse_event_void(request, public_id):
+def adverse_event_void(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     event = get_adverse_event(public_id)
     form = forms.VoidEventForm(request.POST)
     if not form.is_valid():
@@ -109,7 +117,7 @@ def adverse_event_void(request, public_id):
 
 @require_http_methods(["GET", "POST"])
 @require(roles.EDIT_CLINICAL)
-def adverse_event_update(request, public_id):
+def adverse_event_update(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     event = get_adverse_event(public_id)
     try:
         safety.check_updatable(event)
@@ -133,7 +141,7 @@ def adverse_event_update(request, public_id):
 
 @require_GET
 @require(roles.SIGN_CLINICAL)
-def safety_list(request):
+def safety_list(request: AuthedRequest) -> HttpResponse:
     form = forms.SafetyFilterForm(request.GET)
     filters = form.filters()
     page = Paginator(safety.safety_events(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -155,7 +163,7 @@ def safety_list(request):
 
 @require_GET
 @require(roles.VIEW_CLINICAL)
-def followup_list(request):
+def followup_list(request: AuthedRequest) -> HttpResponse:
     may_see_all = roles.can(request.user, roles.SIGN_CLINICAL)
     everyone = may_see_all and request.GET.get("scope") == "all"
     tasks = safety.due_tasks(request.user, everyone=everyone)
@@ -178,7 +186,7 @@ def followup_list(request):
 
 @require_http_methods(["GET", "POST"])
 @require(roles.EDIT_CLINICAL)
-def followup_done(request, public_id):
+def followup_done(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     task = get_follow_up(request.user, public_id)
     form = forms.FollowUpDoneForm(request.POST or None)
     if task.done_at is not None:

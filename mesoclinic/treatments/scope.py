@@ -19,6 +19,7 @@ from mesoclinic import rules
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.licences import lapsed_licence, valid_licence
 from mesoclinic.accounts.models import ClinicalLicence, User
+from mesoclinic.treatments.models import TreatmentSession
 
 SOURCE = "scope-of-practice"
 
@@ -107,7 +108,9 @@ def _listed(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1][:1].lower() + names[-1][1:]
 
 
-def check_can_chart(user: User, session, ingredient_slugs: Iterable[str], on_date: date) -> None:
+def check_can_chart(
+    user: User, session: TreatmentSession, ingredient_slugs: Iterable[str], on_date: date
+) -> None:
     """May `user` chart these ingredients in `session` on `on_date`?
 
     Prescription ingredients need a practitioner: the one charting, or the supervisor

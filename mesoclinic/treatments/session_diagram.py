@@ -7,12 +7,14 @@ point where the needle actually went.
 """
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from mesoclinic import rules
 from mesoclinic.plans.diagram import Zoomed, area_sides, bounding_box, svg_path
 from mesoclinic.rules import layout
-from mesoclinic.treatments.models import SessionStatus
+from mesoclinic.treatments.models import SessionArea, SessionStatus, TreatmentSession
 
 TOLERANCE_MM = 0.05
 TAP_TARGET_PX = 44
@@ -46,18 +48,18 @@ class ChartedDiagram(Zoomed):
         return max(MIN_WIDTH_PX, min(MAX_WIDTH_PX, wanted))
 
 
-def same_point(a, b) -> bool:
+def same_point(a: Sequence[float], b: Sequence[float]) -> bool:
     return abs(a[0] - b[0]) <= TOLERANCE_MM and abs(a[1] - b[1]) <= TOLERANCE_MM
 
 
-def session_areas(session) -> list[dict]:
+def session_areas(session: TreatmentSession) -> list[dict[str, Any]]:
     """The engine's areas for this session: the plan version's, or the ad hoc check's."""
     if session.plan_version is not None:
         return session.plan_version.result["areas"]
     return session.precheck.get("areas", [])
 
 
-def planned_area(session, area: str, side: str) -> dict | None:
+def planned_area(session: TreatmentSession, area: str, side: str) -> dict[str, Any] | None:
     """The engine's area dict for this area and side, if the session has one."""
     for planned in session_areas(session):
         if planned["area"] == area and (planned.get("side") or "") == (side or ""):
@@ -65,7 +67,7 @@ def planned_area(session, area: str, side: str) -> dict | None:
     return None
 
 
-def outline_for(session, area: str, side: str) -> list[tuple[float, float]]:
+def outline_for(session: TreatmentSession, area: str, side: str) -> list[tuple[float, float]]:
     planned = planned_area(session, area, side)
     if planned is not None:
         return [tuple(p) for p in planned["outline"]]
@@ -73,16 +75,16 @@ def outline_for(session, area: str, side: str) -> list[tuple[float, float]]:
     return list(dict(area_sides(ref_area)).get(side or None, ref_area.outline))
 
 
-def inside(session, area: str, side: str, point) -> bool:
+def inside(session: TreatmentSession, area: str, side: str, point: layout.Point) -> bool:
     return layout.contains(outline_for(session, area, side), point)
 
 
-def plan_points(session, area: str, side: str) -> list[list[float]]:
+def plan_points(session: TreatmentSession, area: str, side: str) -> list[list[float]]:
     planned = planned_area(session, area, side)
     return [list(p) for p in planned["points"]] if planned else []
 
 
-def build(session, rows) -> list[ChartedDiagram]:
+def build(session: TreatmentSession, rows: Iterable[SessionArea]) -> list[ChartedDiagram]:
     """One diagram per charted injection area (non-injection modalities have no points)."""
     ref = rules.load_reference()
     diagrams = []

@@ -1,13 +1,17 @@
 import math
+from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
+from typing import Any, cast
 
 from django import forms
 
 from mesoclinic import rules
-from mesoclinic.accounts.models import User
+from mesoclinic.accounts.models import Site, User
 from mesoclinic.accounts.roles import Role
-from mesoclinic.patients.models import Sex
+from mesoclinic.patients.models import Patient, Sex
 from mesoclinic.treatments import vocab
+from mesoclinic.treatments.models import Lot
 
 
 def override_reason_field(help_text: str) -> forms.CharField:
@@ -26,7 +30,7 @@ WEIGHT_CHANGE = 0.10
 
 
 class PrecheckForm(forms.Form):
-    site = forms.ModelChoiceField(queryset=None, label="Site")
+    site: "forms.ModelChoiceField[Site]" = forms.ModelChoiceField(queryset=None, label="Site")
     pregnancy = forms.ChoiceField(
         label="Asked today: pregnant or breastfeeding?",
         choices=[
@@ -67,30 +71,37 @@ class PrecheckForm(forms.Form):
         max_length=200,
         help_text="Outbreaks were traced to a rinsed injector: record which one was used.",
     )
-    supervised_by = forms.ModelChoiceField(
+    supervised_by: "forms.ModelChoiceField[User]" = forms.ModelChoiceField(
         queryset=None, required=False, label="Supervising practitioner"
     )
     override_reason = override_reason_field("Only when today's check asks for it.")
 
-    def __init__(self, *args, patient=None, areas=(), **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        patient: Patient | None = None,
+        areas: Iterable[str] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        from mesoclinic.accounts.models import Site
-
         self.patient = patient
-        self.fields["site"].queryset = Site.objects.order_by("name")
-        self.fields["supervised_by"].queryset = User.in_org.filter(
+        # The stubs type `fields` as plain Field; each is the kind declared above.
+        fields = self.fields
+        cast(forms.ModelChoiceField, fields["site"]).queryset = Site.objects.order_by("name")
+        cast(forms.ModelChoiceField, fields["supervised_by"]).queryset = User.in_org.filter(
             role=Role.PRACTITIONER, is_active=True
         ).order_by("full_name")
         ref = rules.load_reference()
-        self.fields["infected_areas"].choices = [
+        cast(forms.ChoiceField, fields["infected_areas"]).choices = [
             (a, ref.areas[a].name) for a in dict.fromkeys(areas)
         ]
-        self.fields["numbing_product"].choices = [("", "None")] + [
+        cast(forms.ChoiceField, fields["numbing_product"]).choices = [("", "None")] + [
             (p.slug, p.name) for p in ref.products.values() if p.form == "topical"
         ]
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         if data.get("numbing_product") and not data.get("numbing_amount_g"):
             self.add_error("numbing_amount_g", "Give the amount applied, in grams.")
         weight, last = data.get("weight_kg"), self.last_weight()
@@ -118,7 +129,7 @@ class PrecheckForm(forms.Form):
         value = latest or self.patient.weight_kg
         return float(value) if value else None
 
-    def clean_pregnancy(self):
+    def clean_pregnancy(self) -> str:
         value = self.cleaned_data["pregnancy"]
         if self.patient is not None and self.patient.sex == Sex.MALE and value != "no":
             raise forms.ValidationError("This patient is recorded as male.")
@@ -138,15 +149,16 @@ class AdhocStartForm(PrecheckForm):
     )
     field_order = ["reason", "concern", "areas", "site"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         ref = rules.load_reference()
-        self.fields["concern"].choices = [("", "—")] + [
+        fields = self.fields
+        cast(forms.ChoiceField, fields["concern"]).choices = [("", "—")] + [
             (c.slug, c.name) for c in ref.concerns.values()
         ]
         every_area = [(a.slug, a.name) for a in ref.areas.values()]
-        self.fields["areas"].choices = every_area
-        self.fields["infected_areas"].choices = every_area
+        cast(forms.ChoiceField, fields["areas"]).choices = every_area
+        cast(forms.ChoiceField, fields["infected_areas"]).choices = every_area
         self.order_fields(self.field_order)
 
 
@@ -189,13 +201,21 @@ class ChartAreaForm(forms.Form):
     )
     lock_version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, areas=(), lots=(), unusable=(), day=None, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        areas: Iterable[str] = (),
+        lots: Iterable[Lot] = (),
+        unusable: Iterable[Lot] = (),
+        day: date | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         ref = rules.load_reference()
         names = [(a, ref.areas[a].name) for a in dict.fromkeys(areas)] or [
             (a.slug, a.name) for a in ref.areas.values()
         ]
-        self.fields["area"].choices = names
+        cast(forms.ChoiceField, self.fields["area"]).choices = names
         usable = [
             (
                 str(lot.public_id),
@@ -211,12 +231,14 @@ class ChartAreaForm(forms.Form):
             )
             for lot in unusable
         ]
-        self.fields["lot"].choices = [("", "—"), ("Usable at this site", usable)] + (
-            [("Not usable today", refused)] if refused else []
-        )
+        cast(forms.ChoiceField, self.fields["lot"]).choices = [
+            ("", "—"),
+            ("Usable at this site", usable),
+        ] + ([("Not usable today", refused)] if refused else [])
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         depth, length, angle = (
             data.get("depth_mm"),
             data.get("needle_length_mm"),
@@ -264,15 +286,16 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(max_length=500, min_length=3)
 
 
-def _state(lot, day) -> str:
+def _state(lot: Lot, day: date | None) -> str:
     """The short label of an unusable lot in the lot picker."""
+    assert day is not None  # lots are refused on a day: the form is given it with them
     state = lot.state(day)
     if state == "expired":
         return f"EXPIRED {lot.expires_on:%d %b %Y}"
     return state.replace("-", " ").upper()
 
 
-def depth_from_needle(length, angle) -> float | None:
+def depth_from_needle(length: Decimal | float | None, angle: int | None) -> float | None:
     """Depth = sin(angle) x inserted needle length (Micheels et al., J Drugs Dermatol 2016)."""
     if not length or not angle:
         return None

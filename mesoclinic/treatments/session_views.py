@@ -1,8 +1,13 @@
 """Charting a session: start from a consented plan, chart areas with lots, sign, amend, void."""
 
+import uuid
+from collections.abc import Iterable
+from typing import Any, cast
+
 from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied
-from django.http import Http404, HttpResponse
+from django.forms import BaseForm
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -11,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from mesoclinic import rules
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
+from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.access import get_patient
 from mesoclinic.patients.services import alerts_for
@@ -18,10 +24,10 @@ from mesoclinic.plans.access import get_plan
 from mesoclinic.treatments import inventory, session_diagram, sessions
 from mesoclinic.treatments import session_forms as forms
 from mesoclinic.treatments.access import get_session
-from mesoclinic.treatments.models import SessionAmendment, SessionArea
+from mesoclinic.treatments.models import SessionAmendment, SessionArea, TreatmentSession
 
 
-def _precheck(data: dict) -> sessions.Precheck:
+def _precheck(data: dict[str, Any]) -> sessions.Precheck:
     applied = data["numbing_applied_at"]
     return sessions.Precheck(
         pregnancy=data["pregnancy"],
@@ -36,7 +42,7 @@ def _precheck(data: dict) -> sessions.Precheck:
     )
 
 
-def _refusal(form, refusal: sessions.SessionRefused) -> str | None:
+def _refusal(form: BaseForm, refusal: sessions.SessionRefused) -> str | None:
     """A refusal that belongs to a field is shown next to it; others above the form."""
     if refusal.field and refusal.field in form.fields:
         form.add_error(refusal.field, str(refusal))
@@ -46,7 +52,7 @@ def _refusal(form, refusal: sessions.SessionRefused) -> str | None:
 
 @require_http_methods(["GET", "POST"])
 @require(roles.EDIT_CLINICAL)
-def session_start(request, public_id):
+def session_start(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     plan = get_plan(public_id)
     areas = [a["area"] for a in sessions.planned_areas(plan)]
     form = forms.PrecheckForm(
@@ -77,7 +83,7 @@ def session_start(request, public_id):
 
 @require_http_methods(["GET", "POST"])
 @require(roles.SIGN_CLINICAL)
-def session_start_adhoc(request, public_id):
+def session_start_adhoc(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     patient = get_patient(public_id)
     form = forms.AdhocStartForm(request.POST or None, patient=patient)
     error = None
@@ -108,7 +114,11 @@ def session_start_adhoc(request, public_id):
     return render(request, "treatments/session_start.html", context, status=status)
 
 
-def _chart_form(session, data=None, initial=None) -> forms.ChartAreaForm:
+def _chart_form(
+    session: TreatmentSession,
+    data: QueryDict | None = None,
+    initial: dict[str, Any] | None = None,
+) -> forms.ChartAreaForm:
     """The form to chart an area: the session's areas and the site's lots of today."""
     today = timezone.localdate()
     still_open = not session.is_signed
@@ -122,7 +132,13 @@ def _chart_form(session, data=None, initial=None) -> forms.ChartAreaForm:
     )
 
 
-def _context(request, session, form=None, error=None, point_error=None):
+def _context(
+    request: AuthedRequest,
+    session: TreatmentSession,
+    form: forms.ChartAreaForm | None = None,
+    error: str | None = None,
+    point_error: str | None = None,
+) -> dict[str, Any]:
     rows = sessions.charted_rows(session)
     planned = session_diagram.session_areas(session)
     ref = rules.load_reference()
@@ -155,7 +171,7 @@ def _context(request, session, form=None, error=None, point_error=None):
     }
 
 
-def _next_area(planned: list[dict], rows) -> dict:
+def _next_area(planned: list[dict[str, Any]], rows: Iterable[SessionArea]) -> dict[str, Any]:
     """Prefill the chart form with the first planned area not charted yet."""
     charted = {(row.area, row.side or "") for row in rows}
     for area in planned:
@@ -171,20 +187,22 @@ def _next_area(planned: list[dict], rows) -> dict:
 
 @require_GET
 @require(roles.VIEW_CLINICAL)
-def session_detail(request, public_id):
+def session_detail(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     session = get_session(public_id)
     record(request.user, Action.VIEW, session)
     return render(request, "treatments/session.html", _context(request, session))
 
 
-def _render_chart(request, session, status=200, **extra):
+def _render_chart(
+    request: AuthedRequest, session: TreatmentSession, status: int = 200, **extra: Any
+) -> HttpResponse:
     template = "treatments/_chart.html" if request.htmx else "treatments/session.html"
     return render(request, template, _context(request, session, **extra), status=status)
 
 
 @require_POST
 @require(roles.EDIT_CLINICAL)
-def session_chart(request, public_id):
+def session_chart(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     session = get_session(public_id)
     form = _chart_form(session, request.POST)
     if not form.is_valid():
@@ -209,8 +227,10 @@ def session_chart(request, public_id):
     except sessions.SessionRefused as refusal:
         session.refresh_from_db()
         # Keep what was typed, on the current version, so that sending it again works.
-        form.data = form.data.copy()
-        form.data["lock_version"] = session.lock_version
+        # form.data is the request's QueryDict (the stubs say Mapping); it holds strings.
+        posted = cast(QueryDict, form.data).copy()
+        posted["lock_version"] = str(session.lock_version)
+        form.data = posted
         error = _refusal(form, refusal)
         return _render_chart(request, session, status=400, form=form, error=error)
     return _render_chart(request, session)
@@ -218,7 +238,7 @@ def session_chart(request, public_id):
 
 @require_POST
 @require(roles.EDIT_CLINICAL)
-def session_point(request, public_id, row_id):
+def session_point(request: AuthedRequest, public_id: uuid.UUID, row_id: uuid.UUID) -> HttpResponse:
     session = get_session(public_id)
     form = forms.PointForm(request.POST)
     if not form.is_valid():
@@ -237,7 +257,9 @@ def session_point(request, public_id, row_id):
 
 @require_POST
 @require(roles.EDIT_CLINICAL)
-def session_remove_row(request, public_id, row_id):
+def session_remove_row(
+    request: AuthedRequest, public_id: uuid.UUID, row_id: uuid.UUID
+) -> HttpResponse:
     session = get_session(public_id)
     row = get_object_or_404(SessionArea, session=session, public_id=row_id)
     try:
@@ -250,7 +272,7 @@ def session_remove_row(request, public_id, row_id):
 
 @require_http_methods(["GET", "POST"])
 @require(roles.SIGN_CLINICAL)
-def session_sign(request, public_id):
+def session_sign(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     """GET: the summary to confirm (totals against limits, reasons, lots); POST: sign."""
     session = get_session(public_id)
     error = None
@@ -287,7 +309,7 @@ def session_sign(request, public_id):
 
 @require_POST
 @require(roles.EDIT_CLINICAL)
-def session_amend(request, public_id):
+def session_amend(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     session = get_session(public_id)
     form = forms.AmendForm(request.POST)
     if not form.is_valid():
@@ -305,7 +327,7 @@ def session_amend(request, public_id):
 
 @require_POST
 @require(roles.SIGN_CLINICAL)
-def session_void(request, public_id):
+def session_void(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     session = get_session(public_id)
     form = forms.ReasonForm(request.POST)
     if not form.is_valid():
@@ -316,7 +338,7 @@ def session_void(request, public_id):
     return redirect("session_detail", public_id=session.public_id)
 
 
-def _aftercare_context(session):
+def _aftercare_context(session: TreatmentSession) -> dict[str, Any]:
     if not session.is_signed:
         raise BadRequest("Aftercare is issued when the session is signed.")
     return {"session": session, "patient": session.patient, "site": session.site}
@@ -324,7 +346,7 @@ def _aftercare_context(session):
 
 @require_GET
 @require(roles.VIEW_CLINICAL)
-def session_aftercare(request, public_id):
+def session_aftercare(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     session = get_session(public_id)
     context = _aftercare_context(session)
     record(request.user, Action.VIEW, session, detail="aftercare")
@@ -333,7 +355,7 @@ def session_aftercare(request, public_id):
 
 @require_GET
 @require(roles.VIEW_CLINICAL)
-def session_aftercare_pdf(request, public_id):
+def session_aftercare_pdf(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     from weasyprint import HTML
 
     session = get_session(public_id)

@@ -1,9 +1,12 @@
 """The treatment day: pre-treatment check, charting against limits, sign-off, amendments."""
 
 import math
+import uuid
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -12,10 +15,12 @@ from django.utils import timezone
 
 from mesoclinic import rules
 from mesoclinic.accounts import roles
+from mesoclinic.accounts.models import Site, User
 from mesoclinic.audit.log import Action, record
+from mesoclinic.patients.models import Patient
 from mesoclinic.plans import consent as consents
 from mesoclinic.plans import services as plans
-from mesoclinic.plans.models import Plan, PlanStatus
+from mesoclinic.plans.models import Plan, PlanStatus, PlanVersion
 from mesoclinic.transitions import TransitionRefused
 from mesoclinic.treatments import aftercare, exposure, scope, session_diagram, states
 from mesoclinic.treatments.exposure import session_profile
@@ -38,7 +43,7 @@ class SessionRefused(Exception):
     ``override_reason`` when a grade-B stop needs a recorded reason).
     """
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
 
@@ -56,12 +61,12 @@ class Precheck:
     override_reason: str = ""
 
 
-def planned_areas(plan: Plan) -> list[dict]:
+def planned_areas(plan: Plan) -> list[dict[str, Any]]:
     version = plans.latest_version(plan)
     return version.result["areas"] if version else []
 
 
-def profile_today(patient, check: Precheck) -> rules.PatientProfile:
+def profile_today(patient: Patient, check: Precheck) -> rules.PatientProfile:
     """The patient as the history says, with what was asked again today taking precedence."""
     return exposure.profile_with_answers(
         patient,
@@ -71,7 +76,7 @@ def profile_today(patient, check: Precheck) -> rules.PatientProfile:
     )
 
 
-def _precheck_record(check: Precheck, result: dict, **extra) -> dict:
+def _precheck_record(check: Precheck, result: dict[str, Any], **extra: Any) -> dict[str, Any]:
     """Today's answers and the engine's warnings, as kept with the session."""
     numbing = None
     if check.numbing_product:
@@ -93,11 +98,11 @@ def _precheck_record(check: Precheck, result: dict, **extra) -> dict:
     }
 
 
-def _described(findings) -> str:
+def _described(findings: Iterable[dict[str, Any]]) -> str:
     return " ".join(f["message"] for f in findings)
 
 
-def _refuse_hard_stops(result: dict) -> None:
+def _refuse_hard_stops(result: dict[str, Any]) -> None:
     if result["hard_stops"]:
         raise SessionRefused(f"Today's check stops treatment. {_described(result['hard_stops'])}")
 
@@ -105,7 +110,7 @@ def _refuse_hard_stops(result: dict) -> None:
 # --- What the patient received, checked by the engine (clinical-reference §7) ---------
 
 
-def _covered(finding: dict, overrides: list[dict]) -> bool:
+def _covered(finding: dict[str, Any], overrides: list[dict[str, Any]]) -> bool:
     """A grade-B/C stop already decided with a reason: on the session or in the plan."""
     for ov in overrides:
         if ov["code"] != finding["code"]:
@@ -121,7 +126,7 @@ def _covered(finding: dict, overrides: list[dict]) -> bool:
     return False
 
 
-def session_overrides(session: TreatmentSession) -> list[dict]:
+def session_overrides(session: TreatmentSession) -> list[dict[str, Any]]:
     """Reasons recorded on this session, and those the approved plan carries."""
     plan_overrides = (
         session.plan_version.inputs.get("overrides", []) if session.plan_version else []
@@ -129,7 +134,9 @@ def session_overrides(session: TreatmentSession) -> list[dict]:
     return list(session.overrides or []) + list(plan_overrides)
 
 
-def enforce(session: TreatmentSession, findings: list[dict], user, reason: str) -> list[dict]:
+def enforce(
+    session: TreatmentSession, findings: list[dict[str, Any]], user: User, reason: str
+) -> list[dict[str, Any]]:
     """Refuse grade-A stops; grade-B stops need a real reason, recorded once.
 
     Returns the overrides to add to the session (empty when nothing new was decided).
@@ -172,7 +179,7 @@ def enforce(session: TreatmentSession, findings: list[dict], user, reason: str) 
     ]
 
 
-def _in_scope(check, *args) -> None:
+def _in_scope(check: Callable[..., None], *args: Any) -> None:
     """Scope of practice (who may treat, chart and sign): refused in the session's words."""
     try:
         check(*args, timezone.localdate())
@@ -180,7 +187,7 @@ def _in_scope(check, *args) -> None:
         raise SessionRefused(str(refusal)) from None
 
 
-def _start_in_scope(user, check: Precheck, supervised_by) -> None:
+def _start_in_scope(user: User, check: Precheck, supervised_by: User | None) -> None:
     """Who may treat today, and who may apply a prescription numbing cream (EMLA)."""
     _in_scope(scope.check_can_start, user, supervised_by)
     if check.numbing_product:
@@ -189,11 +196,15 @@ def _start_in_scope(user, check: Precheck, supervised_by) -> None:
         _in_scope(scope.check_can_chart, user, draft, cream)
 
 
-def _ingredients(rows) -> list[str]:
+def _ingredients(rows: Iterable[SessionArea]) -> list[str]:
     return scope.ingredients_of(row.lot.product for row in rows)
 
 
-def exposure_findings(session: TreatmentSession, rows, profile=None) -> list[dict]:
+def exposure_findings(
+    session: TreatmentSession,
+    rows: Sequence[SessionArea],
+    profile: rules.PatientProfile | None = None,
+) -> list[dict[str, Any]]:
     """Every limit over what the patient received, this session's rows included."""
     profile = profile or session_profile(session)
     history = exposure.history_for(session.patient, exclude=session)
@@ -211,7 +222,9 @@ def _lock_open(session: TreatmentSession) -> TreatmentSession:
     return locked
 
 
-def _check_and_record(session: TreatmentSession, rows, user, reason: str) -> None:
+def _check_and_record(
+    session: TreatmentSession, rows: Sequence[SessionArea], user: User, reason: str
+) -> None:
     """The engine over the patient's whole record with these rows; a grade-A stop refuses,
     a grade-B stop needs a reason, which is recorded on the (locked) session."""
     added = enforce(session, exposure_findings(session, rows), user, reason)
@@ -221,7 +234,7 @@ def _check_and_record(session: TreatmentSession, rows, user, reason: str) -> Non
         session.save(update_fields=["overrides"])
 
 
-def recheck(version, profile: rules.PatientProfile) -> dict:
+def recheck(version: PlanVersion, profile: rules.PatientProfile) -> dict[str, Any]:
     """Run the approved plan version again against today's profile."""
     return rules.build_plan(
         profile,
@@ -231,7 +244,13 @@ def recheck(version, profile: rules.PatientProfile) -> dict:
     ).to_dict()
 
 
-def _refuse_history(user, patient, profile, areas, check: Precheck) -> list[dict]:
+def _refuse_history(
+    user: User,
+    patient: Patient,
+    profile: rules.PatientProfile,
+    areas: list[dict[str, Any]],
+    check: Precheck,
+) -> list[dict[str, Any]]:
     """What this session is about to give, over the patient's whole charted record.
 
     Returns the grade-B overrides decided with today's reason, for the new session.
@@ -252,7 +271,7 @@ def _refuse_history(user, patient, profile, areas, check: Precheck) -> list[dict
 ALREADY_OPEN = "This patient already has a session in progress: sign or void it first."
 
 
-def _create(user, check: Precheck, **fields) -> TreatmentSession:
+def _create(user: User, check: Precheck, **fields: Any) -> TreatmentSession:
     """One in-progress session per patient: a second start is refused, not duplicated."""
     open_one = TreatmentSession.objects.filter(
         patient=fields["patient"], status=SessionStatus.IN_PROGRESS
@@ -274,13 +293,15 @@ def _create(user, check: Precheck, **fields) -> TreatmentSession:
         raise
 
 
-def _dose_caps(profile: rules.PatientProfile) -> list[dict]:
+def _dose_caps(profile: rules.PatientProfile) -> list[dict[str, Any]]:
     """The grade-A caps the database re-checks at sign-off (PostgreSQL trigger)."""
     return rules.grade_a_caps(profile, today=timezone.localdate())
 
 
 @transaction.atomic
-def start(user, plan: Plan, site, check: Precheck, supervised_by=None) -> TreatmentSession:
+def start(
+    user: User, plan: Plan, site: Site, check: Precheck, supervised_by: User | None = None
+) -> TreatmentSession:
     version = plans.latest_version(plan)
     if plan.status not in (PlanStatus.CONSENTED, PlanStatus.ACTIVE) or version is None:
         raise SessionRefused("The plan has no valid consent: treatment cannot start.")
@@ -314,7 +335,13 @@ def start(user, plan: Plan, site, check: Precheck, supervised_by=None) -> Treatm
 
 @transaction.atomic
 def start_adhoc(
-    user, patient, site, check: Precheck, reason: str, items: list[dict], supervised_by=None
+    user: User,
+    patient: Patient,
+    site: Site,
+    check: Precheck,
+    reason: str,
+    items: list[dict[str, Any]],
+    supervised_by: User | None = None,
 ) -> TreatmentSession:
     """A session without a plan, by a practitioner, with a reason.
 
@@ -358,13 +385,13 @@ def charted_rows(session: TreatmentSession) -> list[SessionArea]:
     return list(SessionArea.objects.filter(session=session).select_related("lot").order_by("id"))
 
 
-def sign_summary(session: TreatmentSession, rows) -> dict:
+def sign_summary(session: TreatmentSession, rows: Sequence[SessionArea]) -> dict[str, Any]:
     """What the practitioner confirms at sign-off: totals against limits, reasons, lots."""
     profile = session_profile(session)
     lines = rules.session_totals(
         profile, exposure.session_given(session, rows), today=timezone.localdate()
     )
-    lots: dict[int, dict] = {}
+    lots: dict[int, dict[str, Any]] = {}
     for row in rows:
         entry = lots.setdefault(row.lot_id, {"lot": row.lot, "volume_ml": Decimal(0), "areas": []})
         entry["volume_ml"] += row.volume_ml
@@ -377,7 +404,7 @@ def sign_summary(session: TreatmentSession, rows) -> dict:
     }
 
 
-def dose_findings(session: TreatmentSession, rows) -> list[dict]:
+def dose_findings(session: TreatmentSession, rows: Sequence[SessionArea]) -> list[dict[str, Any]]:
     """What the engine says of this session so far, over the patient's whole record."""
     if not rows and not (session.precheck.get("numbing") or {}).get("product"):
         return []
@@ -405,7 +432,7 @@ def _open_vial(lot: Lot) -> None:
         )
 
 
-def _injection_count(data: dict) -> None:
+def _injection_count(data: dict[str, Any]) -> None:
     ref = rules.load_reference()
     if ref.techniques[data["technique"]].injection and data.get("injections") == 0:
         raise SessionRefused(
@@ -416,9 +443,9 @@ def _injection_count(data: dict) -> None:
 
 @transaction.atomic
 def chart_area(
-    user,
+    user: User,
     session: TreatmentSession,
-    data: dict,
+    data: dict[str, Any],
     lot: Lot,
     lock_version: int,
     override_reason: str = "",
@@ -451,7 +478,7 @@ def chart_area(
     return row
 
 
-def _keep_clear(session, row, point) -> None:
+def _keep_clear(session: TreatmentSession, row: SessionArea, point: tuple[float, float]) -> None:
     """A point added by hand must stay clear of labelled structures (Kybella: 1-1.5 cm)."""
     planned = session_diagram.planned_area(session, row.area, row.side)
     rules_by_structure = {k.structure: k for k in rules.load_reference().areas[row.area].keep_clear}
@@ -468,7 +495,12 @@ def _keep_clear(session, row, point) -> None:
 
 @transaction.atomic
 def toggle_point(
-    user, session: TreatmentSession, row_id, x: float, y: float, override_reason: str = ""
+    user: User,
+    session: TreatmentSession,
+    row_id: uuid.UUID,
+    x: float,
+    y: float,
+    override_reason: str = "",
 ) -> SessionArea:
     """Mark a point done or not done, or add one where the needle went.
 
@@ -509,7 +541,7 @@ def toggle_point(
 
 
 @transaction.atomic
-def remove_area(user, session: TreatmentSession, row: SessionArea) -> None:
+def remove_area(user: User, session: TreatmentSession, row: SessionArea) -> None:
     roles.check(user, roles.EDIT_CLINICAL, "Only clinical staff chart a session.")
     if session.is_signed:
         raise SessionRefused("This session is signed: record an amendment instead.")
@@ -520,7 +552,7 @@ def remove_area(user, session: TreatmentSession, row: SessionArea) -> None:
     record(user, Action.CHANGE, session, fields=["areas"], detail="charted area removed")
 
 
-def vials_opened(rows) -> dict[int, int]:
+def vials_opened(rows: Iterable[SessionArea]) -> dict[int, int]:
     """Vials opened per lot: an opened vial is never carried to another session."""
     volume: dict[int, Decimal] = {}
     lots: dict[int, Lot] = {}
@@ -538,7 +570,11 @@ def vials_opened(rows) -> dict[int, int]:
 SEEK_CARE = "Seek care at once for intense pain or signs of infection."
 
 
-def aftercare_lines(session: TreatmentSession, profile=None, rows=None) -> list[str]:
+def aftercare_lines(
+    session: TreatmentSession,
+    profile: rules.PatientProfile | None = None,
+    rows: Sequence[SessionArea] | None = None,
+) -> list[str]:
     """The sheet for what was charted, tailored to the patient today (clinical-reference §7:
     a blood thinner or renal failure since the plan changes it); seed 000's base sheet at
     least."""
@@ -555,7 +591,7 @@ def aftercare_lines(session: TreatmentSession, profile=None, rows=None) -> list[
 
 
 @transaction.atomic
-def sign(user, session: TreatmentSession) -> bool:
+def sign(user: User, session: TreatmentSession) -> bool:
     """Sign once. A resubmitted form finds the session signed and changes nothing (False).
 
     Only a licensed practitioner signs (scope.check_can_sign), whoever calls.
@@ -572,7 +608,9 @@ def sign(user, session: TreatmentSession) -> bool:
     for row in rows:
         # A lot used up by this very session is fine; its stock is checked just below.
         if row.lot.state(today) not in ("usable", "used-up"):
-            raise SessionRefused(row.lot.unusable_reason(today))
+            reason = row.lot.unusable_reason(today)
+            assert reason is not None  # neither usable nor used up: recalled or expired
+            raise SessionRefused(reason)
     # Every check again, from the charted rows, inside the lock: nothing a view or a
     # direct write skipped is signed. No new reason can be given here.
     profile = session_profile(locked)
@@ -642,7 +680,7 @@ def send_aftercare(session: TreatmentSession) -> None:
 
 
 @transaction.atomic
-def amend(user, session: TreatmentSession, text: str, reason: str) -> SessionAmendment:
+def amend(user: User, session: TreatmentSession, text: str, reason: str) -> SessionAmendment:
     roles.check(user, roles.EDIT_CLINICAL, "Only clinical staff amend a session.")
     if not session.is_signed:
         raise SessionRefused("Only a signed session is amended; edit the chart instead.")
@@ -662,7 +700,7 @@ def _check_transition(session: TreatmentSession, status: str) -> None:
 
 
 @transaction.atomic
-def void(user, session: TreatmentSession, reason: str) -> None:
+def void(user: User, session: TreatmentSession, reason: str) -> None:
     """Void a session charted in error, with a reason; voiding twice changes nothing."""
     roles.check(user, roles.SIGN_CLINICAL, "Only a practitioner voids a session.")
     if session.status == SessionStatus.VOIDED:

@@ -1,6 +1,9 @@
 """Which status a treatment session, and an adverse event, may move to: checked by
 treatments.sessions and treatments.safety, the only code that changes either."""
 
+from datetime import date
+from types import EllipsisType
+
 from django.db import models
 
 from mesoclinic.transitions import Transitions
@@ -31,7 +34,7 @@ class AdverseEventState(models.TextChoices):
     VOIDED = "voided", "Voided"
 
 
-def event_state(event: AdverseEvent, resolved_on=...) -> str:
+def event_state(event: AdverseEvent, resolved_on: date | None | EllipsisType = ...) -> str:
     """The event's state, or what it would be with `resolved_on` changed to that value."""
     if event.voided_at is not None:
         return AdverseEventState.VOIDED

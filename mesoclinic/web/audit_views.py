@@ -1,11 +1,13 @@
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
+from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.accounts.models import User
 from mesoclinic.audit.models import AuditEvent
 from mesoclinic.paging import CappedPaginator
@@ -14,13 +16,13 @@ from mesoclinic.web.audit_forms import AuditFilterForm
 COUNT_CAP = 10_000
 
 
-def _day_start(day):
+def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
 @require_GET
 @require(roles.VIEW_AUDIT)
-def audit_log(request):
+def audit_log(request: AuthedRequest) -> HttpResponse:
     org_id = request.user.organization_id
     form = AuditFilterForm(request.GET)
     events = AuditEvent.objects.filter(organization_id=org_id)

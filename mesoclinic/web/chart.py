@@ -5,11 +5,15 @@ each hand over their own section (`<app>.sections.chart_section`). No app import
 this page, so the chart can grow without tying the apps to each other.
 """
 
+import uuid
+
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
+from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients import forms, services
 from mesoclinic.patients.access import get_patient
@@ -22,7 +26,7 @@ SECTIONS = (plan_sections, treatment_sections, diary_sections)
 
 @require_GET
 @require(roles.VIEW_DEMOGRAPHICS)
-def patient_detail(request, public_id):
+def patient_detail(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     patient = get_patient(public_id)
     clinical = roles.can(request.user, roles.VIEW_CLINICAL)
     chart = services.chart_for(patient) if clinical else None

@@ -1,6 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 
 @require_GET
 @never_cache
-def healthz(request):  # noqa: ARG001 - Django hands every view its request
+def healthz(request: HttpRequest) -> JsonResponse:  # noqa: ARG001 - Django hands every view its request
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -23,5 +23,5 @@ def healthz(request):  # noqa: ARG001 - Django hands every view its request
 
 @require_GET
 @login_required
-def home(request):
+def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html")

@@ -1,5 +1,8 @@
 """Reference slugs as people read them: `{{ row.area|area_name }}`."""
 
+from collections.abc import Iterable
+from decimal import Decimal
+
 from django import template
 
 from mesoclinic import rules
@@ -34,7 +37,7 @@ def finding_title(code: str) -> str:
 
 
 @register.filter
-def people(value) -> str:
+def people(value: Decimal | float | str | None) -> str:
     """A quantity rounded for people: 1,327 / 33.3 / 0.25."""
     if value is None or value == "":
         return ""
@@ -47,7 +50,7 @@ def people(value) -> str:
 
 
 @register.filter
-def with_sources(lines) -> list[tuple[str, str]]:
+def with_sources(lines: Iterable[str]) -> list[tuple[str, str]]:
     """Aftercare lines with their sources: `{% for line, source in lines|with_sources %}`."""
     out = []
     for line in lines:
@@ -57,6 +60,6 @@ def with_sources(lines) -> list[tuple[str, str]]:
 
 
 @register.filter
-def cited(lines_with_sources) -> list[str]:
+def cited(lines_with_sources: Iterable[tuple[str, str]]) -> list[str]:
     """The distinct sources of `lines|with_sources`, in order, for a printed sheet."""
     return list(dict.fromkeys(source for _line, source in lines_with_sources if source))

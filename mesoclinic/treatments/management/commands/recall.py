@@ -6,8 +6,9 @@ Writes one audit event (an export of patient data by the command line) per run.
 import csv
 import json
 import sys
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from mesoclinic.accounts.models import Organization
 from mesoclinic.audit.log import Action, record_system
@@ -31,7 +32,7 @@ def _organization(name: str | None) -> Organization:
 class Command(BaseCommand):
     help = "List every patient, session and date that received a lot, for a recall."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("lot", help="lot number as printed on the vial")
         parser.add_argument("--organization", help="organization name (needed if several)")
         output = parser.add_mutually_exclusive_group()
@@ -40,7 +41,15 @@ class Command(BaseCommand):
             "--csv", dest="as_csv", action="store_true", help="print CSV for the regulator"
         )
 
-    def handle(self, *args, lot, organization, as_json: bool, as_csv: bool, **options):
+    def handle(
+        self,
+        *args: Any,
+        lot: str,
+        organization: str | None,
+        as_json: bool,
+        as_csv: bool,
+        **options: Any,
+    ) -> None:
         org = _organization(organization)
         number = inventory.normalize_lot_number(lot)
         with acting_for(org):
@@ -59,15 +68,15 @@ class Command(BaseCommand):
         else:
             self._text(number, rows)
 
-    def _json(self, payload):
+    def _json(self, payload: dict[str, Any]) -> None:
         self.stdout.write(json.dumps(payload, indent=2))
 
-    def _csv(self, rows):
+    def _csv(self, rows: list[dict[str, Any]]) -> None:
         writer = csv.DictWriter(sys.stdout, fieldnames=inventory.RECALL_COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
 
-    def _text(self, number, rows):
+    def _text(self, number: str, rows: list[dict[str, Any]]) -> None:
         if not rows:
             self.stdout.write(f"No patient received lot {number}.")
             return

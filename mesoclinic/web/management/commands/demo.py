@@ -2,10 +2,12 @@
 
 import os
 import random
+from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from mesoclinic.accounts.models import ClinicalLicence, LicenceType, Organization, Site, User
@@ -161,10 +163,10 @@ def demo_password() -> str:
 class Command(BaseCommand):
     help = "Create the demo clinic (once) and print its logins."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--patients", type=int, default=40)
 
-    def handle(self, *args, patients, **options):
+    def handle(self, *args: Any, patients: int, **options: Any) -> None:
         password = demo_password()
         with transaction.atomic():
             demo = self._org(
@@ -190,7 +192,13 @@ class Command(BaseCommand):
         port = os.environ.get("MESOCLINIC_PORT", "8000")
         self.stdout.write(f"\nServing on http://127.0.0.1:{port}\n")
 
-    def _org(self, name, site_names, staff, password):
+    def _org(
+        self,
+        name: str,
+        site_names: Sequence[str],
+        staff: Sequence[tuple[str, str, Role]],
+        password: str,
+    ) -> Organization:
         org, _ = Organization.objects.get_or_create(name=name)
         sites = [Site.all_orgs.get_or_create(organization=org, name=s)[0] for s in site_names]
         for email, full_name, role in staff:
@@ -206,7 +214,7 @@ class Command(BaseCommand):
         return org
 
 
-def create_patients(org, count: int, seed: int) -> list[m.Patient]:
+def create_patients(org: Organization, count: int, seed: int) -> list[m.Patient]:
     rng = random.Random(seed)
     sites = list(Site.all_orgs.filter(organization=org))
     practitioner = User.objects.filter(organization=org, role=Role.PRACTITIONER).first()
@@ -237,7 +245,7 @@ def create_patients(org, count: int, seed: int) -> list[m.Patient]:
         )
         entry = {"patient": patient, "created_by": practitioner}
 
-        def when(max_days=900):
+        def when(max_days: int = 900) -> date:
             return today - timedelta(days=rng.randint(0, max_days))
 
         allergies = rng.sample(ALLERGIES, k=rng.choice([0, 0, 1, 2]))
@@ -291,7 +299,7 @@ def create_patients(org, count: int, seed: int) -> list[m.Patient]:
     return created
 
 
-def create_licences(org) -> None:
+def create_licences(org: Organization) -> None:
     owner = User.objects.filter(organization=org, role=Role.OWNER).first()
     expires_on = date.today() + timedelta(days=2 * 365)
     for email, licence_type, number, jurisdiction in DEMO_LICENCES:
@@ -321,7 +329,7 @@ DEMO_LOTS = [
 ]
 
 
-def create_lots(org) -> None:
+def create_lots(org: Organization) -> None:
     owner = User.objects.filter(organization=org, role=Role.OWNER).first()
     today = date.today()
     for site in Site.all_orgs.filter(organization=org):
