@@ -15,7 +15,7 @@ from mesoclinic.plans import consent as consents
 from mesoclinic.plans import services as plans
 from mesoclinic.plans.models import Consent, PlanStatus, PlanVersion
 from mesoclinic.tenancy import acting_for
-from mesoclinic.treatments import safety, sessions
+from mesoclinic.treatments import charting, safety, sessions
 from mesoclinic.treatments.models import (
     AdverseEvent,
     SessionAmendment,
@@ -81,7 +81,7 @@ def test_reception_neither_amends_nor_removes_charted_areas(
         with pytest.raises(PermissionDenied):
             sessions.amend(reception, signed, "2 mL, not 3", "typo")
         with pytest.raises(PermissionDenied):
-            sessions.remove_area(reception, open_session, row)
+            charting.remove_area(reception, open_session, row)
         assert not SessionAmendment.objects.exists()
         assert SessionArea.objects.filter(pk=row.pk).exists()
 

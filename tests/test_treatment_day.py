@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mesoclinic.tenancy import acting_for
-from mesoclinic.treatments import sessions
+from mesoclinic.treatments import charting, sessions
 from mesoclinic.treatments.models import Lot, SessionArea, SessionStatus, TreatmentSession
 from tests.factories import (
     ADHOC,
@@ -570,7 +570,7 @@ def test_the_service_refuses_a_volume_with_no_injections(org, site, practitioner
     data = {"area": "submental", "side": "", "technique": "hypodermic", "volume_ml": 2,
             "injections": 0, "depth_mm": 6}  # fmt: skip
     with acting_for(org), pytest.raises(sessions.SessionRefused) as refused:
-        sessions.chart_area(
+        charting.chart_area(
             practitioner, _latest(org), data, receive_lot(org, site, practitioner), 0
         )
     assert refused.value.field == "injections"
@@ -690,7 +690,7 @@ def test_an_infection_seen_at_the_start_stops_charting_that_area(org, site, prac
             "injections": 10, "depth_mm": 1.5}  # fmt: skip
     lot = receive_lot(org, site, practitioner, "HA-1", product="ha-noncrosslinked-2ml")
     with acting_for(org), pytest.raises(sessions.SessionRefused) as refused:
-        sessions.chart_area(practitioner, _latest(org), data, lot, 0)
+        charting.chart_area(practitioner, _latest(org), data, lot, 0)
     assert "Infection at the injection site" in str(refused.value)
 
 

@@ -21,7 +21,7 @@ from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.access import get_patient
 from mesoclinic.patients.services import alerts_for
 from mesoclinic.plans.access import get_plan
-from mesoclinic.treatments import inventory, session_diagram, sessions
+from mesoclinic.treatments import charting, inventory, session_checks, session_diagram, sessions
 from mesoclinic.treatments import session_forms as forms
 from mesoclinic.treatments.access import get_session
 from mesoclinic.treatments.models import SessionAmendment, SessionArea, TreatmentSession
@@ -139,7 +139,7 @@ def _context(
     error: str | None = None,
     point_error: str | None = None,
 ) -> dict[str, Any]:
-    rows = sessions.charted_rows(session)
+    rows = charting.charted_rows(session)
     planned = session_diagram.session_areas(session)
     ref = rules.load_reference()
     for row in rows:
@@ -153,7 +153,7 @@ def _context(
         "alerts": None if request.htmx else alerts_for(session.patient),
         "rows": rows,
         "planned": [{**a, "name": ref.areas[a["area"]].name} for a in planned],
-        "findings": sessions.dose_findings(session, rows),
+        "findings": charting.dose_findings(session, rows),
         "diagrams": session_diagram.build(session, rows),
         "form": form
         or _chart_form(
@@ -161,7 +161,7 @@ def _context(
         ),
         "error": error,
         "point_error": point_error,
-        "overrides": sessions.session_overrides(session),
+        "overrides": session_checks.session_overrides(session),
         "amendments": SessionAmendment.objects.filter(session=session)
         .select_related("author")
         .order_by("created_at"),
@@ -216,7 +216,7 @@ def session_chart(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     try:
         lock_version = data.pop("lock_version")
         reason = data.pop("override_reason")
-        sessions.chart_area(
+        charting.chart_area(
             request.user,
             session,
             {**data, "side": data.get("side") or ""},
@@ -246,7 +246,7 @@ def session_point(request: AuthedRequest, public_id: uuid.UUID, row_id: uuid.UUI
     if not SessionArea.objects.filter(session=session, public_id=row_id).exists():
         raise Http404("No such charted area in this session.")
     try:
-        sessions.toggle_point(
+        charting.toggle_point(
             request.user, session, row_id, form.cleaned_data["x"], form.cleaned_data["y"]
         )
     except sessions.SessionRefused as refusal:
@@ -263,7 +263,7 @@ def session_remove_row(
     session = get_session(public_id)
     row = get_object_or_404(SessionArea, session=session, public_id=row_id)
     try:
-        sessions.remove_area(request.user, session, row)
+        charting.remove_area(request.user, session, row)
     except sessions.SessionRefused as refusal:
         return _render_chart(request, session, status=400, error=str(refusal))
     session.refresh_from_db()
@@ -289,7 +289,7 @@ def session_sign(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
             return redirect("session_detail", public_id=session.public_id)
     elif session.is_signed:
         return redirect("session_detail", public_id=session.public_id)
-    rows = sessions.charted_rows(session)
+    rows = charting.charted_rows(session)
     record(request.user, Action.VIEW, session, detail="sign-off summary")
     ref = rules.load_reference()
     summary = sessions.sign_summary(session, rows)
