@@ -222,81 +222,100 @@ def create_patients(org: Organization, count: int, seed: int) -> list[m.Patient]
     created = []
     for i in range(count):
         female = rng.random() < 0.8  # most mesotherapy patients are women
-        first = rng.choice(FIRST_F if female else FIRST_M)
-        last = rng.choice(LAST)
-        dob = today - timedelta(days=rng.randint(20 * 365, 68 * 365))
-        patient = m.Patient.objects.create(
-            first_name=first,
-            last_name=last,
-            date_of_birth=dob,
-            sex=m.Sex.FEMALE if female else m.Sex.MALE,
-            phone=f"+1 555 01{i:02d} {rng.randint(100, 999)}",
-            email=f"{first}.{last}{i}@example.com".lower().replace("'", "").replace(" ", ""),
-            address=f"{rng.randint(1, 200)} Rue Exemple\nSpringfield",
-            weight_kg=rng.randint(48, 105),
-            height_cm=rng.randint(152, 192),
-            measured_on=today - timedelta(days=rng.randint(0, 200)),
-            fitzpatrick=rng.randint(1, 6),
-            occupation=rng.choice(OCCUPATIONS),
-            emergency_contact_name=f"{rng.choice(FIRST_F + FIRST_M)} {last}",
-            emergency_contact_phone=f"+1 555 02{i:02d} {rng.randint(100, 999)}",
-            home_site=rng.choice(sites),
-            created_by=practitioner,
+        patient = _demo_patient(rng, i, female, sites, practitioner, today)
+        _demo_history(rng, i, patient, practitioner, today)
+        created.append(patient)
+    return created
+
+
+def _demo_patient(
+    rng: random.Random,
+    i: int,
+    female: bool,
+    sites: list[Site],
+    practitioner: User | None,
+    today: date,
+) -> m.Patient:
+    first = rng.choice(FIRST_F if female else FIRST_M)
+    last = rng.choice(LAST)
+    dob = today - timedelta(days=rng.randint(20 * 365, 68 * 365))
+    return m.Patient.objects.create(
+        first_name=first,
+        last_name=last,
+        date_of_birth=dob,
+        sex=m.Sex.FEMALE if female else m.Sex.MALE,
+        phone=f"+1 555 01{i:02d} {rng.randint(100, 999)}",
+        email=f"{first}.{last}{i}@example.com".lower().replace("'", "").replace(" ", ""),
+        address=f"{rng.randint(1, 200)} Rue Exemple\nSpringfield",
+        weight_kg=rng.randint(48, 105),
+        height_cm=rng.randint(152, 192),
+        measured_on=today - timedelta(days=rng.randint(0, 200)),
+        fitzpatrick=rng.randint(1, 6),
+        occupation=rng.choice(OCCUPATIONS),
+        emergency_contact_name=f"{rng.choice(FIRST_F + FIRST_M)} {last}",
+        emergency_contact_phone=f"+1 555 02{i:02d} {rng.randint(100, 999)}",
+        home_site=rng.choice(sites),
+        created_by=practitioner,
+    )
+
+
+def _demo_history(
+    rng: random.Random, i: int, patient: m.Patient, practitioner: User | None, today: date
+) -> None:
+    """Allergies, medicines, conditions, pregnancy, infections, lifestyle and a concern."""
+    entry = {"patient": patient, "created_by": practitioner}
+    female = patient.sex == m.Sex.FEMALE
+
+    def when(max_days: int = 900) -> date:
+        return today - timedelta(days=rng.randint(0, max_days))
+
+    allergies = rng.sample(ALLERGIES, k=rng.choice([0, 0, 1, 2]))
+    for substance, text, reaction, severity in allergies:
+        m.Allergy.objects.create(
+            substance=substance,
+            substance_text=text,
+            reaction=reaction,
+            severity=severity,
+            recorded_on=when(),
+            **entry,
         )
-        entry = {"patient": patient, "created_by": practitioner}
-
-        def when(max_days: int = 900) -> date:
-            return today - timedelta(days=rng.randint(0, max_days))
-
-        allergies = rng.sample(ALLERGIES, k=rng.choice([0, 0, 1, 2]))
-        for substance, text, reaction, severity in allergies:
-            m.Allergy.objects.create(
-                substance=substance,
-                substance_text=text,
-                reaction=reaction,
-                severity=severity,
-                recorded_on=when(),
-                **entry,
-            )
-        if not allergies and i % 4:
-            # Most were asked; a few show "Allergy history not taken".
-            m.NoKnownAllergies.objects.create(recorded_on=patient.measured_on, **entry)
-        for name, dose in rng.sample(MEDICATIONS, k=rng.choice([0, 0, 1, 1, 2])):
-            m.Medication.objects.create(name=name, dose=dose, recorded_on=when(), **entry)
-        for slug in rng.sample(CONDITIONS, k=rng.choice([0, 0, 0, 1])):
-            m.Condition.objects.create(condition=slug, recorded_on=when(), **entry)
-        if female and 20 <= patient.age_on(today) <= 45 and rng.random() < 0.25:
-            status = rng.choice([m.PregnancyState.PREGNANT, m.PregnancyState.BREASTFEEDING])
-            m.PregnancyStatus.objects.create(
-                status=status, confirmed_on=when(60), recorded_on=when(60), **entry
-            )
-        elif female:
-            m.PregnancyStatus.objects.create(
-                status=m.PregnancyState.NOT_PREGNANT,
-                confirmed_on=when(30),
-                recorded_on=when(30),
-                **entry,
-            )
-        if rng.random() < 0.08:
-            m.SkinInfection.objects.create(
-                area=rng.choice(["cheeks", "thighs-outer", "scalp"]),
-                description="Folliculitis",
-                recorded_on=when(14),
-                **entry,
-            )
-        for slug in rng.sample(LIFESTYLE, k=rng.choice([0, 1, 2])):
-            m.LifestyleFactor.objects.create(factor=slug, recorded_on=when(), **entry)
-        concern, areas, goals, expectations = rng.choice(CONCERNS)
-        m.Concern.objects.create(
-            concern=concern,
-            areas=areas,
-            goals=goals,
-            expectations=expectations,
+    if not allergies and i % 4:
+        # Most were asked; a few show "Allergy history not taken".
+        m.NoKnownAllergies.objects.create(recorded_on=patient.measured_on, **entry)
+    for name, dose in rng.sample(MEDICATIONS, k=rng.choice([0, 0, 1, 1, 2])):
+        m.Medication.objects.create(name=name, dose=dose, recorded_on=when(), **entry)
+    for slug in rng.sample(CONDITIONS, k=rng.choice([0, 0, 0, 1])):
+        m.Condition.objects.create(condition=slug, recorded_on=when(), **entry)
+    if female and 20 <= patient.age_on(today) <= 45 and rng.random() < 0.25:
+        status = rng.choice([m.PregnancyState.PREGNANT, m.PregnancyState.BREASTFEEDING])
+        m.PregnancyStatus.objects.create(
+            status=status, confirmed_on=when(60), recorded_on=when(60), **entry
+        )
+    elif female:
+        m.PregnancyStatus.objects.create(
+            status=m.PregnancyState.NOT_PREGNANT,
+            confirmed_on=when(30),
             recorded_on=when(30),
             **entry,
         )
-        created.append(patient)
-    return created
+    if rng.random() < 0.08:
+        m.SkinInfection.objects.create(
+            area=rng.choice(["cheeks", "thighs-outer", "scalp"]),
+            description="Folliculitis",
+            recorded_on=when(14),
+            **entry,
+        )
+    for slug in rng.sample(LIFESTYLE, k=rng.choice([0, 1, 2])):
+        m.LifestyleFactor.objects.create(factor=slug, recorded_on=when(), **entry)
+    concern, areas, goals, expectations = rng.choice(CONCERNS)
+    m.Concern.objects.create(
+        concern=concern,
+        areas=areas,
+        goals=goals,
+        expectations=expectations,
+        recorded_on=when(30),
+        **entry,
+    )
 
 
 def create_licences(org: Organization) -> None:
