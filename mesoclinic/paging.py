@@ -1,10 +1,15 @@
 """Pagination whose count stays cheap however large the table grows."""
 
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from typing import Any, TypeVar
+
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db.models import Model, QuerySet
 from django.utils.functional import cached_property
 
+_M = TypeVar("_M", bound=Model)
 
-class CappedPaginator(Paginator):
+
+class CappedPaginator(Paginator[_M]):
     """Counts at most `cap` rows: "page 3 of more than 200" instead of a full COUNT(*).
 
     The count reads `cap + 1` entries of the ordering index at most, so an audit trail
@@ -12,7 +17,11 @@ class CappedPaginator(Paginator):
     still reachable (the page number is not checked against the count there).
     """
 
-    def __init__(self, object_list, per_page, cap: int = 10_000, **kwargs):
+    object_list: QuerySet[_M]
+
+    def __init__(
+        self, object_list: QuerySet[_M], per_page: int, cap: int = 10_000, **kwargs: Any
+    ) -> None:
         super().__init__(object_list, per_page, **kwargs)
         self.cap = cap
 
@@ -25,7 +34,7 @@ class CappedPaginator(Paginator):
     def capped(self) -> bool:
         return self.count > self.cap
 
-    def validate_number(self, number):
+    def validate_number(self, number: int | float | str) -> int:
         if not self.capped:
             return super().validate_number(number)
         try:
@@ -36,12 +45,12 @@ class CappedPaginator(Paginator):
             raise EmptyPage("That page number is less than 1.")
         return number
 
-    def page(self, number):
+    def page(self, number: int | str) -> Page[_M]:
         number = self.validate_number(number)
         if not self.capped:
             return super().page(number)
         bottom = (number - 1) * self.per_page
         rows = list(self.object_list[bottom : bottom + self.per_page + 1])
-        page = self._get_page(rows[: self.per_page], number, self)
+        page = Page(rows[: self.per_page], number, self)
         page.has_next = lambda: len(rows) > self.per_page  # type: ignore[method-assign]
         return page

@@ -19,6 +19,8 @@ triggers does not make SQLite rebuild it (which would drop the triggers).
 """
 
 import uuid
+from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -29,7 +31,11 @@ from simple_history.utils import get_history_manager_for_model
 from mesoclinic.tenancy import OrgHistory, OrgHistoryManager, OrgOwned
 
 
-def _history_user(instance, request=None, **kwargs):  # noqa: ARG001 - simple-history's call
+def _history_user(
+    instance: "ClinicalRecord",
+    request: Any = None,
+    **kwargs: Any,  # noqa: ARG001 - simple-history's call
+) -> Any:
     """Who made the change: the row's `changed_by` (set by the service), else the request's."""
     if instance.changed_by_id is not None:
         return instance.changed_by
@@ -63,7 +69,7 @@ class ClinicalRecord(OrgOwned):
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         now = timezone.now()
         if self._state.adding:
             self.created_at = self.created_at or now
@@ -90,7 +96,7 @@ class VoidableRecord(ClinicalRecord):
         return self.voided_at is not None
 
 
-def keep_history(row: ClinicalRecord, by, at=None) -> None:
+def keep_history(row: ClinicalRecord, by: Any, at: datetime | None = None) -> None:
     """After a `QuerySet.update()` of `row` that also wrote `changed_by=by, changed_at=at`:
     keep its values (as now in memory) in its history."""
     row.changed_by, row.changed_at = by, at or timezone.now()

@@ -10,10 +10,14 @@ demo loader, system jobs) says so with `acting_for(org)` or `Model.all_orgs`.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
+from typing import Any, TypeVar
 
 from django.db import models
+from django.db.models.fields.mixins import FieldCacheMixin
 from simple_history.manager import HistoryManager
+
+_M = TypeVar("_M", bound=models.Model)
 
 _current_org_id: ContextVar[int | None] = ContextVar("mesoclinic_org_id", default=None)
 
@@ -26,25 +30,25 @@ def current_org_id() -> int | None:
     return _current_org_id.get()
 
 
-def set_current_org(org_id: int | None):
+def set_current_org(org_id: int | None) -> Token[int | None]:
     return _current_org_id.set(org_id)
 
 
-def reset_current_org(token) -> None:
+def reset_current_org(token: Token[int | None]) -> None:
     _current_org_id.reset(token)
 
 
 @contextmanager
-def acting_for(org) -> Iterator[None]:
+def acting_for(org: models.Model | int | None) -> Iterator[None]:
     """Run a block as if a member of `org` made the request."""
-    token = set_current_org(org.pk if hasattr(org, "pk") else org)
+    token = set_current_org(org.pk if isinstance(org, models.Model) else org)
     try:
         yield
     finally:
         reset_current_org(token)
 
 
-def _scoped(queryset):
+def _scoped(queryset: models.QuerySet[_M]) -> models.QuerySet[_M]:
     org_id = current_org_id()
     if org_id is None:
         raise TenancyError(
@@ -54,11 +58,13 @@ def _scoped(queryset):
     return queryset.filter(organization_id=org_id)
 
 
-class OrgManager(models.Manager):
-    def get_queryset(self):
+class OrgManager(models.Manager[_M]):
+    def get_queryset(self) -> models.QuerySet[_M]:
         return _scoped(super().get_queryset())
 
-    def create(self, **fields):
+    # Returns Any, not _M: with a typed return django-stubs' plugin checks every
+    # `create(**row)` call's kwargs against the fields and misreads the dict's type.
+    def create(self, **fields: Any) -> Any:
         # Creating reads nothing: the new row names its organization, or an OrgOwned
         # row takes the current one in save() (which raises when there is none).
         return super().get_queryset().create(**fields)
@@ -67,7 +73,7 @@ class OrgManager(models.Manager):
 class OrgHistoryManager(HistoryManager):
     """`Model.history` and `row.history`: previous values of this organization's rows only."""
 
-    def get_super_queryset(self):
+    def get_super_queryset(self) -> Any:
         return _scoped(super().get_super_queryset())
 
 
@@ -96,7 +102,7 @@ class OrgOwned(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.organization_id is None:
             org_id = current_org_id()
             if org_id is None:
@@ -113,7 +119,9 @@ class OrgOwned(models.Model):
         managers), and an id set by hand is the caller's responsibility.
         """
         for field in self._meta.concrete_fields:
-            if not field.is_relation or field.name == "organization" or not field.is_cached(self):
+            if not field.is_relation or field.name == "organization":
+                continue
+            if not isinstance(field, FieldCacheMixin) or not field.is_cached(self):
                 continue
             related = field.get_cached_value(self)
             org_id = getattr(related, "organization_id", None)

@@ -9,6 +9,7 @@ stateful record (an invoice) adds its own `Transitions` the same way.
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class TransitionRefused(Exception):
@@ -35,7 +36,7 @@ class Transitions:
     reasons: Mapping[tuple[str, str] | str, str] = field(default_factory=dict)
 
     @classmethod
-    def table(cls, noun: str, allowed: Mapping[str, set[str]], **kwargs) -> "Transitions":
+    def table(cls, noun: str, allowed: Mapping[str, set[str]], **kwargs: Any) -> "Transitions":
         return cls(noun, {k: frozenset(v) for k, v in allowed.items()}, **kwargs)
 
     def allows(self, current: str, target: str) -> bool:

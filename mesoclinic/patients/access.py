@@ -3,6 +3,8 @@
 The organization scoping itself is `tenancy.OrgManager`'s; these add the 404.
 """
 
+import uuid
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -10,12 +12,12 @@ from mesoclinic.patients import models as m
 from mesoclinic.patients import services
 
 
-def get_patient(public_id) -> m.Patient:
+def get_patient(public_id: uuid.UUID) -> m.Patient:
     """The patient if they belong to the user's organization, else 404."""
     return get_object_or_404(m.Patient.objects.select_related("home_site"), public_id=public_id)
 
 
-def get_entry(patient: m.Patient, kind: str, public_id) -> m.HistoryEntry:
+def get_entry(patient: m.Patient, kind: str, public_id: uuid.UUID) -> m.HistoryEntry:
     model = services.ENTRY_MODELS.get(kind)
     if model is None:
         raise Http404

@@ -1,8 +1,11 @@
 from datetime import date
+from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from mesoclinic.accounts.models import Site
 from mesoclinic.patients import models as m
 from mesoclinic.patients import vocab
 
@@ -70,26 +73,35 @@ class PatientForm(forms.ModelForm):
             "measured_on": "Weight/height measured on",
         }
 
-    def __init__(self, *args, sites=None, clinical=True, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        sites: QuerySet[Site] | None = None,
+        clinical: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         if sites is not None:
-            self.fields["home_site"].queryset = sites
+            home_site = self.fields["home_site"]
+            assert isinstance(home_site, forms.ModelChoiceField)  # the FK's default field
+            home_site.queryset = sites
         if not clinical:
             # Reception keeps demographics; measurements and notes are clinical.
             for name in ("weight_kg", "height_cm", "measured_on", "fitzpatrick", "notes"):
                 del self.fields[name]
 
-    def clean_date_of_birth(self):
+    def clean_date_of_birth(self) -> date | None:
         dob = _not_future(self.cleaned_data.get("date_of_birth"), "Date of birth")
         if dob and dob.year < 1900:
             raise forms.ValidationError("Date of birth must be after 1900.")
         return dob
 
-    def clean_measured_on(self):
+    def clean_measured_on(self) -> date | None:
         return _not_future(self.cleaned_data.get("measured_on"), "The measurement date")
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Django's clean returns cleaned_data
         has_measure = data.get("weight_kg") is not None or data.get("height_cm") is not None
         if "measured_on" in self.fields and has_measure and not data.get("measured_on"):
             data["measured_on"] = _today()
@@ -99,11 +111,11 @@ class PatientForm(forms.ModelForm):
 class HistoryEntryForm(forms.ModelForm):
     recorded_on = forms.DateField(widget=_DATE, initial=_today, label="Recorded on")
 
-    def __init__(self, *args, patient=None, **kwargs):
+    def __init__(self, *args: Any, patient: m.Patient | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.patient = patient
 
-    def clean_recorded_on(self):
+    def clean_recorded_on(self) -> date | None:
         return _not_future(self.cleaned_data.get("recorded_on"), "The date")
 
 
@@ -113,8 +125,9 @@ class AllergyForm(HistoryEntryForm):
         fields = ["substance", "substance_text", "reaction", "severity", "recorded_on"]
         labels = {"substance": "Substance (formulary)", "substance_text": "Other substance"}
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Django's clean returns cleaned_data
         if not data.get("substance") and not data.get("substance_text", "").strip():
             self.add_error("substance", "Choose a substance or type one under “Other substance”.")
         return data
@@ -129,12 +142,13 @@ class NoKnownAllergiesForm(HistoryEntryForm):
         model = m.NoKnownAllergies
         fields = ["recorded_on"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["recorded_on"].label = "Asked on"
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Django's clean returns cleaned_data
         if self.patient is not None and m.Allergy.active.filter(patient=self.patient).exists():
             raise forms.ValidationError(
                 "Allergies are recorded for this patient. Void them first if they were "
@@ -168,8 +182,9 @@ class AllergyCodingForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "e.g. cat dander: nothing used here"}),
     )
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Django's clean returns cleaned_data
         decision = data.get("decision")
         if decision == self.CODE and not data.get("allergens"):
             self.add_error("allergens", "Choose what the patient is allergic to.")
@@ -198,11 +213,12 @@ class PregnancyForm(HistoryEntryForm):
         model = m.PregnancyStatus
         fields = ["status", "confirmed_on", "recorded_on"]
 
-    def clean_confirmed_on(self):
+    def clean_confirmed_on(self) -> date | None:
         return _not_future(self.cleaned_data.get("confirmed_on"), "The confirmation date")
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Django's clean returns cleaned_data
         status = data.get("status")
         if (
             self.patient is not None
@@ -226,8 +242,9 @@ class SkinInfectionForm(HistoryEntryForm):
         fields = ["area", "description", "resolved_on", "recorded_on"]
         labels = {"description": "Infection or lesion"}
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Django's clean returns cleaned_data
         resolved, recorded = data.get("resolved_on"), data.get("recorded_on")
         if resolved and recorded and resolved < recorded:
             self.add_error("resolved_on", "Resolution cannot be before the infection was recorded.")

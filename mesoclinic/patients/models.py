@@ -1,10 +1,11 @@
 import re
 import unicodedata
 from datetime import date
+from typing import Any, ClassVar, TypeVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from mesoclinic.patients import vocab
 from mesoclinic.records import ClinicalRecord, VoidableRecord
@@ -103,7 +104,7 @@ class Patient(ClinicalRecord):
     def __str__(self) -> str:
         return self.full_name
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.search_last = search_key(self.last_name)
         self.search_first = search_key(self.first_name)
         self.phone_digits = digits(self.phone)
@@ -125,13 +126,16 @@ class Patient(ClinicalRecord):
     def age_years(self) -> int:
         return self.age_on(date.today())
 
-    def age_on(self, day) -> int:
+    def age_on(self, day: date) -> int:
         dob = self.date_of_birth
         return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
 
 
-class ActiveEntries(OrgManager):
-    def get_queryset(self):
+_E = TypeVar("_E", bound="HistoryEntry")
+
+
+class ActiveEntries(OrgManager[_E]):
+    def get_queryset(self) -> QuerySet[_E]:
         return super().get_queryset().filter(voided_at__isnull=True)
 
 
@@ -145,7 +149,7 @@ class HistoryEntry(VoidableRecord):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
 
-    objects = OrgManager()
+    objects: ClassVar[OrgManager[Any]] = OrgManager()
     active = ActiveEntries()
 
     class Meta:
@@ -212,7 +216,7 @@ class Allergy(HistoryEntry):
     def __str__(self) -> str:
         return self.label
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.coding in (AllergyCoding.RECOGNISED, AllergyCoding.NEEDS_CODING):
             self.resolve()
         super().save(*args, **kwargs)
@@ -294,7 +298,7 @@ class Medication(HistoryEntry):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.drug_classes = sorted(vocab.classify_medication(self.name))
         super().save(*args, **kwargs)
 

@@ -2,6 +2,8 @@
 
 from datetime import date, datetime
 
+from django.db.models import QuerySet
+
 from mesoclinic.patients import models as m
 from mesoclinic.patients.models import digits, search_key
 
@@ -18,7 +20,7 @@ def parse_date(text: str) -> date | None:
     return None
 
 
-def search_patients(query: str):
+def search_patients(query: str) -> tuple[QuerySet[m.Patient], str]:
     """Name prefix, date of birth, phone digits or email: each an index range scan."""
     qs = m.Patient.objects.all()
     query = query.strip()

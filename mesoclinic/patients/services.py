@@ -1,17 +1,19 @@
 """Changes to patient records: each keeps who, when and the previous values, and is audited."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OrderBy
 from django.utils import timezone
 
+from mesoclinic.accounts.models import User
 from mesoclinic.audit.log import Action, record
+from mesoclinic.patients import forms, vocab
 from mesoclinic.patients import models as m
-from mesoclinic.patients import vocab
 
 ENTRY_MODELS: dict[str, type[m.HistoryEntry]] = {
     "allergy": m.Allergy,
@@ -25,7 +27,7 @@ ENTRY_MODELS: dict[str, type[m.HistoryEntry]] = {
 }
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -35,7 +37,14 @@ def _plain(value):
     return value
 
 
-def _log(user, patient, obj, action, previous=None, reason=""):
+def _log(
+    user: User,
+    patient: m.Patient,
+    obj: m.Patient | m.HistoryEntry,
+    action: str,
+    previous: dict[str, Any] | None = None,
+    reason: str = "",
+) -> None:
     m.ChangeLog.objects.create(
         patient=patient,
         object_type=type(obj).__name__.lower(),
@@ -48,7 +57,7 @@ def _log(user, patient, obj, action, previous=None, reason=""):
 
 
 @transaction.atomic
-def create_patient(user, form) -> m.Patient:
+def create_patient(user: User, form: forms.PatientForm) -> m.Patient:
     patient = form.save(commit=False)
     patient.changed_by = user
     patient.save()
@@ -58,7 +67,7 @@ def create_patient(user, form) -> m.Patient:
 
 
 @transaction.atomic
-def update_patient(user, patient: m.Patient, form) -> m.Patient:
+def update_patient(user: User, patient: m.Patient, form: forms.PatientForm) -> m.Patient:
     changed = list(form.changed_data)
     previous = {name: _plain(form.initial.get(name)) for name in changed}
     form.instance.changed_by = user
@@ -70,7 +79,7 @@ def update_patient(user, patient: m.Patient, form) -> m.Patient:
 
 
 @transaction.atomic
-def add_entry(user, patient: m.Patient, form) -> m.HistoryEntry:
+def add_entry(user: User, patient: m.Patient, form: forms.HistoryEntryForm) -> m.HistoryEntry:
     entry = form.save(commit=False)
     entry.patient = patient
     entry.created_by = entry.changed_by = user
@@ -85,7 +94,7 @@ def add_entry(user, patient: m.Patient, form) -> m.HistoryEntry:
 
 
 @transaction.atomic
-def void_entry(user, patient: m.Patient, entry: m.HistoryEntry, reason: str) -> None:
+def void_entry(user: User, patient: m.Patient, entry: m.HistoryEntry, reason: str) -> None:
     entry.voided_at = timezone.now()
     entry.voided_by = user
     entry.void_reason = reason
@@ -99,13 +108,20 @@ class AllergyAlreadyDecided(Exception):
     """Only an allergy that needs coding is coded or set aside by hand."""
 
 
-def _coding_state(allergy: m.Allergy) -> dict:
+def _coding_state(allergy: m.Allergy) -> dict[str, str]:
     names = [vocab.allergen_name(slug) for slug in allergy.coded]
     return {"coding": allergy.get_coding_display(), "coded": ", ".join(names) or "nothing"}
 
 
 @transaction.atomic
-def _decide_allergy(user, patient, allergy, coding, reason, allergens=()) -> None:
+def _decide_allergy(
+    user: User,
+    patient: m.Patient,
+    allergy: m.Allergy,
+    coding: str,
+    reason: str,
+    allergens: Iterable[str] = (),
+) -> None:
     locked = m.Allergy.active.select_for_update().get(pk=allergy.pk)
     if not locked.needs_coding:
         raise AllergyAlreadyDecided("This allergy was coded meanwhile; its coding is shown.")
@@ -123,13 +139,13 @@ def _decide_allergy(user, patient, allergy, coding, reason, allergens=()) -> Non
     record(user, Action.CHANGE, locked, fields=fields)
 
 
-def code_allergy(user, patient: m.Patient, allergy: m.Allergy, allergens: list[str]) -> None:
+def code_allergy(user: User, patient: m.Patient, allergy: m.Allergy, allergens: list[str]) -> None:
     """A practitioner names the allergens an unrecognised allergy text means."""
     names = ", ".join(vocab.allergen_name(slug) for slug in allergens)
     _decide_allergy(user, patient, allergy, m.AllergyCoding.CODED, f"Coded as {names}", allergens)
 
 
-def set_allergy_aside(user, patient: m.Patient, allergy: m.Allergy, reason: str) -> None:
+def set_allergy_aside(user: User, patient: m.Patient, allergy: m.Allergy, reason: str) -> None:
     """A practitioner records why an unrecognised allergy does not apply to treatment."""
     _decide_allergy(user, patient, allergy, m.AllergyCoding.NOT_APPLICABLE, reason)
 
@@ -146,17 +162,17 @@ class Chart:
     """A patient's active history, read in one query per kind whatever its length."""
 
     patient: m.Patient | None = None
-    allergies: list = field(default_factory=list)
-    no_known_allergies: list = field(default_factory=list)
-    medications: list = field(default_factory=list)
-    conditions: list = field(default_factory=list)
-    pregnancy: list = field(default_factory=list)
-    infections: list = field(default_factory=list)
-    lifestyle: list = field(default_factory=list)
-    concerns: list = field(default_factory=list)
+    allergies: list[m.Allergy] = field(default_factory=list)
+    no_known_allergies: list[m.NoKnownAllergies] = field(default_factory=list)
+    medications: list[m.Medication] = field(default_factory=list)
+    conditions: list[m.Condition] = field(default_factory=list)
+    pregnancy: list[m.PregnancyStatus] = field(default_factory=list)
+    infections: list[m.SkinInfection] = field(default_factory=list)
+    lifestyle: list[m.LifestyleFactor] = field(default_factory=list)
+    concerns: list[m.Concern] = field(default_factory=list)
 
     @property
-    def current_pregnancy(self):
+    def current_pregnancy(self) -> m.PregnancyStatus | None:
         return self.pregnancy[0] if self.pregnancy else None
 
     @property
@@ -164,24 +180,24 @@ class Chart:
         return bool(self.allergies or self.no_known_allergies)
 
     @property
-    def no_known_allergies_answer(self):
+    def no_known_allergies_answer(self) -> m.NoKnownAllergies | None:
         """The newest "no known allergies" answer, unless an allergy is recorded."""
         return None if self.allergies else next(iter(self.no_known_allergies), None)
 
     @property
-    def uncoded_allergies(self):
+    def uncoded_allergies(self) -> list[m.Allergy]:
         return [a for a in self.allergies if a.needs_coding]
 
     @property
-    def bleeding_medications(self):
+    def bleeding_medications(self) -> list[m.Medication]:
         return [med for med in self.medications if med.affects_bleeding]
 
     @property
-    def unrecognised_medications(self):
+    def unrecognised_medications(self) -> list[m.Medication]:
         return [med for med in self.medications if not med.recognised]
 
     @property
-    def active_infections(self):
+    def active_infections(self) -> list[m.SkinInfection]:
         return [inf for inf in self.infections if inf.is_active]
 
     @property
@@ -243,11 +259,16 @@ def _allergy_alert(allergy: m.Allergy) -> Alert:
     return Alert("allergy", text)
 
 
-def _active(model, patient, *order, related=("created_by",)) -> list:
+def _active(
+    model: type[m.HistoryEntry],
+    patient: m.Patient,
+    *order: str | OrderBy,
+    related: tuple[str, ...] = ("created_by",),
+) -> list[Any]:
     return list(model.active.filter(patient=patient).select_related(*related).order_by(*order))
 
 
-def _alerting(patient: m.Patient) -> dict[str, list]:
+def _alerting(patient: m.Patient) -> dict[str, list[Any]]:
     return {
         "allergies": _active(
             m.Allergy, patient, "-recorded_on", "-id", related=("created_by", "coded_by")

@@ -1,11 +1,15 @@
+import uuid
+
 from django.contrib import messages
-from django.http import Http404
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import reswap, retarget
 
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
+from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.accounts.models import Site
 from mesoclinic.audit.log import Action, record
 from mesoclinic.paging import CappedPaginator
@@ -14,13 +18,13 @@ from mesoclinic.patients import models as m
 from mesoclinic.patients.access import get_entry, get_patient
 
 
-def _sites():
+def _sites() -> QuerySet[Site]:
     return Site.objects.order_by("name")
 
 
 @require_GET
 @require(roles.VIEW_DEMOGRAPHICS)
-def patient_list(request):
+def patient_list(request: AuthedRequest) -> HttpResponse:
     form = forms.SearchForm(request.GET)
     query = form.cleaned_data.get("q", "") if form.is_valid() else ""
     results, kind = search.search_patients(query)
@@ -39,7 +43,7 @@ def patient_list(request):
 
 @require_http_methods(["GET", "POST"])
 @require(roles.EDIT_DEMOGRAPHICS)
-def patient_new(request):
+def patient_new(request: AuthedRequest) -> HttpResponse:
     clinical = roles.can(request.user, roles.EDIT_CLINICAL)
     form = forms.PatientForm(request.POST or None, sites=_sites(), clinical=clinical)
     if request.method == "POST" and form.is_valid():
@@ -56,7 +60,7 @@ def patient_new(request):
 
 @require_http_methods(["GET", "POST"])
 @require(roles.EDIT_DEMOGRAPHICS)
-def patient_edit(request, public_id):
+def patient_edit(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     patient = get_patient(public_id)
     clinical = roles.can(request.user, roles.EDIT_CLINICAL)
     form = forms.PatientForm(
@@ -78,7 +82,7 @@ def patient_edit(request, public_id):
 
 @require_http_methods(["GET", "POST"])
 @require(roles.EDIT_CLINICAL)
-def entry_add(request, public_id, kind):
+def entry_add(request: AuthedRequest, public_id: uuid.UUID, kind: str) -> HttpResponse:
     patient = get_patient(public_id)
     form_class = forms.HISTORY_FORMS.get(kind)
     if form_class is None:
@@ -97,7 +101,9 @@ def entry_add(request, public_id, kind):
 
 @require_http_methods(["GET", "POST"])
 @require(roles.EDIT_CLINICAL)
-def entry_void(request, public_id, kind, entry_id):
+def entry_void(
+    request: AuthedRequest, public_id: uuid.UUID, kind: str, entry_id: uuid.UUID
+) -> HttpResponse:
     patient = get_patient(public_id)
     entry = get_entry(patient, kind, entry_id)
     form = forms.VoidForm(request.POST or None)
@@ -114,7 +120,7 @@ def entry_void(request, public_id, kind, entry_id):
 
 @require_http_methods(["GET", "POST"])
 @require(roles.SIGN_CLINICAL)
-def allergy_code(request, public_id, entry_id):
+def allergy_code(request: AuthedRequest, public_id: uuid.UUID, entry_id: uuid.UUID) -> HttpResponse:
     """A practitioner codes an allergy nothing recognised, or records why it does not apply."""
     patient = get_patient(public_id)
     allergy = get_object_or_404(m.Allergy.active, patient=patient, public_id=entry_id)
@@ -141,7 +147,7 @@ def allergy_code(request, public_id, entry_id):
     return render(request, template, context, status=400 if (form.errors or error) else 200)
 
 
-def _section(request, patient):
+def _section(request: AuthedRequest, patient: m.Patient) -> HttpResponse:
     """Re-render the chart's history after an HTMX change; the alert banner goes out of band."""
     chart = services.chart_for(patient)
     context = {"patient": patient, "chart": chart, "kinds": forms.HISTORY_FORMS, "oob": True}
@@ -151,7 +157,7 @@ def _section(request, patient):
 
 @require_GET
 @require(roles.VIEW_CLINICAL)
-def patient_changes(request, public_id):
+def patient_changes(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     patient = get_patient(public_id)
     changes = (
         m.ChangeLog.objects.filter(patient=patient)

@@ -4,13 +4,14 @@ Choices are callables so that Django reads them lazily, and the engine's data
 files stay the one list of ingredients, areas, conditions and concerns.
 """
 
+from collections.abc import Iterable
 from functools import cache
 
 from mesoclinic import rules
 
 
 @cache
-def _ref():
+def _ref() -> rules.Reference:
     return rules.load_reference()
 
 
@@ -48,7 +49,7 @@ def classify_medication(name: str) -> frozenset[str]:
     return rules.classify_medication(name)
 
 
-def bleeding_risk(classes) -> bool:
+def bleeding_risk(classes: Iterable[str]) -> bool:
     return rules.bleeding_risk(classes)
 
 

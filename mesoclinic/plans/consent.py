@@ -9,6 +9,7 @@ import re
 import tomllib
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -17,7 +18,9 @@ from django.utils import timezone
 
 from mesoclinic import rules
 from mesoclinic.accounts import roles
+from mesoclinic.accounts.models import Organization, User
 from mesoclinic.audit.log import Action, record
+from mesoclinic.patients.models import Patient
 from mesoclinic.patients.services import chart_for
 from mesoclinic.plans import services as plans
 from mesoclinic.plans import states
@@ -103,7 +106,7 @@ def template_for() -> ConsentTemplate:
 
 
 @transaction.atomic
-def save_template(user, data: dict) -> ConsentTemplate:
+def save_template(user: User, data: dict[str, Any]) -> ConsentTemplate:
     top = ConsentTemplate.objects.aggregate(top=Max("version"))["top"] or 0
     template = ConsentTemplate.objects.create(version=top + 1, created_by=user, **data)
     record(
@@ -117,7 +120,7 @@ def save_template(user, data: dict) -> ConsentTemplate:
     return template
 
 
-def _ingredients(result: dict, ref) -> list[str]:
+def _ingredients(result: dict, ref: rules.Reference) -> list[str]:
     slugs: dict[str, None] = {}
     for area in result["areas"]:
         for slug in area.get("formula_mg_per_ml", {}):
@@ -153,7 +156,7 @@ def _specific_risks(result: dict, bleeding: bool) -> list[str]:
     return list(risks)
 
 
-def _off_label(result: dict, ref) -> list[str]:
+def _off_label(result: dict, ref: rules.Reference) -> list[str]:
     """The off-label or compounded-use statement, naming the areas it concerns."""
     names: dict[str, None] = {}
     for area in result["areas"]:
@@ -164,7 +167,7 @@ def _off_label(result: dict, ref) -> list[str]:
     return [fixed_text()["off_label"]["text"], f"This applies to: {', '.join(names)}."]
 
 
-def _bleeding_risk(result: dict, patient) -> bool:
+def _bleeding_risk(result: dict, patient: Patient) -> bool:
     """A bleeding-risk medicine or a bleeding disorder, in the plan's findings or on the
     chart today (a medicine started since the plan was approved counts)."""
     codes = {f["code"] for f in result.get("warnings", []) + result.get("overridden", [])}
@@ -176,7 +179,7 @@ def _bleeding_risk(result: dict, patient) -> bool:
     )
 
 
-def _areas(result: dict, ref) -> list[str]:
+def _areas(result: dict, ref: rules.Reference) -> list[str]:
     lines = []
     for area in result["areas"]:
         name = ref.areas[area["area"]].name + (
@@ -193,7 +196,9 @@ def _areas(result: dict, ref) -> list[str]:
     return lines
 
 
-def document_text(version: PlanVersion, patient, template: ConsentTemplate, organization) -> str:
+def document_text(
+    version: PlanVersion, patient: Patient, template: ConsentTemplate, organization: Organization
+) -> str:
     ref = rules.load_reference()
     result = version.result
     fixed = fixed_text()
@@ -314,11 +319,11 @@ def version_to_sign(plan: Plan) -> PlanVersion:
 
 @transaction.atomic
 def sign(
-    user,
+    user: User,
     plan: Plan,
     version: PlanVersion,
     text: str,
-    template,
+    template: ConsentTemplate,
     typed_name: str,
     signature: str,
     *,
@@ -369,7 +374,7 @@ def _change_state(consent: Consent, target: str) -> bool:
 
 
 @transaction.atomic
-def countersign(user, consent: Consent) -> None:
+def countersign(user: User, consent: Consent) -> None:
     """A practitioner countersigns; a countersigned consent makes an approved plan consented."""
     if not roles.can(user, roles.SIGN_CLINICAL):
         raise PermissionDenied("Only a practitioner countersigns a consent.")
@@ -389,7 +394,7 @@ def countersign(user, consent: Consent) -> None:
 
 
 @transaction.atomic
-def revoke(user, consent: Consent, reason: str) -> None:
+def revoke(user: User, consent: Consent, reason: str) -> None:
     if not roles.can(user, roles.EDIT_CLINICAL):
         raise PermissionDenied("Only clinical staff revoke a consent.")
     locked = Consent.objects.select_for_update().get(pk=consent.pk)

@@ -1,5 +1,8 @@
 """Consent: generate from the approved version, sign on the tablet, countersign, PDF, revoke."""
 
+import uuid
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
@@ -9,7 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
+from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
+from mesoclinic.patients.models import Patient
 from mesoclinic.plans import consent as c
 from mesoclinic.plans.access import get_consent, get_plan
 from mesoclinic.plans.models import Consent, ConsentTemplate
@@ -21,11 +26,11 @@ class SignForm(forms.Form):
     signature = forms.CharField(widget=forms.HiddenInput, required=False)
     understood = forms.BooleanField(label="I have read and understood this document")
 
-    def __init__(self, *args, patient=None, **kwargs):
+    def __init__(self, *args: Any, patient: Patient | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.patient = patient
 
-    def clean_typed_name(self):
+    def clean_typed_name(self) -> str:
         name = " ".join(self.cleaned_data["typed_name"].split())
         if self.patient and name.casefold() != self.patient.full_name.casefold():
             raise forms.ValidationError(
@@ -33,7 +38,7 @@ class SignForm(forms.Form):
             )
         return name
 
-    def clean_signature(self):
+    def clean_signature(self) -> str:
         value = self.cleaned_data.get("signature", "").strip()
         if not c.SIGNATURE_RE.match(value):
             raise forms.ValidationError("Please sign in the box with your finger or a stylus.")
@@ -50,8 +55,9 @@ class TemplateForm(forms.ModelForm):
         fields = ["introduction", "alternatives", "withdrawal", "additional"]
         help_texts = {"alternatives": "One per line.", "additional": "Optional, added at the end."}
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Django's clean returns cleaned_data
         for name in self.Meta.fields:
             claims = c.marketing_claims(data.get(name) or "")
             if claims:
@@ -66,7 +72,7 @@ class TemplateForm(forms.ModelForm):
 
 @require_http_methods(["GET", "POST"])
 @require(roles.EDIT_CLINICAL)
-def consent_new(request, public_id):
+def consent_new(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     plan = get_plan(public_id)
     try:
         version = c.version_to_sign(plan)
@@ -109,13 +115,13 @@ def consent_new(request, public_id):
 
 @require_GET
 @require(roles.VIEW_CLINICAL)
-def consent_detail(request, public_id):
+def consent_detail(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     consent = get_consent(public_id)
     record(request.user, Action.VIEW, consent)
     return render(request, "plans/consent_detail.html", _context(request, consent))
 
 
-def _context(request, consent):
+def _context(request: AuthedRequest, consent: Consent) -> dict[str, Any]:
     return {
         "consent": consent,
         "patient": consent.patient,
@@ -129,7 +135,7 @@ def _context(request, consent):
 
 @require_POST
 @require(roles.SIGN_CLINICAL)
-def consent_countersign(request, public_id):
+def consent_countersign(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     consent = get_consent(public_id)
     try:
         c.countersign(request.user, consent)
@@ -142,7 +148,7 @@ def consent_countersign(request, public_id):
 
 @require_POST
 @require(roles.EDIT_CLINICAL)
-def consent_revoke(request, public_id):
+def consent_revoke(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     consent = get_consent(public_id)
     form = RevokeForm(request.POST)
     if not form.is_valid():
@@ -159,7 +165,7 @@ def consent_revoke(request, public_id):
 
 @require_GET
 @require(roles.VIEW_CLINICAL)
-def consent_pdf(request, public_id):
+def consent_pdf(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     from weasyprint import HTML
 
     consent = get_consent(public_id)
@@ -175,7 +181,7 @@ def consent_pdf(request, public_id):
 
 @require_http_methods(["GET", "POST"])
 @require(roles.MANAGE_STAFF)
-def consent_template(request):
+def consent_template(request: AuthedRequest) -> HttpResponse:
     current = c.template_for()
     form = TemplateForm(
         request.POST or None,

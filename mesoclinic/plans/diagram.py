@@ -4,10 +4,19 @@ Coordinates stay in the reference's millimetres (the SVG viewBox), so a point th
 engine placed at (x, y) is drawn exactly there and a tap maps straight back.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+
+from mesoclinic import rules
+from mesoclinic.rules.reference import Point
+from mesoclinic.rules.reference import View as AreaView
+
+# A polygon: (x, y) pairs, as the reference's tuples or the engine's JSON lists.
+_Points = Sequence[Sequence[float]]
 
 # Faint silhouettes so that areas read as a face or a body; purely decorative.
 _SILHOUETTES = {
@@ -26,14 +35,14 @@ _SILHOUETTES = {
 }
 
 
-def svg_path(points) -> str:
+def svg_path(points: _Points) -> str:
     if not points:
         return ""
     head, *rest = points
     return f"M{head[0]:.1f} {head[1]:.1f} " + " ".join(f"L{x:.1f} {y:.1f}" for x, y in rest) + " Z"
 
 
-def _label_at(points) -> tuple[float, float]:
+def _label_at(points: _Points) -> tuple[float, float]:
     xs = [p[0] for p in points]
     ys = [p[1] for p in points]
     return (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
@@ -110,7 +119,7 @@ class PlannedArea(Zoomed):
         )
 
 
-def bounding_box(points, margin=0.12) -> tuple[float, float, float, float]:
+def bounding_box(points: _Points, margin: float = 0.12) -> tuple[float, float, float, float]:
     xs = [p[0] for p in points]
     ys = [p[1] for p in points]
     w, h = max(xs) - min(xs), max(ys) - min(ys)
@@ -133,18 +142,18 @@ class View:
         return max(self.width / 160, 1.2)
 
 
-def area_sides(area) -> list[tuple[str | None, tuple]]:
+def area_sides(area: rules.Area) -> list[tuple[str | None, tuple[Point, ...]]]:
     if not area.paired or area.view.midline_x_mm is None:
         return [(None, area.outline)]
     return [("right", area.outline), ("left", area.mirror(area.outline))]
 
 
 def build_views(
-    reference,
+    reference: rules.Reference,
     selected: set[tuple[str, str | None]],
-    planned_areas: list[dict],
+    planned_areas: list[dict[str, Any]],
     editable: bool = False,
-):
+) -> list[View]:
     """Every view, its tappable regions, and the planned areas with their points.
 
     `planned_areas` are the engine's area dicts, each with the index of the plan
@@ -191,8 +200,8 @@ def build_views(
     return [v for v in views.values()]
 
 
-def _views(reference):
-    seen = {}
+def _views(reference: rules.Reference) -> dict[str, AreaView]:
+    seen: dict[str, AreaView] = {}
     for area in reference.areas.values():
         seen.setdefault(area.view.slug, area.view)
     order = ["face-front", "face-profile", "body-front", "body-back"]

@@ -7,6 +7,9 @@ The editor's views only parse the form and render.
 
 import copy
 import datetime as dt
+import uuid
+from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
@@ -53,7 +56,9 @@ def _edited(plan: Plan) -> dict:
     return copy.deepcopy(plan.inputs)
 
 
-def add_area(user, plan: Plan, lock_version: int, *, concern: str, area: str, side="") -> Plan:
+def add_area(
+    user: User, plan: Plan, lock_version: int, *, concern: str, area: str, side: str = ""
+) -> Plan:
     inputs = _edited(plan)
     item = {"concern": concern, "area": area}
     if side:
@@ -63,7 +68,12 @@ def add_area(user, plan: Plan, lock_version: int, *, concern: str, area: str, si
 
 
 def update_item(
-    user, plan: Plan, index: int, values: dict, lock_version: int, fields=("items",)
+    user: User,
+    plan: Plan,
+    index: int,
+    values: dict[str, Any],
+    lock_version: int,
+    fields: Iterable[str] = ("items",),
 ) -> Plan:
     """The item's settings as given (blank ones dropped); hand-edited points are kept
     unless the grid changes."""
@@ -81,14 +91,14 @@ def update_item(
     return services.save_inputs(user, plan, inputs, lock_version, fields)
 
 
-def remove_item(user, plan: Plan, index: int, lock_version: int) -> Plan:
+def remove_item(user: User, plan: Plan, index: int, lock_version: int) -> Plan:
     inputs = _edited(plan)
     del inputs["items"][item_index(plan, index)]
     return services.save_inputs(user, plan, inputs, lock_version, ["items"])
 
 
 def edit_point(
-    user,
+    user: User,
     plan: Plan,
     index: int,
     lock_version: int,
@@ -114,32 +124,33 @@ def edit_point(
             raise NoSuchItem
         points = [p for p in current if p != side_points[remove]]
     else:
+        assert at is not None  # the form gives a position when it removes none
         x, y = at
         points = [*current, (round(x, 1), round(y, 1))]
     inputs["items"][index]["points"] = [list(p) for p in points]
     return services.save_inputs(user, plan, inputs, lock_version, ["points"])
 
 
-def set_start(user, plan: Plan, start: dt.date, lock_version: int) -> Plan:
+def set_start(user: User, plan: Plan, start: dt.date, lock_version: int) -> Plan:
     inputs = _edited(plan)
     inputs["start"] = start.isoformat()
     return services.save_inputs(user, plan, inputs, lock_version, ["start"])
 
 
-def other_practitioners(user) -> list[User]:
+def other_practitioners(user: User) -> list[User]:
     """The clinic's other active practitioners: who may confirm a second-opinion override."""
     return list(User.in_org.filter(role=Role.PRACTITIONER, is_active=True).exclude(pk=user.pk))
 
 
 def add_override(
-    user,
+    user: User,
     plan: Plan,
     lock_version: int,
     *,
     code: str,
     reason: str,
     area: str = "",
-    confirmed_by=None,
+    confirmed_by: uuid.UUID | None = None,
     patient_acknowledged: bool = False,
 ) -> Plan:
     """Pass a grade-B/C finding the engine reports for this plan, with the user's reason."""
@@ -167,7 +178,9 @@ def add_override(
     return services.save_inputs(user, plan, inputs, lock_version, ["overrides"])
 
 
-def _second_confirmation(user, confirmed_by, patient_acknowledged: bool) -> dict:
+def _second_confirmation(
+    user: User, confirmed_by: uuid.UUID | None, patient_acknowledged: bool
+) -> dict[str, Any]:
     """A pregnancy or breastfeeding override: another practitioner of the clinic confirms,
     or, where the clinic has only one, the patient has signed an acknowledgement."""
     others = other_practitioners(user)

@@ -1,9 +1,11 @@
+from typing import Any
+
 from django import forms
 
 from mesoclinic import rules
 
 
-def _ref():
+def _ref() -> rules.Reference:
     return rules.load_reference()
 
 
@@ -37,8 +39,9 @@ class AddAreaForm(forms.Form):
     concern = forms.ChoiceField(choices=concern_choices)
     lock_version = forms.IntegerField(min_value=0)
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Django's clean returns cleaned_data
         area = _ref().areas.get(data.get("area", ""))
         if area is not None and not area.paired:
             data["side"] = ""
@@ -67,10 +70,12 @@ class ItemForm(forms.Form):
         required=False, label="Interval (days)", min_value=1, max_value=365
     )
 
-    def __init__(self, *args, area: str = "", **kwargs):
+    def __init__(self, *args: Any, area: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         concern = self.data.get(self.add_prefix("concern")) or self.initial.get("concern", "")
-        self.fields["protocol"].choices = protocol_choices(concern, area)
+        protocol = self.fields["protocol"]
+        assert isinstance(protocol, forms.ChoiceField)  # declared above
+        protocol.choices = protocol_choices(concern, area)
         self.area = area
         if not _ref().areas[area].paired:
             del self.fields["side"]
@@ -87,7 +92,7 @@ class OverrideForm(forms.Form):
     patient_acknowledged = forms.BooleanField(required=False)
     lock_version = forms.IntegerField(min_value=0)
 
-    def clean_reason(self):
+    def clean_reason(self) -> str:
         reason = self.cleaned_data["reason"]
         problem = rules.reason_problem(reason)
         if problem:
@@ -103,8 +108,9 @@ class PointForm(forms.Form):
     y = forms.FloatField(required=False)
     lock_version = forms.IntegerField(min_value=0)
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Django's clean returns cleaned_data
         if data.get("remove") is None and (data.get("x") is None or data.get("y") is None):
             raise forms.ValidationError("Name a point to remove or a position to add.")
         return data

@@ -1,17 +1,19 @@
 """The itemized quote for patients and reception: the engine's lines plus the clinic's tax."""
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from mesoclinic import rules
+from mesoclinic.accounts.models import Organization
 
 CENT = Decimal("0.01")
 
 
-def _money(value) -> Decimal:
+def _money(value: Any) -> Decimal:
     return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def itemized_quote(result: dict, organization) -> dict:
+def itemized_quote(result: dict[str, Any], organization: Organization) -> dict[str, Any]:
     ref = rules.load_reference()
     engine = result["quote"]
     tax_rate = Decimal(str(getattr(organization, "tax_rate", 0) or 0))

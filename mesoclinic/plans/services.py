@@ -7,7 +7,7 @@ Every number the editor shows comes from `evaluate`, which calls the same
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from mesoclinic import rules
 from mesoclinic.accounts import roles
+from mesoclinic.accounts.models import User
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients import models as pm
 from mesoclinic.patients.services import Chart, chart_for
@@ -173,7 +174,9 @@ def _paired(area: str) -> bool:
 
 
 @transaction.atomic
-def save_inputs(user, plan: Plan, inputs: dict, lock_version: int, fields=("items",)) -> Plan:
+def save_inputs(
+    user: User, plan: Plan, inputs: dict, lock_version: int, fields: Iterable[str] = ("items",)
+) -> Plan:
     now = timezone.now()
     updated = Plan.objects.filter(pk=plan.pk, lock_version=lock_version).update(
         inputs=inputs, lock_version=lock_version + 1, changed_at=now, changed_by=user
@@ -191,7 +194,7 @@ def content_hash(inputs: dict, result: dict) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def create_plan(user, patient: pm.Patient) -> Plan:
+def create_plan(user: User, patient: pm.Patient) -> Plan:
     """A draft with one item per area of the patient's charted concerns, starting today."""
     items = [
         {"concern": concern.concern, "area": area}
@@ -208,7 +211,12 @@ def create_plan(user, patient: pm.Patient) -> Plan:
 
 
 def _change_status(
-    user, plan: Plan, status: str, detail: str, fields=(), audit_fields=("status",)
+    user: User,
+    plan: Plan,
+    status: str,
+    detail: str,
+    fields: Iterable[str] = (),
+    audit_fields: Iterable[str] = ("status",),
 ) -> None:
     """The one place a plan's status changes: the table decides, under the row's lock.
     `fields` are other columns of `plan` saved with it (the cancelling reason)."""
@@ -225,7 +233,7 @@ def _change_status(
 
 
 @transaction.atomic
-def approve(user, plan: Plan, patient: pm.Patient, lock_version: int) -> PlanVersion:
+def approve(user: User, plan: Plan, patient: pm.Patient, lock_version: int) -> PlanVersion:
     if not roles.can(user, roles.SIGN_CLINICAL):
         raise PermissionDenied("Only a practitioner approves a plan.")
     locked = Plan.objects.select_for_update().get(pk=plan.pk)
@@ -257,13 +265,13 @@ def approve(user, plan: Plan, patient: pm.Patient, lock_version: int) -> PlanVer
 
 
 @transaction.atomic
-def propose(user, plan: Plan) -> None:
+def propose(user: User, plan: Plan) -> None:
     """Draft -> proposed: the plan has been presented to the patient, still editable."""
     _change_status(user, plan, PlanStatus.PROPOSED, f"status {PlanStatus.PROPOSED}")
 
 
 @transaction.atomic
-def cancel(user, plan: Plan, reason: str) -> None:
+def cancel(user: User, plan: Plan, reason: str) -> None:
     """Cancel with a reason; the plan stays in the record."""
     reason = reason.strip()
     states.PLAN.check(plan.status, PlanStatus.CANCELLED)
@@ -285,7 +293,7 @@ def latest_version(plan: Plan) -> PlanVersion | None:
 
 
 @transaction.atomic
-def reopen(user, plan: Plan) -> None:
+def reopen(user: User, plan: Plan) -> None:
     """Edit an approved plan: it becomes a draft of the next version; consent must be re-signed."""
     _change_status(user, plan, PlanStatus.DRAFT, "reopened for a new version")
 

@@ -1,14 +1,20 @@
 """The plan editor: every change is re-checked by the engine and the editor re-rendered (HTMX)."""
 
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django import forms as django_forms
 from django.contrib import messages
 from django.core.exceptions import BadRequest
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from mesoclinic import rules
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
+from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.access import get_patient
 from mesoclinic.patients.services import chart_for
@@ -19,7 +25,13 @@ from mesoclinic.plans.quote import itemized_quote
 from mesoclinic.transitions import TransitionRefused
 
 
-def _editor_context(request, plan, error=None, error_field=None, conflict=False):
+def _editor_context(
+    request: AuthedRequest,
+    plan: Plan,
+    error: str | None = None,
+    error_field: str | None = None,
+    conflict: bool = False,
+) -> dict[str, Any]:
     chart = chart_for(plan.patient)
     evaluation = services.evaluate(plan.patient, plan.inputs, chart, plan=plan)
     ref = rules.load_reference()
@@ -74,19 +86,21 @@ def _editor_context(request, plan, error=None, error_field=None, conflict=False)
     }
 
 
-def _render_editor(request, plan, status=200, **extra):
+def _render_editor(
+    request: AuthedRequest, plan: Plan, status: int = 200, **extra: Any
+) -> HttpResponse:
     template = "plans/_editor.html" if request.htmx else "plans/editor.html"
     return render(request, template, _editor_context(request, plan, **extra), status=status)
 
 
-def _editable_plan(public_id) -> Plan:
+def _editable_plan(public_id: uuid.UUID) -> Plan:
     """The plan, if ours (else 404) and still editable (else 403)."""
     plan = get_plan(public_id)
     editing.check_editable(plan)
     return plan
 
 
-def _item_index(plan, index) -> int:
+def _item_index(plan: Plan, index: int) -> int:
     try:
         return editing.item_index(plan, index)
     except editing.NoSuchItem:
@@ -95,20 +109,22 @@ def _item_index(plan, index) -> int:
 
 @require_POST
 @require(roles.EDIT_CLINICAL)
-def plan_new(request, public_id):
+def plan_new(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     plan = services.create_plan(request.user, get_patient(public_id))
     return redirect("plan_editor", public_id=plan.public_id)
 
 
 @require_GET
 @require(roles.VIEW_CLINICAL)
-def plan_editor(request, public_id):
+def plan_editor(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     plan = get_plan(public_id)
     record(request.user, Action.VIEW, plan, detail="editor")
     return _render_editor(request, plan)
 
 
-def _edit(request, plan, change, *args, **kwargs):
+def _edit(
+    request: AuthedRequest, plan: Plan, change: Callable[..., Plan], *args: Any, **kwargs: Any
+) -> HttpResponse:
     """Run one editing use case and re-render the editor: 409 if someone saved meanwhile,
     400 with the refusal next to its field."""
     try:
@@ -127,7 +143,7 @@ def _edit(request, plan, change, *args, **kwargs):
 
 @require_POST
 @require(roles.EDIT_CLINICAL)
-def plan_add_area(request, public_id):
+def plan_add_area(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     plan = _editable_plan(public_id)
     form = forms.AddAreaForm(request.POST)
     if not form.is_valid():
@@ -146,7 +162,7 @@ def plan_add_area(request, public_id):
 
 @require_POST
 @require(roles.EDIT_CLINICAL)
-def plan_update_item(request, public_id, index):
+def plan_update_item(request: AuthedRequest, public_id: uuid.UUID, index: int) -> HttpResponse:
     plan = _editable_plan(public_id)
     index = _item_index(plan, index)
     area = plan.inputs["items"][index]["area"]
@@ -160,7 +176,7 @@ def plan_update_item(request, public_id, index):
 
 @require_POST
 @require(roles.EDIT_CLINICAL)
-def plan_remove_item(request, public_id, index):
+def plan_remove_item(request: AuthedRequest, public_id: uuid.UUID, index: int) -> HttpResponse:
     plan = _editable_plan(public_id)
     index = _item_index(plan, index)
     return _edit(request, plan, editing.remove_item, index, _lock_version(request))
@@ -168,7 +184,7 @@ def plan_remove_item(request, public_id, index):
 
 @require_POST
 @require(roles.EDIT_CLINICAL)
-def plan_point(request, public_id):
+def plan_point(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     """Tap a planned point to remove it, or tap inside an area to add one."""
     plan = _editable_plan(public_id)
     form = forms.PointForm(request.POST)
@@ -191,7 +207,7 @@ def plan_point(request, public_id):
 
 @require_POST
 @require(roles.EDIT_CLINICAL)
-def plan_start(request, public_id):
+def plan_start(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     plan = _editable_plan(public_id)
     form = forms.StartForm(request.POST)
     if not form.is_valid():
@@ -202,7 +218,7 @@ def plan_start(request, public_id):
 
 @require_POST
 @require(roles.OVERRIDE_SAFETY)
-def plan_override(request, public_id):
+def plan_override(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     plan = _editable_plan(public_id)
     form = forms.OverrideForm(request.POST)
     if not form.is_valid():
@@ -225,7 +241,7 @@ def plan_override(request, public_id):
 
 @require_POST
 @require(roles.SIGN_CLINICAL)
-def plan_approve(request, public_id):
+def plan_approve(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     plan = get_plan(public_id)
     try:
         version = services.approve(request.user, plan, plan.patient, _lock_version(request))
@@ -242,7 +258,13 @@ def plan_approve(request, public_id):
     return response
 
 
-def _status_change(request, plan, change, *args, done: tuple[int, str] | None = None):
+def _status_change(
+    request: AuthedRequest,
+    plan: Plan,
+    change: Callable[..., None],
+    *args: Any,
+    done: tuple[int, str] | None = None,
+) -> HttpResponse:
     """A status use case; a refusal is shown at the top of the editor, where the user acted."""
     try:
         change(request.user, plan, *args)
@@ -256,7 +278,7 @@ def _status_change(request, plan, change, *args, done: tuple[int, str] | None = 
 
 @require_POST
 @require(roles.EDIT_CLINICAL)
-def plan_reopen(request, public_id):
+def plan_reopen(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     return _status_change(
         request,
         get_plan(public_id),
@@ -267,14 +289,14 @@ def plan_reopen(request, public_id):
 
 @require_POST
 @require(roles.EDIT_CLINICAL)
-def plan_propose(request, public_id):
+def plan_propose(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     """Draft -> proposed: the plan has been presented to the patient, still editable."""
     return _status_change(request, get_plan(public_id), services.propose)
 
 
 @require_POST
 @require(roles.EDIT_CLINICAL)
-def plan_cancel(request, public_id):
+def plan_cancel(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     return _status_change(
         request,
         get_plan(public_id),
@@ -286,7 +308,7 @@ def plan_cancel(request, public_id):
 
 @require_GET
 @require(roles.VIEW_DEMOGRAPHICS)
-def plan_quote(request, public_id):
+def plan_quote(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     plan = get_plan(public_id)
     version = services.latest_version(plan)
     result = (
@@ -303,19 +325,19 @@ def plan_quote(request, public_id):
     )
 
 
-def _lock_version(request) -> int:
+def _lock_version(request: AuthedRequest) -> int:
     try:
         return int(request.POST.get("lock_version", ""))
     except ValueError:
         raise BadRequest("lock_version missing") from None
 
 
-def _first_error(form) -> str:
+def _first_error(form: django_forms.Form) -> str:
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else ""
         return (
             f"{label or field.replace('_', ' ').capitalize()}: {errors[0]}"
             if field != "__all__"
-            else errors[0]
+            else str(errors[0])  # a message: ErrorList's items are strings
         )
     return "Invalid input."

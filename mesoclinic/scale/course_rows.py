@@ -6,11 +6,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import random
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from django.db import models
+
+from mesoclinic.accounts.models import Site
 from mesoclinic.plans.models import Consent, Plan, PlanVersion
 from mesoclinic.scale.ids import dashed
+from mesoclinic.scale.organization import Org
+from mesoclinic.scale.tables import Rows
 from mesoclinic.scale.templates import Template
+from mesoclinic.scale.writer import Writer
 from mesoclinic.treatments import vocab as treatment_vocab
 from mesoclinic.treatments.models import AdverseEvent, TreatmentSession
 
@@ -49,7 +58,7 @@ class _Course:
     """What every session of one patient's course shares."""
 
     pid: int
-    site: object
+    site: Site
     site_index: int
     practitioner: int
     practitioners: list[int]
@@ -66,7 +75,19 @@ class _Course:
 class CourseRows:
     """The Seeder's rows for plans and sessions (it provides rng, ids, uid, when, slot)."""
 
-    def _draft_plan(self, rows, pid, practitioner, created) -> None:
+    # What the Seeder sets up or defines, declared for the type checker.
+    rng: random.Random
+    ids: dict[type[models.Model], int]
+    today: dt.date
+    o: Org
+    w: Writer
+    uid: Callable[[], str]
+    when: Callable[..., str]
+    slot: Callable[[dt.date, list[int], int], tuple[int, dt.datetime] | tuple[None, None]]
+    lot_id: Callable[[int, str, dt.date], int]
+    points: Callable[[int, int, list[Any], int], str]
+
+    def _draft_plan(self, rows: Rows, pid: int, practitioner: int, created: dt.date) -> None:
         """A draft with three areas: what the plan editor proposes while a patient decides."""
         plan_id = self.ids[Plan]
         self.ids[Plan] += 1
@@ -78,9 +99,10 @@ class CourseRows:
         )  # fmt: skip
 
     def _treat(
-        self, rows, pid, site, site_index, practitioners, estheticians, template_index,
-        template, start, interval, nsessions, weight, first, last, signed_ids, voided_ids,
-        creator,
+        self, rows: Rows, pid: int, site: Site, site_index: int, practitioners: list[int],
+        estheticians: list[int], template_index: int, template: Template, start: dt.date,
+        interval: int, nsessions: int, weight: int, first: str, last: str,
+        signed_ids: list[int], voided_ids: list[int], creator: int,
     ) -> None:  # fmt: skip
         c = _Course(pid, site, site_index, self.rng.choice(practitioners), practitioners,
                     estheticians, template_index, template, weight, creator)  # fmt: skip
@@ -94,7 +116,10 @@ class CourseRows:
             sid, voided = self._past_session(rows, c, number, day)
             (voided_ids if voided else signed_ids).append(sid)
 
-    def _plan_rows(self, rows, c: _Course, start, interval, nsessions, first, last) -> None:
+    def _plan_rows(
+        self, rows: Rows, c: _Course, start: dt.date, interval: int, nsessions: int, first: str,
+        last: str,
+    ) -> None:  # fmt: skip
         """The approved plan, its version and the signed consent."""
         org_id, template, practitioner = self.o.org.pk, c.template, c.practitioner
         c.plan_id, c.version_id, c.consent_id = (
@@ -124,7 +149,7 @@ class CourseRows:
              SIGNATURE, planned_ts, practitioner, planned_ts, None, None, "")
         )  # fmt: skip
 
-    def _past_session(self, rows, c: _Course, number: int, day: dt.date) -> tuple[int, bool]:
+    def _past_session(self, rows: Rows, c: _Course, number: int, day: dt.date) -> tuple[int, bool]:
         """One session given on ``day``, with its diary entry: its id, and whether it was voided."""
         rng, org_id, template, practitioner = self.rng, self.o.org.pk, c.template, c.practitioner
         minutes = rng.choice([30, 45, 60])
@@ -134,6 +159,7 @@ class CourseRows:
         if performer is None:  # a full day: the session happens, not booked in the diary
             performer = preferred
             started = dt.datetime.combine(day, dt.time(19, 30))
+        assert started is not None  # slot() gives a performer and a time, or neither
         ended = started + dt.timedelta(minutes=minutes)
         sid = self.ids[TreatmentSession]
         self.ids[TreatmentSession] += 1
@@ -163,7 +189,7 @@ class CourseRows:
             self._adverse(rows, c.pid, sid, day, template.areas[0][0], first_lot, practitioner)
         return sid, voided
 
-    def _charted_areas(self, rows, c: _Course, sid: int, day: dt.date):
+    def _charted_areas(self, rows: Rows, c: _Course, sid: int, day: dt.date) -> int | None:
         """The session's areas, its points shared between them; returns the first lot."""
         total_points = int(self.rng.triangular(20, 200, 60))
         areas = c.template.areas
@@ -181,22 +207,26 @@ class CourseRows:
             )  # fmt: skip
         return first_lot
 
-    def _book(self, rows, site, practitioner, estheticians, pid, plan_id, version_id, number,
-              template, day, creator) -> None:  # fmt: skip
+    def _book(self, rows: Rows, site: Site, practitioner: int, estheticians: list[int],
+              pid: int, plan_id: int, version_id: int, number: int, template: Template,
+              day: dt.date, creator: int) -> None:  # fmt: skip
         """A visit of a running course, booked in the diary (up to eight weeks ahead)."""
         if day > self.today + dt.timedelta(days=BOOKING_HORIZON_DAYS):
             return
         performer, started = self.slot(day, [practitioner, *estheticians], 3)
         if performer is None:
             return
+        assert started is not None  # slot() gives a performer and a time, or neither
         status = "confirmed" if self.rng.random() < 0.4 else "booked"
         areas = json.dumps(sorted({a[0] for a in template.areas}))
         ends = started + dt.timedelta(minutes=45)
         self._appointment(rows, site, performer, pid, plan_id, version_id, number + 1, areas,
                           day, started, ends, status, creator)  # fmt: skip
 
-    def _appointment(self, rows, site, user, pid, plan_id, version_id, number, areas, day,
-                     started, ended, status, creator) -> None:  # fmt: skip
+    def _appointment(self, rows: Rows, site: Site, user: int, pid: int, plan_id: int,
+                     version_id: int, number: int, areas: str, day: dt.date,
+                     started: dt.datetime, ended: dt.datetime, status: str,
+                     creator: int) -> None:  # fmt: skip
         made = self.w.ts(dt.datetime.combine(day - dt.timedelta(days=7), dt.time(9)))
         rows["appointment"].append(
             (self.o.org.pk, self.uid(), site.pk, None, user, pid, None, plan_id, version_id,
@@ -204,7 +234,10 @@ class CourseRows:
              "", None, 0, creator, made, made)
         )  # fmt: skip
 
-    def _adverse(self, rows, pid, sid, day, area, lot, practitioner) -> None:
+    def _adverse(
+        self, rows: Rows, pid: int, sid: int, day: dt.date, area: str, lot: int | None,
+        practitioner: int,
+    ) -> None:  # fmt: skip
         rng = self.rng
         draw = rng.random()
         for rate, kinds, (low, high) in AE_RATES:
@@ -216,9 +249,8 @@ class CourseRows:
             ae_id = self.ids[AdverseEvent]
             self.ids[AdverseEvent] += 1
             onset = day + dt.timedelta(days=rng.randint(0, 3))
-            resolved = onset + dt.timedelta(days=rng.randint(2, 30))
-            if resolved >= self.today:
-                resolved = None
+            resolved_on = onset + dt.timedelta(days=rng.randint(2, 30))
+            resolved = resolved_on if resolved_on < self.today else None
             org_id = self.o.org.pk
             rows["ae"].append(
                 (ae_id, org_id, self.uid(), pid, sid, kind, area, onset, grade,

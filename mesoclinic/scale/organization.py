@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import random
 import uuid
 from dataclasses import dataclass, field
 
 from django.contrib.auth.hashers import make_password
+from django.db import models
 from django.utils.text import slugify
 
 from mesoclinic.accounts.models import ClinicalLicence, LicenceType, Organization, Site, User
@@ -27,16 +29,16 @@ PER_SITE = [(Role.PRACTITIONER, 3), (Role.ESTHETICIAN, 3), (Role.RECEPTION, 2)]
 @dataclass
 class Org:
     org: Organization
-    sites: list
+    sites: list[Site]
     owner: User
-    practitioners: dict  # site index -> [user ids]
-    estheticians: dict
-    reception: dict
+    practitioners: dict[int, list[int]]  # site index -> [user ids]
+    estheticians: dict[int, list[int]]
+    reception: dict[int, list[int]]
     consent_template_id: int
-    staff: list = field(default_factory=list)
+    staff: list[User] = field(default_factory=list)
 
 
-def _has_public_id(model) -> bool:
+def _has_public_id(model: type[models.Model]) -> bool:
     return any(f.name == "public_id" for f in model._meta.fields)
 
 
@@ -55,7 +57,9 @@ def _sites(org: Organization, count: int) -> list[Site]:
     )
 
 
-def _staff(rng, org: Organization, name: str, nsites: int, password: str) -> list[User]:
+def _staff(
+    rng: random.Random, org: Organization, name: str, nsites: int, password: str
+) -> list[User]:
     """The owner first, then each site's staff, with emails naming role and site."""
     hashed = make_password(password)
     domain = f"{slugify(name)}.scale.clinic"
@@ -116,7 +120,7 @@ def _licences(org: Organization, owner: User, practitioners: dict[int, list[int]
     )
 
 
-def _opening_hours(rng, org: Organization, name: str, sites: list[Site]) -> None:
+def _opening_hours(rng: random.Random, org: Organization, name: str, sites: list[Site]) -> None:
     salt = int.from_bytes(hashlib.sha256(name.encode()).digest()[:16], "big")
     hours = [
         SiteHours(
@@ -133,7 +137,7 @@ def _opening_hours(rng, org: Organization, name: str, sites: list[Site]) -> None
     SiteHours.all_orgs.bulk_create(hours)
 
 
-def create_organization(rng, name: str, patients: int, password: str) -> Org:
+def create_organization(rng: random.Random, name: str, patients: int, password: str) -> Org:
     if Organization.objects.filter(name=name).exists():
         raise ValueError(f"{name!r} already exists: seed a fresh database")
     org = Organization.objects.create(name=name, currency="EUR", tax_rate=0)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import random
+import uuid
+from typing import Any
 
 from django.db.models import Count
 from django.utils import timezone
 
 from mesoclinic import rules
-from mesoclinic.accounts.models import Organization, User
+from mesoclinic.accounts.models import Organization, Site, User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.patients import models as pm
 from mesoclinic.patients.models import Patient
@@ -32,7 +34,7 @@ SEARCH_TERMS = ["mar", "yam", "sch", "dup", "kow", "anna", "lu", "ber", "sofia g
 BENCH_LOT = "BENCH-SIGNOFF"
 
 
-def handles(org: Organization, sessions: int, seed: int = 0) -> dict:
+def handles(org: Organization, sessions: int, seed: int = 0) -> dict[str, Any]:
     staff = User.objects.filter(organization=org, is_active=True).order_by("id")
     owner = staff.filter(role=Role.OWNER).first()
     practitioner = staff.filter(role=Role.PRACTITIONER).first()
@@ -56,6 +58,7 @@ def handles(org: Organization, sessions: int, seed: int = 0) -> dict:
         )
         signable = prepare_signoffs(org, practitioner, sessions, seed)
         site = org.sites.order_by("id").first()
+        assert owner is not None and practitioner is not None  # a seeded chain has both
         return {
             "organization": org.name,
             "owner": owner.email,
@@ -71,7 +74,7 @@ def handles(org: Organization, sessions: int, seed: int = 0) -> dict:
         }
 
 
-def _bench_lot(site, product: str, owner) -> Lot:
+def _bench_lot(site: Site, product: str, owner: User | None) -> Lot:
     lot = Lot.objects.filter(site=site, product=product, lot_number=BENCH_LOT).first()
     if lot is None:
         today = timezone.localdate()
@@ -88,7 +91,7 @@ def _bench_lot(site, product: str, owner) -> Lot:
     return lot
 
 
-def _signable(version) -> bool:
+def _signable(version: PlanVersion) -> bool:
     """Sign-off re-checks the patient's whole history (courses, intervals): the benchmark
     signs plans whose first product no course or interval limit can refuse, so that it
     measures a sign-off that succeeds after the same checks."""
@@ -101,7 +104,7 @@ def _signable(version) -> bool:
     )
 
 
-def _versions(count: int, seed: int) -> list:
+def _versions(count: int, seed: int) -> list[PlanVersion]:
     """Up to ``count`` approved versions, on distinct patients that sign-off will not refuse."""
     versions = list(
         PlanVersion.objects.select_related("plan", "plan__patient")
@@ -129,7 +132,9 @@ def _versions(count: int, seed: int) -> list:
     return versions[:count]
 
 
-def _charted_areas(org, sessions: list, planned: list) -> None:
+def _charted_areas(
+    org: Organization, sessions: list[TreatmentSession], planned: list[tuple[Any, ...]]
+) -> None:
     """One charted area per session: the plan's first area, at most 20 of its points."""
     ref = rules.load_reference()
     areas = []
@@ -152,7 +157,9 @@ def _charted_areas(org, sessions: list, planned: list) -> None:
     SessionArea.objects.bulk_create(areas)
 
 
-def prepare_signoffs(org, practitioner, count: int, seed: int) -> list:
+def prepare_signoffs(
+    org: Organization, practitioner: User | None, count: int, seed: int
+) -> list[uuid.UUID]:
     """`count` in-progress sessions, one charted area each, on distinct treated patients."""
     if count <= 0:
         return []
@@ -165,7 +172,7 @@ def prepare_signoffs(org, practitioner, count: int, seed: int) -> list:
     )
     lots: dict = {}
     sessions, planned = [], []
-    sites = {s.pk: s for s in org.sites.all()}
+    sites: dict[int | None, Site] = {s.pk: s for s in org.sites.all()}
     for version in versions:
         area = version.result["areas"][0]
         product = area["products"][0]
@@ -195,5 +202,5 @@ def prepare_signoffs(org, practitioner, count: int, seed: int) -> list:
     return [s.public_id for s in sessions]
 
 
-def dump(data: dict) -> str:
+def dump(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=1)

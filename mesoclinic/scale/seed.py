@@ -20,6 +20,8 @@ import datetime as dt
 import hashlib
 import json
 import random
+from collections.abc import Callable
+from typing import Any
 
 from django.db import transaction
 
@@ -30,6 +32,7 @@ from mesoclinic.scale import names, tables
 from mesoclinic.scale.course_rows import LOADING, CourseRows
 from mesoclinic.scale.ids import dashed, uid
 from mesoclinic.scale.organization import create_organization
+from mesoclinic.scale.tables import Rows
 from mesoclinic.scale.templates import PLAN_TEMPLATES, build_templates
 from mesoclinic.scale.writer import Writer
 from mesoclinic.treatments.models import AdverseEvent, Lot, TreatmentSession
@@ -60,8 +63,14 @@ LOT_CODES = {
 
 class Seeder(CourseRows):
     def __init__(
-        self, patients: int, seed: int, today: dt.date, password: str, progress=None, name=None
-    ):
+        self,
+        patients: int,
+        seed: int,
+        today: dt.date,
+        password: str,
+        progress: Callable[[int, int], None] | None = None,
+        name: str | None = None,
+    ) -> None:
         self.name = name or f"Scale Clinic {patients} s{seed}"
         self.total = patients
         self.seed = seed
@@ -78,15 +87,17 @@ class Seeder(CourseRows):
             name: json.dumps(sorted(patient_vocab.classify_medication(name)))
             for name, _ in MEDICATIONS
         }
-        self.allergy_coding = {}
+        self.allergy_coding: dict[tuple[str, str], tuple[str, str, str]] = {}
         for substance, text, *_ in ALLERGIES:
             allergy = pm.Allergy(substance=substance, substance_text=text)
             allergy.resolve()
             self.allergy_coding[substance, text] = (json.dumps(allergy.coded), allergy.coding, "")
-        self.point_cache: dict[tuple, str] = {}
+        self.point_cache: dict[tuple[int, int, int, int], str] = {}
         self.busy: dict[tuple[int, int], int] = {}  # (user, day) -> bitmask of quarter hours
 
-    def slot(self, day: dt.date, candidates: list[int], quarters: int):
+    def slot(
+        self, day: dt.date, candidates: list[int], quarters: int
+    ) -> tuple[int, dt.datetime] | tuple[None, None]:
         """A free time (08:00-20:00, quarter hours) for the first candidate who has one.
 
         Appointments of one person never overlap: PostgreSQL refuses it."""
@@ -112,7 +123,7 @@ class Seeder(CourseRows):
     def when(self, day: dt.date, hour: int, minute: int = 0) -> str:
         return self.w.ts(dt.datetime.combine(day, dt.time(hour, minute)))
 
-    def points(self, template_index: int, area_index: int, planned: list, n: int) -> str:
+    def points(self, template_index: int, area_index: int, planned: list[Any], n: int) -> str:
         """n charted points around the planned grid (a few variants per count)."""
         variant = self.rng.randrange(4)
         key = (template_index, area_index, n, variant)
@@ -212,7 +223,7 @@ class Seeder(CourseRows):
         return self.counts
 
     def _chunk(self, offset: int, n: int) -> None:
-        rows: dict[str, list] = {
+        rows: Rows = {
             k: []
             for k in (
                 "patient", "allergy", "medication", "condition", "pregnancy", "infection",
@@ -247,7 +258,9 @@ class Seeder(CourseRows):
             start = self.today - dt.timedelta(days=rng.randint(1, HISTORY_DAYS))
         return treated, template_index, nsessions, interval, start
 
-    def _patient(self, rows, index: int, signed_ids: list[int], voided_ids: list[int]) -> None:
+    def _patient(
+        self, rows: Rows, index: int, signed_ids: list[int], voided_ids: list[int]
+    ) -> None:
         rng, o = self.rng, self.o
         org_id = o.org.pk
         pid = self.ids[pm.Patient] + index
@@ -294,11 +307,19 @@ class Seeder(CourseRows):
             first, last, signed_ids, voided_ids, creator,
         )  # fmt: skip
 
-    def _history(self, rows, pid, creator, created, female, rng) -> None:
+    def _history(
+        self,
+        rows: Rows,
+        pid: int,
+        creator: int,
+        created: dt.date,
+        female: bool,
+        rng: random.Random,
+    ) -> None:
         org_id = self.o.org.pk
         ts = self.when(created, 10)
 
-        def entry(kind, *values):
+        def entry(kind: str, *values: Any) -> None:
             rows[kind].append(
                 (org_id, self.uid(), pid, created, ts, creator, None, None, "", *values)
             )
@@ -320,7 +341,7 @@ class Seeder(CourseRows):
         entry("concern", concern, json.dumps(areas), goals, expectations)
 
     # -- writing -------------------------------------------------------------------------
-    def _write(self, rows) -> None:
+    def _write(self, rows: Rows) -> None:
         tables.write(self.w, rows, self.uid)
         for name, key in (
             ("patients", "patient"), ("history entries", "allergy"), ("plans", "plan"),

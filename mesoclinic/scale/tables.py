@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from mesoclinic.audit.models import AuditEvent
 from mesoclinic.patients import models as pm
 from mesoclinic.plans.models import Consent, Plan, PlanVersion
+from mesoclinic.scale.writer import Writer
 from mesoclinic.scheduling.models import Appointment
 from mesoclinic.treatments.models import (
     AdverseEvent,
@@ -18,9 +20,11 @@ from mesoclinic.treatments.models import (
 # -- writing -------------------------------------------------------------------------
 HISTORY = ["organization", "public_id", "patient", "recorded_on", "created_at", "created_by",
            "voided_at", "voided_by", "void_reason"]  # fmt: skip
+# One chunk's rows by table: tuples of plain values, in the order of the table's fields.
+Rows = dict[str, list[tuple[Any, ...]]]
 
 
-def write(w, rows: dict[str, list], uid: Callable[[], str]) -> None:
+def write(w: Writer, rows: Rows, uid: Callable[[], str]) -> None:
     """Insert one chunk's rows, parents before children."""
     _patients(w, rows)
     _plans(w, rows)
@@ -28,7 +32,7 @@ def write(w, rows: dict[str, list], uid: Callable[[], str]) -> None:
     _diary_and_audit(w, rows, uid)
 
 
-def _patients(w, rows: dict[str, list]) -> None:
+def _patients(w: Writer, rows: Rows) -> None:
     H = HISTORY
     w.insert(
         pm.Patient,
@@ -55,7 +59,7 @@ def _patients(w, rows: dict[str, list]) -> None:
     )  # fmt: skip
 
 
-def _plans(w, rows: dict[str, list]) -> None:
+def _plans(w: Writer, rows: Rows) -> None:
     w.insert(
         Plan,
         ["id", "organization", "public_id", "patient", "status", "inputs", "lock_version",
@@ -77,7 +81,7 @@ def _plans(w, rows: dict[str, list]) -> None:
     )  # fmt: skip
 
 
-def _sessions(w, rows: dict[str, list]) -> None:
+def _sessions(w: Writer, rows: Rows) -> None:
     w.insert(
         TreatmentSession,
         ["id", "organization", "public_id", "patient", "plan", "plan_version", "consent",
@@ -110,7 +114,7 @@ def _sessions(w, rows: dict[str, list]) -> None:
     )  # fmt: skip
 
 
-def _diary_and_audit(w, rows: dict[str, list], uid: Callable[[], str]) -> None:
+def _diary_and_audit(w: Writer, rows: Rows, uid: Callable[[], str]) -> None:
     w.insert(
         Appointment,
         ["organization", "public_id", "site", "room", "practitioner", "patient",

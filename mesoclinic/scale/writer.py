@@ -9,12 +9,16 @@ triggers: nothing is disabled during a load.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 from django.core.management.color import no_style
-from django.db import connection
+from django.db import connection, models
 
 
 class Writer:
-    def __init__(self):
+    def __init__(self) -> None:
         connection.ensure_connection()
         self.vendor = connection.vendor
         if self.vendor not in ("sqlite", "postgresql"):
@@ -24,19 +28,29 @@ class Writer:
         # PostgreSQL reads a bare timestamp in the session time zone; say UTC explicitly.
         self.tz_suffix = "+00:00" if self.vendor == "postgresql" else ""
 
-    def ts(self, moment) -> str:
+    def ts(self, moment: dt.datetime) -> str:
         return moment.isoformat(" ") + self.tz_suffix
 
-    def next_id(self, model) -> int:
+    def next_id(self, model: type[models.Model]) -> int:
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {model._meta.db_table}")  # noqa: S608
             return cursor.fetchone()[0] + 1
 
-    def columns(self, model, fields) -> list[str]:
+    def columns(self, model: type[models.Model], fields: Iterable[str]) -> list[str]:
         meta = model._meta
-        return [meta.get_field(f).column for f in fields]
+        columns = []
+        for name in fields:
+            field = meta.get_field(name)
+            assert isinstance(field, models.Field) and field.column  # the seeder names columns
+            columns.append(field.column)
+        return columns
 
-    def insert(self, model_or_table, fields, rows) -> None:
+    def insert(
+        self,
+        model_or_table: type[models.Model] | str,
+        fields: Iterable[str],
+        rows: Sequence[Sequence[Any]],
+    ) -> None:
         if not rows:
             return
         if isinstance(model_or_table, str):
@@ -56,7 +70,7 @@ class Writer:
                     copy.write_row(row)
         self.rows += len(rows)
 
-    def execute(self, sql: str, params=()) -> None:
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
 
@@ -66,7 +80,7 @@ class Writer:
             for pragma in ("synchronous=OFF", "cache_size=-1000000", "temp_store=MEMORY"):
                 self.raw.execute(f"PRAGMA {pragma}")
 
-    def finish_load(self, models) -> None:
+    def finish_load(self, models: list[type[models.Model]]) -> None:
         if self.vendor == "postgresql":
             # Explicit ids were inserted: move the identity sequences past them.
             with connection.cursor() as cursor:

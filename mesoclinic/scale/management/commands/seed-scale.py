@@ -4,6 +4,8 @@ import datetime as dt
 import os
 import sys
 import time
+from argparse import ArgumentParser
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -21,11 +23,11 @@ def bench_password() -> str:
 class _Printer:
     """Progress lines with rate and ETA when tqdm is not installed."""
 
-    def __init__(self, total, disable=False, **kwargs):
+    def __init__(self, total: int, disable: bool = False, **kwargs: Any) -> None:
         self.total, self.done, self.disable = total, 0, disable
         self.started = time.perf_counter()
 
-    def update(self, n):
+    def update(self, n: int) -> None:
         self.done += n
         if self.disable:
             return
@@ -33,17 +35,17 @@ class _Printer:
         eta = (self.total - self.done) / rate if rate else 0
         print(f"{self.done}/{self.total} patients, {rate:,.0f}/s, ETA {eta:.0f} s", file=sys.stderr)
 
-    def set_postfix_str(self, text):
+    def set_postfix_str(self, text: str) -> None:
         pass
 
-    def close(self):
+    def close(self) -> None:
         pass
 
 
 class Command(BaseCommand):
     help = "Generate a clinic chain of N patients (sessions, points, lots, audit) for benchmarks."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--patients", type=int, required=True)
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--chunk", type=int, default=2000, help="patients per transaction")
@@ -58,12 +60,23 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-progress", action="store_true")
 
-    def handle(self, *args, patients, seed, chunk, today, name, no_progress, **options):
+    def handle(
+        self,
+        *args: Any,
+        patients: int,
+        seed: int,
+        chunk: int,
+        today: dt.date | None,
+        name: str | None,
+        no_progress: bool,
+        **options: Any,
+    ) -> None:
         if patients < 1:
             raise CommandError("--patients must be at least 1")
         started = time.perf_counter()
         try:
-            from tqdm import tqdm  # the dev/bench extra; a plain printer otherwise
+            # The dev/bench extra (it ships no types); a plain printer otherwise.
+            from tqdm import tqdm  # type: ignore[import-untyped]
         except ImportError:  # pragma: no cover
             tqdm = _Printer
         bar = tqdm(
@@ -75,7 +88,7 @@ class Command(BaseCommand):
             smoothing=0.1,
         )
 
-        def progress(n, rows):
+        def progress(n: int, rows: int) -> None:
             bar.update(n)
             bar.set_postfix_str(f"{rows / (time.perf_counter() - started):,.0f} rows/s")
 
