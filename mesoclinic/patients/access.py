@@ -12,7 +12,7 @@ from mesoclinic.patients import models as m
 from mesoclinic.patients import services
 
 
-def get_patient(public_id: uuid.UUID) -> m.Patient:
+def get_patient(public_id: uuid.UUID | str) -> m.Patient:
     """The patient if they belong to the user's organization, else 404."""
     return get_object_or_404(m.Patient.objects.select_related("home_site"), public_id=public_id)
 

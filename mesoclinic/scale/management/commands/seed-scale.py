@@ -76,7 +76,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         try:
             # The dev/bench extra (it ships no types); a plain printer otherwise.
-            from tqdm import tqdm  # type: ignore[import-untyped]
+            from tqdm import tqdm
         except ImportError:  # pragma: no cover
             tqdm = _Printer
         bar = tqdm(
