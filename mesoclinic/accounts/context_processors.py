@@ -1,7 +1,9 @@
+from django.http import HttpRequest
+
 from mesoclinic.accounts import roles
 
 
-def role(request):
+def role(request: HttpRequest) -> dict[str, bool]:
     user = request.user
     return {
         "can_view_clinical": roles.can(user, roles.VIEW_CLINICAL),

@@ -1,3 +1,6 @@
+from decimal import Decimal
+from typing import Any
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
@@ -11,7 +14,7 @@ class LoginForm(AuthenticationForm):
         label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
 
-    def clean_username(self):
+    def clean_username(self) -> str:
         return self.cleaned_data["username"].lower()
 
 
@@ -19,14 +22,14 @@ class InviteForm(forms.Form):
     email = forms.EmailField()
     role = forms.ChoiceField(choices=Role.choices)
 
-    def clean_email(self):
+    def clean_email(self) -> str:
         email = self.cleaned_data["email"].lower()
         if User.objects.filter(email=email).exists():
             raise forms.ValidationError("Someone already has an account with this email.")
         return email
 
 
-class ClinicSettingsForm(forms.ModelForm):
+class ClinicSettingsForm(forms.ModelForm[Organization]):
     class Meta:
         model = Organization
         fields = [
@@ -45,30 +48,30 @@ class ClinicSettingsForm(forms.ModelForm):
         }
         widgets = {"out_of_hours": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Left empty, the clinic keeps its current reminder time and out-of-hours advice:
         # every aftercare sheet needs one.
         self.fields["reminder_lead_hours"].required = False
         self.fields["out_of_hours"].required = False
 
-    def clean_currency(self):
+    def clean_currency(self) -> str:
         code = self.cleaned_data["currency"].upper()
         if len(code) != 3 or not code.isalpha():
             raise forms.ValidationError("Use a three-letter ISO 4217 code such as USD or EUR.")
         return code
 
-    def clean_tax_rate(self):
+    def clean_tax_rate(self) -> Decimal:
         rate = self.cleaned_data["tax_rate"]
         if rate is None or not 0 <= rate <= 100:
             raise forms.ValidationError("Tax must be between 0 and 100 percent.")
         return rate
 
-    def clean_out_of_hours(self):
+    def clean_out_of_hours(self) -> str:
         text = " ".join(self.cleaned_data["out_of_hours"].split())
         return text or self.instance.out_of_hours
 
-    def clean_reminder_lead_hours(self):
+    def clean_reminder_lead_hours(self) -> int:
         hours = self.cleaned_data["reminder_lead_hours"]
         return self.instance.reminder_lead_hours if hours is None else hours
 
@@ -78,12 +81,13 @@ class AcceptInvitationForm(forms.Form):
     password1 = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
     password2 = forms.CharField(label="Password again", widget=forms.PasswordInput, strip=False)
 
-    def __init__(self, *args, email="", **kwargs):
+    def __init__(self, *args: Any, email: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.email = email
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         p1, p2 = data.get("password1"), data.get("password2")
         if p1 and p2 and p1 != p2:
             self.add_error("password2", "The two passwords differ.")
@@ -97,14 +101,14 @@ class AcceptInvitationForm(forms.Form):
         return data
 
 
-class LicenceForm(forms.ModelForm):
+class LicenceForm(forms.ModelForm[ClinicalLicence]):
     class Meta:
         model = ClinicalLicence
         fields = ["licence_type", "number", "jurisdiction", "expires_on"]
         labels = {"licence_type": "Licence", "number": "Registration number"}
         widgets = {"expires_on": forms.DateInput(attrs={"type": "date"})}
 
-    def clean_number(self):
+    def clean_number(self) -> str:
         return " ".join(self.cleaned_data["number"].split())
 
 

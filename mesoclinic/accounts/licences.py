@@ -6,8 +6,10 @@ audited. What a licence allows on the treatment day is decided by
 """
 
 from datetime import date
+from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from mesoclinic.accounts.models import PRESCRIBING, ClinicalLicence, User
@@ -17,7 +19,7 @@ from mesoclinic.records import keep_history
 FIELDS = ["licence_type", "number", "jurisdiction", "expires_on"]
 
 
-def _prescribing(user: User):
+def _prescribing(user: User) -> QuerySet[ClinicalLicence]:
     return ClinicalLicence.objects.filter(
         user=user, voided_at__isnull=True, licence_type__in=PRESCRIBING
     )
@@ -47,7 +49,7 @@ def licences_by_user(organization_id: int) -> dict[int, list[ClinicalLicence]]:
 
 
 @transaction.atomic
-def add(user, member: User, data: dict) -> ClinicalLicence:
+def add(user: User, member: User, data: dict[str, Any]) -> ClinicalLicence:
     licence = ClinicalLicence.objects.create(
         user=member,
         recorded_by=user,
@@ -59,7 +61,7 @@ def add(user, member: User, data: dict) -> ClinicalLicence:
 
 
 @transaction.atomic
-def void(user, licence: ClinicalLicence, reason: str) -> bool:
+def void(user: User, licence: ClinicalLicence, reason: str) -> bool:
     """Void a licence recorded in error; voiding twice changes nothing (False)."""
     now = timezone.now()
     updated = ClinicalLicence.objects.filter(pk=licence.pk, voided_at__isnull=True).update(

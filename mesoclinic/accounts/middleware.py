@@ -1,7 +1,9 @@
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
 
 from mesoclinic.tenancy import reset_current_org, set_current_org
 
@@ -10,17 +12,20 @@ from mesoclinic.tenancy import reset_current_org, set_current_org
 _TOUCH_EVERY_SECONDS = 60
 
 
+Handler = Callable[[HttpRequest], HttpResponse]
+
+
 class IdleTimeoutMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         now = int(time.time())
         if request.user.is_authenticated:
             last = request.session.get("last_activity", now)
             if now - last > settings.SESSION_IDLE_MINUTES * 60:
                 logout(request)
-                request.session_expired = True
+                setattr(request, "session_expired", True)  # noqa: B010 - the log-in page says why
         response = self.get_response(request)
         # After the view, so that the request that logs in starts the clock too.
         if request.user.is_authenticated:
@@ -33,10 +38,10 @@ class IdleTimeoutMiddleware:
 class TenantMiddleware:
     """Scope every query of this request to the signed-in user's organization."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         org_id = user.organization_id if user.is_authenticated else None
         token = set_current_org(org_id)

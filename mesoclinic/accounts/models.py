@@ -1,6 +1,8 @@
 import hashlib
 import uuid
 import zoneinfo
+from datetime import date
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -100,10 +102,10 @@ class Site(models.Model):
         return zone_named(self.time_zone)
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def create_user(self, email, password=None, **fields):
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> "User":
         if not email:
             raise ValueError("An email address is required")
         user = self.model(email=self.normalize_email(email).lower(), **fields)
@@ -111,7 +113,7 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, email, password=None, **fields):
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> "User":
         raise NotImplementedError("mesoclinic has no superusers; create an organization owner")
 
 
@@ -135,6 +137,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS = ["full_name"]
+
+    # Set for display on the staff page (annotations only, no columns).
+    licence_rows: list["ClinicalLicence"]
+    can_practise: bool
 
     class Meta:
         constraints = [
@@ -230,5 +236,5 @@ class ClinicalLicence(VoidableRecord):
     def is_prescribing(self) -> bool:
         return self.licence_type in PRESCRIBING
 
-    def is_valid_on(self, on_date) -> bool:
+    def is_valid_on(self, on_date: date) -> bool:
         return self.voided_at is None and self.expires_on >= on_date

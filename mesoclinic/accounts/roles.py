@@ -5,6 +5,8 @@ notes, history or photos; estheticians and nurses chart under a practitioner's
 plan but cannot sign or override safety stops.
 """
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.db import models
 
@@ -35,13 +37,14 @@ CAPABILITIES: dict[str, frozenset[str]] = {
 }
 
 
-def can(user, capability: str) -> bool:
+def can(user: Any, capability: str) -> bool:
+    """`user` may be anyone a request carries, `AnonymousUser` included."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return capability in CAPABILITIES.get(user.role, frozenset())
 
 
-def check(user, capability: str, refusal: str) -> None:
+def check(user: Any, capability: str, refusal: str) -> None:
     """For services: refuse a user without the capability, whoever calls (a view, the
     API, a command); the view decorators give the same 403 earlier."""
     if not can(user, capability):

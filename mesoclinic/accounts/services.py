@@ -12,7 +12,7 @@ from mesoclinic.accounts.models import Invitation, User, hash_token
 INVITATION_DAYS = 7
 
 
-def invite(user, email: str, role: str, *, absolute_url: Callable[[str], str]) -> Invitation:
+def invite(user: User, email: str, role: str, *, absolute_url: Callable[[str], str]) -> Invitation:
     """Invite `email` to the user's organization; `absolute_url` turns a path into the
     link the email carries (a view passes `request.build_absolute_uri`)."""
     token = secrets.token_urlsafe(32)

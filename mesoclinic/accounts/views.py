@@ -1,12 +1,16 @@
+import uuid
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mesoclinic.accounts import forms, licences, roles, services
 from mesoclinic.accounts.access import get_licence, get_staff_member, require
+from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.accounts.models import Invitation, User
 
 
@@ -19,16 +23,16 @@ class LoginView(auth_views.LoginView):
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
 
-    def form_valid(self, form):
+    def form_valid(self, form: Any) -> HttpResponse:
         messages.success(self.request, "Your password was changed.")
         return super().form_valid(form)
 
-    def get_success_url(self):
+    def get_success_url(self) -> str:
         return "/"
 
 
 @require(roles.MANAGE_STAFF)
-def staff_list(request):
+def staff_list(request: AuthedRequest) -> HttpResponse:
     org_id = request.user.organization_id
     staff = list(User.in_org.order_by("-is_active", "full_name"))
     pending = Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True).order_by(
@@ -47,7 +51,7 @@ def staff_list(request):
 
 @require_http_methods(["GET", "POST"])
 @require(roles.MANAGE_STAFF)
-def staff_invite(request):
+def staff_invite(request: AuthedRequest) -> HttpResponse:
     form = forms.InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.invite(
@@ -65,7 +69,7 @@ def staff_invite(request):
 
 @require_POST
 @require(roles.MANAGE_STAFF)
-def staff_set_active(request, public_id):
+def staff_set_active(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     member = get_staff_member(public_id)
     active = request.POST.get("active") == "1"
     if member == request.user and not active:
@@ -80,7 +84,7 @@ def staff_set_active(request, public_id):
 
 @require_http_methods(["GET", "POST"])
 @require(roles.MANAGE_STAFF)
-def licence_new(request, public_id):
+def licence_new(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     member = get_staff_member(public_id)
     form = forms.LicenceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -93,7 +97,7 @@ def licence_new(request, public_id):
 
 @require_POST
 @require(roles.MANAGE_STAFF)
-def licence_void(request, public_id):
+def licence_void(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     licence = get_licence(public_id)
     if licence.voided_at is not None:
         raise Http404
@@ -108,7 +112,7 @@ def licence_void(request, public_id):
 
 @require_http_methods(["GET", "POST"])
 @require(roles.MANAGE_STAFF)
-def clinic_settings(request):
+def clinic_settings(request: AuthedRequest) -> HttpResponse:
     form = forms.ClinicSettingsForm(request.POST or None, instance=request.user.organization)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -119,7 +123,7 @@ def clinic_settings(request):
 
 
 @require_http_methods(["GET", "POST"])
-def accept_invitation(request, token):
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     invitation = services.find_invitation(token)
     if invitation is None:
         return render(request, "accounts/invitation_invalid.html", status=404)
