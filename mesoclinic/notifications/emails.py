@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 from django.template.loader import render_to_string
 
-from mesoclinic.notifications.models import Kind
+from mesoclinic.notifications.models import Kind, Reminder
+from mesoclinic.scheduling.models import Appointment
+from mesoclinic.treatments.models import TreatmentSession
 
-SUBJECTS = {
+SUBJECTS: dict[str, str] = {
     Kind.REMINDER: "Reminder: your appointment on {start:%A %d %B at %H:%M}",
     Kind.CHECK_IN: "How are you after your visit on {start:%A %d %B}?",
     Kind.LATE_INFECTION: "After your visit on {start:%A %d %B}: signs to look out for",
@@ -21,7 +23,7 @@ class Message:
     body: str
 
 
-def compose(reminder, appointment) -> Message:
+def compose(reminder: Reminder, appointment: Appointment) -> Message:
     site = appointment.site
     tz = site.zone
     start = appointment.starts_at.astimezone(tz)
@@ -40,8 +42,9 @@ def compose(reminder, appointment) -> Message:
     return Message(subject=SUBJECTS[reminder.kind].format(start=start), body=body)
 
 
-def compose_after_session(reminder, session) -> Message:
+def compose_after_session(reminder: Reminder, session: TreatmentSession) -> Message:
     site = session.site
+    assert session.signed_at is not None  # advice follows a signed session only
     signed = session.signed_at.astimezone(site.zone)
     context = {
         "patient": session.patient,

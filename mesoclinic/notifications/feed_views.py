@@ -8,9 +8,10 @@ and revoking it (or making a new one) makes the old URL answer 404.
 """
 
 import secrets
+import uuid
 from datetime import timedelta
 
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +20,8 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
-from mesoclinic.accounts.models import hash_token
+from mesoclinic.accounts.http import AuthedRequest
+from mesoclinic.accounts.models import User, hash_token
 from mesoclinic.audit.log import Action, record
 from mesoclinic.notifications import ical
 from mesoclinic.notifications.models import CalendarFeed
@@ -33,11 +35,11 @@ FEED_FUTURE = timedelta(days=366)
 MAX_EVENTS = 1000
 
 
-def _live_feed(user) -> CalendarFeed | None:
+def _live_feed(user: User) -> CalendarFeed | None:
     return CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).first()
 
 
-def _revoke(request, feed: CalendarFeed | None) -> None:
+def _revoke(request: AuthedRequest, feed: CalendarFeed | None) -> None:
     if feed is None:
         return
     CalendarFeed.objects.filter(pk=feed.pk, revoked_at__isnull=True).update(
@@ -49,14 +51,14 @@ def _revoke(request, feed: CalendarFeed | None) -> None:
 # Those who chart sessions are those who see patients: reception gets a 403.
 @require_GET
 @require(roles.EDIT_CLINICAL)
-def my_feed(request):
+def my_feed(request: AuthedRequest) -> HttpResponse:
     return render(request, "notifications/my_feed.html", {"feed": _live_feed(request.user)})
 
 
 @never_cache
 @require_POST
 @require(roles.EDIT_CLINICAL)
-def new_feed(request):
+def new_feed(request: AuthedRequest) -> HttpResponse:
     _revoke(request, _live_feed(request.user))
     token = secrets.token_urlsafe(32)
     feed = CalendarFeed.objects.create(user=request.user, token_hash=hash_token(token))
@@ -68,7 +70,7 @@ def new_feed(request):
 
 @require_POST
 @require(roles.EDIT_CLINICAL)
-def revoke_feed(request):
+def revoke_feed(request: AuthedRequest) -> HttpResponse:
     _revoke(request, _live_feed(request.user))
     return redirect("my_calendar_feed")
 
@@ -82,7 +84,7 @@ def _calendar_response(body: bytes, filename: str) -> HttpResponse:
 
 @never_cache
 @require_safe  # some calendar programs ask with HEAD first
-def feed(request, token: str):  # noqa: ARG001 - the token, not a session, says who
+def feed(request: HttpRequest, token: str) -> HttpResponse:  # noqa: ARG001 - the token, not a session, says who
     """The practitioner's appointments, for a calendar program (no log-in)."""
     found = (
         CalendarFeed.all_orgs.select_related("user", "organization")
@@ -121,7 +123,7 @@ def feed(request, token: str):  # noqa: ARG001 - the token, not a session, says 
 
 @require_GET
 @require(roles.VIEW_DEMOGRAPHICS)
-def patient_calendar(request, public_id):
+def patient_calendar(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     """A patient's booked appointments as one .ics file; ?plan=<id> for one course."""
     patient = get_patient(public_id)
     rows = Appointment.objects.filter(patient=patient, status__in=HOLDS_SLOT)

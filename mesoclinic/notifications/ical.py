@@ -7,6 +7,7 @@ daylight-saving change. The files are built and checked with the `icalendar`
 library; `parse` reads one back.
 """
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from icalendar import Calendar, Event, Timezone
 
 from mesoclinic.accounts.models import zone_named
+from mesoclinic.scheduling.models import Appointment
 
 PRODID = "-//mesoclinic//appointments//EN"
 UID_DOMAIN = "mesoclinic"
@@ -99,18 +101,18 @@ def parse(data: bytes) -> Calendar:
     return Calendar.from_ical(data)
 
 
-def uid_for(public_id) -> str:
+def uid_for(public_id: uuid.UUID | str) -> str:
     return f"{public_id}@{UID_DOMAIN}"
 
 
-def _place(appointment) -> str:
+def _place(appointment: Appointment) -> str:
     parts = [appointment.site.name]
-    if appointment.room_id:
+    if appointment.room is not None:
         parts.append(appointment.room.name)
     return ", ".join(parts)
 
 
-def practitioner_event(appointment) -> CalendarEvent:
+def practitioner_event(appointment: Appointment) -> CalendarEvent:
     """For the practitioner's own calendar: patient initials, never the treatment."""
     patient = appointment.patient
     who = initials(patient.first_name, patient.last_name)
@@ -125,7 +127,7 @@ def practitioner_event(appointment) -> CalendarEvent:
     )
 
 
-def patient_event(appointment, clinic: str) -> CalendarEvent:
+def patient_event(appointment: Appointment, clinic: str) -> CalendarEvent:
     """For the patient's calendar: when, where and with whom."""
     site = appointment.site
     location = ", ".join(part for part in (_place(appointment), site.address) if part)

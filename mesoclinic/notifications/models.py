@@ -13,7 +13,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from mesoclinic.accounts.models import Site
+from mesoclinic.patients.models import Patient
+from mesoclinic.scheduling.models import Appointment
 from mesoclinic.tenancy import OrgOwned
+from mesoclinic.treatments.models import TreatmentSession
 
 
 class Kind(models.TextChoices):
@@ -90,16 +94,27 @@ class Reminder(OrgOwned):
             ),
         ]
 
+    # Set for display on the reminders page, in the site's zone (annotations only).
+    due_local: str
+    start_local: str
+
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_status_display()})"
 
     @property
-    def patient(self):
-        return (self.appointment or self.session).patient
+    def patient(self) -> Patient:
+        return self.about.patient
 
     @property
-    def site(self):
-        return (self.appointment or self.session).site
+    def site(self) -> Site:
+        return self.about.site
+
+    @property
+    def about(self) -> Appointment | TreatmentSession:
+        """The appointment or session the reminder is for (the database requires one)."""
+        about = self.appointment or self.session
+        assert about is not None
+        return about
 
 
 class CalendarFeed(OrgOwned):

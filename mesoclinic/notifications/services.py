@@ -25,9 +25,11 @@ Every outcome writes an audit event with no actor (the system did it).
 """
 
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.core.mail import send_mail
 from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.expressions import Combinable
 from django.utils import timezone
 
 from mesoclinic import rules
@@ -87,7 +89,7 @@ def _bulk_create(rows: list[Reminder]) -> None:
     Reminder.all_orgs.bulk_create(rows, ignore_conflicts=True)
 
 
-def _without(kind: str):
+def _without(kind: str) -> Combinable:
     return ~Exists(Reminder.all_orgs.filter(appointment=OuterRef("pk"), kind=kind))
 
 
@@ -126,7 +128,7 @@ def _rearm_moved(org: Organization, now: datetime) -> None:
             pk=reminder.pk, status=State.SENT, announced_starts_at=reminder.announced_starts_at
         ).update(
             status=State.PENDING,
-            due_at=reminder.appointment.starts_at - lead,
+            due_at=_appointment(reminder).starts_at - lead,
             enqueued_at=None,
             attempts=0,
             reason="appointment moved after the reminder: the new time will be sent",
@@ -135,7 +137,7 @@ def _rearm_moved(org: Organization, now: datetime) -> None:
             _audit(reminder, Action.CHANGE, "reminder to be sent again: appointment moved")
 
 
-def _took_place():
+def _took_place() -> Combinable:
     signed = TreatmentSession.all_orgs.filter(
         patient=OuterRef("patient"),
         status=SessionStatus.SIGNED,
@@ -181,6 +183,7 @@ def _create_check_ins(now: datetime) -> None:
 
 def late_infection_due(session: TreatmentSession) -> datetime:
     zone = session.site.zone
+    assert session.signed_at is not None  # only signed sessions get the late advice
     day = session.signed_at.astimezone(zone).date()
     return datetime.combine(day + LATE_INFECTION_AFTER, CHECK_IN_HOUR, tzinfo=zone)
 
@@ -258,11 +261,17 @@ def send(reminder_id: int, now: datetime | None = None) -> str:
         return deliver(reminder, now)
 
 
+def _appointment(reminder: Reminder) -> Appointment:
+    """An appointment reminder's appointment (the database requires one for these kinds)."""
+    assert reminder.appointment is not None
+    return reminder.appointment
+
+
 def deliver(reminder: Reminder, now: datetime) -> str:
     """Send a claimed reminder, or record why not."""
     if reminder.kind in SESSION_KINDS:
         return _deliver_after_session(reminder, now)
-    appointment = reminder.appointment
+    appointment = _appointment(reminder)
     why_not = _why_not(reminder, appointment, now)
     if why_not == MOVED_LATER:
         lead = timedelta(hours=reminder.organization.reminder_lead_hours)
@@ -280,6 +289,7 @@ def deliver(reminder: Reminder, now: datetime) -> str:
 
 def _deliver_after_session(reminder: Reminder, now: datetime) -> str:
     session = reminder.session
+    assert session is not None  # a session kind always names its session
     if session.status != SessionStatus.SIGNED:
         return _skip(reminder, "session voided")
     if now - reminder.due_at > LATE_INFECTION_TOO_LATE:
@@ -297,7 +307,7 @@ def _skip(reminder: Reminder, why_not: str) -> str:
     return State.SKIPPED
 
 
-def _mail(reminder: Reminder, message: emails.Message, to: str, now: datetime, **sent) -> str:
+def _mail(reminder: Reminder, message: emails.Message, to: str, now: datetime, **sent: Any) -> str:
     try:
         send_mail(
             subject=message.subject, message=message.body, from_email=None, recipient_list=[to]
@@ -349,7 +359,9 @@ def _retry_later(reminder: Reminder, now: datetime, error: str) -> str:
     return State.PENDING
 
 
-def _finish(reminder: Reminder, status: str, reason: str, *, from_status=State.SENDING, **more):
+def _finish(
+    reminder: Reminder, status: str, reason: str, *, from_status: str = State.SENDING, **more: Any
+) -> int:
     return Reminder.all_orgs.filter(pk=reminder.pk, status=from_status).update(
         status=status, reason=reason[:200], **more
     )

@@ -1,13 +1,16 @@
 """What the reminder worker did: sent, waiting, or not sent and why."""
 
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
+from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
 from mesoclinic.notifications.models import Reminder, State
+from mesoclinic.scheduling.models import Appointment
 
 PAGE_SIZE = 50
 STATUSES = {s.value for s in State}
@@ -15,7 +18,7 @@ STATUSES = {s.value for s in State}
 
 @require_GET
 @require(roles.VIEW_DEMOGRAPHICS)
-def reminder_list(request):
+def reminder_list(request: AuthedRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     status = status if status in STATUSES else ""
     rows = Reminder.objects.select_related(
@@ -29,7 +32,8 @@ def reminder_list(request):
         tz = row.site.zone
         row.due_local = f"{row.due_at.astimezone(tz):%d %b %Y %H:%M}"
         # A session's advice shows when the visit was; reception sees no more of it.
-        when = row.appointment.starts_at if row.appointment else row.session.started_at
+        about = row.about
+        when = about.starts_at if isinstance(about, Appointment) else about.started_at
         row.start_local = f"{when.astimezone(tz):%a %d %b %Y %H:%M}"
     record(
         request.user,

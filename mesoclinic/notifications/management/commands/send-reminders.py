@@ -5,7 +5,9 @@ job, for a clinic that runs no worker (`--inline` sends at once), and for
 looking at what is due.
 """
 
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 from mesoclinic.notifications import services, tasks
 
@@ -13,12 +15,12 @@ from mesoclinic.notifications import services, tasks
 class Command(BaseCommand):
     help = "Create the reminder emails that have come due and queue them (or send them)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--inline", action="store_true", help="send now in this process, without the worker"
         )
 
-    def handle(self, *args, inline: bool, **options):
+    def handle(self, *args: Any, inline: bool, **options: Any) -> None:
         if not inline:
             count = tasks.enqueue_due()
             self.stdout.write(f"{count} reminder(s) queued for the worker.")

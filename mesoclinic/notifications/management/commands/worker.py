@@ -13,6 +13,8 @@ import logging
 import os
 import threading
 import time
+from argparse import ArgumentParser
+from typing import Any
 
 from django.core.management import call_command
 from django.db import close_old_connections, connection
@@ -65,7 +67,7 @@ class Scheduler(threading.Thread):
 class Command(db_worker.Command):
     help = "Run background tasks and queue due appointment reminders every minute."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
         parser.add_argument(
             "--scan-every",
@@ -74,7 +76,8 @@ class Command(db_worker.Command):
             help="seconds between reminder scans; 0 turns the scan off (default: %(default)s)",
         )
 
-    def handle(self, *args, scan_every: float, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
+        scan_every: float = options.pop("scan_every")
         reloading_parent = options.get("reload") and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true"
         if scan_every > 0 and not reloading_parent:
             if options.get("batch"):
