@@ -11,6 +11,9 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from mesoclinic.audit.models import AuditEvent
+from mesoclinic.patients import forms as patient_forms
+from mesoclinic.patients import models as pm
+from mesoclinic.patients import services as patient_services
 from mesoclinic.plans import consent as consents
 from mesoclinic.plans import services as plans
 from mesoclinic.plans.models import Consent, PlanStatus, PlanVersion
@@ -23,7 +26,14 @@ from mesoclinic.treatments.models import (
     SessionStatus,
     TreatmentSession,
 )
-from tests.factories import make_event, make_lot, make_session, plan_in_status, session_in_status
+from tests.factories import (
+    make_event,
+    make_lot,
+    make_session,
+    plan_in_status,
+    record_allergy,
+    session_in_status,
+)
 
 NOT_SIGNING = ["esthetician", "reception"]
 
@@ -156,3 +166,50 @@ def test_reception_does_not_revoke_a_consent(org, reception, signed_consent):
         consents.revoke(reception, signed_consent, "Patient changed her mind")
     with acting_for(org):
         assert Consent.objects.get(pk=signed_consent.pk).voided_at is None
+
+
+# --- the patient's medical history ----------------------------------------------------
+
+
+def _history_rows(org, patient):
+    with acting_for(org):
+        return [
+            (a.public_id, a.voided_at, a.coding)
+            for a in pm.Allergy.all_orgs.filter(patient=patient)
+        ] + [(x.public_id, x.voided_at) for x in pm.Medication.all_orgs.filter(patient=patient)]
+
+
+def test_reception_cannot_record_medical_history_through_the_service(
+    personas, org, patient, practitioner
+):
+    form = patient_forms.MedicationForm(
+        {"name": "Warfarin", "dose": "5 mg daily", "recorded_on": "2026-11-02"}, patient=patient
+    )
+    assert form.is_valid(), form.errors
+    before, audit = _history_rows(org, patient), _unchanged_audit()
+    with acting_for(org), pytest.raises(PermissionDenied, match="clinical staff"):
+        patient_services.add_entry(personas["reception"], patient, form)
+    assert _history_rows(org, patient) == before and _unchanged_audit() == audit
+
+
+def test_reception_cannot_void_medical_history_through_the_service(
+    personas, org, patient, practitioner
+):
+    allergy = record_allergy(org, patient, practitioner, "Lidocaine", substance="lidocaine")
+    before, audit = _history_rows(org, patient), _unchanged_audit()
+    with acting_for(org), pytest.raises(PermissionDenied, match="clinical staff"):
+        patient_services.void_entry(personas["reception"], patient, allergy, "Entered in error")
+    assert _history_rows(org, patient) == before and _unchanged_audit() == audit
+
+
+@pytest.mark.parametrize("role", NOT_SIGNING)
+def test_only_a_practitioner_codes_an_allergy_through_the_service(
+    personas, org, patient, practitioner, role
+):
+    allergy = record_allergy(org, patient, practitioner, "the pink cream from last time")
+    before, audit = _history_rows(org, patient), _unchanged_audit()
+    with acting_for(org), pytest.raises(PermissionDenied, match="practitioner codes"):
+        patient_services.code_allergy(personas[role], patient, allergy, ["lidocaine"])
+    with acting_for(org), pytest.raises(PermissionDenied, match="practitioner codes"):
+        patient_services.set_allergy_aside(personas[role], patient, allergy, "Not a drug allergy")
+    assert _history_rows(org, patient) == before and _unchanged_audit() == audit

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import F, OrderBy
 from django.utils import timezone
 
+from mesoclinic.accounts import roles
 from mesoclinic.accounts.models import User
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients import forms, vocab
@@ -80,6 +81,7 @@ def update_patient(user: User, patient: m.Patient, form: forms.PatientForm) -> m
 
 @transaction.atomic
 def add_entry(user: User, patient: m.Patient, form: forms.HistoryEntryForm) -> m.HistoryEntry:
+    roles.check(user, roles.EDIT_CLINICAL, "Only clinical staff record medical history.")
     entry = form.save(commit=False)
     entry.patient = patient
     entry.created_by = entry.changed_by = user
@@ -95,6 +97,7 @@ def add_entry(user: User, patient: m.Patient, form: forms.HistoryEntryForm) -> m
 
 @transaction.atomic
 def void_entry(user: User, patient: m.Patient, entry: m.HistoryEntry, reason: str) -> None:
+    roles.check(user, roles.EDIT_CLINICAL, "Only clinical staff void medical history.")
     entry.voided_at = timezone.now()
     entry.voided_by = user
     entry.void_reason = reason
@@ -122,6 +125,7 @@ def _decide_allergy(
     reason: str,
     allergens: Iterable[str] = (),
 ) -> None:
+    roles.check(user, roles.SIGN_CLINICAL, "Only a practitioner codes an allergy.")
     locked = m.Allergy.active.select_for_update().get(pk=allergy.pk)
     if not locked.needs_coding:
         raise AllergyAlreadyDecided("This allergy was coded meanwhile; its coding is shown.")
