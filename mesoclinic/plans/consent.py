@@ -199,6 +199,25 @@ def _areas(result: dict, ref: rules.Reference) -> list[str]:
 def document_text(
     version: PlanVersion, patient: Patient, template: ConsentTemplate, organization: Organization
 ) -> str:
+    """The exact text the patient reads and signs: numbered sections under a header."""
+    head = [
+        "CONSENT TO MESOTHERAPY",
+        f"Clinic: {organization.name}",
+        f"Patient: {patient.full_name}, born {patient.date_of_birth.isoformat()}",
+        f"Plan: {version.plan.public_id}, version {version.number} ({version.content_hash[:16]})",
+        f"Consent wording: version {template.version}",
+    ]
+    body = []
+    sections = [(title, lines) for title, lines in _sections(version, patient, template) if lines]
+    for number, (title, lines) in enumerate(sections, start=1):
+        body.append(f"\n{number}. {title}")
+        body.extend(f"- {line}" for line in lines)
+    return "\n".join(head + body)
+
+
+def _sections(
+    version: PlanVersion, patient: Patient, template: ConsentTemplate
+) -> list[tuple[str, list[str]]]:
     ref = rules.load_reference()
     result = version.result
     fixed = fixed_text()
@@ -252,19 +271,7 @@ def document_text(
             ],
         )
     )
-    head = [
-        "CONSENT TO MESOTHERAPY",
-        f"Clinic: {organization.name}",
-        f"Patient: {patient.full_name}, born {patient.date_of_birth.isoformat()}",
-        f"Plan: {version.plan.public_id}, version {version.number} ({version.content_hash[:16]})",
-        f"Consent wording: version {template.version}",
-    ]
-    body = []
-    sections = [(title, lines) for title, lines in sections if lines]
-    for number, (title, lines) in enumerate(sections, start=1):
-        body.append(f"\n{number}. {title}")
-        body.extend(f"- {line}" for line in lines)
-    return "\n".join(head + body)
+    return sections
 
 
 def parse(text: str) -> list[dict]:
