@@ -7,6 +7,7 @@ see which areas a session treats.
 
 import uuid
 
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from mesoclinic.accounts import roles
@@ -21,20 +22,20 @@ SEE_AREAS = roles.VIEW_CLINICAL
 TREATING_ROLES = (Role.OWNER, Role.PRACTITIONER, Role.ESTHETICIAN)
 
 
-def get_site(public_id) -> Site:
+def get_site(public_id: uuid.UUID | str) -> Site:
     return get_object_or_404(Site.objects, public_id=public_id)
 
 
-def get_room(public_id) -> Room:
+def get_room(public_id: uuid.UUID) -> Room:
     return get_object_or_404(Room.objects.select_related("site"), public_id=public_id)
 
 
-def get_clinician(public_id) -> User:
+def get_clinician(public_id: uuid.UUID) -> User:
     """A colleague who treats patients (not reception), from the same organization, or 404."""
     return get_object_or_404(User.in_org, public_id=public_id, role__in=TREATING_ROLES)
 
 
-def get_appointment(public_id) -> Appointment:
+def get_appointment(public_id: uuid.UUID) -> Appointment:
     return get_object_or_404(
         Appointment.objects.select_related(
             "site", "room", "practitioner", "patient", "plan", "plan_version", "treatment_type"
@@ -43,11 +44,11 @@ def get_appointment(public_id) -> Appointment:
     )
 
 
-def sites():
+def sites() -> QuerySet[Site]:
     return Site.objects.order_by("name")
 
 
-def clinicians(site=None):
+def clinicians(site: Site | None = None) -> QuerySet[User]:
     """Active treating staff; for a site, those assigned to it or to no site in particular."""
     qs = User.in_org.filter(is_active=True, role__in=TREATING_ROLES)
     if site is not None:

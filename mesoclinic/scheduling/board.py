@@ -6,12 +6,16 @@ diary (hours, closures, working hours, leave, rooms, busy times) in six.
 """
 
 import datetime as dt
+import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.utils import timezone
 
+from mesoclinic.accounts.models import Site, User
 from mesoclinic.scheduling.diary import STEP, Diary, Slot, at
-from mesoclinic.scheduling.models import HOLDS_SLOT, Appointment, overlapping
+from mesoclinic.scheduling.models import HOLDS_SLOT, Appointment, Room, overlapping
 
 KINDS = ("site", "practitioner", "room")
 SPANS = ("day", "week")
@@ -48,7 +52,7 @@ def first_day(day: dt.date, span: str) -> dt.date:
     return day - dt.timedelta(days=day.weekday()) if span == "week" else day
 
 
-def ranges(slots: list[Slot], practitioner, zone) -> list[FreeRange]:
+def ranges(slots: list[Slot], practitioner: User, zone: zoneinfo.ZoneInfo) -> list[FreeRange]:
     """Free starts a quarter-hour apart merged into ranges a person can read."""
     out: list[FreeRange] = []
     previous = None
@@ -62,7 +66,14 @@ def ranges(slots: list[Slot], practitioner, zone) -> list[FreeRange]:
     return out
 
 
-def build(kind: str, subject, site, first: dt.date, span: str, staff=()) -> list[Column]:
+def build(
+    kind: str,
+    subject: Site | Room | User,
+    site: Site,
+    first: dt.date,
+    span: str,
+    staff: Sequence[User] = (),
+) -> list[Column]:
     zone = site.zone
     last = first + dt.timedelta(days=6 if span == "week" else 0)
     start, end = at(first, dt.time(), zone), at(last + dt.timedelta(days=1), dt.time(), zone)
@@ -90,16 +101,19 @@ def build(kind: str, subject, site, first: dt.date, span: str, staff=()) -> list
             )
             column.free += ranges(slots, person, zone)
         if kind == "room":
-            column.free += room_gaps(diary, subject, column.day, now, zone)
+            # kind == "room": the subject is the room (views._subject).
+            column.free += room_gaps(diary, cast(Room, subject), column.day, now, zone)
     return list(columns.values())
 
 
-def room_gaps(diary: Diary, room, day: dt.date, now, zone) -> list[FreeRange]:
+def room_gaps(
+    diary: Diary, room: Room, day: dt.date, now: dt.datetime, zone: zoneinfo.ZoneInfo
+) -> list[FreeRange]:
     """Opening hours of the room's site less its bookings, in pieces of a quarter-hour or more."""
     taken = sorted((b.starts_at, b.ends_at) for b in diary.busy if b.room_id == room.pk)
     out: list[FreeRange] = []
 
-    def add(a, b):
+    def add(a: dt.datetime, b: dt.datetime) -> None:
         if b - a >= STEP:
             out.append(FreeRange(None, a.astimezone(zone), b.astimezone(zone), Slot(a, b, room)))
 

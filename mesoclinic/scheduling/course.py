@@ -15,19 +15,22 @@ says so); proposals look up to ``LATEST_DAYS`` later, a booking convenience.
 """
 
 import datetime as dt
+import zoneinfo
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.db import transaction
 from django.utils import timezone
 
 from mesoclinic import rules
 from mesoclinic.accounts import roles
-from mesoclinic.accounts.models import zone_named
+from mesoclinic.accounts.models import Site, User, zone_named
 from mesoclinic.audit.log import Action, record
 from mesoclinic.plans.models import Plan, PlanStatus, PlanVersion
 from mesoclinic.scheduling import services
 from mesoclinic.scheduling.diary import Diary, Slot
-from mesoclinic.scheduling.models import HOLDS_SLOT, Appointment, Status
+from mesoclinic.scheduling.models import HOLDS_SLOT, Appointment, Room, Status, TreatmentType
 from mesoclinic.scheduling.services import Refused
 from mesoclinic.treatments.models import SessionStatus, TreatmentSession
 
@@ -158,7 +161,11 @@ def given_sessions(plan: Plan) -> list[dt.date]:
     return [started.astimezone(zone_named(tz)).date() for started, tz in rows]
 
 
-def _dates(appointments, exclude=(), given=()) -> dict[int, dt.date]:
+def _dates(
+    appointments: Iterable[Appointment],
+    exclude: Collection[int] = (),
+    given: Iterable[dt.date] = (),
+) -> dict[int, dt.date]:
     """Session number to local date: sessions given, then appointments that hold a slot."""
     dates = dict(enumerate(given, start=1))
     dates.update(
@@ -180,7 +187,7 @@ class Proposal:
     latest: dt.date | None = None
 
 
-def _search_order(target: dt.date, low: dt.date, high: dt.date):
+def _search_order(target: dt.date, low: dt.date, high: dt.date) -> Iterator[dt.date]:
     """The target day, then one day later, one earlier, two later... within [low, high]."""
     reach = max(abs((high - target).days), abs((target - low).days))
     for n in range(reach + 1):
@@ -189,7 +196,7 @@ def _search_order(target: dt.date, low: dt.date, high: dt.date):
                 yield day
 
 
-def _nearest(slots: list[Slot], zone, prefer: dt.time | None) -> Slot:
+def _nearest(slots: list[Slot], zone: zoneinfo.ZoneInfo, prefer: dt.time | None) -> Slot:
     if prefer is None:
         return slots[0]
 
@@ -204,8 +211,8 @@ def plan_slots(
     plan: Plan,
     version: PlanVersion,
     *,
-    site,
-    practitioner,
+    site: Site,
+    practitioner: User,
     duration: dt.timedelta,
     prefer: dt.time | None = None,
     needs_room: bool = True,
@@ -267,8 +274,15 @@ def check_bookable(plan: Plan) -> PlanVersion:
 
 @transaction.atomic
 def propose_course(
-    user, plan: Plan, *, site, practitioner, treatment_type=None, duration, prefer=None
-):
+    user: User,
+    plan: Plan,
+    *,
+    site: Site,
+    practitioner: User,
+    treatment_type: TreatmentType | None = None,
+    duration: dt.timedelta,
+    prefer: dt.time | None = None,
+) -> tuple[list[Proposal], list[Appointment]]:
     """Proposed appointments for the open sessions; reception confirms them all at once."""
     version = check_bookable(plan)
     proposals = plan_slots(
@@ -307,7 +321,7 @@ def propose_course(
 
 
 @transaction.atomic
-def confirm_course(user, plan: Plan) -> int:
+def confirm_course(user: User, plan: Plan) -> int:
     proposed = Appointment.objects.select_for_update().filter(plan=plan, status=Status.PROPOSED)
     count = 0
     for appt in proposed:
@@ -317,7 +331,7 @@ def confirm_course(user, plan: Plan) -> int:
 
 
 @transaction.atomic
-def discard_proposals(user, plan: Plan) -> int:
+def discard_proposals(user: User, plan: Plan) -> int:
     """Proposals never confirmed are not appointments yet: they go, leaving an audit trace."""
     proposed = list(
         Appointment.objects.select_for_update().filter(plan=plan, status=Status.PROPOSED)
@@ -328,18 +342,20 @@ def discard_proposals(user, plan: Plan) -> int:
     return len(proposed)
 
 
-def interval_problems(appt: Appointment, new_day: dt.date, dates=None) -> list[Problem]:
+def interval_problems(
+    appt: Appointment, new_day: dt.date, dates: dict[int, dt.date] | None = None
+) -> list[Problem]:
     if appt.plan_version_id is None or not appt.course_session:
         return []
+    assert appt.plan_version is not None  # plan_version_id is set
     course = CourseRules(appt.plan_version.result)
     if dates is None:
-        dates = _dates(
-            course_appointments(appt.plan), exclude=(appt.pk,), given=given_sessions(appt.plan)
-        )
+        plan = cast(Plan, appt.plan)  # an appointment with a plan version has its plan
+        dates = _dates(course_appointments(plan), exclude=(appt.pk,), given=given_sessions(plan))
     return course.problems(dates, appt.course_session, new_day)
 
 
-def room_at(appt: Appointment, starts_at: dt.datetime):
+def room_at(appt: Appointment, starts_at: dt.datetime) -> Room | None:
     """The appointment's room if it is free at the new time, else another free room."""
     if appt.room_id is None:
         return None
@@ -349,14 +365,14 @@ def room_at(appt: Appointment, starts_at: dt.datetime):
     return diary.free_room(starts_at, ends_at, exclude=(appt.pk,), prefer=appt.room) or appt.room
 
 
-def _local_shift(when: dt.datetime, zone, delta: dt.timedelta) -> dt.datetime:
+def _local_shift(when: dt.datetime, zone: zoneinfo.ZoneInfo, delta: dt.timedelta) -> dt.datetime:
     """The same shift in wall-clock time, so 10:00 stays 10:00 across a DST change."""
     local = when.astimezone(zone).replace(tzinfo=None) + delta
     return local.replace(tzinfo=zone).astimezone(dt.UTC)
 
 
 def _shifted_course(
-    appt: Appointment, zone, delta: dt.timedelta, shift_rest: bool
+    appt: Appointment, zone: zoneinfo.ZoneInfo, delta: dt.timedelta, shift_rest: bool
 ) -> tuple[list[Appointment], dict[int, dt.date] | None]:
     """The later sessions that move with ``appt`` (if ``shift_rest``), and the course's
     session dates as they would be after the move; no dates for an appointment outside
@@ -364,6 +380,7 @@ def _shifted_course(
     later: list[Appointment] = []
     if not (appt.plan_id and appt.course_session):
         return later, None
+    assert appt.plan is not None  # plan_id is set
     everyone = course_appointments(appt.plan)
     if shift_rest:
         later = [
@@ -376,18 +393,19 @@ def _shifted_course(
         ]
     dates = _dates(everyone, exclude=(appt.pk,), given=given_sessions(appt.plan))
     for a in later:
+        assert a.course_session is not None  # later holds course sessions only
         dates[a.course_session] = _local_shift(a.starts_at, zone, delta).astimezone(zone).date()
     return later, dates
 
 
 @transaction.atomic
 def move(
-    user,
+    user: User,
     appt: Appointment,
     *,
     starts_at: dt.datetime,
     lock_version: int,
-    room=None,
+    room: Room | None = None,
     reason: str = "",
     shift_rest: bool = False,
 ) -> list[Appointment]:
@@ -436,7 +454,9 @@ def move(
     return moved
 
 
-def course_rows(version: PlanVersion | None, appointments: list[Appointment], given=()):
+def course_rows(
+    version: PlanVersion | None, appointments: list[Appointment], given: Sequence[dt.date] = ()
+) -> list[dict[str, Any]]:
     """One row per scheduled session: ideal date, the day it was given, its appointments, open."""
     if version is None:
         return []

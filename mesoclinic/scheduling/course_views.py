@@ -1,24 +1,31 @@
 """Book the course: a plan's schedule as proposed appointments, confirmed all at once."""
 
 import datetime as dt
+import uuid
+from typing import Any
 
 from django.contrib import messages
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
+from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
 from mesoclinic.plans.access import get_plan
+from mesoclinic.plans.models import Plan, PlanVersion
 from mesoclinic.scheduling import access, course, forms
 from mesoclinic.scheduling.models import Status, TreatmentType
 from mesoclinic.scheduling.services import Refused
 
 
-def _form(plan, version, data=None):
+def _form(
+    plan: Plan, version: PlanVersion | None, data: QueryDict | None = None
+) -> forms.ProposeCourseForm:
     sites = list(access.sites())
     home = plan.patient.home_site
-    initial = {"site": str((home or (sites[0] if sites else None)).public_id)} if sites else {}
+    initial = {"site": str((home or sites[0]).public_id)} if sites else {}
     # The practitioner who approved the plan, by default.
     if version is not None:
         initial["practitioner"] = str(version.approved_by.public_id)
@@ -31,7 +38,13 @@ def _form(plan, version, data=None):
     )
 
 
-def _context(request, plan, form, version, **extra):
+def _context(
+    request: AuthedRequest,
+    plan: Plan,
+    form: forms.ProposeCourseForm,
+    version: PlanVersion | None,
+    **extra: Any,
+) -> dict[str, Any]:
     appointments = course.course_appointments(plan)
     rows = course.course_rows(version, appointments, course.given_sessions(plan))
     return {
@@ -52,7 +65,7 @@ def _context(request, plan, form, version, **extra):
 
 @require_GET
 @require(access.VIEW_DIARY)
-def course_page(request, public_id):
+def course_page(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     plan = get_plan(public_id)
     version = course.latest_version(plan)
     record(request.user, Action.VIEW, plan, detail="course bookings")
@@ -62,7 +75,7 @@ def course_page(request, public_id):
 
 @require_POST
 @require(access.BOOK)
-def course_propose(request, public_id):
+def course_propose(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     plan = get_plan(public_id)
     version = course.latest_version(plan)
     form = _form(plan, version, request.POST)
@@ -100,7 +113,7 @@ def course_propose(request, public_id):
 
 @require_POST
 @require(access.BOOK)
-def course_confirm(request, public_id):
+def course_confirm(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     plan = get_plan(public_id)
     count = course.confirm_course(request.user, plan)
     messages.success(request, f"{count} sessions booked.")
@@ -109,7 +122,7 @@ def course_confirm(request, public_id):
 
 @require_POST
 @require(access.BOOK)
-def course_discard(request, public_id):
+def course_discard(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     plan = get_plan(public_id)
     count = course.discard_proposals(request.user, plan)
     messages.success(request, f"{count} proposed sessions discarded.")

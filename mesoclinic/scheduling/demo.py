@@ -3,7 +3,7 @@
 import datetime as dt
 import random
 
-from mesoclinic.accounts.models import Site, User
+from mesoclinic.accounts.models import Organization, Site, User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.patients.models import Patient
 from mesoclinic.scheduling.diary import at
@@ -24,7 +24,7 @@ TREATMENTS = [
 ]
 
 
-def create_diary(org, today: dt.date | None = None, seed: int = 2026) -> None:
+def create_diary(org: Organization, today: dt.date | None = None, seed: int = 2026) -> None:
     """Call once, inside ``acting_for(org)``, when the organization has no rooms yet."""
     rng = random.Random(seed)
     today = today or dt.date.today()

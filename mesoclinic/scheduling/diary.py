@@ -9,10 +9,13 @@ recorded at a site is taken to work whenever the site is open.
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.db.models import Q
 
+from mesoclinic.accounts.models import Site, User
+from mesoclinic.patients.models import Patient
 from mesoclinic.scheduling.models import (
     HOLDS_SLOT,
     Appointment,
@@ -32,7 +35,7 @@ def at(day: dt.date, time: dt.time, zone: zoneinfo.ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(day, time, tzinfo=zone).astimezone(dt.UTC)
 
 
-def days(start: dt.date, end: dt.date):
+def days(start: dt.date, end: dt.date) -> Iterator[dt.date]:
     """Every day from start to end, both included."""
     for n in range((end - start).days + 1):
         yield start + dt.timedelta(days=n)
@@ -57,7 +60,7 @@ class Busy:
 
 @dataclass
 class Diary:
-    site: object
+    site: Site
     first: dt.date
     last: dt.date
     zone: zoneinfo.ZoneInfo
@@ -70,7 +73,15 @@ class Diary:
     busy: list[Busy] = field(default_factory=list)
 
     @classmethod
-    def load(cls, site, first: dt.date, last: dt.date, *, staff=(), patient=None) -> "Diary":
+    def load(
+        cls,
+        site: Site,
+        first: dt.date,
+        last: dt.date,
+        *,
+        staff: Iterable[User] = (),
+        patient: Patient | None = None,
+    ) -> "Diary":
         """Six queries, whatever the range: hours, closures, work, leave, rooms, appointments."""
         zone = site.zone
         staff_ids = [u.pk for u in staff]
@@ -134,15 +145,15 @@ class Diary:
 
     def clashes(
         self,
-        starts_at,
-        ends_at,
+        starts_at: dt.datetime,
+        ends_at: dt.datetime,
         *,
-        practitioner_id=None,
-        room_id=None,
-        patient_id=None,
-        exclude=(),
-        busy=None,
-    ):
+        practitioner_id: int | None = None,
+        room_id: int | None = None,
+        patient_id: int | None = None,
+        exclude: Collection[int] = (),
+        busy: list[Busy] | None = None,
+    ) -> list[Busy]:
         return [
             b
             for b in (self.busy if busy is None else busy)
@@ -156,7 +167,14 @@ class Diary:
             )
         ]
 
-    def free_room(self, starts_at, ends_at, exclude=(), prefer=None, busy=None) -> Room | None:
+    def free_room(
+        self,
+        starts_at: dt.datetime,
+        ends_at: dt.datetime,
+        exclude: Collection[int] = (),
+        prefer: Room | None = None,
+        busy: list[Busy] | None = None,
+    ) -> Room | None:
         busy = self.busy if busy is None else busy
         taken = {
             b.room_id
@@ -171,17 +189,17 @@ class Diary:
     def free_slots(
         self,
         day: dt.date,
-        practitioner,
+        practitioner: User,
         duration: dt.timedelta,
         *,
-        patient=None,
+        patient: Patient | None = None,
         needs_room: bool = True,
-        exclude=(),
-        prefer_room=None,
+        exclude: Collection[int] = (),
+        prefer_room: Room | None = None,
         not_before: dt.datetime | None = None,
     ) -> list[Slot]:
         """Every start on a quarter-hour grid where all of them are free for ``duration``."""
-        out = []
+        out: list[Slot] = []
         windows = self.working(practitioner.pk, day)
         if not windows:
             return out
@@ -206,7 +224,9 @@ class Diary:
                 by_room[b.room_id].append((b.starts_at, b.ends_at))
         rooms = sorted(self.rooms, key=lambda r: r.pk != getattr(prefer_room, "pk", None))
 
-        def free(spans, a, b) -> bool:
+        def free(
+            spans: list[tuple[dt.datetime, dt.datetime]], a: dt.datetime, b: dt.datetime
+        ) -> bool:
             return all(e <= a or s >= b for s, e in spans)
 
         for start, end in windows:
@@ -222,7 +242,7 @@ class Diary:
                 t += STEP
         return out
 
-    def reserve(self, slot: Slot, practitioner, patient, pk: int = 0) -> None:
+    def reserve(self, slot: Slot, practitioner: User, patient: Patient, pk: int = 0) -> None:
         """Count a slot as taken (for proposing several sessions before they are saved)."""
         self.busy.append(
             Busy(

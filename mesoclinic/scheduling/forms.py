@@ -1,9 +1,12 @@
 """Forms of the diary: local dates and times in the site's time zone, public ids for objects."""
 
 import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django import forms
 
+from mesoclinic.accounts.models import Site, User
 from mesoclinic.scheduling.diary import at
 from mesoclinic.scheduling.models import Room, TreatmentType
 
@@ -11,18 +14,24 @@ from mesoclinic.scheduling.models import Room, TreatmentType
 class Choices(forms.ChoiceField):
     """Choices of public ids, filled by the view; the object is looked up by clean()."""
 
-    def __init__(self, objects=(), label_of=str, empty="—", **kwargs):
+    def __init__(
+        self,
+        objects: Iterable[Any] = (),
+        label_of: Callable[[Any], str] = str,
+        empty: str = "—",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.objects = {str(o.public_id): o for o in objects}
         blank = [] if self.required else [("", empty)]
         self.choices = blank + [(k, label_of(o)) for k, o in self.objects.items()]
 
-    def clean(self, value):
+    def clean(self, value: Any) -> Any:
         value = super().clean(value)
         return self.objects.get(value) if value else None
 
 
-def _treatment_choice(treatments, help_text: str) -> Choices:
+def _treatment_choice(treatments: Iterable[TreatmentType], help_text: str) -> Choices:
     return Choices(
         treatments,
         label_of=lambda t: f"{t.name} ({t.duration_minutes} min)",
@@ -43,7 +52,14 @@ class ProposeCourseForm(forms.Form):
         help_text="Each session goes to the free slot nearest this time.",
     )
 
-    def __init__(self, *args, sites, staff, treatments, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        sites: Iterable[Site],
+        staff: Iterable[User],
+        treatments: Iterable[TreatmentType],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["site"] = Choices(sites, label="Site")
         self.fields["practitioner"] = Choices(staff, label="Practitioner")
@@ -59,7 +75,7 @@ class SlotForm(forms.Form):
     date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time", "step": 900}))
 
-    def starts_at(self, site) -> dt.datetime:
+    def starts_at(self, site: Site) -> dt.datetime:
         return at(self.cleaned_data["date"], self.cleaned_data["time"], site.zone)
 
 
@@ -72,7 +88,14 @@ class BookForm(SlotForm):
         label="Length (minutes)", min_value=5, max_value=480, initial=45, required=False
     )
 
-    def __init__(self, *args, site, staff, treatments, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        site: Site,
+        staff: Iterable[User],
+        treatments: Iterable[TreatmentType],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["practitioner"] = Choices(staff, label="Practitioner")
         rooms = Room.objects.filter(site=site, active=True).order_by("name")
@@ -102,7 +125,9 @@ class MoveForm(SlotForm):
         help_text="Practitioners only; recorded on the appointment and in the audit log.",
     )
 
-    def __init__(self, *args, site, can_shorten: bool, in_course: bool, **kwargs):
+    def __init__(
+        self, *args: Any, site: Site, can_shorten: bool, in_course: bool, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         rooms = Room.objects.filter(site=site, active=True).order_by("name")
         self.fields["room"] = Choices(rooms, required=False, empty="Keep the room", label="Room")

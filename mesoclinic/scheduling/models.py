@@ -263,10 +263,10 @@ class Appointment(ClinicalRecord):
     def __str__(self) -> str:
         return f"Appointment {self.public_id}"
 
-    def local_start(self):
+    def local_start(self) -> dt.datetime:
         return self.starts_at.astimezone(self.site.zone)
 
-    def local_end(self):
+    def local_end(self) -> dt.datetime:
         return self.ends_at.astimezone(self.site.zone)
 
     @property

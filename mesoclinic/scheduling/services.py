@@ -11,20 +11,25 @@ race, and its IntegrityError becomes the same refusal a person would read.
 """
 
 import datetime as dt
+from collections.abc import Collection
+from typing import Any
 
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from mesoclinic.accounts.models import Site, User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.log import Action, record
 from mesoclinic.integrity import violates
+from mesoclinic.patients.models import Patient
 from mesoclinic.scheduling import states
 from mesoclinic.scheduling.diary import Diary
 from mesoclinic.scheduling.models import (
     HOLDS_SLOT,
     REMINDABLE,
     Appointment,
+    Room,
     Status,
     overlapping,
 )
@@ -40,7 +45,7 @@ class Refused(Exception):
 
 
 class StaleChange(Refused):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__("Someone else changed this appointment meanwhile; reload and try again.")
 
 
@@ -54,14 +59,21 @@ def active_appointments(*, all_orgs: bool = False) -> QuerySet[Appointment]:
     return manager.filter(status__in=REMINDABLE)
 
 
-def span(starts_at: dt.datetime, ends_at: dt.datetime, site) -> str:
+def span(starts_at: dt.datetime, ends_at: dt.datetime, site: Site) -> str:
     zone = site.zone
     a, b = starts_at.astimezone(zone), ends_at.astimezone(zone)
     return f"{a:%a %-d %b %H:%M}-{b:%H:%M}"
 
 
 def clash_messages(
-    site, starts_at, ends_at, *, practitioner, room, patient, exclude=()
+    site: Site,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    *,
+    practitioner: User,
+    room: Room | None,
+    patient: Patient,
+    exclude: Collection[int] = (),
 ) -> list[str]:
     """What already occupies any of practitioner, room or patient at that time, in words."""
     others = (
@@ -81,7 +93,9 @@ def clash_messages(
     return out
 
 
-def _check_time(diary: Diary, practitioner, starts_at, ends_at) -> None:
+def _check_time(
+    diary: Diary, practitioner: User, starts_at: dt.datetime, ends_at: dt.datetime
+) -> None:
     site = diary.site
     day = starts_at.astimezone(diary.zone).date()
     if ends_at.astimezone(diary.zone).date() != day:
@@ -95,7 +109,7 @@ def _check_time(diary: Diary, practitioner, starts_at, ends_at) -> None:
         )
 
 
-def _check_free(appt: Appointment, exclude=()) -> None:
+def _check_free(appt: Appointment, exclude: Collection[int] = ()) -> None:
     if appt.starts_at < timezone.now():
         raise Refused("That time has already passed.", "starts_at")
     diary = Diary.load(
@@ -120,7 +134,7 @@ def _check_free(appt: Appointment, exclude=()) -> None:
         raise Refused(" ".join(_messages(appt, exclude)), "starts_at")
 
 
-def _messages(appt: Appointment, exclude=()) -> list[str]:
+def _messages(appt: Appointment, exclude: Collection[int] = ()) -> list[str]:
     return clash_messages(
         appt.site,
         appt.starts_at,
@@ -152,7 +166,7 @@ def _double_booking(error: IntegrityError) -> bool:
     return any(violates(error, name) for name in NO_OVERLAP_CONSTRAINTS)
 
 
-def _save_checked(appt: Appointment, exclude=(), **save_kwargs) -> None:
+def _save_checked(appt: Appointment, exclude: Collection[int] = (), **save_kwargs: Any) -> None:
     """Check and write in one transaction; a lost race on PostgreSQL reads like any clash."""
     for attempt in range(ATTEMPTS):
         try:
@@ -180,7 +194,7 @@ def _check_role(appt: Appointment) -> None:
         )
 
 
-def book(user, *, status: str = Status.BOOKED, **fields) -> Appointment:
+def book(user: User, *, status: str = Status.BOOKED, **fields: Any) -> Appointment:
     """A new appointment on a free slot, or ``Refused`` saying what is in the way."""
     appt = Appointment(status=status, created_by=user, changed_by=user, **fields)
     _check_role(appt)
@@ -190,14 +204,14 @@ def book(user, *, status: str = Status.BOOKED, **fields) -> Appointment:
 
 
 def reschedule(
-    user,
+    user: User,
     appt: Appointment,
     *,
-    starts_at,
+    starts_at: dt.datetime,
     lock_version: int,
-    room=None,
-    practitioner=None,
-    reason="",
+    room: Room | None = None,
+    practitioner: User | None = None,
+    reason: str = "",
 ) -> Appointment:
     """Move to a new time, room or practitioner; course interval rules are course.move's."""
     if not appt.holds_slot or appt.status == Status.COMPLETED:
@@ -229,7 +243,7 @@ def _bump_and_save(appt: Appointment, lock_version: int, checked: bool = False) 
             appt.save()
 
 
-def _change_status(user, appt: Appointment, status: str) -> Appointment:
+def _change_status(user: User, appt: Appointment, status: str) -> Appointment:
     """The one place an appointment's status changes: the table decides."""
     states.APPOINTMENT.check(appt.status, status)
     if status in (Status.NO_SHOW, Status.COMPLETED) and appt.starts_at > timezone.now():
@@ -243,16 +257,16 @@ def _change_status(user, appt: Appointment, status: str) -> Appointment:
     return appt
 
 
-def accept(user, appt: Appointment) -> Appointment:
+def accept(user: User, appt: Appointment) -> Appointment:
     """A course proposal becomes a booked appointment."""
     return _change_status(user, appt, Status.BOOKED)
 
 
-def confirm(user, appt: Appointment) -> Appointment:
+def confirm(user: User, appt: Appointment) -> Appointment:
     return _change_status(user, appt, Status.CONFIRMED)
 
 
-def cancel(user, appt: Appointment, reason: str) -> Appointment:
+def cancel(user: User, appt: Appointment, reason: str) -> Appointment:
     """Cancel with a reason; the slot is free again."""
     states.APPOINTMENT.check(appt.status, Status.CANCELLED)
     if not reason.strip():
@@ -262,9 +276,9 @@ def cancel(user, appt: Appointment, reason: str) -> Appointment:
     return _change_status(user, appt, Status.CANCELLED)
 
 
-def no_show(user, appt: Appointment) -> Appointment:
+def no_show(user: User, appt: Appointment) -> Appointment:
     return _change_status(user, appt, Status.NO_SHOW)
 
 
-def complete(user, appt: Appointment) -> Appointment:
+def complete(user: User, appt: Appointment) -> Appointment:
     return _change_status(user, appt, Status.COMPLETED)

@@ -1,9 +1,12 @@
 """Forms of the diary's set-up: rooms, opening hours, closures, working hours, leave, treatments."""
 
 import zoneinfo
+from collections.abc import Iterable
+from typing import Any
 
 from django import forms
 
+from mesoclinic.accounts.models import Site
 from mesoclinic.accounts.roles import Role
 from mesoclinic.scheduling.forms import Choices
 from mesoclinic.scheduling.models import (
@@ -21,11 +24,16 @@ DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class _Ordered(forms.ModelForm):
-    def clean(self):
+    ORDER: tuple[str, str]  # (earlier field, later field), set by each subclass
+
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # ModelForm.clean returns cleaned_data
         a, b = self.ORDER
         if data.get(a) and data.get(b) and data[b] <= data[a]:
-            self.add_error(b, f"Must be after the {self.fields[a].label.lower()}.")
+            label = self.fields[a].label
+            assert label is not None  # a model field's form field always has its label
+            self.add_error(b, f"Must be after the {label.lower()}.")
         return data
 
 
@@ -56,7 +64,7 @@ class WorkingHoursForm(_Ordered):
     ORDER = ("start", "end")
     weekday = forms.TypedChoiceField(choices=Weekday.choices, coerce=int)
 
-    def __init__(self, *args, sites, **kwargs):
+    def __init__(self, *args: Any, sites: Iterable[Site], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["at_site"] = Choices(sites, label="Site")
         self.order_fields(["at_site", "weekday", "start", "end"])
@@ -74,8 +82,9 @@ class LeaveForm(forms.ModelForm):
         labels = {"start_date": "From", "end_date": "To (included)"}
         widgets = {"start_date": DATE, "end_date": DATE}
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # ModelForm.clean returns cleaned_data
         if (
             data.get("start_date")
             and data.get("end_date")
@@ -97,7 +106,7 @@ class TreatmentTypeForm(forms.ModelForm):
         fields = ["name", "duration_minutes", "roles", "needs_room"]
         labels = {"duration_minutes": "Length (minutes)", "needs_room": "Needs a treatment room"}
 
-    def clean_duration_minutes(self):
+    def clean_duration_minutes(self) -> int:
         value = self.cleaned_data["duration_minutes"]
         if not 5 <= value <= 480:
             raise forms.ValidationError("Between 5 and 480 minutes.")

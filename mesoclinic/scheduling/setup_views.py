@@ -1,8 +1,12 @@
 """The diary set-up, for the owner: rooms, hours, closures, staff hours, leave, treatments."""
 
+import uuid
+from typing import cast
+
 from django.contrib import messages
-from django.db import IntegrityError, transaction
-from django.http import Http404
+from django.db import IntegrityError, models, transaction
+from django.forms import BaseForm
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -10,6 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
+from mesoclinic.accounts.http import AuthedRequest
+from mesoclinic.accounts.models import Site
 from mesoclinic.audit.log import Action, record
 from mesoclinic.scheduling import access
 from mesoclinic.scheduling import setup_forms as sf
@@ -36,14 +42,19 @@ REMOVABLE = {
 RETIRED = {"room", "treatment"}
 
 
-def _site(request):
+def _site(request: AuthedRequest) -> Site | None:
     chosen = request.GET.get("site", "")
     sites = access.sites()
     site = sites.filter(public_id=chosen).first() if access.is_uuid(chosen) else None
     return site or sites.first()
 
 
-def _page(request, site, status=200, bound=None):
+def _page(
+    request: AuthedRequest,
+    site: Site | None,
+    status: int = 200,
+    bound: dict[str | tuple[str, str], BaseForm] | None = None,
+) -> HttpResponse:
     """The whole set-up page; ``bound`` is the form that failed, shown with its errors."""
     bound = bound or {}
     today = timezone.localdate()
@@ -86,7 +97,7 @@ def _page(request, site, status=200, bound=None):
     return render(request, "scheduling/setup.html", context, status=status)
 
 
-def _saved(row, form) -> bool:
+def _saved(row: models.Model, form: BaseForm) -> bool:
     """Save, or say on the form that the same row exists already (unique constraints)."""
     try:
         with transaction.atomic():
@@ -97,25 +108,25 @@ def _saved(row, form) -> bool:
     return True
 
 
-def _back(site, anchor=""):
+def _back(site: Site, anchor: str = "") -> HttpResponseRedirect:
     return redirect(reverse("diary_setup") + f"?site={site.public_id}" + anchor)
 
 
 @require_GET
 @require(roles.MANAGE_STAFF)
-def diary_setup(request):
+def diary_setup(request: AuthedRequest) -> HttpResponse:
     return _page(request, _site(request))
 
 
 @require_POST
 @require(roles.MANAGE_STAFF)
-def setup_site(request, public_id, kind):
+def setup_site(request: AuthedRequest, public_id: uuid.UUID, kind: str) -> HttpResponse:
     site = access.get_site(public_id)
     if kind == "timezone":
-        form = sf.TimeZoneForm(request.POST)
-        if not form.is_valid():
-            return _page(request, site, 400, {"timezone": form})
-        site.time_zone = form.cleaned_data["time_zone"]
+        zone_form = sf.TimeZoneForm(request.POST)
+        if not zone_form.is_valid():
+            return _page(request, site, 400, {"timezone": zone_form})
+        site.time_zone = zone_form.cleaned_data["time_zone"]
         site.save(update_fields=["time_zone"])
         record(request.user, Action.CHANGE, site, fields=["time_zone"])
         messages.success(request, f"{site} now shows times in {site.time_zone}.")
@@ -137,7 +148,7 @@ def setup_site(request, public_id, kind):
 
 @require_POST
 @require(roles.MANAGE_STAFF)
-def setup_staff(request, public_id, kind):
+def setup_staff(request: AuthedRequest, public_id: uuid.UUID, kind: str) -> HttpResponse:
     person = access.get_clinician(public_id)
     site = _site(request)
     form_class = STAFF_KINDS.get(kind)
@@ -154,12 +165,13 @@ def setup_staff(request, public_id, kind):
     row.save()
     record(request.user, Action.CREATE, row, detail=f"diary set-up: {kind} of {person.public_id}")
     messages.success(request, f"Saved for {person}.")
+    assert site is not None  # _back needs it, as it always did: the org has a site
     return _back(site, f"#staff-{person.public_id}")
 
 
 @require_POST
 @require(roles.MANAGE_STAFF)
-def setup_treatment(request):
+def setup_treatment(request: AuthedRequest) -> HttpResponse:
     form = sf.TreatmentTypeForm(request.POST)
     site = _site(request)
     if not form.is_valid():
@@ -170,20 +182,22 @@ def setup_treatment(request):
     form.save_m2m()
     record(request.user, Action.CREATE, row, detail="diary set-up: treatment")
     messages.success(request, f"{row} added.")
+    assert site is not None  # _back needs it, as it always did: the org has a site
     return _back(site, "#treatments")
 
 
 @require_POST
 @require(roles.MANAGE_STAFF)
-def setup_remove(request, kind, public_id):
+def setup_remove(request: AuthedRequest, kind: str, public_id: uuid.UUID) -> HttpResponse:
     model = REMOVABLE.get(kind)
     if model is None:
         raise Http404
     row = get_object_or_404(model, public_id=public_id)
     if kind in RETIRED:
-        row.active = not row.active
-        row.save(update_fields=["active"])
-        record(request.user, Action.CHANGE, row, fields=["active"])
+        retired = cast(Room | TreatmentType, row)  # the RETIRED kinds have `active`
+        retired.active = not retired.active
+        retired.save(update_fields=["active"])
+        record(request.user, Action.CHANGE, retired, fields=["active"])
     else:
         record(request.user, Action.VOID, row, detail=f"diary set-up: removed {kind}")
         row.delete()

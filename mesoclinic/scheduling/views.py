@@ -1,9 +1,13 @@
 """The diary: day and week boards, booking, moving and cancelling appointments (HTMX)."""
 
 import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Any, cast
 
 from django.contrib import messages
-from django.http import Http404
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,25 +15,30 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
+from mesoclinic.accounts.http import AuthedRequest
+from mesoclinic.accounts.models import Site, User
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.models import Patient
 from mesoclinic.patients.search import search_patients
 from mesoclinic.scheduling import access, board, course, forms, services
 from mesoclinic.scheduling.diary import Diary
-from mesoclinic.scheduling.models import Status, TreatmentType
+from mesoclinic.scheduling.models import Appointment, Room, Status, TreatmentType
 from mesoclinic.scheduling.services import Refused
 from mesoclinic.transitions import TransitionRefused
 
 
-def _day(request) -> dt.date | None:
+def _day(request: AuthedRequest) -> dt.date | None:
     try:
         return dt.date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
         return None
 
 
-def _subject(request, kind: str, public_id):
+def _subject(
+    request: AuthedRequest, kind: str, public_id: uuid.UUID
+) -> tuple[Site | Room | User, Site]:
     """The board's subject and the site whose hours and time zone it is shown in."""
+    site: Site | None
     if kind == "site":
         site = access.get_site(public_id)
         return site, site
@@ -48,13 +57,13 @@ def _subject(request, kind: str, public_id):
     return person, site
 
 
-def _treatments():
+def _treatments() -> QuerySet[TreatmentType]:
     return TreatmentType.objects.filter(active=True).order_by("name")
 
 
 @require_GET
 @require(access.VIEW_DIARY)
-def calendar_home(request):
+def calendar_home(request: AuthedRequest) -> HttpResponse:
     site = request.user.sites.order_by("name").first() or access.sites().first()
     if site is None:
         raise Http404
@@ -65,14 +74,17 @@ def calendar_home(request):
 
 @require_GET
 @require(access.VIEW_DIARY)
-def calendar_board(request, kind, public_id, span):
+def calendar_board(
+    request: AuthedRequest, kind: str, public_id: uuid.UUID, span: str
+) -> HttpResponse:
     if kind not in board.KINDS or span not in board.SPANS:
         raise Http404
     subject, site = _subject(request, kind, public_id)
     today = timezone.now().astimezone(site.zone).date()
     first = board.first_day(_day(request) or today, span)
+    staff: list[User]
     if kind == "practitioner":
-        staff = [subject]
+        staff = [cast(User, subject)]  # _subject gives a clinician for this kind
     elif kind == "site":
         staff = list(access.clinicians(site))
     else:
@@ -108,7 +120,7 @@ def calendar_board(request, kind, public_id, span):
 
 @require_GET
 @require(access.BOOK)
-def patient_picker(request):
+def patient_picker(request: AuthedRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:100]
     results, kind = search_patients(query) if query.strip() else (Patient.objects.none(), "")
     found = list(results.order_by("search_last", "search_first")[:10])
@@ -119,7 +131,7 @@ def patient_picker(request):
 
 @require_http_methods(["GET", "POST"])
 @require(access.BOOK)
-def appointment_new(request):
+def appointment_new(request: AuthedRequest) -> HttpResponse:
     site_id = request.POST.get("site") or request.GET.get("site")
     site = access.get_site(site_id) if site_id and access.is_uuid(site_id) else None
     site = site or access.sites().first()
@@ -160,7 +172,9 @@ def appointment_new(request):
     )
 
 
-def _book(request, form, site, patient):
+def _book(
+    request: AuthedRequest, form: forms.BookForm, site: Site, patient: Patient
+) -> Appointment:
     starts_at = form.starts_at(site)
     treatment = form.cleaned_data.get("treatment_type")
     room = form.cleaned_data.get("room")
@@ -183,19 +197,19 @@ def _book(request, form, site, patient):
     )
 
 
-def _when(appt) -> str:
+def _when(appt: Appointment) -> str:
     return services.span(appt.starts_at, appt.ends_at, appt.site)
 
 
 @require_GET
 @require(access.VIEW_DIARY)
-def appointment_detail(request, public_id):
+def appointment_detail(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     appt = access.get_appointment(public_id)
     record(request.user, Action.VIEW, appt)
     return render(request, "scheduling/appointment.html", _detail_context(request, appt))
 
 
-def _detail_context(request, appt, **extra):
+def _detail_context(request: AuthedRequest, appt: Appointment, **extra: Any) -> dict[str, Any]:
     total = len(appt.plan_version.result.get("schedule", [])) if appt.plan_version else None
     return {
         "appt": appt,
@@ -210,7 +224,9 @@ def _detail_context(request, appt, **extra):
     }
 
 
-def _move_form(request, appt, data=None):
+def _move_form(
+    request: AuthedRequest, appt: Appointment, data: QueryDict | None = None
+) -> forms.MoveForm:
     return forms.MoveForm(
         data,
         initial={
@@ -226,7 +242,7 @@ def _move_form(request, appt, data=None):
 
 @require_http_methods(["GET", "POST"])
 @require(access.BOOK)
-def appointment_move(request, public_id):
+def appointment_move(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     appt = access.get_appointment(public_id)
     form = _move_form(request, appt, request.POST or None)
     error = None
@@ -257,7 +273,7 @@ def appointment_move(request, public_id):
 
 @require_GET
 @require(access.BOOK)
-def appointment_slots(request, public_id):
+def appointment_slots(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     """Free starts for this appointment's practitioner and patient on a day (the move picker)."""
     appt = access.get_appointment(public_id)
     day = _day(request) or appt.local_start().date()
@@ -286,7 +302,8 @@ def appointment_slots(request, public_id):
     return render(request, "scheduling/_slots.html", context)
 
 
-STATUS_ACTIONS = {
+# services.cancel also takes the reason.
+STATUS_ACTIONS: dict[str, tuple[Status, Callable[..., Appointment]]] = {
     "confirm": (Status.CONFIRMED, services.confirm),
     "book": (Status.BOOKED, services.accept),
     "cancel": (Status.CANCELLED, services.cancel),
@@ -297,7 +314,7 @@ STATUS_ACTIONS = {
 
 @require_POST
 @require(access.BOOK)
-def appointment_status(request, public_id, action):
+def appointment_status(request: AuthedRequest, public_id: uuid.UUID, action: str) -> HttpResponse:
     appt = access.get_appointment(public_id)
     if action not in STATUS_ACTIONS:
         raise Http404
