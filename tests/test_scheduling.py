@@ -343,7 +343,7 @@ def test_a_cancelled_session_leaves_the_course_open_for_rebooking(
     _, made = propose(org, reception, clinic, plan, practitioner)
     assert [a.course_session for a in made] == [2]
     with acting_for(org):
-        dates = course._dates(course.course_appointments(plan))
+        dates = course.session_dates(course.course_appointments(plan))
     assert (dates[2] - dates[1]).days >= 30 and (dates[3] - dates[2]).days >= 30
 
 

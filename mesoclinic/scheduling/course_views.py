@@ -15,7 +15,7 @@ from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
 from mesoclinic.plans.access import get_plan
 from mesoclinic.plans.models import Plan, PlanVersion
-from mesoclinic.scheduling import access, course, forms
+from mesoclinic.scheduling import access, course, forms, intervals
 from mesoclinic.scheduling.models import Status, TreatmentType
 from mesoclinic.scheduling.services import Refused
 
@@ -58,7 +58,7 @@ def _context(
         "open": sum(1 for r in rows if r["open"]),
         "can_see_areas": roles.can(request.user, access.SEE_AREAS),
         "latest_days": course.LATEST_DAYS,
-        "no_limit": course.NO_LIMIT,
+        "no_limit": intervals.NO_LIMIT,
         **extra,
     }
 
