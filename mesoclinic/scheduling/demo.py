@@ -35,6 +35,12 @@ def create_diary(org: Organization, today: dt.date | None = None, seed: int = 20
         ).order_by("email")
     )
     reception = User.objects.filter(organization=org, role=Role.RECEPTION).first() or staff[0]
+    _open_sites(sites, staff, today)
+    _book_fortnight(rng, sites, staff, reception, today)
+
+
+def _open_sites(sites: list[Site], staff: list[User], today: dt.date) -> None:
+    """Treatment types, opening hours, two rooms a site, Christmas, the staff's hours."""
     for name, minutes, roles, needs_room in TREATMENTS:
         TreatmentType.objects.create(
             name=name, duration_minutes=minutes, roles=list(roles), needs_room=needs_room
@@ -56,6 +62,12 @@ def create_diary(org: Organization, today: dt.date | None = None, seed: int = 20
             WorkingHours.objects.create(
                 user=user, site=site, weekday=weekday, start=dt.time(9), end=end
             )
+
+
+def _book_fortnight(
+    rng: random.Random, sites: list[Site], staff: list[User], reception: User, today: dt.date
+) -> None:
+    """Three appointments a day for two practitioners over this week and the next."""
     patients = list(Patient.objects.order_by("last_name", "first_name")[:24])
     monday = today - dt.timedelta(days=today.weekday())
     rooms = {s.pk: list(Room.objects.filter(site=s).order_by("name")) for s in sites}
@@ -72,12 +84,6 @@ def create_diary(org: Organization, today: dt.date | None = None, seed: int = 20
                 patient = patients[n % len(patients)]
                 n += 1
                 start = at(day, dt.time(hour), site.zone)
-                if day < today:
-                    status = Status.COMPLETED
-                elif n % 7 == 0:
-                    status = Status.CONFIRMED
-                else:
-                    status = Status.BOOKED
                 Appointment.objects.create(
                     site=site,
                     room=rooms[site.pk][i],
@@ -85,6 +91,12 @@ def create_diary(org: Organization, today: dt.date | None = None, seed: int = 20
                     patient=patient,
                     starts_at=start,
                     ends_at=start + dt.timedelta(minutes=45),
-                    status=status,
+                    status=_demo_status(day, today, n),
                     created_by=reception,
                 )
+
+
+def _demo_status(day: dt.date, today: dt.date, n: int) -> str:
+    if day < today:
+        return Status.COMPLETED
+    return Status.CONFIRMED if n % 7 == 0 else Status.BOOKED
