@@ -7,6 +7,11 @@ opens a new connection per request (see `main`). A job runs until it has made `m
 `duration` seconds have passed, whichever comes first, after `warmup` untimed
 requests per client. Latency is measured from sending the request to having
 read the whole response.
+
+CPU per request is read from `/proc` (user plus system time of the server's process
+tree, and of the database's where it is a separate server), between the end of the
+warm-up and the end of the job, divided by the requests completed; the client's own
+CPU is reported apart, so that it is never charged to the server.
 """
 
 from __future__ import annotations
@@ -14,10 +19,67 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import sys
 import time
+from pathlib import Path
 
 import httpx
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(root: int | None) -> float | None:
+    """Seconds of CPU used by `root` and all its descendants, living or reaped.
+
+    utime + stime of every process in the tree, plus cutime + cstime (children that
+    have exited and been waited for), from /proc/PID/stat; None off Linux or if gone.
+    """
+    if not root:
+        return None
+    children: dict[int, list[int]] = {}
+    times: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        pid = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(pid)
+        times[pid] = sum(int(f) for f in fields[11:15])
+    if root not in times:
+        return None
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += times.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return total / TICK
+
+
+class CpuMeter:
+    """CPU of the server, the database and this client over one job."""
+
+    def __init__(self, server_pid: int | None, db_pid: int | None) -> None:
+        self.pids = {"server": server_pid, "db": db_pid}
+        self.start: dict[str, float | None] = {}
+
+    def begin(self) -> None:
+        self.start = {k: tree_cpu(pid) for k, pid in self.pids.items()}
+        self.start["client"] = time.process_time()
+
+    def per_request(self, requests: int) -> dict:
+        now = {k: tree_cpu(pid) for k, pid in self.pids.items()}
+        now["client"] = time.process_time()
+        out = {}
+        for name in ("server", "db", "client"):
+            before, after = self.start.get(name), now.get(name)
+            ok = before is not None and after is not None and requests
+            out[f"{name}_cpu_ms"] = round(1000 * (after - before) / requests, 2) if ok else None
+        return out
 
 
 def percentile(sorted_ms: list[float], p: float) -> float:
@@ -71,8 +133,10 @@ async def request(client: httpx.AsyncClient, method: str, path: str) -> httpx.Re
 class _Job:
     """One job's clients: warm up together, then request until the deadline or the limit."""
 
-    def __init__(self, job: dict, clients: list[httpx.AsyncClient], password: str) -> None:
-        self.job, self.clients, self.password = job, clients, password
+    def __init__(
+        self, job: dict, clients: list[httpx.AsyncClient], password: str, meter: CpuMeter
+    ) -> None:
+        self.job, self.clients, self.password, self.meter = job, clients, password, meter
         self.kind = job.get("kind", "request")
         self.method = job.get("method", "GET")
         self.expect = set(job.get("expect", [200]))
@@ -99,6 +163,7 @@ class _Job:
                 await request(client, self.method, self.next_path(i, k))
         self.ready += 1
         if self.ready == len(self.clients):
+            self.meter.begin()
             self.started = time.perf_counter()
             self.deadline = self.started + self.job.get("duration", 5)
             self.warmed.set()
@@ -135,16 +200,20 @@ class _Job:
             self.codes[code] = self.codes.get(code, 0) + 1
 
 
-async def run_job(job: dict, clients: list[httpx.AsyncClient], password: str) -> dict:
-    state = _Job(job, clients, password)
+async def run_job(
+    job: dict, clients: list[httpx.AsyncClient], password: str, meter: CpuMeter
+) -> dict:
+    state = _Job(job, clients, password, meter)
     await asyncio.gather(*(state.worker(i, c) for i, c in enumerate(clients)))
     elapsed = time.perf_counter() - state.started
-    return summary(state.latencies, state.errors, elapsed, state.codes)
+    out = summary(state.latencies, state.errors, elapsed, state.codes)
+    return out | meter.per_request(len(state.latencies) + state.errors)
 
 
 async def main(scenario: dict) -> dict:
     base, password = scenario["base"], scenario["password"]
     concurrency = scenario.get("concurrency", 8)
+    meter = CpuMeter(scenario.get("server_pid"), scenario.get("db_pid"))
     sessions: dict[str, list[httpx.AsyncClient]] = {}
     # A new connection per request: gunicorn's workers each accept connections, and a
     # kept-alive connection stays with the worker that accepted it, so 8 long-lived
@@ -160,7 +229,7 @@ async def main(scenario: dict) -> dict:
                     httpx.AsyncClient(base_url=base, limits=limits, timeout=60)
                     for _ in range(concurrency)
                 ]
-                results[job["name"]] = await run_job(job, clients, password)
+                results[job["name"]] = await run_job(job, clients, password, meter)
                 for c in clients:
                     await c.aclose()
                 continue
@@ -170,7 +239,7 @@ async def main(scenario: dict) -> dict:
                     for _ in range(concurrency)
                 ]
                 await asyncio.gather(*(login(c, user, password) for c in sessions[user]))
-            results[job["name"]] = await run_job(job, sessions[user], password)
+            results[job["name"]] = await run_job(job, sessions[user], password, meter)
     finally:
         for clients in sessions.values():
             for c in clients:

@@ -54,7 +54,9 @@ class Cluster:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
         return subprocess.run(cmd, check=True, capture_output=True, text=True, **kwargs)  # noqa: S603
 
-    def start(self) -> str:
+    def start(self, durable: bool = True) -> str:
+        """Start the cluster: durable (fsync and synchronous commit on, as in production)
+        for measuring; `durable=False` only to seed faster. A restart keeps the port."""
         self.root.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres")
@@ -63,10 +65,12 @@ class Cluster:
                 "initdb", "-D", str(self.data), "--auth=trust", "--username=postgres",
                 "--encoding=UTF8", "--locale=C.UTF-8",
             )  # fmt: skip
-        self.port = free_port()
+        self.port = getattr(self, "last_port", 0) or free_port()
+        fast = "-c fsync=off -c full_page_writes=off -c synchronous_commit=off "
         opts = (
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off "
-            "-c full_page_writes=off -c synchronous_commit=off -c shared_buffers=1GB "
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} "
+            + ("" if durable else fast)
+            + "-c shared_buffers=1GB "
             "-c max_wal_size=2GB -c checkpoint_timeout=30min -c maintenance_work_mem=512MB "
             "-c work_mem=32MB -c effective_cache_size=8GB -c max_connections=100"
         )
@@ -75,6 +79,13 @@ class Cluster:
             "-o", opts, "start",
         )  # fmt: skip
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def pid(self) -> int | None:
+        """The postmaster's process id: its tree is the database's CPU."""
+        try:
+            return int((self.data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
 
     def url(self, dbname: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
@@ -89,4 +100,4 @@ class Cluster:
         if self.port:
             with contextlib.suppress(subprocess.CalledProcessError):
                 self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
-            self.port = 0
+            self.last_port, self.port = self.port, 0

@@ -34,8 +34,11 @@ def _job_table(runs: list[dict]) -> list[str]:
     rule = "|---|"
     for run in runs:
         n = f"{run['patients'] // 1000}k"
-        head += f" {n} p50 | {n} p95 | {n} p99 | {n} req/s | {n} queries |"
-        rule += "---:|---:|---:|---:|---:|"
+        head += (
+            f" {n} p50 | {n} p95 | {n} p99 | {n} req/s | {n} queries |"
+            f" {n} server CPU | {n} db CPU |"
+        )
+        rule += "---:|---:|---:|---:|---:|---:|---:|"
     if len(runs) > 1:
         head += " p95 growth |"
         rule += "---:|"
@@ -52,12 +55,13 @@ def _job_row(job: str, label: str, runs: list[dict]) -> str:
         s = run["load"].get(job)
         q = run["queries"].get(job, "–")
         if s is None:
-            row += " – | – | – | – | – |"
+            row += " – | – | – | – | – | – | – |"
             continue
         err = f" ({s['errors']} errors)" if s["errors"] else ""
         row += (
             f" {_fmt(s['p50_ms'])} | {_fmt(s['p95_ms'])} | {_fmt(s['p99_ms'])} |"
             f" {_fmt(s['rps'], 0)}{err} | {q} |"
+            f" {_fmt(s.get('server_cpu_ms'), 2)} | {_fmt(s.get('db_cpu_ms'), 2)} |"
         )
         p95s.append(s["p95_ms"])
     if len(runs) > 1:
@@ -84,6 +88,12 @@ def _run_note(run: dict) -> str:
         f"{run['recall_rows']:,} charted areas"
         + ("" if run.get("calendar") else "; week calendar: no endpoint yet")
         + (
+            f"; the load client spent {_fmt(chart['client_cpu_ms'], 2)} ms of CPU per chart "
+            "request (not charged)"
+            if chart.get("client_cpu_ms") is not None
+            else ""
+        )
+        + (
             f"; machine load average {run['load_average_before']:.1f} before the run"
             if "load_average_before" in run
             else ""
@@ -98,12 +108,15 @@ def markdown(result: dict) -> str:
         f"### mesoclinic benchmark, {result['date']} ({result['mode']})",
         "",
         f"{m['cpu']}, {m['cores']} cores, {m['memory']}; Python {v['python']}, "
-        f"Django {v['django']}, gunicorn {v['gunicorn']} (2 workers x 4 threads), "
+        f"Django {v['django']}, gunicorn {v['gunicorn']} "
+        f"({result['settings'].get('server', 'gunicorn, 2 workers x 4 threads')}), "
         f"SQLite {v['sqlite']}"
         + (f", PostgreSQL {v['postgresql']}" if v.get("postgresql") else "")
         + f"; commit {v['mesoclinic']}. {result['settings']['concurrency']} concurrent clients "
         f"on loopback (httpx, a separate process on the same 2 cores), "
-        f"{result['settings']['duration']:g} s per job. Latency in ms.",
+        f"{result['settings']['duration']:g} s per job. Latency in ms. CPU in ms per "
+        "request, from /proc: the server's process tree (SQLite runs inside it) and "
+        "PostgreSQL's own processes; the load client's CPU is never charged to either.",
         "",
     ]
     by_db: dict[str, list[dict]] = {}
