@@ -29,8 +29,8 @@ demo: $(STAMP)
 	@# The background worker (reminder emails) runs beside gunicorn and stops with it.
 	MESOCLINIC_HTTPS=False $(BIN)/mesoclinic worker --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT; \
-	MESOCLINIC_HTTPS=False $(BIN)/gunicorn mesoclinic.wsgi --bind 127.0.0.1:$(MESOCLINIC_PORT) \
-		--workers 2 --threads 4 --access-logfile - --forwarded-allow-ips=""
+	MESOCLINIC_HTTPS=False $(BIN)/gunicorn mesoclinic.wsgi --config gunicorn.conf.py \
+		--bind 127.0.0.1:$(MESOCLINIC_PORT) --access-logfile -
 
 test: lint
 	$(BIN)/python -m pytest

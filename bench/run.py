@@ -157,7 +157,7 @@ def postgres_database(cluster: Cluster, size: int, key: str, quiet: bool, reseed
 
 
 class Server:
-    """gunicorn as `make demo` runs it: 2 workers x 4 threads."""
+    """gunicorn as `make demo` runs it (gunicorn.conf.py: sync workers, one per core)."""
 
     def __init__(self, env: dict, audit: bool = True):
         self.env, self.audit = env, audit
@@ -173,14 +173,10 @@ class Server:
                 app,
                 "--pythonpath",
                 str(HERE),
+                "--config",
+                str(HERE.parent / "gunicorn.conf.py"),
                 "--bind",
                 f"127.0.0.1:{self.port}",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "--forwarded-allow-ips",
-                "",
             ],  # fmt: skip
             env=self.env,
             stdout=self.log,
@@ -206,7 +202,9 @@ class Server:
         self.log.close()
 
 
-def load(server: Server, jobs: list[dict], password: str, settings: dict) -> dict:
+def load(
+    server: Server, jobs: list[dict], password: str, settings: dict, db_pid: int | None = None
+) -> dict:
     for job in jobs:
         job.setdefault("duration", settings["duration"])
         job.setdefault("max_requests", settings["max_requests"])
@@ -216,6 +214,8 @@ def load(server: Server, jobs: list[dict], password: str, settings: dict) -> dic
         "password": password,
         "concurrency": CONCURRENCY,
         "jobs": jobs,
+        "server_pid": server.proc.pid,
+        "db_pid": db_pid,
     }
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(scenario, handle)
@@ -266,7 +266,9 @@ def _mean(runs: list[dict]) -> dict:
     return out
 
 
-def run_config(db: str, url: str, size: int, settings: dict, password: str) -> dict:
+def run_config(
+    db: str, url: str, size: int, settings: dict, password: str, db_pid: int | None = None
+) -> dict:
     env = base_env(url)
     log(f"{db} {size:,}: preparing {settings['signoffs']} sessions to sign")
     handles = json.loads(
@@ -301,7 +303,7 @@ def run_config(db: str, url: str, size: int, settings: dict, password: str) -> d
     load_average = os.getloadavg()[0]
     log(f"{db} {size:,}: load (1-minute load average before: {load_average:.2f})")
     with Server(env) as server:
-        results = load(server, pages(handles), password, settings)
+        results = load(server, pages(handles), password, settings, db_pid)
     # Auditing on and off, alternated twice so that drift from other work on the
     # machine falls on both; each figure is the mean of its two runs.
     log(f"{db} {size:,}: audited reads with audit events written and not written")
@@ -309,7 +311,9 @@ def run_config(db: str, url: str, size: int, settings: dict, password: str) -> d
     for _ in range(2):
         for audit, runs in ((True, on_runs), (False, off_runs)):
             with Server(env, audit=audit) as server:
-                runs.append(load(server, [mixed(handles)], password, settings)["mixed_reads"])
+                runs.append(
+                    load(server, [mixed(handles)], password, settings, db_pid)["mixed_reads"]
+                )
     results["mixed_reads"] = _mean(on_runs)
     off = {"mixed_reads": _mean(off_runs)}
     return {
@@ -411,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         "max_requests": 5000,
         "signoffs": 150 if quick else 400,
         "floor_seconds": 1.5 if quick else 3.0,
-        "server": "gunicorn, 2 workers x 4 threads (as make demo)",
+        "server": f"{os.cpu_count()} sync workers, as make demo",
     }
     key = dataset_key()
     password = os.environ.get("MESOCLINIC_BENCH_PASSWORD")
@@ -431,16 +435,20 @@ def main(argv: list[str] | None = None) -> int:
     quiet = not sys.stderr.isatty()
     try:
         for db in databases:
+            urls = {}
             if db == "postgresql":
-                cluster.start()
+                # Seeded fast, measured durable (fsync and synchronous commit on).
+                cluster.start(durable=False)
+                for size in sizes:
+                    urls[size] = postgres_database(cluster, size, key, quiet, args.reseed)
+                cluster.stop()
+                cluster.start(durable=True)
                 pg_version = cluster.psql("SHOW server_version")
             for size in sizes:
-                if db == "sqlite":
-                    url = sqlite_database(size, key, quiet, args.reseed)
-                else:
-                    url = postgres_database(cluster, size, key, quiet, args.reseed)
+                url = urls.get(size) or sqlite_database(size, key, quiet, args.reseed)
+                db_pid = cluster.pid() if db == "postgresql" else None
                 try:
-                    runs.append(run_config(db, url, size, settings, password))
+                    runs.append(run_config(db, url, size, settings, password, db_pid))
                 except (subprocess.CalledProcessError, RuntimeError, ValueError) as error:
                     log(f"{db} {size:,} failed: {error}")
                     failed.append({"database": db, "patients": size, "error": str(error)})

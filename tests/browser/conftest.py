@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]  # gunicorn.conf.py, as make demo uses it
+
 CHROMIUM = os.environ.get("MESOCLINIC_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "browser test password 1"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -83,10 +85,10 @@ def live_app(tmp_path_factory):
         [
             str(bin_dir / "gunicorn"),
             "mesoclinic.wsgi",
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{port}",
-            "--workers",
-            "2",
             "--access-logfile",
             str(tmp / "access.log"),
         ],
