@@ -438,3 +438,10 @@ def session_in_status(org, patient, site, practitioner, lot, status) -> Treatmen
         )
         session.refresh_from_db()
     return session
+
+
+def run_worker() -> None:
+    """What `mesoclinic worker` does with the queue: run every task due, then stop."""
+    from django.core.management import call_command
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0", verbosity=0)

@@ -15,7 +15,7 @@ from mesoclinic.patients import models as pm
 from mesoclinic.plans.models import Plan
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import Lot, TreatmentSession
-from tests.factories import client_for, consent_to
+from tests.factories import client_for, consent_to, run_worker
 
 IBUPROFEN = "Ibuprofen may be used for swelling."
 ASK = "Ask your doctor or pharmacist which pain relief is safe for you."
@@ -166,6 +166,7 @@ def test_the_email_gives_the_phone_address_and_out_of_hours_advice(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         _signed_session(org, site, practitioner, consented_plan, lot)
+    run_worker()
     [message] = mail.outbox
     for text in ("+44 20 7946 0000", "12 Harley Street", "London W1G 9PF", OUT_OF_HOURS):
         assert text in message.body

@@ -27,6 +27,7 @@ from tests.factories import (
     post_start,
     post_start_adhoc,
     receive_lot,
+    run_worker,
 )
 
 
@@ -144,6 +145,8 @@ def test_signing_locks_the_record_takes_stock_once_and_sends_aftercare(
     session = only_session(org)
     assert session.status == SessionStatus.SIGNED and session.signed_by == practitioner
     assert "No vigorous exercise for 48 hours." in session.aftercare  # seed 000 base sheet
+    assert mail.outbox == []  # the email leaves the request: the worker sends it
+    run_worker()
     body = mail.outbox[0].body
     assert len(mail.outbox) == 1 and body.count("Seek care at once for intense pain") == 1
     assert mail.outbox[0].to == ["anna@example.com"]

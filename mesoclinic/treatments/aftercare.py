@@ -14,6 +14,8 @@ from mesoclinic import rules
 from mesoclinic.treatments.exposure import session_profile
 from mesoclinic.treatments.models import SessionArea, TreatmentSession
 
+SEEK_CARE = "Seek care at once for intense pain or signs of infection."
+
 
 @dataclass(frozen=True)
 class Contact:

@@ -6,7 +6,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -20,7 +19,7 @@ from mesoclinic.plans import consent as consents
 from mesoclinic.plans import services as plans
 from mesoclinic.plans.models import Plan, PlanStatus
 from mesoclinic.transitions import TransitionRefused
-from mesoclinic.treatments import aftercare, exposure, scope, states
+from mesoclinic.treatments import aftercare, exposure, scope, states, tasks
 from mesoclinic.treatments.charting import (
     charted_rows,
     vials_opened,
@@ -211,9 +210,6 @@ def sign_summary(session: TreatmentSession, rows: Sequence[SessionArea]) -> dict
 
 
 # Seed 004; the sheet and the email always end with it, emphasised, so it is not listed twice.
-SEEK_CARE = "Seek care at once for intense pain or signs of infection."
-
-
 def aftercare_lines(
     session: TreatmentSession,
     profile: rules.PatientProfile | None = None,
@@ -231,7 +227,7 @@ def aftercare_lines(
             f"“{err.value}”, which the clinical rules do not know ({err.message}). "
             "Correct the history, then sign."
         ) from err
-    return [line for line in lines if line != SEEK_CARE]
+    return [line for line in lines if line != aftercare.SEEK_CARE]
 
 
 @transaction.atomic
@@ -278,7 +274,7 @@ def sign(user: User, session: TreatmentSession) -> bool:
     )
     _protocol_follow_ups(locked)
     record(user, Action.CHANGE, locked, fields=["status", "signed_at"], detail="signed")
-    transaction.on_commit(lambda: send_aftercare(locked))
+    transaction.on_commit(lambda: tasks.send_aftercare.enqueue(locked.pk))
     session.__dict__.update(locked.__dict__)
     return True
 
@@ -309,18 +305,6 @@ def _protocol_follow_ups(session: TreatmentSession) -> None:
             due_on=timezone.localdate() + offset,
             reason=f"Protocol check after {ref.areas[item['area']].name} session {number}",
         )
-
-
-def send_aftercare(session: TreatmentSession) -> None:
-    """The signed sheet by email, with the site's phone, address and out-of-hours advice."""
-    if not session.patient.email:
-        return
-    send_mail(
-        subject="Your aftercare instructions",
-        message=aftercare.email_text(session, SEEK_CARE),
-        from_email=None,
-        recipient_list=[session.patient.email],
-    )
 
 
 @transaction.atomic
