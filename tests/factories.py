@@ -441,7 +441,24 @@ def session_in_status(org, patient, site, practitioner, lot, status) -> Treatmen
 
 
 def run_worker() -> None:
-    """What `mesoclinic worker` does with the queue: run every task due, then stop."""
-    from django.core.management import call_command
+    """Run every queued task as `mesoclinic worker` does (the worker's own `run_task`),
+    without its polling loop, which closes database connections between polls and so
+    would end the test's transaction on PostgreSQL. A task that fails fails the test."""
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
 
-    call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0", verbosity=0)
+    worker = Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
+    for result in DBTaskResult.objects.ready():
+        result.claim("test-worker")
+        worker.run_task(result)
+        result.refresh_from_db()
+        assert result.status == "SUCCESSFUL", (result.task_path, result.exception_class_path)
