@@ -414,16 +414,10 @@ def post_consent(client, plan, **changes):
 
 
 def plan_in_status(org, patient, practitioner, status=PlanStatus.DRAFT) -> Plan:
+    """A submental deoxycholic-acid plan starting today, put straight into `status`."""
+    items = [{"concern": "localized-fat", "area": "submental"}]
+    plan = draft_plan(org, patient, practitioner, items, start=date.today().isoformat())
     with acting_for(org):
-        plan = Plan.objects.create(
-            patient=patient,
-            created_by=practitioner,
-            inputs={
-                "items": [{"concern": "localized-fat", "area": "submental"}],
-                "overrides": [],
-                "start": date.today().isoformat(),
-            },
-        )
         Plan.objects.filter(pk=plan.pk).update(status=status)
         plan.refresh_from_db()
     return plan

@@ -11,7 +11,6 @@ import os
 import threading
 import time
 import uuid
-from datetime import date
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -32,7 +31,7 @@ from mesoclinic.treatments.models import (
     one_open_session_violation,
     resubmitted_event_violation,
 )
-from tests.factories import client_for, in_memory_sqlite, rerun_on_a_file
+from tests.factories import client_for, in_memory_sqlite, plan_in_status, rerun_on_a_file
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 THREADS = 10
@@ -190,16 +189,8 @@ def test_a_second_open_session_is_told_apart_from_other_integrity_errors(
 
 
 def _approve(org, practitioner, patient) -> Plan:
+    plan = plan_in_status(org, patient, practitioner)
     with acting_for(org):
-        plan = Plan.objects.create(
-            patient=patient,
-            created_by=practitioner,
-            inputs={
-                "items": [{"concern": "localized-fat", "area": "submental"}],
-                "overrides": [],
-                "start": date.today().isoformat(),
-            },
-        )
         plans.approve(practitioner, plan, patient, plan.lock_version)
     return plan
 
