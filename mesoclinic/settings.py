@@ -89,6 +89,22 @@ WSGI_APPLICATION = "mesoclinic.wsgi.application"
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 TEMPLATES = [
+    # The project's pages, partials, emails and printed sheets (mesoclinic/jinja2/), and
+    # the form widgets (django/forms/jinja2/, through FORM_RENDERER = TemplatesSetting).
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "jinja2"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "environment": "mesoclinic.jinja_env.environment",
+            "context_processors": [
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "mesoclinic.accounts.context_processors.role",
+            ],
+        },
+    },
+    # Third-party pages only (the API's documentation page).
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],

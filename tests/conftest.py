@@ -11,6 +11,7 @@ Personas, as in every view test:
 """
 
 import os
+import re
 from datetime import date
 
 import pytest
@@ -33,6 +34,31 @@ from tests.factories import (
 )
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+_SLIPS = re.compile(r"(&lt;|<)(bound method|function )[^>]*|object at 0x[0-9a-f]+")
+
+
+def _report_jinja_contexts() -> None:
+    """Jinja2 pages hand their context to the test client (`response.context`), as
+    Django's own engine does under test; Django instruments only its own engine."""
+    from django.template.backends import jinja2 as backend
+    from django.test.signals import template_rendered
+
+    render = backend.Template.render
+
+    def instrumented(self, context=None, request=None):
+        template_rendered.send(sender=self, template=self, context=context or {})
+        html = render(self, context, request)
+        # A method not called or an object printed whole is a porting slip, not a page.
+        slip = _SLIPS.search(html)
+        assert slip is None, f"{self.origin.template_name} shows {slip.group(0)!r}"
+        return html
+
+    backend.Template.render = instrumented
+
+
+_report_jinja_contexts()
 
 
 @pytest.hookimpl(hookwrapper=True)
