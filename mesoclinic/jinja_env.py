@@ -20,6 +20,7 @@ from django.http import HttpRequest, QueryDict
 from django.template import defaultfilters
 from django.templatetags.static import static
 from django.urls import get_resolver, get_script_prefix, reverse
+from django.utils.functional import Promise
 from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
 from jinja2 import ChainableUndefined, Environment, select_autoescape
@@ -40,6 +41,8 @@ def environment(**options: Any) -> Environment:
     # As Django's engine did: a missing value (or an attribute of one) renders empty.
     # Tests refuse pages showing a bound method or an object repr (tests/conftest.py).
     options["undefined"] = ChainableUndefined
+    # As Django's engine did: a lazy string that is built safe is not escaped again.
+    options["finalize"] = finalize
     env = Environment(**options)  # noqa: S701 - autoescape is set just above
     env.globals.update(
         url=url,
@@ -208,3 +211,17 @@ def with_sources(lines: Iterable[str]) -> list[tuple[str, str]]:
 def cited(lines_with_sources: Iterable[tuple[str, str]]) -> list[str]:
     """The distinct sources of `lines|with_sources`, in order, for a printed sheet."""
     return list(dict.fromkeys(source for _line, source in lines_with_sources if source))
+
+
+# --- output --------------------------------------------------------------------------
+
+
+def finalize(value: Any) -> Any:
+    """What `{{ value }}` prints, before escaping: a lazy string becomes its text.
+
+    Jinja escapes a lazy proxy through str(), losing its safety, so the password help
+    text Django builds safe (`password_validators_help_text_html`, a <ul>) came out as
+    visible tags. Turned into its text first, a safe one stays a SafeString and is not
+    escaped again, as under Django's engine; any other value is left as it is.
+    """
+    return str(value) if isinstance(value, Promise) else value
