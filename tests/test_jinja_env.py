@@ -95,3 +95,10 @@ def test_a_method_left_uncalled_fails_the_test_that_renders_it():
         engines["jinja2"].from_string("{{ p.get_sex_display() }}").render({"p": Patient()})
         == "Female"
     )
+
+
+def test_lazy_safe_help_text_is_not_escaped_again(practitioner):
+    from tests.factories import client_for
+
+    page = client_for(practitioner).get(reverse("password_change")).content.decode()
+    assert "<ul><li>" in page and "&lt;ul&gt;" not in page
