@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from mesoclinic.envconfig import data_dir, envbool, envint, envlist, envstr, secret_key
 
@@ -84,9 +85,32 @@ MIDDLEWARE = [
 ROOT_URLCONF = "mesoclinic.urls"
 WSGI_APPLICATION = "mesoclinic.wsgi.application"
 
-# Widgets render through the project's templates, so that templates/django/forms/ can
+# Widgets render through the Jinja2 engine, so that jinja2/django/forms/ can
 # replace Django's slower ones (select.html inlines its options).
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
+# The embedded default keeps caches in each server process (versioned keys make that
+# correct); several servers share one Redis (MESOCLINIC_CACHE_URL=redis://host:6379/0).
+_cache_url = envstr("MESOCLINIC_CACHE_URL", "")
+if _cache_url and not _cache_url.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured("MESOCLINIC_CACHE_URL must be a redis://, rediss:// or unix:// URL")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            "KEY_PREFIX": "mesoclinic",
+        }
+        if _cache_url
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "mesoclinic",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    )
+}
+# How long a cached patient chart may be served at most (it is keyed by its version).
+CHART_CACHE_SECONDS = envint("MESOCLINIC_CHART_CACHE_SECONDS", 3600)
 
 TEMPLATES = [
     # The project's pages, partials, emails and printed sheets (mesoclinic/jinja2/), and
@@ -104,10 +128,10 @@ TEMPLATES = [
             ],
         },
     },
-    # Third-party pages only (the API's documentation page).
+    # Third-party pages only (django-ninja's API documentation page).
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -72,6 +72,14 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    # Row ids repeat after each test's rollback, so cached pages must not outlive a test.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings):
     # Argon2 is the production hasher (asserted in test_platform); tests need speed.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -21,6 +21,9 @@ DEFAULT_OUT_OF_HOURS = (
 
 class Organization(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Bumped by the database when a name every chart may show changes (a site, room,
+    # colleague or lot); part of the cached chart's key with Patient.chart_version.
+    chart_epoch = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
     name = models.CharField(max_length=200)
     currency = models.CharField(max_length=3, default="USD")
     tax_rate = models.DecimalField(

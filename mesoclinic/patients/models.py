@@ -44,6 +44,9 @@ class Fitzpatrick(models.IntegerChoices):
 
 
 class Patient(ClinicalRecord):
+    # Bumped by the database (scheduling migration 0005) in the same transaction as any
+    # write that changes what the chart shows; the cached chart is keyed by it.
+    chart_version = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()

@@ -1,27 +1,17 @@
-"""A real server (gunicorn, as `make demo` runs it) on a fresh database, and Chromium.
-
-The server gets its own database: a temporary SQLite file, or a new database in
-the PostgreSQL cluster named by MESOCLINIC_DATABASE_URL, so that the browser
-sees what a clinic would see and the test database is never shared across
-processes.
-"""
+"""A real server (tests/live.py: gunicorn, as `make demo` runs it) on a fresh database,
+and Chromium. The server's database is never the test database, so the browser sees what
+a clinic would see."""
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]  # gunicorn.conf.py, as make demo uses it
+from tests import live
+from tests.live import PASSWORD
 
 CHROMIUM = os.environ.get("MESOCLINIC_CHROMIUM", "/usr/bin/chromium")
-PASSWORD = "browser test password 1"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -31,30 +21,6 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _database_url(tmp: Path):
-    base = os.environ.get("MESOCLINIC_DATABASE_URL", "")
-    if not base.startswith("postgres"):
-        return f"sqlite:///{tmp / 'browser.sqlite3'}", lambda: None
-    import psycopg
-
-    name = f"mesoclinic_browser_{uuid.uuid4().hex[:8]}"
-    admin = base.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return base.rsplit("/", 1)[0] + "/" + name, drop
-
-
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory):
     if not Path(CHROMIUM).exists():
@@ -62,58 +28,16 @@ def live_app(tmp_path_factory):
             f"Chromium not found at {CHROMIUM}: apt-get install chromium to run browser tests"
         )
     tmp = tmp_path_factory.mktemp("live")
-    url, drop = _database_url(tmp)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MESOCLINIC_")}
-    port = _free_port()
-    env.update(
-        MESOCLINIC_DATA_DIR=str(tmp),
-        MESOCLINIC_DATABASE_URL=url,
-        MESOCLINIC_HTTPS="False",
-        MESOCLINIC_DEMO_PASSWORD=PASSWORD,
-        MESOCLINIC_EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        MESOCLINIC_PORT=str(port),
-    )
-    bin_dir = Path(sys.executable).parent
-    cli = [sys.executable, "-m", "mesoclinic.cli"]
-    for args in (
-        ["migrate", "--noinput"],
-        ["collectstatic", "--noinput"],
-        ["demo", "--patients", "8"],
-    ):
-        subprocess.run(cli + args, env=env, check=True, capture_output=True, timeout=300)
-    server = subprocess.Popen(
-        [
-            str(bin_dir / "gunicorn"),
-            "mesoclinic.wsgi",
-            "--config",
-            str(ROOT / "gunicorn.conf.py"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--access-logfile",
-            str(tmp / "access.log"),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp / "server.log", "w"),  # noqa: SIM115
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=2)  # noqa: S310 - loopback only
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                raise RuntimeError((tmp / "server.log").read_text()[-3000:]) from None
-            time.sleep(0.3)
+    url, drop = live.database_url(tmp)
+    env = live.app_env(tmp, url)
+    live.prepare(env)
+    base, server = live.serve(env, tmp)
     yield base
-    server.terminate()
-    server.wait(timeout=20)
+    live.stop(server)
     # Kept beside the screenshots: what the server said is the first thing to read
     # when a browser test fails.
     ARTIFACTS.mkdir(exist_ok=True)
-    for log in ("server.log", "access.log"):
+    for log in ("server.log", "server-access.log"):
         if (tmp / log).exists():
             shutil.copyfile(tmp / log, ARTIFACTS / log)
     drop()
