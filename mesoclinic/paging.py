@@ -1,5 +1,6 @@
 """Pagination whose count stays cheap however large the table grows."""
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
@@ -20,10 +21,18 @@ class CappedPaginator(Paginator[_M]):
     object_list: QuerySet[_M]
 
     def __init__(
-        self, object_list: QuerySet[_M], per_page: int, cap: int = 10_000, **kwargs: Any
+        self,
+        object_list: QuerySet[_M],
+        per_page: int,
+        cap: int = 10_000,
+        window: Callable[[int, int], list[_M]] | None = None,
+        **kwargs: Any,
     ) -> None:
+        """`window(bottom, top)`, if given, reads a page's rows in place of slicing
+        `object_list` (which still gives the count)."""
         super().__init__(object_list, per_page, **kwargs)
         self.cap = cap
+        self.window = window or (lambda bottom, top: list(self.object_list[bottom:top]))
 
     @cached_property
     def count(self) -> int:
@@ -47,10 +56,10 @@ class CappedPaginator(Paginator[_M]):
 
     def page(self, number: int | str) -> Page[_M]:
         number = self.validate_number(number)
-        if not self.capped:
-            return super().page(number)
         bottom = (number - 1) * self.per_page
-        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not self.capped:
+            return Page(self.window(bottom, bottom + self.per_page), number, self)
+        rows = self.window(bottom, bottom + self.per_page + 1)
         page = Page(rows[: self.per_page], number, self)
         page.has_next = lambda: len(rows) > self.per_page  # type: ignore[method-assign]
         return page

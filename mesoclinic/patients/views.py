@@ -1,4 +1,5 @@
 import uuid
+from functools import partial
 
 from django.contrib import messages
 from django.db.models import QuerySet
@@ -29,8 +30,12 @@ def patient_list(request: AuthedRequest) -> HttpResponse:
     query = form.cleaned_data.get("q", "") if form.is_valid() else ""
     results, kind = search.search_patients(query)
     # A short prefix matches thousands of patients in a chain: count at most 1,000.
+    ordering = form.ordering()
     paginator = CappedPaginator(
-        results.order_by(*form.ordering()), search.PAGE_SIZE, cap=search.COUNT_CAP
+        results.order_by(*ordering),
+        search.PAGE_SIZE,
+        cap=search.COUNT_CAP,
+        window=partial(search.ordered_window, query, ordering),
     )
     page = paginator.get_page(request.GET.get("page"))
     record(
