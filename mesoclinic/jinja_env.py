@@ -73,23 +73,31 @@ def environment(**options: Any) -> Environment:
 # --- dates: `{{ when|date("j M Y H:i") }}` shows the clinic's zone, as Django's did ---
 
 
+# Numeric formats need no translated names: strftime gives Django's output far faster
+# (a busy week's calendar formats about 700 times).
+_STRFTIME = {"H:i": "%H:%M", "Y-m-d": "%Y-%m-%d", "d/m/Y": "%d/%m/%Y"}
+
+
 def date(value: dt.date | dt.datetime | None, fmt: str | None = None) -> str:
     """A date or datetime in the display zone (settings.TIME_ZONE), Django's formats."""
-    if value in (None, ""):
+    if value is None or value == "":
         return ""
-    return str(defaultfilters.date(template_localtime(value), fmt))
+    return wallclock(template_localtime(value), fmt)
 
 
 def time(value: dt.time | dt.datetime | None, fmt: str | None = None) -> str:
-    if value in (None, ""):
+    if value is None or value == "":
         return ""
     return str(defaultfilters.time(template_localtime(value), fmt))
 
 
 def wallclock(value: dt.date | dt.datetime | None, fmt: str | None = None) -> str:
     """A datetime in the zone it already carries (a site's local time), unconverted."""
-    if value in (None, ""):
+    if value is None or value == "":
         return ""
+    fast = _STRFTIME.get(fmt or "")
+    if fast is not None and (isinstance(value, dt.datetime) or "%H" not in fast):
+        return value.strftime(fast)
     return str(defaultfilters.date(value, fmt))
 
 

@@ -102,3 +102,12 @@ def test_lazy_safe_help_text_is_not_escaped_again(practitioner):
 
     page = client_for(practitioner).get(reverse("password_change")).content.decode()
     assert "<ul><li>" in page and "&lt;ul&gt;" not in page
+
+
+@pytest.mark.parametrize("fmt", ["H:i", "Y-m-d", "d/m/Y", "D j M Y H:i"])
+def test_fast_numeric_formats_match_djangos(fmt):
+    from django.template import defaultfilters
+
+    when = dt.datetime(2026, 3, 9, 7, 5, tzinfo=zoneinfo.ZoneInfo("Europe/London"))
+    assert jinja_env.wallclock(when, fmt) == defaultfilters.date(when, fmt)
+    assert jinja_env.wallclock(when.date(), "Y-m-d") == "2026-03-09"
