@@ -7,7 +7,7 @@ from django.urls import reverse
 from tests.factories import client_for, count_queries, grow_history
 
 CHART_MAX = 17  # one query per kind of history ("no known allergies" is one)
-CACHED_CHART_MAX = 5  # session, user, patient, organization, the audit event
+CACHED_CHART_MAX = 4  # session, user with organization, patient, the audit event
 LIST_MAX = 8
 
 
@@ -53,3 +53,21 @@ def test_audit_log_queries_are_bounded(owner, practitioner, patient, django_asse
     owner_client.get(reverse("home"))
     with django_assert_max_num_queries(LIST_MAX):
         owner_client.get(reverse("audit_log"))
+
+
+def test_a_signed_in_page_reads_the_user_and_organization_in_one_query(
+    practitioner, django_assert_max_num_queries
+):
+    client = client_for(practitioner)
+    client.get(reverse("home"))
+    with django_assert_max_num_queries(2):  # the session, then the user with the organization
+        page = client.get(reverse("home"))
+    assert practitioner.organization.name in page.content.decode()
+
+
+def test_a_deactivated_colleague_is_signed_out_on_the_next_page(practitioner):
+    client = client_for(practitioner)
+    assert client.get(reverse("home")).status_code == 200
+    practitioner.is_active = False
+    practitioner.save()
+    assert client.get(reverse("home")).status_code == 302

@@ -71,5 +71,5 @@ def set_active(user: User, active: bool) -> None:
     user.is_active = active
     user.deactivated_at = None if active else timezone.now()
     user.save(update_fields=["is_active", "deactivated_at"])
-    # No session clean-up needed: ModelBackend.get_user refuses inactive users,
+    # No session clean-up needed: the backend (ModelBackend) refuses inactive users,
     # so a deactivated colleague's open sessions stop working on the next request.
