@@ -11,7 +11,7 @@ class OrganizationBackend(ModelBackend):
     """Every signed-in page reads `user.organization` (its name in the header, the
     tenancy scope, cache keys): fetched with the user, it costs no query of its own."""
 
-    def get_user(self, user_id: Any) -> User | None:  # type: ignore[override]
+    def get_user(self, user_id: Any) -> User | None:
         try:
             user = User.objects.select_related("organization").get(pk=user_id)
         except User.DoesNotExist:
