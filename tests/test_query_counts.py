@@ -4,7 +4,15 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from tests.factories import client_for, count_queries, grow_history
+from tests.factories import (
+    client_for,
+    count_queries,
+    grow_history,
+    make_lot,
+    only_session,
+    post_chart,
+    post_start,
+)
 
 CHART_MAX = 17  # one query per kind of history ("no known allergies" is one)
 CACHED_CHART_MAX = 4  # session, user with organization, patient, the audit event
@@ -71,3 +79,18 @@ def test_a_deactivated_colleague_is_signed_out_on_the_next_page(practitioner):
     practitioner.is_active = False
     practitioner.save()
     assert client.get(reverse("home")).status_code == 302
+
+
+def test_sign_off_reads_the_session_with_its_patient_and_plan_in_one_query(
+    org, site, practitioner, consented_plan, django_assert_max_num_queries
+):
+    client = client_for(practitioner)
+    lot = make_lot(org, site, practitioner)
+    post_start(client, consented_plan, site)
+    post_chart(client, only_session(org), lot)
+    session = only_session(org)
+    client.get(reverse("home"))
+    with django_assert_max_num_queries(26):  # measured: 26 (30 when each was read apart)
+        signed = client.post(reverse("session_sign", args=[session.public_id]))
+    assert signed.status_code == 302
+    assert only_session(org).is_signed

@@ -237,7 +237,13 @@ def sign(user: User, session: TreatmentSession) -> bool:
     Only a licensed practitioner signs (scope.check_can_sign), whoever calls.
     """
     in_scope(scope.check_can_sign, user)
-    locked = TreatmentSession.objects.select_for_update().get(pk=session.pk)
+    # Only the session row is locked, as before; what the checks below read of the
+    # patient (and their organization) and the plan comes in the same query.
+    locked = (
+        TreatmentSession.objects.select_for_update(of=("self",))
+        .select_related("patient__organization", "plan", "plan_version")
+        .get(pk=session.pk)
+    )
     if locked.is_signed:
         return False
     _check_transition(locked, SessionStatus.SIGNED)
