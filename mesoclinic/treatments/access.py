@@ -30,6 +30,12 @@ def get_session(public_id: uuid.UUID) -> TreatmentSession:
     )
 
 
+def get_session_to_sign(public_id: uuid.UUID) -> TreatmentSession:
+    """The session's keys only, else 404: sign-off locks and reads the row itself
+    (`sessions.sign`), so its relations and wide JSON columns are not loaded twice."""
+    return get_object_or_404(TreatmentSession.objects.only("pk", "public_id"), public_id=public_id)
+
+
 def get_adverse_event(public_id: uuid.UUID) -> AdverseEvent:
     """The event if it belongs to the user's organization, else 404."""
     events = AdverseEvent.objects.select_related("voided_by")

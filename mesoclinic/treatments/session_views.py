@@ -23,7 +23,7 @@ from mesoclinic.patients.services import alerts_for
 from mesoclinic.plans.access import get_plan
 from mesoclinic.treatments import charting, inventory, session_checks, session_diagram, sessions
 from mesoclinic.treatments import session_forms as forms
-from mesoclinic.treatments.access import get_session
+from mesoclinic.treatments.access import get_session, get_session_to_sign
 from mesoclinic.treatments.models import SessionAmendment, SessionArea, TreatmentSession
 
 
@@ -274,11 +274,10 @@ def session_remove_row(
 @require(roles.SIGN_CLINICAL)
 def session_sign(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     """GET: the summary to confirm (totals against limits, reasons, lots); POST: sign."""
-    session = get_session(public_id)
     error = None
     if request.method == "POST":
         try:
-            first = sessions.sign(request.user, session)
+            first = sessions.sign(request.user, get_session_to_sign(public_id))
         except sessions.SessionRefused as refusal:
             error = str(refusal)
         else:
@@ -286,8 +285,9 @@ def session_sign(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
                 messages.success(
                     request, "Session signed. The aftercare sheet was sent to the patient."
                 )
-            return redirect("session_detail", public_id=session.public_id)
-    elif session.is_signed:
+            return redirect("session_detail", public_id=public_id)
+    session = get_session(public_id)
+    if not error and session.is_signed:
         return redirect("session_detail", public_id=session.public_id)
     rows = charting.charted_rows(session)
     record(request.user, Action.VIEW, session, detail="sign-off summary")

@@ -237,13 +237,7 @@ def sign(user: User, session: TreatmentSession) -> bool:
     Only a licensed practitioner signs (scope.check_can_sign), whoever calls.
     """
     in_scope(scope.check_can_sign, user)
-    # Only the session row is locked, as before; what the checks below read of the
-    # patient (and their organization) and the plan comes in the same query.
-    locked = (
-        TreatmentSession.objects.select_for_update(of=("self",))
-        .select_related("patient__organization", "plan", "plan_version")
-        .get(pk=session.pk)
-    )
+    locked = _lock_to_sign(session)
     if locked.is_signed:
         return False
     _check_transition(locked, SessionStatus.SIGNED)
@@ -285,13 +279,28 @@ def sign(user: User, session: TreatmentSession) -> bool:
     return True
 
 
+def _lock_to_sign(session: TreatmentSession) -> TreatmentSession:
+    """The session row locked (only it, as before), with what sign-off reads of its
+    relations in the same query: the patient and clinic (profile, jurisdiction), the plan
+    version (its overrides, areas, schedule and follow-ups) and who answers for the
+    follow-ups (performer, supervisor, approver)."""
+    related = (
+        "patient__organization",
+        "plan_version__approved_by",
+        "performed_by",
+        "supervised_by",
+    )
+    sessions = TreatmentSession.objects.select_for_update(of=("self",))
+    return sessions.select_related(*related).get(pk=session.pk)
+
+
 def _protocol_follow_ups(session: TreatmentSession) -> None:
     """The protocol's check after this session of the course, dated from today."""
     if session.plan_version is None:
         return
     result = session.plan_version.result
     number = TreatmentSession.objects.filter(
-        plan=session.plan, status=SessionStatus.SIGNED, signed_at__lte=session.signed_at
+        plan=session.plan_id, status=SessionStatus.SIGNED, signed_at__lte=session.signed_at
     ).count()
     if not 0 < number <= len(result["schedule"]):
         return
