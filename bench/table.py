@@ -15,13 +15,103 @@ JOBS = [
     ("search", "patient search"),
     ("chart", "patient chart, 30 sessions (cached)"),
     ("chart_uncached", "patient chart, 30 sessions (uncached)"),
-    ("plan_editor", "plan editor, three areas"),
+    ("plan_editor", "plan editor, three areas (cached)"),
+    ("plan_editor_uncached", "plan editor, three areas (uncached)"),
     ("signoff", "session sign-off (write)"),
     ("recall", "lot recall, busiest lot"),
     ("audit_log", "audit log page"),
     ("calendar", "week calendar"),
     ("mixed_reads", "mixed audited reads"),
 ]
+
+
+# Issue 13's goals: server plus database CPU per request (ms), and p95 (ms).
+CPU_GOALS = {
+    "chart_uncached": 8.0,
+    "chart": 2.5,
+    "search": 4.0,
+    "signoff": 7.0,
+    "plan_editor_uncached": 10.0,
+    "plan_editor": 3.0,
+    "calendar": 15.0,
+    "home": 1.5,
+}
+P95_GOAL_JOBS = ("chart", "search", "plan_editor", "signoff")
+P95_GOAL_MS = 50.0
+# Reads per second per core, from the CPU per request.
+PER_CORE_GOALS = {"chart": 350.0, "chart_uncached": 130.0}
+GROWTH_GOAL = 1.2
+AUDIT_GOAL = 0.10
+
+
+def _cpu(stats: dict) -> float | None:
+    server, db = stats.get("server_cpu_ms"), stats.get("db_cpu_ms")
+    if server is None:
+        return None
+    return server + (db or 0.0)
+
+
+def _verdict(value: float, goal: float, *, lower_is_better: bool = True) -> str:
+    met = value <= goal if lower_is_better else value >= goal
+    if met:
+        return "met"
+    return (
+        f"missed by {abs(value - goal):,.1f} ({value / goal:.1f}x)"
+        if lower_is_better
+        else (f"missed by {goal - value:,.1f} ({goal / value:.2f}x short)")
+    )
+
+
+def _goal_lines(runs: list[dict]) -> list[str]:
+    """Each goal of issue 13 for the largest run of one database: met, or by how much not."""
+    run = runs[-1]
+    load = run["load"]
+    lines = [f"Goals at {run['patients']:,} patients:", ""]
+    for job, goal in CPU_GOALS.items():
+        cpu = _cpu(load.get(job, {}))
+        if cpu is not None:
+            lines.append(
+                f"- {job.replace('_', ' ')}: {cpu:,.2f} ms of CPU per request "
+                f"(goal {goal:g}): {_verdict(cpu, goal)}"
+            )
+    for job in P95_GOAL_JOBS:
+        p95 = load.get(job, {}).get("p95_ms")
+        if p95 is not None:
+            lines.append(
+                f"- {job.replace('_', ' ')} p95: {p95:,.1f} ms (goal < {P95_GOAL_MS:g}): "
+                + _verdict(p95, P95_GOAL_MS)
+            )
+    for job, goal in PER_CORE_GOALS.items():
+        cpu = _cpu(load.get(job, {}))
+        if cpu:
+            per_core = 1000 / cpu
+            lines.append(
+                f"- {job.replace('_', ' ')}: {per_core:,.0f} reads per second per core "
+                f"(goal {goal:g}): {_verdict(per_core, goal, lower_is_better=False)}"
+            )
+    on = load.get("mixed_reads", {}).get("rps")
+    off = run["audit_off"].get("mixed_reads", {}).get("rps")
+    if on and off:
+        cost = 1 - on / off
+        lines.append(
+            f"- auditing: {cost * 100:.0f}% of throughput (goal < {AUDIT_GOAL * 100:.0f}%): "
+            + ("met" if cost < AUDIT_GOAL else f"missed by {(cost - AUDIT_GOAL) * 100:.0f} points")
+        )
+    if len(runs) > 1:
+        small = runs[0]
+        worst = []
+        for job in CPU_GOALS:
+            a, b = _cpu(small["load"].get(job, {})), _cpu(load.get(job, {}))
+            if a and b:
+                worst.append((b / a, job))
+        if worst:
+            ratio, job = max(worst)
+            lines.append(
+                f"- growth {small['patients']:,} to {run['patients']:,} patients, CPU per "
+                f"request, worst job {job.replace('_', ' ')}: {ratio:.2f}x "
+                f"(goal {GROWTH_GOAL:g}x): " + ("met" if ratio <= GROWTH_GOAL else "missed")
+            )
+    return [*lines, ""]
 
 
 def _fmt(x, digits=1) -> str:
@@ -128,6 +218,7 @@ def markdown(result: dict) -> str:
         lines += [f"**{'PostgreSQL' if db == 'postgresql' else 'SQLite'}**", ""]
         lines += [*_job_table(runs), ""]
         lines += [*(_run_note(run) for run in runs), ""]
+        lines += _goal_lines(runs)
     for fail in result.get("failed", []):
         lines.append(f"- {fail['database']} {fail['patients']:,}: failed ({fail['error']})")
     r = result["rules"]

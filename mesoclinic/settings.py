@@ -12,6 +12,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from mesoclinic import release
 from mesoclinic.envconfig import data_dir, envbool, envint, envlist, envstr, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -94,17 +95,21 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 _cache_url = envstr("MESOCLINIC_CACHE_URL", "")
 if _cache_url and not _cache_url.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured("MESOCLINIC_CACHE_URL must be a redis://, rediss:// or unix:// URL")
+# Cached fragments are keyed by the release too: two releases sharing one cache (a
+# rolling deploy) never serve each other's pages.
+_cache_prefix = "mesoclinic-" + (envstr("MESOCLINIC_RELEASE", "") or release.digest())
 CACHES = {
     "default": (
         {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": _cache_url,
-            "KEY_PREFIX": "mesoclinic",
+            "KEY_PREFIX": _cache_prefix,
         }
         if _cache_url
         else {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "mesoclinic",
+            "KEY_PREFIX": _cache_prefix,
             "OPTIONS": {"MAX_ENTRIES": 5000},
         }
     )

@@ -9,11 +9,14 @@ from django.contrib import messages
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from mesoclinic import rules
+from mesoclinic import fragments, rules
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
+from mesoclinic.accounts.context_processors import role
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.access import get_patient
@@ -86,11 +89,57 @@ def _editor_context(
     }
 
 
+def _editor_parts(request: AuthedRequest, plan: Plan, **extra: Any) -> dict[str, str]:
+    """The editor and the chart's alerts above it, rendered for any request of this user."""
+    context = _editor_context(request, plan, **extra)
+    return {
+        "alerts": fragments.render("patients/_alerts.html", {"alerts": context["chart"].alerts}),
+        "editor": fragments.render("plans/_editor.html", context),
+    }
+
+
+def _cached_parts(request: AuthedRequest, plan: Plan) -> dict[str, str]:
+    """The parts for an unchanged plan, from the cache. The key holds all the editor shows:
+    the plan's edits (its lock version), the patient's record and charted sessions (their
+    chart version), the clinic's settings and staff (its epoch), the viewer (their rights
+    and colleagues) and the day; all bumped by the database (scheduling 0005-0006)."""
+    user, patient = request.user, plan.patient
+    organization = user.organization
+    key = ":".join(
+        str(part)
+        for part in (
+            "editor",
+            organization.pk,
+            plan.pk,
+            plan.lock_version,
+            patient.chart_version,
+            organization.chart_epoch,
+            user.pk,
+            fragments.rights_code(role(request)),
+            timezone.localdate().isoformat(),
+        )
+    )
+    return fragments.cached(key, lambda: (_editor_parts(request, plan), None))
+
+
 def _render_editor(
-    request: AuthedRequest, plan: Plan, status: int = 200, **extra: Any
+    request: AuthedRequest,
+    plan: Plan,
+    status: int = 200,
+    parts: dict[str, str] | None = None,
+    **extra: Any,
 ) -> HttpResponse:
-    template = "plans/_editor.html" if request.htmx else "plans/editor.html"
-    return render(request, template, _editor_context(request, plan, **extra), status=status)
+    parts = parts or _editor_parts(request, plan, **extra)
+    editor = fragments.fill(parts["editor"], request)
+    if request.htmx:
+        return HttpResponse(editor, status=status)
+    context = {
+        "plan": plan,
+        "patient": plan.patient,
+        "alerts": mark_safe(parts["alerts"]),  # noqa: S308 - our own render
+        "editor": editor,
+    }
+    return render(request, "plans/editor.html", context, status=status)
 
 
 def _editable_plan(public_id: uuid.UUID) -> Plan:
@@ -119,7 +168,7 @@ def plan_new(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
 def plan_editor(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     plan = get_plan(public_id)
     record(request.user, Action.VIEW, plan, detail="editor")
-    return _render_editor(request, plan)
+    return _render_editor(request, plan, parts=_cached_parts(request, plan))
 
 
 def _edit(

@@ -16,16 +16,13 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.template import engines
-from django.template.backends.utils import csrf_input
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
+from mesoclinic import fragments
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.accounts.context_processors import role
@@ -40,8 +37,6 @@ from mesoclinic.treatments import sections as treatment_sections
 
 SECTIONS = (plan_sections, treatment_sections, diary_sections)
 BODY = "patients/_chart_body.html"
-# Stands for each form's CSRF field in a cached body; a NUL never survives escaping.
-CSRF_SLOT = "\x00csrf\x00"
 
 
 @require_GET
@@ -57,16 +52,13 @@ def patient_detail(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse
 def chart_body(request: AuthedRequest, patient: Patient, *, clinical: bool) -> SafeString:
     rights = role(request)
     key = chart_key(request, patient, rights)
-    html = cache.get(key)
-    if html is None:
-        html, expires = _render_body(patient, rights, clinical=clinical)
-        cache.set(key, html, _timeout(expires))
-    return mark_safe(html.replace(CSRF_SLOT, csrf_input(request)))  # noqa: S308 - our own render
+    html = fragments.cached(key, lambda: _render_body(patient, rights, clinical=clinical))
+    return fragments.fill(html, request)
 
 
 def chart_key(request: AuthedRequest, patient: Patient, rights: dict[str, bool]) -> str:
     organization = request.user.organization
-    allowed = "".join("1" if rights[name] else "0" for name in sorted(rights))
+    allowed = fragments.rights_code(rights)
     return ":".join(
         [
             "chart",
@@ -82,26 +74,23 @@ def chart_key(request: AuthedRequest, patient: Patient, rights: dict[str, bool])
 
 def _render_body(
     patient: Patient, rights: dict[str, bool], *, clinical: bool
-) -> tuple[str, dt.datetime | None]:
+) -> tuple[str, int | None]:
     context: dict[str, Any] = {
         "patient": patient,
         "chart": services.chart_for(patient) if clinical else None,
         "kinds": forms.HISTORY_FORMS,
-        "csrf_input": mark_safe(CSRF_SLOT),  # noqa: S308 - a constant
         **rights,
     }
     for section in SECTIONS:
         context |= section.chart_section(patient, clinical=clinical)
     appointments = list(context["appointments"])
     context["appointments"] = appointments
-    html = engines["jinja2"].get_template(BODY).render(context)
-    return html, appointments[0].starts_at if appointments else None
+    html = fragments.render(BODY, context)
+    return html, _timeout(appointments[0].starts_at if appointments else None)
 
 
-def _timeout(expires: dt.datetime | None) -> int:
-    """Seconds the body may be served: until the first listed appointment starts
-    (0, caching nothing, where MESOCLINIC_CHART_CACHE_SECONDS is 0)."""
-    longest = settings.CHART_CACHE_SECONDS
-    if expires is None or longest <= 0:
-        return longest
-    return max(1, min(longest, int((expires - timezone.now()).total_seconds())))
+def _timeout(expires: dt.datetime | None) -> int | None:
+    """Seconds the body may be served: until the first listed appointment starts."""
+    if expires is None:
+        return None
+    return max(1, int((expires - timezone.now()).total_seconds()))
