@@ -13,10 +13,10 @@ SUFFIXES = {".py", ".html", ".txt", ".toml", ".json", ".yaml", ".yml", ".md", ".
 
 
 @cache
-def digest() -> str:
+def digest(root: Path = PACKAGE) -> str:
     sha = hashlib.sha256()
-    for path in sorted(PACKAGE.rglob("*")):
+    for path in sorted(root.rglob("*")):
         if path.suffix in SUFFIXES and path.is_file() and "__pycache__" not in path.parts:
-            sha.update(str(path.relative_to(PACKAGE)).encode())
+            sha.update(str(path.relative_to(root)).encode())
             sha.update(path.read_bytes())
     return sha.hexdigest()[:12]

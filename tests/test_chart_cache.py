@@ -233,3 +233,17 @@ def test_each_viewer_gets_their_own_csrf_token_and_it_works(org, patient, practi
     assert token not in theirs and fragments.CSRF_SLOT not in mine
     done = first.post(reverse("plan_new", args=[patient.public_id]), {"csrfmiddlewaretoken": token})
     assert done.status_code in (200, 302)
+
+
+def test_cached_pages_are_keyed_by_the_release(settings, tmp_path):
+    """Two releases sharing one cache never serve each other's fragments."""
+    from mesoclinic import release
+
+    assert settings.CACHES["default"]["KEY_PREFIX"] == f"mesoclinic-{release.digest()}"
+    (tmp_path / "jinja2").mkdir()
+    page = tmp_path / "jinja2" / "page.html"
+    page.write_text("<p>{{ patient.full_name }}</p>")
+    before = release.digest(tmp_path)
+    page.write_text("<p>{{ patient.full_name }} ({{ patient.age_years }})</p>")
+    release.digest.cache_clear()
+    assert release.digest(tmp_path) != before
