@@ -89,29 +89,38 @@ def _goal_lines(runs: list[dict]) -> list[str]:
                 f"- {job.replace('_', ' ')}: {per_core:,.0f} reads per second per core "
                 f"(goal {goal:g}): {_verdict(per_core, goal, lower_is_better=False)}"
             )
-    on = load.get("mixed_reads", {}).get("rps")
-    off = run["audit_off"].get("mixed_reads", {}).get("rps")
-    if on and off:
-        cost = 1 - on / off
-        lines.append(
-            f"- auditing: {cost * 100:.0f}% of throughput (goal < {AUDIT_GOAL * 100:.0f}%): "
-            + ("met" if cost < AUDIT_GOAL else f"missed by {(cost - AUDIT_GOAL) * 100:.0f} points")
-        )
+    lines += _audit_line(run)
     if len(runs) > 1:
-        small = runs[0]
-        worst = []
-        for job in CPU_GOALS:
-            a, b = _cpu(small["load"].get(job, {})), _cpu(load.get(job, {}))
-            if a and b:
-                worst.append((b / a, job))
-        if worst:
-            ratio, job = max(worst)
-            lines.append(
-                f"- growth {small['patients']:,} to {run['patients']:,} patients, CPU per "
-                f"request, worst job {job.replace('_', ' ')}: {ratio:.2f}x "
-                f"(goal {GROWTH_GOAL:g}x): " + ("met" if ratio <= GROWTH_GOAL else "missed")
-            )
+        lines += _growth_line(runs[0], run)
     return [*lines, ""]
+
+
+def _audit_line(run: dict) -> list[str]:
+    on = run["load"].get("mixed_reads", {}).get("rps")
+    off = run["audit_off"].get("mixed_reads", {}).get("rps")
+    if not (on and off):
+        return []
+    cost = 1 - on / off
+    return [
+        f"- auditing: {cost * 100:.0f}% of throughput (goal < {AUDIT_GOAL * 100:.0f}%): "
+        + ("met" if cost < AUDIT_GOAL else f"missed by {(cost - AUDIT_GOAL) * 100:.0f} points")
+    ]
+
+
+def _growth_line(small: dict, run: dict) -> list[str]:
+    worst = []
+    for job in CPU_GOALS:
+        a, b = _cpu(small["load"].get(job, {})), _cpu(run["load"].get(job, {}))
+        if a and b:
+            worst.append((b / a, job))
+    if not worst:
+        return []
+    ratio, job = max(worst)
+    return [
+        f"- growth {small['patients']:,} to {run['patients']:,} patients, CPU per "
+        f"request, worst job {job.replace('_', ' ')}: {ratio:.2f}x "
+        f"(goal {GROWTH_GOAL:g}x): " + ("met" if ratio <= GROWTH_GOAL else "missed")
+    ]
 
 
 def _fmt(x, digits=1) -> str:

@@ -1,6 +1,6 @@
 """Changes to patient records: each keeps who, when and the previous values, and is audited."""
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -10,11 +10,13 @@ from django.db import transaction
 from django.db.models import F, OrderBy
 from django.utils import timezone
 
+from mesoclinic import prepared
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.models import User
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients import forms, vocab
 from mesoclinic.patients import models as m
+from mesoclinic.prepared import Prepared
 
 ENTRY_MODELS: dict[str, type[m.HistoryEntry]] = {
     "allergy": m.Allergy,
@@ -263,20 +265,38 @@ def _allergy_alert(allergy: m.Allergy) -> Alert:
     return Alert("allergy", text)
 
 
-def _active(
-    model: type[m.HistoryEntry],
-    patient: m.Patient,
-    *order: str | OrderBy,
-    related: tuple[str, ...] = ("created_by",),
-) -> list[Any]:
-    return list(model.active.filter(patient=patient).select_related(*related).order_by(*order))
+# Each history list, compiled once (prepared.py): the chart reads eight of them.
+_LISTS: dict[Hashable, Prepared[Any]] = {}
+
+
+def _active(model: type[m.HistoryEntry], patient: m.Patient, *order: str | OrderBy) -> list[Any]:
+    query = prepared.cached(
+        _LISTS,
+        (model, order),
+        model,
+        lambda pk: model.active.filter(patient_id=pk).order_by(*order),
+    )
+    return query(patient.pk)
+
+
+STAFF_FIELDS = ("created_by", "coded_by")
+
+
+def _with_staff(entries: Iterable[Any]) -> None:
+    """Attach the colleagues the entries name (who recorded or coded them): one query."""
+    entries = list(entries)
+    named = [(e, f) for e in entries for f in STAFF_FIELDS if getattr(e, f"{f}_id", None)]
+    if not named:
+        return
+    ids = {getattr(e, f"{f}_id") for e, f in named}
+    staff = {u.pk: u for u in User.objects.filter(pk__in=ids).only("id", "full_name")}
+    for entry, f in named:
+        setattr(entry, f, staff[getattr(entry, f"{f}_id")])
 
 
 def _alerting(patient: m.Patient) -> dict[str, list[Any]]:
     return {
-        "allergies": _active(
-            m.Allergy, patient, "-recorded_on", "-id", related=("created_by", "coded_by")
-        ),
+        "allergies": _active(m.Allergy, patient, "-recorded_on", "-id"),
         "no_known_allergies": _active(m.NoKnownAllergies, patient, "-recorded_on", "-id"),
         "medications": _active(m.Medication, patient, "-recorded_on", "-id"),
         "conditions": _active(m.Condition, patient, "-recorded_on", "-id"),
@@ -288,12 +308,13 @@ def _alerting(patient: m.Patient) -> dict[str, list[Any]]:
 
 
 def chart_for(patient: m.Patient) -> Chart:
-    return Chart(
-        patient=patient,
+    lists = {
         **_alerting(patient),
-        lifestyle=_active(m.LifestyleFactor, patient, "-recorded_on", "-id"),
-        concerns=_active(m.Concern, patient, "-recorded_on", "-id"),
-    )
+        "lifestyle": _active(m.LifestyleFactor, patient, "-recorded_on", "-id"),
+        "concerns": _active(m.Concern, patient, "-recorded_on", "-id"),
+    }
+    _with_staff(e for entries in lists.values() for e in entries)
+    return Chart(patient=patient, **lists)
 
 
 def alerts_for(patient: m.Patient) -> list[Alert]:
