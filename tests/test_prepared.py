@@ -75,6 +75,4 @@ def test_the_chart_names_who_recorded_each_entry_in_one_query(
         services.chart_for(patient)  # compiled
         with django_assert_num_queries(9):  # eight lists and the colleagues they name
             chart = services.chart_for(patient)
-            assert {m.created_by.full_name for m in chart.medications} == {
-                practitioner.full_name
-            }
+            assert {m.created_by.full_name for m in chart.medications} == {practitioner.full_name}
