@@ -61,6 +61,8 @@ def environment(**options: Any) -> Environment:
         truncatechars=defaultfilters.truncatechars,
         people=people,
         area_name=area_name,
+        protocol_name=protocol_name,
+        instrument_name=instrument_name,
         technique_name=technique_name,
         ingredient_name=ingredient_name,
         finding_title=finding_title,
@@ -176,6 +178,18 @@ def widget(field: BoundField) -> SafeString:
 def area_name(slug: str) -> str:
     area = rules.load_reference().areas.get(slug)
     return area.name if area else slug
+
+
+def protocol_name(slug: str) -> str:
+    protocol = rules.load_reference().protocols.get(slug)
+    return protocol.name if protocol else slug
+
+
+def instrument_name(slug: str) -> str:
+    from mesoclinic.rules import outcomes
+
+    scale = outcomes.load_instruments().instruments.get(slug)
+    return scale.name if scale else slug
 
 
 def technique_name(slug: str) -> str:

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "mesoclinic.plans",
     "mesoclinic.treatments",
     "mesoclinic.scheduling",
+    "mesoclinic.outcomes",
     "mesoclinic.notifications",
     "mesoclinic.web",
     "mesoclinic.api",

@@ -14,7 +14,8 @@ from tests.factories import (
     post_start,
 )
 
-CHART_MAX = 17  # one query per kind of history ("no known allergies" is one)
+CHART_MAX = 21  # one per kind of history, and four for the outcomes due (plans, versions,
+# sessions, scores)
 CACHED_CHART_MAX = 4  # session, user with organization, patient, the audit event
 LIST_MAX = 8
 

@@ -28,6 +28,7 @@ from mesoclinic.accounts.access import require
 from mesoclinic.accounts.context_processors import role
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
+from mesoclinic.outcomes import sections as outcome_sections
 from mesoclinic.patients import forms, services
 from mesoclinic.patients.access import get_patient
 from mesoclinic.patients.models import Patient
@@ -35,7 +36,7 @@ from mesoclinic.plans import sections as plan_sections
 from mesoclinic.scheduling import sections as diary_sections
 from mesoclinic.treatments import sections as treatment_sections
 
-SECTIONS = (plan_sections, treatment_sections, diary_sections)
+SECTIONS = (plan_sections, treatment_sections, diary_sections, outcome_sections)
 BODY = "patients/_chart_body.html"
 
 

@@ -35,7 +35,7 @@ def two_servers(tmp_path_factory):
 def chart_keys(cache_url: str) -> list[bytes]:
     import redis
 
-    return sorted(redis.Redis.from_url(cache_url).keys("mesoclinic:*:chart:*"))
+    return sorted(redis.Redis.from_url(cache_url).keys("mesoclinic-*:chart:*"))
 
 
 def token_in(page: httpx.Response) -> str:

@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class OutcomesConfig(AppConfig):
+    name = "mesoclinic.outcomes"

@@ -1,0 +1,174 @@
+"""A patient's courses as outcomes see them, what each has recorded, and what is due.
+
+A course is one protocol of an approved plan (its latest version). Each protocol names
+its outcomes and when they are taken (rules `instruments.toml`): a baseline before the
+first session is signed, the end of the course, and follow-ups at 3 and 6 months after
+the last session. A due assessment is shown on the chart and the outcomes page.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
+
+from mesoclinic.outcomes.models import Assessment, Timepoint
+from mesoclinic.patients.models import Patient
+from mesoclinic.plans.models import Plan, PlanStatus, PlanVersion
+from mesoclinic.rules import RulesInputError, load_reference, outcomes
+from mesoclinic.treatments.models import SessionStatus, TreatmentSession
+
+MEASURED = (PlanStatus.APPROVED, PlanStatus.CONSENTED, PlanStatus.ACTIVE, PlanStatus.COMPLETED)
+FOLLOW_UPS = {Timepoint.MONTHS_3: 90, Timepoint.MONTHS_6: 180}
+# A follow-up shows as due this many days before its date.
+FOLLOW_UP_NOTICE_DAYS = 14
+
+
+@dataclass
+class Course:
+    plan: Plan
+    protocol: str
+    name: str
+    planned_sessions: int
+    areas: list[str] = field(default_factory=list)
+    signed_sessions: int = 0
+    first_signed_at: dt.datetime | None = None
+    last_signed_at: dt.datetime | None = None
+    measures: outcomes.ProtocolOutcomes | None = None
+    recorded: list[Assessment] = field(default_factory=list)
+
+    @property
+    def ended(self) -> bool:
+        return self.plan.status == PlanStatus.COMPLETED or (
+            self.planned_sessions > 0 and self.signed_sessions >= self.planned_sessions
+        )
+
+    def has(self, instrument: str, timepoint: str) -> bool:
+        return any(a.instrument == instrument and a.timepoint == timepoint for a in self.recorded)
+
+
+@dataclass(frozen=True)
+class Due:
+    course: Course
+    instrument: outcomes.Instrument
+    timepoint: str
+    label: str
+    due_on: dt.date | None = None
+    late: bool = False
+
+
+def courses_for(patient: Patient) -> list[Course]:
+    """The patient's measured courses, newest plan first: four queries whatever the count."""
+    plans = {
+        p.pk: p
+        for p in Plan.objects.filter(patient=patient, status__in=MEASURED).order_by("-created_at")
+    }
+    if not plans:
+        return []
+    latest = (
+        PlanVersion.objects.filter(plan_id__in=list(plans))
+        .order_by("plan_id", "-number")
+        .values_list("plan_id", "result")
+    )
+    ref = load_reference()
+    found: dict[tuple[int, str], Course] = {}
+    seen_plans: set[int] = set()
+    for plan_id, result in latest:
+        if plan_id in seen_plans:
+            continue
+        seen_plans.add(plan_id)
+        for area in (result or {}).get("areas", []):
+            slug = area.get("protocol", "")
+            if slug not in ref.protocols:
+                continue
+            course = found.get((plan_id, slug))
+            if course is None:
+                course = found[(plan_id, slug)] = Course(
+                    plans[plan_id], slug, ref.protocols[slug].name, int(area.get("sessions") or 0)
+                )
+                try:
+                    course.measures = outcomes.protocol_outcomes(slug)
+                except RulesInputError:
+                    course.measures = None
+            name = ref.areas[area["area"]].name if area.get("area") in ref.areas else ""
+            side = f" ({area['side']})" if area.get("side") else ""
+            if name and name + side not in course.areas:
+                course.areas.append(name + side)
+    _add_sessions(found)
+    _add_assessments(patient, found)
+    order = list(plans)
+    return sorted(found.values(), key=lambda c: (order.index(c.plan.pk), c.name))
+
+
+def _add_sessions(found: dict[tuple[int, str], Course]) -> None:
+    plan_ids = {plan_id for plan_id, _ in found}
+    signed = (
+        TreatmentSession.objects.filter(plan_id__in=plan_ids)
+        .values("plan_id")
+        .annotate(
+            n=Count("id", filter=Q(status=SessionStatus.SIGNED)),
+            first=Min("signed_at"),
+            last=Max("signed_at"),
+        )
+    )
+    by_plan = {row["plan_id"]: row for row in signed}
+    for (plan_id, _), course in found.items():
+        row = by_plan.get(plan_id)
+        if row:
+            course.signed_sessions = row["n"]
+            course.first_signed_at, course.last_signed_at = row["first"], row["last"]
+
+
+def _add_assessments(patient: Patient, found: dict[tuple[int, str], Course]) -> None:
+    rows = (
+        Assessment.objects.filter(patient=patient, voided_at__isnull=True)
+        .select_related("created_by")
+        .order_by("taken_at", "id")
+    )
+    by_course: dict[tuple[int | None, str], list[Assessment]] = defaultdict(list)
+    for row in rows:
+        by_course[(row.plan_id, row.protocol)].append(row)
+    for key, course in found.items():
+        course.recorded = by_course.get(key, [])
+
+
+def due_for(courses: list[Course], today: dt.date | None = None) -> list[Due]:
+    today = today or timezone.localdate()
+    due: list[Due] = []
+    for course in courses:
+        if course.measures is None or course.plan.status == PlanStatus.CANCELLED:
+            continue
+        for slug in course.measures.instruments:
+            instrument = outcomes.instrument(slug)
+            due += _due_of(course, instrument, course.measures.timepoints, today)
+    return due
+
+
+def _due_of(
+    course: Course, instrument: outcomes.Instrument, timepoints: tuple[str, ...], today: dt.date
+) -> list[Due]:
+    found: list[Due] = []
+    # A rating of change (GAIS) has no baseline: it compares with before treatment itself.
+    if (
+        Timepoint.BASELINE in timepoints
+        and instrument.relative_to is None
+        and not course.has(instrument.slug, Timepoint.BASELINE)
+        and not course.ended
+    ):
+        late = course.signed_sessions > 0
+        label = "Baseline (late: the first session is signed)" if late else "Baseline"
+        found.append(Due(course, instrument, Timepoint.BASELINE, label, late=late))
+    if not course.ended:
+        return found
+    if Timepoint.END in timepoints and not course.has(instrument.slug, Timepoint.END):
+        found.append(Due(course, instrument, Timepoint.END, "End of course"))
+    for timepoint, days in FOLLOW_UPS.items():
+        if timepoint not in timepoints or course.last_signed_at is None:
+            continue
+        on = timezone.localtime(course.last_signed_at).date() + dt.timedelta(days=days)
+        if today >= on - dt.timedelta(days=FOLLOW_UP_NOTICE_DAYS) and not course.has(
+            instrument.slug, timepoint
+        ):
+            found.append(Due(course, instrument, timepoint, Timepoint(timepoint).label, due_on=on))
+    return found

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from mesoclinic.outcomes import views
+
+urlpatterns = [
+    path("outcomes/for/<uuid:patient_id>/", views.patient_outcomes, name="patient_outcomes"),
+    path(
+        "outcomes/for/<uuid:patient_id>/new/<slug:instrument>/",
+        views.assessment_new,
+        name="assessment_new",
+    ),
+    path(
+        "outcomes/for/<uuid:patient_id>/new/<slug:instrument>/score/",
+        views.assessment_score,
+        name="assessment_score",
+    ),
+    path("outcomes/<uuid:public_id>/", views.assessment_detail, name="assessment_detail"),
+    path("outcomes/<uuid:public_id>/amend/", views.assessment_amend, name="assessment_amend"),
+]
