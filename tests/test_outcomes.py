@@ -273,9 +273,12 @@ def test_reception_never_sees_outcomes(org, practitioner, reception, course, pro
     ):
         assert client.get(url).status_code == 403
     assert post_score(client, course, protocol).status_code == 403
-    assert "Hexsel" not in client.get(
-        reverse("patient_detail", args=[course.patient.public_id])
-    ).content.decode()
+    assert (
+        "Hexsel"
+        not in client.get(
+            reverse("patient_detail", args=[course.patient.public_id])
+        ).content.decode()
+    )
 
 
 def test_another_organization_gets_404(org, practitioner, outsider, course, protocol):
