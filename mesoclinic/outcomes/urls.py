@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mesoclinic.outcomes import views
+from mesoclinic.outcomes import evidence_views, views
 
 urlpatterns = [
     path("outcomes/for/<uuid:patient_id>/", views.patient_outcomes, name="patient_outcomes"),
@@ -16,4 +16,6 @@ urlpatterns = [
     ),
     path("outcomes/<uuid:public_id>/", views.assessment_detail, name="assessment_detail"),
     path("outcomes/<uuid:public_id>/amend/", views.assessment_amend, name="assessment_amend"),
+    path("evidence/", evidence_views.evidence_page, name="evidence"),
+    path("evidence/export.csv", evidence_views.evidence_csv, name="evidence_csv"),
 ]

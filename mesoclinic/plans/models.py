@@ -88,6 +88,28 @@ class PlanVersion(ClinicalRecord):
         return f"version {self.number}"
 
 
+class PlanProtocol(OrgOwned):
+    """Which protocols an approved version of a plan uses: one row per (version, protocol).
+
+    Written by the database when a version is inserted (plans migration 0005 reads the
+    version's result), never by code, so every path that approves a plan (the editor, a
+    seeder's bulk insert) is counted: the evidence page counts courses started from it.
+    """
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="protocols")
+    version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="+")
+    protocol = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version", "protocol"], name="plan_protocol_unique")
+        ]
+        indexes = [models.Index(fields=["organization", "protocol"], name="plan_protocol_org")]
+
+    def __str__(self) -> str:
+        return self.protocol
+
+
 class ConsentTemplate(OrgOwned):
     """The clinic's own wording. The evidence statement and the risks are not part
     of it: they are always generated from the plan and the reference, so a clinic

@@ -8,25 +8,12 @@ import json
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-from mesoclinic.accounts.models import Organization
+from mesoclinic.accounts.commands import organization_named
 from mesoclinic.audit.log import Action, record_system
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments import inventory
-
-
-def _organization(name: str | None) -> Organization:
-    orgs = Organization.objects.order_by("name")
-    if name:
-        orgs = orgs.filter(name=name)
-    found = list(orgs[:2])
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        raise CommandError(f"No organization named {name!r}.")
-    names = ", ".join(Organization.objects.order_by("name").values_list("name", flat=True))
-    raise CommandError(f"Several organizations; name one with --organization ({names}).")
 
 
 class Command(BaseCommand):
@@ -50,7 +37,7 @@ class Command(BaseCommand):
         as_csv: bool,
         **options: Any,
     ) -> None:
-        org = _organization(organization)
+        org = organization_named(organization)
         number = inventory.normalize_lot_number(lot)
         with acting_for(org):
             rows = [inventory.recall_record(a) for a in inventory.recall_rows(number).iterator()]
