@@ -62,6 +62,7 @@ class OutcomeFigures:
     responders_2: Any = None  # at 2 grades, where the scale has grades
     mean_change: Any = None  # statistics.MeanChange, positive = better
     note: str = ""
+    plot: dict[str, str] | None = None
 
     @property
     def n_lost(self) -> int:
@@ -114,9 +115,13 @@ def evidence(filters: Filters) -> list[ProtocolFigures]:
         for instrument_slug in measures.instruments:
             instrument = outcomes.instrument(instrument_slug)
             row = pairs.get((slug, instrument_slug), {})
-            protocol.outcomes.append(
-                _outcome(instrument, instrument_slug == measures.primary, protocol, row)
-            )
+            figures_of = _outcome(instrument, instrument_slug == measures.primary, protocol, row)
+            if figures_of.primary and not figures_of.suppressed:
+                from mesoclinic.outcomes import plots
+
+                bands = plots.typical_course(slug, instrument_slug)
+                figures_of.plot = plots.time_course(instrument, bands)
+            protocol.outcomes.append(figures_of)
     return sorted(figures.values(), key=lambda p: (-p.courses, p.name))
 
 

@@ -14,7 +14,7 @@ from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
-from mesoclinic.outcomes import courses, forms, services
+from mesoclinic.outcomes import courses, forms, plots, services
 from mesoclinic.outcomes.access import get_assessment
 from mesoclinic.outcomes.models import Assessment, Timepoint
 from mesoclinic.patients.access import get_patient
@@ -46,12 +46,15 @@ def _series(found: list[courses.Course]) -> list[dict[str, Any]]:
         for a in course.recorded:
             groups.setdefault((a.instrument, a.side), []).append(a)
         for (slug, side), rows in groups.items():
+            scale = outcomes.instrument(slug)
+            typical = plots.typical_course(course.protocol, slug)
             series.append(
                 {
                     "course": course,
-                    "instrument": outcomes.instrument(slug),
+                    "instrument": scale,
                     "side": side,
                     "rows": rows,
+                    "plot": plots.trajectory(scale, rows, typical),
                 }
             )
     return series
