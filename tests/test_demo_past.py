@@ -78,7 +78,9 @@ def test_every_score_is_in_range_and_scores_again_to_itself(demo):
         )
         if scale.kind == "items":
             assert 0 <= row.total <= scale.max_total
-        assert row.instrument in outcomes.protocol_outcomes(row.protocol).instruments
+        measures = outcomes.protocol_outcomes(row.protocol)
+        assert row.instrument in measures.instruments
+        assert row.timepoint in measures.timepoints
         assert row.rater == scale.rater
 
 

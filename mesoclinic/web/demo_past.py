@@ -764,6 +764,7 @@ def _submental(p: _Past, c: _Course) -> None:
         later = _clip(end + (1 if rng.random() < 0.1 else 0), 0, base)
         p.add(c, "cr-smfrs", "3-months", _grade(later), when["3-months"])
         p.add(c, "pr-smfrs", "3-months", _grade(patient_end), when["3-months"])
+        p.add(c, "gais-patient", "3-months", _grade(_clip(4 - drop, 1, 4)), when["3-months"])
 
 
 HEXSEL_ITEMS = ["number", "depth", "morphology", "laxity", "nurnberger-muller"]
@@ -788,6 +789,9 @@ def _cellulite(p: _Past, c: _Course) -> None:
     if "3-months" in when:
         later = _improve(rng, end, rng.choice([0, 0, -1]))
         p.add(c, "hexsel-css", "3-months", later, when["3-months"])
+        p.add(c, "nurnberger-muller", "3-months", _grade(later["nurnberger-muller"]),
+              when["3-months"])  # fmt: skip
+        p.add(c, "gais-patient", "3-months", _grade(rng.choice([3, 4, 4])), when["3-months"])
 
 
 def _improve(rng: random.Random, items: dict[str, int], points: int) -> dict[str, int]:
@@ -822,16 +826,27 @@ def _hair(p: _Past, c: _Course) -> None:
         if timepoint in when:
             later = _clip(base + gain + rng.gauss(2, 8), 0, 1000)
             p.add(c, "hair-count", timepoint, {outcomes.ANSWER: later}, when[timepoint])
+            p.add(c, stage_scale, timepoint, _grade(stage), when[timepoint])
+            rated = 3 if later - base > 12 else rng.choice([3, 4, 4])
+            p.add(c, "gais-patient", timepoint, _grade(rated), when[timepoint])
 
 
 GAIS_WEIGHTS = [0.1, 0.32, 0.43, 0.13, 0.02]  # very much, much, improved, no change, worse
 
 
 def _skin(p: _Past, c: _Course) -> None:
-    """An HA booster is mostly rated "improved" or "much improved"; less so at 3 months."""
+    """An HA booster is mostly rated "improved" or "much improved"; less so at 3 months.
+    Hydration, elasticity and thickness rise a little (device readings)."""
     rng, when = p.rng, p.times(c)
     glogau = 3 if c.patient.age_on(p.today) > 45 else rng.choice([1, 2, 2, 3])
+    devices = {
+        "skin-hydration": (rng.gauss(42, 8), rng.gauss(7, 5), 1, 130),
+        "skin-elasticity": (rng.uniform(0.55, 0.8), rng.gauss(0.03, 0.03), 2, 1),
+        "skin-thickness": (rng.uniform(1.2, 2.0), rng.gauss(0.1, 0.08), 2, 10),
+    }
     p.add(c, "glogau", "baseline", _grade(glogau), when["baseline"])
+    for slug, (base, _, places, top) in devices.items():
+        p.add(c, slug, "baseline", _reading(base, places, top), when["baseline"])
     if "end" not in when:
         return
     rated = rng.choices([1, 2, 3, 4, 5], weights=GAIS_WEIGHTS)[0]
@@ -839,9 +854,19 @@ def _skin(p: _Past, c: _Course) -> None:
     p.add(c, "gais-patient", "end", _grade(_clip(rated + rng.choice([-1, 0, 0, 1]), 1, 5)),
           when["end"])  # fmt: skip
     p.add(c, "glogau", "end", _grade(glogau), when["end"])
+    for slug, (base, gain, places, top) in devices.items():
+        p.add(c, slug, "end", _reading(base + gain, places, top), when["end"])
     if "3-months" in when:
         later = rated if rated == 5 else min(4, rated + (rng.random() < 0.35))
         p.add(c, "gais-clinician", "3-months", _grade(later), when["3-months"])
+        p.add(c, "gais-patient", "3-months", _grade(later), when["3-months"])
+        p.add(c, "glogau", "3-months", _grade(glogau), when["3-months"])
+        for slug, (base, gain, places, top) in devices.items():
+            p.add(c, slug, "3-months", _reading(base + gain / 2, places, top), when["3-months"])
+
+
+def _reading(value: float, places: int, top: float) -> dict[str, Any]:
+    return {outcomes.ANSWER: round(min(top, max(0.0, value)), places)}
 
 
 def _pain(p: _Past, c: _Course) -> None:
