@@ -105,6 +105,11 @@ def test_signed_sessions_chart_their_areas_from_lots(demo):
         assert not sessions.exclude(status="signed").exists()
         assert not sessions.filter(signed_at__isnull=True).exists()
         assert not sessions.filter(plan__isnull=True).exists()
+        # Each under its version's consent, signed and countersigned before the session.
+        for session in sessions.select_related("consent")[:200]:
+            assert session.consent.plan_version_id == session.plan_version_id
+            assert session.consent.is_valid
+            assert session.consent.patient_signed_at < session.started_at
         charted = set(SessionArea.objects.values_list("session_id", flat=True))
         assert charted == set(sessions.values_list("pk", flat=True))
         # A recall finds many sessions behind one lot.

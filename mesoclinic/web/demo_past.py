@@ -34,8 +34,9 @@ from mesoclinic.accounts.models import Organization, Site, User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.outcomes.models import Assessment, Rater, Timepoint
 from mesoclinic.patients import models as pm
+from mesoclinic.plans import consent as consents
 from mesoclinic.plans import services as plans
-from mesoclinic.plans.models import Plan, PlanStatus, PlanVersion
+from mesoclinic.plans.models import Consent, Plan, PlanStatus, PlanVersion
 from mesoclinic.rules import outcomes
 from mesoclinic.treatments import vocab
 from mesoclinic.treatments.models import (
@@ -98,6 +99,7 @@ CANCEL_REASONS = [
     "The patient chose to stop after the first sessions.",
     "The patient is expecting a baby: treatment stopped.",
 ]
+SIGNATURE = "M10 40 L30 12 L52 38 L70 10 L95 35"
 PRECHECK: dict[str, Any] = {
     "pregnancy": "no",
     "infected_areas": [],
@@ -362,9 +364,10 @@ class _Past:
         versions = [self._version(c) for c in self.courses]
         with _stamps_as_given(_field(PlanVersion, "approved_at")):
             PlanVersion.objects.bulk_create(versions)
-        for course, version in zip(self.courses, versions, strict=True):
+        signed = self._consents(versions)
+        for course, version, consent in zip(self.courses, versions, signed, strict=True):
             for day in course.days:
-                course.sessions.append(self._session(course, version, day))
+                course.sessions.append(self._session(course, version, consent, day))
         sessions = [s for c in self.courses for s in c.sessions]
         with _stamps_as_given(_field(TreatmentSession, "created_at")):
             TreatmentSession.objects.bulk_create(sessions)
@@ -396,7 +399,37 @@ class _Past:
             changed_at=c.plan.created_at,
         )
 
-    def _session(self, c: _Course, version: PlanVersion, day: dt.date) -> TreatmentSession:
+    def _consents(self, versions: list[PlanVersion]) -> list[Consent]:
+        """Each version signed by the patient and countersigned, a few days before starting."""
+        template = consents.template_for()
+        rows = []
+        for course, version in zip(self.courses, versions, strict=True):
+            text = consents.document_text(version, course.patient, template, self.org)
+            at = version.approved_at + dt.timedelta(days=self.rng.randint(1, 5))
+            rows.append(
+                Consent(
+                    organization=self.org,
+                    plan=course.plan,
+                    plan_version=version,
+                    patient=course.patient,
+                    template=template,
+                    text=text,
+                    text_hash=Consent.hash_text(text),
+                    patient_typed_name=course.patient.full_name,
+                    patient_signature=SIGNATURE,
+                    patient_signed_at=at,
+                    countersigned_by=self.doctor,
+                    countersigned_at=at + dt.timedelta(minutes=5),
+                    created_by=self.doctor,
+                    created_at=at,
+                    changed_at=at + dt.timedelta(minutes=5),
+                )
+            )
+        return Consent.objects.bulk_create(rows)
+
+    def _session(
+        self, c: _Course, version: PlanVersion, consent: Consent, day: dt.date
+    ) -> TreatmentSession:
         started = self._slot(day)
         ended = started + dt.timedelta(minutes=self.rng.choice([20, 25, 30]))
         return TreatmentSession(
@@ -404,6 +437,7 @@ class _Past:
             patient=c.patient,
             plan=c.plan,
             plan_version=version,
+            consent=consent,
             site=c.patient.home_site or self.sites[0],
             # Loaded unsigned (voided is not "open"), then signed in one statement.
             status=SessionStatus.VOIDED,
