@@ -15,7 +15,7 @@ from mesoclinic.treatments import scope
 def _load(monkeypatch, password="demo password 123"):  # noqa: S107
     monkeypatch.setenv("MESOCLINIC_DEMO_PASSWORD", password)
     out = StringIO()
-    call_command("demo", patients=12, stdout=out)
+    call_command("demo", patients=12, past=False, stdout=out)
     return out.getvalue()
 
 
@@ -62,7 +62,7 @@ def test_the_demo_practitioner_may_treat_and_sign_and_the_demo_owner_may_not(db,
 
 def test_demo_patients_have_varied_histories(db, monkeypatch):
     monkeypatch.setenv("MESOCLINIC_DEMO_PASSWORD", "demo password 123")
-    call_command("demo", stdout=StringIO())
+    call_command("demo", past=False, stdout=StringIO())
     demo = Organization.objects.get(name="Demo Clinic")
     with acting_for(demo):
         assert pm.Patient.objects.count() == 40

@@ -12,7 +12,7 @@ from mesoclinic.tenancy import acting_for
 def test_demo_diary_is_loaded_once_without_double_bookings(db, monkeypatch):
     monkeypatch.setenv("MESOCLINIC_DEMO_PASSWORD", "demo password 123")
     for _ in range(2):
-        call_command("demo", patients=12, stdout=StringIO())
+        call_command("demo", patients=12, past=False, stdout=StringIO())
     demo = Organization.objects.get(name="Demo Clinic")
     with acting_for(demo):
         assert Room.objects.count() == 4

@@ -17,7 +17,8 @@ from mesoclinic.patients import models as m
 from mesoclinic.scheduling.demo import create_diary
 from mesoclinic.scheduling.models import Room
 from mesoclinic.tenancy import acting_for
-from mesoclinic.treatments.models import Lot
+from mesoclinic.treatments.models import Lot, TreatmentSession
+from mesoclinic.web import demo_past
 
 DEMO_STAFF = [
     ("owner@demo.clinic", "Olivia Owner", Role.OWNER),
@@ -165,8 +166,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--patients", type=int, default=40)
+        parser.add_argument(
+            "--no-past",
+            dest="past",
+            action="store_false",
+            help="Leave out the year of past courses, sessions, scores and adverse events.",
+        )
 
-    def handle(self, *args: Any, patients: int, **options: Any) -> None:
+    def handle(self, *args: Any, patients: int, past: bool = True, **options: Any) -> None:
         password = demo_password()
         with transaction.atomic():
             demo = self._org(
@@ -185,6 +192,9 @@ class Command(BaseCommand):
                     create_diary(demo)
                 if not ClinicalLicence.objects.exists():
                     create_licences(demo)
+                if past and not TreatmentSession.objects.exists():
+                    loaded = demo_past.create_past(demo)
+                    self.stdout.write(_past_summary(loaded))
         logins = [email for email, _, _ in DEMO_STAFF + OTHER_STAFF]
         self.stdout.write(f"\nmesoclinic demo logins (password for all: {password})")
         for email in logins:
@@ -212,6 +222,14 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.save(update_fields=["password"])
         return org
+
+
+def _past_summary(loaded: dict[str, Any]) -> str:
+    return (
+        f"Demo Clinic's past year: {loaded['patients']} patients, "
+        f"{sum(loaded['plans'].values())} courses, {loaded['sessions']} signed sessions, "
+        f"{loaded['assessments']} outcome scores, {loaded['adverse_events']} adverse events"
+    )
 
 
 def create_patients(org: Organization, count: int, seed: int) -> list[m.Patient]:
