@@ -40,7 +40,8 @@ def _courses_started(page) -> int:
 
 def _tap_hexsel(page, answers: dict[str, str]) -> None:
     for item, value in answers.items():
-        choice = page.locator(f"#item-{item} label.choice", has=page.locator(f"input[value='{value}']"))
+        radio = page.locator(f"input[value='{value}']")
+        choice = page.locator(f"#item-{item} label.choice", has=radio)
         box = choice.bounding_box()
         assert box["height"] >= 44  # a tap target a finger can hit
         choice.tap()
