@@ -298,3 +298,13 @@ def test_the_command_prints_the_same_figures(org, site, practitioner, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("protocol,outcome,patient") and len(lines) == 21
     assert AuditEvent.objects.filter(action="export", object_type="evidence").count() == 2
+
+
+def test_a_course_still_under_way_is_not_lost_to_follow_up(org, site, practitioner):
+    plans = cohort(org, site, practitioner, DCA, 10, improved=4, scale="cr-smfrs", baseline=3,
+                   better=2, lost=6)  # fmt: skip
+    with acting_for(org):
+        Plan.objects.filter(pk__in=[p.pk for p in plans[:4]]).update(status=PlanStatus.ACTIVE)
+    smfrs = next(o for o in protocol_figures(org, DCA).outcomes if o.instrument.slug == "cr-smfrs")
+    # Six have no end score: four are still in their course, two are lost.
+    assert (smfrs.n_final, smfrs.n_ongoing, smfrs.n_lost) == (4, 4, 2)

@@ -350,3 +350,18 @@ def test_the_service_refuses_a_side_on_a_whole_patient_scale_and_anothers_plan(
         with pytest.raises(services.AssessmentRefused, match="future"):
             services.record_assessment(practitioner, other, later, {"value": 80}, uuid.uuid4())
         assert not Assessment.objects.filter(patient=other).exists()
+
+
+def test_hair_loss_is_graded_on_the_scale_of_its_pattern(org, practitioner, make_patient):
+    from mesoclinic.patients.models import Sex
+
+    hair = [{"concern": "hair-loss", "area": "scalp"}]
+    due = {}
+    for sex in (Sex.FEMALE, Sex.MALE):
+        patient = make_patient(sex=sex, first_name=f"Hair {sex}")
+        plan_with_result(org, patient, practitioner, hair, timezone.localdate())
+        with acting_for(org):
+            due[sex] = {d.instrument.slug for d in courses.due_for(courses.courses_for(patient))}
+    assert "ludwig" in due[Sex.FEMALE] and "norwood" not in due[Sex.FEMALE]
+    assert "norwood" in due[Sex.MALE] and "ludwig" not in due[Sex.MALE]
+    assert "hair-count" in due[Sex.FEMALE] & due[Sex.MALE]

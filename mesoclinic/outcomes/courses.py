@@ -23,6 +23,9 @@ MEASURED = (PlanStatus.APPROVED, PlanStatus.CONSENTED, PlanStatus.ACTIVE, PlanSt
 FOLLOW_UPS = {Timepoint.MONTHS_3: 90, Timepoint.MONTHS_6: 180}
 # A follow-up shows as due this many days before its date.
 FOLLOW_UP_NOTICE_DAYS = 14
+# Pattern hair loss is graded on the scale of its pattern: Norwood for male, Ludwig for
+# female (section 5); a patient of another or unrecorded sex is offered both.
+NOT_FOR_SEX = {"F": {"norwood"}, "M": {"ludwig"}}
 
 
 @dataclass
@@ -32,6 +35,7 @@ class Course:
     name: str
     planned_sessions: int
     areas: list[str] = field(default_factory=list)
+    sex: str = ""
     signed_sessions: int = 0
     first_signed_at: dt.datetime | None = None
     last_signed_at: dt.datetime | None = None
@@ -43,6 +47,14 @@ class Course:
         return self.plan.status == PlanStatus.COMPLETED or (
             self.planned_sessions > 0 and self.signed_sessions >= self.planned_sessions
         )
+
+    @property
+    def instruments(self) -> list[str]:
+        """The protocol's scales this patient is scored on (hair: the pattern's scale)."""
+        if self.measures is None:
+            return []
+        skip = NOT_FOR_SEX.get(self.sex, set())
+        return [slug for slug in self.measures.instruments if slug not in skip]
 
     def has(self, instrument: str, timepoint: str) -> bool:
         return any(a.instrument == instrument and a.timepoint == timepoint for a in self.recorded)
@@ -85,7 +97,11 @@ def courses_for(patient: Patient) -> list[Course]:
             course = found.get((plan_id, slug))
             if course is None:
                 course = found[(plan_id, slug)] = Course(
-                    plans[plan_id], slug, ref.protocols[slug].name, int(area.get("sessions") or 0)
+                    plans[plan_id],
+                    slug,
+                    ref.protocols[slug].name,
+                    int(area.get("sessions") or 0),
+                    sex=patient.sex or "",
                 )
                 try:
                     course.measures = outcomes.protocol_outcomes(slug)
@@ -139,7 +155,7 @@ def due_for(courses: list[Course], today: dt.date | None = None) -> list[Due]:
     for course in courses:
         if course.measures is None or course.plan.status == PlanStatus.CANCELLED:
             continue
-        for slug in course.measures.instruments:
+        for slug in course.instruments:
             instrument = outcomes.instrument(slug)
             due += _due_of(course, instrument, course.measures.timepoints, today)
     return due

@@ -20,10 +20,13 @@ from django.db import connection
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 
 from mesoclinic.outcomes.models import Assessment, Timepoint
-from mesoclinic.plans.models import PlanProtocol
+from mesoclinic.plans.models import PlanProtocol, PlanStatus
 from mesoclinic.rules import load_reference, outcomes
 from mesoclinic.treatments import vocab
 from mesoclinic.treatments.models import AdverseEvent, SessionStatus, TreatmentSession
+
+# A course is over when its plan is: completed, or stopped (cancelled) before the end.
+ENDED = (PlanStatus.COMPLETED, PlanStatus.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,10 @@ class OutcomeFigures:
     instrument: outcomes.Instrument
     primary: bool
     n_started: int = 0
+    n_ended: int = 0
     n_baseline: int = 0
     n_final: int = 0
+    n_final_ended: int = 0
     n_pairs: int = 0
     patients: int = 0
     responders: Any = None  # statistics.Proportion at 1 grade (or 1 point)
@@ -66,7 +71,12 @@ class OutcomeFigures:
 
     @property
     def n_lost(self) -> int:
-        return max(0, self.n_started - self.n_final)
+        """Courses over with no end score: lost to follow-up."""
+        return max(0, self.n_ended - self.n_final_ended)
+
+    @property
+    def n_ongoing(self) -> int:
+        return max(0, self.n_started - self.n_ended)
 
     @property
     def suppressed(self) -> bool:
@@ -81,6 +91,7 @@ class ProtocolFigures:
     name: str
     courses: int = 0
     patients: int = 0
+    ended: int = 0
     sessions: int = 0
     outcomes: list[OutcomeFigures] = field(default_factory=list)
     events: Any = None  # statistics.Rate per 100 sessions
@@ -99,10 +110,10 @@ def evidence(filters: Filters) -> list[ProtocolFigures]:
     ref = load_reference()
     started = _started(filters)
     figures: dict[str, ProtocolFigures] = {}
-    for slug, (courses, patients) in started.items():
+    for slug, (courses, patients, ended) in started.items():
         if slug not in ref.protocols or (filters.protocol and slug != filters.protocol):
             continue
-        figures[slug] = ProtocolFigures(slug, ref.protocols[slug].name, courses, patients)
+        figures[slug] = ProtocolFigures(slug, ref.protocols[slug].name, courses, patients, ended)
     if not figures:
         return []
     _add_sessions_and_events(filters, figures)
@@ -129,13 +140,17 @@ def _course_filter(filters: Filters) -> Exists:
     return Exists(filters.sessions().filter(plan_id=OuterRef("plan_id")))
 
 
-def _started(filters: Filters) -> dict[str, tuple[int, int]]:
+def _started(filters: Filters) -> dict[str, tuple[int, int, int]]:
     rows = (
         PlanProtocol.objects.filter(_course_filter(filters))
         .values("protocol")
-        .annotate(n=Count("plan", distinct=True), patients=Count("plan__patient", distinct=True))
+        .annotate(
+            n=Count("plan", distinct=True),
+            patients=Count("plan__patient", distinct=True),
+            ended=Count("plan", distinct=True, filter=Q(plan__status__in=ENDED)),
+        )
     )
-    return {r["protocol"]: (r["n"], r["patients"]) for r in rows}
+    return {r["protocol"]: (r["n"], r["patients"], r["ended"]) for r in rows}
 
 
 def _add_sessions_and_events(filters: Filters, figures: dict[str, ProtocolFigures]) -> None:
@@ -185,7 +200,7 @@ def units(filters: Filters) -> Any:
     return (
         Assessment.objects.filter(voided_at__isnull=True, plan__isnull=False)
         .filter(Exists(filters.sessions().filter(plan_id=OuterRef("plan_id"))))
-        .values("protocol", "instrument", "plan_id", "side", "patient_id")
+        .values("protocol", "instrument", "plan_id", "side", "patient_id", "plan__status")
         .annotate(
             b=Avg("total", filter=Q(timepoint=Timepoint.BASELINE)),
             f=Avg("total", filter=Q(timepoint=Timepoint.END)),
@@ -203,7 +218,8 @@ SELECT protocol, instrument, COUNT(*), COUNT(b), COUNT(f),
   SUM(CASE WHEN b IS NOT NULL AND f IS NOT NULL THEN b - f END),
   SUM(CASE WHEN b IS NOT NULL AND f IS NOT NULL THEN (b - f) * (b - f) END),
   SUM(CASE WHEN b - f >= 1 THEN 1 ELSE 0 END), SUM(CASE WHEN b - f >= 2 THEN 1 ELSE 0 END),
-  SUM(CASE WHEN f - b >= 1 THEN 1 ELSE 0 END), SUM(CASE WHEN f - b >= 2 THEN 1 ELSE 0 END)
+  SUM(CASE WHEN f - b >= 1 THEN 1 ELSE 0 END), SUM(CASE WHEN f - b >= 2 THEN 1 ELSE 0 END),
+  SUM(CASE WHEN f IS NOT NULL AND plan__status IN ({ended}) THEN 1 ELSE 0 END)
 FROM ({units}) u GROUP BY protocol, instrument
 """
 _FINALS = """
@@ -214,15 +230,17 @@ GROUP BY protocol, instrument, f
 
 def _pairs(filters: Filters) -> dict[tuple[str, str], dict[str, Any]]:
     sql, params = units(filters).query.sql_with_params()
+    ended = ", ".join(f"'{status}'" for status in ENDED)  # constants, not input
     found: dict[tuple[str, str], dict[str, Any]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(_PAIRS.format(units=sql), params)
+        cursor.execute(_PAIRS.format(units=sql, ended=ended), params)
         for row in cursor.fetchall():
-            protocol, instrument, n, nb, nf, pairs, patients, total, squares, *resp = row
+            protocol, instrument, n, nb, nf, pairs, patients, total, squares, *resp, nfe = row
             found[(protocol, instrument)] = {
                 "n": n,
                 "baseline": nb,
                 "final": nf,
+                "final_ended": nfe,
                 "pairs": pairs,
                 "patients": patients,
                 "total": total or 0,
@@ -246,10 +264,13 @@ def _outcome(
 ) -> OutcomeFigures:
     from mesoclinic.rules import statistics
 
-    figures = OutcomeFigures(instrument, primary, n_started=protocol.courses)
+    figures = OutcomeFigures(
+        instrument, primary, n_started=protocol.courses, n_ended=protocol.ended
+    )
     if not row:
         return figures
     figures.n_baseline, figures.n_final = row["baseline"], row["final"]
+    figures.n_final_ended = row["final_ended"]
     figures.n_pairs, figures.patients = row["pairs"], row["patients"]
     if instrument.relative_to is not None:
         # A rating of change (GAIS): its end value is the change; no baseline is taken.

@@ -175,7 +175,8 @@ def assessment_score(
     scale = _instrument(instrument)
     entry = _entry_for(request, patient, scale.slug)
     form = forms.AssessmentForm(request.POST, instrument=scale)
-    return render(request, "outcomes/_live.html", {"live": _live_score(entry, form)})
+    context = {"live": _live_score(entry, form), "instrument": scale}
+    return render(request, "outcomes/_live.html", context)
 
 
 @require_GET

@@ -31,6 +31,7 @@ def _outcome(o: evidence.OutcomeFigures) -> dict[str, Any]:
         "n_baseline": o.n_baseline,
         "n_final": o.n_final,
         "n_lost": o.n_lost,
+        "n_in_course": o.n_ongoing,
         "suppressed": hidden,
         "responders": responders.k if responders else None,
         "responder_rate": responders.rate if responders else None,
