@@ -227,12 +227,12 @@ class _Past:
     # -- patients --------------------------------------------------------------------
     def add_patients(self, total: int) -> None:
         # The command module imports this one: its helpers are read once both are loaded.
-        from mesoclinic.web.management.commands.demo import _demo_patient
+        from mesoclinic.web.management.commands.demo import demo_patient
 
         start = pm.Patient.objects.count()
         for i in range(start, total):
             female = self.rng.random() < 0.8
-            patient = _demo_patient(self.rng, i, female, self.sites, self.doctor, self.today)
+            patient = demo_patient(self.rng, i, female, self.sites, self.doctor, self.today)
             self.new_patients.append(patient)
         self._histories()
 

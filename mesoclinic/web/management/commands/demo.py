@@ -240,13 +240,13 @@ def create_patients(org: Organization, count: int, seed: int) -> list[m.Patient]
     created = []
     for i in range(count):
         female = rng.random() < 0.8  # most mesotherapy patients are women
-        patient = _demo_patient(rng, i, female, sites, practitioner, today)
+        patient = demo_patient(rng, i, female, sites, practitioner, today)
         _demo_history(rng, i, patient, practitioner, today)
         created.append(patient)
     return created
 
 
-def _demo_patient(
+def demo_patient(
     rng: random.Random,
     i: int,
     female: bool,
