@@ -23,7 +23,9 @@ DCA = "submental-deoxycholic"
 PCDC = "body-lipolysis-pcdc"
 
 
-def cohort(org, site, user, protocol, n, *, improved, scale, baseline, better, lost=0, events=0):
+def cohort(
+    org, site, user, protocol, n, *, improved, scale, baseline, better, lost=0, events=0, sex="F"
+):
     """``n`` courses of ``protocol``, each with one signed session; ``improved`` of them
     score ``better`` at the end on ``scale`` (the rest stay at ``baseline``), ``lost``
     have no end score, and ``events`` adverse events are charted on the first sessions."""
@@ -37,7 +39,7 @@ def cohort(org, site, user, protocol, n, *, improved, scale, baseline, better, l
                     first_name=f"P{i}",
                     last_name=protocol,
                     date_of_birth=dt.date(1980, 1, 1),
-                    sex=pm.Sex.FEMALE,
+                    sex=sex,
                     created_by=user,
                 )
                 for i in range(n)
@@ -308,3 +310,16 @@ def test_a_course_still_under_way_is_not_lost_to_follow_up(org, site, practition
     smfrs = next(o for o in protocol_figures(org, DCA).outcomes if o.instrument.slug == "cr-smfrs")
     # Six have no end score: four are still in their course, two are lost.
     assert (smfrs.n_final, smfrs.n_ongoing, smfrs.n_lost) == (4, 4, 2)
+
+
+def test_a_scale_for_one_sex_counts_only_its_patients(org, site, practitioner):
+    """Norwood grades men's hair loss: the women's courses are not lost to it."""
+    hair = "hair-minoxidil"
+    cohort(org, site, practitioner, hair, 6, improved=3, scale="norwood", baseline=4, better=3,
+           sex="M")  # fmt: skip
+    cohort(org, site, practitioner, hair, 8, improved=3, scale="ludwig", baseline=2, better=1,
+           sex="F", lost=2)  # fmt: skip
+    found = {o.instrument.slug: o for o in protocol_figures(org, hair).outcomes}
+    assert (found["norwood"].n_started, found["norwood"].n_lost) == (6, 0)
+    assert (found["ludwig"].n_started, found["ludwig"].n_lost) == (8, 2)
+    assert found["hair-count"].n_started == 14

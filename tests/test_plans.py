@@ -242,7 +242,11 @@ def test_approval_freezes_a_version_and_changing_it_needs_a_new_one(org, practit
     _post(client, "plan_add_area", plan, {"area": "scalp", "concern": "hair-loss"})
     _post(client, "plan_approve", reload_plan(org, plan), {})
     with acting_for(org):
-        assert list(PlanVersion.objects.filter(plan=plan).values_list("number", flat=True)) == [
+        assert list(
+            PlanVersion.objects.filter(plan=plan)
+            .order_by("number")
+            .values_list("number", flat=True)
+        ) == [
             1,
             2,
         ]

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 
+from mesoclinic.outcomes.courses import NOT_FOR_SEX
 from mesoclinic.outcomes.models import Assessment, Timepoint
 from mesoclinic.plans.models import PlanProtocol, PlanStatus
 from mesoclinic.rules import load_reference, outcomes
@@ -108,7 +109,11 @@ class ProtocolFigures:
 def evidence(filters: Filters) -> list[ProtocolFigures]:
     """Every protocol with a started course, with its outcomes and adverse events."""
     ref = load_reference()
-    started = _started(filters)
+    by_sex = _started_by_sex(filters)
+    started = {
+        slug: tuple(sum(c[i] for c in sexes.values()) for i in range(3))
+        for slug, sexes in by_sex.items()
+    }
     figures: dict[str, ProtocolFigures] = {}
     for slug, (courses, patients, ended) in started.items():
         if slug not in ref.protocols or (filters.protocol and slug != filters.protocol):
@@ -127,6 +132,7 @@ def evidence(filters: Filters) -> list[ProtocolFigures]:
             instrument = outcomes.instrument(instrument_slug)
             row = pairs.get((slug, instrument_slug), {})
             figures_of = _outcome(instrument, instrument_slug == measures.primary, protocol, row)
+            _count_who_it_applies_to(figures_of, by_sex[slug])
             if figures_of.primary and not figures_of.suppressed:
                 from mesoclinic.outcomes import plots
 
@@ -136,21 +142,37 @@ def evidence(filters: Filters) -> list[ProtocolFigures]:
     return sorted(figures.values(), key=lambda p: (-p.courses, p.name))
 
 
+def _count_who_it_applies_to(
+    figures: "OutcomeFigures", by_sex: dict[str, tuple[int, int, int]]
+) -> None:
+    """A scale for one sex (hair loss: Norwood for men, Ludwig for women) counts the
+    courses of the patients it applies to as started, over or lost."""
+    skip = {sex for sex, scales in NOT_FOR_SEX.items() if figures.instrument.slug in scales}
+    if not skip:
+        return
+    counted = [c for sex, c in by_sex.items() if sex not in skip]
+    figures.n_started = sum(c[0] for c in counted)
+    figures.n_ended = sum(c[2] for c in counted)
+
+
 def _course_filter(filters: Filters) -> Exists:
     return Exists(filters.sessions().filter(plan_id=OuterRef("plan_id")))
 
 
-def _started(filters: Filters) -> dict[str, tuple[int, int, int]]:
+def _started_by_sex(filters: Filters) -> dict[str, dict[str, tuple[int, int, int]]]:
     rows = (
         PlanProtocol.objects.filter(_course_filter(filters))
-        .values("protocol")
+        .values("protocol", "plan__patient__sex")
         .annotate(
             n=Count("plan", distinct=True),
             patients=Count("plan__patient", distinct=True),
             ended=Count("plan", distinct=True, filter=Q(plan__status__in=ENDED)),
         )
     )
-    return {r["protocol"]: (r["n"], r["patients"], r["ended"]) for r in rows}
+    found: dict[str, dict[str, tuple[int, int, int]]] = defaultdict(dict)
+    for r in rows:
+        found[r["protocol"]][r["plan__patient__sex"] or ""] = (r["n"], r["patients"], r["ended"])
+    return found
 
 
 def _add_sessions_and_events(filters: Filters, figures: dict[str, ProtocolFigures]) -> None:
