@@ -285,3 +285,14 @@ def test_the_evidence_page_shows_the_seeded_protocols():
     assert len(protocols) >= 5
     for slug in protocols:
         assert escape(ref.protocols[slug].name) in html
+    # The benchmark's second path: the protocol with the most courses (bench/pages.py).
+    from collections import Counter
+
+    from mesoclinic.scale.prepare import handles
+
+    chosen = handles(org, 0)["evidence_protocol"]
+    courses = Counter(p for _, p in _courses(org))
+    assert courses[chosen] == max(courses.values())
+    page = client_for(owner).get(reverse("evidence"), {"protocol": chosen})
+    assert page.status_code == 200
+    assert escape(ref.protocols[chosen].name) in page.content.decode()
