@@ -57,11 +57,9 @@ class CourseOutcomes:
         self.rng = random.Random(f"{seed}:outcomes")
         self.salt, self.w, self.org_id, self.today = salt, w, org_id, today
         self.scored: dict[tuple[str, tuple[tuple[str, float], ...]], tuple[Any, ...]] = {}
-        self.measures: dict[str, tuple[list[outcomes.Instrument], tuple[str, ...]]] = {}
+        self.measures: dict[str, Measures] = {}
 
-    def _measures(
-        self, protocol: str, sex: str
-    ) -> tuple[list[outcomes.Instrument], tuple[str, ...]]:
+    def _measures(self, protocol: str, sex: str) -> Measures:
         key = f"{protocol}:{sex}"
         found = self.measures.get(key)
         if found is None:
@@ -99,9 +97,10 @@ class CourseOutcomes:
                     self._row(*add, "baseline", before, baseline_day, 11, 30)
                 if end_day is None:
                     continue
-                # After the last session of the day when scored at the last visit.
-                late = end_day == last_day
-                self._row(*add, "end", after, end_day, 20 if late else 12, 45 if late else 0)
+                # Scored at the last visit: after that day's last session.
+                last_visit = end_day == last_day
+                hour, minute = (20, 45) if last_visit else (12, 0)
+                self._row(*add, "end", after, end_day, hour, minute)
                 if follow_day is not None and "3-months" in timepoints:
                     later = self._follow_up(instrument, before, after)
                     self._row(*add, "3-months", later, follow_day, 12, 0)
