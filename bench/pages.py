@@ -31,6 +31,11 @@ def pages(h: dict, in_process: bool = False) -> list[dict]:
         },
         {"name": "recall", "user": doc, "paths": [f"/lots/recall/?lot={quote(h['recall_lot'])}"]},
         {"name": "audit_log", "user": owner, "paths": ["/audit/", "/audit/?page=2"]},
+        {
+            "name": "evidence",
+            "user": owner,
+            "paths": ["/evidence/", f"/evidence/?protocol={quote(h['evidence_protocol'])}"],
+        },
     ]
     if h.get("calendar_paths"):
         jobs.append({"name": "calendar", "user": doc, "paths": h["calendar_paths"]})

@@ -20,6 +20,7 @@ JOBS = [
     ("signoff", "session sign-off (write)"),
     ("recall", "lot recall, busiest lot"),
     ("audit_log", "audit log page"),
+    ("evidence", "evidence per protocol"),
     ("calendar", "week calendar"),
     ("mixed_reads", "mixed audited reads"),
 ]

@@ -9,8 +9,10 @@ from django.core.management import CommandError, call_command
 from mesoclinic.accounts.models import Organization, User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.models import AuditEvent
+from mesoclinic.outcomes.models import Assessment
 from mesoclinic.patients import models as pm
-from mesoclinic.plans.models import Consent, Plan, PlanVersion
+from mesoclinic.plans.models import Consent, Plan, PlanProtocol, PlanStatus, PlanVersion
+from mesoclinic.rules import load_reference, outcomes
 from mesoclinic.scale.seed import CHART_PATIENTS, Seeder
 from mesoclinic.scheduling.models import Appointment
 from mesoclinic.tenancy import TenancyError, acting_for
@@ -46,7 +48,12 @@ def fingerprint(org):
         areas = list(
             SessionArea.objects.order_by("id").values_list("area", "lot__lot_number", "points")
         )
-    return patients, sessions, areas
+        scores = list(
+            Assessment.objects.order_by("id").values_list(
+                "patient__first_name", "protocol", "instrument", "timepoint", "total", "taken_at"
+            )
+        )
+    return patients, sessions, areas, scores
 
 
 @pytest.mark.django_db
@@ -172,3 +179,120 @@ def test_the_sessions_prepared_for_the_sign_off_benchmark_can_be_signed():
         assert prepared
         for session in TreatmentSession.objects.filter(status=SessionStatus.IN_PROGRESS)[:5]:
             assert services.sign(practitioner, session) is True
+
+
+def _courses(org):
+    """Every seeded course, (plan, protocol) -> plan status, from the trigger's rows."""
+    with acting_for(org):
+        return {
+            (plan, protocol): status
+            for plan, protocol, status in PlanProtocol.objects.values_list(
+                "plan_id", "protocol", "plan__status"
+            )
+        }
+
+
+@pytest.mark.django_db
+def test_every_seeded_plan_version_lists_its_protocols_by_trigger():
+    org = seed("Chain P", patients=30)
+    with acting_for(org):
+        expected = {
+            (v.pk, a["protocol"])
+            for v in PlanVersion.objects.all()
+            for a in v.result["areas"]
+            if a.get("protocol")
+        }
+        found = set(PlanProtocol.objects.values_list("version_id", "protocol"))
+        assert found == expected
+        versions = set(PlanVersion.objects.values_list("id", flat=True))
+        assert {v for v, _ in found} == versions and versions
+
+
+@pytest.mark.django_db
+def test_courses_have_baseline_and_end_scores_and_some_are_lost():
+    org = seed("Chain Q", patients=80)
+    courses = _courses(org)
+    with acting_for(org):
+        scores = list(Assessment.objects.all())
+        first_session = {
+            plan: min(s.started_at for s in TreatmentSession.objects.filter(plan_id=plan))
+            for plan in {plan for plan, _ in courses}
+        }
+    by_course: dict = {}
+    for a in scores:
+        by_course.setdefault((a.plan_id, a.protocol), set()).add((a.instrument, a.timepoint))
+    completed = {k for k, status in courses.items() if status == PlanStatus.COMPLETED}
+    assert completed
+    for protocol in {p for _, p in completed}:
+        ours = [by_course.get(k, set()) for k in completed if k[1] == protocol]
+        primary = outcomes.protocol_outcomes(protocol).primary
+        ends = [k for k in ours if (primary, "end") in k]
+        assert ends, f"{protocol}: no end scores"
+        if outcomes.instrument(primary).relative_to is None:
+            assert any((primary, "baseline") in k for k in ours), f"{protocol}: no baseline"
+    # Lost to follow-up: completed courses with no end score; no end while under way.
+    lost = [k for k in completed if not any(t == "end" for _, t in by_course.get(k, set()))]
+    assert 0 < len(lost) < len(completed) / 2
+    under_way = {k for k in courses if k not in completed}
+    assert not any(t == "end" for k in under_way for _, t in by_course.get(k, set()))
+    for a in scores:
+        instrument = outcomes.instrument(a.instrument)
+        assert a.instrument in outcomes.protocol_outcomes(a.protocol).instruments
+        if a.timepoint == "baseline":
+            assert instrument.relative_to is None
+            assert a.taken_at < first_session[a.plan_id]
+        assert a.rater == instrument.rater and a.instrument_version == instrument.version
+
+
+@pytest.mark.django_db
+def test_seeded_scores_score_again_to_themselves():
+    from django.db.models import Max
+
+    org = seed("Chain R", patients=30)
+    with acting_for(org):
+        scores = list(Assessment.objects.all())
+        last_session = dict(
+            TreatmentSession.objects.values("plan_id")
+            .annotate(last=Max("started_at"))
+            .values_list("plan_id", "last")
+        )
+    assert len({a.submission_key for a in scores}) == len(scores) > 0
+    for a in scores:
+        again = outcomes.score(outcomes.instrument(a.instrument), a.answers)
+        assert float(a.total) == round(float(again.total), 2), a
+        assert (a.display, a.band, a.code) == (again.display, again.band or "", again.code or "")
+    assert {a.timepoint for a in scores} == {"baseline", "end", "3-months"}
+    for a in scores:
+        if a.timepoint == "3-months":  # 90 days after the last session, before --today
+            assert (a.taken_at.date() - last_session[a.plan_id].date()).days >= 90
+            assert a.taken_at.date() < TODAY
+
+
+@pytest.mark.django_db
+def test_the_evidence_page_shows_the_seeded_protocols():
+    from django.urls import reverse
+    from django.utils.html import escape
+
+    from tests.factories import client_for
+
+    org = seed("Chain T")
+    owner = User.objects.get(organization=org, role=Role.OWNER)
+    page = client_for(owner).get(reverse("evidence"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    ref = load_reference()
+    protocols = {p for _, p in _courses(org)}
+    assert len(protocols) >= 5
+    for slug in protocols:
+        assert escape(ref.protocols[slug].name) in html
+    # The benchmark's second path: the protocol with the most courses (bench/pages.py).
+    from collections import Counter
+
+    from mesoclinic.scale.prepare import handles
+
+    chosen = handles(org, 0)["evidence_protocol"]
+    courses = Counter(p for _, p in _courses(org))
+    assert courses[chosen] == max(courses.values())
+    page = client_for(owner).get(reverse("evidence"), {"protocol": chosen})
+    assert page.status_code == 200
+    assert escape(ref.protocols[chosen].name) in page.content.decode()

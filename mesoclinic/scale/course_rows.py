@@ -17,6 +17,7 @@ from mesoclinic.accounts.models import Site
 from mesoclinic.plans.models import Consent, Plan, PlanVersion
 from mesoclinic.scale.ids import dashed
 from mesoclinic.scale.organization import Org
+from mesoclinic.scale.outcome_rows import CourseOutcomes
 from mesoclinic.scale.tables import Rows
 from mesoclinic.scale.templates import Template
 from mesoclinic.scale.writer import Writer
@@ -70,6 +71,7 @@ class _Course:
     plan_id: int = 0
     version_id: int = 0
     consent_id: int = 0
+    completed: bool = False  # every session given: the plan is completed
 
 
 class CourseRows:
@@ -86,6 +88,7 @@ class CourseRows:
     slot: Callable[[dt.date, list[int], int], tuple[int, dt.datetime] | tuple[None, None]]
     lot_id: Callable[[int, str, dt.date], int]
     points: Callable[[int, int, list[Any], int], str]
+    outcomes: CourseOutcomes
 
     def _draft_plan(self, rows: Rows, pid: int, practitioner: int, created: dt.date) -> None:
         """A draft with three areas: what the plan editor proposes while a patient decides."""
@@ -102,7 +105,7 @@ class CourseRows:
         self, rows: Rows, pid: int, site: Site, site_index: int, practitioners: list[int],
         estheticians: list[int], template_index: int, template: Template, start: dt.date,
         interval: int, nsessions: int, weight: int, first: str, last: str,
-        signed_ids: list[int], voided_ids: list[int], creator: int,
+        signed_ids: list[int], voided_ids: list[int], creator: int, female: bool,
     ) -> None:  # fmt: skip
         c = _Course(pid, site, site_index, self.rng.choice(practitioners), practitioners,
                     estheticians, template_index, template, weight, creator)  # fmt: skip
@@ -115,6 +118,9 @@ class CourseRows:
                 continue
             sid, voided = self._past_session(rows, c, number, day)
             (voided_ids if voided else signed_ids).append(sid)
+        last_day = start + dt.timedelta(days=(nsessions - 1) * interval)
+        self.outcomes.course(rows, pid, c.plan_id, c.practitioner, "F" if female else "M",
+                             template.protocols, start, last_day, c.completed)  # fmt: skip
 
     def _plan_rows(
         self, rows: Rows, c: _Course, start: dt.date, interval: int, nsessions: int, first: str,
@@ -131,8 +137,8 @@ class CourseRows:
         inputs = json.dumps({"items": template.items, "overrides": [], "start": str(start)})
         planned_ts = self.when(start - dt.timedelta(days=7), 11)
         last_day = start + dt.timedelta(days=(nsessions - 1) * interval)
-        done = last_day < self.today and nsessions >= template.sessions
-        status = "completed" if done else "active"
+        c.completed = last_day < self.today and nsessions >= template.sessions
+        status = "completed" if c.completed else "active"
         last_day = min(last_day, self.today - dt.timedelta(days=1))
         rows["plan"].append(
             (c.plan_id, org_id, self.uid(), c.pid, status, inputs, 3, practitioner, planned_ts,

@@ -20,7 +20,7 @@ from mesoclinic.accounts.models import Organization, Site, User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.patients import models as pm
 from mesoclinic.patients.models import Patient
-from mesoclinic.plans.models import Consent, Plan, PlanVersion
+from mesoclinic.plans.models import Consent, Plan, PlanProtocol, PlanVersion
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import (
     Lot,
@@ -56,6 +56,13 @@ def handles(org: Organization, sessions: int, seed: int = 0) -> dict[str, Any]:
             .order_by("-n", "lot__lot_number")
             .first()
         )
+        # The evidence page filtered to the protocol with the most courses.
+        protocol = (
+            PlanProtocol.objects.values("protocol")
+            .annotate(n=Count("plan", distinct=True))
+            .order_by("-n", "protocol")
+            .first()
+        )
         signable = prepare_signoffs(org, practitioner, sessions, seed)
         site = org.sites.order_by("id").first()
         assert owner is not None and practitioner is not None  # a seeded chain has both
@@ -69,6 +76,7 @@ def handles(org: Organization, sessions: int, seed: int = 0) -> dict[str, Any]:
             "recall_lot": lot["lot__lot_number"] if lot else "",
             "recall_rows": lot["n"] if lot else 0,
             "signoff_sessions": [str(s) for s in signable],
+            "evidence_protocol": protocol["protocol"] if protocol else "",
             "site": str(site.public_id) if site else "",
             "patients": Patient.objects.count(),
         }

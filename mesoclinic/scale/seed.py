@@ -4,14 +4,16 @@ One organization with a site per 5,000 patients (at least two), staff of every
 role at each site, patients with structured histories, plans approved by the
 rules engine with consents, about ten signed sessions per treated patient with
 20-200 charted points each, product lots per site, adverse events at the rates
-below, and the audit trail those actions would have left.
+below, outcome scores of each course (outcome_rows.py), and the audit trail those
+actions would have left.
 
-Rows are generated from one `random.Random(seed)`: the same seed, size and
-`--today` give the same rows. They are written in chunks of patients with bulk
-writers (see writer.py) and the database's constraints and triggers stay on:
-sessions and their charted areas are inserted unsigned and then signed with one
-UPDATE per chunk, the only order the append-only triggers allow, exactly as the
-application does it.
+Rows are generated from one `random.Random(seed)` (outcome scores from a second stream
+seeded from the same seed): the same seed, size and `--today` give the same rows. They
+are written in chunks of patients with bulk writers (see writer.py) and the database's
+constraints and triggers stay on: sessions and their charted areas are inserted
+unsigned and then signed with one UPDATE per chunk, the only order the append-only
+triggers allow, exactly as the application does it. Outcome scores are inserted once,
+as signed records are, and the plan-protocol trigger fires on each version inserted.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from mesoclinic.scale import names, tables
 from mesoclinic.scale.course_rows import LOADING, CourseRows
 from mesoclinic.scale.ids import dashed, uid
 from mesoclinic.scale.organization import create_organization
+from mesoclinic.scale.outcome_rows import CourseOutcomes
 from mesoclinic.scale.tables import Rows
 from mesoclinic.scale.templates import PLAN_TEMPLATES, build_templates
 from mesoclinic.scale.writer import Writer
@@ -153,6 +156,7 @@ class Seeder(CourseRows):
             self.periods = HISTORY_DAYS // LOT_PERIOD_DAYS + 2
             self.lot_base = self.w.next_id(Lot)
             self._lots()
+            self.outcomes = CourseOutcomes(self.seed, self.salt, self.w, self.o.org.pk, self.today)
         self.ids = {
             m: self.w.next_id(m)
             for m in (pm.Patient, Plan, PlanVersion, Consent, TreatmentSession, AdverseEvent)
@@ -228,7 +232,8 @@ class Seeder(CourseRows):
             for k in (
                 "patient", "allergy", "medication", "condition", "pregnancy", "infection",
                 "lifestyle", "concern", "changelog", "plan", "version", "consent", "session",
-                "area", "ae", "ae_lot", "followup", "audit", "appointment",
+                "area", "ae", "ae_lot", "followup", "audit", "appointment", "assessment",
+                "assessment_audit",
             )
         }  # fmt: skip
         signed_ids: list[int] = []
@@ -304,7 +309,7 @@ class Seeder(CourseRows):
         self._treat(
             rows, pid, site, site_index, practitioners, o.estheticians[site_index],
             template_index, self.templates[template_index], start, interval, nsessions, weight,
-            first, last, signed_ids, voided_ids, creator,
+            first, last, signed_ids, voided_ids, creator, female,
         )  # fmt: skip
 
     def _history(
@@ -347,8 +352,8 @@ class Seeder(CourseRows):
             ("patients", "patient"), ("history entries", "allergy"), ("plans", "plan"),
             ("plan versions", "version"), ("consents", "consent"), ("sessions", "session"),
             ("charted areas", "area"), ("adverse events", "ae"), ("follow-ups", "followup"),
-            ("appointments", "appointment"),
-            ("audit events", "audit"),
+            ("appointments", "appointment"), ("outcome scores", "assessment"),
+            ("audit events", "audit"), ("audit events", "assessment_audit"),
         ):  # fmt: skip
             self.count(name, len(rows[key]))
         for key in ("medication", "condition", "pregnancy", "infection", "lifestyle", "concern"):

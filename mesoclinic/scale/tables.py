@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mesoclinic.audit.models import AuditEvent
+from mesoclinic.outcomes.models import Assessment
 from mesoclinic.patients import models as pm
 from mesoclinic.plans.models import Consent, Plan, PlanVersion
 from mesoclinic.scale.writer import Writer
@@ -29,6 +30,7 @@ def write(w: Writer, rows: Rows, uid: Callable[[], str]) -> None:
     _patients(w, rows)
     _plans(w, rows)
     _sessions(w, rows)
+    _outcomes(w, rows)
     _diary_and_audit(w, rows, uid)
 
 
@@ -114,6 +116,18 @@ def _sessions(w: Writer, rows: Rows) -> None:
     )  # fmt: skip
 
 
+def _outcomes(w: Writer, rows: Rows) -> None:
+    w.insert(
+        Assessment,
+        ["organization", "public_id", "patient", "plan", "session", "protocol", "area", "side",
+         "instrument", "instrument_version", "timepoint", "rater", "answers", "total", "code",
+         "band", "display", "taken_at", "late_reason", "amends", "amend_reason",
+         "submission_key", "created_at", "created_by", "changed_at", "changed_by", "voided_at",
+         "voided_by", "void_reason"],
+        rows["assessment"],
+    )  # fmt: skip
+
+
 def _diary_and_audit(w: Writer, rows: Rows, uid: Callable[[], str]) -> None:
     w.insert(
         Appointment,
@@ -129,4 +143,11 @@ def _diary_and_audit(w: Writer, rows: Rows, uid: Callable[[], str]) -> None:
         ["organization", "actor", "at", "action", "object_type", "object_id", "fields",
          "detail", "client_address", "request_id"],
         [(*r, "127.0.0.1", uid()) for r in rows["audit"]],
+    )  # fmt: skip
+    # Outcome scores carry their own request ids, drawn from the outcomes' stream.
+    w.insert(
+        AuditEvent,
+        ["organization", "actor", "at", "action", "object_type", "object_id", "fields",
+         "detail", "client_address", "request_id"],
+        rows["assessment_audit"],
     )  # fmt: skip

@@ -31,6 +31,7 @@ class Template:
     areas: list  # (area, side, technique, product, depth, needle length, ml per point, points)
     sessions: int
     aftercare: str
+    protocols: list  # (protocol, its first area), each protocol once, in the plan's order
 
 
 def build_templates(start: dt.date) -> list[Template]:
@@ -56,6 +57,10 @@ def build_templates(start: dt.date) -> list[Template]:
             )
             for a in result["areas"]
         ][:3]
+        protocols: dict[str, str] = {}
+        for a in result["areas"]:
+            if a.get("protocol"):
+                protocols.setdefault(a["protocol"], a["area"])
         text = _consent_text(result)
         blob = json.dumps(result, separators=(",", ":"))
         templates.append(
@@ -67,6 +72,7 @@ def build_templates(start: dt.date) -> list[Template]:
                 areas=areas,
                 sessions=len(result["schedule"]),
                 aftercare=json.dumps(result["aftercare"]),
+                protocols=list(protocols.items()),
             )
         )
     return templates
