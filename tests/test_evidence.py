@@ -323,3 +323,15 @@ def test_a_scale_for_one_sex_counts_only_its_patients(org, site, practitioner):
     assert (found["norwood"].n_started, found["norwood"].n_lost) == (6, 0)
     assert (found["ludwig"].n_started, found["ludwig"].n_lost) == (8, 2)
     assert found["hair-count"].n_started == 14
+
+
+def test_filters_by_concern(org, site, practitioner):
+    cohort(org, site, practitioner, DCA, 6, improved=3, scale="cr-smfrs", baseline=3, better=2)
+    cohort(org, site, practitioner, PCDC, 6, improved=3, scale="gais-patient", baseline=4,
+           better=3)  # fmt: skip
+    with acting_for(org):
+        fat = {p.slug for p in evidence.evidence(evidence.Filters(concern="localized-fat"))}
+        hair = evidence.evidence(evidence.Filters(concern="hair-loss"))
+    assert DCA in fat and hair == []
+    page = client_for(practitioner).get(reverse("evidence"), {"concern": "hair-loss"})
+    assert "No course has started with these filters" in page.content.decode()

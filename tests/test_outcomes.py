@@ -365,3 +365,17 @@ def test_hair_loss_is_graded_on_the_scale_of_its_pattern(org, practitioner, make
     assert "ludwig" in due[Sex.FEMALE] and "norwood" not in due[Sex.FEMALE]
     assert "norwood" in due[Sex.MALE] and "ludwig" not in due[Sex.MALE]
     assert "hair-count" in due[Sex.FEMALE] & due[Sex.MALE]
+
+
+def test_a_follow_up_due_offers_to_book_it(org, site, practitioner, course, protocol):
+    signed = timezone.now() - dt.timedelta(days=95)
+    make_session(org, course.patient, site, practitioner, days_ago=95, plan=course,
+                 status=SessionStatus.SIGNED, signed_by=practitioner, signed_at=signed,
+                 ended_at=signed)  # fmt: skip
+    with acting_for(org):
+        type(course).objects.filter(pk=course.pk).update(status=PlanStatus.COMPLETED)
+    page = client_for(practitioner).get(reverse("patient_detail", args=[course.patient.public_id]))
+    html = page.content.decode()
+    due_on = (timezone.localtime(signed).date() + dt.timedelta(days=90)).isoformat()
+    assert "3-month follow-up" in html
+    assert f"date={due_on}" in html and "Book the follow-up" in html

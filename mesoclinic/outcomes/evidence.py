@@ -39,6 +39,7 @@ class Filters:
     site_id: int | None = None
     practitioner_id: int | None = None
     protocol: str = ""
+    concern: str = ""
 
     def sessions(self) -> QuerySet[TreatmentSession]:
         found = TreatmentSession.objects.filter(status=SessionStatus.SIGNED, plan__isnull=False)
@@ -117,6 +118,8 @@ def evidence(filters: Filters) -> list[ProtocolFigures]:
     figures: dict[str, ProtocolFigures] = {}
     for slug, (courses, patients, ended) in started.items():
         if slug not in ref.protocols or (filters.protocol and slug != filters.protocol):
+            continue
+        if filters.concern and filters.concern not in ref.protocols[slug].concerns:
             continue
         figures[slug] = ProtocolFigures(slug, ref.protocols[slug].name, courses, patients, ended)
     if not figures:

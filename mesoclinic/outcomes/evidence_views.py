@@ -32,6 +32,7 @@ class EvidenceFilterForm(forms.Form):
     practitioner = forms.ModelChoiceField(
         label="Practitioner", required=False, queryset=User.objects.none(), empty_label="Everyone"
     )
+    concern = forms.ChoiceField(label="Concern", required=False)
     protocol = forms.ChoiceField(label="Protocol", required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -46,7 +47,12 @@ class EvidenceFilterForm(forms.Form):
         ).order_by("full_name")
         protocol = self.fields["protocol"]
         assert isinstance(protocol, forms.ChoiceField)
-        protocols = sorted((p.name, slug) for slug, p in load_reference().protocols.items())
+        ref = load_reference()
+        concern = self.fields["concern"]
+        assert isinstance(concern, forms.ChoiceField)
+        concerns = sorted((c.name, slug) for slug, c in ref.concerns.items())
+        concern.choices = [("", "All concerns"), *[(slug, name) for name, slug in concerns]]
+        protocols = sorted((p.name, slug) for slug, p in ref.protocols.items())
         protocol.choices = [("", "All protocols"), *[(slug, name) for name, slug in protocols]]
 
     def filters(self) -> evidence.Filters:
@@ -59,6 +65,7 @@ class EvidenceFilterForm(forms.Form):
             site_id=data["site"].pk if data.get("site") else None,
             practitioner_id=data["practitioner"].pk if data.get("practitioner") else None,
             protocol=data.get("protocol") or "",
+            concern=data.get("concern") or "",
         )
 
 
