@@ -335,3 +335,24 @@ def test_filters_by_concern(org, site, practitioner):
     assert DCA in fat and hair == []
     page = client_for(practitioner).get(reverse("evidence"), {"concern": "hair-loss"})
     assert "No course has started with these filters" in page.content.decode()
+
+
+def test_the_table_exports_as_the_page_shows_it(org, site, practitioner):
+    cohort(org, site, practitioner, DCA, 20, improved=14, scale="cr-smfrs", baseline=3, better=2,
+           lost=2)  # fmt: skip
+    cohort(org, site, practitioner, PCDC, 3, improved=1, scale="gais-patient", baseline=4,
+           better=3)  # fmt: skip
+    response = client_for(practitioner).get(reverse("evidence_table_csv"))
+    assert response.status_code == 200
+    lines = [line.split(",") for line in response.content.decode().strip().splitlines()]
+    header, rows = lines[0], {(r[0], r[1]): dict(zip(lines[0], r, strict=True)) for r in lines[1:]}
+    assert header[:4] == ["protocol", "outcome", "primary", "n_started"]
+    smfrs = rows[(DCA, "cr-smfrs")]
+    assert (smfrs["primary"], smfrs["n_final"], smfrs["n_lost"], smfrs["responders"]) == (
+        "true", "18", "2", "12",
+    )  # fmt: skip
+    assert float(smfrs["responder_ci_low"]) < 12 / 18 < float(smfrs["responder_ci_high"])
+    # Three patients: counted, but no rate is given.
+    small = rows[(PCDC, "gais-patient")]
+    assert small["n_started"] == "3" and small["responder_rate"] == ""
+    assert AuditEvent.objects.filter(action="export", object_type="evidence").count() == 1

@@ -119,13 +119,24 @@ def evidence_csv(request: AuthedRequest) -> HttpResponse:
     """The per-course rows behind the table, pseudonymised, for the clinic's own analysis."""
     filters = EvidenceFilterForm(request.GET or None).filters()
     record(request.user, Action.EXPORT, object_type="evidence", detail=_describe(filters))
+    return _csv(export.rows(filters), "evidence")
+
+
+@require_GET
+@require(roles.SIGN_CLINICAL)
+def evidence_table_csv(request: AuthedRequest) -> HttpResponse:
+    """The table as the page shows it, a row per protocol and outcome (no patient rows)."""
+    filters = EvidenceFilterForm(request.GET or None).filters()
+    record(request.user, Action.EXPORT, object_type="evidence", detail=_describe(filters))
+    return _csv(export.table(evidence.evidence(filters)), "evidence-table")
+
+
+def _csv(rows: Any, name: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
-        f'attachment; filename="evidence-{dt.date.today().isoformat()}.csv"'
+        f'attachment; filename="{name}-{dt.date.today().isoformat()}.csv"'
     )
-    writer = csv.writer(response)
-    for row in export.rows(filters):
-        writer.writerow(row)
+    csv.writer(response).writerows(rows)
     return response
 
 

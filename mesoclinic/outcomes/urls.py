@@ -18,4 +18,5 @@ urlpatterns = [
     path("outcomes/<uuid:public_id>/amend/", views.assessment_amend, name="assessment_amend"),
     path("evidence/", evidence_views.evidence_page, name="evidence"),
     path("evidence/export.csv", evidence_views.evidence_csv, name="evidence_csv"),
+    path("evidence/table.csv", evidence_views.evidence_table_csv, name="evidence_table_csv"),
 ]

@@ -15,49 +15,6 @@ from mesoclinic.outcomes import evidence, export
 from mesoclinic.tenancy import acting_for
 
 
-def _interval(ci: Any) -> list[float] | None:
-    return None if ci is None else [round(ci.low, 4), round(ci.high, 4)]
-
-
-def _outcome(o: evidence.OutcomeFigures) -> dict[str, Any]:
-    hidden = o.suppressed
-    responders = None if hidden or o.responders is None else o.responders
-    change = None if hidden or o.mean_change is None else o.mean_change
-    return {
-        "slug": o.instrument.slug,
-        "name": o.instrument.name,
-        "primary": o.primary,
-        "n_started": o.n_started,
-        "n_baseline": o.n_baseline,
-        "n_final": o.n_final,
-        "n_lost": o.n_lost,
-        "n_in_course": o.n_ongoing,
-        "suppressed": hidden,
-        "responders": responders.k if responders else None,
-        "responder_rate": responders.rate if responders else None,
-        "responder_ci": _interval(responders.ci) if responders else None,
-        "mean_change": change.mean if change else None,
-        "mean_change_ci": _interval(change.ci) if change else None,
-    }
-
-
-def _protocol(p: evidence.ProtocolFigures) -> dict[str, Any]:
-    events = p.events
-    return {
-        "slug": p.slug,
-        "name": p.name,
-        "courses": p.courses,
-        "patients": p.patients,
-        "sessions": p.sessions,
-        "outcomes": [_outcome(o) for o in p.outcomes],
-        "adverse_events": {
-            "events": events.events if events else 0,
-            "per_100_sessions": events.rate if events else None,
-            "ci": _interval(events.ci) if events else None,
-        },
-    }
-
-
 class Command(BaseCommand):
     help = "Print the evidence per protocol: outcomes, responders and adverse events."
 
@@ -86,7 +43,8 @@ class Command(BaseCommand):
             else:
                 found = evidence.evidence(filters)
                 if options["as_json"]:
-                    json.dump({"protocols": [_protocol(p) for p in found]}, sys.stdout, indent=2)
+                    shown = {"protocols": [export.figures(p) for p in found]}
+                    json.dump(shown, sys.stdout, indent=2)
                     sys.stdout.write("\n")
                 else:
                     self._print(found)
@@ -103,7 +61,7 @@ class Command(BaseCommand):
             self.stdout.write("No course has started.")
         for p in found:
             self.stdout.write(f"{p.name}: {p.courses} courses, {p.sessions} signed sessions")
-            for o in _protocol(p)["outcomes"]:
+            for o in export.figures(p)["outcomes"]:
                 rate = o["responder_rate"]
                 shown = (
                     "suppressed (fewer than 5 patients)"
