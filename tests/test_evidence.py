@@ -356,3 +356,14 @@ def test_the_table_exports_as_the_page_shows_it(org, site, practitioner):
     small = rows[(PCDC, "gais-patient")]
     assert small["n_started"] == "3" and small["responder_rate"] == ""
     assert AuditEvent.objects.filter(action="export", object_type="evidence").count() == 1
+
+
+def test_filters_by_area(org, site, practitioner):
+    cohort(org, site, practitioner, DCA, 6, improved=3, scale="cr-smfrs", baseline=3, better=2)
+    with acting_for(org):
+        assert PlanProtocol.objects.filter(area="submental").count() == 6
+        under_chin = evidence.evidence(evidence.Filters(area="submental"))
+        scalp = evidence.evidence(evidence.Filters(area="scalp"))
+    assert [p.slug for p in under_chin] == [DCA] and under_chin[0].courses == 6
+    smfrs = next(o for o in under_chin[0].outcomes if o.instrument.slug == "cr-smfrs")
+    assert smfrs.n_final == 6 and scalp == []

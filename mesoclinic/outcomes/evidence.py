@@ -40,6 +40,11 @@ class Filters:
     practitioner_id: int | None = None
     protocol: str = ""
     concern: str = ""
+    area: str = ""
+
+    def where(self, prefix: str = "") -> Q:
+        """The course's protocol rows this filter keeps (an area: the courses on it)."""
+        return Q(**{f"{prefix}area": self.area}) if self.area else Q()
 
     def sessions(self) -> QuerySet[TreatmentSession]:
         found = TreatmentSession.objects.filter(status=SessionStatus.SIGNED, plan__isnull=False)
@@ -164,7 +169,7 @@ def _course_filter(filters: Filters) -> Exists:
 
 def _started_by_sex(filters: Filters) -> dict[str, dict[str, tuple[int, int, int]]]:
     rows = (
-        PlanProtocol.objects.filter(_course_filter(filters))
+        PlanProtocol.objects.filter(_course_filter(filters), filters.where())
         .values("protocol", "plan__patient__sex")
         .annotate(
             n=Count("plan", distinct=True),
@@ -184,6 +189,7 @@ def _add_sessions_and_events(filters: Filters, figures: dict[str, ProtocolFigure
     sessions = (
         filters.sessions()
         .filter(plan__protocols__protocol__in=list(figures))
+        .filter(filters.where("plan__protocols__"))
         .values("plan__protocols__protocol")
         .annotate(n=Count("id", distinct=True))
     )
@@ -195,6 +201,7 @@ def _add_sessions_and_events(filters: Filters, figures: dict[str, ProtocolFigure
             session__in=filters.sessions(),
             session__plan__protocols__protocol__in=list(figures),
         )
+        .filter(filters.where("session__plan__protocols__"))
         .values("session__plan__protocols__protocol", "event_type", "grade")
         .annotate(n=Count("id", distinct=True))
         .order_by("session__plan__protocols__protocol", "event_type", "grade")
@@ -225,6 +232,13 @@ def units(filters: Filters) -> Any:
     return (
         Assessment.objects.filter(voided_at__isnull=True, plan__isnull=False)
         .filter(Exists(filters.sessions().filter(plan_id=OuterRef("plan_id"))))
+        .filter(
+            Exists(
+                PlanProtocol.objects.filter(
+                    filters.where(), plan_id=OuterRef("plan_id"), protocol=OuterRef("protocol")
+                )
+            )
+        )
         .values("protocol", "instrument", "plan_id", "side", "patient_id", "plan__status")
         .annotate(
             b=Avg("total", filter=Q(timepoint=Timepoint.BASELINE)),

@@ -33,6 +33,7 @@ class EvidenceFilterForm(forms.Form):
         label="Practitioner", required=False, queryset=User.objects.none(), empty_label="Everyone"
     )
     concern = forms.ChoiceField(label="Concern", required=False)
+    area = forms.ChoiceField(label="Area", required=False)
     protocol = forms.ChoiceField(label="Protocol", required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -52,6 +53,10 @@ class EvidenceFilterForm(forms.Form):
         assert isinstance(concern, forms.ChoiceField)
         concerns = sorted((c.name, slug) for slug, c in ref.concerns.items())
         concern.choices = [("", "All concerns"), *[(slug, name) for name, slug in concerns]]
+        area = self.fields["area"]
+        assert isinstance(area, forms.ChoiceField)
+        areas = sorted((a.name, slug) for slug, a in ref.areas.items())
+        area.choices = [("", "All areas"), *[(slug, name) for name, slug in areas]]
         protocols = sorted((p.name, slug) for slug, p in ref.protocols.items())
         protocol.choices = [("", "All protocols"), *[(slug, name) for name, slug in protocols]]
 
@@ -66,6 +71,7 @@ class EvidenceFilterForm(forms.Form):
             practitioner_id=data["practitioner"].pk if data.get("practitioner") else None,
             protocol=data.get("protocol") or "",
             concern=data.get("concern") or "",
+            area=data.get("area") or "",
         )
 
 

@@ -89,7 +89,8 @@ class PlanVersion(ClinicalRecord):
 
 
 class PlanProtocol(OrgOwned):
-    """Which protocols an approved version of a plan uses: one row per (version, protocol).
+    """Which protocols an approved version of a plan uses, on which areas: one row per
+    (version, protocol, area).
 
     Written by the database when a version is inserted (plans migration 0005 reads the
     version's result), never by code, so every path that approves a plan (the editor, a
@@ -99,10 +100,13 @@ class PlanProtocol(OrgOwned):
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="protocols")
     version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="+")
     protocol = models.CharField(max_length=64)
+    area = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["version", "protocol"], name="plan_protocol_unique")
+            models.UniqueConstraint(
+                fields=["version", "protocol", "area"], name="plan_protocol_area_unique"
+            )
         ]
         indexes = [models.Index(fields=["organization", "protocol"], name="plan_protocol_org")]
 

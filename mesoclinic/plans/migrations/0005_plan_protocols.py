@@ -5,25 +5,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0009_chart_version'),
-        ('plans', '0004_signed_records_are_immutable'),
+        ("accounts", "0009_chart_version"),
+        ("plans", "0004_signed_records_are_immutable"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PlanProtocol',
+            name="PlanProtocol",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('protocol', models.CharField(max_length=64)),
-                ('organization', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organization')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='protocols', to='plans.plan')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='plans.planversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("protocol", models.CharField(max_length=64)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="protocols",
+                        to="plans.plan",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="plans.planversion",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['organization', 'protocol'], name='plan_protocol_org')],
-                'constraints': [models.UniqueConstraint(fields=('version', 'protocol'), name='plan_protocol_unique')],
+                "indexes": [
+                    models.Index(fields=["organization", "protocol"], name="plan_protocol_org")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("version", "protocol"), name="plan_protocol_unique"
+                    )
+                ],
             },
         ),
     ]
