@@ -12,6 +12,7 @@ observational: nothing here was randomised.
 """
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,7 @@ from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 
 from mesoclinic.outcomes.courses import NOT_FOR_SEX
 from mesoclinic.outcomes.models import Assessment, Timepoint
-from mesoclinic.plans.models import PlanProtocol, PlanStatus
+from mesoclinic.plans.models import Plan, PlanProtocol, PlanStatus
 from mesoclinic.rules import load_reference, outcomes
 from mesoclinic.treatments import vocab
 from mesoclinic.treatments.models import AdverseEvent, SessionStatus, TreatmentSession
@@ -110,6 +111,40 @@ class ProtocolFigures:
         from mesoclinic.rules import statistics
 
         return statistics.suppressed(self.patients)
+
+
+RECOUNT_SECONDS = 600
+
+
+def _fingerprint() -> str:
+    """What moves when the figures can: a new score, a signed session, a plan's status,
+    an adverse event (four index-backed maxima, not a count of the record)."""
+    from django.db.models import Max
+
+    parts = [
+        Assessment.objects.aggregate(m=Max("id"))["m"],
+        TreatmentSession.objects.aggregate(m=Max("signed_at"))["m"],
+        Plan.objects.aggregate(m=Max("changed_at"))["m"],
+        AdverseEvent.objects.aggregate(m=Max("changed_at"))["m"],
+    ]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def evidence_as_of(filters: Filters) -> tuple[list[ProtocolFigures], dt.datetime]:
+    """The figures and when they were counted: counted again when the record moves, and
+    at least every ten minutes (counting a chain's whole record takes seconds)."""
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from mesoclinic.tenancy import current_org_id
+
+    digest = hashlib.sha256(repr(sorted(filters.__dict__.items())).encode()).hexdigest()[:16]
+    key = f"evidence:{current_org_id()}:{digest}:{_fingerprint()}"
+    found = cache.get(key)
+    if found is None:
+        found = (evidence(filters), timezone.now())
+        cache.set(key, found, RECOUNT_SECONDS)
+    return found
 
 
 def evidence(filters: Filters) -> list[ProtocolFigures]:
@@ -227,18 +262,21 @@ def _add_sessions_and_events(filters: Filters, figures: dict[str, ProtocolFigure
         protocol.events_per_patient = statistics.rate_per(counted[slug], protocol.patients, per=1)
 
 
+def _on_area(filters: Filters) -> Q:
+    if not filters.area:
+        return Q()
+    on_area = PlanProtocol.objects.filter(
+        filters.where(), plan_id=OuterRef("plan_id"), protocol=OuterRef("protocol")
+    )
+    return Q(Exists(on_area))
+
+
 def units(filters: Filters) -> Any:
     """One row per course and side of each scale: its baseline and final value."""
     return (
         Assessment.objects.filter(voided_at__isnull=True, plan__isnull=False)
         .filter(Exists(filters.sessions().filter(plan_id=OuterRef("plan_id"))))
-        .filter(
-            Exists(
-                PlanProtocol.objects.filter(
-                    filters.where(), plan_id=OuterRef("plan_id"), protocol=OuterRef("protocol")
-                )
-            )
-        )
+        .filter(_on_area(filters))
         .values("protocol", "instrument", "plan_id", "side", "patient_id", "plan__status")
         .annotate(
             b=Avg("total", filter=Q(timepoint=Timepoint.BASELINE)),
@@ -340,7 +378,7 @@ def compare(filters: Filters, first: str, second: str, instrument: str) -> dict[
     Newcombe's interval. Observational: the patients were not randomised."""
     from mesoclinic.rules import statistics
 
-    found = {p.slug: p for p in evidence(Filters(**{**filters.__dict__, "protocol": ""}))}
+    found = {p.slug: p for p in evidence_as_of(Filters(**{**filters.__dict__, "protocol": ""}))[0]}
     arms = []
     for slug in (first, second):
         protocol = found.get(slug)

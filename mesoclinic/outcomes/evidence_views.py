@@ -102,7 +102,7 @@ class CompareForm(forms.Form):
 def evidence_page(request: AuthedRequest) -> HttpResponse:
     form = EvidenceFilterForm(request.GET or None)
     filters = form.filters()
-    found = evidence.evidence(filters)
+    found, counted_at = evidence.evidence_as_of(filters)
     record(request.user, Action.VIEW, object_type="evidence", detail=_describe(filters))
     compare_form = CompareForm(request.GET if "first" in request.GET else None, protocols=found)
     comparison = None
@@ -115,6 +115,7 @@ def evidence_page(request: AuthedRequest) -> HttpResponse:
         "compare_form": compare_form,
         "comparison": comparison,
         "compared": compare_form.is_bound and compare_form.is_valid(),
+        "counted_at": counted_at,
     }
     return render(request, "outcomes/evidence.html", context)
 
@@ -134,7 +135,7 @@ def evidence_table_csv(request: AuthedRequest) -> HttpResponse:
     """The table as the page shows it, a row per protocol and outcome (no patient rows)."""
     filters = EvidenceFilterForm(request.GET or None).filters()
     record(request.user, Action.EXPORT, object_type="evidence", detail=_describe(filters))
-    return _csv(export.table(evidence.evidence(filters)), "evidence-table")
+    return _csv(export.table(evidence.evidence_as_of(filters)[0]), "evidence-table")
 
 
 def _csv(rows: Any, name: str) -> HttpResponse:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 
 from mesoclinic.outcomes.models import Assessment, Timepoint
 from mesoclinic.rules import outcomes
@@ -27,6 +29,7 @@ SHORT = {
     "6-months": "6 months",
 }
 TYPICAL_SECONDS = 3600
+TYPICAL_SAMPLE = 2000
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,8 @@ class Band:
 
 
 def typical_course(protocol: str, instrument: str) -> list[Band]:
-    """Median and interquartile range of every recorded score of this protocol on this
-    scale, by point of the course (kept an hour: it moves slowly)."""
+    """Median and interquartile range of this clinic's newest scores (up to 2,000) of
+    this protocol on this scale, by point of the course (kept an hour: it moves slowly)."""
     from mesoclinic.rules import statistics
     from mesoclinic.tenancy import current_org_id
 
@@ -51,9 +54,14 @@ def typical_course(protocol: str, instrument: str) -> list[Band]:
     if found is not None:
         return list(found)
     values: dict[str, list[float]] = defaultdict(list)
-    rows = Assessment.objects.filter(
-        protocol=protocol, instrument=instrument, voided_at__isnull=True
-    ).values_list("timepoint", "total")
+    # The newest scores at each point of the course, at most TYPICAL_SAMPLE of them.
+    newest = Window(RowNumber(), partition_by=F("timepoint"), order_by=F("taken_at").desc())
+    rows = (
+        Assessment.objects.filter(protocol=protocol, instrument=instrument, voided_at__isnull=True)
+        .annotate(newest=newest)
+        .filter(newest__lte=TYPICAL_SAMPLE)
+        .values_list("timepoint", "total")
+    )
     for timepoint, total in rows.iterator():
         values[timepoint].append(float(total))
     bands = []
