@@ -221,45 +221,54 @@ def _started_by_sex(filters: Filters) -> dict[str, dict[str, tuple[int, int, int
 def _add_sessions_and_events(filters: Filters, figures: dict[str, ProtocolFigures]) -> None:
     from mesoclinic.rules import statistics
 
-    sessions = (
-        filters.sessions()
-        .filter(plan__protocols__protocol__in=list(figures))
-        .filter(filters.where("plan__protocols__"))
-        .values("plan__protocols__protocol")
-        .annotate(n=Count("id", distinct=True))
+    # Counted per plan first, then summed over each plan's protocols: a join of every
+    # session with every protocol row of its plan costs seconds on a chain's record.
+    courses = (
+        PlanProtocol.objects.filter(filters.where(), protocol__in=list(figures))
+        .values("plan_id", "protocol")
+        .distinct()
+        .order_by()
     )
-    for counted_row in sessions:
-        figures[counted_row["plan__protocols__protocol"]].sessions = counted_row["n"]
-    events = (
-        AdverseEvent.objects.filter(
-            voided_at__isnull=True,
-            session__in=filters.sessions(),
-            session__plan__protocols__protocol__in=list(figures),
-        )
-        .filter(filters.where("session__plan__protocols__"))
-        .values("session__plan__protocols__protocol", "event_type", "grade")
-        .annotate(n=Count("id", distinct=True))
-        .order_by("session__plan__protocols__protocol", "event_type", "grade")
+    # Counted by the database per plan, then summed over each plan's protocols here: a
+    # join of every session with its plan's protocol rows costs seconds on a chain.
+    protocols_of = _protocols_of(courses)
+    per_plan = filters.sessions().values_list("plan_id").annotate(n=Count("id")).order_by()
+    for plan_id, n in per_plan:
+        for slug in protocols_of.get(plan_id, ()):
+            figures[slug].sessions += n
+    events_per_plan = (
+        AdverseEvent.objects.filter(voided_at__isnull=True, session__in=filters.sessions())
+        .values_list("session__plan_id", "event_type", "grade")
+        .annotate(n=Count("id"))
+        .order_by()
     )
+    summed: dict[tuple[str, str, int], int] = defaultdict(int)
+    for plan_id, kind, grade, n in events_per_plan:
+        for slug in protocols_of.get(plan_id, ()):
+            summed[(slug, kind, grade)] += n
     counted: dict[str, int] = defaultdict(int)
     labels = dict(vocab.AdverseEventType.choices)
-    for row in events:
-        slug = row["session__plan__protocols__protocol"]
-        counted[slug] += row["n"]
+    for (slug, kind, grade), n in sorted(summed.items()):
+        counted[slug] += n
         protocol = figures[slug]
         protocol.by_type.append(
             {
-                "type": labels.get(row["event_type"], row["event_type"]),
-                "grade": row["grade"],
-                "n": row["n"],
-                "rate": statistics.rate_per(row["n"], protocol.sessions)
-                if protocol.sessions
-                else None,
+                "type": labels.get(kind, kind),
+                "grade": grade,
+                "n": n,
+                "rate": statistics.rate_per(n, protocol.sessions) if protocol.sessions else None,
             }
         )
     for slug, protocol in figures.items():
         protocol.events = statistics.rate_per(counted[slug], protocol.sessions)
         protocol.events_per_patient = statistics.rate_per(counted[slug], protocol.patients, per=1)
+
+
+def _protocols_of(courses: Any) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = defaultdict(list)
+    for plan_id, protocol in courses.values_list("plan_id", "protocol"):
+        found[plan_id].append(protocol)
+    return found
 
 
 def _on_area(filters: Filters) -> Q:
