@@ -7,272 +7,102 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("accounts", "0002_organization_tax_rate_and_more"),
-        ("patients", "0001_initial"),
+        ('accounts', '0002_organization_tax_rate_and_more'),
+        ('patients', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="ConsentTemplate",
+            name='ConsentTemplate',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("version", models.PositiveIntegerField()),
-                ("introduction", models.TextField()),
-                ("alternatives", models.TextField()),
-                ("withdrawal", models.TextField()),
-                ("additional", models.TextField(blank=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "organization",
-                    models.ForeignKey(
-                        editable=False,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="accounts.organization",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('version', models.PositiveIntegerField()),
+                ('introduction', models.TextField()),
+                ('alternatives', models.TextField()),
+                ('withdrawal', models.TextField()),
+                ('additional', models.TextField(blank=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('organization', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organization')),
             ],
         ),
         migrations.CreateModel(
-            name="Plan",
+            name='Plan',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("draft", "Draft"),
-                            ("proposed", "Proposed"),
-                            ("approved", "Approved"),
-                            ("consented", "Consented"),
-                            ("active", "Active"),
-                            ("completed", "Completed"),
-                            ("cancelled", "Cancelled"),
-                        ],
-                        default="draft",
-                        max_length=12,
-                    ),
-                ),
-                ("inputs", models.JSONField(default=dict)),
-                ("lock_version", models.PositiveIntegerField(default=0)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                ("cancelled_reason", models.CharField(blank=True, max_length=500)),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "organization",
-                    models.ForeignKey(
-                        editable=False,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="accounts.organization",
-                    ),
-                ),
-                (
-                    "patient",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="patients.patient",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ('status', models.CharField(choices=[('draft', 'Draft'), ('proposed', 'Proposed'), ('approved', 'Approved'), ('consented', 'Consented'), ('active', 'Active'), ('completed', 'Completed'), ('cancelled', 'Cancelled')], default='draft', max_length=12)),
+                ('inputs', models.JSONField(default=dict)),
+                ('lock_version', models.PositiveIntegerField(default=0)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('cancelled_reason', models.CharField(blank=True, max_length=500)),
+                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('organization', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organization')),
+                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='patients.patient')),
             ],
         ),
         migrations.CreateModel(
-            name="PlanVersion",
+            name='PlanVersion',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ("number", models.PositiveIntegerField()),
-                ("inputs", models.JSONField()),
-                ("result", models.JSONField()),
-                ("reference_versions", models.JSONField(default=dict)),
-                ("approved_at", models.DateTimeField(auto_now_add=True)),
-                ("content_hash", models.CharField(max_length=64)),
-                (
-                    "approved_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "organization",
-                    models.ForeignKey(
-                        editable=False,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="accounts.organization",
-                    ),
-                ),
-                (
-                    "plan",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="plans.plan",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ('number', models.PositiveIntegerField()),
+                ('inputs', models.JSONField()),
+                ('result', models.JSONField()),
+                ('reference_versions', models.JSONField(default=dict)),
+                ('approved_at', models.DateTimeField(auto_now_add=True)),
+                ('content_hash', models.CharField(max_length=64)),
+                ('approved_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('organization', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organization')),
+                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='plans.plan')),
             ],
         ),
         migrations.CreateModel(
-            name="Consent",
+            name='Consent',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ("text", models.TextField()),
-                ("text_hash", models.CharField(max_length=64)),
-                ("patient_typed_name", models.CharField(max_length=200)),
-                (
-                    "patient_signature",
-                    models.TextField(help_text="SVG path data of the drawn signature"),
-                ),
-                ("patient_signed_at", models.DateTimeField()),
-                ("countersigned_at", models.DateTimeField(null=True)),
-                ("revoked_at", models.DateTimeField(blank=True, null=True)),
-                ("revoke_reason", models.CharField(blank=True, max_length=500)),
-                (
-                    "countersigned_by",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "organization",
-                    models.ForeignKey(
-                        editable=False,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="accounts.organization",
-                    ),
-                ),
-                (
-                    "patient",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="patients.patient",
-                    ),
-                ),
-                (
-                    "revoked_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "template",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="plans.consenttemplate",
-                    ),
-                ),
-                (
-                    "plan",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="plans.plan",
-                    ),
-                ),
-                (
-                    "plan_version",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="plans.planversion",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ('text', models.TextField()),
+                ('text_hash', models.CharField(max_length=64)),
+                ('patient_typed_name', models.CharField(max_length=200)),
+                ('patient_signature', models.TextField(help_text='SVG path data of the drawn signature')),
+                ('patient_signed_at', models.DateTimeField()),
+                ('countersigned_at', models.DateTimeField(null=True)),
+                ('revoked_at', models.DateTimeField(blank=True, null=True)),
+                ('revoke_reason', models.CharField(blank=True, max_length=500)),
+                ('countersigned_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('organization', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organization')),
+                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='patients.patient')),
+                ('revoked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('template', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='plans.consenttemplate')),
+                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='plans.plan')),
+                ('plan_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='plans.planversion')),
             ],
         ),
         migrations.AddConstraint(
-            model_name="consenttemplate",
-            constraint=models.UniqueConstraint(
-                fields=("organization", "version"), name="consent_template_version"
-            ),
+            model_name='consenttemplate',
+            constraint=models.UniqueConstraint(fields=('organization', 'version'), name='consent_template_version'),
         ),
         migrations.AddIndex(
-            model_name="plan",
-            index=models.Index(fields=["patient", "-created_at"], name="plan_patient"),
+            model_name='plan',
+            index=models.Index(fields=['patient', '-created_at'], name='plan_patient'),
         ),
         migrations.AddConstraint(
-            model_name="plan",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    (
-                        "status__in",
-                        [
-                            "draft",
-                            "proposed",
-                            "approved",
-                            "consented",
-                            "active",
-                            "completed",
-                            "cancelled",
-                        ],
-                    )
-                ),
-                name="plan_status_valid",
-            ),
+            model_name='plan',
+            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'proposed', 'approved', 'consented', 'active', 'completed', 'cancelled'])), name='plan_status_valid'),
         ),
         migrations.AddConstraint(
-            model_name="planversion",
-            constraint=models.UniqueConstraint(
-                fields=("plan", "number"), name="plan_version_unique"
-            ),
+            model_name='planversion',
+            constraint=models.UniqueConstraint(fields=('plan', 'number'), name='plan_version_unique'),
         ),
         migrations.AddIndex(
-            model_name="consent",
-            index=models.Index(fields=["plan", "-patient_signed_at"], name="consent_plan"),
+            model_name='consent',
+            index=models.Index(fields=['plan', '-patient_signed_at'], name='consent_plan'),
         ),
     ]

@@ -5,20 +5,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("accounts", "0005_clinical_licence"),
-        ("patients", "0001_initial"),
-        ("plans", "0001_initial"),
+        ('accounts', '0005_clinical_licence'),
+        ('patients', '0001_initial'),
+        ('plans', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name="consent",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("revoked_at__isnull", True)),
-                fields=("plan_version",),
-                name="consent_one_per_version",
-            ),
+            model_name='consent',
+            constraint=models.UniqueConstraint(condition=models.Q(('revoked_at__isnull', True)), fields=('plan_version',), name='consent_one_per_version'),
         ),
     ]

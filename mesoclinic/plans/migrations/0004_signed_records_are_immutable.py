@@ -17,19 +17,9 @@ from django.db import migrations
 VERSION_IMMUTABLE = "approved plan versions are immutable: approve a new version instead"
 CONSENT_IMMUTABLE = "signed consents are immutable: void it and sign a new one instead"
 SIGNED = [
-    "organization_id",
-    "public_id",
-    "plan_id",
-    "plan_version_id",
-    "patient_id",
-    "template_id",
-    "text",
-    "text_hash",
-    "patient_typed_name",
-    "patient_signature",
-    "patient_signed_at",
-    "created_at",
-    "created_by_id",
+    "organization_id", "public_id", "plan_id", "plan_version_id", "patient_id", "template_id",
+    "text", "text_hash", "patient_typed_name", "patient_signature", "patient_signed_at",
+    "created_at", "created_by_id",
 ]
 COUNTERSIGNATURE = ["countersigned_by_id", "countersigned_at"]
 VOID = ["voided_at", "voided_by_id", "void_reason"]
@@ -63,10 +53,8 @@ SQLITE = [
 SQLITE_DOWN = [
     f"DROP TRIGGER IF EXISTS {name};"
     for name in (
-        "planversion_no_update",
-        "planversion_no_delete",
-        "consent_signed_no_update",
-        "consent_signed_no_delete",
+        "planversion_no_update", "planversion_no_delete",
+        "consent_signed_no_update", "consent_signed_no_delete",
     )
 ]
 
