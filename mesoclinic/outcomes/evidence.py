@@ -286,6 +286,7 @@ def units(filters: Filters) -> Any:
         Assessment.objects.filter(voided_at__isnull=True, plan__isnull=False)
         .filter(Exists(filters.sessions().filter(plan_id=OuterRef("plan_id"))))
         .filter(_on_area(filters))
+        .filter(Q(protocol=filters.protocol) if filters.protocol else Q())
         .values("protocol", "instrument", "plan_id", "side", "patient_id", "plan__status")
         .annotate(
             b=Avg("total", filter=Q(timepoint=Timepoint.BASELINE)),

@@ -33,8 +33,6 @@ def rows(filters: evidence.Filters) -> Iterator[list[str]]:
     for unit in (
         evidence.units(filters).order_by("protocol", "instrument", "plan_id", "side").iterator()
     ):
-        if filters.protocol and unit["protocol"] != filters.protocol:
-            continue
         scale = scales.get(unit["instrument"])
         if scale is None:
             continue
