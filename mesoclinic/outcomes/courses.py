@@ -3,7 +3,8 @@
 A course is one protocol of an approved plan (its latest version). Each protocol names
 its outcomes and when they are taken (rules `instruments.toml`): a baseline before the
 first session is signed, the end of the course, and follow-ups at 3 and 6 months after
-the last session. A due assessment is shown on the chart and the outcomes page.
+the last session. A due assessment is shown on the chart and the outcomes page, with the
+follow-up visit booked for it, if any (`follow_ups.py` proposes them).
 """
 
 import datetime as dt
@@ -17,10 +18,16 @@ from mesoclinic.outcomes.models import Assessment, Timepoint
 from mesoclinic.patients.models import Patient
 from mesoclinic.plans.models import Plan, PlanStatus, PlanVersion
 from mesoclinic.rules import RulesInputError, load_reference, outcomes
+from mesoclinic.scheduling.models import HOLDS_SLOT, Appointment, FollowUp
 from mesoclinic.treatments.models import SessionStatus, TreatmentSession
 
 MEASURED = (PlanStatus.APPROVED, PlanStatus.CONSENTED, PlanStatus.ACTIVE, PlanStatus.COMPLETED)
-FOLLOW_UPS = {Timepoint.MONTHS_3: 90, Timepoint.MONTHS_6: 180}
+FOLLOW_UPS: dict[str, int] = {Timepoint.MONTHS_3: 90, Timepoint.MONTHS_6: 180}
+# The diary's name for the visit that takes each follow-up (the diary cannot import ours).
+VISIT_FOR: dict[str, FollowUp] = {
+    Timepoint.MONTHS_3: FollowUp.MONTHS_3,
+    Timepoint.MONTHS_6: FollowUp.MONTHS_6,
+}
 # A follow-up shows as due this many days before its date.
 FOLLOW_UP_NOTICE_DAYS = 14
 # Pattern hair loss is graded on the scale of its pattern: Norwood for male, Ludwig for
@@ -41,6 +48,9 @@ class Course:
     last_signed_at: dt.datetime | None = None
     measures: outcomes.ProtocolOutcomes | None = None
     recorded: list[Assessment] = field(default_factory=list)
+    # The plan's follow-up visits that hold a slot, by timepoint: one visit takes the
+    # scores of every protocol of the plan.
+    visits: dict[str, Appointment] = field(default_factory=dict)
 
     @property
     def ended(self) -> bool:
@@ -59,6 +69,13 @@ class Course:
     def has(self, instrument: str, timepoint: str) -> bool:
         return any(a.instrument == instrument and a.timepoint == timepoint for a in self.recorded)
 
+    def follow_up_on(self, timepoint: str) -> dt.date | None:
+        """The day a 3- or 6-month follow-up falls on, once the last session is signed."""
+        if timepoint not in FOLLOW_UPS or self.last_signed_at is None:
+            return None
+        last = timezone.localtime(self.last_signed_at).date()
+        return last + dt.timedelta(days=FOLLOW_UPS[timepoint])
+
 
 @dataclass(frozen=True)
 class Due:
@@ -68,10 +85,16 @@ class Due:
     label: str
     due_on: dt.date | None = None
     late: bool = False
+    appointment: Appointment | None = None
+
+    @property
+    def appointment_at(self) -> dt.datetime | None:
+        """When the follow-up visit is, in its site's time."""
+        return self.appointment.local_start() if self.appointment else None
 
 
 def courses_for(patient: Patient) -> list[Course]:
-    """The patient's measured courses, newest plan first: four queries whatever the count."""
+    """The patient's measured courses, newest plan first: five queries whatever the count."""
     plans = {
         p.pk: p
         for p in Plan.objects.filter(patient=patient, status__in=MEASURED).order_by("-created_at")
@@ -113,6 +136,7 @@ def courses_for(patient: Patient) -> list[Course]:
                 course.areas.append(name + side)
     _add_sessions(found)
     _add_assessments(patient, found)
+    _add_visits(found)
     order = list(plans)
     return sorted(found.values(), key=lambda c: (order.index(c.plan.pk), c.name))
 
@@ -149,6 +173,23 @@ def _add_assessments(patient: Patient, found: dict[tuple[int, str], Course]) -> 
         course.recorded = by_course.get(key, [])
 
 
+def _add_visits(found: dict[tuple[int, str], Course]) -> None:
+    rows = (
+        Appointment.objects.filter(
+            plan_id__in={plan_id for plan_id, _ in found}, status__in=HOLDS_SLOT
+        )
+        .exclude(follow_up="")
+        .select_related("site")
+        .order_by("starts_at")
+    )
+    timepoint_of = {visit: timepoint for timepoint, visit in VISIT_FOR.items()}
+    by_plan: dict[int | None, dict[str, Appointment]] = defaultdict(dict)
+    for row in rows:
+        by_plan[row.plan_id].setdefault(timepoint_of[FollowUp(row.follow_up)], row)
+    for (plan_id, _), course in found.items():
+        course.visits = by_plan.get(plan_id, {})
+
+
 def due_for(courses: list[Course], today: dt.date | None = None) -> list[Due]:
     today = today or timezone.localdate()
     due: list[Due] = []
@@ -179,12 +220,14 @@ def _due_of(
         return found
     if Timepoint.END in timepoints and not course.has(instrument.slug, Timepoint.END):
         found.append(Due(course, instrument, Timepoint.END, "End of course"))
-    for timepoint, days in FOLLOW_UPS.items():
-        if timepoint not in timepoints or course.last_signed_at is None:
+    for timepoint in FOLLOW_UPS:
+        on = course.follow_up_on(timepoint)
+        if timepoint not in timepoints or on is None:
             continue
-        on = timezone.localtime(course.last_signed_at).date() + dt.timedelta(days=days)
         if today >= on - dt.timedelta(days=FOLLOW_UP_NOTICE_DAYS) and not course.has(
             instrument.slug, timepoint
         ):
-            found.append(Due(course, instrument, timepoint, Timepoint(timepoint).label, due_on=on))
+            label = Timepoint(timepoint).label
+            visit = course.visits.get(timepoint)
+            found.append(Due(course, instrument, timepoint, label, due_on=on, appointment=visit))
     return found

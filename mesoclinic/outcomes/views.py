@@ -14,13 +14,14 @@ from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
-from mesoclinic.outcomes import courses, forms, plots, services
-from mesoclinic.outcomes.access import get_assessment
+from mesoclinic.outcomes import courses, follow_ups, forms, plots, services
+from mesoclinic.outcomes.access import get_assessment, get_course
 from mesoclinic.outcomes.models import Assessment, Timepoint
 from mesoclinic.patients.access import get_patient
 from mesoclinic.patients.models import Patient
 from mesoclinic.plans.models import Plan
 from mesoclinic.rules import RulesInputError, outcomes
+from mesoclinic.scheduling.services import Refused
 
 
 @require_GET
@@ -33,9 +34,62 @@ def patient_outcomes(request: AuthedRequest, patient_id: uuid.UUID) -> HttpRespo
         "patient": patient,
         "courses": found,
         "due": courses.due_for(found),
+        "follow_ups": [follow_ups.visits(c) for c in found],
+        "search_days": follow_ups.SEARCH_DAYS,
         "series": _series(found),
     }
     return render(request, "outcomes/patient.html", context)
+
+
+@require_POST
+@require(roles.VIEW_CLINICAL)
+def follow_ups_propose(request: AuthedRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """Proposed visits for a course's follow-ups, with whoever gave its last session there."""
+    patient = get_patient(patient_id)
+    found = get_course(patient, request.POST.get("plan", ""), request.POST.get("protocol", ""))
+    last = follow_ups.last_session(found)
+    who = follow_ups.default_practitioner(last) if last else None
+    if last is None or who is None:
+        messages.warning(request, "No one who gave this course treats here now: book by hand.")
+        return redirect("patient_outcomes", patient_id=patient.public_id)
+    try:
+        done = follow_ups.propose_follow_ups(
+            request.user,
+            found,
+            site=last.site,
+            practitioner=who,
+            prefer=follow_ups.usual_time(last),
+        )
+    except Refused as refused:
+        messages.error(request, refused.message)
+    else:
+        _say_proposed(request, done, found)
+    return redirect("patient_outcomes", patient_id=patient.public_id)
+
+
+def _say_proposed(request: AuthedRequest, done: follow_ups.Proposed, found: courses.Course) -> None:
+    for a in done.made:
+        messages.success(
+            request,
+            f"{a.get_follow_up_display()} proposed for {a.local_start():%a %-d %b %Y, %H:%M} "
+            f"with {a.practitioner}: confirm it on the course booking page.",
+        )
+    for m in done.missed:
+        if m.searched is None:
+            messages.warning(
+                request,
+                f"{m.label}: it fell on {m.due_on:%-d %b %Y}, more than "
+                f"{follow_ups.SEARCH_DAYS} days ago; book it by hand if it is still wanted.",
+            )
+        else:
+            low, high = m.searched
+            messages.warning(
+                request,
+                f"{m.label}: no free slot between {low:%-d %b} and {high:%-d %b %Y}; "
+                "book it by hand with another practitioner or site.",
+            )
+    if not done.made and not done.missed:
+        messages.info(request, f"Every follow-up of {found.name} has a visit or a score.")
 
 
 def _series(found: list[courses.Course]) -> list[dict[str, Any]]:

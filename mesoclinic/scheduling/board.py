@@ -16,14 +16,15 @@ from django.utils import timezone
 
 from mesoclinic.accounts.models import Site, User, zone_named
 from mesoclinic.scheduling.diary import STEP, Diary, Slot, at
-from mesoclinic.scheduling.models import Appointment, Room, Status, overlapping
+from mesoclinic.scheduling.models import Appointment, Room, Status, follow_up_label, overlapping
 
 KINDS = ("site", "practitioner", "room")
 # What a card shows (_board.html), read as tuples: a busy week has ~280 appointments,
 # which as model rows with their patient, practitioner, room and site were 1,100 objects.
 CARD_COLUMNS = (
     "public_id", "status", "starts_at", "ends_at", "patient__first_name", "patient__last_name",
-    "practitioner__full_name", "room__name", "course_session", "course_areas", "site__time_zone",
+    "practitioner__full_name", "room__name", "course_session", "course_areas", "follow_up",
+    "site__time_zone",
 )  # fmt: skip
 STATUS_LABELS = dict(Status.choices)
 SPANS = ("day", "week")
@@ -42,10 +43,15 @@ class Card:
     room: str | None
     course_session: int | None
     course_areas: list[str]
+    follow_up: str
 
     @property
     def status_label(self) -> str:
         return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def follow_up_label(self) -> str:
+        return follow_up_label(self.follow_up)
 
 
 @dataclass
@@ -122,11 +128,11 @@ def build(
 
 def _cards(rows: Iterable[tuple[Any, ...]]) -> Iterator[Card]:
     for public_id, status, starts_at, ends_at, first_name, last_name, *rest in rows:
-        practitioner, room, session, areas, time_zone = rest
+        practitioner, room, session, areas, follow_up, time_zone = rest
         zone = zone_named(time_zone)
         yield Card(
             public_id, status, starts_at.astimezone(zone), ends_at.astimezone(zone),
-            f"{first_name} {last_name}", practitioner, room, session, areas or [],
+            f"{first_name} {last_name}", practitioner, room, session, areas or [], follow_up,
         )  # fmt: skip
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.models import Site, User, zone_named
 from mesoclinic.audit.log import Action, record
+from mesoclinic.patients.models import Patient
 from mesoclinic.plans.models import Plan, PlanStatus, PlanVersion
 from mesoclinic.scheduling import services
 from mesoclinic.scheduling.diary import Diary, Slot
@@ -40,6 +41,23 @@ def course_appointments(plan: Plan) -> list[Appointment]:
         .select_related("site", "room", "practitioner", "patient")
         .order_by("course_session", "starts_at")
     )
+
+
+def follow_up_visits(appointments: Iterable[Appointment]) -> list[Appointment]:
+    """The plan's visits for outcome follow-ups (proposed by the outcomes app), by date."""
+    return sorted((a for a in appointments if a.follow_up), key=lambda a: a.starts_at)
+
+
+def counted(appointments: Iterable[Appointment], adjective: str = "") -> str:
+    """In words: "4 sessions", "1 follow-up visit", "4 proposed sessions and 2 follow-up visits"."""
+    rows = list(appointments)
+    visits = sum(1 for a in rows if a.follow_up)
+    words: list[str] = []
+    for n, noun in ((len(rows) - visits, "session"), (visits, "follow-up visit")):
+        if n:
+            lead = f"{adjective} " if adjective and not words else ""
+            words.append(f"{n} {lead}{noun}{'' if n == 1 else 's'}")
+    return " and ".join(words)
 
 
 def given_sessions(plan: Plan) -> list[dt.date]:
@@ -100,6 +118,29 @@ def _nearest(slots: list[Slot], zone: zoneinfo.ZoneInfo, prefer: dt.time | None)
         return abs(t.hour * 60 + t.minute - prefer.hour * 60 - prefer.minute)
 
     return min(slots, key=distance)
+
+
+def nearest_free_slot(
+    site: Site,
+    practitioner: User,
+    patient: Patient,
+    *,
+    target: dt.date,
+    low: dt.date,
+    high: dt.date,
+    duration: dt.timedelta,
+    prefer: dt.time | None = None,
+) -> Slot | None:
+    """The free slot nearest ``target`` within [low, high] (a room if the site has rooms):
+    the target day first, then a day later, a day earlier, and so on."""
+    diary = Diary.load(site, low, high, staff=[practitioner], patient=patient)
+    for day in _search_order(target, low, high):
+        slots = diary.free_slots(
+            day, practitioner, duration, patient=patient, needs_room=bool(diary.rooms)
+        )
+        if slots:
+            return _nearest(slots, site.zone, prefer)
+    return None
 
 
 def plan_slots(

@@ -16,7 +16,7 @@ from mesoclinic.audit.log import Action, record
 from mesoclinic.plans.access import get_plan
 from mesoclinic.plans.models import Plan, PlanVersion
 from mesoclinic.scheduling import access, course, forms, intervals
-from mesoclinic.scheduling.models import Status, TreatmentType
+from mesoclinic.scheduling.models import Appointment, Status, TreatmentType
 from mesoclinic.scheduling.services import Refused
 
 
@@ -54,7 +54,10 @@ def _context(
         "rows": rows,
         "form": form,
         "bookable": plan.status in course.BOOKABLE and version is not None,
-        "proposed": sum(1 for a in appointments if a.status == Status.PROPOSED),
+        "follow_ups": course.follow_up_visits(appointments),
+        "proposed": course.counted(
+            (a for a in appointments if a.status == Status.PROPOSED), "proposed"
+        ),
         "open": sum(1 for r in rows if r["open"]),
         "can_see_areas": roles.can(request.user, access.SEE_AREAS),
         "latest_days": course.LATEST_DAYS,
@@ -115,8 +118,9 @@ def course_propose(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse
 @require(access.BOOK)
 def course_confirm(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     plan = get_plan(public_id)
-    count = course.confirm_course(request.user, plan)
-    messages.success(request, f"{count} sessions booked.")
+    proposed = _proposed(plan)
+    course.confirm_course(request.user, plan)
+    messages.success(request, f"{course.counted(proposed) or 'Nothing'} booked.")
     return redirect("course_page", public_id=plan.public_id)
 
 
@@ -124,6 +128,11 @@ def course_confirm(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse
 @require(access.BOOK)
 def course_discard(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     plan = get_plan(public_id)
-    count = course.discard_proposals(request.user, plan)
-    messages.success(request, f"{count} proposed sessions discarded.")
+    proposed = _proposed(plan)
+    course.discard_proposals(request.user, plan)
+    messages.success(request, f"{course.counted(proposed, 'proposed') or 'Nothing'} discarded.")
     return redirect("course_page", public_id=plan.public_id)
+
+
+def _proposed(plan: Plan) -> list[Appointment]:
+    return [a for a in course.course_appointments(plan) if a.status == Status.PROPOSED]

@@ -11,6 +11,10 @@ Contract for code built on these models (reminders, the worker, calendar feeds)
   schedule), ``course_areas`` (the engine's area labels for that session, e.g.
   ``["submental"]``; clinical: never put them in a feed or an email),
   ``ideal_date`` (the engine's date for the session).
+- ``follow_up``: "" for a treatment visit, or one of ``FollowUp`` below for a visit
+  that takes a course's outcome scores 3 or 6 months after it ended (proposed by
+  ``outcomes.follow_ups``; no ``course_session``, ``ideal_date`` is the date it falls
+  due). One slot-holding follow-up of each kind per plan; the database refuses more.
 - ``starts_at`` / ``ends_at``: aware datetimes stored in UTC. Show them in
   ``appointment.site.zone`` (from the IANA name ``site.time_zone``), or
   call ``appointment.local_start()`` / ``local_end()``.
@@ -75,6 +79,19 @@ def overlapping(start: dt.datetime, end: dt.datetime) -> Q:
 
 
 CHECK_IN_AFTER = (Status.BOOKED, Status.CONFIRMED, Status.COMPLETED)
+
+
+class FollowUp(models.TextChoices):
+    """The outcome follow-ups a visit may be for; the values are the outcomes app's
+    timepoints (``outcomes.models.Timepoint``), which the diary may not import."""
+
+    MONTHS_3 = "3-months", "3-month follow-up"
+    MONTHS_6 = "6-months", "6-month follow-up"
+
+
+def follow_up_label(value: str) -> str:
+    """What a diary shows for a follow-up visit, e.g. "3-month follow-up: outcome scores"."""
+    return f"{FollowUp(value).label}: outcome scores" if value else ""
 
 
 class Weekday(models.IntegerChoices):
@@ -220,6 +237,10 @@ class Appointment(ClinicalRecord):
     )
     course_session = models.PositiveSmallIntegerField(null=True, blank=True)
     course_areas = models.JSONField(default=list, blank=True)
+    # The database default too, so rows written below the application (seed-scale) get it.
+    follow_up = models.CharField(
+        max_length=16, choices=FollowUp.choices, blank=True, default="", db_default=""
+    )
     ideal_date = models.DateField(null=True, blank=True)
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
@@ -258,6 +279,20 @@ class Appointment(ClinicalRecord):
                 condition=~Q(status=Status.CANCELLED) | ~Q(cancel_reason=""),
                 name="appt_cancel_has_reason",
             ),
+            models.CheckConstraint(
+                condition=Q(follow_up="") | Q(follow_up__in=FollowUp.values),
+                name="appt_follow_up_valid",
+            ),
+            # A follow-up is a visit of a plan's course, never one of its sessions.
+            models.CheckConstraint(
+                condition=Q(follow_up="") | Q(plan__isnull=False, course_session__isnull=True),
+                name="appt_follow_up_of_a_plan",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "follow_up"],
+                condition=~Q(follow_up="") & Q(status__in=HOLDS_SLOT),
+                name="appt_one_follow_up_per_plan",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -272,3 +307,7 @@ class Appointment(ClinicalRecord):
     @property
     def holds_slot(self) -> bool:
         return self.status in HOLDS_SLOT
+
+    @property
+    def follow_up_label(self) -> str:
+        return follow_up_label(self.follow_up)
