@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "mesoclinic.accounts.middleware.IdleTimeoutMiddleware",
+    "mesoclinic.accounts.middleware.NoStoreMiddleware",
     "mesoclinic.accounts.middleware.TenantMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
