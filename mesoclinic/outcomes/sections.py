@@ -7,7 +7,12 @@ from mesoclinic.patients.models import Patient
 
 
 def chart_section(patient: Patient, *, clinical: bool) -> dict[str, Any]:
-    """The outcome scores due for the patient's courses: clinical roles only."""
+    """The outcome scores due for the patient's courses, and whether any is recorded
+    (the chart then loads their plots): clinical roles only."""
     if not clinical:
-        return {"outcomes_due": []}
-    return {"outcomes_due": courses.due_for(courses.courses_for(patient))}
+        return {"outcomes_due": [], "outcomes_scored": False}
+    found = courses.courses_for(patient)
+    return {
+        "outcomes_due": courses.due_for(found),
+        "outcomes_scored": any(c.recorded for c in found),
+    }

@@ -5,6 +5,11 @@ from mesoclinic.outcomes import evidence_views, views
 urlpatterns = [
     path("outcomes/for/<uuid:patient_id>/", views.patient_outcomes, name="patient_outcomes"),
     path(
+        "outcomes/for/<uuid:patient_id>/trajectories/",
+        views.patient_trajectories,
+        name="patient_trajectories",
+    ),
+    path(
         "outcomes/for/<uuid:patient_id>/new/<slug:instrument>/",
         views.assessment_new,
         name="assessment_new",
