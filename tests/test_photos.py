@@ -244,6 +244,18 @@ def test_a_gif_is_refused_even_when_pillow_could_read_it():
         images.prepare(buffer.getvalue(), max_bytes=25 << 20)
 
 
+def test_no_decoder_but_jpeg_png_and_heic_ever_reads_an_upload(monkeypatch):
+    from PIL import GifImagePlugin
+
+    read = []
+    monkeypatch.setattr(GifImagePlugin.GifImageFile, "_open", lambda self: read.append(self))
+    buffer = io.BytesIO()
+    drawing((50, 50)).save(buffer, format="GIF")
+    with pytest.raises(images.ImageRefused, match="not a photo"):
+        images.prepare(buffer.getvalue(), max_bytes=25 << 20)
+    assert read == []
+
+
 @pytest.mark.parametrize("data", [forged_png_header(), huge_blank_png()], ids=["header", "real"])
 def test_a_decompression_bomb_is_refused_before_it_is_unpacked(data):
     assert len(data) < 100_000
@@ -515,6 +527,33 @@ def test_only_clinical_staff_of_the_clinic_upload(personas, role, org, patient):
     assert photos_of(org, patient) == [] and stored_files(photo_root()) == []
 
 
+def test_reception_learns_nothing_of_which_photos_exist(org, reception, practitioner, photo):
+    """Refused before the photo is looked up: a voided or unknown photo is a 403 too."""
+    with acting_for(org):
+        services.void_photo(practitioner, photo, "Wrong patient entirely")
+    client = client_for(reception)
+    for public_id in (photo.public_id, uuid.uuid4()):
+        for kind in (*KINDS, "exif"):
+            url = f"/photos/{public_id}/{kind}/"
+            assert client.get(url).status_code == 403
+
+
+def test_reception_posting_an_incomplete_form_sees_no_photos(reception, patient, photo):
+    response = post_photo(client_for(reception), patient, small_jpeg(), view="")
+    assert response.status_code == 403
+    assert str(photo.public_id) not in response.content.decode()
+
+
+@pytest.mark.parametrize("reason", ["", "Taken of the wrong patient"])
+def test_reception_cannot_void_a_photo_or_see_its_page(org, reception, photo, reason):
+    url = reverse("photo_void", args=[photo.public_id])
+    response = client_for(reception).post(url, {"reason": reason})
+    assert response.status_code == 403 and b"Clinic camera" not in response.content
+    with acting_for(org):
+        photo.refresh_from_db()
+    assert photo.voided_at is None
+
+
 def test_reception_is_refused_below_the_views_too(org, reception, practitioner, patient, photo):
     with pytest.raises(PermissionDenied):
         add(org, reception, patient)
@@ -584,6 +623,21 @@ def test_a_voided_photo_keeps_its_page_but_not_its_images(org, practitioner, pat
     assert "Voided photos" in page
     with acting_for(org):
         assert services.void_photo(practitioner, photo, "Again, no change") is False
+
+
+def test_a_voided_photos_images_are_refused_by_the_access_helper_and_the_service(
+    org, practitioner, photo
+):
+    from django.http import Http404
+
+    from mesoclinic.photos.access import get_shown_photo
+
+    with acting_for(org):
+        services.void_photo(practitioner, photo, "Wrong patient entirely")
+        with pytest.raises(Http404):
+            get_shown_photo(photo.public_id)
+        with pytest.raises(services.PhotoRefused, match="voided"):
+            services.read_image(practitioner, photo, "thumb")
 
 
 def test_void_needs_a_reason_next_to_the_field(practitioner, photo):

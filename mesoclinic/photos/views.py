@@ -123,7 +123,6 @@ def photo_image(request: AuthedRequest, public_id: uuid.UUID, kind: str) -> Http
     except services.PhotoRefused:
         raise Http404 from None
     response = HttpResponse(data, content_type=photo.mime_of(kind))
-    response["Cache-Control"] = "no-store, private"
     response["X-Content-Type-Options"] = "nosniff"
     response["Cross-Origin-Resource-Policy"] = "same-origin"
     response["Content-Disposition"] = "inline"
