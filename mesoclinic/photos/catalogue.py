@@ -1,11 +1,15 @@
 """The standard photographic views, in the order a series is taken (issue 15).
 
 A photo names one of these views, so that photos of the same view can be compared over
-a course. Slugs are stored; labels are what every page shows. The list lives here until
-the reference data (`rules/data/areas.toml`) says which views each area needs.
+a course. Slugs are stored; labels are what every page shows. The views, and which of
+them each area is taken in, are reference data (`rules/data/photography.toml`).
 """
 
 from dataclasses import dataclass
+
+from mesoclinic.rules import photography
+
+REGIONS = {"face": "Face", "submental": "Submental", "scalp": "Scalp", "body": "Body"}
 
 
 @dataclass(frozen=True)
@@ -15,29 +19,19 @@ class View:
     region: str
 
 
-VIEWS = (
-    View("face-front", "Face, front", "Face"),
-    View("face-45-left", "Face, 45° left", "Face"),
-    View("face-45-right", "Face, 45° right", "Face"),
-    View("face-90-left", "Face, 90° left (profile)", "Face"),
-    View("face-90-right", "Face, 90° right (profile)", "Face"),
-    View("submental-front", "Submental, front, chin raised", "Submental"),
-    View("submental-profile", "Submental, profile", "Submental"),
-    View("scalp-vertex", "Scalp, vertex", "Scalp"),
-    View("scalp-frontal-hairline", "Frontal hairline", "Scalp"),
-    View("scalp-hair-count", "Hair-count target area", "Scalp"),
-    View("body-front", "Body, front", "Body"),
-    View("body-back", "Body, back", "Body"),
-    View("body-left", "Body, left side", "Body"),
-    View("body-right", "Body, right side", "Body"),
-)
+VIEWS = tuple(View(v.slug, v.name, REGIONS[v.region]) for v in photography.views())
 BY_SLUG = {view.slug: view for view in VIEWS}
 SLUGS = tuple(BY_SLUG)
 
 
 def label(slug: str) -> str:
     view = BY_SLUG.get(slug)
-    return view.label if view else slug
+    return view.label if view else "Unknown view"
+
+
+def for_areas(areas: list[str]) -> list[View]:
+    """The views a course on these areas is photographed in, in the catalogue's order."""
+    return [BY_SLUG[v.slug] for v in photography.views_for(areas)]
 
 
 def choices() -> list[tuple[str, list[tuple[str, str]]]]:

@@ -105,7 +105,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'indexes': [models.Index(fields=['patient', 'view', 'taken_at'], name='photo_patient_view')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('view__in', ['face-front', 'face-45-left', 'face-45-right', 'face-90-left', 'face-90-right', 'submental-front', 'submental-profile', 'scalp-vertex', 'scalp-frontal-hairline', 'scalp-hair-count', 'body-front', 'body-back', 'body-left', 'body-right'])), name='photo_view_valid'), models.CheckConstraint(condition=models.Q(('side__in', ['', 'left', 'right'])), name='photo_side_valid'), models.CheckConstraint(condition=models.Q(('mime__in', ['image/jpeg', 'image/png'])), name='photo_mime_valid')],
+                'constraints': [models.CheckConstraint(condition=models.Q(('view__in', ['face-front', 'face-45-left', 'face-45-right', 'face-90-left', 'face-90-right', 'submental-front', 'submental-profile', 'scalp-vertex', 'scalp-frontal-hairline', 'scalp-hair-count', 'body-front', 'body-back', 'body-left', 'body-right', 'hands-back'])), name='photo_view_valid'), models.CheckConstraint(condition=models.Q(('side__in', ['', 'left', 'right'])), name='photo_side_valid'), models.CheckConstraint(condition=models.Q(('mime__in', ['image/jpeg', 'image/png'])), name='photo_mime_valid')],
             },
         ),
     ]
