@@ -1,9 +1,10 @@
-"""Strict readers for environment variables, and the generated secret key.
+"""Strict readers for environment variables, and the generated secret keys.
 
 A typo such as MESOCLINIC_DEBUG=yes must fail loudly rather than silently
 turn debugging on or off.
 """
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -42,6 +43,20 @@ def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def envdict(name: str) -> dict[str, object]:
+    """A JSON object (keyword arguments for a configurable class), or {} when unset."""
+    value = os.environ.get(name, "")
+    if not value:
+        return {}
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise ConfigError(f'{name} must be a JSON object such as {{"bucket_name": "x"}}')
+    return parsed
+
+
 def data_dir() -> Path:
     path = Path(os.environ.get("MESOCLINIC_DATA_DIR") or Path.cwd() / "var").resolve()
     path.mkdir(parents=True, exist_ok=True)
@@ -69,3 +84,13 @@ def secret_key(directory: Path) -> str:
     if key_file := os.environ.get("MESOCLINIC_SECRET_KEY_FILE"):
         return Path(key_file).read_text().strip()
     return read_or_create_secret(directory / "secret_key")
+
+
+def photo_key(directory: Path) -> str:
+    """The key photos are encrypted with: 32 random bytes, URL-safe base64. Lose it and the
+    photos are lost: it is backed up with the data directory, apart from the photos."""
+    if key := os.environ.get("MESOCLINIC_PHOTO_KEY"):
+        return key
+    if key_file := os.environ.get("MESOCLINIC_PHOTO_KEY_FILE"):
+        return Path(key_file).read_text().strip()
+    return read_or_create_secret(directory / "photo_key", nbytes=32)

@@ -13,7 +13,16 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from mesoclinic import release
-from mesoclinic.envconfig import data_dir, envbool, envint, envlist, envstr, secret_key
+from mesoclinic.envconfig import (
+    data_dir,
+    envbool,
+    envdict,
+    envint,
+    envlist,
+    envstr,
+    photo_key,
+    secret_key,
+)
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = data_dir()
@@ -62,6 +71,7 @@ INSTALLED_APPS = [
     "mesoclinic.scheduling",
     "mesoclinic.outcomes",
     "mesoclinic.notifications",
+    "mesoclinic.photos",
     "mesoclinic.web",
     "mesoclinic.api",
 ]
@@ -75,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "mesoclinic.accounts.middleware.IdleTimeoutMiddleware",
+    "mesoclinic.accounts.middleware.NoStoreMiddleware",
     "mesoclinic.accounts.middleware.TenantMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -225,7 +236,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
+STORAGES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -234,6 +245,30 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+
+# Clinical photos (mesoclinic/photos): encrypted with a key generated once into the data
+# dir, kept by the inner storage: files under DATA_DIR/photos (never a served path), or
+# any Django storage class, such as an S3 backend, with its keyword arguments as JSON.
+_files = "django.core.files.storage.FileSystemStorage"
+_photo_inner = envstr("MESOCLINIC_PHOTO_STORAGE", "") or _files
+_photo_inner_options: dict[str, object] = (
+    {
+        "location": DATA_DIR / "photos",
+        "file_permissions_mode": 0o600,
+        "directory_permissions_mode": 0o700,
+    }
+    if _photo_inner == _files
+    else {}
+)
+STORAGES["photos"] = {
+    "BACKEND": "mesoclinic.photos.storage.EncryptedStorage",
+    "OPTIONS": {
+        "key": photo_key(DATA_DIR),
+        "inner": _photo_inner,
+        "inner_options": _photo_inner_options | envdict("MESOCLINIC_PHOTO_STORAGE_OPTIONS"),
+    },
+}
+PHOTO_MAX_BYTES = envint("MESOCLINIC_PHOTO_MAX_MB", 25) * 1024 * 1024
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

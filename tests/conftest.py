@@ -80,7 +80,7 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings, tmp_path):
     # Argon2 is the production hasher (asserted in test_platform); tests need speed.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # The test client speaks plain HTTP; HTTPS settings are checked by `check --deploy`.
@@ -89,6 +89,17 @@ def _test_settings(settings):
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        # Photos are written under each test's own directory, never the data dir.
+        "photos": {
+            **settings.STORAGES["photos"],
+            "OPTIONS": {
+                **settings.STORAGES["photos"]["OPTIONS"],
+                "inner_options": {
+                    **settings.STORAGES["photos"]["OPTIONS"]["inner_options"],
+                    "location": str(tmp_path / "photos"),
+                },
+            },
+        },
     }
 
 

@@ -190,6 +190,38 @@ def test_the_chart_shows_what_is_due(org, site, practitioner, course, protocol):
     assert "Cellulite Severity Scale (Hexsel)</strong> due" not in page
 
 
+def test_several_patients_courses_cost_the_five_queries_of_one(
+    org, practitioner, make_patient, django_assert_num_queries
+):
+    """The day lists many patients: their courses come in the same queries as one's, and
+    with the scores read only for what is due, the same things are due."""
+    patients = [make_patient(first_name=f"P{n}") for n in range(4)]
+    start = timezone.localdate()
+    plans = [plan_with_result(org, p, practitioner, CELLULITE, start) for p in patients[:3]]
+    with acting_for(org):
+        protocol = courses.courses_for(patients[1])[0].protocol
+        entry = services.Entry("hexsel-css", "baseline", plan=plans[1], protocol=protocol)
+        services.record_assessment(practitioner, patients[1], entry, HEXSEL, uuid.uuid4())
+        with django_assert_num_queries(5):
+            many = courses.courses_for_many(patients)
+        for patient in patients:
+            one = courses.courses_for(patient)
+            shape = [(c.plan.pk, c.protocol, len(c.recorded)) for c in one]
+            assert [
+                (c.plan.pk, c.protocol, len(c.recorded)) for c in many.get(patient.pk, [])
+            ] == shape
+        with django_assert_num_queries(5):  # what is due reads no deferred field
+            light = courses.courses_for_many(patients, scores_in_full=False)
+            due = {pk: _due_keys(found) for pk, found in light.items()}
+        assert due == {pk: _due_keys(found) for pk, found in many.items()}
+    assert set(many) == {p.pk for p in patients[:3]}
+    assert [len(c.recorded) for c in many[patients[1].pk]] == [1]
+
+
+def _due_keys(found):
+    return [(d.course.plan.pk, d.instrument.slug, d.timepoint) for d in courses.due_for(found)]
+
+
 def test_the_end_and_follow_ups_fall_due_after_the_course(org, site, practitioner, course):
     with acting_for(org):
         found = courses.courses_for(course.patient)[0]

@@ -33,6 +33,14 @@ def test_pages_carry_a_strict_content_security_policy(client, db):
     assert response["X-Frame-Options"] == "DENY"
 
 
+def test_signed_in_pages_are_never_kept_by_a_browser(db, practitioner, patient):
+    from tests.factories import client_for
+
+    client = client_for(practitioner)
+    chart = client.get(reverse("patient_detail", args=[patient.public_id]))
+    assert "no-store" in chart["Cache-Control"] and "private" in chart["Cache-Control"]
+
+
 def _run(code, **env):
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("MESOCLINIC_")}
     full_env.update(env)

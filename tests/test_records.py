@@ -15,7 +15,7 @@ from mesoclinic.treatments import safety, sessions
 from mesoclinic.treatments.models import AdverseEvent, SessionArea, TreatmentSession
 from tests.factories import SIGNATURE, client_for, make_event, make_lot, make_session, post_consent
 
-CLINICAL_APPS = ["patients", "plans", "treatments", "scheduling", "notifications"]
+CLINICAL_APPS = ["patients", "plans", "treatments", "scheduling", "notifications", "photos"]
 
 # Models of the clinical apps that are not scoped to one organization, and why.
 UNSCOPED = {
@@ -60,7 +60,7 @@ def test_the_history_of_every_clinical_record_is_scoped_too():
         "patients.Patient", "patients.Allergy", "plans.Plan", "plans.PlanVersion",
         "plans.Consent", "treatments.TreatmentSession", "treatments.SessionArea",
         "treatments.SessionAmendment", "treatments.AdverseEvent", "treatments.FollowUpTask",
-        "treatments.Lot", "scheduling.Appointment", "accounts.ClinicalLicence",
+        "treatments.Lot", "scheduling.Appointment", "accounts.ClinicalLicence", "photos.Photo",
     ],
 )  # fmt: skip
 def test_clinical_records_share_one_shape(label):

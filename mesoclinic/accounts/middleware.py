@@ -4,6 +4,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 
 from mesoclinic.tenancy import reset_current_org, set_current_org
 
@@ -49,3 +50,18 @@ class TenantMiddleware:
             return self.get_response(request)
         finally:
             reset_current_org(token)
+
+
+class NoStoreMiddleware:
+    """A signed-in user's pages are health data: no browser or proxy keeps a copy (a
+    shared tablet's back button shows nothing after sign-out). A view that set its own
+    caching keeps it."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.user.is_authenticated and not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response

@@ -20,6 +20,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 
+from mesoclinic.outcomes import timecourse
 from mesoclinic.outcomes.courses import NOT_FOR_SEX
 from mesoclinic.outcomes.models import Assessment, Timepoint
 from mesoclinic.plans.models import Plan, PlanProtocol, PlanStatus
@@ -179,7 +180,7 @@ def evidence(filters: Filters) -> list[ProtocolFigures]:
             if figures_of.primary and not figures_of.suppressed:
                 from mesoclinic.outcomes import plots
 
-                bands = plots.typical_course(slug, instrument_slug)
+                bands = timecourse.bands(slug, instrument_slug, _counted(filters))
                 figures_of.plot = plots.time_course(instrument, bands)
             protocol.outcomes.append(figures_of)
     return sorted(figures.values(), key=lambda p: (-p.courses, p.name))
@@ -280,12 +281,16 @@ def _on_area(filters: Filters) -> Q:
     return Q(Exists(on_area))
 
 
+def _counted(filters: Filters) -> Q:
+    """The assessments of the courses these filters keep."""
+    return Q(Exists(filters.sessions().filter(plan_id=OuterRef("plan_id")))) & _on_area(filters)
+
+
 def units(filters: Filters) -> Any:
     """One row per course and side of each scale: its baseline and final value."""
     return (
         Assessment.objects.filter(voided_at__isnull=True, plan__isnull=False)
-        .filter(Exists(filters.sessions().filter(plan_id=OuterRef("plan_id"))))
-        .filter(_on_area(filters))
+        .filter(_counted(filters))
         .filter(Q(protocol=filters.protocol) if filters.protocol else Q())
         .values("protocol", "instrument", "plan_id", "side", "patient_id", "plan__status")
         .annotate(

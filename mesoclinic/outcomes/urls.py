@@ -10,6 +10,11 @@ urlpatterns = [
         name="follow_ups_propose",
     ),
     path(
+        "outcomes/for/<uuid:patient_id>/trajectories/",
+        views.patient_trajectories,
+        name="patient_trajectories",
+    ),
+    path(
         "outcomes/for/<uuid:patient_id>/new/<slug:instrument>/",
         views.assessment_new,
         name="assessment_new",

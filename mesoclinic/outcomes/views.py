@@ -10,11 +10,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from mesoclinic import fragments
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
-from mesoclinic.outcomes import courses, follow_ups, forms, plots, services
+from mesoclinic.outcomes import courses, follow_ups, forms, plots, services, timecourse
 from mesoclinic.outcomes.access import get_assessment, get_course
 from mesoclinic.outcomes.models import Assessment, Timepoint
 from mesoclinic.patients.access import get_patient
@@ -22,6 +23,9 @@ from mesoclinic.patients.models import Patient
 from mesoclinic.plans.models import Plan
 from mesoclinic.rules import RulesInputError, outcomes
 from mesoclinic.scheduling.services import Refused
+
+# The typical course behind each plot is counted again hourly.
+TRAJECTORY_SECONDS = timecourse.TYPICAL_SECONDS
 
 
 @require_GET
@@ -36,7 +40,7 @@ def patient_outcomes(request: AuthedRequest, patient_id: uuid.UUID) -> HttpRespo
         "due": courses.due_for(found),
         "follow_ups": [follow_ups.visits(c) for c in found],
         "search_days": follow_ups.SEARCH_DAYS,
-        "series": _series(found),
+        "series": _series(patient, found),
     }
     return render(request, "outcomes/patient.html", context)
 
@@ -92,8 +96,31 @@ def _say_proposed(request: AuthedRequest, done: follow_ups.Proposed, found: cour
         messages.info(request, f"Every follow-up of {found.name} has a visit or a score.")
 
 
-def _series(found: list[courses.Course]) -> list[dict[str, Any]]:
-    """Each course's scores by scale and side, oldest first: the patient's trajectory."""
+@require_GET
+@require(roles.VIEW_CLINICAL)
+def patient_trajectories(request: AuthedRequest, patient_id: uuid.UUID) -> HttpResponse:
+    """The chart's small plots of the patient's scores against the protocol's typical
+    course (HTMX, loaded after the chart): kept until the patient's record changes."""
+    patient = get_patient(patient_id)
+    record(request.user, Action.VIEW, patient, detail="outcome trajectories")
+    from mesoclinic.tenancy import current_org_id
+
+    key = f"trajectories:{current_org_id()}:{patient.pk}:{patient.chart_version}"
+
+    def build() -> tuple[str, int]:
+        series = _series(patient, courses.courses_for(patient), small=True)
+        context = {"patient": patient, "series": series}
+        return fragments.render("outcomes/_trajectories.html", context), TRAJECTORY_SECONDS
+
+    return HttpResponse(fragments.fill(fragments.cached(key, build), request))
+
+
+def _series(
+    patient: Patient, found: list[courses.Course], *, small: bool = False
+) -> list[dict[str, Any]]:
+    """Each course's scores by scale and side, oldest first: the patient's trajectory
+    against the protocol's typical course."""
+    places = timecourse.places_of(patient.pk, (a for c in found for a in c.recorded))
     series = []
     for course in found:
         groups: dict[tuple[str, str], list[Assessment]] = {}
@@ -101,17 +128,42 @@ def _series(found: list[courses.Course]) -> list[dict[str, Any]]:
             groups.setdefault((a.instrument, a.side), []).append(a)
         for (slug, side), rows in groups.items():
             scale = outcomes.instrument(slug)
-            typical = plots.typical_course(course.protocol, slug)
+            typical = timecourse.typical(course.protocol, slug)
             series.append(
                 {
                     "course": course,
                     "instrument": scale,
                     "side": side,
                     "rows": rows,
-                    "plot": plots.trajectory(scale, rows, typical),
+                    "places": places,
+                    "plot": _plot(patient, course, scale, rows, places, typical, small),
                 }
             )
     return series
+
+
+def _plot(
+    patient: Patient,
+    course: courses.Course,
+    scale: outcomes.Instrument,
+    rows: list[Assessment],
+    places: dict[int, timecourse.Place],
+    typical: list[timecourse.Band],
+    small: bool,
+) -> dict[str, str]:
+    """A trajectory's plot, drawn once for each version of the patient's record."""
+    side = rows[0].side
+    key = (
+        f"trajectory:{patient.organization_id}:{patient.pk}:{patient.chart_version}:"
+        f"{course.plan.pk}:{course.protocol}:{scale.slug}:{side}:{small}"
+    )
+    return fragments.cached(
+        key,
+        lambda: (
+            plots.trajectory(scale, rows, places, typical, small=small),
+            TRAJECTORY_SECONDS,
+        ),
+    )
 
 
 def _instrument(slug: str) -> outcomes.Instrument:

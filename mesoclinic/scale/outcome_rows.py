@@ -46,6 +46,7 @@ MEASURED = {
     "skin-hydration": ((25.0, 55.0), 4.0),
     "skin-elasticity": ((0.45, 0.75), 0.04),
     "skin-thickness": ((1.2, 2.2), 0.12),
+    "symmetry-index": ((80.0, 92.0), 2.5),
 }
 AUDIT_FIELDS = '["answers", "total"]'  # what services.record_assessment audits
 Answers = dict[str, int | float]

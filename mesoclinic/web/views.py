@@ -5,6 +5,11 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from mesoclinic.accounts import roles
+from mesoclinic.accounts.http import AuthedRequest
+from mesoclinic.audit.log import Action, record
+from mesoclinic.web import day
+
 
 @require_GET
 @never_cache
@@ -23,5 +28,17 @@ def healthz(request: HttpRequest) -> JsonResponse:  # noqa: ARG001 - Django hand
 
 @require_GET
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html")
+def home(request: AuthedRequest) -> HttpResponse:
+    """Cards for every role; for clinical roles, the day's patients and the scores due."""
+    if not roles.can(request.user, roles.VIEW_CLINICAL):
+        return render(request, "web/home.html")
+    context = day.day_for(request.user)
+    record(
+        request.user,
+        Action.VIEW,
+        object_type="day",
+        object_id=str(request.user.public_id),
+        detail=f"{len(context['appointments'])} appointments today, "
+        f"{len(context['later_due']) + context['later_more']} more patients with scores due",
+    )
+    return render(request, "web/home.html", context)

@@ -119,6 +119,13 @@ def test_a_cellulite_course_is_measured_from_baseline_to_end(tablet):
     expect(table).to_contain_text("5 of 15 (mild)")
     screenshot(page, "outcome-trajectory")
 
+    # And on the chart itself, against the protocol's typical course.
+    page.goto(chart_url)
+    trajectory = page.locator("#outcome-trajectories figure", has_text="Hexsel")
+    expect(trajectory).to_contain_text("Baseline 9 of 15 (moderate) → End 5 of 15 (mild)")
+    trajectory.scroll_into_view_if_needed()
+    screenshot(page, "chart-trajectory")
+
     # The protocol's evidence counts the course.
     page.goto("/evidence/")
     expect(page.get_by_role("heading", name=PROTOCOL)).to_be_visible()

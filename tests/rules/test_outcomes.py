@@ -46,7 +46,7 @@ def test_the_section_5_instruments_exist_and_cite_section_5(inst, ref):
     assert set(inst.instruments) == {
         "gais-clinician", "gais-patient", "hexsel-css", "nurnberger-muller", "cr-smfrs",
         "pr-smfrs", "glogau", "norwood", "ludwig", "hair-count", "pain-nrs", "satisfaction",
-        "skin-elasticity", "skin-hydration", "skin-thickness",
+        "skin-elasticity", "skin-hydration", "skin-thickness", "symmetry-index",
     }  # fmt: skip
     for i in inst.instruments.values():
         assert i.source.section == "§5", i.slug
@@ -55,7 +55,7 @@ def test_the_section_5_instruments_exist_and_cite_section_5(inst, ref):
 
 
 def test_sources_without_a_section_5_figure_say_practice_default(inst):
-    for slug in ("satisfaction", "pain-nrs", "skin-elasticity", "skin-hydration"):
+    for slug in ("satisfaction", "pain-nrs", "skin-elasticity", "skin-hydration", "symmetry-index"):
         assert inst.instruments[slug].source.cites.startswith("practice default"), slug
     assert "measurement range" in inst.instruments["skin-hydration"].source.cites
     assert "not a plausible count" in inst.instruments["hair-count"].range_source.cites
@@ -378,7 +378,9 @@ def test_the_protocol_families_record_their_scales(inst):
     assert po["pain-point-by-point"].instruments == ("pain-nrs", "satisfaction")
     assert po["skin-booster-ha"].primary == "gais-clinician"
     assert "glogau" in po["brightening-vitc-glutathione"].secondary
-    assert po["symmetry-booster-ha"].instruments == ("gais-clinician", "gais-patient")
+    # Facial symmetry is measured from landmarks on the frontal photo, then rated.
+    for slug in ("symmetry-booster-ha", "symmetry-pcdc-face"):
+        assert po[slug].instruments == ("symmetry-index", "gais-clinician", "gais-patient")
 
 
 def test_pain_scores_are_only_for_pain_protocols(inst, ref):

@@ -1,0 +1,20 @@
+"""One helper per object kind: the object if it belongs to the user's organization, else 404."""
+
+import uuid
+
+from django.shortcuts import get_object_or_404
+
+from mesoclinic.photos.models import Photo
+
+
+def get_photo(public_id: uuid.UUID) -> Photo:
+    """The photo, voided or not, if it belongs to the user's organization, else 404."""
+    return get_object_or_404(
+        Photo.objects.select_related("patient", "taken_by", "voided_by", "session"),
+        public_id=public_id,
+    )
+
+
+def get_shown_photo(public_id: uuid.UUID) -> Photo:
+    """A photo whose images may be served: of the user's organization and not voided."""
+    return get_object_or_404(Photo.objects, public_id=public_id, voided_at__isnull=True)

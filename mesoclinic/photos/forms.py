@@ -1,0 +1,69 @@
+"""Taking a photo on a tablet (the camera opens) or uploading one from a clinic camera."""
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from mesoclinic import rules
+from mesoclinic.outcomes.models import Side
+from mesoclinic.patients.models import Patient
+from mesoclinic.photos import catalogue
+from mesoclinic.treatments.models import TreatmentSession
+
+ACCEPT = "image/jpeg,image/png,image/heic,image/heif"
+
+
+class SessionChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: TreatmentSession) -> str:
+        return f"Session of {timezone.localtime(obj.started_at):%-d %b %Y, %H:%M}"
+
+
+class PhotoForm(forms.Form):
+    photo = forms.FileField(
+        label="Photo",
+        # `capture`: a tablet opens its rear camera; a computer offers its files.
+        widget=forms.FileInput(attrs={"accept": ACCEPT, "capture": "environment"}),
+    )
+    view = forms.ChoiceField(label="View")
+    area = forms.ChoiceField(label="Area", required=False)
+    side = forms.ChoiceField(label="Side", choices=Side.choices, required=False)
+    device = forms.CharField(
+        label="Camera",
+        max_length=100,
+        required=False,
+        help_text="For example: iPad camera, clinic camera.",
+    )
+    session = SessionChoice(
+        label="Session",
+        queryset=None,  # the patient's, in __init__ (a scoped query needs the clinic)
+        required=False,
+        to_field_name="public_id",
+        empty_label="Not taken at a session",
+    )
+    submission_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        max_mb = settings.PHOTO_MAX_BYTES / 1_048_576
+        self.fields["photo"].help_text = f"JPEG, PNG or HEIC, up to {max_mb:g} MB."
+        view: Any = self.fields["view"]
+        view.choices = [("", "Choose the view"), *catalogue.choices()]
+        areas = sorted(rules.areas().values(), key=lambda a: a.name)
+        area: Any = self.fields["area"]
+        area.choices = [("", "No single area"), *((a.slug, a.name) for a in areas)]
+        session: Any = self.fields["session"]
+        session.queryset = TreatmentSession.objects.filter(
+            patient=patient, voided_at__isnull=True
+        ).order_by("-started_at")
+
+
+class VoidPhotoForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for voiding",
+        max_length=500,
+        min_length=3,
+        help_text="For example: taken of the wrong patient.",
+    )

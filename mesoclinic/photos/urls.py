@@ -1,0 +1,12 @@
+from django.urls import path
+
+from mesoclinic.photos import views
+
+urlpatterns = [
+    path("photos/for/<uuid:patient_id>/", views.patient_photos, name="patient_photos"),
+    path("photos/for/<uuid:patient_id>/add/", views.photo_add, name="photo_add"),
+    path("photos/<uuid:public_id>/", views.photo_detail, name="photo_detail"),
+    path("photos/<uuid:public_id>/void/", views.photo_void, name="photo_void"),
+    # kind: original, screen or thumb (any other is a 404 from the view)
+    path("photos/<uuid:public_id>/<slug:kind>/", views.photo_image, name="photo_image"),
+]
