@@ -274,6 +274,17 @@ def test_a_truncated_photo_is_refused_as_damaged():
         images.prepare(data[: len(data) // 2], max_bytes=25 << 20)
 
 
+def test_a_truncated_photo_is_refused_after_a_pdf_was_made(monkeypatch):
+    """WeasyPrint (the PDFs) makes Pillow accept truncated images process-wide."""
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    data = jpeg_with_gps(size=(800, 600))
+    with pytest.raises(images.ImageRefused, match="damaged"):
+        images.prepare(data[: len(data) // 2], max_bytes=25 << 20)
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # WeasyPrint's own images unchanged
+
+
 # --- storage: encrypted at rest, outside every served path --------------------------
 
 
