@@ -49,6 +49,7 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "mesoclinic.web.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -17,3 +17,8 @@ urlpatterns = [
     path("", include("mesoclinic.notifications.feed_urls")),
     path("", include("mesoclinic.notifications.urls")),
 ]
+
+handler400 = "mesoclinic.web.errors.bad_request"
+handler403 = "mesoclinic.web.errors.forbidden"
+handler404 = "mesoclinic.web.errors.not_found"
+handler500 = "mesoclinic.web.errors.server_error"
