@@ -27,3 +27,15 @@ def test_demo_diary_is_loaded_once_without_double_bookings(db, monkeypatch):
                 assert a.room_id != b.room_id
                 assert a.patient_id != b.patient_id
     assert {a.local_start().hour for a in booked} <= {9, 10, 11, 14, 15, 16}
+
+
+def test_the_demo_practitioner_has_a_diary(db, monkeypatch):
+    """The home page shows the practitioner's day: a visitor logging in as the demo
+    practitioner sees appointments on a weekday, not an empty day."""
+    monkeypatch.setenv("MESOCLINIC_DEMO_PASSWORD", "demo password 123")
+    call_command("demo", patients=12, past=False, stdout=StringIO())
+    demo = Organization.objects.get(name="Demo Clinic")
+    with acting_for(demo):
+        theirs = Appointment.objects.filter(practitioner__email="practitioner@demo.clinic")
+        weekdays = {a.local_start().date() for a in theirs}
+    assert len(weekdays) >= 8  # every weekday of this week and the next

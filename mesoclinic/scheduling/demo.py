@@ -34,6 +34,8 @@ def create_diary(org: Organization, today: dt.date | None = None, seed: int = 20
             organization=org, role__in=[Role.PRACTITIONER, Role.ESTHETICIAN, Role.OWNER]
         ).order_by("email")
     )
+    # The demo practitioner's day is the first thing a visitor sees on the home page.
+    staff.sort(key=lambda u: (u.role != Role.PRACTITIONER, u.email))
     reception = User.objects.filter(organization=org, role=Role.RECEPTION).first() or staff[0]
     _open_sites(sites, staff, today)
     _book_fortnight(rng, sites, staff, reception, today)
@@ -67,7 +69,8 @@ def _open_sites(sites: list[Site], staff: list[User], today: dt.date) -> None:
 def _book_fortnight(
     rng: random.Random, sites: list[Site], staff: list[User], reception: User, today: dt.date
 ) -> None:
-    """Three appointments a day for two practitioners over this week and the next."""
+    """Three appointments a day for two clinicians (the practitioner first) over this week
+    and the next."""
     patients = list(Patient.objects.order_by("last_name", "first_name")[:24])
     monday = today - dt.timedelta(days=today.weekday())
     rooms = {s.pk: list(Room.objects.filter(site=s).order_by("name")) for s in sites}
