@@ -126,3 +126,26 @@ def test_the_database_refuses_to_edit_or_delete_a_placement(org, practitioner, p
         with pytest.raises(DatabaseError), transaction.atomic():
             Landmarks.objects.filter(pk=placed.pk).delete()
         assert Landmarks.objects.get(pk=placed.pk).points == placed.points
+
+
+def test_a_voided_photo_takes_no_landmarks(org, practitioner, patient):
+    photo, at = face_photo(org, practitioner, patient)
+    with acting_for(org):
+        services.void_photo(practitioner, photo, "Wrong patient")
+    with pytest.raises(services.PhotoRefused, match="voided"):
+        place(org, practitioner, photo, fractions(photo, at))
+
+
+@pytest.mark.parametrize(
+    "ends, length, message",
+    [(True, 0, "up to 500"), (True, 900, "up to 500"), (False, 50, "both ends")],
+)
+def test_a_ruler_needs_both_ends_and_a_sensible_length(
+    org, practitioner, patient, ends, length, message
+):
+    photo, at = face_photo(org, practitioner, patient)
+    points = fractions(photo, at)
+    if ends:
+        points["ruler-a"], points["ruler-b"] = (0.1, 0.9), (0.3, 0.9)
+    with pytest.raises(services.PhotoRefused, match=message):
+        place(org, practitioner, photo, points, ruler_mm=length)
