@@ -88,3 +88,55 @@ class Photo(VoidableRecord):
 
     def mime_of(self, kind: str) -> str:
         return self.mime if kind == Kind.ORIGINAL else "image/jpeg"
+
+
+# Views whose landmarks may be placed: both pupils are visible. The symmetry index is
+# measured on the frontal face only; the others use the pupils to line photos up.
+LANDMARK_VIEWS = ("face-front", "face-45-left", "face-45-right", "submental-front")
+MEASURED_VIEW = "face-front"
+
+
+class Landmarks(VoidableRecord):
+    """Points a practitioner placed on one photo (rules.symmetry names them), as
+    fractions of the upright image's width and height, so they hold on every derivative.
+
+    A placement is a signed record: moving a point later is a new placement that names
+    the one it replaces and why (photos migration 0004 refuses any edit). The photo's
+    landmarks are its newest placement that is not voided and not replaced.
+    """
+
+    photo = models.ForeignKey(Photo, on_delete=models.PROTECT, related_name="+")
+    points = models.JSONField()  # {"pupil-right": [0.41, 0.38], ...}
+    # A known length on the photo (a ruler in the picture): the two ends are the points
+    # "ruler-a" and "ruler-b"; without it, sizes are in % of the inter-pupillary distance.
+    ruler_mm = models.FloatField(null=True, blank=True)
+    placed_at = models.DateTimeField()
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    replaces = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by"
+    )
+    reason = models.CharField(max_length=500, blank=True)
+    submission_key = models.UUIDField(unique=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["photo", "placed_at"], name="landmarks_photo")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ruler_mm__isnull=True) | Q(ruler_mm__gt=0, ruler_mm__lte=500),
+                name="landmarks_ruler_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(replaces__isnull=True) | ~Q(reason=""),
+                name="landmarks_replacement_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"landmarks of {self.photo_id} ({self.placed_at:%Y-%m-%d})"
+
+    def point(self, name: str, width: float, height: float) -> tuple[float, float] | None:
+        """The point in pixels of an image of this size, or None if not placed."""
+        found = self.points.get(name)
+        return (found[0] * width, found[1] * height) if found else None
