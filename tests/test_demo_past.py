@@ -12,12 +12,17 @@ from django.utils import timezone
 from mesoclinic.accounts.models import Organization
 from mesoclinic.outcomes.models import Assessment
 from mesoclinic.patients import models as pm
+from mesoclinic.photos import landmarks
+from mesoclinic.photos.models import Landmarks, Photo
 from mesoclinic.plans.models import Plan, PlanStatus, PlanVersion
 from mesoclinic.rules import outcomes
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import AdverseEvent, Lot, SessionArea, TreatmentSession
 
-MODELS = [pm.Patient, Plan, PlanVersion, TreatmentSession, SessionArea, Assessment, AdverseEvent]
+MODELS = [
+    pm.Patient, Plan, PlanVersion, TreatmentSession, SessionArea, Assessment, AdverseEvent,
+    Photo, Landmarks,
+]  # fmt: skip
 
 
 @pytest.fixture
@@ -152,3 +157,23 @@ def test_a_second_run_adds_nothing(demo):
     call_command("demo", stdout=StringIO())
     with acting_for(demo):
         assert {m: m.objects.count() for m in MODELS} == before
+
+
+def test_facial_courses_have_synthetic_photos_to_compare_and_measure(demo):
+    """Baseline and last-session face photos, with landmarks: comparison and symmetry
+    show content on the first start, and the later photo is the more symmetric."""
+    with acting_for(demo):
+        photos = list(Photo.objects.select_related("session").order_by("taken_at"))
+        placed = landmarks.current(photos)
+        by_plan = defaultdict(list)
+        for photo in photos:
+            assert photo.session is not None and photo.taken_at == photo.session.started_at
+            by_plan[photo.session.plan_id].append(photo)
+        pairs = [p for p in by_plan.values() if len(p) == 2]
+        assert len(pairs) >= 10 and len(placed) == len(photos)
+        better = sum(
+            landmarks.measure(placed[after.pk], after).index
+            > landmarks.measure(placed[before.pk], before).index
+            for before, after in pairs
+        )
+    assert better == len(pairs)

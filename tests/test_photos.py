@@ -711,3 +711,14 @@ def test_the_photos_page_costs_the_same_queries_for_3_or_20_photos(
     with django_assert_max_num_queries(6):
         page = client.get(page_url(patient))
     assert page.content.decode().count('class="photo-card"') == count
+
+
+def test_a_photo_cannot_be_taken_in_the_future(org, practitioner, patient):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    with pytest.raises(services.PhotoRefused, match="future"):
+        add(org, practitioner, patient, taken_at=timezone.now() + dt.timedelta(hours=1))
+    earlier = timezone.now() - dt.timedelta(days=30)
+    assert add(org, practitioner, patient, taken_at=earlier).taken_at == earlier

@@ -7,6 +7,7 @@ decoding a large photo never holds the database's write lock; the row is written
 the encrypted files, and files whose row could not be written are removed again.
 """
 
+import datetime as dt
 import uuid
 from typing import IO
 
@@ -84,13 +85,19 @@ def add_photo(
     session: TreatmentSession | None = None,
     assessment: Assessment | None = None,
     submission_key: uuid.UUID,
+    taken_at: dt.datetime | None = None,
 ) -> Photo:
     """Check and keep one photo. A form submitted twice carries one key: the second
-    submission gets the photo the first one made, and nothing is written."""
+    submission gets the photo the first one made, and nothing is written. `taken_at`
+    (now unless told) is for photos imported from a clinic camera or the demo's past;
+    never in the future."""
     roles.check(user, roles.EDIT_CLINICAL, CLINICAL_ONLY)
     if (existing := submitted(submission_key)) is not None:
         return existing
     _check_details(patient, view=view, area=area, side=side, session=session, assessment=assessment)
+    now = timezone.now()
+    if taken_at is not None and taken_at > now:
+        raise PhotoRefused("A photo cannot be taken in the future.", field="taken_at")
     max_bytes = settings.PHOTO_MAX_BYTES
     try:
         prepared = images.prepare(_read_upload(upload, max_bytes), max_bytes=max_bytes)
@@ -108,7 +115,7 @@ def add_photo(
                 area=area,
                 view=view,
                 side=side,
-                taken_at=timezone.now(),
+                taken_at=taken_at or now,
                 taken_by=user,
                 device=" ".join(device.split())[:100],
                 original_name=names[Kind.ORIGINAL],

@@ -18,7 +18,7 @@ from mesoclinic.scheduling.demo import create_diary
 from mesoclinic.scheduling.models import Room
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import Lot, TreatmentSession
-from mesoclinic.web import demo_past
+from mesoclinic.web import demo_past, demo_photos
 
 DEMO_STAFF = [
     ("owner@demo.clinic", "Olivia Owner", Role.OWNER),
@@ -194,6 +194,7 @@ class Command(BaseCommand):
                     create_licences(demo)
                 if past and not TreatmentSession.objects.exists():
                     loaded = demo_past.create_past(demo)
+                    loaded["photos"] = demo_photos.create_photos()
                     self.stdout.write(_past_summary(loaded))
         logins = [email for email, _, _ in DEMO_STAFF + OTHER_STAFF]
         self.stdout.write(f"\nmesoclinic demo logins (password for all: {password})")
@@ -228,7 +229,8 @@ def _past_summary(loaded: dict[str, Any]) -> str:
     return (
         f"Demo Clinic's past year: {loaded['patients']} patients, "
         f"{sum(loaded['plans'].values())} courses, {loaded['sessions']} signed sessions, "
-        f"{loaded['assessments']} outcome scores, {loaded['adverse_events']} adverse events"
+        f"{loaded['assessments']} outcome scores, {loaded['adverse_events']} adverse events, "
+        f"{loaded.get('photos', 0)} photos (synthetic faces)"
     )
 
 
