@@ -56,19 +56,30 @@
     b.addEventListener("click", function () { select(i); });
     draw(b);
   });
+  // A press on a point that then moves drags it; a press that does not move is a
+  // tap, which places the chosen landmark (points close together stay tappable).
+  var pressed = null;
   canvas.addEventListener("pointerdown", function (event) {
     var name = event.target.getAttribute("data-marker");
+    pressed = { x: event.clientX, y: event.clientY, button: null };
     if (name) {
-      dragging = buttons.filter(function (b) { return b.getAttribute("data-landmark") === name; })[0];
-      event.target.setPointerCapture(event.pointerId);
+      pressed.button = buttons.filter(function (b) { return b.getAttribute("data-landmark") === name; })[0];
+      canvas.setPointerCapture(event.pointerId);
       event.preventDefault();
     }
   });
   canvas.addEventListener("pointermove", function (event) {
+    if (!pressed || !pressed.button) return;
+    if (!dragging && Math.abs(event.clientX - pressed.x) + Math.abs(event.clientY - pressed.y) > 8) {
+      dragging = pressed.button;
+    }
     if (dragging) put(dragging, fraction(event));
   });
   canvas.addEventListener("pointerup", function (event) {
-    if (dragging) { dragging = null; return; }
+    var wasDragging = dragging;
+    dragging = null;
+    pressed = null;
+    if (wasDragging) return;
     put(buttons[current], fraction(event));
     select(current + 1);
   });
