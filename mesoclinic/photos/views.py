@@ -20,9 +20,9 @@ from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.access import get_patient
 from mesoclinic.patients.models import Patient
-from mesoclinic.photos import catalogue, forms, services
+from mesoclinic.photos import catalogue, forms, landmarks, services
 from mesoclinic.photos.access import get_photo, get_shown_photo
-from mesoclinic.photos.models import Kind, Photo
+from mesoclinic.photos.models import LANDMARK_VIEWS, Kind, Photo
 
 
 @require_GET
@@ -91,7 +91,13 @@ def photo_detail(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 def _detail_context(photo: Photo, void_form: forms.VoidPhotoForm) -> dict[str, Any]:
-    return {"photo": photo, "patient": photo.patient, "void_form": void_form}
+    return {
+        "photo": photo,
+        "patient": photo.patient,
+        "void_form": void_form,
+        "landmarks_offered": photo.view in LANDMARK_VIEWS,
+        "has_landmarks": photo.pk in landmarks.current([photo]),
+    }
 
 
 @require_POST

@@ -1,0 +1,158 @@
+"""The landmark placement page: who may open it, what a save keeps, what a refusal
+keeps, and the symmetry it shows. Every face is drawn by photos/synthetic.py."""
+
+import uuid
+
+import pytest
+
+from mesoclinic.audit.models import AuditEvent
+from mesoclinic.photos import landmarks, synthetic
+from mesoclinic.photos.models import Landmarks
+from mesoclinic.rules import symmetry
+from mesoclinic.tenancy import acting_for
+from tests.factories import client_for
+from tests.test_landmarks import face_photo, fractions
+
+CLINICAL = ("owner", "practitioner", "esthetician")
+
+
+def url(photo):
+    return f"/photos/{photo.public_id}/landmarks/"
+
+
+def form_data(photo, at, **extra):
+    data = {"submission_key": str(uuid.uuid4())}
+    for name, (x, y) in fractions(photo, at).items():
+        data[f"{name}-x"], data[f"{name}-y"] = str(x), str(y)
+    data.update(extra)
+    return data
+
+
+def placements(org, photo):
+    with acting_for(org):
+        return Landmarks.objects.filter(photo=photo).count()
+
+
+def events(org):
+    with acting_for(org):
+        return AuditEvent.objects.count()
+
+
+@pytest.fixture
+def face(org, practitioner, patient):
+    return face_photo(
+        org, practitioner, patient, synthetic.Face(moved={"mouth-corner-left": (3.0, 0.0)})
+    )
+
+
+@pytest.mark.parametrize("role", CLINICAL)
+def test_clinical_roles_open_the_page_with_one_audit_event(org, personas, role, face):
+    photo, _ = face
+    client = client_for(personas[role])
+    before = events(org)
+    response = client.get(url(photo))
+    assert response.status_code == 200
+    assert "the patient's right is on your left" in response.content.decode()
+    assert "Right pupil" in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    assert events(org) == before + 1
+
+
+@pytest.mark.parametrize("role", CLINICAL)
+def test_clinical_roles_save_a_placement(org, personas, role, face):
+    photo, at = face
+    client = client_for(personas[role])
+    before = events(org)
+    response = client.post(url(photo), form_data(photo, at))
+    assert response.status_code == 302
+    assert placements(org, photo) == 1
+    assert events(org) == before + 1
+
+
+def test_reception_never_sees_the_page(org, reception, face):
+    photo, at = face
+    assert client_for(reception).get(url(photo)).status_code == 403
+    assert client_for(reception).post(url(photo), form_data(photo, at)).status_code == 403
+    assert placements(org, photo) == 0
+
+
+def test_an_outsider_gets_a_404(org, outsider, face):
+    photo, at = face
+    assert client_for(outsider).get(url(photo)).status_code == 404
+    assert client_for(outsider).post(url(photo), form_data(photo, at)).status_code == 404
+    assert placements(org, photo) == 0
+
+
+def test_a_double_submit_keeps_one_placement(org, practitioner, face):
+    photo, at = face
+    data = form_data(photo, at)
+    client = client_for(practitioner)
+    client.post(url(photo), data)
+    client.post(url(photo), data)
+    assert placements(org, photo) == 1
+
+
+def test_a_refusal_keeps_the_posted_points_and_says_why_by_the_field(org, practitioner, face):
+    photo, at = face
+    data = form_data(photo, at, ruler_mm="50")
+    response = client_for(practitioner).post(url(photo), data)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Mark both ends of the ruler" in page
+    assert f'value="{data["chin-x"]}"' in page
+    assert 'value="50"' in page
+    assert placements(org, photo) == 0
+
+
+def test_moving_landmarks_asks_for_a_reason(org, practitioner, face):
+    photo, at = face
+    client = client_for(practitioner)
+    client.post(url(photo), form_data(photo, at))
+    assert "Why are the landmarks moved?" in client.get(url(photo)).content.decode()
+    response = client.post(url(photo), form_data(photo, at))
+    assert response.status_code == 400 and "Say why" in response.content.decode()
+    assert client.post(url(photo), form_data(photo, at, reason="Chin moved")).status_code == 302
+    assert placements(org, photo) == 2
+
+
+def test_the_page_shows_the_symmetry_index_of_the_placed_face(org, practitioner, face):
+    photo, at = face
+    client = client_for(practitioner)
+    client.post(url(photo), form_data(photo, at))
+    page = client.get(url(photo)).content.decode()
+    with acting_for(org):
+        expected = landmarks.measure(landmarks.current([photo])[photo.pk], photo).index
+    assert f"{expected:.1f} of 100" in page
+    truth = symmetry.measure(at).index
+    assert abs(expected - truth) < 0.5
+
+
+def test_a_turned_face_is_flagged_as_unsuitable(org, practitioner, patient):
+    photo, at = face_photo(org, practitioner, patient, synthetic.Face(yaw=20))
+    client = client_for(practitioner)
+    client.post(url(photo), form_data(photo, at))
+    page = client.get(url(photo)).content.decode()
+    assert "tilted or turned too much to measure" in page
+    assert "not a clinical limit" in page
+
+
+def test_the_detail_page_links_to_the_placement(practitioner, face):
+    photo, at = face
+    client = client_for(practitioner)
+    assert "Place landmarks" in client.get(f"/photos/{photo.public_id}/").content.decode()
+    client.post(url(photo), form_data(photo, at))
+    assert "Move landmarks" in client.get(f"/photos/{photo.public_id}/").content.decode()
+
+
+@pytest.mark.parametrize("count", [3, 20])
+def test_the_page_runs_a_bounded_number_of_queries(
+    org, practitioner, face, count, django_assert_max_num_queries
+):
+    photo, at = face
+    client = client_for(practitioner)
+    client.post(url(photo), form_data(photo, at))
+    for i in range(count - 1):
+        client.post(url(photo), form_data(photo, at, reason=f"Moved again {i}"))
+    assert placements(org, photo) == count
+    with django_assert_max_num_queries(15):
+        assert client.get(url(photo)).status_code == 200
