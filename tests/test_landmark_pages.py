@@ -156,3 +156,43 @@ def test_the_page_runs_a_bounded_number_of_queries(
     assert placements(org, photo) == count
     with django_assert_max_num_queries(15):
         assert client.get(url(photo)).status_code == 200
+
+
+def test_the_index_is_recorded_as_the_courses_symmetry_score(org, practitioner, patient, face):
+    """The symmetry result offers the due symmetry score of a symmetry course, with the
+    index filled in; signed on the score form, it is the course's outcome."""
+    import datetime as dt
+    import html
+    import re
+
+    from django.utils import timezone
+
+    from mesoclinic.outcomes.models import Assessment
+    from tests.factories import plan_with_result
+
+    photo, at = face
+    client = client_for(practitioner)
+    client.post(url(photo), form_data(photo, at))
+    assert (
+        "No course of this patient has a symmetry score due"
+        in client.get(url(photo)).content.decode()
+    )
+    items = [{"concern": "facial-symmetry", "area": "cheeks", "protocol": "symmetry-booster-ha"}]
+    plan_with_result(org, patient, practitioner, items, timezone.localdate() + dt.timedelta(days=7))
+    page = client.get(url(photo)).content.decode()
+    with acting_for(org):
+        index = round(landmarks.measure(landmarks.current([photo])[photo.pk], photo).index, 1)
+    link = re.search(r'href="([^"]*assessment[^"]*|/outcomes/[^"]*new/symmetry-index/[^"]*)"', page)
+    assert link and f"Record {index:.1f}" in page
+    form = client.get(html.unescape(link.group(1))).content.decode()
+    assert f'value="{index:.1f}"' in form
+    query = html.unescape(link.group(1)).split("?", 1)[1]
+    from urllib.parse import parse_qs
+
+    posted = {k: v[0] for k, v in parse_qs(query).items()}
+    posted.update(submission_key=str(uuid.uuid4()))
+    response = client.post(html.unescape(link.group(1)).split("?")[0] + "?" + query, posted)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    with acting_for(org):
+        score = Assessment.objects.get(instrument="symmetry-index")
+    assert float(score.total) == index and score.timepoint == "baseline"

@@ -210,6 +210,10 @@ def assessment_new(request: AuthedRequest, patient_id: uuid.UUID, instrument: st
     scale = _instrument(instrument)
     entry = _entry_for(request, patient, scale.slug)
     initial = {"timepoint": entry.timepoint, "side": entry.side}
+    if scale.kind == "numeric" and request.GET.get(outcomes.ANSWER):
+        # A measured value brought from elsewhere (the symmetry index of a photo's
+        # landmarks): shown in the field, checked and signed here like any other.
+        initial[outcomes.ANSWER] = request.GET[outcomes.ANSWER][:12]
     form = forms.AssessmentForm(request.POST or None, instrument=scale, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

@@ -18,6 +18,7 @@ from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
+from mesoclinic.outcomes import courses
 from mesoclinic.photos import landmarks
 from mesoclinic.photos.access import get_photo
 from mesoclinic.photos.models import LANDMARK_VIEWS, Photo
@@ -125,6 +126,17 @@ def _context(
         "ruler_mm": placed.ruler_mm if placed and placed.ruler_mm else "",
         "reason": "",
         "result": result,
+        "symmetry_due": _symmetry_due(photo) if result and not result.unsuitable else [],
         "roll_tolerance": symmetry.ROLL_TOLERANCE_DEG,
         "yaw_tolerance": symmetry.YAW_TOLERANCE_DEG,
     }
+
+
+SYMMETRY_INDEX = "symmetry-index"
+
+
+def _symmetry_due(photo: Photo) -> list[courses.Due]:
+    """The patient's symmetry-index scores now due (courses whose protocol measures facial
+    symmetry): the index of this photo may be recorded as one of them."""
+    found = courses.courses_for(photo.patient)
+    return [d for d in courses.due_for(found) if d.instrument.slug == SYMMETRY_INDEX]
