@@ -15,3 +15,9 @@ def violates(error: BaseException, constraint: str, sqlite_columns: str | None =
     if sqlite_columns and text.endswith(f"UNIQUE constraint failed: {sqlite_columns}"):
         return True
     return constraint in text
+
+
+def second_submission(error: BaseException, table: str) -> bool:
+    """Whether an IntegrityError is a form sent twice: the `submission_key` (a unique
+    column) is already in `table`. PostgreSQL names such a constraint `<table>_<column>_key`."""
+    return violates(error, f"{table}_submission_key_key", f"{table}.submission_key")

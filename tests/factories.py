@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import uuid
 import zoneinfo
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -23,6 +24,7 @@ from django.utils import timezone
 
 from mesoclinic.accounts.models import ClinicalLicence, LicenceType, User
 from mesoclinic.patients import models as pm
+from mesoclinic.photos import consent as photo_consent
 from mesoclinic.plans import services as plan_services
 from mesoclinic.plans.models import Plan, PlanStatus, PlanVersion
 from mesoclinic.scheduling import services
@@ -456,3 +458,10 @@ def run_worker() -> None:
         worker.run_task(result)
         result.refresh_from_db()
         assert result.status == "SUCCESSFUL", (result.task_path, result.exception_class_path)
+
+
+def give_photo_consent(org, user, patient, scope="clinical", how="paper"):
+    """The patient's consent to photos for `scope`: no photo is taken without the
+    clinical-record one (photos.consent)."""
+    with acting_for(org):
+        return photo_consent.give(user, patient, scope, how=how, submission_key=uuid.uuid4())

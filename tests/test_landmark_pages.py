@@ -10,10 +10,17 @@ from mesoclinic.photos import landmarks, synthetic
 from mesoclinic.photos.models import Landmarks
 from mesoclinic.rules import symmetry
 from mesoclinic.tenancy import acting_for
-from tests.factories import client_for
+from tests.factories import client_for, give_photo_consent
 from tests.test_landmarks import face_photo, fractions
 
 CLINICAL = ("owner", "practitioner", "esthetician")
+
+
+@pytest.fixture
+def patient(patient, org, practitioner):
+    """The patient, with consent to clinical photos (none is taken without it)."""
+    give_photo_consent(org, practitioner, patient)
+    return patient
 
 
 def url(photo):

@@ -13,6 +13,14 @@ from mesoclinic.audit.models import AuditEvent
 from mesoclinic.photos import landmarks, services, synthetic
 from mesoclinic.photos.models import Landmarks
 from mesoclinic.tenancy import acting_for
+from tests.factories import give_photo_consent
+
+
+@pytest.fixture
+def patient(patient, org, practitioner):
+    """The patient, with consent to clinical photos (none is taken without it)."""
+    give_photo_consent(org, practitioner, patient)
+    return patient
 
 
 def face_photo(org, user, patient, face=None, view="face-front"):

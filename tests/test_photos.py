@@ -28,7 +28,7 @@ from mesoclinic.photos import images, services
 from mesoclinic.photos.models import Photo
 from mesoclinic.photos.storage import EncryptedStorage, UnreadablePhoto, photo_storage
 from mesoclinic.tenancy import acting_for
-from tests.factories import client_for, make_session
+from tests.factories import client_for, give_photo_consent, make_session
 
 triggers = importlib.import_module("mesoclinic.photos.migrations.0002_photos_are_signed")
 pillow_heif.register_heif_opener()
@@ -38,6 +38,13 @@ CLINICAL = ["owner", "practitioner", "esthetician"]
 KINDS = ["original", "screen", "thumb"]
 ORIENTATION, GPS_IFD = 0x0112, 0x8825
 RED = (220, 30, 30)
+
+
+@pytest.fixture
+def patient(patient, org, practitioner):
+    """The patient, with consent to clinical photos (none is taken without it)."""
+    give_photo_consent(org, practitioner, patient)
+    return patient
 
 
 # --- images drawn for the tests ----------------------------------------------------
@@ -602,6 +609,7 @@ def test_every_read_and_change_is_audited(org, practitioner, patient):
         events = events.order_by("id")
         seen = [(e.action, e.object_type, e.detail) for e in events]
     assert seen == [
+        ("create", "photoconsent", "clinical"),  # the patient fixture's consent
         ("create", "photo", "face-front"),
         ("view", "patient", "photos"),
         ("view", "photo", ""),
@@ -708,7 +716,8 @@ def test_the_photos_page_costs_the_same_queries_for_3_or_20_photos(
         add(org, practitioner, patient, view=views[i % len(views)])
     client = client_for(practitioner)
     client.get(page_url(patient))  # the session and user, loaded once
-    with django_assert_max_num_queries(6):
+    # The patient, the sessions offered, the photos, the consents (the panel), the audit.
+    with django_assert_max_num_queries(7):
         page = client.get(page_url(patient))
     assert page.content.decode().count('class="photo-card"') == count
 

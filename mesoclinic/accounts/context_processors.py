@@ -11,5 +11,6 @@ def role(request: HttpRequest) -> dict[str, bool]:
         "can_sign_clinical": roles.can(user, roles.SIGN_CLINICAL),
         "can_manage_staff": roles.can(user, roles.MANAGE_STAFF),
         "can_view_audit": roles.can(user, roles.VIEW_AUDIT),
+        "can_export_photos": roles.can(user, roles.EXPORT_PHOTOS),
         "can_edit_demographics": roles.can(user, roles.EDIT_DEMOGRAPHICS),
     }

@@ -26,11 +26,15 @@ SIGN_CLINICAL = "sign_clinical"
 OVERRIDE_SAFETY = "override_safety"
 MANAGE_STAFF = "manage_staff"
 VIEW_AUDIT = "view_audit"
+# Photos leave the clinic only in an owner's export, under the patients' consent.
+EXPORT_PHOTOS = "export_photos"
 
 _CLINICAL = {VIEW_DEMOGRAPHICS, EDIT_DEMOGRAPHICS, VIEW_CLINICAL, EDIT_CLINICAL}
 
 CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.OWNER: frozenset(_CLINICAL | {SIGN_CLINICAL, OVERRIDE_SAFETY, MANAGE_STAFF, VIEW_AUDIT}),
+    Role.OWNER: frozenset(
+        _CLINICAL | {SIGN_CLINICAL, OVERRIDE_SAFETY, MANAGE_STAFF, VIEW_AUDIT, EXPORT_PHOTOS}
+    ),
     Role.PRACTITIONER: frozenset(_CLINICAL | {SIGN_CLINICAL, OVERRIDE_SAFETY}),
     Role.ESTHETICIAN: frozenset(_CLINICAL),
     Role.RECEPTION: frozenset({VIEW_DEMOGRAPHICS, EDIT_DEMOGRAPHICS}),

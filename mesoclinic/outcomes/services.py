@@ -15,7 +15,7 @@ from django.utils import timezone
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.models import User
 from mesoclinic.audit.log import Action, record
-from mesoclinic.integrity import violates
+from mesoclinic.integrity import second_submission
 from mesoclinic.outcomes.models import Assessment, Rater, Side, Timepoint
 from mesoclinic.patients.models import Patient
 from mesoclinic.plans.models import Plan
@@ -23,7 +23,6 @@ from mesoclinic.records import keep_history
 from mesoclinic.rules import RulesInputError, outcomes
 from mesoclinic.treatments.models import SessionStatus, TreatmentSession
 
-SUBMITTED_ONCE = "outcomes_assessment.submission_key"
 MIN_REASON_WORDS = 3
 
 
@@ -183,7 +182,7 @@ def record_assessment(
                 changed_by=user,
             )
     except IntegrityError as error:
-        if not violates(error, "submission_key", SUBMITTED_ONCE):
+        if not second_submission(error, "outcomes_assessment"):
             raise
         return Assessment.objects.get(submission_key=submission_key)
     if amends is None:

@@ -11,6 +11,7 @@ from mesoclinic import rules
 from mesoclinic.outcomes.models import Side
 from mesoclinic.patients.models import Patient
 from mesoclinic.photos import catalogue
+from mesoclinic.photos.models import ConsentHow, ConsentScope
 from mesoclinic.treatments.models import TreatmentSession
 
 ACCEPT = "image/jpeg,image/png,image/heic,image/heif"
@@ -67,3 +68,42 @@ class VoidPhotoForm(forms.Form):
         min_length=3,
         help_text="For example: taken of the wrong patient.",
     )
+
+
+class GiveConsentForm(forms.Form):
+    """One form per scope on the page (prefixed by it): the scope is the form's, not
+    the user's to type."""
+
+    how = forms.ChoiceField(label="How consent was given", choices=ConsentHow.choices)
+    note = forms.CharField(
+        label="Note",
+        max_length=300,
+        required=False,
+        help_text="Optional: for example, the form's reference or the witness's name.",
+    )
+    submission_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+
+class RevokeConsentForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for revoking",
+        max_length=500,
+        min_length=3,
+        help_text="As the patient told it, for example: no longer wishes photos to be shown.",
+    )
+
+
+EXPORT_PURPOSES = [
+    (ConsentScope.TEACHING.value, "Teaching"),
+    (ConsentScope.MARKETING.value, "Marketing"),
+]
+
+
+class ExportForm(forms.Form):
+    purpose = forms.ChoiceField(label="Purpose", choices=EXPORT_PURPOSES)
+    view = forms.ChoiceField(label="View", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        view: Any = self.fields["view"]
+        view.choices = [("", "Every view"), *catalogue.choices()]

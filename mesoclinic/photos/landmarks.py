@@ -15,12 +15,11 @@ from django.utils import timezone
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.models import User
 from mesoclinic.audit.log import Action, record
-from mesoclinic.integrity import violates
+from mesoclinic.integrity import second_submission, violates
 from mesoclinic.photos.models import LANDMARK_VIEWS, MEASURED_VIEW, Landmarks, Photo
 from mesoclinic.photos.services import CLINICAL_ONLY, PhotoRefused
 from mesoclinic.rules import symmetry
 
-SUBMITTED_ONCE = "photos_landmarks.submission_key"
 RULER = ("ruler-a", "ruler-b")
 NAMES = frozenset(symmetry.LANDMARKS) | frozenset(RULER)
 Point = tuple[float, float]
@@ -136,7 +135,7 @@ def place(
                 detail=reason or f"{len(cleaned)} landmarks",
             )
     except IntegrityError as error:
-        if violates(error, "submission_key", SUBMITTED_ONCE):
+        if second_submission(error, "photos_landmarks"):
             return Landmarks.objects.get(submission_key=submission_key)
         if violates(error, "photos_landmarks_replaces_id_key", "photos_landmarks.replaces_id"):
             raise PhotoRefused(

@@ -140,3 +140,70 @@ class Landmarks(VoidableRecord):
         """The point in pixels of an image of this size, or None if not placed."""
         found = self.points.get(name)
         return (found[0] * width, found[1] * height) if found else None
+
+
+class ConsentScope(models.TextChoices):
+    CLINICAL = "clinical", "Clinical record"
+    TEACHING = "teaching", "Teaching"
+    MARKETING = "marketing", "Marketing"
+
+
+SCOPE_MEANING = {
+    ConsentScope.CLINICAL: "Photos kept in the patient's record and seen by the clinical team.",
+    ConsentScope.TEACHING: "Photos shown to clinicians in training, without the patient's name.",
+    ConsentScope.MARKETING: (
+        "Photos shown publicly by the clinic (website, social media, brochures)."
+    ),
+}
+
+
+class ConsentHow(models.TextChoices):
+    PAPER = "paper", "Signed paper form"
+    TABLET = "tablet", "Signed on the tablet"
+    VERBAL = "verbal", "Verbal, witnessed"
+
+
+ONE_LIVE_PHOTO_CONSENT = "photo_consent_one_live"
+
+
+class PhotoConsent(VoidableRecord):
+    """The patient's consent to photos for one purpose, separate from treatment consent.
+
+    A consent is a signed record (photos migration 0006 refuses any edit or delete);
+    revoking it sets the void trio once (`voided_at` is when it was revoked, and
+    `void_reason` the patient's reason as told). A scope is given again as a new row.
+    """
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    scope = models.CharField(max_length=10, choices=ConsentScope.choices)
+    how = models.CharField(max_length=10, choices=ConsentHow.choices)
+    note = models.CharField(max_length=300, blank=True)
+    given_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submission_key = models.UUIDField(unique=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "scope"], name="photo_consent_patient")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scope__in=ConsentScope.values), name="photo_consent_scope_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(how__in=ConsentHow.values), name="photo_consent_how_valid"
+            ),
+            # Two tablets recording at once make one consent; a revoked one makes room.
+            models.UniqueConstraint(
+                fields=["patient", "scope"],
+                condition=Q(voided_at__isnull=True),
+                name=ONE_LIVE_PHOTO_CONSENT,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} photo consent ({self.given_at:%Y-%m-%d})"
+
+    @property
+    def meaning(self) -> str:
+        return SCOPE_MEANING[ConsentScope(self.scope)]

@@ -20,16 +20,15 @@ from mesoclinic import rules
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.models import User
 from mesoclinic.audit.log import Action, record
-from mesoclinic.integrity import violates
+from mesoclinic.integrity import second_submission
 from mesoclinic.outcomes.models import Assessment, Side
 from mesoclinic.patients.models import Patient
-from mesoclinic.photos import catalogue, images
-from mesoclinic.photos.models import Kind, Photo
+from mesoclinic.photos import catalogue, consent, images
+from mesoclinic.photos.models import ConsentScope, Kind, Photo
 from mesoclinic.photos.storage import photo_storage
 from mesoclinic.records import keep_history
 from mesoclinic.treatments.models import TreatmentSession
 
-SUBMITTED_ONCE = "photos_photo.submission_key"
 CLINICAL_ONLY = "Only clinical staff take or see photos."
 
 
@@ -95,6 +94,8 @@ def add_photo(
     if (existing := submitted(submission_key)) is not None:
         return existing
     _check_details(patient, view=view, area=area, side=side, session=session, assessment=assessment)
+    if not consent.has_live(patient, ConsentScope.CLINICAL):
+        raise PhotoRefused(consent.NO_CLINICAL_CONSENT, field="photo")
     now = timezone.now()
     if taken_at is not None and taken_at > now:
         raise PhotoRefused("A photo cannot be taken in the future.", field="taken_at")
@@ -135,7 +136,7 @@ def add_photo(
             record(user, Action.CREATE, photo, fields=["view", "images"], detail=view)
     except IntegrityError as error:
         _remove(names)
-        if not violates(error, "submission_key", SUBMITTED_ONCE):
+        if not second_submission(error, "photos_photo"):
             raise
         return Photo.objects.get(submission_key=submission_key)
     except BaseException:

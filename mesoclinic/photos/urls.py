@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mesoclinic.photos import landmark_views, views
+from mesoclinic.photos import consent_views, export_views, landmark_views, views
 
 urlpatterns = [
     path("photos/for/<uuid:patient_id>/", views.patient_photos, name="patient_photos"),
@@ -15,4 +15,18 @@ urlpatterns = [
     ),
     # kind: original, screen or thumb (any other is a 404 from the view)
     path("photos/<uuid:public_id>/<slug:kind>/", views.photo_image, name="photo_image"),
+]
+
+urlpatterns += [
+    path(
+        "photos/for/<uuid:patient_id>/consent/<slug:scope>/",
+        consent_views.consent_give,
+        name="photo_consent_give",
+    ),
+    path(
+        "photos/consent/<uuid:public_id>/revoke/",
+        consent_views.consent_revoke,
+        name="photo_consent_revoke",
+    ),
+    path("photos/export/", export_views.photo_export, name="photo_export"),
 ]

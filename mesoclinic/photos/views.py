@@ -19,8 +19,7 @@ from mesoclinic.accounts.access import require
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.access import get_patient
-from mesoclinic.patients.models import Patient
-from mesoclinic.photos import catalogue, forms, landmarks, services
+from mesoclinic.photos import forms, landmarks, page, services
 from mesoclinic.photos.access import get_photo, get_shown_photo
 from mesoclinic.photos.models import LANDMARK_VIEWS, Kind, Photo
 
@@ -32,7 +31,7 @@ def patient_photos(request: AuthedRequest, patient_id: uuid.UUID) -> HttpRespons
     patient = get_patient(patient_id)
     record(request.user, Action.VIEW, patient, detail="photos")
     form = forms.PhotoForm(patient=patient)
-    return render(request, "photos/patient.html", _page_context(patient, form))
+    return render(request, "photos/patient.html", page.context(patient, form))
 
 
 @require_POST
@@ -62,23 +61,7 @@ def photo_add(request: AuthedRequest, patient_id: uuid.UUID) -> HttpResponse:
             return redirect("patient_photos", patient_id=patient.public_id)
     # The page shown again lists the patient's photos: a read like any other.
     record(request.user, Action.VIEW, patient, detail="photos")
-    return render(request, "photos/patient.html", _page_context(patient, form), status=400)
-
-
-def _page_context(patient: Patient, form: forms.PhotoForm) -> dict[str, Any]:
-    photos = list(
-        Photo.objects.filter(patient=patient)
-        .select_related("taken_by")
-        .order_by("-taken_at", "-id")
-    )
-    shown = [p for p in photos if not p.is_voided]
-    groups = [(view, [p for p in shown if p.view == view.slug]) for view in catalogue.VIEWS]
-    return {
-        "patient": patient,
-        "form": form,
-        "groups": [(view, found) for view, found in groups if found],
-        "voided": [p for p in photos if p.is_voided],
-    }
+    return render(request, "photos/patient.html", page.context(patient, form), status=400)
 
 
 @require_GET

@@ -9,13 +9,15 @@ or less); the last session's photo shows a little less of both, as a course that
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import random
 import uuid
 from typing import Any
 
 from mesoclinic.accounts.models import User
-from mesoclinic.photos import landmarks, services, synthetic
+from mesoclinic.photos import consent, landmarks, services, synthetic
+from mesoclinic.photos.models import ConsentHow, ConsentScope
 from mesoclinic.rules import photography
 from mesoclinic.treatments.models import SessionStatus, TreatmentSession
 
@@ -37,13 +39,35 @@ def create_photos(seed: int = 2026) -> int:
         if session.plan is not None and _face_course(session.plan.inputs):
             by_plan.setdefault(session.plan.pk, []).append(session)
     taken = 0
-    for sessions in list(by_plan.values())[:COURSES]:
+    for index, sessions in enumerate(list(by_plan.values())[:COURSES]):
+        _consent(sessions[0], teaching=index % 3 == 0, marketing=index % 8 == 0)
         face = _face(rng)
         ends = [sessions[0], sessions[-1]] if len(sessions) > 1 else sessions
         for n, session in enumerate(ends):
             _photograph(session, _improved(face) if n else face)
             taken += 1
     return taken
+
+
+def _consent(first: TreatmentSession, *, teaching: bool, marketing: bool) -> None:
+    """Every photographed patient consented to clinical photos, on paper, the day of the
+    first session; some also to teaching, a few to marketing, so the export has both."""
+    given_at = first.started_at - dt.timedelta(minutes=10)
+    user: User = first.performed_by
+    scopes = [ConsentScope.CLINICAL]
+    scopes += [ConsentScope.TEACHING] if teaching else []
+    scopes += [ConsentScope.MARKETING] if marketing else []
+    for scope in scopes:
+        if consent.has_live(first.patient, scope):  # a second facial course
+            continue
+        consent.give(
+            user,
+            first.patient,
+            scope,
+            how=ConsentHow.PAPER,
+            submission_key=uuid.uuid4(),
+            given_at=given_at,
+        )
 
 
 def _face_course(inputs: dict[str, Any]) -> bool:

@@ -71,3 +71,12 @@ def add_medication(page, name: str) -> None:
     form.get_by_label("Medication").fill(name)
     form.get_by_role("button", name="Add").click()
     htmx_idle(page)
+
+
+def give_photo_consent(page, scope: str = "clinical", how: str = "Signed paper form") -> None:
+    """On the patient photos page: record the patient's consent to photos for `scope`
+    (clinical, teaching or marketing); no photo is taken without the clinical one."""
+    row = page.locator(f"#consent-{scope}")
+    row.get_by_label("How consent was given").select_option(label=how)
+    row.get_by_role("button", name="Record consent").click()
+    expect(page.locator(f"#consent-{scope}")).to_contain_text("Given ")

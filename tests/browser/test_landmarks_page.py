@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from mesoclinic.photos import synthetic
 from mesoclinic.rules import symmetry
 from tests.browser.conftest import login, screenshot
-from tests.browser.flows import new_patient
+from tests.browser.flows import give_photo_consent, new_patient
 
 
 def test_landmarks_tapped_on_a_face_give_its_symmetry_index(tablet):
@@ -20,6 +20,7 @@ def test_landmarks_tapped_on_a_face_give_its_symmetry_index(tablet):
     login(page, "practitioner@demo.clinic")
     new_patient(page, "Sara", "Symmetry", "1984-05-06")
     page.get_by_role("link", name="Photos").click()
+    give_photo_consent(page)
     page.locator("#id_photo").set_input_files(
         {"name": "face.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}
     )

@@ -7,7 +7,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from tests.browser.conftest import login, screenshot
-from tests.browser.flows import new_patient
+from tests.browser.flows import give_photo_consent, new_patient
 
 VIEWS = ["Face, front", "Face, 45° left", "Body, front"]
 
@@ -51,6 +51,10 @@ def test_photos_in_standard_views_on_a_tablet_sized_screen(page):
     new_patient(page, "Paula", "Photo", "1986-03-04")
     page.get_by_role("link", name="Photos").click()
     expect(page.locator("h1")).to_contain_text("Photos: Paula Photo")
+    # No photo before the patient consents to clinical photos: said where the form would be.
+    expect(page.get_by_role("alert")).to_contain_text("consent to clinical photos first")
+    expect(page.locator("#id_photo")).to_have_count(0)
+    give_photo_consent(page)
     upload = page.locator("#id_photo")
     assert upload.get_attribute("capture") == "environment"
 
@@ -72,6 +76,7 @@ def test_photos_in_standard_views_on_a_tablet_sized_screen(page):
     _take(page, "Face, front", (210, 160, 60), side="Left")
     expect(page.locator(".photo-card")).to_have_count(4)
     for img in page.locator(".photo-card img").all():
+        img.scroll_into_view_if_needed()  # lazy: loaded when it comes into view
         expect(img).to_have_js_property("complete", True)
         assert img.evaluate("i => i.naturalWidth") > 0
     text = page.locator("main").inner_text()
