@@ -203,3 +203,76 @@ def test_the_index_is_recorded_as_the_courses_symmetry_score(org, practitioner, 
     with acting_for(org):
         score = Assessment.objects.get(instrument="symmetry-index")
     assert float(score.total) == index and score.timepoint == "baseline"
+
+
+# --- the overlay picture on the photo's page -------------------------------------------
+
+
+def _overlay_marks(page: str) -> dict[str, dict[str, tuple[float, float]]]:
+    """Each drawn pair: its right landmark (dot) and mirrored left partner (ring)."""
+    import re
+
+    found = {}
+    for name, body in re.findall(
+        r'<g class="overlay-pair[^"]*" data-pair="([^"]+)">(.*?)</g>', page, re.S
+    ):
+        dot = re.search(r'class="overlay-right" cx="([\d.]+)" cy="([\d.]+)"', body)
+        ring = re.search(r'class="overlay-mirrored" cx="([\d.]+)" cy="([\d.]+)"', body)
+        label = re.search(r"<text[^>]*>([^<]+)</text>", body)
+        found[name] = {
+            "right": (float(dot[1]), float(dot[2])),
+            "mirrored": (float(ring[1]), float(ring[2])),
+            "label": label[1] if label else "",
+        }
+    return found
+
+
+def test_the_photo_page_overlays_the_midline_and_the_mirrored_pairs(org, practitioner, face):
+    """On a face drawn with only the left mouth corner 3 mm out, the mirrored left eye
+    corners land on the right ones, the mouth's ring does not, and the mouth is named
+    with its size in % of the distance between the pupils (no ruler)."""
+    photo, at = face
+    client = client_for(practitioner)
+    client.post(url(photo), form_data(photo, at))
+    page = client.get(f"/photos/{photo.public_id}/").content.decode()
+    assert 'class="symmetry-overlay"' in page and "Show the symmetry overlay" in page
+    assert "data-symmetry-index" in page  # the measure beside the picture
+    marks = _overlay_marks(page)
+
+    def apart(mark):
+        (x1, y1), (x2, y2) = mark["right"], mark["mirrored"]
+        return ((x1 - x2) ** 2 + (y1 - y2) ** 2) ** 0.5
+
+    ipd = abs(at["pupil-right"][0] - at["pupil-left"][0])
+    assert apart(marks["Outer eye corners"]) < 0.01 * ipd
+    assert abs(apart(marks["Mouth corners"]) - 3.0 * 4.0) < 1.5  # 3 mm at 4 px per mm
+    assert marks["Mouth corners"]["label"].startswith("Mouth corners: ")
+    assert marks["Mouth corners"]["label"].endswith("%")
+    assert marks["Outer eye corners"]["label"] == ""
+
+
+def test_no_overlay_without_landmarks_or_on_a_voided_photo(org, practitioner, face):
+    photo, at = face
+    client = client_for(practitioner)
+    assert "symmetry-overlay" not in client.get(f"/photos/{photo.public_id}/").content.decode()
+    client.post(url(photo), form_data(photo, at))
+    client.post(f"/photos/{photo.public_id}/void/", {"reason": "Wrong patient"})
+    page = client.get(f"/photos/{photo.public_id}/").content.decode()
+    assert "symmetry-overlay" not in page and "data-symmetry-index" not in page
+
+
+def test_with_a_ruler_the_largest_asymmetries_are_in_millimetres(org, practitioner, face):
+    photo, at = face  # drawn at 4 px per mm: 200 px of ruler are 50 mm
+    client = client_for(practitioner)
+    ruler = {
+        "ruler-a-x": "0.1",
+        "ruler-a-y": "0.9",
+        "ruler-b-x": str(0.1 + 200 / photo.width),
+        "ruler-b-y": "0.9",
+        "ruler_mm": "50",
+    }
+    assert client.post(url(photo), form_data(photo, at, **ruler)).status_code == 302
+    marks = _overlay_marks(client.get(f"/photos/{photo.public_id}/").content.decode())
+    label = marks["Mouth corners"]["label"]
+    assert label.endswith(" mm")
+    assert abs(float(label.split(": ")[1][:-3]) - 3.0) < 0.4

@@ -19,9 +19,9 @@ from mesoclinic.accounts.access import require
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
 from mesoclinic.outcomes import courses
-from mesoclinic.photos import landmarks
+from mesoclinic.photos import landmarks, overlay
 from mesoclinic.photos.access import get_photo
-from mesoclinic.photos.models import LANDMARK_VIEWS, Photo
+from mesoclinic.photos.models import LANDMARK_VIEWS, Landmarks, Photo
 from mesoclinic.photos.services import PhotoRefused
 from mesoclinic.rules import symmetry
 from mesoclinic.rules.errors import RulesInputError
@@ -109,13 +109,7 @@ def _context(
     points: Mapping[str, tuple[str, str]],
     errors: Mapping[str, str],
 ) -> dict[str, Any]:
-    result = None
-    if placed is not None and landmarks.measurable(photo):
-        try:
-            result = landmarks.measure(placed, photo)
-        except RulesInputError:
-            result = None
-    return {
+    return symmetry_context(photo, placed) | {
         "photo": photo,
         "patient": photo.patient,
         "placed": placed,
@@ -125,7 +119,21 @@ def _context(
         "submission_key": uuid.uuid4(),
         "ruler_mm": placed.ruler_mm if placed and placed.ruler_mm else "",
         "reason": "",
+    }
+
+
+def symmetry_context(photo: Photo, placed: Landmarks | None) -> dict[str, Any]:
+    """The symmetry measured on a frontal photo, its overlay picture, and the scores it
+    may be recorded as (`photos/_symmetry.html`); nothing when it cannot be measured."""
+    result = None
+    if placed is not None and landmarks.measurable(photo):
+        try:
+            result = landmarks.measure(placed, photo)
+        except RulesInputError:
+            result = None
+    return {
         "result": result,
+        "overlay": overlay.draw(placed, photo, result) if placed and result else None,
         "symmetry_due": _symmetry_due(photo) if result and not result.unsuitable else [],
         "roll_tolerance": symmetry.ROLL_TOLERANCE_DEG,
         "yaw_tolerance": symmetry.YAW_TOLERANCE_DEG,

@@ -21,6 +21,7 @@ from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.access import get_patient
 from mesoclinic.photos import forms, landmarks, page, services
 from mesoclinic.photos.access import get_photo, get_shown_photo
+from mesoclinic.photos.landmark_views import symmetry_context
 from mesoclinic.photos.models import LANDMARK_VIEWS, Kind, Photo
 
 
@@ -74,12 +75,14 @@ def photo_detail(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 def _detail_context(photo: Photo, void_form: forms.VoidPhotoForm) -> dict[str, Any]:
-    return {
+    placed = landmarks.current([photo]).get(photo.pk)
+    shown = symmetry_context(photo, placed) if placed and not photo.is_voided else {}
+    return shown | {
         "photo": photo,
         "patient": photo.patient,
         "void_form": void_form,
         "landmarks_offered": photo.view in LANDMARK_VIEWS,
-        "has_landmarks": photo.pk in landmarks.current([photo]),
+        "has_landmarks": placed is not None,
     }
 
 

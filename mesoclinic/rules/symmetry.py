@@ -229,6 +229,16 @@ def _mirror_score(
     return float(np.linalg.norm(laid - face_c, axis=1).mean() / ipd * 100)
 
 
+def reflect(point: Point, midline: tuple[Point, Point]) -> Point:
+    """The point mirrored across the midline: where a landmark's partner would be on a
+    perfectly symmetric face (what the overlay picture draws beside the partner)."""
+    a, b = np.asarray(midline[0], dtype=float), np.asarray(midline[1], dtype=float)
+    direction = (b - a) / np.linalg.norm(b - a)
+    offset = np.asarray(point, dtype=float) - a
+    mirrored = a + 2 * (offset @ direction) * direction - offset
+    return float(mirrored[0]), float(mirrored[1])
+
+
 @dataclass(frozen=True)
 class Similarity:
     """x' = scale * R(angle) x + shift: maps a point of one photo onto another."""

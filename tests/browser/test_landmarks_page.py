@@ -47,3 +47,16 @@ def test_landmarks_tapped_on_a_face_give_its_symmetry_index(tablet):
     assert abs(float(shown.split()[0]) - symmetry.measure(at).index) <= 1
     page.set_viewport_size({"width": 1024, "height": 768})
     screenshot(page, "landmarks-placed")
+
+    # The photo's page draws what was measured over the photo, and it can be hidden.
+    page.get_by_role("link", name="Back to the photo").click()
+    overlay = page.locator(".symmetry-overlay")
+    expect(overlay).to_be_visible()
+    photo_box = page.locator(".photo-stack img").bounding_box()
+    overlay_box = overlay.bounding_box()
+    assert abs(photo_box["width"] - overlay_box["width"]) < 1
+    assert abs(photo_box["height"] - overlay_box["height"]) < 1
+    expect(overlay.locator("text").first).to_contain_text("Mouth corners")
+    screenshot(page, "photo-symmetry-overlay")
+    page.get_by_label("Show the symmetry overlay").uncheck()
+    expect(overlay).to_be_hidden()

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mesoclinic.rules import RulesInputError
+from mesoclinic.rules import RulesInputError, symmetry
 from mesoclinic.rules.symmetry import LANDMARKS, align, measure
 
 # A symmetric face, in mm: (lateral x of the patient's right side, y down, depth z
@@ -137,3 +137,19 @@ def test_two_photos_of_a_face_shifted_and_rotated_line_up_by_their_pupils(angle,
         assert (x, y) == pytest.approx(fixed[key], abs=1e-6)
     back = transform.inverse()
     assert back.apply(transform.apply((10.0, 20.0))) == pytest.approx((10.0, 20.0), abs=1e-6)
+
+
+@pytest.mark.parametrize("angle", [0.0, 3.0, -20.0, 90.0])
+def test_a_point_reflected_across_the_midline_lands_on_its_mirror_image(angle):
+    """On a face tilted by `angle`, the left pupil mirrored across the midline is the
+    right pupil; reflecting twice gives the point back."""
+    t = math.radians(angle)
+    down = (-math.sin(t), math.cos(t))
+    midline = ((100.0, 100.0), (100.0 + 50 * down[0], 100.0 + 50 * down[1]))
+    across = (math.cos(t), math.sin(t))
+    right = (100 - 30 * across[0] + 10 * down[0], 100 - 30 * across[1] + 10 * down[1])
+    left = (100 + 30 * across[0] + 10 * down[0], 100 + 30 * across[1] + 10 * down[1])
+    assert symmetry.reflect(left, midline) == pytest.approx(right, abs=1e-9)
+    assert symmetry.reflect(symmetry.reflect((3.0, 7.0), midline), midline) == pytest.approx(
+        (3.0, 7.0)
+    )
