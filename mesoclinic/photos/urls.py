@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mesoclinic.photos import landmark_views, views
+from mesoclinic.photos import compare_views, landmark_views, views
 
 urlpatterns = [
     path("photos/for/<uuid:patient_id>/", views.patient_photos, name="patient_photos"),
@@ -15,4 +15,11 @@ urlpatterns = [
     ),
     # kind: original, screen or thumb (any other is a 404 from the view)
     path("photos/<uuid:public_id>/<slug:kind>/", views.photo_image, name="photo_image"),
+]
+
+# Comparison (photos/compare.py): two photos of one view, lined up by the pupils.
+urlpatterns += [
+    path(
+        "photos/for/<uuid:patient_id>/compare/", compare_views.photo_compare, name="photo_compare"
+    ),
 ]
