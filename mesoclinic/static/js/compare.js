@@ -53,7 +53,10 @@
   boundary.addEventListener("input", show);
   opacity.addEventListener("input", show);
   before.addEventListener("load", place);
-  window.addEventListener("resize", place);
+  // The before photo's displayed size changes with the window and the layout: the
+  // after photo is scaled again with it.
+  if (window.ResizeObserver) new ResizeObserver(place).observe(before);
+  else window.addEventListener("resize", place);
   stage.classList.add("ready");
   place();
   mode("slider");
