@@ -252,3 +252,23 @@ def test_a_body_view_is_compared_as_taken(org, practitioner, patient):
     page = client_for(practitioner).get(url(patient, view="body-front")).content.decode()
     assert "lined up by the pupils on face views only" in page
     assert _matrix(page) is None
+
+
+def test_the_benchmark_series_are_made_once_and_open(org, practitioner, make_patient):
+    """bench/pages.py opens these paths at each `make bench`: made once, all served."""
+    from mesoclinic.photos.models import Photo
+    from mesoclinic.scale.compare_photos import comparison_paths
+
+    for name in ("Short", "Long"):
+        make_patient(last_name=name)
+    with acting_for(org):
+        first = comparison_paths(practitioner)
+        again = comparison_paths(practitioner)
+        assert Photo.objects.count() == 22
+    assert first == again and set(first) == {"2", "20"}
+    client = client_for(practitioner)
+    for paths in first.values():
+        page = client.get(paths[0])
+        assert "Aligned by the pupils." in page.content.decode()
+        assert all(p in page.content.decode() for p in paths[1:])
+        assert [client.get(p).status_code for p in paths[1:]] == [200, 200]
