@@ -39,6 +39,9 @@ def pages(h: dict, in_process: bool = False) -> list[dict]:
     ]
     if h.get("calendar_paths"):
         jobs.append({"name": "calendar", "user": doc, "paths": h["calendar_paths"]})
+    # The photo comparison page and its two screen images, for series of 2 and 20 photos.
+    for count, paths in sorted(h.get("compare_paths", {}).items(), key=lambda kv: int(kv[0])):
+        jobs.append({"name": f"compare_{count}", "user": doc, "paths": paths})
     if in_process:
         jobs = [j for j in jobs if j.get("kind") != "login" and j["user"]]
     return jobs

@@ -22,6 +22,8 @@ JOBS = [
     ("audit_log", "audit log page"),
     ("evidence", "evidence per protocol"),
     ("calendar", "week calendar"),
+    ("compare_2", "photo comparison, 2 photos (page + 2 screen images)"),
+    ("compare_20", "photo comparison, 20 photos (page + 2 screen images)"),
     ("mixed_reads", "mixed audited reads"),
 ]
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mesoclinic.photos import consent_views, export_views, landmark_views, views
+from mesoclinic.photos import compare_views, consent_views, export_views, landmark_views, views
 
 urlpatterns = [
     path("photos/for/<uuid:patient_id>/", views.patient_photos, name="patient_photos"),
@@ -29,4 +29,11 @@ urlpatterns += [
         name="photo_consent_revoke",
     ),
     path("photos/export/", export_views.photo_export, name="photo_export"),
+]
+
+# Comparison (photos/compare.py): two photos of one view, lined up by the pupils.
+urlpatterns += [
+    path(
+        "photos/for/<uuid:patient_id>/compare/", compare_views.photo_compare, name="photo_compare"
+    ),
 ]

@@ -21,6 +21,7 @@ from mesoclinic.accounts.roles import Role
 from mesoclinic.patients import models as pm
 from mesoclinic.patients.models import Patient
 from mesoclinic.plans.models import Consent, Plan, PlanProtocol, PlanVersion
+from mesoclinic.scale.compare_photos import comparison_paths
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import (
     Lot,
@@ -79,6 +80,7 @@ def handles(org: Organization, sessions: int, seed: int = 0) -> dict[str, Any]:
             "evidence_protocol": protocol["protocol"] if protocol else "",
             "site": str(site.public_id) if site else "",
             "patients": Patient.objects.count(),
+            "compare_paths": comparison_paths(practitioner),
         }
 
 
