@@ -465,3 +465,33 @@ def give_photo_consent(org, user, patient, scope="clinical", how="paper"):
     clinical-record one (photos.consent)."""
     with acting_for(org):
         return photo_consent.give(user, patient, scope, how=how, submission_key=uuid.uuid4())
+
+
+def take_baseline_photos(org, user, session) -> None:
+    """A photo of each standard view of the session's areas, taken at the session: what a
+    course whose protocol needs a baseline waits for before its first sign-off."""
+    import io
+    import uuid
+
+    from PIL import Image
+
+    from mesoclinic.photos import capture, services
+    from mesoclinic.rules import photography
+
+    with acting_for(org):
+        if not photo_consent.has_live(session.patient, "clinical"):
+            give_photo_consent(org, user, session.patient)
+        for view in photography.views_for(capture.session_areas(session)):
+            jpeg = io.BytesIO()
+            Image.new("RGB", (160, 120), (200, 200, 200)).save(jpeg, format="JPEG")
+            services.add_photo(
+                user,
+                session.patient,
+                io.BytesIO(jpeg.getvalue()),
+                view=view.slug,
+                area="",
+                side="",
+                device="Clinic camera",
+                session=session,
+                submission_key=uuid.uuid4(),
+            )

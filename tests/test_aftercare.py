@@ -15,7 +15,7 @@ from mesoclinic.patients import models as pm
 from mesoclinic.plans.models import Plan
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import Lot, TreatmentSession
-from tests.factories import client_for, consent_to, run_worker
+from tests.factories import client_for, consent_to, run_worker, take_baseline_photos
 
 IBUPROFEN = "Ibuprofen may be used for swelling."
 ASK = "Ask your doctor or pharmacist which pain relief is safe for you."
@@ -82,6 +82,7 @@ def _signed_session(
         {**chart, "lot": str(lot.public_id), "lock_version": session.lock_version},
     )
     assert charted.status_code == 200, charted.content.decode()[-2000:]
+    take_baseline_photos(org, practitioner, session)
     assert client.post(reverse("session_sign", args=[session.public_id])).status_code == 302
     with acting_for(org):
         return TreatmentSession.objects.select_related("plan_version").get()
@@ -270,6 +271,7 @@ def test_signing_waits_when_the_history_cannot_be_read_by_the_rules(
         reverse("session_chart", args=[session.public_id]),
         {**SUBMENTAL, "lot": str(lot.public_id), "lock_version": session.lock_version},
     )
+    take_baseline_photos(org, practitioner, session)
     response = client.post(reverse("session_sign", args=[session.public_id]))
     assert response.status_code == 400
     assert "The aftercare sheet cannot be written" in response.content.decode()

@@ -17,9 +17,16 @@ from PIL import Image
 from mesoclinic.audit.models import AuditEvent
 from mesoclinic.photos import compare, landmarks, services, synthetic
 from mesoclinic.tenancy import acting_for
-from tests.factories import client_for
+from tests.factories import client_for, give_photo_consent
 
 CLINICAL = ("owner", "practitioner", "esthetician")
+
+
+@pytest.fixture
+def patient(patient, org, practitioner):
+    """The patient, with consent to clinical photos (none is taken without it)."""
+    give_photo_consent(org, practitioner, patient)
+    return patient
 
 
 def jpeg(image: Image.Image) -> bytes:
@@ -147,7 +154,9 @@ def test_a_voided_photo_is_refused(org, practitioner, patient, pair):
 
 
 def test_another_patients_photo_is_refused(org, practitioner, make_patient, patient, pair):
-    stranger = add(org, practitioner, make_patient(first_name="Bea"))
+    bea = make_patient(first_name="Bea")
+    give_photo_consent(org, practitioner, bea)
+    stranger = add(org, practitioner, bea)
     response = client_for(practitioner).get(
         url(patient, before=pair[0].public_id, after=stranger.public_id)
     )

@@ -28,6 +28,7 @@ from tests.factories import (
     post_start_adhoc,
     receive_lot,
     run_worker,
+    take_baseline_photos,
 )
 
 
@@ -135,6 +136,7 @@ def test_signing_locks_the_record_takes_stock_once_and_sends_aftercare(
     lot = receive_lot(org, site, practitioner)
     post_chart(client, only_session(org), lot, volume_ml="3")
     session = only_session(org)
+    take_baseline_photos(org, practitioner, session)
     sign = reverse("session_sign", args=[session.public_id])
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(sign).status_code == 302
@@ -162,6 +164,7 @@ def test_no_code_path_can_change_a_signed_session(org, site, practitioner, conse
     post_start(client, consented_plan, site)
     lot = receive_lot(org, site, practitioner)
     post_chart(client, only_session(org), lot)
+    take_baseline_photos(org, practitioner, only_session(org))
     client.post(reverse("session_sign", args=[only_session(org).public_id]))
     with acting_for(org):
         area = SessionArea.objects.get()
@@ -182,6 +185,7 @@ def test_amendments_keep_the_original(org, site, practitioner, esthetician, cons
     post_start(client, consented_plan, site)
     post_chart(client, only_session(org), receive_lot(org, site, practitioner))
     session = only_session(org)
+    take_baseline_photos(org, practitioner, session)
     client.post(reverse("session_sign", args=[session.public_id]))
     nurse = client_for(esthetician)
     bad = nurse.post(
@@ -223,6 +227,7 @@ def test_aftercare_pdf_for_a_signed_session(org, site, practitioner, consented_p
     post_chart(client, only_session(org), receive_lot(org, site, practitioner))
     session = only_session(org)
     assert client.get(reverse("session_aftercare", args=[session.public_id])).status_code == 400
+    take_baseline_photos(org, practitioner, session)
     client.post(reverse("session_sign", args=[session.public_id]))
     response = client.get(reverse("session_aftercare_pdf", args=[session.public_id]))
     assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")
@@ -363,6 +368,7 @@ def test_points_of_a_signed_session_cannot_be_tapped(org, site, practitioner, co
     post_start(client, consented_plan, site)
     session = only_session(org)
     post_chart(client, session, receive_lot(org, site, practitioner), injections="", volume_ml="1")
+    take_baseline_photos(org, practitioner, session)
     client.post(reverse("session_sign", args=[session.public_id]))
     row = _row(org)
     x, y = row.points[0]

@@ -17,13 +17,21 @@ from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments import aftercare, exposure, session_checks, sessions
 from mesoclinic.treatments.models import TreatmentSession
 from mesoclinic.treatments.safety import responsible_practitioner
-from tests.factories import client_for, only_session, post_chart, post_start, receive_lot
+from tests.factories import (
+    client_for,
+    only_session,
+    post_chart,
+    post_start,
+    receive_lot,
+    take_baseline_photos,
+)
 
 # The session and the signed-in user; the keys; a savepoint; the licence; the locked session;
 # its rows; 8 kinds of history; earlier sessions (their rows too when there are some); stock;
 # the signature and its history row; the follow-up count, task and history row; the audit
-# event; the savepoint released. It was 30 before the lean reads.
-SIGN_MAX = 24
+# event; the savepoint released; the course's baseline photos (issue 15). It was 30 before
+# the lean reads.
+SIGN_MAX = 25
 
 
 def _charted(org, site, practitioner, plan):
@@ -31,6 +39,7 @@ def _charted(org, site, practitioner, plan):
     assert post_start(client, plan, site).status_code == 302
     lot = receive_lot(org, site, practitioner, "DCA-S1")
     assert post_chart(client, only_session(org), lot, volume_ml="3").status_code == 200
+    take_baseline_photos(org, practitioner, only_session(org))
     return client, only_session(org)
 
 

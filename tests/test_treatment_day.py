@@ -22,6 +22,7 @@ from tests.factories import (
     post_start_adhoc,
     receive_lot,
     reload_plan,
+    take_baseline_photos,
 )
 
 
@@ -40,6 +41,7 @@ def _charted_and_signed(client, org, site, user, plan=None, patient=None, **char
     session = _latest(org)
     lot = chart.pop("lot", None) or receive_lot(org, site, user, number=f"L{session.pk}")
     assert post_chart(client, session, lot, **chart).status_code == 200
+    take_baseline_photos(org, user, session)
     assert _sign(client, _latest(org)).status_code == 302
     return _latest(org)
 
@@ -297,6 +299,7 @@ def test_signing_shows_the_totals_limits_reasons_and_lots_first(
     assert client_for(esthetician).get(url).status_code == 403
     assert client_for(reception).get(url).status_code == 403
     assert client_for(outsider).get(url).status_code == 404
+    take_baseline_photos(org, practitioner, session)
     assert client.post(url).status_code == 302 and _latest(org).is_signed
 
 

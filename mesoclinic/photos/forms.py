@@ -1,6 +1,8 @@
 """Taking a photo on a tablet (the camera opens) or uploading one from a clinic camera."""
 
+import contextlib
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -59,6 +61,20 @@ class PhotoForm(forms.Form):
         session.queryset = TreatmentSession.objects.filter(
             patient=patient, voided_at__isnull=True
         ).order_by("-started_at")
+
+
+def prefill(query: Mapping[str, str]) -> dict[str, str]:
+    """The form's starting values from a "Take" link (`?session=&view=&area=`): only
+    known views and areas and a well-formed session id (the form's own session choices
+    are the patient's, so another patient's session is never selected)."""
+    initial: dict[str, str] = {}
+    if query.get("view", "") in catalogue.BY_SLUG:
+        initial["view"] = query["view"]
+    if query.get("area", "") in rules.areas():
+        initial["area"] = query["area"]
+    with contextlib.suppress(ValueError):
+        initial["session"] = str(uuid.UUID(query.get("session", "")))
+    return initial
 
 
 class VoidPhotoForm(forms.Form):

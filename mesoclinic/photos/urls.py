@@ -1,6 +1,13 @@
 from django.urls import path
 
-from mesoclinic.photos import compare_views, consent_views, export_views, landmark_views, views
+from mesoclinic.photos import (
+    compare_views,
+    consent_views,
+    export_views,
+    landmark_views,
+    session_views,
+    views,
+)
 
 urlpatterns = [
     path("photos/for/<uuid:patient_id>/", views.patient_photos, name="patient_photos"),
@@ -15,6 +22,11 @@ urlpatterns = [
     ),
     # kind: original, screen or thumb (any other is a 404 from the view)
     path("photos/<uuid:public_id>/<slug:kind>/", views.photo_image, name="photo_image"),
+    path(
+        "photos/for-session/<uuid:public_id>/views/",
+        session_views.session_photo_views,
+        name="session_photo_views",
+    ),
 ]
 
 urlpatterns += [

@@ -31,7 +31,7 @@ from mesoclinic.photos.models import LANDMARK_VIEWS, Kind, Photo
 def patient_photos(request: AuthedRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = get_patient(patient_id)
     record(request.user, Action.VIEW, patient, detail="photos")
-    form = forms.PhotoForm(patient=patient)
+    form = forms.PhotoForm(patient=patient, initial=forms.prefill(request.GET))
     return render(request, "photos/patient.html", page.context(patient, form))
 
 

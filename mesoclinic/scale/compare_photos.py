@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from mesoclinic.accounts.models import User
 from mesoclinic.patients.models import Patient
-from mesoclinic.photos import landmarks, services, synthetic
+from mesoclinic.photos import consent, landmarks, services, synthetic
+from mesoclinic.photos.models import ConsentHow, ConsentScope
 
 SERIES = (2, 20)
 VIEW = "face-front"
@@ -39,6 +40,13 @@ def _face(rank: int) -> synthetic.Face:
 def _series(user: User, patient: Patient, count: int) -> list[str]:
     """The patient's series (made once), and the page and two screen images to open."""
     photos = []
+    consent.give(  # made once too: the same key a second time returns the first
+        user,
+        patient,
+        ConsentScope.CLINICAL,
+        how=ConsentHow.PAPER,
+        submission_key=uuid.uuid5(_KEYS, f"{patient.public_id}/consent"),
+    )
     for rank in range(count):
         key = uuid.uuid5(_KEYS, f"{patient.public_id}/{rank}")
         photo = services.submitted(key)

@@ -21,7 +21,14 @@ from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.access import get_patient
 from mesoclinic.patients.services import alerts_for
 from mesoclinic.plans.access import get_plan
-from mesoclinic.treatments import charting, inventory, session_checks, session_diagram, sessions
+from mesoclinic.treatments import (
+    charting,
+    inventory,
+    session_checks,
+    session_diagram,
+    sessions,
+    sign_checks,
+)
 from mesoclinic.treatments import session_forms as forms
 from mesoclinic.treatments.access import get_session, get_session_to_sign
 from mesoclinic.treatments.models import SessionAmendment, SessionArea, TreatmentSession
@@ -301,6 +308,8 @@ def session_sign(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
         "patient": session.patient,
         "alerts": alerts_for(session.patient),
         "error": error,
+        # What must be done before signing (the baseline photos), stated before the press.
+        "requirements": sign_checks.problems(session),
         **summary,
     }
     status = 400 if error else 200

@@ -19,7 +19,7 @@ from mesoclinic.plans import consent as consents
 from mesoclinic.plans import services as plans
 from mesoclinic.plans.models import Plan, PlanStatus
 from mesoclinic.transitions import TransitionRefused
-from mesoclinic.treatments import aftercare, exposure, scope, states, tasks
+from mesoclinic.treatments import aftercare, exposure, scope, sign_checks, states, tasks
 from mesoclinic.treatments.charting import (
     charted_rows,
     vials_opened,
@@ -255,6 +255,9 @@ def sign(user: User, session: TreatmentSession) -> bool:
     # direct write skipped is signed. No new reason can be given here.
     profile = session_profile(locked)
     enforce(locked, exposure_findings(locked, rows, profile), user, "")
+    # What other apps require first (the course's baseline photos: photos registers it).
+    if problems := sign_checks.problems(locked):
+        raise SessionRefused(" ".join(problems))
     for lot_id, vials in vials_opened(rows).items():
         updated = Lot.objects.filter(pk=lot_id, vials_used__lte=F("vials_received") - vials).update(
             vials_used=F("vials_used") + vials

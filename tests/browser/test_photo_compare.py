@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from mesoclinic.photos import synthetic
 from tests.browser.conftest import login, screenshot
-from tests.browser.flows import new_patient
+from tests.browser.flows import give_photo_consent, new_patient
 
 BEFORE = synthetic.Face()
 # Further from the camera, tilted, off-centre; the right cheek fuller and the left mouth
@@ -96,6 +96,7 @@ def test_two_photos_lined_up_by_the_pupils_in_slider_and_overlay(tablet):
     login(page, "practitioner@demo.clinic")
     new_patient(page, "Cora", "Compare", "1979-09-10")
     page.get_by_role("link", name="Photos").click()
+    give_photo_consent(page)
     at_before = _take(page, BEFORE)
     at_after = _take(page, AFTER)
     # Newest first on the photos page: card 0 is the after photo.

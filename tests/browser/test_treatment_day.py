@@ -5,11 +5,12 @@ import io
 import re
 from datetime import date
 
+from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from tests.browser.conftest import login, screenshot
-from tests.browser.flows import add_area, new_patient, sign_consent
+from tests.browser.flows import add_area, give_photo_consent, new_patient, sign_consent
 
 EXPIRED_LOT = "DCA23-907"  # the demo's expired deoxycholic acid vial, still on the shelf
 GOOD_LOT = "DCA24-118"
@@ -34,6 +35,15 @@ def _chart_with(page, lot_number: str) -> None:
     value = lot.locator("option", has_text=lot_number).first.get_attribute("value")
     lot.select_option(value)
     form.get_by_role("button", name="Add to chart").click()
+
+
+def _drawn_jpeg() -> bytes:
+    """A grey card with a disc (shapes drawn here, never a person)."""
+    image = Image.new("RGB", (900, 1200), (225, 228, 230))
+    ImageDraw.Draw(image).ellipse((250, 250, 650, 800), fill=(200, 150, 130))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
 
 
 def _pdf_text(download) -> str:
@@ -76,12 +86,53 @@ def test_treatment_day_from_charting_to_a_traced_infection(tablet):
     )
     screenshot(page, "session-charted")
 
+    # The course needs its baseline photos: the session page says which views are missing.
+    session_url = page.url
+    page.set_viewport_size({"width": 1024, "height": 768})
+    views = page.locator("#session-photo-views")
+    expect(views).to_contain_text("0 of 2 taken")
+    expect(views).to_contain_text("Submental, front, chin raised")
+    take = views.get_by_role("link", name=re.compile("^Take"))
+    expect(take).to_have_count(2)
+    assert take.first.bounding_box()["height"] >= 44
+    screenshot(page, "session-photo-views-missing")
+
     page.get_by_role("link", name="Sign session…").click()
     summary = page.locator("main")
     expect(summary).to_contain_text("Given in this session")
     expect(summary).to_contain_text("Deoxycholic acid")
     expect(summary).to_contain_text(GOOD_LOT)
+    expect(summary).to_contain_text("needs its baseline photos before its first session")
+    expect(summary).to_contain_text("0 of 2 taken — missing: Submental, front, chin raised")
     screenshot(page, "session-sign-confirm")
+    page.get_by_role("button", name="Confirm and sign").click()
+    refusal = page.locator(".error-box.refusal")
+    expect(refusal).to_contain_text("needs its baseline photos")
+    expect(refusal).to_be_in_viewport()
+    screenshot(page, "session-sign-refused")
+
+    for view in ("Submental, front, chin raised", "Submental, profile"):
+        page.goto(session_url)
+        page.locator("#session-photo-views").get_by_role(
+            "link", name=f"Take {view}", exact=True
+        ).click()
+        if page.locator("#consent-clinical").get_by_role("button").count():
+            give_photo_consent(page)  # the first photo of this patient
+        expect(page.get_by_label("View")).to_have_value(re.compile("^submental-"))
+        page.locator("#id_photo").set_input_files(
+            {"name": "IMG_0001.JPG", "mimeType": "image/jpeg", "buffer": _drawn_jpeg()}
+        )
+        page.get_by_role("button", name="Keep the photo").click()
+        expect(page.get_by_text(f"Photo kept: {view}.")).to_be_visible()
+    page.goto(session_url)
+    expect(page.locator("#session-photo-views")).to_contain_text("All 2 standard views taken")
+    for img in page.locator("#session-photo-views img").all():
+        expect(img).to_have_js_property("complete", True)
+        assert img.evaluate("i => i.naturalWidth") > 0
+    screenshot(page, "session-photo-views-taken")
+
+    page.get_by_role("link", name="Sign session…").click()
+    expect(page.locator("main")).not_to_contain_text("baseline photos")
     page.get_by_role("button", name="Confirm and sign").click()
     expect(page.get_by_text("Session signed.")).to_be_visible()
     expect(page.get_by_role("button", name="Add to chart")).to_have_count(0)
