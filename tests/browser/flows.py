@@ -1,5 +1,7 @@
 """Steps several browser journeys share: a new patient, a plan area, a signed consent."""
 
+import re
+
 from playwright.sync_api import expect
 
 
@@ -80,3 +82,34 @@ def give_photo_consent(page, scope: str = "clinical", how: str = "Signed paper f
     row.get_by_label("How consent was given").select_option(label=how)
     row.get_by_role("button", name="Record consent").click()
     expect(page.locator(f"#consent-{scope}")).to_contain_text("Given ")
+
+
+def take_missing_session_photos(page) -> None:
+    """From a session's page: take each standard view the session still misses (a drawn
+    card, never a person), as a protocol needing a baseline asks before the first sign."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    session_url = page.url
+    image = Image.new("RGB", (900, 1200), (225, 228, 230))
+    ImageDraw.Draw(image).ellipse((250, 250, 650, 800), fill=(200, 150, 130))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85)
+    views = page.locator("#session-photo-views")
+    expect(views).to_be_visible()
+    for _ in range(12):
+        take = views.get_by_role("link", name=re.compile("^Take "))
+        if not take.count():
+            break
+        take.first.click()
+        if page.locator("#consent-clinical").get_by_role("button").count():
+            give_photo_consent(page)
+        page.locator("#id_photo").set_input_files(
+            {"name": "IMG_0001.JPG", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}
+        )
+        page.get_by_role("button", name="Keep the photo").click()
+        expect(page.get_by_text("Photo kept:")).to_be_visible()
+        page.goto(session_url)
+        views = page.locator("#session-photo-views")
+        expect(views).to_be_visible()

@@ -8,7 +8,13 @@ from datetime import date, timedelta
 from playwright.sync_api import expect
 
 from tests.browser.conftest import login, screenshot
-from tests.browser.flows import add_area, htmx_idle, new_patient, sign_consent
+from tests.browser.flows import (
+    add_area,
+    htmx_idle,
+    new_patient,
+    sign_consent,
+    take_missing_session_photos,
+)
 
 LOT = "CEL26-431"
 PROTOCOL = "Cellulite mesotherapy (aminophylline, L-carnitine, plant extracts)"
@@ -99,6 +105,7 @@ def test_a_cellulite_course_is_measured_from_baseline_to_end(tablet):
     form.get_by_role("button", name="Add to chart").click()
     htmx_idle(page)
     expect(page.locator("#chart table")).to_contain_text(LOT)
+    take_missing_session_photos(page)  # the protocol needs its baseline photos
     page.get_by_role("link", name="Sign session…").click()
     page.get_by_role("button", name="Confirm and sign").click()
     expect(page.get_by_text("Session signed.")).to_be_visible()

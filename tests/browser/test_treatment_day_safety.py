@@ -15,6 +15,7 @@ from tests.browser.flows import (
     htmx_idle,
     new_patient,
     sign_consent,
+    take_missing_session_photos,
 )
 
 GOOD_LOT = "DCA24-118"
@@ -93,6 +94,7 @@ def test_the_treatment_day_refuses_what_the_label_forbids(page):
     page.goto(session_url)
     _chart(page)
     expect(page.locator("#chart table")).to_contain_text(GOOD_LOT)
+    take_missing_session_photos(page)  # the protocol needs its baseline photos
     page.get_by_role("link", name="Sign session…").click()
     summary = page.locator("main")
     expect(summary).to_contain_text("Given in this session")
