@@ -102,3 +102,21 @@ def keep_history(row: ClinicalRecord, by: Any, at: datetime | None = None) -> No
     row.changed_by, row.changed_at = by, at or timezone.now()
     manager = get_history_manager_for_model(type(row))
     manager.bulk_history_create([row], update=True, default_user=by)
+
+
+def void_once(row: VoidableRecord, by: Any, reason: str, at: datetime | None = None) -> bool:
+    """Void `row` if no one has yet: one conditional UPDATE (two requests voiding at once
+    make one void), the values set on the row in memory too, and its history kept.
+    False, and nothing written, when it was already voided. The caller checks who may
+    void and writes the audit event."""
+    at = at or timezone.now()
+    updated = (
+        type(row)
+        .objects.filter(pk=row.pk, voided_at__isnull=True)
+        .update(voided_at=at, voided_by=by, void_reason=reason, changed_at=at, changed_by=by)
+    )
+    if not updated:
+        return False
+    row.voided_at, row.voided_by, row.void_reason = at, by, reason
+    keep_history(row, by, at)
+    return True

@@ -10,11 +10,10 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from mesoclinic.accounts.models import PRESCRIBING, ClinicalLicence, User
 from mesoclinic.audit.log import Action, record
-from mesoclinic.records import keep_history
+from mesoclinic.records import void_once
 
 FIELDS = ["licence_type", "number", "jurisdiction", "expires_on"]
 
@@ -63,16 +62,7 @@ def add(user: User, member: User, data: dict[str, Any]) -> ClinicalLicence:
 @transaction.atomic
 def void(user: User, licence: ClinicalLicence, reason: str) -> bool:
     """Void a licence recorded in error; voiding twice changes nothing (False)."""
-    now = timezone.now()
-    updated = ClinicalLicence.objects.filter(pk=licence.pk, voided_at__isnull=True).update(
-        voided_at=now,
-        voided_by=user,
-        void_reason=reason,
-        changed_at=now,
-        changed_by=user,
-    )
-    if updated:
-        licence.voided_at, licence.voided_by, licence.void_reason = now, user, reason
-        keep_history(licence, user, now)
-        record(user, Action.VOID, licence, fields=["voided_at", "void_reason"], detail=reason)
-    return bool(updated)
+    if not void_once(licence, user, reason):
+        return False
+    record(user, Action.VOID, licence, fields=["voided_at", "void_reason"], detail=reason)
+    return True

@@ -19,7 +19,7 @@ from mesoclinic.integrity import second_submission
 from mesoclinic.outcomes.models import Assessment, Rater, Side, Timepoint
 from mesoclinic.patients.models import Patient
 from mesoclinic.plans.models import Plan
-from mesoclinic.records import keep_history
+from mesoclinic.records import void_once
 from mesoclinic.rules import RulesInputError, outcomes
 from mesoclinic.treatments.models import SessionStatus, TreatmentSession
 
@@ -228,15 +228,6 @@ def amend(
         amends=locked,
         amend_reason=reason,
     )
-    now = timezone.now()
-    Assessment.objects.filter(pk=locked.pk, voided_at__isnull=True).update(
-        voided_at=now,
-        voided_by=user,
-        void_reason=f"Amended: {reason}"[:500],
-        changed_at=now,
-        changed_by=user,
-    )
-    locked.voided_at, locked.voided_by, locked.void_reason = now, user, f"Amended: {reason}"
-    keep_history(locked, user, now)
+    void_once(locked, user, f"Amended: {reason}"[:500])
     record(user, Action.CHANGE, locked, fields=["answers", "total"], detail=f"amended: {reason}")
     return corrected

@@ -24,7 +24,7 @@ from mesoclinic.photos.models import (
     ConsentScope,
     PhotoConsent,
 )
-from mesoclinic.records import keep_history
+from mesoclinic.records import void_once
 
 CLINICAL_ONLY = "Only clinical staff record or revoke photo consent."
 LIVE_ONCE = "photos_photoconsent.patient_id, photos_photoconsent.scope"
@@ -125,13 +125,7 @@ def revoke(user: User, consent: PhotoConsent, reason: str) -> bool:
     reason = " ".join(reason.split())
     if len(reason) < 3:
         raise ConsentRefused("Give the reason, as the patient told it.", field="reason")
-    now = timezone.now()
-    updated = PhotoConsent.objects.filter(pk=consent.pk, voided_at__isnull=True).update(
-        voided_at=now, voided_by=user, void_reason=reason[:500], changed_at=now, changed_by=user
-    )
-    if not updated:
+    if not void_once(consent, user, reason[:500]):
         return False
-    consent.voided_at, consent.voided_by, consent.void_reason = now, user, reason[:500]
-    keep_history(consent, user, now)
     record(user, Action.VOID, consent, fields=["voided_at", "void_reason"], detail=reason)
     return True

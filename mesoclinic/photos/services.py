@@ -26,7 +26,7 @@ from mesoclinic.patients.models import Patient
 from mesoclinic.photos import catalogue, consent, images
 from mesoclinic.photos.models import ConsentScope, Kind, Photo
 from mesoclinic.photos.storage import photo_storage
-from mesoclinic.records import keep_history
+from mesoclinic.records import void_once
 from mesoclinic.treatments.models import TreatmentSession
 
 CLINICAL_ONLY = "Only clinical staff take or see photos."
@@ -188,13 +188,7 @@ def void_photo(user: User, photo: Photo, reason: str) -> bool:
     reason = " ".join(reason.split())
     if len(reason) < 3:
         raise PhotoRefused("Give the reason for voiding this photo.", field="reason")
-    now = timezone.now()
-    updated = Photo.objects.filter(pk=photo.pk, voided_at__isnull=True).update(
-        voided_at=now, voided_by=user, void_reason=reason[:500], changed_at=now, changed_by=user
-    )
-    if not updated:
+    if not void_once(photo, user, reason[:500]):
         return False
-    photo.voided_at, photo.voided_by, photo.void_reason = now, user, reason[:500]
-    keep_history(photo, user, now)
     record(user, Action.VOID, photo, fields=["voided_at", "void_reason"], detail=reason)
     return True

@@ -23,7 +23,7 @@ from mesoclinic.accounts.models import User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.models import Patient
-from mesoclinic.records import keep_history
+from mesoclinic.records import keep_history, void_once
 from mesoclinic.treatments import states, vocab
 from mesoclinic.treatments.models import (
     AdverseEvent,
@@ -228,15 +228,9 @@ def void_event(user: User, event: AdverseEvent, reason: str) -> bool:
     reason. Voiding twice changes nothing (False). Only a practitioner voids one."""
     roles.check(user, roles.SIGN_CLINICAL, "Only a practitioner voids an adverse event.")
     now = timezone.now()
-    void = {"voided_at": now, "voided_by": user, "void_reason": reason}
     stamp = {"changed_at": now, "changed_by": user}
-    updated = AdverseEvent.objects.filter(pk=event.pk, voided_at__isnull=True).update(
-        **void, **stamp
-    )
-    if not updated:
+    if not void_once(event, user, reason, now):
         return False
-    event.refresh_from_db()
-    keep_history(event, user, now)
     notes = f"Adverse event voided: {reason}"
     tasks = list(FollowUpTask.objects.filter(adverse_event=event, done_at__isnull=True))
     FollowUpTask.objects.filter(pk__in=[t.pk for t in tasks]).update(
