@@ -96,13 +96,15 @@ def take_missing_session_photos(page) -> None:
     ImageDraw.Draw(image).ellipse((250, 250, 650, 800), fill=(200, 150, 130))
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=85)
-    views = page.locator("#session-photo-views")
+    # The panel loads after the page (hx-trigger="load"): wait for the section, not the placeholder.
+    views = page.locator("section#session-photo-views")
     expect(views).to_be_visible()
     for _ in range(12):
         take = views.get_by_role("link", name=re.compile("^Take "))
         if not take.count():
             break
         take.first.click()
+        expect(page.locator("#consent-clinical")).to_be_visible()
         if page.locator("#consent-clinical").get_by_role("button").count():
             give_photo_consent(page)
         page.locator("#id_photo").set_input_files(
@@ -111,5 +113,5 @@ def take_missing_session_photos(page) -> None:
         page.get_by_role("button", name="Keep the photo").click()
         expect(page.get_by_text("Photo kept:")).to_be_visible()
         page.goto(session_url)
-        views = page.locator("#session-photo-views")
+        views = page.locator("section#session-photo-views")
         expect(views).to_be_visible()
