@@ -6,6 +6,7 @@ from mesoclinic.photos import (
     export_views,
     landmark_views,
     session_views,
+    sheet_views,
     views,
 )
 
@@ -47,5 +48,15 @@ urlpatterns += [
 urlpatterns += [
     path(
         "photos/for/<uuid:patient_id>/compare/", compare_views.photo_compare, name="photo_compare"
+    ),
+]
+
+# The comparison sheet (photos/sheet.py) for the consultation, as a page and a PDF.
+urlpatterns += [
+    path("photos/for/<uuid:patient_id>/sheet/", sheet_views.photo_sheet, name="photo_sheet"),
+    path(
+        "photos/for/<uuid:patient_id>/sheet.pdf",
+        sheet_views.photo_sheet_pdf,
+        name="photo_sheet_pdf",
     ),
 ]

@@ -132,3 +132,20 @@ def test_two_photos_lined_up_by_the_pupils_in_slider_and_overlay(tablet):
     page.set_viewport_size({"width": 1024, "height": 768})
     page.locator(".compare-stage").scroll_into_view_if_needed()
     screenshot(page, "photo-compare-overlay")
+
+    # The comparison sheet for the consultation: both photos with their dates, and a PDF.
+    page.get_by_role("link", name="Comparison sheet").click()
+    expect(page.get_by_role("heading", name="Face, front")).to_be_visible()
+    figures = page.locator(".sheet-visit")
+    expect(figures).to_have_count(2)
+    expect(figures.first).to_contain_text("(first photo)")
+    expect(figures.first).to_contain_text("No score recorded at this visit")
+    for img in figures.locator("img").all():
+        expect(img).to_have_js_property("complete", True)
+        assert img.evaluate("i => i.naturalWidth") > 0
+    assert _small_targets(page) == []
+    screenshot(page, "photo-comparison-sheet")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download PDF").click()
+    assert download.value.suggested_filename.endswith(".pdf")
+    assert download.value.path().read_bytes()[:5] == b"%PDF-"
