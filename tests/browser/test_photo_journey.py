@@ -114,6 +114,16 @@ def _tap_landmarks(page, at: dict, size: tuple[int, int]) -> None:
         expect(page.locator(f'[data-landmark="{name}"]')).to_have_attribute("data-placed", "")
 
 
+def _labels_cut_off(overlay) -> list[str]:
+    """The overlay's labels that run past the photo's edges (the SVG clips them)."""
+    return overlay.evaluate(
+        """svg => [...svg.querySelectorAll('text')].filter(t => {
+              const box = t.getBBox(), view = svg.viewBox.baseVal;
+              return box.x < 0 || box.x + box.width > view.width;
+            }).map(t => t.textContent)"""
+    )
+
+
 def test_a_symmetry_course_from_baseline_photos_to_its_symmetry_index(tablet):
     page = tablet
     baseline_jpeg, at = _jpeg(BASELINE)
@@ -178,4 +188,9 @@ def test_a_symmetry_course_from_baseline_photos_to_its_symmetry_index(tablet):
     drawn = symmetry.measure(at).index  # 96.8
     assert abs(index - drawn) <= 0.8, (index, drawn)
     expect(page.locator(".symmetry")).to_contain_text("Mouth corners")
+    # Over the photo, the largest asymmetries are named, and each name reads whole.
+    overlay = page.locator(".symmetry-overlay")
+    expect(overlay).to_be_visible()
+    expect(overlay.locator("text")).to_have_count(3)
+    assert _labels_cut_off(overlay) == []
     screenshot(page, "photo-journey-6-symmetry-index")
