@@ -276,3 +276,26 @@ def test_with_a_ruler_the_largest_asymmetries_are_in_millimetres(org, practition
     label = marks["Mouth corners"]["label"]
     assert label.endswith(" mm")
     assert abs(float(label.split(": ")[1][:-3]) - 3.0) < 0.4
+
+
+def test_a_label_near_the_photos_left_edge_is_written_on_the_photo(org, practitioner, face):
+    """The patient's right is on the viewer's left: a label written left of a landmark
+    near that edge would be cut off by the picture's edge, so it goes to the right."""
+    import re
+
+    photo, at = face  # the right mouth corner 380 px from the left edge of 960
+    client = client_for(practitioner)
+    client.post(url(photo), form_data(photo, at))
+    page = client.get(f"/photos/{photo.public_id}/").content.decode()
+    text = re.search(r'<text x="([\d.]+)"[^>]*text-anchor="(\w+)"[^>]*>Mouth corners', page)
+    assert text and text[2] == "start"
+    assert float(text[1]) > at["mouth-corner-right"][0]  # overlay in the photo's own pixels
+
+
+def test_a_label_with_room_is_written_left_of_its_landmark():
+    from mesoclinic.photos import overlay
+
+    (x, _), anchor = overlay.place_label("Mouth corners: 4.8%", (900.0, 500.0), 960, 35.0)
+    assert anchor == "end" and x < 900
+    (x, _), anchor = overlay.place_label("Mouth corners: 4.8%", (100.0, 500.0), 960, 35.0)
+    assert anchor == "start" and x > 100

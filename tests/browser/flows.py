@@ -84,9 +84,10 @@ def give_photo_consent(page, scope: str = "clinical", how: str = "Signed paper f
     expect(page.locator(f"#consent-{scope}")).to_contain_text("Given ")
 
 
-def take_missing_session_photos(page) -> None:
+def take_missing_session_photos(page, drawn: dict[str, bytes] | None = None) -> None:
     """From a session's page: take each standard view the session still misses (a drawn
-    card, never a person), as a protocol needing a baseline asks before the first sign."""
+    card, never a person), as a protocol needing a baseline asks before the first sign.
+    `drawn` gives the JPEG to take for a view, by its label ("Face, front")."""
     import io
 
     from PIL import Image, ImageDraw
@@ -96,6 +97,7 @@ def take_missing_session_photos(page) -> None:
     ImageDraw.Draw(image).ellipse((250, 250, 650, 800), fill=(200, 150, 130))
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=85)
+    card = buffer.getvalue()
     # The panel loads after the page (hx-trigger="load"): wait for the section, not the placeholder.
     views = page.locator("section#session-photo-views")
     expect(views).to_be_visible()
@@ -103,12 +105,14 @@ def take_missing_session_photos(page) -> None:
         take = views.get_by_role("link", name=re.compile("^Take "))
         if not take.count():
             break
+        label = (take.first.text_content() or "").removeprefix("Take").strip()
         take.first.click()
         expect(page.locator("#consent-clinical")).to_be_visible()
         if page.locator("#consent-clinical").get_by_role("button").count():
             give_photo_consent(page)
+        jpeg = (drawn or {}).get(label, card)
         page.locator("#id_photo").set_input_files(
-            {"name": "IMG_0001.JPG", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}
+            {"name": "IMG_0001.JPG", "mimeType": "image/jpeg", "buffer": jpeg}
         )
         page.get_by_role("button", name="Keep the photo").click()
         expect(page.get_by_text("Photo kept:")).to_be_visible()
