@@ -7,7 +7,6 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mesoclinic.accounts import roles
@@ -16,6 +15,7 @@ from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.models import Patient
 from mesoclinic.plans import consent as c
+from mesoclinic.plans import consent_document
 from mesoclinic.plans.access import get_consent, get_plan
 from mesoclinic.plans.models import Consent, ConsentTemplate
 from mesoclinic.transitions import TransitionRefused
@@ -166,13 +166,8 @@ def consent_revoke(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse
 @require_GET
 @require(roles.VIEW_CLINICAL)
 def consent_pdf(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
-    from weasyprint import HTML
-
     consent = get_consent(public_id)
-    context = _context(request, consent)
-    context.update(pdf=True, sources=c.cited(context["blocks"]))
-    html = render_to_string("plans/consent_document.html", context)
-    pdf = HTML(string=html).write_pdf()
+    pdf = consent_document.pdf(consent, request.user.organization)
     record(request.user, Action.EXPORT, consent, detail="consent PDF")
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="consent-{consent.public_id}.pdf"'

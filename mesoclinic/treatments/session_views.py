@@ -9,7 +9,6 @@ from django.core.exceptions import BadRequest, PermissionDenied
 from django.forms import BaseForm
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -22,6 +21,7 @@ from mesoclinic.patients.access import get_patient
 from mesoclinic.patients.services import alerts_for
 from mesoclinic.plans.access import get_plan
 from mesoclinic.treatments import (
+    aftercare_document,
     charting,
     inventory,
     session_checks,
@@ -350,7 +350,7 @@ def session_void(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
 def _aftercare_context(session: TreatmentSession) -> dict[str, Any]:
     if not session.is_signed:
         raise BadRequest("Aftercare is issued when the session is signed.")
-    return {"session": session, "patient": session.patient, "site": session.site}
+    return aftercare_document.context(session)
 
 
 @require_GET
@@ -365,11 +365,9 @@ def session_aftercare(request: AuthedRequest, public_id: uuid.UUID) -> HttpRespo
 @require_GET
 @require(roles.VIEW_CLINICAL)
 def session_aftercare_pdf(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
-    from weasyprint import HTML
-
     session = get_session(public_id)
-    html = render_to_string("treatments/aftercare_document.html", _aftercare_context(session))
+    _aftercare_context(session)  # refuses an unsigned session
     record(request.user, Action.EXPORT, session, detail="aftercare PDF")
-    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+    response = HttpResponse(aftercare_document.pdf(session), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="aftercare-{session.public_id}.pdf"'
     return response
