@@ -36,7 +36,7 @@ class PhotoForm(forms.Form):
     once, on `photo`."""
 
     photo = forms.FileField(
-        label="Take it with this device's camera",
+        label="Take it now with this device",
         required=False,
         # `capture`: a tablet opens its rear camera; a computer offers its files.
         widget=forms.FileInput(attrs={"accept": ACCEPT, "capture": "environment"}),

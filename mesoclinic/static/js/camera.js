@@ -20,14 +20,15 @@
   var view = form.querySelector("#id_view");
   var video = panel.querySelector("[data-camera-video]");
   var shot = panel.querySelector("[data-camera-shot]");
-  var ghost = panel.querySelector("[data-camera-ghost]");
+  var stage = panel.querySelector("[data-camera-stage]");
   var caption = panel.querySelector("[data-camera-caption]");
   var fade = panel.querySelector("[data-camera-fade]");
   var opacity = panel.querySelector("[data-camera-opacity]");
   var takeButton = panel.querySelector("[data-camera-take]");
   var againButton = panel.querySelector("[data-camera-again]");
   var stopButton = panel.querySelector("[data-camera-stop]");
-  var status = document.querySelector("[data-camera-status]");
+  var status = document.querySelector("[data-camera-status]");  // beside the inputs
+  var said = panel.querySelector("[data-camera-said]");  // beside the picture
   var ghosts = {};
   panel.querySelectorAll("[data-camera-ghosts] li").forEach(function (item) {
     ghosts[item.getAttribute("data-view")] = {
@@ -40,23 +41,36 @@
 
   function say(text) { status.textContent = text; }
 
-  function showGhost() {
-    var first = ghosts[view.value];
-    if (first) {
-      // The image is asked for only now, when it is seen (each image served is audited).
-      if (ghost.getAttribute("src") !== first.src) ghost.setAttribute("src", first.src);
-      caption.textContent = first.caption;
-    } else {
-      ghost.removeAttribute("src");
-      caption.textContent = view.value
-        ? "No earlier photo of this view: nothing to line up with."
-        : "Choose the view above to see its first photo over the camera.";
+  // One image per view, made when first seen and kept: switching views back and forth
+  // asks for each image once (each image served is audited).
+  function ghostOf(first) {
+    if (!first.img) {
+      first.img = document.createElement("img");
+      first.img.className = "live-ghost";
+      first.img.alt = "";
+      first.img.setAttribute("src", first.src);
+      stage.appendChild(first.img);
+      showOpacity();
     }
-    ghost.hidden = !first;
-    fade.hidden = !first;
+    return first.img;
   }
 
-  function showOpacity() { ghost.style.opacity = String(opacity.value / 100); }
+  function showGhost() {
+    var live = panel.getAttribute("data-state") === "live";
+    var first = ghosts[view.value];
+    var shown = first && live ? ghostOf(first) : null;
+    stage.querySelectorAll(".live-ghost").forEach(function (img) { img.hidden = img !== shown; });
+    if (first) caption.textContent = first.caption;
+    else if (view.value) caption.textContent = "No earlier photo of this view: nothing to line up with.";
+    else caption.textContent = "Choose the view above to see its first photo over the camera.";
+    fade.hidden = !shown;
+  }
+
+  function showOpacity() {
+    stage.querySelectorAll(".live-ghost").forEach(function (img) {
+      img.style.opacity = String(opacity.value / 100);
+    });
+  }
 
   function stop() {
     if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
@@ -72,6 +86,10 @@
     takeButton.hidden = name !== "live";
     stopButton.hidden = name !== "live";
     againButton.hidden = name !== "shot";
+    caption.hidden = name !== "live";
+    said.textContent = name === "shot"
+      ? "Photo taken. Press Keep the photo to keep it, or take it again." : "";
+    showGhost();
   }
 
   function refused(error) {
@@ -97,7 +115,6 @@
       return video.play();
     }).then(function () {
       state("live");
-      showGhost();
       say("");
       panel.scrollIntoView({ block: "start" });
       takeButton.focus({ preventScroll: true });
@@ -139,7 +156,6 @@
       holdsShot = true;
       stop();
       state("shot");
-      say("Photo taken. Press Keep the photo to keep it, or take it again.");
     }, "image/jpeg", 0.92);
   }
 
