@@ -4,6 +4,7 @@ nothing caches, voided with a reason and never edited or deleted.
 
 Every image here is drawn by the test (shapes, never a person)."""
 
+import datetime as dt
 import importlib
 import io
 import os
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import uuid
 import zlib
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pillow_heif
@@ -21,10 +23,12 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image, ImageDraw, PngImagePlugin
 
 from mesoclinic.audit.models import AuditEvent
-from mesoclinic.photos import images, services
+from mesoclinic.jinja_env import date as shown_date
+from mesoclinic.photos import forms, images, services
 from mesoclinic.photos.models import Photo
 from mesoclinic.photos.storage import EncryptedStorage, UnreadablePhoto, photo_storage
 from mesoclinic.tenancy import acting_for
@@ -129,7 +133,10 @@ def page_url(patient):
     return reverse("patient_photos", args=[patient.public_id])
 
 
-def post_photo(client, patient, data, name="photo.jpg", content_type="image/jpeg", **fields):
+def post_photo(
+    client, patient, data, name="photo.jpg", content_type="image/jpeg", field="photo", **fields
+):
+    """`field`: the input the file is sent by, `photo` (the camera's) or `photo_file`."""
     values = {
         "view": "face-front",
         "area": "",
@@ -138,9 +145,31 @@ def post_photo(client, patient, data, name="photo.jpg", content_type="image/jpeg
         "session": "",
         "submission_key": str(uuid.uuid4()),
         **fields,
-        "photo": SimpleUploadedFile(name, data, content_type=content_type),
+        field: SimpleUploadedFile(name, data, content_type=content_type),
     }
     return client.post(reverse("photo_add", args=[patient.public_id]), values)
+
+
+class _Elements(HTMLParser):
+    def __init__(self, tag: str) -> None:
+        super().__init__()
+        self.tag, self.found = tag, []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == self.tag:
+            self.found.append(dict(attrs))
+
+
+def elements(html: str, tag: str) -> list[dict[str, str | None]]:
+    """The attributes of each `tag` element in the page, in order."""
+    parser = _Elements(tag)
+    parser.feed(html)
+    return parser.found
+
+
+def ghosts(html: str) -> dict[str, dict[str, str | None]]:
+    """The live camera's ghosts on the page: each view's image and caption."""
+    return {li["data-view"]: li for li in elements(html, "li") if "data-view" in li}
 
 
 def photos_of(org, patient):
@@ -419,6 +448,110 @@ def test_the_form_opens_the_camera_and_accepts_only_photos(practitioner, patient
     assert 'capture="environment"' in page
     assert 'enctype="multipart/form-data"' in page
     assert "Submental, front, chin raised" in page and "Hair-count target area" in page
+
+
+def test_the_form_offers_the_camera_and_a_file_from_the_device(practitioner, patient):
+    """A tablet opens only its camera for an input with `capture`: the second input, without
+    it, reaches a clinic camera's files copied onto the device."""
+    page = client_for(practitioner).get(page_url(patient)).content.decode()
+    files = [e for e in elements(page, "input") if e.get("type") == "file"]
+    assert [(e["name"], e.get("capture")) for e in files] == [
+        ("photo", "environment"),
+        ("photo_file", None),
+    ]
+    assert {e["accept"] for e in files} == {"image/jpeg,image/png,image/heic,image/heif"}
+    assert '<label for="id_photo_file">Or choose a file from this device</label>' in page
+    assert "Use the live camera" in page
+    assert [e["src"] for e in elements(page, "script") if "camera" in (e.get("src") or "")] == [
+        "/static/js/camera.js"
+    ]
+
+
+def test_a_file_chosen_from_the_device_is_kept_like_a_photo_taken(org, practitioner, patient):
+    client = client_for(practitioner)
+    response = post_photo(
+        client, patient, jpeg_with_gps(), field="photo_file", device="Clinic camera"
+    )
+    assert response.status_code == 302
+    [saved] = photos_of(org, patient)
+    assert (saved.view, saved.device) == ("face-front", "Clinic camera")
+    assert saved.taken_by == practitioner
+    assert (saved.width, saved.height) == (400, 600)
+    assert dict(read_back(org, saved.original_name).getexif()) == {}
+    assert "Photo kept: Face, front." in client.get(page_url(patient)).content.decode()
+
+
+@pytest.mark.parametrize("given, message", [("both", forms.BOTH_GIVEN), ("none", forms.NONE_GIVEN)])
+def test_both_inputs_or_neither_is_one_error_next_to_the_photo(
+    org, practitioner, patient, given, message
+):
+    values = {
+        "view": "face-front",
+        "area": "",
+        "side": "",
+        "device": "Clinic camera 2",
+        "session": "",
+        "submission_key": str(uuid.uuid4()),
+    }
+    if given == "both":
+        values["photo"] = SimpleUploadedFile("a.jpg", small_jpeg(), content_type="image/jpeg")
+        values["photo_file"] = SimpleUploadedFile("b.jpg", small_jpeg(), content_type="image/jpeg")
+    url = reverse("photo_add", args=[patient.public_id])
+    response = client_for(practitioner).post(url, values)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert page.count('class="error"') == 1
+    assert f'<p class="error" id="id_photo_error">{message}</p>' in page
+    assert 'value="Clinic camera 2"' in page
+    assert photos_of(org, patient) == [] and stored_files(photo_root()) == []
+
+
+def test_a_refused_file_from_the_device_is_named_next_to_the_photo(org, practitioner, patient):
+    response = post_photo(client_for(practitioner), patient, ELF, field="photo_file")
+    assert response.status_code == 400
+    page = response.content.decode()
+    refusal = "This file is not a photo (JPEG, PNG or HEIC)."
+    assert f'<p class="error" id="id_photo_error">{refusal}</p>' in page
+    assert photos_of(org, patient) == [] and stored_files(photo_root()) == []
+
+
+def test_the_ghost_of_each_view_is_its_first_photo_never_a_voided_one_or_another_patients(
+    org, practitioner, patient, make_patient
+):
+    now = timezone.now()
+
+    def taken(days_ago, view="face-front", whose=patient):
+        return add(org, practitioner, whose, view=view, taken_at=now - dt.timedelta(days=days_ago))
+
+    other = make_patient(first_name="Berta")
+    give_photo_consent(org, practitioner, other)
+    others_first = taken(60, whose=other)
+    voided_first = taken(40)
+    first = taken(20)
+    taken(10)
+    profile = taken(5, view="face-45-left")
+    voided_only = taken(3, view="body-front")
+    with acting_for(org):
+        services.void_photo(practitioner, voided_first, "Taken of the wrong patient")
+        services.void_photo(practitioner, voided_only, "Blurred")
+    page = client_for(practitioner).get(page_url(patient)).content.decode()
+    found = ghosts(page)
+    assert {view: g["data-src"] for view, g in found.items()} == {
+        "face-front": reverse("photo_image", args=[first.public_id, "screen"]),
+        "face-45-left": reverse("photo_image", args=[profile.public_id, "screen"]),
+    }
+    day = shown_date(first.taken_at, "j M Y")
+    assert found["face-front"]["data-caption"] == f"Ghost of the first photo of this view ({day})"
+    for never in (others_first, voided_first, voided_only):
+        assert f"/photos/{never.public_id}/screen/" not in page
+
+
+@pytest.mark.parametrize("role", ["reception", "outsider"])
+def test_staff_who_never_see_photos_get_no_ghost(personas, role, patient, photo):
+    response = client_for(personas[role]).get(page_url(patient))
+    assert response.status_code in (403, 404)
+    page = response.content.decode()
+    assert ghosts(page) == {} and str(photo.public_id) not in page
 
 
 def test_a_heic_upload_is_accepted(org, practitioner, patient):
@@ -720,6 +853,8 @@ def test_the_photos_page_costs_the_same_queries_for_3_or_20_photos(
     with django_assert_max_num_queries(7):
         page = client.get(page_url(patient))
     assert page.content.decode().count('class="photo-card"') == count
+    # The live camera's ghosts, one per view photographed, come from the same photos.
+    assert sorted(ghosts(page.content.decode())) == sorted(views[:count])
 
 
 def test_a_photo_cannot_be_taken_in_the_future(org, practitioner, patient):

@@ -24,11 +24,27 @@ class SessionChoice(forms.ModelChoiceField):
         return f"Session of {timezone.localtime(obj.started_at):%-d %b %Y, %H:%M}"
 
 
+BOTH_GIVEN = "Keep one photo at a time: take it with the camera or choose a file, not both."
+NONE_GIVEN = "Take a photo with the camera or choose a file."
+
+
 class PhotoForm(forms.Form):
+    """One photo, given by either of two file inputs (each works without JavaScript):
+    `photo`, with `capture`, opens a tablet's rear camera; `photo_file`, without it,
+    offers the files on the device (a clinic camera's, copied over), which a tablet
+    never offers for an input with `capture`. Every error about the photo is shown
+    once, on `photo`."""
+
     photo = forms.FileField(
-        label="Photo",
+        label="Take it now with this device",
+        required=False,
         # `capture`: a tablet opens its rear camera; a computer offers its files.
         widget=forms.FileInput(attrs={"accept": ACCEPT, "capture": "environment"}),
+    )
+    photo_file = forms.FileField(
+        label="Or choose a file from this device",
+        required=False,
+        widget=forms.FileInput(attrs={"accept": ACCEPT}),
     )
     view = forms.ChoiceField(label="View")
     area = forms.ChoiceField(label="Area", required=False)
@@ -61,6 +77,20 @@ class PhotoForm(forms.Form):
         session.queryset = TreatmentSession.objects.filter(
             patient=patient, voided_at__isnull=True
         ).order_by("-started_at")
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        for error in self.errors.pop("photo_file", []):
+            self.add_error("photo", error)
+        taken, chosen = data.get("photo"), data.pop("photo_file", None)
+        if taken and chosen:
+            self.add_error("photo", BOTH_GIVEN)
+        elif not (taken or chosen) and "photo" not in self.errors:
+            self.add_error("photo", NONE_GIVEN)
+        elif chosen:
+            data["photo"] = chosen
+        return data
 
 
 def prefill(query: Mapping[str, str]) -> dict[str, str]:

@@ -25,9 +25,13 @@ def context(
     )
     shown = [p for p in photos if not p.is_voided]
     groups = [(view, [p for p in shown if p.view == view.slug]) for view in catalogue.VIEWS]
+    groups = [(view, found) for view, found in groups if found]
     return consent_context(patient, give_forms=give_forms, revoke_forms=revoke_forms) | {
         "form": form,
-        "groups": [(view, found) for view, found in groups if found],
+        "groups": groups,
+        # The live camera's ghost: each view's first photo (newest first, so the last),
+        # from the photos already read; only views with a photo.
+        "baselines": [(view, found[-1]) for view, found in groups],
         "voided": [p for p in photos if p.is_voided],
     }
 
