@@ -44,6 +44,19 @@ def live_app(tmp_path_factory):
     shutil.rmtree(tmp, ignore_errors=True)
 
 
+# Headless Chromium on a machine with no outside network: without the background
+# networking flags it keeps trying (and failing) to reach Google's hosts.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
 @pytest.fixture(scope="session")
 def browser(live_app):
     from playwright.sync_api import expect, sync_playwright
@@ -53,15 +66,7 @@ def browser(live_app):
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
+            args=CHROMIUM_ARGS,
         )
         yield chromium
         chromium.close()

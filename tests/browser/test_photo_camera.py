@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CHROMIUM, login, screenshot
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, login, screenshot
 from tests.browser.flows import give_photo_consent, new_patient
 
 # A camera that needs no person to allow it and shows a generated picture.
@@ -18,27 +18,14 @@ FAKE_CAMERA = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-st
 
 
 @pytest.fixture(scope="module")
-def camera_browser(live_app):
-    """Chromium as tests/browser/conftest.py launches it, with a fake camera besides."""
-    from playwright.sync_api import sync_playwright
-
-    expect.set_options(timeout=15000)
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                *FAKE_CAMERA,
-            ],
-        )
-        yield chromium
-        chromium.close()
+def camera_browser(browser):
+    """A second Chromium from the suite's one Playwright (a second Playwright cannot run
+    beside it), launched as tests/browser/conftest.py does, with a fake camera besides."""
+    chromium = browser.browser_type.launch(
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *FAKE_CAMERA]
+    )
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture
