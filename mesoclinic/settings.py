@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "mesoclinic.outcomes",
     "mesoclinic.notifications",
     "mesoclinic.photos",
+    "mesoclinic.portal",
     "mesoclinic.web",
     "mesoclinic.api",
 ]
@@ -88,6 +89,7 @@ MIDDLEWARE = [
     "mesoclinic.accounts.middleware.IdleTimeoutMiddleware",
     "mesoclinic.accounts.middleware.NoStoreMiddleware",
     "mesoclinic.accounts.middleware.TenantMiddleware",
+    "mesoclinic.accounts.middleware.PortalBoundaryMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

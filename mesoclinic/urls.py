@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("mesoclinic.photos.urls")),
     path("", include("mesoclinic.notifications.feed_urls")),
     path("", include("mesoclinic.notifications.urls")),
+    path("", include("mesoclinic.portal.urls")),
 ]
 
 handler400 = "mesoclinic.web.errors.bad_request"

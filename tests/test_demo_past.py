@@ -177,3 +177,19 @@ def test_facial_courses_have_synthetic_photos_to_compare_and_measure(demo):
             for before, after in pairs
         )
     assert better == len(pairs)
+
+
+def test_the_demo_patients_sign_in_to_a_portal_with_a_course_in_progress(demo):
+    from django.test import Client
+    from django.urls import reverse
+
+    for email in ("patient@demo.clinic", "patient2@demo.clinic"):
+        client = Client()
+        signed_in = client.post(
+            reverse("login"), {"username": email, "password": "demo password 123"}
+        )
+        assert signed_in["Location"] == reverse("portal_home")
+        home = client.get(reverse("portal_home")).content.decode()
+        assert "No appointment booked." not in home and "No treatment yet." not in home
+        documents = client.get(reverse("portal_documents")).content.decode()
+        assert "Consent signed" in documents and "Download (PDF)" in documents

@@ -38,7 +38,11 @@ def require(capability: str) -> Callable[[View[P]], View[P]]:
 
 def get_staff_member(public_id: uuid.UUID) -> User:
     """A colleague from the same organization, or 404."""
-    return get_object_or_404(User.in_org.select_related("organization"), public_id=public_id)
+    return get_object_or_404(
+        User.in_org.select_related("organization"),
+        public_id=public_id,
+        role__in=roles.STAFF_ROLES,
+    )
 
 
 def get_licence(public_id: uuid.UUID) -> ClinicalLicence:

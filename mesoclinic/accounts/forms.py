@@ -6,7 +6,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
 from mesoclinic.accounts.models import ClinicalLicence, Organization, User
-from mesoclinic.accounts.roles import Role
+from mesoclinic.accounts.roles import STAFF_ROLES
 
 
 class LoginForm(AuthenticationForm):
@@ -20,7 +20,7 @@ class LoginForm(AuthenticationForm):
 
 class InviteForm(forms.Form):
     email = forms.EmailField()
-    role = forms.ChoiceField(choices=Role.choices)
+    role = forms.ChoiceField(choices=[(r.value, r.label) for r in STAFF_ROLES])
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].lower()

@@ -3,9 +3,11 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.cache import add_never_cache_headers
 
+from mesoclinic.accounts.roles import Role
 from mesoclinic.tenancy import reset_current_org, set_current_org
 
 # Refresh the session's expiry at most this often, so that an idle timeout costs
@@ -65,3 +67,27 @@ class NoStoreMiddleware:
         if request.user.is_authenticated and not response.has_header("Cache-Control"):
             add_never_cache_headers(response)
         return response
+
+
+class PortalBoundaryMiddleware:
+    """A patient's account opens the portal and nothing else: every staff page, partial,
+    feed and API answers 404 to it, whatever the view's own checks say. Staff accounts
+    are kept out of the portal by its own views (`portal.access`)."""
+
+    # Where a signed-in patient may go besides the portal: signing out, and static files.
+    _OPEN = ("/portal/", "/accounts/logout/", "/static/")
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and getattr(user, "role", "") == Role.PATIENT
+            and not request.path.startswith(self._OPEN)
+        ):
+            if request.path == "/":
+                return redirect("portal_home")
+            raise Http404("Not a page of the portal.")
+        return self.get_response(request)

@@ -16,6 +16,12 @@ class Role(models.TextChoices):
     PRACTITIONER = "practitioner", "Practitioner (physician)"
     ESTHETICIAN = "esthetician", "Esthetician / nurse"
     RECEPTION = "reception", "Reception"
+    # A patient signed in to the portal (mesoclinic/portal): no staff capability at all,
+    # and `middleware.PortalBoundaryMiddleware` keeps the account under /portal/.
+    PATIENT = "patient", "Patient"
+
+
+STAFF_ROLES = (Role.OWNER, Role.PRACTITIONER, Role.ESTHETICIAN, Role.RECEPTION)
 
 
 VIEW_DEMOGRAPHICS = "view_demographics"
@@ -38,6 +44,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     Role.PRACTITIONER: frozenset(_CLINICAL | {SIGN_CLINICAL, OVERRIDE_SAFETY}),
     Role.ESTHETICIAN: frozenset(_CLINICAL),
     Role.RECEPTION: frozenset({VIEW_DEMOGRAPHICS, EDIT_DEMOGRAPHICS}),
+    Role.PATIENT: frozenset(),
 }
 
 

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -18,6 +19,15 @@ class LoginView(auth_views.LoginView):
     form_class = forms.LoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def get_success_url(self) -> str:
+        # A patient signs in to the portal: a `next` outside it would only answer 404.
+        url = super().get_success_url()
+        if getattr(self.request.user, "role", "") == roles.Role.PATIENT and not url.startswith(
+            "/portal/"
+        ):
+            return reverse("portal_home")
+        return url
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -34,7 +44,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 @require(roles.MANAGE_STAFF)
 def staff_list(request: AuthedRequest) -> HttpResponse:
     org_id = request.user.organization_id
-    staff = list(User.in_org.order_by("-is_active", "full_name"))
+    staff = list(User.in_org.filter(role__in=roles.STAFF_ROLES).order_by("-is_active", "full_name"))
     pending = Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True).order_by(
         "-created_at"
     )

@@ -44,7 +44,7 @@ def audit_log(request: AuthedRequest) -> HttpResponse:
     # that the page costs the same with a trail of millions.
     events = events.select_related("actor").order_by("-at", "-id")
     page = CappedPaginator(events, 50, cap=COUNT_CAP).get_page(request.GET.get("page"))
-    staff = User.in_org.order_by("full_name")
+    staff = User.in_org.filter(role__in=roles.STAFF_ROLES).order_by("full_name")
     context = {"form": form, "page": page, "staff": staff}
     template = "audit/_rows.html" if request.htmx else "audit/log.html"
     return render(request, template, context)

@@ -9,11 +9,13 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from mesoclinic.accounts.models import ClinicalLicence, LicenceType, Organization, Site, User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.envconfig import read_or_create_secret
 from mesoclinic.patients import models as m
+from mesoclinic.portal import demo as portal_demo
 from mesoclinic.scheduling.demo import create_diary
 from mesoclinic.scheduling.models import Room
 from mesoclinic.tenancy import acting_for
@@ -196,9 +198,13 @@ class Command(BaseCommand):
                     loaded = demo_past.create_past(demo)
                     loaded["photos"] = demo_photos.create_photos()
                     self.stdout.write(_past_summary(loaded))
+                patients_logins = portal_demo.create_logins(demo, password, timezone.now())
         logins = [email for email, _, _ in DEMO_STAFF + OTHER_STAFF]
         self.stdout.write(f"\nmesoclinic demo logins (password for all: {password})")
         for email in logins:
+            self.stdout.write(f"  {email}")
+        self.stdout.write("Patient portal logins (same password), at /portal/:")
+        for email in patients_logins:
             self.stdout.write(f"  {email}")
         port = os.environ.get("MESOCLINIC_PORT", "8000")
         self.stdout.write(f"\nServing on http://127.0.0.1:{port}\n")
@@ -211,7 +217,12 @@ class Command(BaseCommand):
         password: str,
     ) -> Organization:
         org, _ = Organization.objects.get_or_create(name=name)
-        sites = [Site.all_orgs.get_or_create(organization=org, name=s)[0] for s in site_names]
+        sites = [
+            Site.all_orgs.get_or_create(
+                organization=org, name=s, defaults={"phone": f"+1 555 0100 {100 + i}"}
+            )[0]
+            for i, s in enumerate(site_names)
+        ]
         for email, full_name, role in staff:
             user = User.objects.filter(email=email).first()
             if user is None:

@@ -1,0 +1,79 @@
+"""The demo patient's portal on a phone (390x844): home, appointments, documents, the
+aftercare sheet and who opened the record, with no staff navigation and tap targets
+a thumb can hit; the staff login sends a patient to the portal."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PASSWORD, screenshot
+
+
+@pytest.fixture
+def phone(browser, live_app):
+    context = browser.new_context(
+        base_url=live_app,
+        viewport={"width": 390, "height": 844},
+        has_touch=True,
+        is_mobile=True,
+        accept_downloads=True,
+    )
+    context.set_default_timeout(15000)
+    yield context.new_page()
+    context.close()
+
+
+def _small_targets(page) -> list[str]:
+    return page.evaluate(
+        """() => [...document.querySelectorAll(
+              'main a.button, main button, header a, header button, main input, main select')]
+            .filter(e => e.offsetParent !== null)
+            .map(e => [e.outerHTML.slice(0, 60), e.getBoundingClientRect().height])
+            .filter(([, h]) => h < 44).map(([html, h]) => `${html} (${h}px)`)"""
+    )
+
+
+def _no_sideways_scroll(page) -> None:
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+
+
+def test_the_demo_patient_reads_their_portal_on_a_phone(phone):
+    page = phone
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill("patient@demo.clinic")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/portal/")
+    expect(page.get_by_role("heading", name="Your next appointments")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("No appointment booked.")
+    expect(page.get_by_role("navigation", name="Main")).to_have_count(0)  # no staff menu
+    screenshot(page, "portal-home-phone")
+    assert _small_targets(page) == []
+    _no_sideways_scroll(page)
+
+    page.get_by_role("link", name="Documents").click()
+    expect(page.get_by_role("heading", name="Consents")).to_be_visible()
+    with page.expect_download() as consent:
+        page.get_by_role("link", name="Download (PDF)").first.click()
+    assert consent.value.path().read_bytes()[:5] == b"%PDF-"
+    screenshot(page, "portal-documents-phone")
+    assert _small_targets(page) == []
+    _no_sideways_scroll(page)
+
+    page.locator("#h-aftercare ~ ul").get_by_role("link", name="Read").first.click()
+    expect(page.get_by_role("heading", name="Aftercare", exact=True)).to_be_visible()
+    screenshot(page, "portal-aftercare-phone")
+    _no_sideways_scroll(page)
+
+    page.get_by_role("link", name="Appointments").click()
+    expect(page.get_by_role("heading", name="Coming up")).to_be_visible()
+    screenshot(page, "portal-appointments-phone")
+    _no_sideways_scroll(page)
+
+    page.get_by_role("link", name="Who opened my record").click()
+    expect(page.get_by_role("heading", name="Who opened your record")).to_be_visible()
+    screenshot(page, "portal-access-phone")
+    _no_sideways_scroll(page)
+
+    # A staff page answers "not found" to a patient, whatever the address.
+    response = page.goto("/patients/")
+    assert response.status == 404
