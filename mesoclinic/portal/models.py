@@ -6,6 +6,8 @@ the same organization: everything the portal shows is found from this row, never
 an address, so a patient reaches no one else's record.
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -54,3 +56,101 @@ class PortalInvitation(OrgOwned):
             and self.revoked_at is None
             and self.expires_at > timezone.now()
         )
+
+
+class Feeling(models.TextChoices):
+    WELL = "well", "Well"
+    DISCOMFORT = "discomfort", "Some discomfort"
+    UNWELL = "unwell", "Unwell"
+
+
+class Urgency(models.TextChoices):
+    """rules.checkin.URGENCIES, most urgent first."""
+
+    EMERGENCY = "emergency", "Emergency"
+    TODAY = "today", "Call today"
+    ROUTINE = "routine", "Routine"
+
+
+class ReviewOutcome(models.TextChoices):
+    ADVERSE_EVENT = "adverse-event", "Recorded as an adverse event"
+    CLOSED = "closed", "Closed with a note"
+
+
+class SymptomReport(OrgOwned):
+    """What a patient said after a treatment (the portal's check-in), as they said it:
+    never changed once sent (the database refuses, portal migration 0003). A
+    practitioner reviews it once: recorded as an adverse event, or closed with a note.
+    `urgency` is what rules.checkin said when it was sent, so the queue sorts by it."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    session = models.ForeignKey(
+        "treatments.TreatmentSession",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reported_at = models.DateTimeField()
+    feeling = models.CharField(max_length=12, choices=Feeling.choices)
+    symptoms = models.JSONField(default=list)
+    where = models.CharField(max_length=200, blank=True)
+    severity = models.PositiveSmallIntegerField(null=True, blank=True)
+    started_on = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    urgency = models.CharField(max_length=10, choices=Urgency.choices)
+    checkin_version = models.PositiveIntegerField()
+    submission_key = models.UUIDField(unique=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    review_outcome = models.CharField(max_length=16, choices=ReviewOutcome.choices, blank=True)
+    review_note = models.TextField(blank=True)
+    adverse_event = models.ForeignKey(
+        "treatments.AdverseEvent", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "reviewed_at", "urgency"], name="report_queue"),
+            models.Index(fields=["patient", "-reported_at"], name="report_patient"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(severity__isnull=True) | models.Q(severity__lte=10),
+                name="report_severity_0_to_10",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(urgency__in=[u.value for u in Urgency]),
+                name="report_urgency_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(feeling__in=[f.value for f in Feeling]),
+                name="report_feeling_valid",
+            ),
+            # Reviewed means by whom, with an outcome; an adverse event outcome names it.
+            models.CheckConstraint(
+                condition=models.Q(reviewed_at__isnull=True)
+                | (
+                    models.Q(reviewed_by__isnull=False)
+                    & ~models.Q(review_outcome="")
+                    & (
+                        ~models.Q(review_outcome="adverse-event")
+                        | models.Q(adverse_event__isnull=False)
+                    )
+                ),
+                name="report_review_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report by {self.patient} on {self.reported_at:%Y-%m-%d}"
+
+    @property
+    def is_red_flag(self) -> bool:
+        return self.urgency != Urgency.ROUTINE

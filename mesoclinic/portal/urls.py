@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mesoclinic.portal import staff_views, views
+from mesoclinic.portal import report_views, staff_views, views
 
 urlpatterns = [
     path("portal/", views.home, name="portal_home"),
@@ -17,4 +17,13 @@ urlpatterns = [
         staff_views.invite,
         name="portal_invite",
     ),
+]
+
+# Symptom reports (portal/reports.py): the patient's check-in and the clinic's queue.
+urlpatterns += [
+    path("portal/how-are-you/", report_views.checkin_form, name="portal_checkin"),
+    path("portal/reports/<uuid:public_id>/", report_views.report_sent, name="portal_report"),
+    path("reports/", report_views.report_queue, name="report_queue"),
+    path("reports/<uuid:public_id>/", report_views.report_detail, name="report_detail"),
+    path("reports/<uuid:public_id>/review/", report_views.report_review, name="report_review"),
 ]

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
+from mesoclinic.portal import reports
 from mesoclinic.web import day
 
 
@@ -33,6 +34,7 @@ def home(request: AuthedRequest) -> HttpResponse:
     if not roles.can(request.user, roles.VIEW_CLINICAL):
         return render(request, "web/home.html")
     context = day.day_for(request.user)
+    context["reports_waiting"], context["reports_red"] = reports.waiting_counts()
     record(
         request.user,
         Action.VIEW,

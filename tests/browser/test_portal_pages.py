@@ -5,7 +5,7 @@ a thumb can hit; the staff login sends a patient to the portal."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, screenshot
+from tests.browser.conftest import PASSWORD, login, screenshot
 
 
 @pytest.fixture
@@ -25,7 +25,9 @@ def phone(browser, live_app):
 def _small_targets(page) -> list[str]:
     return page.evaluate(
         """() => [...document.querySelectorAll(
-              'main a.button, main button, header a, header button, main input, main select')]
+              // A box's tap target is its label (label.choice), the whole row.
+              'main a.button, main button, header a, header button, main select, '
+              + 'main input:not([type=radio]):not([type=checkbox]), main label.choice')]
             .filter(e => e.offsetParent !== null)
             .map(e => [e.outerHTML.slice(0, 60), e.getBoundingClientRect().height])
             .filter(([, h]) => h < 44).map(([html, h]) => `${html} (${h}px)`)"""
@@ -77,3 +79,36 @@ def test_the_demo_patient_reads_their_portal_on_a_phone(phone):
     # A staff page answers "not found" to a patient, whatever the address.
     response = page.goto("/patients/")
     assert response.status == 404
+
+
+def test_a_red_flag_tells_the_patient_to_call_and_tops_the_clinics_queue(phone, page):
+    phone.goto("/accounts/login/")
+    phone.get_by_label("Email").fill("patient2@demo.clinic")
+    phone.get_by_label("Password").fill(PASSWORD)
+    phone.get_by_role("button", name="Log in").click()
+    phone.wait_for_url("**/portal/")
+    phone.get_by_role("link", name="Tell the clinic how you are").click()
+    phone.get_by_label("Unwell", exact=True).check()
+    phone.get_by_label("Swelling", exact=True).check()
+    phone.get_by_label("Redness that is spreading, or skin hot to the touch").check()
+    phone.get_by_label("How bad is it").fill("6")
+    phone.get_by_label("Where on your body?").fill("Left cheek")
+    screenshot(phone, "portal-checkin-phone")
+    _no_sideways_scroll(phone)
+    assert _small_targets(phone) == []
+    phone.get_by_role("button", name="Send to the clinic").click()
+    alert = phone.get_by_role("alert")
+    expect(alert).to_contain_text("Call the clinic today")
+    expect(alert.get_by_role("link", name="+1 555 0100")).to_be_visible()
+    expect(alert).to_be_in_viewport()
+    screenshot(phone, "portal-red-flag-phone")
+    _no_sideways_scroll(phone)
+
+    # The practitioner sees it first, flagged, from the home page.
+    login(page, "practitioner@demo.clinic")
+    expect(page.locator(".reports-waiting")).to_contain_text("with a red flag")
+    page.get_by_role("link", name="Review the reports").click()
+    first = page.locator(".report-queue li").first
+    expect(first).to_contain_text("Red flag: call today")
+    expect(first).to_contain_text("Redness that is spreading")
+    screenshot(page, "staff-report-queue")
