@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mesoclinic.portal import staff_views, views
+from mesoclinic.portal import appointment_views, staff_views, views
 
 urlpatterns = [
     path("portal/", views.home, name="portal_home"),
@@ -16,5 +16,29 @@ urlpatterns = [
         "patients/<uuid:patient_id>/portal-invitation/",
         staff_views.invite,
         name="portal_invite",
+    ),
+]
+
+# The patient acting on their own appointments (portal/appointment_views.py).
+urlpatterns += [
+    path(
+        "portal/appointments/<uuid:public_id>/confirm/",
+        appointment_views.confirm,
+        name="portal_appointment_confirm",
+    ),
+    path(
+        "portal/appointments/<uuid:public_id>/cancel/",
+        appointment_views.cancel,
+        name="portal_appointment_cancel",
+    ),
+    path(
+        "portal/appointments/<uuid:public_id>/move/",
+        appointment_views.move,
+        name="portal_appointment_move",
+    ),
+    path(
+        "portal/appointments/<uuid:public_id>.ics",
+        appointment_views.calendar_file,
+        name="portal_appointment_ics",
     ),
 ]
