@@ -53,7 +53,7 @@ def _spread(slots: list[Slot], around: dt.time, zone: dt.tzinfo) -> list[Slot]:
 
 def move_slots(appt: Appointment, *, not_before: dt.datetime, limit: int = LIMIT) -> list[Slot]:
     """Free times for ``appt`` from ``not_before`` to AFTER_DAYS past its current date,
-    in time order; its own current time is not one of them. A fixed number of queries."""
+    in time order; none within APART of its current time. A fixed number of queries."""
     zone = appt.site.zone
     current = appt.local_start()
     first = not_before.astimezone(zone).date()
@@ -79,7 +79,7 @@ def move_slots(appt: Appointment, *, not_before: dt.datetime, limit: int = LIMIT
             prefer_room=appt.room,
             not_before=not_before,
         )
-        others = [s for s in slots if s.starts_at != appt.starts_at]
+        others = [s for s in slots if abs(s.starts_at - appt.starts_at) >= APART]
         found += _spread(others, current.time(), zone)
         if len(found) >= limit:
             break
