@@ -272,12 +272,21 @@ def test_another_patients_appointment_is_not_found(
     assert str(theirs.public_id) not in client.get(reverse("portal_appointments")).content.decode()
 
 
+# The methods each address answers to.
+METHODS = {
+    "confirm": ("post",),
+    "cancel": ("get", "post"),
+    "move": ("get", "post"),
+    "ics": ("get",),
+}
+
+
 @pytest.mark.parametrize("action", ACTIONS)
 @pytest.mark.parametrize("role", STAFF)
 def test_staff_cannot_act_through_the_portal(personas, org, appt, role, action):
     client = client_for(personas[role])
-    assert client.get(url(action, appt)).status_code in (403, 405)
-    assert client.post(url(action, appt), {"reason": "x"}).status_code in (403, 405)
+    for method in METHODS[action]:
+        assert getattr(client, method)(url(action, appt), {"reason": "x"}).status_code == 403
     assert fresh(org, appt).status == Status.BOOKED
 
 

@@ -71,3 +71,14 @@ def test_the_demo_patient_confirms_and_moves_an_appointment_on_a_phone(phone):  
     screenshot(page, "portal-appointment-moved-phone")
     assert _small_targets(page) == []
     _no_sideways_scroll(page)
+
+    # Cancelling asks why, and keeps the appointment until the patient says so.
+    moved.get_by_role("link", name="Cancel").click()
+    expect(page.get_by_label("Why do you cancel?")).to_be_visible()
+    page.get_by_role("button", name="Cancel the appointment").click()
+    expect(page.locator("#id_reason_error")).to_have_text("Tell the clinic why you cancel.")
+    screenshot(page, "portal-appointment-cancel-phone")
+    assert _small_targets(page) == []
+    _no_sideways_scroll(page)
+    page.get_by_role("link", name="Keep it").click()
+    expect(page.locator(f"#{row_id}")).to_contain_text(time)
