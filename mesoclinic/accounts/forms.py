@@ -37,6 +37,7 @@ class ClinicSettingsForm(forms.ModelForm[Organization]):
             "currency",
             "tax_rate",
             "reminder_lead_hours",
+            "cancel_notice_hours",
             "out_of_hours",
             "jurisdiction",
         ]
@@ -44,15 +45,17 @@ class ClinicSettingsForm(forms.ModelForm[Organization]):
             "tax_rate": "Tax added to quotes (%)",
             "currency": "Currency (ISO code)",
             "reminder_lead_hours": "Appointment reminder (hours before)",
+            "cancel_notice_hours": "Patients cancel or move online until (hours before)",
             "out_of_hours": "Out-of-hours instruction for patients",
         }
         widgets = {"out_of_hours": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Left empty, the clinic keeps its current reminder time and out-of-hours advice:
-        # every aftercare sheet needs one.
+        # Left empty, the clinic keeps its current reminder time, cancel notice and
+        # out-of-hours advice: every aftercare sheet needs one.
         self.fields["reminder_lead_hours"].required = False
+        self.fields["cancel_notice_hours"].required = False
         self.fields["out_of_hours"].required = False
 
     def clean_currency(self) -> str:
@@ -74,6 +77,10 @@ class ClinicSettingsForm(forms.ModelForm[Organization]):
     def clean_reminder_lead_hours(self) -> int:
         hours = self.cleaned_data["reminder_lead_hours"]
         return self.instance.reminder_lead_hours if hours is None else hours
+
+    def clean_cancel_notice_hours(self) -> int:
+        hours = self.cleaned_data["cancel_notice_hours"]
+        return self.instance.cancel_notice_hours if hours is None else hours
 
 
 class AcceptInvitationForm(forms.Form):

@@ -35,6 +35,14 @@ class Organization(models.Model):
         help_text="Patients with an email address are reminded this many hours before "
         "each appointment (1 to 336).",
     )
+    # How long before an appointment a patient may still cancel or move it from the portal;
+    # closer to the start, the portal asks them to call (the clinic can refill the slot).
+    cancel_notice_hours = models.PositiveSmallIntegerField(
+        default=24,
+        validators=[MaxValueValidator(336)],
+        help_text="Patients may cancel or move an appointment from their portal until this "
+        "many hours before it starts; later, they are asked to call (0 to 336).",
+    )
     # On every aftercare sheet, page and email beside the site's phone and address.
     out_of_hours = models.CharField(
         max_length=300,
@@ -60,6 +68,9 @@ class Organization(models.Model):
             ),
             models.CheckConstraint(
                 condition=~models.Q(out_of_hours=""), name="org_out_of_hours_set"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cancel_notice_hours__lte=336), name="org_cancel_notice_range"
             ),
         ]
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mesoclinic.portal import report_views, staff_views, views
+from mesoclinic.portal import appointment_views, report_views, staff_views, views
 
 urlpatterns = [
     path("portal/", views.home, name="portal_home"),
@@ -26,4 +26,28 @@ urlpatterns += [
     path("reports/", report_views.report_queue, name="report_queue"),
     path("reports/<uuid:public_id>/", report_views.report_detail, name="report_detail"),
     path("reports/<uuid:public_id>/review/", report_views.report_review, name="report_review"),
+]
+
+# The patient acting on their own appointments (portal/appointment_views.py).
+urlpatterns += [
+    path(
+        "portal/appointments/<uuid:public_id>/confirm/",
+        appointment_views.confirm,
+        name="portal_appointment_confirm",
+    ),
+    path(
+        "portal/appointments/<uuid:public_id>/cancel/",
+        appointment_views.cancel,
+        name="portal_appointment_cancel",
+    ),
+    path(
+        "portal/appointments/<uuid:public_id>/move/",
+        appointment_views.move,
+        name="portal_appointment_move",
+    ),
+    path(
+        "portal/appointments/<uuid:public_id>.ics",
+        appointment_views.calendar_file,
+        name="portal_appointment_ics",
+    ),
 ]

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
 from mesoclinic.plans import consent_document
-from mesoclinic.portal import forms, pages, services
+from mesoclinic.portal import appointment_actions, forms, pages, services
 from mesoclinic.portal.access import patient_view
 from mesoclinic.portal.models import PortalAccount
 from mesoclinic.treatments import aftercare_document
@@ -117,6 +117,7 @@ def appointments(request: AuthedRequest, account: PortalAccount) -> HttpResponse
         "upcoming": pages.upcoming(account),
         "past": pages.past(account),
         "site": pages.clinic_site(account),
+        **appointment_actions.row_context(account),
     }
     return render(request, "portal/appointments.html", context)
 
