@@ -3,6 +3,8 @@
 import django.core.validators
 from django.db import migrations, models
 
+from mesoclinic.sqlite_triggers import kept_around
+
 
 class Migration(migrations.Migration):
 
@@ -10,7 +12,8 @@ class Migration(migrations.Migration):
         ('accounts', '0010_remove_user_user_role_valid_alter_invitation_role_and_more'),
     ]
 
-    operations = [
+    # Rebuilding the organization table on SQLite must keep the chart triggers.
+    operations = kept_around('accounts_organization', [
         migrations.AddField(
             model_name='organization',
             name='cancel_notice_hours',
@@ -20,4 +23,4 @@ class Migration(migrations.Migration):
             model_name='organization',
             constraint=models.CheckConstraint(condition=models.Q(('cancel_notice_hours__lte', 336)), name='org_cancel_notice_range'),
         ),
-    ]
+    ])
