@@ -154,3 +154,67 @@ class SymptomReport(OrgOwned):
     @property
     def is_red_flag(self) -> bool:
         return self.urgency != Urgency.ROUTINE
+
+
+class Questionnaire(OrgOwned):
+    """The medical history questionnaire a patient sent from the portal. Its answers
+    are `ReportedEntry` rows, each pending until a practitioner adds it to the chart
+    (as given or corrected) or records why not: nothing the patient wrote becomes the
+    clinical record by itself."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField()
+    submission_key = models.UUIDField(unique=True)
+
+    def __str__(self) -> str:
+        return f"Questionnaire of {self.patient} ({self.submitted_at:%Y-%m-%d})"
+
+
+class EntryReview(models.TextChoices):
+    PENDING = "pending", "Waiting for review"
+    ADDED = "added", "Added to the chart"
+    CORRECTED = "corrected", "Corrected and added to the chart"
+    NOT_RECORDED = "not-recorded", "Not recorded"
+
+
+class ReportedEntry(OrgOwned):
+    """One answer of a questionnaire, shaped as the chart's history entry of `kind`
+    (patients.forms.HISTORY_FORMS) would be: kept as the patient wrote it (portal
+    migration 0007 refuses changes), its review set once."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=30)
+    data = models.JSONField()
+    position = models.PositiveSmallIntegerField()
+    status = models.CharField(
+        max_length=16, choices=EntryReview.choices, default=EntryReview.PENDING
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_reason = models.CharField(max_length=500, blank=True)
+    entry_id = models.CharField(max_length=64, blank=True)  # the chart entry's public id
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "status"], name="reported_entry_patient")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in EntryReview]),
+                name="reported_entry_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="pending")
+                | models.Q(reviewed_by__isnull=False, reviewed_at__isnull=False),
+                name="reported_entry_review_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} reported by {self.patient}"

@@ -16,7 +16,7 @@ from mesoclinic.accounts.access import require
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.patients.access import get_patient
 from mesoclinic.patients.models import Patient
-from mesoclinic.portal import services
+from mesoclinic.portal import questionnaire, services
 
 
 @require_http_methods(["GET", "POST"])
@@ -47,6 +47,10 @@ def _panel(request: AuthedRequest, patient: Patient, *, refusal: str, sent: str)
         "refusal": refusal,
         "sent": sent,
         "can_invite": roles.can(request.user, roles.EDIT_DEMOGRAPHICS),
+        # Reception never sees clinical answers, nor how many there are.
+        "answers_waiting": questionnaire.pending_count(patient)
+        if roles.can(request.user, roles.VIEW_CLINICAL)
+        else 0,
     }
     status = 400 if refusal else 200
     return render(request, "portal/_staff_panel.html", context, status=status)

@@ -1,6 +1,12 @@
 from django.urls import path
 
-from mesoclinic.portal import appointment_views, report_views, staff_views, views
+from mesoclinic.portal import (
+    appointment_views,
+    questionnaire_views,
+    report_views,
+    staff_views,
+    views,
+)
 
 urlpatterns = [
     path("portal/", views.home, name="portal_home"),
@@ -49,5 +55,21 @@ urlpatterns += [
         "portal/appointments/<uuid:public_id>.ics",
         appointment_views.calendar_file,
         name="portal_appointment_ics",
+    ),
+]
+
+# The medical history questionnaire (portal/questionnaire.py) and its review.
+urlpatterns += [
+    path("portal/questionnaire/", questionnaire_views.answer, name="portal_questionnaire"),
+    path(
+        "patients/<uuid:patient_id>/portal-answers/",
+        questionnaire_views.review,
+        name="portal_answers",
+    ),
+    path("portal-answers/<uuid:public_id>/add/", questionnaire_views.add, name="portal_answer_add"),
+    path(
+        "portal-answers/<uuid:public_id>/not-recorded/",
+        questionnaire_views.decline,
+        name="portal_answer_decline",
     ),
 ]

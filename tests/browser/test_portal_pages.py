@@ -2,6 +2,8 @@
 aftercare sheet and who opened the record, with no staff navigation and tap targets
 a thumb can hit; the staff login sends a patient to the portal."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -112,3 +114,32 @@ def test_a_red_flag_tells_the_patient_to_call_and_tops_the_clinics_queue(phone, 
     expect(first).to_contain_text("Red flag: call today")
     expect(first).to_contain_text("Redness that is spreading")
     screenshot(page, "staff-report-queue")
+
+
+def test_the_questionnaire_answers_wait_for_the_practitioner(phone, page):
+    phone.goto("/accounts/login/")
+    phone.get_by_label("Email").fill("patient2@demo.clinic")
+    phone.get_by_label("Password").fill(PASSWORD)
+    phone.get_by_role("button", name="Log in").click()
+    phone.wait_for_url("**/portal/")
+    phone.get_by_role("link", name="Medical history").click()
+    phone.get_by_label("Allergy 1: to what").fill("Plasters")
+    phone.get_by_label("Allergy 1: what happens").fill("itchy rash")
+    phone.get_by_label("Medicine 1", exact=True).fill("Fish oil")
+    phone.get_by_role("button", name="Send my answers").click()
+    expect(phone.get_by_text("the clinic has your answers")).to_be_visible()
+    phone.get_by_role("link", name="Medical history").click()
+    screenshot(phone, "portal-questionnaire-phone")
+    _no_sideways_scroll(phone)
+    assert _small_targets(phone) == []
+
+    login(page, "practitioner@demo.clinic")
+    page.goto("/patients/?q=patient2@demo.clinic")  # the patient's email finds them
+    page.locator("main table a, main .results a").first.click()
+    page.get_by_role("link", name=re.compile("questionnaire answers? to review")).click()
+    expect(page.locator(".reported-answer")).to_have_count(2)
+    screenshot(page, "staff-questionnaire-review")
+    first = page.locator(".reported-answer").first
+    first.get_by_role("button", name="Add to the chart").click()
+    expect(page.get_by_text("Allergy added to the chart.")).to_be_visible()
+    expect(page.locator(".reported-answer")).to_have_count(1)
