@@ -151,6 +151,37 @@ def record_assessment(
     """Score and save one assessment. A form submitted twice carries one key: the second
     submission gets the assessment the first one made, and nothing is written."""
     roles.check(user, roles.EDIT_CLINICAL, "Only clinical staff record outcome scores.")
+    return _record(user, patient, entry, answers, submission_key, amends, amend_reason)
+
+
+def record_patient_reported(
+    user: User, patient: Patient, entry: Entry, answers: dict[str, Any], submission_key: uuid.UUID
+) -> Assessment:
+    """A patient's own rating, sent from the portal: only for an instrument the patient
+    rates (patient GAIS, PR-SMFRS, pain, satisfaction), never a late baseline (that needs
+    a clinician's reason). The portal passes the patient of the user's own account."""
+    if getattr(user, "role", "") != roles.Role.PATIENT:
+        raise AssessmentRefused("Only the patient sends their own rating.")
+    try:
+        instrument = outcomes.instrument(entry.instrument)
+    except RulesInputError:
+        raise AssessmentRefused("Choose an outcome scale.", field="instrument") from None
+    if instrument.rater != Rater.PATIENT:
+        raise AssessmentRefused(f"{instrument.name} is rated by the practitioner.")
+    if entry.late_reason:
+        raise AssessmentRefused("A late baseline is entered by the clinic.")
+    return _record(user, patient, entry, answers, submission_key, None, "")
+
+
+def _record(
+    user: User,
+    patient: Patient,
+    entry: Entry,
+    answers: dict[str, Any],
+    submission_key: uuid.UUID,
+    amends: Assessment | None,
+    amend_reason: str,
+) -> Assessment:
     if (existing := submitted(submission_key)) is not None:
         return existing
     instrument = _check_entry(patient, entry)

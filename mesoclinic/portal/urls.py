@@ -2,6 +2,7 @@ from django.urls import path
 
 from mesoclinic.portal import (
     appointment_views,
+    pro_views,
     questionnaire_views,
     report_views,
     staff_views,
@@ -72,4 +73,10 @@ urlpatterns += [
         questionnaire_views.decline,
         name="portal_answer_decline",
     ),
+]
+
+# The patient's own ratings of their treatment (portal/pros.py).
+urlpatterns += [
+    path("portal/ratings/", pro_views.scores, name="portal_scores"),
+    path("portal/ratings/<slug:instrument>/", pro_views.rate, name="portal_rate"),
 ]
