@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mesoclinic.portal import report_views, staff_views, views
+from mesoclinic.portal import data_views, report_views, signin_views, staff_views, views
 
 urlpatterns = [
     path("portal/", views.home, name="portal_home"),
@@ -26,4 +26,19 @@ urlpatterns += [
     path("reports/", report_views.report_queue, name="report_queue"),
     path("reports/<uuid:public_id>/", report_views.report_detail, name="report_detail"),
     path("reports/<uuid:public_id>/review/", report_views.report_review, name="report_review"),
+]
+
+# The patient's own data, closing the account, and signing in with an emailed link.
+urlpatterns += [
+    path("portal/my-data/", data_views.my_data, name="portal_my_data"),
+    path("portal/my-data/record.zip", data_views.my_data_download, name="portal_my_data_zip"),
+    path("portal/close-account/", data_views.close_account, name="portal_close_account"),
+    path("portal/sign-in-link/", signin_views.ask_link, name="portal_signin_link"),
+    path("portal/sign-in/<str:token>/", signin_views.use_link, name="portal_signin"),
+    path("portal-accounts/closures/", data_views.closure_requests, name="portal_closure_requests"),
+    path(
+        "portal-accounts/closures/<uuid:public_id>/close/",
+        data_views.closure_close,
+        name="portal_closure_close",
+    ),
 ]
