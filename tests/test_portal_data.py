@@ -275,6 +275,17 @@ def test_only_the_owner_sees_and_closes_requests(org, personas, me, role):
     assert me.is_active
 
 
+def test_another_clinics_owner_cannot_close_the_account(org, outsider, me):
+    ask_to_close(client_for(me))
+    with acting_for(org):
+        asked = ClosureRequest.objects.get()
+    client = client_for(outsider)
+    assert "Anna" not in client.get(reverse("portal_closure_requests")).content.decode()
+    assert client.post(reverse("portal_closure_close", args=[asked.public_id])).status_code == 404
+    me.refresh_from_db()
+    assert me.is_active
+
+
 def test_a_patient_opens_no_staff_closure_page(me):
     assert client_for(me).get(reverse("portal_closure_requests")).status_code == 404
 
