@@ -156,6 +156,62 @@ class SymptomReport(OrgOwned):
         return self.urgency != Urgency.ROUTINE
 
 
+class ClosureRequest(OrgOwned):
+    """A patient asking the clinic to close their portal account, with an optional reason.
+    Closing deactivates the account's `User` (nobody signs in with it again); the clinical
+    record itself is kept, as the law requires. One request pending per account."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    account = models.ForeignKey(PortalAccount, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField(blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "closed_at"], name="closure_pending")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=models.Q(closed_at__isnull=True),
+                name="closure_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(closed_at__isnull=True) | models.Q(closed_by__isnull=False),
+                name="closure_closed_by_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Closure request {self.public_id}"
+
+
+class SignInLink(OrgOwned):
+    """An emailed link that signs a patient in once, for LINK_MINUTES (portal.signin_links).
+    Only the token's hash is stored, as for `PortalInvitation`; the rows also count the
+    requests for an address in the last hour, which is the throttle."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    email = models.EmailField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["email", "-created_at"], name="signin_link_email")]
+
+    def __str__(self) -> str:
+        return f"Sign-in link for {self.email}"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.used_at is None and self.expires_at > timezone.now()
+
+
 class Questionnaire(OrgOwned):
     """The medical history questionnaire a patient sent from the portal. Its answers
     are `ReportedEntry` rows, each pending until a practitioner adds it to the chart

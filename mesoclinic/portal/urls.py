@@ -2,9 +2,11 @@ from django.urls import path
 
 from mesoclinic.portal import (
     appointment_views,
+    data_views,
     pro_views,
     questionnaire_views,
     report_views,
+    signin_views,
     staff_views,
     views,
 )
@@ -79,4 +81,19 @@ urlpatterns += [
 urlpatterns += [
     path("portal/ratings/", pro_views.scores, name="portal_scores"),
     path("portal/ratings/<slug:instrument>/", pro_views.rate, name="portal_rate"),
+]
+
+# The patient's own data, closing the account, and signing in with an emailed link.
+urlpatterns += [
+    path("portal/my-data/", data_views.my_data, name="portal_my_data"),
+    path("portal/my-data/record.zip", data_views.my_data_download, name="portal_my_data_zip"),
+    path("portal/close-account/", data_views.close_account, name="portal_close_account"),
+    path("portal/sign-in-link/", signin_views.ask_link, name="portal_signin_link"),
+    path("portal/sign-in/<str:token>/", signin_views.use_link, name="portal_signin"),
+    path("portal-accounts/closures/", data_views.closure_requests, name="portal_closure_requests"),
+    path(
+        "portal-accounts/closures/<uuid:public_id>/close/",
+        data_views.closure_close,
+        name="portal_closure_close",
+    ),
 ]
