@@ -31,6 +31,9 @@ SECRET_KEY = secret_key(DATA_DIR)
 DEBUG = envbool("MESOCLINIC_DEBUG", False)
 ALLOWED_HOSTS = envlist("MESOCLINIC_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = envlist("MESOCLINIC_CSRF_TRUSTED_ORIGINS", "")
+# The address patients reach the portal at, for links in emails sent by the worker
+# (which has no request to build them from); empty: emails carry no portal links.
+PUBLIC_URL = envstr("MESOCLINIC_PUBLIC_URL", "").rstrip("/")
 
 # Behind TLS in production; `make demo` serves plain HTTP on loopback and turns this off.
 HTTPS = envbool("MESOCLINIC_HTTPS", True)

@@ -448,3 +448,37 @@ def test_the_worker_scans_every_tick_and_prunes_daily(monkeypatch):
     scheduler.stopped.set()
     scheduler.join(timeout=30)
     assert calls["scan"] >= 3 and calls["prune"] == 1
+
+
+# --- links to the patient portal ------------------------------------------------
+
+
+def test_a_portal_patients_reminder_links_to_their_appointments(
+    org, reception, patient, appointment_at, settings
+):
+    from tests.test_portal import portal_user
+
+    settings.PUBLIC_URL = "https://clinic.example"
+    appointment_at(NOW + timedelta(hours=30))
+    run_scan_and_send(NOW)
+    assert "portal" not in mail.outbox[-1].body  # no account yet: no link
+    portal_user(org, reception, patient)
+    mail.outbox.clear()
+    appointment_at(NOW + timedelta(hours=31))
+    run_scan_and_send(NOW + timedelta(minutes=2))
+    body = mail.outbox[-1].body
+    assert "Confirm, cancel or move it in your patient portal: " in body
+    assert "https://clinic.example" + reverse("portal_appointments") in body
+
+
+def test_without_a_public_address_the_email_carries_no_portal_link(
+    org, reception, patient, appointment_at, settings
+):
+    from tests.test_portal import portal_user
+
+    settings.PUBLIC_URL = ""
+    portal_user(org, reception, patient)
+    mail.outbox.clear()
+    appointment_at(NOW + timedelta(hours=30))
+    run_scan_and_send(NOW)
+    assert "portal" not in mail.outbox[-1].body

@@ -4,7 +4,10 @@ signs every injection shares)."""
 
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from mesoclinic.notifications.models import Kind, Reminder
 from mesoclinic.scheduling.models import Appointment
@@ -37,6 +40,7 @@ def compose(reminder: Reminder, appointment: Appointment) -> Message:
         "start": f"{start:%H:%M}",
         "end": f"{appointment.ends_at.astimezone(tz):%H:%M}",
         "time_zone": tz.key,
+        "portal_link": portal_link(appointment.patient, "portal_appointments"),
     }
     body = render_to_string(f"notifications/email_{reminder.kind}.txt", context)
     return Message(subject=SUBJECTS[reminder.kind].format(start=start), body=body)
@@ -52,6 +56,24 @@ def compose_after_session(reminder: Reminder, session: TreatmentSession) -> Mess
         "out_of_hours": reminder.organization.out_of_hours,
         "site": site,
         "day": f"{signed:%A} {signed.day} {signed:%B %Y}",
+        "portal_link": portal_link(session.patient, "portal_checkin"),
     }
     body = render_to_string(f"notifications/email_{reminder.kind}.txt", context)
     return Message(subject=SUBJECTS[reminder.kind].format(start=signed), body=body)
+
+
+def portal_link(patient: object, name: str) -> str:
+    """The portal page an email points a patient with a portal account to (the
+    appointments, to confirm, cancel or move; the check-in, to say how they are), when
+    the clinic has set MESOCLINIC_PUBLIC_URL; empty otherwise."""
+    if not settings.PUBLIC_URL or not _has_account(patient):
+        return ""
+    return settings.PUBLIC_URL + reverse(name)
+
+
+def _has_account(patient: object) -> bool:
+    # The portal's account row, by its reverse relation: notifications sit below it.
+    try:
+        return getattr(patient, "portal_account", None) is not None
+    except ObjectDoesNotExist:
+        return False
