@@ -37,6 +37,7 @@ class ClinicSettingsForm(forms.ModelForm[Organization]):
             "currency",
             "tax_rate",
             "reminder_lead_hours",
+            "cooling_off_hours",
             "out_of_hours",
             "jurisdiction",
         ]
@@ -44,6 +45,7 @@ class ClinicSettingsForm(forms.ModelForm[Organization]):
             "tax_rate": "Tax added to quotes (%)",
             "currency": "Currency (ISO code)",
             "reminder_lead_hours": "Appointment reminder (hours before)",
+            "cooling_off_hours": "Cooling-off before the first treatment (hours)",
             "out_of_hours": "Out-of-hours instruction for patients",
         }
         widgets = {"out_of_hours": forms.Textarea(attrs={"rows": 2})}
@@ -54,6 +56,7 @@ class ClinicSettingsForm(forms.ModelForm[Organization]):
         # every aftercare sheet needs one.
         self.fields["reminder_lead_hours"].required = False
         self.fields["out_of_hours"].required = False
+        self.fields["cooling_off_hours"].required = False
 
     def clean_currency(self) -> str:
         code = self.cleaned_data["currency"].upper()
@@ -70,6 +73,10 @@ class ClinicSettingsForm(forms.ModelForm[Organization]):
     def clean_out_of_hours(self) -> str:
         text = " ".join(self.cleaned_data["out_of_hours"].split())
         return text or self.instance.out_of_hours
+
+    def clean_cooling_off_hours(self) -> int:
+        hours = self.cleaned_data["cooling_off_hours"]
+        return self.instance.cooling_off_hours if hours is None else hours
 
     def clean_reminder_lead_hours(self) -> int:
         hours = self.cleaned_data["reminder_lead_hours"]
