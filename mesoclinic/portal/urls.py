@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mesoclinic.portal import report_views, staff_views, views
+from mesoclinic.portal import consent_views, report_views, staff_views, views
 
 urlpatterns = [
     path("portal/", views.home, name="portal_home"),
@@ -26,4 +26,27 @@ urlpatterns += [
     path("reports/", report_views.report_queue, name="report_queue"),
     path("reports/<uuid:public_id>/", report_views.report_detail, name="report_detail"),
     path("reports/<uuid:public_id>/review/", report_views.report_review, name="report_review"),
+]
+
+# Consent from home, questions about it, and kiosk mode (portal/consent_views.py).
+urlpatterns += [
+    path("portal/consent/<uuid:plan_id>/", consent_views.consent_page, name="portal_consent"),
+    path(
+        "portal/consent/<uuid:plan_id>/questions/",
+        consent_views.consent_ask,
+        name="portal_consent_ask",
+    ),
+    path(
+        "plans/<uuid:plan_id>/consent-questions/",
+        consent_views.questions,
+        name="consent_questions",
+    ),
+    path(
+        "consent-questions/<uuid:question_id>/answer/",
+        consent_views.answer,
+        name="consent_question_answer",
+    ),
+    path("plans/<uuid:plan_id>/kiosk/", consent_views.kiosk_start, name="consent_kiosk_start"),
+    path("kiosk/", consent_views.kiosk_page, name="consent_kiosk"),
+    path("kiosk/give-back/", consent_views.kiosk_leave, name="consent_kiosk_leave"),
 ]
