@@ -387,6 +387,17 @@ def test_the_kiosk_hand_over_and_give_back_are_audited(org, practitioner, approv
     assert details[-1] == "tablet given back from the kiosk"
 
 
+def test_a_wrong_kiosk_password_is_audited(org, practitioner, approved_plan):
+    client = client_for(practitioner)
+    hand_over(client, approved_plan)
+    client.post(reverse("consent_kiosk_leave"), {"password": "guess"})
+    with acting_for(org):
+        failed = AuditEvent.objects.get(
+            action="login_failed", object_id=str(approved_plan.public_id)
+        )
+    assert failed.actor == practitioner and failed.detail == "kiosk: wrong staff password"
+
+
 @contextmanager
 def clock_moved(monkeypatch, hours):
     """Django's clock moved by `hours` (negative: the past) inside the block."""

@@ -286,6 +286,8 @@ def kiosk_leave(request: AuthedRequest) -> HttpResponse:
         return redirect("home")
     form = PasswordForm(request.POST)
     if not (form.is_valid() and request.user.check_password(form.cleaned_data["password"])):
+        # Someone at the tablet guessing the staff member's password leaves a trace.
+        record(request.user, Action.LOGIN_FAILED, plan, detail="kiosk: wrong staff password")
         messages.error(
             request,
             f"That is not the password of {request.user.full_name}: the tablet stays "
