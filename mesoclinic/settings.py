@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "mesoclinic.accounts.middleware.NoStoreMiddleware",
     "mesoclinic.accounts.middleware.TenantMiddleware",
     "mesoclinic.accounts.middleware.PortalBoundaryMiddleware",
+    # The tablet handed to a patient shows their consent and nothing else (portal/kiosk.py).
+    "mesoclinic.portal.kiosk.KioskMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

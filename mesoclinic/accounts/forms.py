@@ -38,6 +38,7 @@ class ClinicSettingsForm(forms.ModelForm[Organization]):
             "tax_rate",
             "reminder_lead_hours",
             "cancel_notice_hours",
+            "cooling_off_hours",
             "out_of_hours",
             "jurisdiction",
         ]
@@ -46,6 +47,7 @@ class ClinicSettingsForm(forms.ModelForm[Organization]):
             "currency": "Currency (ISO code)",
             "reminder_lead_hours": "Appointment reminder (hours before)",
             "cancel_notice_hours": "Patients cancel or move online until (hours before)",
+            "cooling_off_hours": "Cooling-off before the first treatment (hours)",
             "out_of_hours": "Out-of-hours instruction for patients",
         }
         widgets = {"out_of_hours": forms.Textarea(attrs={"rows": 2})}
@@ -57,6 +59,7 @@ class ClinicSettingsForm(forms.ModelForm[Organization]):
         self.fields["reminder_lead_hours"].required = False
         self.fields["cancel_notice_hours"].required = False
         self.fields["out_of_hours"].required = False
+        self.fields["cooling_off_hours"].required = False
 
     def clean_currency(self) -> str:
         code = self.cleaned_data["currency"].upper()
@@ -73,6 +76,10 @@ class ClinicSettingsForm(forms.ModelForm[Organization]):
     def clean_out_of_hours(self) -> str:
         text = " ".join(self.cleaned_data["out_of_hours"].split())
         return text or self.instance.out_of_hours
+
+    def clean_cooling_off_hours(self) -> int:
+        hours = self.cleaned_data["cooling_off_hours"]
+        return self.instance.cooling_off_hours if hours is None else hours
 
     def clean_reminder_lead_hours(self) -> int:
         hours = self.cleaned_data["reminder_lead_hours"]

@@ -43,6 +43,14 @@ class Organization(models.Model):
         help_text="Patients may cancel or move an appointment from their portal until this "
         "many hours before it starts; later, they are asked to call (0 to 336).",
     )
+    # Some clinics, or their regulator, want a patient to sleep on a signed consent before
+    # the first needle: the first session of a plan is refused until this has passed.
+    cooling_off_hours = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(720)],
+        help_text="Hours the patient has between signing a consent and the plan's first "
+        "session (0 to 720; 0 for none).",
+    )
     # On every aftercare sheet, page and email beside the site's phone and address.
     out_of_hours = models.CharField(
         max_length=300,

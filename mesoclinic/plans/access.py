@@ -22,7 +22,7 @@ def get_consent(public_id: uuid.UUID) -> Consent:
     """The consent if it belongs to the user's organization, else 404."""
     return get_object_or_404(
         Consent.objects.select_related(
-            "patient", "plan", "plan_version", "countersigned_by", "template"
+            "patient", "plan", "plan_version", "countersigned_by", "template", "created_by"
         ),
         public_id=public_id,
     )

@@ -335,12 +335,16 @@ def sign(
     signature: str,
     *,
     shown_hash: str | None = None,
+    detail: str = "",
 ) -> Consent:
     """The patient's signature on this version; if it is already signed (a double tap, a
     second tablet), the consent already made is returned and nothing is written.
 
+    `user` is whoever holds the pen's account: the staff member whose tablet it is, or
+    the patient in the portal (the consent's `created_by`, so `signed_at_home`).
     `shown_hash` is the hash of the text the patient read; a different one means the
-    document changed while it was read, and nothing is signed.
+    document changed while it was read, and nothing is signed. `detail` says where it
+    was signed, for the audit log.
     """
     if shown_hash is not None and shown_hash != Consent.hash_text(text):
         raise ConsentRefused("The document changed while it was being read; please read it again.")
@@ -366,7 +370,13 @@ def sign(
         if not second_consent_violation(error):
             raise
         return Consent.objects.get(plan_version=version, voided_at__isnull=True)
-    record(user, Action.CREATE, consent, fields=["patient_signature", "patient_typed_name"])
+    record(
+        user,
+        Action.CREATE,
+        consent,
+        fields=["patient_signature", "patient_typed_name"],
+        detail=detail,
+    )
     return consent
 
 

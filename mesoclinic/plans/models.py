@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from mesoclinic.accounts.roles import Role
 from mesoclinic.integrity import violates
 from mesoclinic.records import ClinicalRecord, VoidableRecord
 from mesoclinic.tenancy import OrgOwned
@@ -190,3 +191,9 @@ class Consent(VoidableRecord):
     @property
     def is_valid(self) -> bool:
         return self.voided_at is None and self.countersigned_at is not None
+
+    @property
+    def signed_at_home(self) -> bool:
+        """Signed by the patient in their portal (their own account made the row), not on
+        the clinic's tablet; `created_by` is among the columns that never change."""
+        return self.created_by is not None and self.created_by.role == Role.PATIENT

@@ -274,3 +274,37 @@ class ReportedEntry(OrgOwned):
 
     def __str__(self) -> str:
         return f"{self.kind} reported by {self.patient}"
+
+
+class ConsentMessage(OrgOwned):
+    """A question the patient asks the clinic about a plan's consent, from the portal, or
+    the clinic's answer to one (`answers`): the plan's thread, kept as written (the
+    database refuses UPDATE and DELETE, portal migration 0004). A patient question no
+    answer points to is open, on the plan's consent page."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    plan = models.ForeignKey("plans.Plan", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    from_patient = models.BooleanField()
+    answers = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replies"
+    )
+    body = models.TextField()
+    written_at = models.DateTimeField()
+    submission_key = models.UUIDField(unique=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["plan", "written_at"], name="consent_message_plan")]
+        constraints = [
+            # The patient asks; the clinic answers a question.
+            models.CheckConstraint(
+                condition=models.Q(from_patient=True, answers__isnull=True)
+                | models.Q(from_patient=False, answers__isnull=False),
+                name="consent_message_asks_or_answers",
+            ),
+            models.CheckConstraint(condition=~models.Q(body=""), name="consent_message_said"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{'Question' if self.from_patient else 'Answer'} on {self.written_at:%Y-%m-%d}"

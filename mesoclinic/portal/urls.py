@@ -2,6 +2,7 @@ from django.urls import path
 
 from mesoclinic.portal import (
     appointment_views,
+    consent_views,
     data_views,
     pro_views,
     questionnaire_views,
@@ -96,4 +97,27 @@ urlpatterns += [
         data_views.closure_close,
         name="portal_closure_close",
     ),
+]
+
+# Consent from home, questions about it, and kiosk mode (portal/consent_views.py).
+urlpatterns += [
+    path("portal/consent/<uuid:plan_id>/", consent_views.consent_page, name="portal_consent"),
+    path(
+        "portal/consent/<uuid:plan_id>/questions/",
+        consent_views.consent_ask,
+        name="portal_consent_ask",
+    ),
+    path(
+        "plans/<uuid:plan_id>/consent-questions/",
+        consent_views.questions,
+        name="consent_questions",
+    ),
+    path(
+        "consent-questions/<uuid:question_id>/answer/",
+        consent_views.answer,
+        name="consent_question_answer",
+    ),
+    path("plans/<uuid:plan_id>/kiosk/", consent_views.kiosk_start, name="consent_kiosk_start"),
+    path("kiosk/", consent_views.kiosk_page, name="consent_kiosk"),
+    path("kiosk/give-back/", consent_views.kiosk_leave, name="consent_kiosk_leave"),
 ]

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
 from mesoclinic.plans import consent_document
-from mesoclinic.portal import appointment_actions, forms, pages, services
+from mesoclinic.portal import appointment_actions, consents, forms, pages, services
 from mesoclinic.portal.access import patient_view
 from mesoclinic.portal.models import PortalAccount
 from mesoclinic.treatments import aftercare_document
@@ -52,6 +52,7 @@ def home(request: AuthedRequest, account: PortalAccount) -> HttpResponse:
         "site": pages.clinic_site(account),
         "upcoming": pages.upcoming(account, limit=3),
         "sessions": pages.signed_sessions(account)[:3],
+        "to_sign": consents.to_sign(account),
     }
     return render(request, "portal/home.html", context)
 

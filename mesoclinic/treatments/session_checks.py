@@ -3,6 +3,7 @@ act and sign-off (clinical-reference §7), and the refusals they give."""
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +13,7 @@ from mesoclinic import rules
 from mesoclinic.accounts.models import User
 from mesoclinic.patients.models import Patient
 from mesoclinic.plans import services as plans
-from mesoclinic.plans.models import PlanVersion
+from mesoclinic.plans.models import Consent, Plan, PlanVersion
 from mesoclinic.treatments import exposure, scope
 from mesoclinic.treatments.exposure import session_profile
 from mesoclinic.treatments.models import (
@@ -227,3 +228,39 @@ def refuse_history(
 def dose_caps(profile: rules.PatientProfile) -> list[dict[str, Any]]:
     """The grade-A caps the database re-checks at sign-off (PostgreSQL trigger)."""
     return rules.grade_a_caps(profile, today=timezone.localdate())
+
+
+def _hours_ago(elapsed: timedelta) -> str:
+    hours = int(elapsed.total_seconds() // 3600)
+    if hours < 1:
+        return "less than an hour ago"
+    return f"{hours} hour{'' if hours == 1 else 's'} ago"
+
+
+def _when(at: datetime) -> str:
+    local = timezone.localtime(at)
+    year = f" {local.year}" if local.year != timezone.localdate().year else ""
+    return f"{local.day} {local:%b}{year} {local:%H:%M}"
+
+
+def cooling_off_wait(user: User, plan: Plan, consent: Consent | None) -> str | None:
+    """Why the plan's first session cannot start yet, or None: the clinic's cooling-off
+    period (Organization.cooling_off_hours) runs from the patient's signature. Later
+    sessions of the plan are not held back; a voided session was not a treatment."""
+    hours = user.organization.cooling_off_hours
+    if not hours or consent is None:
+        return None
+    treated = (
+        TreatmentSession.objects.filter(plan=plan).exclude(status=SessionStatus.VOIDED).exists()
+    )
+    if treated:
+        return None
+    now = timezone.now()
+    allowed = consent.patient_signed_at + timedelta(hours=hours)
+    if now >= allowed:
+        return None
+    return (
+        f"Consent was signed {_hours_ago(now - consent.patient_signed_at)}; this clinic waits "
+        f"{hours} hour{'' if hours == 1 else 's'} between consent and the first treatment: "
+        f"treatment from {_when(allowed)}."
+    )

@@ -84,6 +84,7 @@ def session_start(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
         "alerts": alerts_for(plan.patient),
         "form": form,
         "error": error,
+        "wait": sessions.first_session_wait(request.user, plan),
     }
     return render(request, "treatments/session_start.html", context, status=status)
 

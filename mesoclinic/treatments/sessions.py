@@ -38,6 +38,7 @@ from mesoclinic.treatments.safety import responsible_practitioner
 from mesoclinic.treatments.session_checks import (
     Precheck,
     SessionRefused,
+    cooling_off_wait,
     described,
     dose_caps,
     enforce,
@@ -107,6 +108,11 @@ def _create(user: User, check: Precheck, **fields: Any) -> TreatmentSession:
         raise
 
 
+def first_session_wait(user: User, plan: Plan) -> str | None:
+    """The cooling-off refusal `start` would give now, for the start page to show."""
+    return cooling_off_wait(user, plan, consents.valid_consent(plan))
+
+
 @transaction.atomic
 def start(
     user: User, plan: Plan, site: Site, check: Precheck, supervised_by: User | None = None
@@ -119,6 +125,8 @@ def start(
         raise SessionRefused(
             "The consent is not for the current plan version: sign it again first."
         )
+    if wait := cooling_off_wait(user, plan, consent):
+        raise SessionRefused(wait)
     start_in_scope(user, check, supervised_by)
     profile = profile_today(plan.patient, check)
     result = recheck(version, profile)

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0010_remove_user_user_role_valid_alter_invitation_role_and_more'),
-        ('portal', '0003_symptom_reports_are_kept'),
+        ('portal', '0004_consent_questions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
