@@ -53,7 +53,7 @@ lint: $(STAMP)
 # UPGRADE=1 also moves every other pin to its newest release. Index locations stay in pip's
 # own configuration, not in the lock.
 lock: $(STAMP)
-	$(BIN)/pip-compile --quiet --generate-hashes --extra dev --strip-extras --allow-unsafe \
+	$(BIN)/pip-compile --quiet --generate-hashes --extra dev --allow-unsafe \
 		--no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade) \
 		-o requirements.lock pyproject.toml
 

@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "mesoclinic.accounts",
     "mesoclinic.audit",
     "mesoclinic.patients",
@@ -89,6 +91,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "mesoclinic.accounts.middleware.IdleTimeoutMiddleware",
     "mesoclinic.accounts.middleware.NoStoreMiddleware",
     "mesoclinic.accounts.middleware.TenantMiddleware",
@@ -209,6 +212,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# The optional second step of a patient's sign-in (portal/two_factor.py).
+OTP_TOTP_ISSUER = "mesoclinic"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 

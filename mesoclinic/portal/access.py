@@ -10,10 +10,13 @@ from functools import wraps
 from typing import Concatenate, ParamSpec
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBase
+from django.urls import reverse
 
 from mesoclinic.accounts.http import AuthedRequest
+from mesoclinic.portal import two_factor
 from mesoclinic.portal.models import PortalAccount
 from mesoclinic.portal.services import account_of
 
@@ -31,6 +34,8 @@ def patient_view(view: PortalView[P]) -> View[P]:
         account = account_of(request.user)
         if account is None:
             raise PermissionDenied(STAFF_REFUSAL)
+        if two_factor.needs_code(request, request.user):
+            return redirect_to_login(request.get_full_path(), reverse("portal_verify"))
         return view(request, account, *args, **kwargs)
 
     return wrapped

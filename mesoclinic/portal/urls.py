@@ -9,6 +9,7 @@ from mesoclinic.portal import (
     report_views,
     signin_views,
     staff_views,
+    two_factor_views,
     views,
 )
 
@@ -120,4 +121,10 @@ urlpatterns += [
     path("plans/<uuid:plan_id>/kiosk/", consent_views.kiosk_start, name="consent_kiosk_start"),
     path("kiosk/", consent_views.kiosk_page, name="consent_kiosk"),
     path("kiosk/give-back/", consent_views.kiosk_leave, name="consent_kiosk_leave"),
+]
+
+# The optional second sign-in step (portal/two_factor.py).
+urlpatterns += [
+    path("portal/signing-in/", two_factor_views.settings_page, name="portal_two_factor"),
+    path("portal/code/", two_factor_views.verify, name="portal_verify"),
 ]

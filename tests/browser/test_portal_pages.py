@@ -143,3 +143,18 @@ def test_the_questionnaire_answers_wait_for_the_practitioner(phone, page):
     first.get_by_role("button", name="Add to the chart").click()
     expect(page.get_by_text("Allergy added to the chart.")).to_be_visible()
     expect(page.locator(".reported-answer")).to_have_count(1)
+
+
+def test_the_second_sign_in_step_shows_a_code_to_scan(phone):
+    phone.goto("/accounts/login/")
+    phone.get_by_label("Email").fill("patient2@demo.clinic")
+    phone.get_by_label("Password").fill(PASSWORD)
+    phone.get_by_role("button", name="Log in").click()
+    phone.wait_for_url("**/portal/")
+    phone.get_by_role("link", name="Sign-in settings").click()
+    phone.get_by_role("button", name="Set up an authenticator app").click()
+    expect(phone.get_by_role("img", name=re.compile("QR code"))).to_be_visible()
+    expect(phone.get_by_label("The 6-digit code from your authenticator app")).to_be_visible()
+    screenshot(phone, "portal-two-factor-phone")
+    _no_sideways_scroll(phone)
+    assert _small_targets(phone) == []
