@@ -49,7 +49,9 @@ def app_env(tmp: Path, url: str, **extra: str) -> dict[str, str]:
         MESOCLINIC_DATABASE_URL=url,
         MESOCLINIC_HTTPS="False",
         MESOCLINIC_DEMO_PASSWORD=PASSWORD,
-        MESOCLINIC_EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        # One file a message in DATA_DIR/mail (settings.EMAIL_FILE_PATH): a test reads
+        # what a patient would find in their inbox, such as the portal invitation.
+        MESOCLINIC_EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
         **extra,
     )
     return env

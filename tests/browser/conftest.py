@@ -22,12 +22,18 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory):
+def live_dir(tmp_path_factory) -> Path:
+    """The live server's data directory: its database, logs and outgoing mail."""
+    return tmp_path_factory.mktemp("live")
+
+
+@pytest.fixture(scope="session")
+def live_app(live_dir):
     if not Path(CHROMIUM).exists():
         pytest.skip(
             f"Chromium not found at {CHROMIUM}: apt-get install chromium to run browser tests"
         )
-    tmp = tmp_path_factory.mktemp("live")
+    tmp = live_dir
     url, drop = live.database_url(tmp)
     env = live.app_env(tmp, url)
     live.prepare(env)
@@ -93,6 +99,24 @@ def tablet(browser, live_app):
     context.set_default_timeout(15000)
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture
+def mailbox(live_app, live_dir):
+    """The newest email the live server sent to an address, as the recipient reads it."""
+    from email import message_from_bytes, policy
+
+    def newest_to(address: str) -> str:
+        files = sorted((live_dir / "mail").glob("*.log"), key=lambda p: p.stat().st_mtime)
+        for path in reversed(files):
+            # The filebased backend writes each message followed by a line of dashes.
+            for raw in reversed(path.read_bytes().split(b"\n" + b"-" * 79 + b"\n")):
+                message = message_from_bytes(raw.strip(), policy=policy.default)
+                if address in str(message["To"] or ""):
+                    return message.get_content()
+        raise AssertionError(f"No email to {address}")
+
+    return newest_to
 
 
 def screenshot(page, name: str) -> None:

@@ -5,13 +5,17 @@ import re
 from playwright.sync_api import expect
 
 
-def new_patient(page, first: str, last: str, dob: str, sex: str = "F", weight: str = "66"):
+def new_patient(
+    page, first: str, last: str, dob: str, sex: str = "F", weight: str = "66", email: str = ""
+):
     page.goto("/patients/new/")
     page.get_by_label("First name").fill(first)
     page.get_by_label("Last name").fill(last)
     page.get_by_label("Date of birth").fill(dob)
     page.get_by_label("Sex").select_option(sex)
     page.get_by_label("Weight (kg)").fill(weight)
+    if email:
+        page.get_by_label("Email").fill(email)
     page.get_by_role("button", name="Save").click()
     expect(page.locator("h1")).to_contain_text(f"{first} {last}")
 
