@@ -282,3 +282,22 @@ def test_the_access_page_runs_a_bounded_number_of_queries(
     client = client_for(me)
     with django_assert_max_num_queries(12):
         assert client.get(reverse("portal_access")).status_code == 200
+
+
+def test_the_patient_reads_the_quote_of_an_approved_plan_only(
+    org, me, patient, practitioner, approved_plan, make_patient, reception
+):
+    from mesoclinic.plans.models import PlanStatus
+    from tests.factories import plan_in_status
+
+    draft = plan_in_status(org, patient, practitioner, PlanStatus.DRAFT)
+    client = client_for(me)
+    page = client.get(reverse("portal_documents")).content.decode()
+    assert reverse("portal_quote", args=[approved_plan.public_id]) in page
+    assert reverse("portal_quote", args=[draft.public_id]) not in page
+    quote = client.get(reverse("portal_quote", args=[approved_plan.public_id]))
+    assert quote.status_code == 200 and "Total" in quote.content.decode()
+    assert client.get(reverse("portal_quote", args=[draft.public_id])).status_code == 404
+    other = make_patient(first_name="Berta", email="berta@example.com")
+    them = client_for(portal_user(org, reception, other))
+    assert them.get(reverse("portal_quote", args=[approved_plan.public_id])).status_code == 404

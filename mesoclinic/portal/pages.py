@@ -9,13 +9,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.utils import timezone
 
 from mesoclinic.accounts.models import Site, User
 from mesoclinic.accounts.roles import STAFF_ROLES, Role
 from mesoclinic.audit.models import AuditEvent
-from mesoclinic.plans.models import Consent, Plan
+from mesoclinic.plans.models import Consent, Plan, PlanVersion
 from mesoclinic.portal.models import PortalAccount
 from mesoclinic.scheduling.models import Appointment, Status
 from mesoclinic.treatments.models import SessionStatus, TreatmentSession
@@ -135,3 +136,23 @@ def openings(account: PortalAccount) -> list[Opening]:
         for e in events
         if isinstance(e.actor, User)
     ]
+
+
+def quoted_plans(account: PortalAccount) -> list[Plan]:
+    """The patient's plans with an approved version (a draft's prices may change)."""
+    return list(
+        Plan.objects.filter(patient=account.patient)
+        .filter(Exists(PlanVersion.objects.filter(plan=OuterRef("pk"))))
+        .order_by("-created_at")
+    )
+
+
+def quoted_plan(account: PortalAccount, public_id: uuid.UUID) -> Plan:
+    found = (
+        Plan.objects.filter(patient=account.patient, public_id=public_id)
+        .filter(Exists(PlanVersion.objects.filter(plan=OuterRef("pk"))))
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found

@@ -14,6 +14,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
 from mesoclinic.plans import consent_document
+from mesoclinic.plans import services as plan_services
+from mesoclinic.plans.quote import itemized_quote
 from mesoclinic.portal import appointment_actions, consents, forms, pages, services
 from mesoclinic.portal.access import patient_view
 from mesoclinic.portal.models import PortalAccount
@@ -65,6 +67,7 @@ def documents(request: AuthedRequest, account: PortalAccount) -> HttpResponse:
         "patient": account.patient,
         "consents": pages.consents(account),
         "sessions": pages.signed_sessions(account),
+        "quoted": pages.quoted_plans(account),
     }
     return render(request, "portal/documents.html", context)
 
@@ -127,3 +130,22 @@ def _attachment(pdf: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@require_GET
+@patient_view
+def quote(request: AuthedRequest, account: PortalAccount, public_id: uuid.UUID) -> HttpResponse:
+    """The quote of one of the patient's approved plans, as the clinic gave it."""
+    plan = pages.quoted_plan(account, public_id)
+    version = plan_services.latest_version(plan)
+    assert version is not None  # quoted plans have an approved version
+    record(request.user, Action.VIEW, plan, detail="quote (portal)")
+    organization = account.patient.organization
+    context = {
+        "plan": plan,
+        "version": version,
+        "quote": itemized_quote(version.result, organization) if version.result else None,
+        "organization": organization,
+        "patient": account.patient,
+    }
+    return render(request, "portal/quote.html", context)

@@ -63,6 +63,13 @@ def test_the_demo_patient_reads_their_portal_on_a_phone(phone):
     assert _small_targets(page) == []
     _no_sideways_scroll(page)
 
+    page.get_by_role("link", name="Read the quote").first.click()
+    expect(page.get_by_role("heading", name="Your quote")).to_contain_text("Your quote")
+    expect(page.locator("main")).to_contain_text("Total")
+    screenshot(page, "portal-quote-phone")
+    _no_sideways_scroll(page)
+    page.go_back()
+
     page.locator("#h-aftercare ~ ul").get_by_role("link", name="Read").first.click()
     expect(page.get_by_role("heading", name="Aftercare", exact=True)).to_be_visible()
     screenshot(page, "portal-aftercare-phone")
