@@ -482,3 +482,18 @@ def test_without_a_public_address_the_email_carries_no_portal_link(
     appointment_at(NOW + timedelta(hours=30))
     run_scan_and_send(NOW)
     assert "portal" not in mail.outbox[-1].body
+
+
+def test_a_reminder_says_when_the_patients_own_ratings_are_due(
+    org, reception, patient, approved_plan, appointment_at, settings
+):
+    from tests.test_portal import portal_user
+
+    settings.PUBLIC_URL = "https://clinic.example"
+    portal_user(org, reception, patient)
+    mail.outbox.clear()
+    appointment_at(NOW + timedelta(hours=30))
+    run_scan_and_send(NOW)
+    body = mail.outbox[-1].body
+    assert "A few questions about your treatment are waiting for you: " in body
+    assert "https://clinic.example" + reverse("portal_scores") in body

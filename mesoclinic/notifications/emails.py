@@ -10,6 +10,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from mesoclinic.notifications.models import Kind, Reminder
+from mesoclinic.outcomes import courses
+from mesoclinic.patients.models import Patient
 from mesoclinic.scheduling.models import Appointment
 from mesoclinic.treatments.models import TreatmentSession
 
@@ -41,6 +43,7 @@ def compose(reminder: Reminder, appointment: Appointment) -> Message:
         "end": f"{appointment.ends_at.astimezone(tz):%H:%M}",
         "time_zone": tz.key,
         "portal_link": portal_link(appointment.patient, "portal_appointments"),
+        "ratings_link": ratings_link(appointment.patient),
     }
     body = render_to_string(f"notifications/email_{reminder.kind}.txt", context)
     return Message(subject=SUBJECTS[reminder.kind].format(start=start), body=body)
@@ -57,6 +60,7 @@ def compose_after_session(reminder: Reminder, session: TreatmentSession) -> Mess
         "site": site,
         "day": f"{signed:%A} {signed.day} {signed:%B %Y}",
         "portal_link": portal_link(session.patient, "portal_checkin"),
+        "ratings_link": ratings_link(session.patient),
     }
     body = render_to_string(f"notifications/email_{reminder.kind}.txt", context)
     return Message(subject=SUBJECTS[reminder.kind].format(start=signed), body=body)
@@ -77,3 +81,13 @@ def _has_account(patient: object) -> bool:
         return getattr(patient, "portal_account", None) is not None
     except ObjectDoesNotExist:
         return False
+
+
+def ratings_link(patient: Patient) -> str:
+    """The portal's ratings page, when the patient has a rating of their own due (patient
+    GAIS, PR-SMFRS, pain, satisfaction at the times the protocol sets)."""
+    link = portal_link(patient, "portal_scores")
+    if not link:
+        return ""
+    due = courses.due_for(courses.courses_for(patient))
+    return link if any(d.instrument.rater == "patient" and not d.late for d in due) else ""
