@@ -34,7 +34,7 @@ def patient_view(view: PortalView[P]) -> View[P]:
         account = account_of(request.user)
         if account is None:
             raise PermissionDenied(STAFF_REFUSAL)
-        if two_factor.needs_code(request, request.user):
+        if two_factor.needs_code(request, account):
             return redirect_to_login(request.get_full_path(), reverse("portal_verify"))
         return view(request, account, *args, **kwargs)
 

@@ -12,8 +12,10 @@ from datetime import timedelta
 
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.models import User, hash_token
@@ -35,9 +37,12 @@ def account_of(user: object) -> PortalAccount | None:
     """The portal account a signed-in patient acts through (None for anyone else)."""
     if not isinstance(user, User) or user.role != Role.PATIENT:
         return None
+    # Whether a second sign-in step is on comes in the same query (portal.two_factor).
+    second_step = TOTPDevice.objects.filter(user=OuterRef("user"), confirmed=True)
     return (
         PortalAccount.all_orgs.select_related("patient", "patient__organization", "user")
         .filter(user=user, organization_id=user.organization_id)
+        .annotate(has_second_step=Exists(second_step))
         .first()
     )
 

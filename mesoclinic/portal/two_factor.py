@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mesoclinic.accounts.models import User
 from mesoclinic.audit.log import Action, record
+from mesoclinic.portal.models import PortalAccount
 
 NAME = "Authenticator app"
 
@@ -27,10 +28,11 @@ def device_of(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
-def needs_code(request: HttpRequest, user: User) -> bool:
-    """Signed in with the password only, while the account has a second step."""
+def needs_code(request: HttpRequest, account: PortalAccount) -> bool:
+    """Signed in with the password only, while the account has a second step (read with
+    the account, `services.account_of`: no query of its own)."""
     verified = getattr(request.user, "is_verified", lambda: False)()
-    return not verified and device_of(user) is not None
+    return not verified and bool(getattr(account, "has_second_step", False))
 
 
 def start(user: User) -> TOTPDevice:

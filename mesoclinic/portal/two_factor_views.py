@@ -85,14 +85,15 @@ def settings_page(request: AuthedRequest, account: PortalAccount) -> HttpRespons
 @require_http_methods(["GET", "POST"])
 @login_required
 def verify(request: AuthedRequest) -> HttpResponse:
-    if account_of(request.user) is None:
+    account = account_of(request.user)
+    if account is None:
         raise PermissionDenied(STAFF_REFUSAL)
     target = request.GET.get("next", "")
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}) or not target.startswith(
         "/portal/"
     ):
         target = "/portal/"
-    if not two_factor.needs_code(request, request.user):
+    if not two_factor.needs_code(request, account):
         return redirect(target)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
