@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, screenshot
+from tests.browser.conftest import login_patient, screenshot
 from tests.browser.flows import htmx_idle
 from tests.browser.test_portal_pages import _no_sideways_scroll, _small_targets, phone  # noqa: F401
 
@@ -18,11 +18,7 @@ def _small_targets_but_choices(page) -> list[str]:
 
 def test_the_demo_patient_confirms_and_moves_an_appointment_on_a_phone(phone):  # noqa: F811
     page = phone
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill("patient@demo.clinic")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/portal/")
+    login_patient(page, "patient@demo.clinic")
     page.get_by_role("link", name="Appointments", exact=True).click()
     expect(page.get_by_role("heading", name="Coming up")).to_be_visible()
     # An appointment still to confirm, far enough ahead to be changed online.

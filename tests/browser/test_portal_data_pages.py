@@ -7,7 +7,7 @@ import zipfile
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, login, screenshot
+from tests.browser.conftest import login, login_patient, screenshot
 from tests.browser.test_portal_pages import (  # noqa: F401 - the phone fixture
     _no_sideways_scroll,
     _small_targets,
@@ -17,11 +17,7 @@ from tests.browser.test_portal_pages import (  # noqa: F401 - the phone fixture
 
 def test_the_demo_patient_downloads_their_record_as_a_zip(phone, page):
     owner_page, page = page, phone
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill("patient@demo.clinic")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/portal/")
+    login_patient(page, "patient@demo.clinic")
     page.get_by_role("link", name="My data").click()
     expect(page.get_by_role("heading", name="Download your record")).to_be_visible()
     expect(page.locator("main")).to_contain_text("Clinical photos are not in this file")

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, login, screenshot
+from tests.browser.conftest import login, login_patient, screenshot
 
 
 @pytest.fixture
@@ -42,11 +42,7 @@ def _no_sideways_scroll(page) -> None:
 
 def test_the_demo_patient_reads_their_portal_on_a_phone(phone):
     page = phone
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill("patient@demo.clinic")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/portal/")
+    login_patient(page, "patient@demo.clinic")
     expect(page.get_by_role("heading", name="Your next appointments")).to_be_visible()
     expect(page.locator("main")).not_to_contain_text("No appointment booked.")
     expect(page.get_by_role("navigation", name="Main")).to_have_count(0)  # no staff menu
@@ -91,11 +87,7 @@ def test_the_demo_patient_reads_their_portal_on_a_phone(phone):
 
 
 def test_a_red_flag_tells_the_patient_to_call_and_tops_the_clinics_queue(phone, page):
-    phone.goto("/accounts/login/")
-    phone.get_by_label("Email").fill("patient2@demo.clinic")
-    phone.get_by_label("Password").fill(PASSWORD)
-    phone.get_by_role("button", name="Log in").click()
-    phone.wait_for_url("**/portal/")
+    login_patient(phone, "patient2@demo.clinic")
     phone.get_by_role("link", name="Tell the clinic how you are").click()
     phone.get_by_label("Unwell", exact=True).check()
     phone.get_by_label("Swelling", exact=True).check()
@@ -124,11 +116,7 @@ def test_a_red_flag_tells_the_patient_to_call_and_tops_the_clinics_queue(phone, 
 
 
 def test_the_questionnaire_answers_wait_for_the_practitioner(phone, page):
-    phone.goto("/accounts/login/")
-    phone.get_by_label("Email").fill("patient2@demo.clinic")
-    phone.get_by_label("Password").fill(PASSWORD)
-    phone.get_by_role("button", name="Log in").click()
-    phone.wait_for_url("**/portal/")
+    login_patient(phone, "patient2@demo.clinic")
     phone.get_by_role("link", name="Medical history").click()
     phone.get_by_label("Allergy 1: to what").fill("Plasters")
     phone.get_by_label("Allergy 1: what happens").fill("itchy rash")
@@ -153,11 +141,7 @@ def test_the_questionnaire_answers_wait_for_the_practitioner(phone, page):
 
 
 def test_the_second_sign_in_step_shows_a_code_to_scan(phone):
-    phone.goto("/accounts/login/")
-    phone.get_by_label("Email").fill("patient2@demo.clinic")
-    phone.get_by_label("Password").fill(PASSWORD)
-    phone.get_by_role("button", name="Log in").click()
-    phone.wait_for_url("**/portal/")
+    login_patient(phone, "patient2@demo.clinic")
     phone.get_by_role("link", name="Sign-in settings").click()
     phone.get_by_role("button", name="Set up an authenticator app").click()
     expect(phone.get_by_role("img", name=re.compile("QR code"))).to_be_visible()
