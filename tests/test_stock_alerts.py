@@ -2,18 +2,19 @@
 warnings at 60 and 30 days, received stock with its invoice and cost, stock value per
 site, and the owners' daily digest email."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from mesoclinic.accounts.models import Site
 from mesoclinic.audit.models import AuditEvent
 from mesoclinic.tenancy import acting_for
-from mesoclinic.treatments import stock
-from mesoclinic.treatments.models import Lot, StockLevel
-from tests.factories import client_for
+from mesoclinic.treatments import stock, stock_digest, tasks
+from mesoclinic.treatments.models import Lot, StockDigest, StockLevel
+from tests.factories import client_for, run_worker
 
 TODAY = date.today()
 HA = "ha-noncrosslinked-2ml"
@@ -265,3 +266,111 @@ def test_lot_list_queries_stay_bounded(
     assert response.content.decode().count(">Low</span>") == count // 2
     with django_assert_max_num_queries(12):
         client.get(reverse("stock_levels"))
+
+
+# The owners' daily digest, sent by the worker
+
+
+def _at(day, hour):
+    return timezone.make_aware(datetime.combine(day, time(hour, 0)))
+
+
+@pytest.fixture
+def stocked(org, site, owner, practitioner):
+    _lot(org, site, practitioner, "HA-1", vials_received=3)
+    _lot(org, site, practitioner, "PC-SOON", product=PCDC, expires_on=TODAY + timedelta(days=20))
+    _lot(org, site, practitioner, "PC-AHEAD", product=PCDC, expires_on=TODAY + timedelta(days=45))
+    _lot(org, site, practitioner, "PC-LATER", product=PCDC, expires_on=TODAY + timedelta(days=90))
+    _level(org, owner, site, HA, low_at=5)
+
+
+def test_the_digest_goes_to_the_owners_once_however_often_the_worker_scans(
+    stocked, owner, mailoutbox
+):
+    assert tasks.enqueue_stock_digests(_at(TODAY, 8)) == 1
+    assert tasks.enqueue_stock_digests(_at(TODAY, 8)) == 0
+    run_worker()
+    tasks.enqueue_stock_digests(_at(TODAY, 9))
+    tasks.enqueue_stock_digests(_at(TODAY, 23))
+    run_worker()
+    assert len(mailoutbox) == 1
+    mail = mailoutbox[0]
+    assert mail.to == ["owner@test.clinic"]
+    assert mail.subject == "Stock at Test Clinic: 1 low, 2 lots expiring within 60 days"
+    soon, ahead = TODAY + timedelta(days=20), TODAY + timedelta(days=45)
+    assert (
+        "Non-crosslinked HA booster 32 mg/mL, 2 mL syringe, Main site: 3 vials left (low at 5)"
+        in mail.body
+    )
+    assert (
+        f"Lot PC-SOON, PC/DC 5%/2.5% ampoule, 5 mL, Main site: expires {soon.day} {soon:%b %Y}"
+        in (mail.body)
+    )
+    assert "Expiring within 30 days" in mail.body and "Expiring within 60 days" in mail.body
+    assert f"expires {ahead.day} {ahead:%b %Y}" in mail.body
+    assert "PC-LATER" not in mail.body and HA not in mail.body and PCDC not in mail.body
+    assert StockDigest.all_orgs.get().status == "sent"
+    assert AuditEvent.objects.filter(object_type="stock digest", action="export").count() == 1
+
+
+def test_a_task_queued_twice_sends_one_email(stocked, mailoutbox):
+    stock_digest.scan(_at(TODAY, 8))
+    digest = StockDigest.all_orgs.get()
+    assert stock_digest.send(digest.pk) == "sent"
+    assert stock_digest.send(digest.pk) == "not claimed"
+    assert len(mailoutbox) == 1
+
+
+def test_the_digest_waits_for_the_morning_and_comes_again_the_next_day(stocked, mailoutbox):
+    assert tasks.enqueue_stock_digests(_at(TODAY, 6)) == 0
+    assert not StockDigest.all_orgs.exists()
+    tasks.enqueue_stock_digests(_at(TODAY, 7))
+    tasks.enqueue_stock_digests(_at(TODAY + timedelta(days=1), 7))
+    run_worker()
+    assert len(mailoutbox) == 2
+
+
+def test_nothing_to_report_sends_nothing(org, site, owner, practitioner, mailoutbox):
+    _lot(org, site, practitioner, "HA-1", vials_received=30)
+    _level(org, owner, site, HA, low_at=5)
+    tasks.enqueue_stock_digests(_at(TODAY, 8))
+    run_worker()
+    assert mailoutbox == []
+    digest = StockDigest.all_orgs.get()
+    assert (digest.status, digest.reason) == ("skipped", "nothing low or expiring within 60 days")
+
+
+def test_each_clinic_hears_only_of_its_own_stock(
+    stocked, outsider, other_org, practitioner, mailoutbox
+):
+    theirs = Site.objects.create(organization=other_org, name="Their site")
+    _lot(other_org, theirs, outsider, "THEIRS-1", expires_on=TODAY + timedelta(days=5))
+    tasks.enqueue_stock_digests(_at(TODAY, 8))
+    run_worker()
+    by_recipient = {tuple(m.to): m.body for m in mailoutbox}
+    assert set(by_recipient) == {("owner@test.clinic",), ("owner@other.clinic",)}
+    assert "THEIRS-1" not in by_recipient[("owner@test.clinic",)]
+    assert "THEIRS-1" in by_recipient[("owner@other.clinic",)]
+    assert "HA-1" not in by_recipient[("owner@other.clinic",)]
+    assert "Main site" not in by_recipient[("owner@other.clinic",)]
+
+
+def test_a_worker_dying_after_the_claim_does_not_send_it_again(stocked, mailoutbox):
+    stock_digest.scan(_at(TODAY, 8))
+    StockDigest.all_orgs.update(status="sending", claimed_at=_at(TODAY, 8))
+    tasks.enqueue_stock_digests(_at(TODAY, 9))
+    run_worker()
+    assert mailoutbox == []
+    digest = StockDigest.all_orgs.get()
+    assert digest.status == "failed" and "not sent again" in digest.reason
+
+
+def test_the_worker_process_sends_the_digest_once_across_restarts(stocked, monkeypatch, mailoutbox):
+    from django_tasks_db.management.commands import db_worker
+
+    # The worker closes stale connections between tasks: that would end the test's transaction.
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    monkeypatch.setattr(stock_digest, "DIGEST_HOUR", time(0, 0))  # whatever the hour now
+    for _ in range(3):  # three worker runs the same day, as after two restarts
+        call_command("worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    assert [m.to for m in mailoutbox] == [["owner@test.clinic"]]

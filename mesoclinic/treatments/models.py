@@ -120,11 +120,23 @@ class StockLevel(OrgOwned):
         return f"{self.product} at site {self.site_id}: low at {self.low_at}"
 
 
+class DigestState(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    SKIPPED = "skipped", "Not sent"
+    FAILED = "failed", "Failed"
+
+
 class StockDigest(OrgOwned):
-    """The owners' daily stock email: one row per organization and day (the unique
-    constraint, not the scheduler, is what stops a second email that day)."""
+    """The owners' daily stock email: one row per organization and day. The unique
+    constraint, not the scheduler, stops a second email that day; a worker claims the
+    row (pending -> sending) before it sends, as reminders are claimed."""
 
     day = models.DateField()
+    status = models.CharField(max_length=10, choices=DigestState.choices, default="pending")
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     recipients = models.PositiveSmallIntegerField(default=0)
     # Why it was not sent, in words an owner understands; empty once sent.
@@ -137,7 +149,7 @@ class StockDigest(OrgOwned):
         ]
 
     def __str__(self) -> str:
-        return f"Stock digest of {self.day}"
+        return f"Stock digest of {self.day} ({self.get_status_display()})"
 
 
 class SessionStatus(models.TextChoices):

@@ -45,6 +45,9 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('day', models.DateField()),
+                ('status', models.CharField(choices=[('pending', 'Waiting to be sent'), ('sending', 'Being sent'), ('sent', 'Sent'), ('skipped', 'Not sent'), ('failed', 'Failed')], default='pending', max_length=10)),
+                ('enqueued_at', models.DateTimeField(blank=True, null=True)),
+                ('claimed_at', models.DateTimeField(blank=True, null=True)),
                 ('sent_at', models.DateTimeField(blank=True, null=True)),
                 ('recipients', models.PositiveSmallIntegerField(default=0)),
                 ('reason', models.CharField(blank=True, max_length=200)),
