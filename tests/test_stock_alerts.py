@@ -374,3 +374,22 @@ def test_the_worker_process_sends_the_digest_once_across_restarts(stocked, monke
     for _ in range(3):  # three worker runs the same day, as after two restarts
         call_command("worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
     assert [m.to for m in mailoutbox] == [["owner@test.clinic"]]
+
+
+def test_the_lot_page_shows_the_sites_stock_and_offers_the_owner_the_level(
+    owner, practitioner, org, site
+):
+    lot = _lot(org, site, practitioner, "HA-1", vials_received=3)
+    _lot(org, site, practitioner, "HA-2", vials_received=1)
+    _level(org, owner, site, low_at=4)
+    body = client_for(owner).get(reverse("lot_detail", args=[lot.public_id])).content.decode()
+    assert "4 vials of this product in usable lots · low at 4" in body
+    assert ">Low</span>" in body and "Change the level" in body
+    link = f"?site={site.public_id}&amp;product={HA}&amp;low_at=4"
+    assert link in body
+    form = client_for(owner).get(reverse("stock_levels") + link.replace("&amp;", "&"))
+    assert f'value="{site.public_id}" selected' in form.content.decode()
+    body = (
+        client_for(practitioner).get(reverse("lot_detail", args=[lot.public_id])).content.decode()
+    )
+    assert "low at 4" in body and "the level" not in body

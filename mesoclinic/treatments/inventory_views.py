@@ -102,7 +102,13 @@ def _lot_context(
 ) -> dict[str, Any]:
     rows = inventory.recall_rows(lot.lot_number).filter(lot=lot)
     page = inventory.recall_page(rows, request.GET.get("page"), PAGE_SIZE)
+    today = timezone.localdate()
     return {
+        "level": stock.level_for(lot.site, lot.product),
+        "left_at_site": stock.vials_left(today, [(lot.site_id, lot.product)]).get(
+            (lot.site_id, lot.product), 0
+        ),
+        "can_set_levels": roles.can(request.user, roles.MANAGE_STAFF),
         "lot": inventory.label([lot])[0],
         "currency": stock.currency(),
         "page": page,

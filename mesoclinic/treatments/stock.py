@@ -166,6 +166,10 @@ def currency() -> str:
     return rules.load_reference().pricing.currency
 
 
+def level_for(site: Site, product: str) -> StockLevel | None:
+    return StockLevel.objects.filter(site=site, product=product).first()
+
+
 def levels() -> list[StockLevel]:
     rows = list(StockLevel.objects.select_related("site", "changed_by").order_by("site__name"))
     names = _names()
