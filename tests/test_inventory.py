@@ -14,6 +14,7 @@ from django.utils import timezone
 from mesoclinic.accounts.models import Site
 from mesoclinic.audit.models import AuditEvent
 from mesoclinic.tenancy import acting_for
+from mesoclinic.treatments import stock
 from mesoclinic.treatments.models import Lot, SessionArea, TreatmentSession
 from tests.factories import client_for
 
@@ -80,12 +81,14 @@ def test_another_clinic_sees_none_of_our_lots(outsider, lot):
 def test_stock_lists_lots_expiring_within_30_days_and_low_stock(owner, org, site, practitioner):
     _lot(org, site, practitioner, "SOON-1", expires_on=TODAY + timedelta(days=12))
     _lot(org, site, practitioner, "LATER-1", expires_on=TODAY + timedelta(days=90))
-    _lot(org, site, practitioner, "LOW-1", vials_received=5, vials_used=3)
+    _lot(org, site, practitioner, "LOW-1", product="pcdc-5ml", vials_received=5, vials_used=3)
+    with acting_for(org):
+        stock.set_level(owner, site, "pcdc-5ml", 2)
     response = client_for(owner).get(reverse("lot_list"))
     alerts = response.context["alerts"]
-    assert [x.lot_number for x in alerts.expiring] == ["SOON-1"]
-    assert [x.lot_number for x in alerts.low] == ["LOW-1"]
-    assert "2 of 5 vials left" in response.content.decode()
+    assert [x.lot_number for x in alerts.expiring_soon] == ["SOON-1"]
+    assert [(x.product, x.left) for x in alerts.low] == [("pcdc-5ml", 2)]
+    assert "2 vials left in usable lots (low at 2)" in response.content.decode()
 
 
 def test_stock_filter_is_whitelisted(owner, lot):

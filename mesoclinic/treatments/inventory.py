@@ -7,8 +7,7 @@ charted-lot indexes and the organization-scoped managers.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, TypeVar
 
 from django.core.paginator import Page, Paginator
@@ -21,10 +20,6 @@ from mesoclinic.accounts.models import Site, User
 from mesoclinic.audit.log import Action, record
 from mesoclinic.records import keep_history
 from mesoclinic.treatments.models import Lot, SessionArea
-
-EXPIRY_WARNING_DAYS = 30
-# A lot with this many vials or fewer left is "low" (owners reorder before a course stalls).
-LOW_STOCK_VIALS = 3
 
 LotsT = TypeVar("LotsT", bound=Iterable[Lot])
 
@@ -106,24 +101,6 @@ def mark_recalled(user: User, lot: Lot, reason: str) -> bool:
         keep_history(lot, user, now)
         record(user, Action.CHANGE, lot, fields=["recalled_at", "recall_reason"])
     return bool(updated)
-
-
-@dataclass
-class StockAlerts:
-    expiring: list[Lot]
-    low: list[Lot]
-
-
-def stock_alerts(today: date) -> StockAlerts:
-    """What an owner acts on: usable lots expiring within 30 days, and lots running low."""
-    usable = filter_lots(Lot.objects.select_related("site"), "usable", today)
-    expiring = usable.filter(
-        expires_on__gte=today, expires_on__lte=today + timedelta(days=EXPIRY_WARNING_DAYS)
-    ).order_by("expires_on", "lot_number")
-    low = usable.filter(vials_received__lte=F("vials_used") + LOW_STOCK_VIALS).order_by(
-        "site__name", "product"
-    )
-    return StockAlerts(expiring=label(list(expiring[:100])), low=label(list(low[:100])))
 
 
 def label(lots: LotsT) -> LotsT:

@@ -1,4 +1,5 @@
 from datetime import date
+from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
@@ -19,10 +20,18 @@ class LotForm(forms.ModelForm):
             "lot_number",
             "expires_on",
             "supplier",
+            "invoice_number",
+            "unit_cost",
             "received_on",
             "vials_received",
         ]
-        labels = {"vials_received": "Vials received", "received_on": "Received on"}
+        labels = {
+            "vials_received": "Vials received",
+            "received_on": "Received on",
+            "invoice_number": "Invoice number",
+            "unit_cost": "Cost per vial",
+        }
+        help_texts = {"unit_cost": "What the clinic paid for one vial: it values the stock."}
         widgets = {
             "expires_on": forms.DateInput(attrs={"type": "date"}),
             "received_on": forms.DateInput(attrs={"type": "date"}),
@@ -38,6 +47,7 @@ class LotForm(forms.ModelForm):
         ]
         cast(forms.IntegerField, self.fields["vials_received"]).min_value = 1
         self.fields["vials_received"].widget.attrs["min"] = 1
+        self.fields["unit_cost"].widget.attrs.update(min=0, step="0.01")
 
     def clean_lot_number(self) -> str:
         return normalize_lot_number(self.cleaned_data["lot_number"])
@@ -47,6 +57,12 @@ class LotForm(forms.ModelForm):
         if received > timezone.localdate():
             raise forms.ValidationError("A lot cannot be received in the future.")
         return received
+
+    def clean_unit_cost(self) -> Decimal | None:
+        cost = self.cleaned_data["unit_cost"]
+        if cost is not None and cost < 0:
+            raise forms.ValidationError("A cost cannot be negative.")
+        return cost
 
     def clean_vials_received(self) -> int:
         vials = self.cleaned_data["vials_received"]
@@ -76,6 +92,27 @@ class LotForm(forms.ModelForm):
             self.add_error(
                 "lot_number", "This lot of this product is already in stock at that site."
             )
+
+
+class StockLevelForm(forms.Form):
+    site: "forms.ModelChoiceField[Site]" = forms.ModelChoiceField(
+        queryset=None, to_field_name="public_id", label="Site"
+    )
+    product = forms.ChoiceField(label="Product")
+    low_at = forms.IntegerField(
+        label="Low at (vials)",
+        min_value=0,
+        max_value=10000,
+        help_text="Low when this many vials or fewer are left in lots in date and not recalled.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["site"]).queryset = Site.objects.order_by("name")
+        cast(forms.ChoiceField, self.fields["product"]).choices = [
+            ("", "—"),
+            *vocab.product_choices(),
+        ]
 
 
 class RecallForm(forms.Form):

@@ -5,6 +5,7 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
@@ -17,7 +18,7 @@ from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
-from mesoclinic.treatments import inventory
+from mesoclinic.treatments import inventory, stock
 from mesoclinic.treatments import inventory_forms as forms
 from mesoclinic.treatments.access import get_lot
 from mesoclinic.treatments.models import Lot, SessionArea
@@ -40,16 +41,44 @@ def lot_list(request: AuthedRequest) -> HttpResponse:
         request.GET.get("page")
     )
     inventory.label(page.object_list)
+    low = stock.low_keys(today, {(lot.site_id, lot.product) for lot in page.object_list})
     context = {
         "form": form,
         "page": page,
         "show": show,
         "today": today,
-        "alerts": inventory.stock_alerts(today),
+        "alerts": stock.alerts(today),
+        "low": low,
+        "expiry_warning": lambda lot: stock.expiry_warning(lot, today),
+        "values": stock.value_per_site(today),
+        "currency": stock.currency(),
         "can_receive": roles.can(request.user, roles.EDIT_CLINICAL),
+        "can_set_levels": roles.can(request.user, roles.MANAGE_STAFF),
         "recall_form": forms.RecallSearchForm(),
     }
     return render(request, "treatments/lots/list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@require(roles.VIEW_CLINICAL)
+def stock_levels(request: AuthedRequest) -> HttpResponse:
+    """Everyone clinical sees the levels; only an owner sets one."""
+    can_set = roles.can(request.user, roles.MANAGE_STAFF)
+    if request.method == "POST" and not can_set:
+        raise PermissionDenied("Only an owner sets stock levels.")
+    form = forms.StockLevelForm(request.POST or None, initial=request.GET.dict() or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        stock.set_level(request.user, data["site"], data["product"], data["low_at"])
+        messages.success(request, f"Stock level saved: low at {data['low_at']} vials.")
+        return redirect("stock_levels")
+    today = timezone.localdate()
+    levels = stock.levels()
+    left = stock.vials_left(today, [(lv.site_id, lv.product) for lv in levels])
+    context = {"form": form, "levels": levels, "left": left, "can_set_levels": can_set}
+    return render(
+        request, "treatments/lots/levels.html", context, status=400 if form.errors else 200
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -73,8 +102,15 @@ def _lot_context(
 ) -> dict[str, Any]:
     rows = inventory.recall_rows(lot.lot_number).filter(lot=lot)
     page = inventory.recall_page(rows, request.GET.get("page"), PAGE_SIZE)
+    today = timezone.localdate()
     return {
+        "level": stock.level_for(lot.site, lot.product),
+        "left_at_site": stock.vials_left(today, [(lot.site_id, lot.product)]).get(
+            (lot.site_id, lot.product), 0
+        ),
+        "can_set_levels": roles.can(request.user, roles.MANAGE_STAFF),
         "lot": inventory.label([lot])[0],
+        "currency": stock.currency(),
         "page": page,
         "today": timezone.localdate(),
         "recall_form": recall_form or forms.RecallForm(),

@@ -16,6 +16,7 @@ from django.db.models import F, Q
 
 from mesoclinic.integrity import violates
 from mesoclinic.records import ClinicalRecord, VoidableRecord
+from mesoclinic.tenancy import OrgOwned
 from mesoclinic.treatments import vocab
 
 
@@ -34,6 +35,9 @@ class Lot(ClinicalRecord):
     lot_number = models.CharField(max_length=60)
     expires_on = models.DateField()
     supplier = models.CharField(max_length=200, blank=True)
+    invoice_number = models.CharField(max_length=60, blank=True)
+    # What the clinic paid for one vial, in the catalogue's currency: the stock value.
+    unit_cost = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     received_on = models.DateField()
     vials_received = models.PositiveIntegerField()
     vials_used = models.PositiveIntegerField(default=0)
@@ -89,6 +93,63 @@ class Lot(ClinicalRecord):
             "expired": f"Lot {self.lot_number} expired on {self.expires_on:%d %b %Y}",
             "used-up": f"Lot {self.lot_number} is used up",
         }.get(self.state(on_date))
+
+
+class StockLevel(OrgOwned):
+    """The owner's reorder level for one product at one site: the product is "low" there
+    when the vials left in its usable lots (in date, not recalled) are this many or fewer."""
+
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
+    product = models.CharField(max_length=60, choices=vocab.product_choices)
+    low_at = models.PositiveIntegerField()
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    product_name: str  # the catalogue name, set for display by `stock.levels`
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "site", "product"], name="stock_level_once_per_site"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} at site {self.site_id}: low at {self.low_at}"
+
+
+class DigestState(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    SKIPPED = "skipped", "Not sent"
+    FAILED = "failed", "Failed"
+
+
+class StockDigest(OrgOwned):
+    """The owners' daily stock email: one row per organization and day. The unique
+    constraint, not the scheduler, stops a second email that day; a worker claims the
+    row (pending -> sending) before it sends, as reminders are claimed."""
+
+    day = models.DateField()
+    status = models.CharField(max_length=10, choices=DigestState.choices, default="pending")
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.PositiveSmallIntegerField(default=0)
+    # Why it was not sent, in words an owner understands; empty once sent.
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "day"], name="stock_digest_once_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"Stock digest of {self.day} ({self.get_status_display()})"
 
 
 class SessionStatus(models.TextChoices):

@@ -1,10 +1,12 @@
 """Work of the treatment day that does not belong in the request (`mesoclinic worker`)."""
 
+from datetime import datetime
+
 from django.core.mail import send_mail
 from django_tasks import task
 
 from mesoclinic.tenancy import acting_for
-from mesoclinic.treatments import aftercare
+from mesoclinic.treatments import aftercare, stock_digest
 from mesoclinic.treatments.models import TreatmentSession
 
 
@@ -24,3 +26,16 @@ def send_aftercare(session_id: int) -> None:
             from_email=None,
             recipient_list=[session.patient.email],
         )
+
+
+@task()
+def send_stock_digest(digest_id: int) -> str:
+    return stock_digest.send(digest_id)
+
+
+def enqueue_stock_digests(now: datetime | None = None) -> int:
+    """Make today's stock digest rows (once per organization per day) and queue a task each."""
+    ids = stock_digest.scan(now)
+    for digest_id in ids:
+        send_stock_digest.enqueue(digest_id)
+    return len(ids)

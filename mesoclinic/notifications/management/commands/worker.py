@@ -2,7 +2,8 @@
 
 It is django-tasks-db's `db_worker` (same options: --batch, --interval, ...)
 plus a scheduler thread that runs the reminder scan every `--scan-every`
-seconds (60 by default) and queues a task per due reminder, and once a day
+seconds (60 by default) and queues a task per due reminder and the owners' daily
+stock digest (treatments/stock_digest.py), and once a day
 deletes finished task rows older than 14 days. Several workers
 may run: the scan and the send are both safe to run concurrently (see
 notifications/services.py). With --batch it scans once, runs what is queued
@@ -22,6 +23,7 @@ from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands import db_worker
 
 from mesoclinic.notifications import tasks
+from mesoclinic.treatments import tasks as treatment_tasks
 
 logger = logging.getLogger("mesoclinic.worker")
 PRUNE_EVERY = 24 * 3600.0
@@ -36,6 +38,12 @@ def scan_once() -> None:
         # A failed scan (database briefly locked or unreachable) is retried at
         # the next tick; it must not take down the worker.
         logger.exception("reminder scan failed")
+    try:
+        count = treatment_tasks.enqueue_stock_digests()
+        if count:
+            logger.info("queued %d stock digest(s)", count)
+    except Exception:
+        logger.exception("stock digest scan failed")
 
 
 def prune_once() -> None:
