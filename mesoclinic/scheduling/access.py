@@ -19,6 +19,8 @@ VIEW_DIARY = roles.VIEW_DEMOGRAPHICS
 BOOK = roles.EDIT_DEMOGRAPHICS
 SHORTEN_INTERVAL = roles.OVERRIDE_SAFETY
 SEE_AREAS = roles.VIEW_CLINICAL
+# Starting the session from an appointment: whoever may start one from the plan.
+TREAT = roles.EDIT_CLINICAL
 TREATING_ROLES = (Role.OWNER, Role.PRACTITIONER, Role.ESTHETICIAN)
 
 
@@ -38,7 +40,14 @@ def get_clinician(public_id: uuid.UUID) -> User:
 def get_appointment(public_id: uuid.UUID) -> Appointment:
     return get_object_or_404(
         Appointment.objects.select_related(
-            "site", "room", "practitioner", "patient", "plan", "plan_version", "treatment_type"
+            "site",
+            "room",
+            "practitioner",
+            "patient",
+            "plan",
+            "plan_version",
+            "treatment_type",
+            "session",
         ),
         public_id=public_id,
     )

@@ -21,6 +21,11 @@ Contract for code built on these models (reminders, the worker, calendar feeds)
 - ``status``: one of ``Status`` below. ``lock_version`` increases on every change
   (optimistic locking); ``changed_at`` too, so a job can notice a moved
   appointment by comparing ``starts_at`` with what it scheduled against.
+- ``arrived_at``: when reception checked the patient in (today's booked or confirmed
+  appointments only); ``session``: the treatment session started from the appointment,
+  if any. Signing that session completes the appointment (``visits``, through
+  ``treatments.sign_hooks``); voiding it leaves the appointment as it was, and it may be
+  started again. A session without an appointment (a walk-in) is allowed.
 - ``cancel_reason``, ``cancelled_at``, ``cancelled_by``; ``interval_override_reason``
   and ``overridden_by`` when a practitioner shortened a grade-B/C interval.
 
@@ -254,6 +259,18 @@ class Appointment(ClinicalRecord):
     overridden_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # When reception checked the patient in (``visits.check_in``); None until they arrive.
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    # The session started from this appointment (``visits.link_session``). A plain foreign
+    # key, kept unique among set values by a partial index: a nullable column without a
+    # default lets SQLite add it in place (see records.py).
+    session = models.ForeignKey(
+        "treatments.TreatmentSession",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     lock_version = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -292,6 +309,11 @@ class Appointment(ClinicalRecord):
                 fields=["plan", "follow_up"],
                 condition=~Q(follow_up="") & Q(status__in=HOLDS_SLOT),
                 name="appt_one_follow_up_per_plan",
+            ),
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=Q(session__isnull=False),
+                name="appt_one_per_session",
             ),
         ]
 

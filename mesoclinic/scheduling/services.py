@@ -243,10 +243,13 @@ def _bump_and_save(appt: Appointment, lock_version: int, checked: bool = False) 
             appt.save()
 
 
-def _change_status(user: User, appt: Appointment, status: str) -> Appointment:
+def _change_status(
+    user: User, appt: Appointment, status: str, *, early: bool = False
+) -> Appointment:
     """The one place an appointment's status changes: the table decides."""
     states.APPOINTMENT.check(appt.status, status)
-    if status in (Status.NO_SHOW, Status.COMPLETED) and appt.starts_at > timezone.now():
+    too_soon = status in (Status.NO_SHOW, Status.COMPLETED) and appt.starts_at > timezone.now()
+    if too_soon and not early:
         raise Refused(
             f"An appointment cannot be marked {Status(status).label.lower()} before it starts."
         )
@@ -280,5 +283,7 @@ def no_show(user: User, appt: Appointment) -> Appointment:
     return _change_status(user, appt, Status.NO_SHOW)
 
 
-def complete(user: User, appt: Appointment) -> Appointment:
-    return _change_status(user, appt, Status.COMPLETED)
+def complete(user: User, appt: Appointment, *, treated: bool = False) -> Appointment:
+    """Mark the visit done; ``treated``: the session started from it was signed, which
+    proves it took place even before its booked start (a patient seen early)."""
+    return _change_status(user, appt, Status.COMPLETED, early=treated)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mesoclinic.scheduling import course_views, setup_views, views
+from mesoclinic.scheduling import course_views, setup_views, views, visit_views
 
 urlpatterns = [
     path("calendar/", views.calendar_home, name="calendar_home"),
@@ -31,6 +31,16 @@ urlpatterns = [
     path("appointments/<uuid:public_id>/", views.appointment_detail, name="appointment_detail"),
     path("appointments/<uuid:public_id>/move/", views.appointment_move, name="appointment_move"),
     path("appointments/<uuid:public_id>/slots/", views.appointment_slots, name="appointment_slots"),
+    path(
+        "appointments/<uuid:public_id>/check-in/",
+        visit_views.appointment_check_in,
+        name="appointment_check_in",
+    ),
+    path(
+        "appointments/<uuid:public_id>/session/",
+        visit_views.appointment_session_start,
+        name="appointment_session_start",
+    ),
     path(
         "appointments/<uuid:public_id>/<str:action>/",
         views.appointment_status,

@@ -20,7 +20,7 @@ from mesoclinic.accounts.models import Site, User
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.models import Patient
 from mesoclinic.patients.search import search_patients
-from mesoclinic.scheduling import access, board, course, forms, services
+from mesoclinic.scheduling import access, board, course, forms, services, visits
 from mesoclinic.scheduling.diary import Diary
 from mesoclinic.scheduling.models import Appointment, Room, Status, TreatmentType
 from mesoclinic.scheduling.services import Refused
@@ -206,10 +206,10 @@ def _when(appt: Appointment) -> str:
 def appointment_detail(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     appt = access.get_appointment(public_id)
     record(request.user, Action.VIEW, appt)
-    return render(request, "scheduling/appointment.html", _detail_context(request, appt))
+    return render(request, "scheduling/appointment.html", detail_context(request, appt))
 
 
-def _detail_context(request: AuthedRequest, appt: Appointment, **extra: Any) -> dict[str, Any]:
+def detail_context(request: AuthedRequest, appt: Appointment, **extra: Any) -> dict[str, Any]:
     total = len(appt.plan_version.result.get("schedule", [])) if appt.plan_version else None
     return {
         "appt": appt,
@@ -220,6 +220,10 @@ def _detail_context(request: AuthedRequest, appt: Appointment, **extra: Any) -> 
         "can_book": roles.can(request.user, access.BOOK),
         "cancel_form": forms.CancelForm(),
         "can_plan": appt.plan and roles.can(request.user, access.VIEW_DIARY),
+        "arrived": appt.arrived_at.astimezone(appt.site.zone) if appt.arrived_at else None,
+        "check_in_refusal": visits.check_in_refusal(appt),
+        "can_treat": roles.can(request.user, access.TREAT),
+        "start_refusal": visits.start_refusal(appt),
         **extra,
     }
 
@@ -328,7 +332,7 @@ def appointment_status(request: AuthedRequest, public_id: uuid.UUID, action: str
         if refused.field == "reason":
             form.is_valid()
             form.add_error("reason", refused.message)
-        context = _detail_context(request, appt, error=refused.message, cancel_form=form)
+        context = detail_context(request, appt, error=refused.message, cancel_form=form)
         return render(request, "scheduling/appointment.html", context, status=400)
     messages.success(request, f"Appointment {Status(status).label.lower()}.")
     if status == Status.CANCELLED and appt.plan_id:

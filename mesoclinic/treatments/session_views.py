@@ -6,7 +6,6 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import BadRequest, PermissionDenied
-from django.forms import BaseForm
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -28,65 +27,18 @@ from mesoclinic.treatments import (
     session_diagram,
     sessions,
     sign_checks,
+    start_page,
 )
 from mesoclinic.treatments import session_forms as forms
 from mesoclinic.treatments.access import get_session, get_session_to_sign
 from mesoclinic.treatments.models import SessionAmendment, SessionArea, TreatmentSession
-
-
-def _precheck(data: dict[str, Any]) -> sessions.Precheck:
-    applied = data["numbing_applied_at"]
-    return sessions.Precheck(
-        pregnancy=data["pregnancy"],
-        infected_areas=data["infected_areas"],
-        weight_kg=data["weight_kg"],
-        numbing_product=data["numbing_product"],
-        numbing_amount_g=data["numbing_amount_g"],
-        numbing_applied_at=applied.isoformat() if applied else "",
-        photos_taken=data["photos_taken"],
-        injector_device=data["injector_device"],
-        override_reason=data["override_reason"],
-    )
-
-
-def _refusal(form: BaseForm, refusal: sessions.SessionRefused) -> str | None:
-    """A refusal that belongs to a field is shown next to it; others above the form."""
-    if refusal.field and refusal.field in form.fields:
-        form.add_error(refusal.field, str(refusal))
-        return None
-    return str(refusal)
+from mesoclinic.treatments.start_page import precheck, refusal_shown
 
 
 @require_http_methods(["GET", "POST"])
 @require(roles.EDIT_CLINICAL)
 def session_start(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
-    plan = get_plan(public_id)
-    areas = [a["area"] for a in sessions.planned_areas(plan)]
-    form = forms.PrecheckForm(
-        request.POST or None,
-        patient=plan.patient,
-        areas=areas,
-    )
-    error = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        check = _precheck(data)
-        try:
-            session = sessions.start(request.user, plan, data["site"], check, data["supervised_by"])
-        except sessions.SessionRefused as refusal:
-            error = _refusal(form, refusal)
-        else:
-            return redirect("session_detail", public_id=session.public_id)
-    status = 400 if (form.errors or error) else 200
-    context = {
-        "plan": plan,
-        "patient": plan.patient,
-        "alerts": alerts_for(plan.patient),
-        "form": form,
-        "error": error,
-        "wait": sessions.first_session_wait(request.user, plan),
-    }
-    return render(request, "treatments/session_start.html", context, status=status)
+    return start_page.page(request, get_plan(public_id))
 
 
 @require_http_methods(["GET", "POST"])
@@ -102,13 +54,13 @@ def session_start_adhoc(request: AuthedRequest, public_id: uuid.UUID) -> HttpRes
                 request.user,
                 patient,
                 data["site"],
-                _precheck(data),
+                precheck(data),
                 data["reason"],
                 [{"concern": data["concern"], "area": area} for area in data["areas"]],
                 data["supervised_by"],
             )
         except sessions.SessionRefused as refusal:
-            error = _refusal(form, refusal)
+            error = refusal_shown(form, refusal)
         else:
             return redirect("session_detail", public_id=session.public_id)
     status = 400 if (form.errors or error) else 200
@@ -239,7 +191,7 @@ def session_chart(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
         posted = cast(QueryDict, form.data).copy()
         posted["lock_version"] = str(session.lock_version)
         form.data = posted
-        error = _refusal(form, refusal)
+        error = refusal_shown(form, refusal)
         return _render_chart(request, session, status=400, form=form, error=error)
     return _render_chart(request, session)
 

@@ -19,7 +19,15 @@ from mesoclinic.plans import consent as consents
 from mesoclinic.plans import services as plans
 from mesoclinic.plans.models import Plan, PlanStatus
 from mesoclinic.transitions import TransitionRefused
-from mesoclinic.treatments import aftercare, exposure, scope, sign_checks, states, tasks
+from mesoclinic.treatments import (
+    aftercare,
+    exposure,
+    scope,
+    sign_checks,
+    sign_hooks,
+    states,
+    tasks,
+)
 from mesoclinic.treatments.charting import (
     charted_rows,
     vials_opened,
@@ -285,6 +293,8 @@ def sign(user: User, session: TreatmentSession) -> bool:
     )
     _protocol_follow_ups(locked)
     record(user, Action.CHANGE, locked, fields=["status", "signed_at"], detail="signed")
+    # What other apps do once it is signed (the appointment it was started from: scheduling).
+    sign_hooks.signed(user, locked)
     transaction.on_commit(lambda: tasks.send_aftercare.enqueue(locked.pk))
     session.__dict__.update(locked.__dict__)
     return True
