@@ -318,3 +318,25 @@ def test_the_plans_start_page_still_links_back_to_the_plan(practitioner, consent
     text = page.content.decode()
     assert page.status_code == 200 and "Back to the plan" in text
     assert "From the appointment" not in text
+
+
+def test_the_appointment_page_says_why_no_session_starts_from_it(org, practitioner, patient, site):
+    import datetime as dt
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from mesoclinic.scheduling.models import Appointment, Status
+    from mesoclinic.tenancy import acting_for
+    from tests.factories import client_for
+
+    start = timezone.now() + dt.timedelta(days=3)
+    with acting_for(org):
+        appt = Appointment.objects.create(
+            site=site, practitioner=practitioner, patient=patient, starts_at=start,
+            ends_at=start + dt.timedelta(minutes=30), status=Status.BOOKED,
+            created_by=practitioner,
+        )  # fmt: skip
+    page = client_for(practitioner).get(reverse("appointment_detail", args=[appt.public_id]))
+    text = page.content.decode()
+    assert "No session starts from this appointment: only a treatment visit" in text
