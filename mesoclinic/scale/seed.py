@@ -197,13 +197,15 @@ class Seeder(CourseRows):
                             None,
                             None,
                             "",
+                            "",  # invoice number
+                            None,  # cost per vial
                         )
                     )
                     lot_id += 1
         fields = [
             "id", "organization", "public_id", "site", "product", "lot_number", "expires_on",
             "supplier", "received_on", "vials_received", "vials_used", "received_by",
-            "recalled_at", "recalled_by", "recall_reason",
+            "recalled_at", "recalled_by", "recall_reason", "invoice_number", "unit_cost",
         ]  # fmt: skip
         self.w.insert(Lot, fields, rows)
         self.count("lots", len(rows))
