@@ -217,10 +217,12 @@ OTP_TOTP_ISSUER = "mesoclinic"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Failed logins: lock the (account, address) pair after 5 failures for 15 minutes.
+# Failed logins: 5 failures within 15 minutes lock the account (from any address) and
+# the address (for every account), so one address cannot try a few passwords on each
+# account, nor many addresses one account. A clinic behind one address shares its count.
 AXES_FAILURE_LIMIT = envint("MESOCLINIC_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("MESOCLINIC_LOGIN_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 # The log-in form posts the email as "username" (Django's AuthenticationForm).
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True

@@ -38,6 +38,40 @@ def test_repeated_failures_lock_the_account_even_with_the_right_password(
     assert "Too many failed log-ins" in response.content.decode()
 
 
+def test_one_address_cannot_try_a_few_passwords_on_every_account(
+    client, practitioner, owner, reception, settings
+):
+    accounts = [owner.email, reception.email, "nobody@test.clinic", "another@test.clinic"]
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        _login(client, accounts[attempt % len(accounts)], "wrong")
+    response = _login(client, practitioner.email, "correct horse battery")
+    assert response.status_code == 429
+    assert "Too many failed log-ins" in response.content.decode()
+
+
+def test_one_account_cannot_be_tried_from_many_addresses(client, practitioner, settings):
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            reverse("login"),
+            {"username": practitioner.email, "password": "wrong"},
+            REMOTE_ADDR=f"203.0.113.{attempt + 1}",
+        )
+    response = client.post(
+        reverse("login"),
+        {"username": practitioner.email, "password": "correct horse battery"},
+        REMOTE_ADDR="198.51.100.7",
+    )
+    assert response.status_code == 429
+
+
+def test_a_few_failures_from_one_address_still_let_a_colleague_in(
+    client, practitioner, owner, settings
+):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        _login(client, owner.email, "wrong")
+    assert _login(client, practitioner.email, "correct horse battery").status_code == 302
+
+
 def test_session_ends_after_inactivity(client, practitioner, settings):
     _login(client, practitioner.email, "correct horse battery")
     session = client.session
