@@ -234,6 +234,25 @@ def test_recall_csv_for_the_regulator(org, site, practitioner, patient, lot):
     assert AuditEvent.objects.filter(action="export", object_id="HA-100").count() == 1
 
 
+def test_recall_csv_shows_a_formula_looking_name_as_text(
+    org, site, practitioner, patient, lot, capsys
+):
+    """A spreadsheet must not run a patient's name: the regulator's file stays inert."""
+    with acting_for(org):
+        type(patient).objects.filter(pk=patient.pk).update(
+            first_name='=HYPERLINK("http://evil.example","Anna")', last_name="@SUM(1+1)"
+        )
+    _charted(org, site, practitioner, patient, lot)
+    response = client_for(practitioner).get(reverse("lot_recall") + "?lot=HA-100&format=csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0]["patient_name"].startswith("'=HYPERLINK(")
+    assert rows[0]["volume_ml"] == "1.50"
+
+    capsys.readouterr()
+    call_command("recall", "HA-100", "--organization", org.name, "--csv")
+    assert "'=HYPERLINK(" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     "role,expected", [("practitioner", 200), ("esthetician", 200), ("reception", 403)]
 )

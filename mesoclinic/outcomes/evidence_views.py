@@ -1,6 +1,5 @@
 """`/evidence/`: per protocol, how many improved, how sure we are, and how often it harmed."""
 
-import csv
 import datetime as dt
 from typing import Any
 
@@ -9,6 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from mesoclinic import spreadsheet
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.accounts.http import AuthedRequest
@@ -143,7 +143,7 @@ def _csv(rows: Any, name: str) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="{name}-{dt.date.today().isoformat()}.csv"'
     )
-    csv.writer(response).writerows(rows)
+    spreadsheet.Writer(response).writerows(rows)
     return response
 
 

@@ -12,7 +12,6 @@ The archive is built in memory: decrypted photos never touch the disk. An export
 capped at `MAX_PHOTOS` photos (narrow it by view).
 """
 
-import csv
 import io
 import random
 import zipfile
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from mesoclinic import spreadsheet
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.models import User
 from mesoclinic.audit.log import Action, record
@@ -89,7 +89,7 @@ def archive(user: User, purpose: str, view: str = "") -> tuple[bytes, Selection]
     ordered = sorted(selection.photos, key=lambda p: (pseudonyms[p.patient_id], p.taken_at))
     storage = photo_storage()
     manifest = io.StringIO()
-    rows = csv.writer(manifest)
+    rows = spreadsheet.Writer(manifest)
     rows.writerow(["file", "patient", "view", "taken"])
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as zipped:

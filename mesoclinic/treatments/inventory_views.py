@@ -1,6 +1,5 @@
 """Lots and stock per site, recalls, and the recall search by lot number."""
 
-import csv
 import uuid
 from typing import Any
 
@@ -14,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from mesoclinic import spreadsheet
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.accounts.http import AuthedRequest
@@ -145,7 +145,7 @@ class _Echo:
 
 
 def _csv(rows: QuerySet[SessionArea], lot_number: str) -> StreamingHttpResponse:
-    writer = csv.DictWriter(_Echo(), fieldnames=inventory.RECALL_COLUMNS)
+    writer = spreadsheet.DictWriter(_Echo(), fieldnames=inventory.RECALL_COLUMNS)
     lines = (
         writer.writerow(inventory.recall_record(area)) for area in rows.iterator(chunk_size=2000)
     )

@@ -1,7 +1,6 @@
 """`mesoclinic evidence [--protocol SLUG] [--since DATE] [--json | --csv]`: the evidence
 page's figures, headless. Writes one audit event (an export) per run."""
 
-import csv
 import datetime as dt
 import json
 import sys
@@ -9,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from mesoclinic import spreadsheet
 from mesoclinic.accounts.commands import organization_named
 from mesoclinic.audit.log import Action, record_system
 from mesoclinic.outcomes import evidence, export
@@ -37,7 +37,7 @@ class Command(BaseCommand):
         filters = evidence.Filters(since=since, protocol=options["protocol"])
         with acting_for(org):
             if options["as_csv"]:
-                writer = csv.writer(sys.stdout)
+                writer = spreadsheet.Writer(sys.stdout)
                 for row in export.rows(filters):
                     writer.writerow(row)
             else:

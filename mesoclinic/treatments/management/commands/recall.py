@@ -3,13 +3,13 @@
 Writes one audit event (an export of patient data by the command line) per run.
 """
 
-import csv
 import json
 import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from mesoclinic import spreadsheet
 from mesoclinic.accounts.commands import organization_named
 from mesoclinic.audit.log import Action, record_system
 from mesoclinic.tenancy import acting_for
@@ -59,7 +59,7 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(payload, indent=2))
 
     def _csv(self, rows: list[dict[str, Any]]) -> None:
-        writer = csv.DictWriter(sys.stdout, fieldnames=inventory.RECALL_COLUMNS)
+        writer = spreadsheet.DictWriter(sys.stdout, fieldnames=inventory.RECALL_COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
 
