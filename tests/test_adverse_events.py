@@ -291,6 +291,24 @@ def test_another_patients_session_cannot_be_linked(
     assert "session_error" in response.content.decode()
 
 
+@pytest.mark.parametrize("value", ["x", "not-a-uuid", "00000000-0000-0000-0000-000000000000"])
+def test_a_session_in_the_link_that_is_not_the_patients_answers_404(practitioner, patient, value):
+    url = reverse("adverse_event_new", args=[patient.public_id])
+    assert client_for(practitioner).get(url, {"session": value}).status_code == 404
+
+
+def test_another_patients_session_in_the_link_answers_404(
+    org, practitioner, make_patient, site, lot, patient, session
+):
+    foreign = make_session(org, make_patient(first_name="Bea"), site, practitioner, lot)
+    url = reverse("adverse_event_new", args=[patient.public_id])
+    client = client_for(practitioner)
+    assert client.get(url, {"session": str(foreign.public_id)}).status_code == 404
+    ours = client.get(url, {"session": str(session.public_id)})
+    assert ours.status_code == 200
+    assert ours.context["form"].initial["session"] == session
+
+
 # --- reading and updating -----------------------------------------------------------------
 
 

@@ -88,6 +88,36 @@ def test_viewing_the_change_history_is_audited(practitioner, patient):
     assert _events() == [("view", "patient", str(patient.public_id))]
 
 
+def test_the_history_entry_form_is_an_audited_read(practitioner, patient, org):
+    client = client_for(practitioner)
+    client.get(reverse("entry_add", args=[patient.public_id, "medication"]))
+    assert _events() == [("view", "patient", str(patient.public_id))]
+    client.get(reverse("entry_add", args=[patient.public_id, "medication"]), HTTP_HX_REQUEST="true")
+    assert len(_events()) == 2
+
+
+def test_the_void_form_is_an_audited_read(practitioner, patient, org):
+    client = client_for(practitioner)
+    client.post(
+        reverse("entry_add", args=[patient.public_id, "medication"]),
+        {"name": "Apixaban", "recorded_on": "2026-11-01"},
+    )
+    with acting_for(org):
+        med = pm.Medication.objects.get()
+    client.get(reverse("entry_void", args=[patient.public_id, "medication", med.public_id]))
+    assert _events()[-1] == ("view", "patient", str(patient.public_id))
+
+
+def test_the_session_start_pages_are_audited_reads(practitioner, patient, consented_plan):
+    client = client_for(practitioner)
+    assert client.get(reverse("session_start", args=[consented_plan.public_id])).status_code == 200
+    assert _events()[-1] == ("view", "patient", str(patient.public_id))
+    before = len(_events())
+    url = reverse("session_start_adhoc", args=[patient.public_id])
+    assert client.get(url).status_code == 200
+    assert _events()[before:] == [("view", "patient", str(patient.public_id))]
+
+
 def test_an_outsider_probe_writes_nothing_about_our_patient(outsider, patient):
     client_for(outsider).get(reverse("patient_detail", args=[patient.public_id]))
     assert not AuditEvent.objects.filter(object_id=str(patient.public_id)).exists()

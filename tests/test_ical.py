@@ -282,7 +282,7 @@ def test_the_feed_runs_a_bounded_number_of_queries(
     assert len(events_of(response.content)) == 40
 
 
-def test_one_course_of_a_patient_by_plan(book, patient, reception, org, practitioner):
+def test_one_course_of_a_patient_by_plan(book, patient, reception, org, practitioner, make_patient):
     from mesoclinic.plans.models import Plan
 
     with acting_for(org):
@@ -294,4 +294,7 @@ def test_one_course_of_a_patient_by_plan(book, patient, reception, org, practiti
     assert len(events_of(client.get(url).content)) == 4
     only = events_of(client.get(url, {"plan": str(plan.public_id)}).content)
     assert set(only) == {ical.uid_for(a.public_id) for a in course}
-    assert events_of(client.get(url, {"plan": "not-a-uuid"}).content) == {}
+    assert client.get(url, {"plan": "not-a-uuid"}).status_code == 404
+    with acting_for(org):  # a course of another patient is not this patient's
+        other = Plan.objects.create(patient=make_patient(first_name="Bea"), created_by=practitioner)
+    assert client.get(url, {"plan": str(other.public_id)}).status_code == 404

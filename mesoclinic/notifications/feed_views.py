@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
+from mesoclinic import query_ids
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.accounts.http import AuthedRequest
@@ -26,7 +27,7 @@ from mesoclinic.audit.log import Action, record
 from mesoclinic.notifications import ical
 from mesoclinic.notifications.models import CalendarFeed
 from mesoclinic.patients.access import get_patient
-from mesoclinic.scheduling import access
+from mesoclinic.plans.models import Plan
 from mesoclinic.scheduling.models import HOLDS_SLOT, Appointment
 from mesoclinic.tenancy import acting_for
 
@@ -127,9 +128,8 @@ def patient_calendar(request: AuthedRequest, public_id: uuid.UUID) -> HttpRespon
     """A patient's booked appointments as one .ics file; ?plan=<id> for one course."""
     patient = get_patient(public_id)
     rows = Appointment.objects.filter(patient=patient, status__in=HOLDS_SLOT)
-    if plan_id := request.GET.get("plan"):
-        # One course only; a malformed id matches nothing rather than erring.
-        rows = rows.filter(plan__public_id=plan_id) if access.is_uuid(plan_id) else rows.none()
+    if plan := query_ids.object_from_query(request, "plan", Plan.objects.filter(patient=patient)):
+        rows = rows.filter(plan=plan)  # one course only
     appointments = list(
         rows.select_related("site", "room", "practitioner").order_by("starts_at")[:MAX_EVENTS]
     )

@@ -99,6 +99,7 @@ def entry_add(request: AuthedRequest, public_id: uuid.UUID, kind: str) -> HttpRe
             return _section(request, patient)
         messages.success(request, "Entry added.")
         return redirect("patient_detail", public_id=patient.public_id)
+    record(request.user, Action.VIEW, patient, detail=f"{kind} form")
     context = {"form": form, "patient": patient, "kind": kind}
     template = "patients/_entry_form.html" if request.htmx else "patients/entry_form.html"
     return render(request, template, context, status=400 if form.errors else 200)
@@ -118,6 +119,7 @@ def entry_void(
             return _section(request, patient)
         messages.success(request, "Entry voided.")
         return redirect("patient_detail", public_id=patient.public_id)
+    record(request.user, Action.VIEW, patient, detail=f"void form for a {kind} entry")
     context = {"form": form, "patient": patient, "kind": kind, "entry": entry}
     template = "patients/_void_form.html" if request.htmx else "patients/void_form.html"
     return render(request, template, context, status=400 if form.errors else 200)
@@ -147,6 +149,7 @@ def allergy_code(request: AuthedRequest, public_id: uuid.UUID, entry_id: uuid.UU
                 return _section(request, patient)
             messages.success(request, "Allergy coded.")
             return redirect("patient_detail", public_id=patient.public_id)
+    record(request.user, Action.VIEW, patient, detail="allergy coding form")
     context = {"form": form, "patient": patient, "entry": allergy, "error": error}
     template = "patients/_allergy_code_form.html" if request.htmx else "patients/allergy_code.html"
     return render(request, template, context, status=400 if (form.errors or error) else 200)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from mesoclinic import query_ids
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.accounts.http import AuthedRequest
@@ -33,8 +34,8 @@ PAGE_SIZE = 25
 def adverse_event_new(request: AuthedRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = get_patient(patient_id)
     initial: dict[str, Any] = {"onset_on": timezone.localdate()}
-    if session_id := request.GET.get("session"):
-        initial["session"] = safety.sessions_of(patient).filter(public_id=session_id).first()
+    if session := query_ids.object_from_query(request, "session", safety.sessions_of(patient)):
+        initial["session"] = session
     form = forms.AdverseEventForm(request.POST or None, patient=patient, initial=initial)
     if request.method == "POST":
         event = _already_submitted(request, patient) or _record_valid(request, patient, form)

@@ -64,6 +64,7 @@ def session_start_adhoc(request: AuthedRequest, public_id: uuid.UUID) -> HttpRes
         else:
             return redirect("session_detail", public_id=session.public_id)
     status = 400 if (form.errors or error) else 200
+    record(request.user, Action.VIEW, patient, detail="ad hoc session start page")
     context = {
         "plan": None,
         "patient": patient,

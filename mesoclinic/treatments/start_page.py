@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.accounts.models import Site
+from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.services import alerts_for
 from mesoclinic.plans.models import Plan
 from mesoclinic.treatments import session_forms as forms
@@ -84,6 +85,7 @@ def page(
         else:
             return redirect("session_detail", public_id=session.public_id)
     status = 400 if (form.errors or error) else 200
+    record(request.user, Action.VIEW, plan.patient, detail="session start page")
     context = {
         "plan": plan,
         "patient": plan.patient,
