@@ -1,6 +1,7 @@
 """When a request fails, the page says so in the project's look and plain words, offers
 a way back, and says nothing about what was asked for."""
 
+import logging
 import re
 import uuid
 
@@ -26,7 +27,19 @@ def test_a_page_closed_to_the_role_says_whom_to_ask(reception, patient):
     assert response.status_code == 403
     page = response.content.decode()
     assert "not open to your role" in page and "owner" in page
+    assert "Reception may not see clinical records" in page
     assert patient.last_name not in page
+
+
+def test_a_refusal_is_one_log_line_without_a_traceback(reception, patient, caplog):
+    with caplog.at_level("WARNING", logger="django.request"):
+        client_for(reception).get(reverse("patient_outcomes", args=[patient.public_id]))
+    refusals = [r for r in caplog.records if r.name == "django.request"]
+    assert len(refusals) == 1
+    handler = logging.getLogger().handlers[0]
+    line = handler.format(refusals[0]) if handler.filter(refusals[0]) else ""
+    assert line.startswith("Forbidden (Permission denied)") and "Traceback" not in line
+    assert len(line.splitlines()) == 1
 
 
 def test_someone_signed_out_is_offered_the_login(db):

@@ -28,7 +28,7 @@ def require(capability: str) -> Callable[[View[P]], View[P]]:
             request: AuthedRequest, /, *args: P.args, **kwargs: P.kwargs
         ) -> HttpResponseBase:
             if not roles.can(request.user, capability):
-                raise PermissionDenied
+                raise PermissionDenied(roles.refusal(request.user, capability))
             return view(request, *args, **kwargs)
 
         return wrapped

@@ -55,6 +55,27 @@ def can(user: Any, capability: str) -> bool:
     return capability in CAPABILITIES.get(user.role, frozenset())
 
 
+# What a role without the capability may not do, in the words of the 403 page.
+REFUSED: dict[str, str] = {
+    VIEW_DEMOGRAPHICS: "see patients' details",
+    EDIT_DEMOGRAPHICS: "change patients' details",
+    VIEW_CLINICAL: "see clinical records (history, plans, sessions, outcomes and photos)",
+    EDIT_CLINICAL: "record clinical information",
+    SIGN_CLINICAL: "sign sessions, approve plans or open the clinic-wide clinical lists",
+    OVERRIDE_SAFETY: "override a safety stop",
+    MANAGE_STAFF: "manage the clinic's staff and settings",
+    VIEW_AUDIT: "read the audit log",
+    EXPORT_PHOTOS: "export photographs",
+}
+
+
+def refusal(user: Any, capability: str) -> str:
+    """The sentence a refused user reads: their role, and what it may not do."""
+    role = Role(user.role).label if getattr(user, "role", "") in Role.values else "Your role"
+    action = REFUSED.get(capability, "open this page")
+    return f"{role} may not {action}."
+
+
 def check(user: Any, capability: str, refusal: str) -> None:
     """For services: refuse a user without the capability, whoever calls (a view, the
     API, a command); the view decorators give the same 403 earlier."""

@@ -8,6 +8,7 @@ failure may be the database itself.
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import get_template
@@ -35,8 +36,12 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:  # 
     return _page(request, 400)
 
 
-def forbidden(request: HttpRequest, exception: Exception) -> HttpResponse:  # noqa: ARG001
-    return _page(request, 403)
+def forbidden(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """What the role may not do, when the refusal says it (`roles.refusal`), then the advice."""
+    title, advice = PAGES[403]
+    said = str(exception) if isinstance(exception, PermissionDenied) else ""
+    context = {"status": 403, "title": title, "refusal": said, "advice": advice}
+    return render(request, "web/error.html", context, status=403)
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:  # noqa: ARG001
