@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "simple_history",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # django-ninja's own Swagger files (static/ninja/), so the API docs need no CDN.
+    "ninja",
     "mesoclinic.accounts",
     "mesoclinic.audit",
     "mesoclinic.patients",

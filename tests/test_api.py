@@ -68,3 +68,26 @@ def test_api_reads_are_audited(practitioner, patient):
         ("view", str(patient.public_id), "api chart"),
         ("search", "", "api by name, page 1"),
     ]
+
+
+# --- interactive docs -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["owner", "practitioner", "esthetician", "reception"])
+def test_the_docs_are_served_from_our_own_files_to_staff(personas, role):
+    response = client_for(personas[role]).get("/api/v1/docs")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower() and "https://" not in page
+    assert client_for(personas[role]).get("/api/v1/openapi.json").status_code == 200
+
+
+def test_the_docs_need_a_staff_log_in(client, db, org, reception, patient):
+    for path in ("/api/v1/docs", "/api/v1/openapi.json"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    from tests.test_portal import portal_user
+
+    patient_client = client_for(portal_user(org, reception, patient))
+    assert patient_client.get("/api/v1/docs").status_code == 404

@@ -5,8 +5,10 @@ demographics and never clinical history.
 """
 
 from collections.abc import Callable, Iterable
+from functools import wraps
 from typing import Any
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,7 +25,27 @@ from mesoclinic.patients.access import get_patient
 from mesoclinic.patients.forms import SearchForm
 from mesoclinic.patients.search import PAGE_SIZE, search_patients
 
-api = NinjaAPI(title="mesoclinic API", version="1", auth=django_auth, urls_namespace="api")
+
+def _staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The interactive docs are for signed-in staff: anyone else is sent to log in."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if getattr(request.user, "role", "") not in roles.STAFF_ROLES:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+api = NinjaAPI(
+    title="mesoclinic API",
+    version="1",
+    auth=django_auth,
+    urls_namespace="api",
+    docs_decorator=_staff_only,
+)
 
 
 @api.exception_handler(PermissionDenied)

@@ -1,0 +1,25 @@
+"""The API's interactive docs load from our own files under the app's strict CSP."""
+
+from urllib.parse import urljoin
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import login, screenshot
+
+
+def test_owner_reads_the_api_docs_without_a_cdn_or_a_csp_violation(page):
+    refused = []
+    page.on(
+        "console", lambda msg: refused.append(msg.text) if "Content Security" in msg.text else None
+    )
+    outside = []
+    page.on(
+        "request",
+        lambda req: outside.append(req.url) if not req.url.startswith("http://127.0.0.1") else None,
+    )
+    login(page, "owner@demo.clinic")
+    page.goto(urljoin(page.url, "/api/v1/docs"))
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("mesoclinic API")
+    expect(page.get_by_text("/api/v1/patients").first).to_be_visible()
+    screenshot(page, "api-docs")
+    assert refused == [] and [u for u in outside if not u.startswith("data:")] == []
