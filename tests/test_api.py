@@ -49,7 +49,11 @@ def test_anonymous_callers_get_401(client, patient):
 
 def test_bad_input_is_a_4xx_json_error(practitioner, db):
     client = client_for(practitioner)
-    assert client.get("/api/v1/patients/not-a-uuid").status_code == 404
+    for path in ("/api/v1/patients/not-a-uuid", "/api/v1/no-such-thing"):
+        missing = client.get(path)
+        assert missing.status_code == 404
+        assert missing["Content-Type"] == "application/json"
+        assert missing.json() == {"detail": "Not found."}
     bad_sort = client.get("/api/v1/patients", {"sort": "password"})
     assert bad_sort.status_code == 400 and "sort" in bad_sort.json()["detail"]
     assert client.get("/api/v1/patients", {"page": "x"}).status_code == 422

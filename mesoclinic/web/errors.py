@@ -9,7 +9,7 @@ failure may be the database itself.
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import get_template
 
@@ -26,7 +26,17 @@ PAGES = {
 }
 
 
+# Clients of the JSON API get JSON whatever failed, a path that matched no route included.
+API_PREFIX = "/api/"
+
+
+def _json(status: int, detail: str) -> JsonResponse:
+    return JsonResponse({"detail": detail}, status=status)
+
+
 def _page(request: HttpRequest, status: int) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        return _json(status, PAGES[status][0] + ".")
     title, advice = PAGES[status]
     context = {"status": status, "title": title, "advice": advice}
     return render(request, "web/error.html", context, status=status)
@@ -40,6 +50,8 @@ def forbidden(request: HttpRequest, exception: Exception) -> HttpResponse:
     """What the role may not do, when the refusal says it (`roles.refusal`), then the advice."""
     title, advice = PAGES[403]
     said = str(exception) if isinstance(exception, PermissionDenied) else ""
+    if request.path.startswith(API_PREFIX):
+        return _json(403, said or title + ".")
     context = {"status": 403, "title": title, "refusal": said, "advice": advice}
     return render(request, "web/error.html", context, status=403)
 
@@ -48,7 +60,9 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:  # no
     return _page(request, 404)
 
 
-def server_error(request: HttpRequest) -> HttpResponse:  # noqa: ARG001
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        return _json(500, "Something went wrong on the server.")
     html = get_template("web/error_500.html").render({})
     return HttpResponse(html, status=500)
 
