@@ -7,6 +7,7 @@ urlpatterns = [
     path("accounts/", include("mesoclinic.accounts.urls")),
     path("patients/", include("mesoclinic.patients.urls")),
     path("api/v1/", api.urls),
+    path("accounts/api-tokens/", include("mesoclinic.api.urls")),
     path("", include("mesoclinic.plans.urls")),
     path("", include("mesoclinic.treatments.safety_urls")),
     path("", include("mesoclinic.treatments.session_urls")),

@@ -1,4 +1,8 @@
-"""JSON API (django-ninja). Session authentication, the same roles and audit as the pages.
+"""JSON API (django-ninja). The same roles and audit as the pages.
+
+Callers sign in with a personal access token (``Authorization: Bearer mcl_...``, made on
+the "API tokens" page or by ``mesoclinic token create``) or, for the pages' own calls, the
+session cookie with its CSRF token. A token acts as its holder, narrowed by its scopes.
 
 Outsiders get 404 for another organization's objects; reception gets
 demographics and never clinical history.
@@ -13,17 +17,20 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query, Schema, Status
-from ninja.security import django_auth
+from ninja.security import HttpBearer, django_auth
 
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.api import schemas as s
+from mesoclinic.api import tokens
+from mesoclinic.api.models import ApiToken, Scope
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients import models as pm
 from mesoclinic.patients import services
 from mesoclinic.patients.access import get_patient
 from mesoclinic.patients.forms import SearchForm
 from mesoclinic.patients.search import PAGE_SIZE, search_patients
+from mesoclinic.tenancy import set_current_org
 
 
 def _staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -39,10 +46,29 @@ def _staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     return wrapped
 
 
+class TokenAuth(HttpBearer):
+    """A personal access token: the request acts as its holder, in their organization."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        found = tokens.authenticate(token)
+        if found is None:
+            return None
+        request.user = found.user
+        # The tenancy middleware ran before the token was read: scope the rest of the call.
+        set_current_org(found.user.organization_id)
+        return found
+
+
+def _scopes(request: HttpRequest) -> frozenset[str]:
+    """What the call may do: a token's scopes; a signed-in page may do all its role allows."""
+    auth = getattr(request, "auth", None)
+    return frozenset(auth.scopes) if isinstance(auth, ApiToken) else frozenset(Scope.values)
+
+
 api = NinjaAPI(
     title="mesoclinic API",
     version="1",
-    auth=django_auth,
+    auth=[TokenAuth(), django_auth],
     urls_namespace="api",
     docs_decorator=_staff_only,
 )
@@ -50,7 +76,8 @@ api = NinjaAPI(
 
 @api.exception_handler(PermissionDenied)
 def _forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return api.create_response(request, {"detail": "Your role may not do this."}, status=403)
+    detail = str(exc) or "Your role may not do this."
+    return api.create_response(request, {"detail": detail}, status=403)
 
 
 @api.exception_handler(Http404)
@@ -58,9 +85,11 @@ def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, {"detail": "Not found."}, status=404)
 
 
-def _require(request: AuthedRequest, capability: str) -> None:
+def _require(request: AuthedRequest, capability: str, scope: str = Scope.READ) -> None:
     if not roles.can(request.user, capability):
         raise PermissionDenied
+    if scope not in _scopes(request):
+        raise PermissionDenied(f"This token has no {scope} scope.")
 
 
 class SearchParams(Schema):
@@ -137,7 +166,8 @@ def patient_detail(request: AuthedRequest, patient_id: str) -> dict[str, Any]:
     # str, as ninja parsed it when unannotated: the query matches it like a UUID.
     _require(request, roles.VIEW_DEMOGRAPHICS)
     patient = get_patient(patient_id)
-    clinical = roles.can(request.user, roles.VIEW_CLINICAL)
+    # Clinical detail needs both the role and, for a token, its clinical scope.
+    clinical = roles.can(request.user, roles.VIEW_CLINICAL) and Scope.CLINICAL in _scopes(request)
     data = {
         **_summary(patient),
         "address": patient.address,
