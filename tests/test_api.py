@@ -68,3 +68,12 @@ def test_api_reads_are_audited(practitioner, patient):
         ("view", str(patient.public_id), "api chart"),
         ("search", "", "api by name, page 1"),
     ]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/docs", "/api/v1/openapi.json"])
+def test_the_schema_and_its_docs_are_for_staff_only(personas, path):
+    from django.test import Client
+
+    nobody = Client().get(path)
+    assert nobody.status_code == 302 and nobody["Location"].startswith("/accounts/login/")
+    assert client_for(personas["reception"]).get(path).status_code == 200

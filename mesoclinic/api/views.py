@@ -14,6 +14,7 @@ from ninja import NinjaAPI, Query, Schema, Status
 from ninja.security import django_auth
 
 from mesoclinic.accounts import roles
+from mesoclinic.accounts.access import require
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.api import schemas as s
 from mesoclinic.audit.log import Action, record
@@ -23,7 +24,14 @@ from mesoclinic.patients.access import get_patient
 from mesoclinic.patients.forms import SearchForm
 from mesoclinic.patients.search import PAGE_SIZE, search_patients
 
-api = NinjaAPI(title="mesoclinic API", version="1", auth=django_auth, urls_namespace="api")
+# The schema and its docs page are for the clinic's staff, like the API they describe.
+api = NinjaAPI(
+    title="mesoclinic API",
+    version="1",
+    auth=django_auth,
+    urls_namespace="api",
+    docs_decorator=require(roles.VIEW_DEMOGRAPHICS),
+)
 
 
 @api.exception_handler(PermissionDenied)
