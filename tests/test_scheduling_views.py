@@ -523,3 +523,13 @@ def test_a_move_takes_another_room_when_its_own_is_taken(
     with acting_for(org):
         appt.refresh_from_db()
     assert appt.room == clinic["rooms"][1] and appt.local_start().hour == 14
+
+
+def test_a_booking_link_naming_another_clinics_patient_is_not_found(
+    clinic, outsider, reception, patient
+):
+    url = reverse("appointment_new")
+    ours = client_for(reception).get(url, {"patient": str(patient.public_id)})
+    assert ours.status_code == 200 and "García" in ours.content.decode()
+    assert client_for(outsider).get(url, {"patient": str(patient.public_id)}).status_code == 404
+    assert client_for(reception).get(url, {"patient": "not-an-id"}).status_code == 404

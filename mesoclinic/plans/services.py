@@ -277,6 +277,8 @@ def cancel(user: User, plan: Plan, reason: str) -> None:
     states.PLAN.check(plan.status, PlanStatus.CANCELLED)
     if len(reason) < 3:
         raise CancelRefused("Cancelling a plan needs a reason.")
+    if "\x00" in reason:  # as a form's text field says; PostgreSQL cannot store it
+        raise CancelRefused("Null characters are not allowed.")
     plan.cancelled_reason = reason[:500]
     _change_status(
         user,

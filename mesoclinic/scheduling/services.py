@@ -274,6 +274,8 @@ def cancel(user: User, appt: Appointment, reason: str) -> Appointment:
     states.APPOINTMENT.check(appt.status, Status.CANCELLED)
     if not reason.strip():
         raise Refused("Say why the appointment is cancelled.", "reason")
+    if "\x00" in reason:  # as a form's text field says; PostgreSQL cannot store it
+        raise Refused("Null characters are not allowed.", "reason")
     appt.cancel_reason = reason.strip()[:300]
     appt.cancelled_at, appt.cancelled_by = timezone.now(), user
     return _change_status(user, appt, Status.CANCELLED)

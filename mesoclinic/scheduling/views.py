@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from mesoclinic import query_ids
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.accounts.http import AuthedRequest
@@ -149,11 +150,14 @@ def appointment_new(request: AuthedRequest) -> HttpResponse:
         staff=access.clinicians(site),
         treatments=_treatments(),
     )
-    patient = None
     error = None
-    patient_id = request.POST.get("patient") or request.GET.get("patient")
-    if patient_id and access.is_uuid(patient_id):
-        patient = Patient.objects.filter(public_id=patient_id).first()
+    # A booking link names its patient in the query string: 404 unless one of ours.
+    patient = query_ids.object_from_query(request, "patient", Patient.objects.all())
+    posted = request.POST.get("patient")
+    if posted:  # the form's own field, checked next to it
+        patient = (
+            Patient.objects.filter(public_id=posted).first() if access.is_uuid(posted) else None
+        )
     if request.method == "POST" and form.is_valid():
         if patient is None:
             form.add_error("patient", "Choose the patient.")
