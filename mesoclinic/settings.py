@@ -287,6 +287,9 @@ STORAGES["photos"] = {
 }
 PHOTO_MAX_BYTES = envint("MESOCLINIC_PHOTO_MAX_MB", 25) * 1024 * 1024
 
+# JSON API calls per token (or per colleague for the pages' own calls): "600/m", "50/s".
+NINJA_DEFAULT_THROTTLE_RATES = {"token": envstr("MESOCLINIC_API_RATE", "600/m")}
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

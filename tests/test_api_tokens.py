@@ -13,6 +13,7 @@ from django.utils import timezone
 from mesoclinic.accounts.models import hash_token
 from mesoclinic.api import tokens
 from mesoclinic.api.models import ApiToken
+from mesoclinic.api.views import api
 from mesoclinic.audit.models import AuditEvent
 from mesoclinic.patients import models as pm
 from mesoclinic.tenancy import acting_for
@@ -156,3 +157,18 @@ def test_only_the_holder_or_the_owner_revokes_a_token(practitioner, esthetician,
     assert client_for(owner).post(url).status_code == 200
     assert ApiToken.objects.get().revoked_at is not None
     assert AuditEvent.objects.filter(object_id=str(token.public_id), action="change").count() == 1
+
+
+def test_each_token_is_rate_limited_on_its_own(practitioner, esthetician, patient, monkeypatch):
+    from mesoclinic.api.views import TokenRateThrottle
+
+    throttle = next(t for t in api.throttle if isinstance(t, TokenRateThrottle))
+    monkeypatch.setattr(throttle, "num_requests", 3)
+    _, first = tokens.create(practitioner, name="a", scopes=["read"], days=5)
+    _, second = tokens.create(esthetician, name="b", scopes=["read"], days=5)
+    client = Client()
+    answers = [client.get("/api/v1/patients", **_bearer(first)).status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
+    refused = client.get("/api/v1/patients", **_bearer(first))
+    assert refused.json() == {"detail": "Too many requests."}
+    assert client.get("/api/v1/patients", **_bearer(second)).status_code == 200

@@ -18,6 +18,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query, Schema, Status
 from ninja.security import HttpBearer, django_auth
+from ninja.throttling import SimpleRateThrottle
 
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.http import AuthedRequest
@@ -59,6 +60,22 @@ class TokenAuth(HttpBearer):
         return found
 
 
+class TokenRateThrottle(SimpleRateThrottle):
+    """Calls per token (a page's own calls: per colleague), at MESOCLINIC_API_RATE."""
+
+    scope = "token"
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        auth = getattr(request, "auth", None)
+        if isinstance(auth, ApiToken):
+            ident = f"t{auth.pk}"
+        elif getattr(request.user, "is_authenticated", False):
+            ident = f"u{request.user.pk}"
+        else:
+            return None  # nobody signed in: the call is refused (401) before it costs anything
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
 def _scopes(request: HttpRequest) -> frozenset[str]:
     """What the call may do: a token's scopes; a signed-in page may do all its role allows."""
     auth = getattr(request, "auth", None)
@@ -71,6 +88,7 @@ api = NinjaAPI(
     auth=[TokenAuth(), django_auth],
     urls_namespace="api",
     docs_decorator=_staff_only,
+    throttle=[TokenRateThrottle()],
 )
 
 
