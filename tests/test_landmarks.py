@@ -50,6 +50,13 @@ def place(org, user, photo, points, **kwargs):
         return landmarks.place(user, photo, points, submission_key=uuid.uuid4(), **kwargs)
 
 
+def test_a_nul_byte_in_the_reason_is_refused(org, practitioner, patient):
+    photo, at = face_photo(org, practitioner, patient, synthetic.Face())
+    place(org, practitioner, photo, fractions(photo, at))
+    with pytest.raises(services.PhotoRefused, match="Null characters"):
+        place(org, practitioner, photo, fractions(photo, at), reason="moved\x00 a point")
+
+
 def test_a_placement_is_read_back_as_the_photos_pupils_and_symmetry(org, practitioner, patient):
     face = synthetic.Face(moved={"mouth-corner-left": (3.0, 0.0)})
     photo, at = face_photo(org, practitioner, patient, face)

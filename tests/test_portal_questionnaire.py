@@ -143,6 +143,8 @@ def test_an_answer_not_recorded_needs_a_reason(org, me, practitioner):
     client = client_for(practitioner)
     refused = client.post(url, {"reason": ""})
     assert refused.status_code == 400 and "Say why" in refused.content.decode()
+    nul = client.post(url, {"reason": "Vita\x00mins"})
+    assert nul.status_code == 400 and "Null characters are not allowed" in nul.content.decode()
     assert client.post(url, {"reason": "A multivitamin: nothing to record"}).status_code == 302
     assert answers(org)[0].status == EntryReview.NOT_RECORDED
 

@@ -86,6 +86,12 @@ def _clean(points: Mapping[str, object]) -> dict[str, list[float]]:
     return cleaned
 
 
+def _reason(text: str) -> str:
+    if "\x00" in text:  # as a form's text field says; PostgreSQL cannot store it
+        raise PhotoRefused("Null characters are not allowed.", field="reason")
+    return " ".join(text.split())[:500]
+
+
 def place(
     user: User,
     photo: Photo,
@@ -110,7 +116,7 @@ def place(
         raise PhotoRefused("Give the ruler's length in mm, up to 500.", field="ruler_mm")
     if ruler_mm is not None and not all(n in cleaned for n in RULER):
         raise PhotoRefused("Mark both ends of the ruler, or leave its length empty.", "ruler_mm")
-    reason = " ".join(reason.split())[:500]
+    reason = _reason(reason)
     try:
         with transaction.atomic():
             before = current([photo]).get(photo.pk)

@@ -157,6 +157,8 @@ def add_to_chart(user: User, answer: ReportedEntry, form: history_forms.HistoryE
 
 def not_recorded(user: User, answer: ReportedEntry, reason: str) -> bool:
     roles.check(user, roles.SIGN_CLINICAL, "Only a practitioner reviews the patient's answers.")
+    if "\x00" in reason:  # as a form's text field says; PostgreSQL cannot store it
+        raise AnswerRefused("Null characters are not allowed.", field="reason")
     reason = " ".join(reason.split())
     if len(reason) < 3:
         raise AnswerRefused("Say why this answer is not recorded.", field="reason")
