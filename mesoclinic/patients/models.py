@@ -56,7 +56,7 @@ class Patient(ClinicalRecord):
     email = models.EmailField(blank=True)
     # Reminders and notices go by these channels; "none" is the patient's opt-out.
     contact_by = models.CharField(
-        "Send reminders and notices by",
+        "Send reminders by",
         max_length=5,
         choices=ContactBy.choices,
         default=ContactBy.EMAIL,

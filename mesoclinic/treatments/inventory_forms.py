@@ -185,7 +185,7 @@ class StockCountForm(forms.Form):
                 label=f"Why {lot.lot_number} differs",
                 required=False,
                 max_length=300,
-                widget=forms.TextInput(attrs={"placeholder": "Broken, lost, found, miscounted…"}),
+                widget=forms.TextInput(attrs={"placeholder": "Broken, lost, found…"}),
             )
 
     def rows(self) -> list[tuple[Lot, forms.BoundField, forms.BoundField, forms.BoundField]]:
