@@ -438,3 +438,66 @@ def test_no_messages_needs_no_address(reception, patient, org):
     assert response.status_code == 302
     with acting_for(org):
         assert Patient.objects.get(pk=patient.pk).contact_by == "none"
+
+
+# --- the patient's own choice, in the portal -----------------------------------------
+
+
+def test_the_patient_chooses_texts_in_the_portal_with_a_valid_number(org, reception, patient):
+    from mesoclinic.patients.models import ChangeLog
+
+    me = portal_user(org, reception, patient)
+    client = client_for(me)
+    url = reverse("portal_contact")
+    assert client.get(url).status_code == 200
+    refused = client.post(url, {"contact_by": "sms", "phone": "06 12"})
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    assert "mobile number in international form" in html and 'value="06 12"' in html
+    assert client.post(url, {"contact_by": "sms", "phone": MOBILE}).status_code == 302
+    with acting_for(org):
+        saved = Patient.objects.get(pk=patient.pk)
+        change = ChangeLog.objects.filter(patient=patient).latest("pk")
+        event = AuditEvent.objects.filter(actor=me, action=Action.CHANGE).latest("pk")
+    assert (saved.contact_by, saved.phone) == ("sms", MOBILE)
+    assert change.previous == {"contact_by": "email", "phone": "+1 555 0100 200"}
+    assert sorted(event.fields) == ["contact_by", "phone"]
+
+
+def test_the_patient_opts_out_in_the_portal_and_gets_no_reminder(
+    org, reception, patient, book, locmem_sms
+):
+    me = portal_user(org, reception, patient)
+    mail.outbox.clear()
+    book()
+    [pk] = services.scan(NOW)
+    client_for(me).post(reverse("portal_contact"), {"contact_by": "none", "phone": ""})
+    assert services.send(pk, NOW) == State.SKIPPED
+    assert mail.outbox == [] and locmem_sms == []
+
+
+@pytest.mark.parametrize("role", STAFF)
+def test_staff_cannot_use_the_patients_message_choice_page(personas, role, patient):
+    client = client_for(personas[role])
+    assert client.get(reverse("portal_contact")).status_code == 403
+    response = client.post(reverse("portal_contact"), {"contact_by": "none", "phone": ""})
+    assert response.status_code == 403
+    assert Patient.all_orgs.get(pk=patient.pk).contact_by == "email"
+
+
+def test_the_service_lets_a_patient_change_only_their_own_record(
+    org, reception, patient, make_patient
+):
+    from django.core.exceptions import PermissionDenied
+
+    from mesoclinic.patients import services as patient_services
+
+    me = portal_user(org, reception, patient)
+    other = make_patient(first_name="Berta", email="berta@example.com")
+    with acting_for(org):
+        # Without the portal's word that it is their own record, a patient changes nothing.
+        with pytest.raises(PermissionDenied):
+            patient_services.set_contact(me, other, "none", other.phone)
+        assert patient_services.set_contact(reception, other, "none", other.phone) == ["contact_by"]
+        with pytest.raises(patient_services.ContactRefused):
+            patient_services.set_contact(reception, other, "sms", "12")

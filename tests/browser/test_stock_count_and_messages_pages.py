@@ -4,7 +4,7 @@ international form needed) and reads the messages log."""
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import login, login_patient, screenshot
 
 
 def test_practitioner_counts_a_site_and_the_stock_page_shows_it(page):
@@ -56,3 +56,18 @@ def test_reception_sets_a_patient_to_texts_and_reads_the_messages_log(page):
     page.goto("/messages/")
     expect(page.locator("h1")).to_have_text("Messages sent")
     screenshot(page, "messages-log")
+
+
+def test_a_patient_chooses_text_messages_in_the_portal(page):
+    login_patient(page, "patient@demo.clinic")
+    page.get_by_role("link", name="Messages", exact=True).click()
+    expect(page.locator("h1")).to_have_text("Messages from the clinic")
+    page.get_by_label("Send me reminders and notices by").select_option(label="Text message")
+    page.get_by_label("Mobile number").fill("12")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".has-error")).to_contain_text("international form")
+    screenshot(page, "portal-messages-choice-error")
+    page.get_by_label("Mobile number").fill("+44 7700 900123")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".messages")).to_contain_text("Saved")
+    screenshot(page, "portal-messages-choice")
