@@ -501,3 +501,12 @@ def test_the_service_lets_a_patient_change_only_their_own_record(
         assert patient_services.set_contact(reception, other, "none", other.phone) == ["contact_by"]
         with pytest.raises(patient_services.ContactRefused):
             patient_services.set_contact(reception, other, "sms", "12")
+
+
+def test_the_chart_shows_the_patients_new_choice_at_once(org, reception, patient):
+    chart = reverse("patient_detail", args=[patient.public_id])
+    staff = client_for(reception)
+    assert "<dd>Email</dd>" in staff.get(chart).content.decode()  # now cached
+    me = portal_user(org, reception, patient)
+    client_for(me).post(reverse("portal_contact"), {"contact_by": "both", "phone": MOBILE})
+    assert "<dd>Email and text message</dd>" in staff.get(chart).content.decode()

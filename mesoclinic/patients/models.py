@@ -60,6 +60,8 @@ class Patient(ClinicalRecord):
         max_length=5,
         choices=ContactBy.choices,
         default=ContactBy.EMAIL,
+        # In the database too: rows written below the ORM (the scale seeder) get it.
+        db_default=ContactBy.EMAIL,
     )
     address = models.TextField(blank=True)
     weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)

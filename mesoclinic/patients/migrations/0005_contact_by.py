@@ -20,12 +20,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalpatient',
             name='contact_by',
-            field=models.CharField(choices=[('email', 'Email'), ('sms', 'Text message'), ('both', 'Email and text message'), ('none', 'No messages')], default='email', max_length=5, verbose_name='Send reminders by'),
+            field=models.CharField(choices=[('email', 'Email'), ('sms', 'Text message'), ('both', 'Email and text message'), ('none', 'No messages')], db_default='email', default='email', max_length=5, verbose_name='Send reminders by'),
         ),
         *kept_around('patients_patient', [migrations.AddField(
             model_name='patient',
             name='contact_by',
-            field=models.CharField(choices=[('email', 'Email'), ('sms', 'Text message'), ('both', 'Email and text message'), ('none', 'No messages')], default='email', max_length=5, verbose_name='Send reminders by'),
+            field=models.CharField(choices=[('email', 'Email'), ('sms', 'Text message'), ('both', 'Email and text message'), ('none', 'No messages')], db_default='email', default='email', max_length=5, verbose_name='Send reminders by'),
         ),
         migrations.AddConstraint(
             model_name='patient',
