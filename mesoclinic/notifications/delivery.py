@@ -64,9 +64,9 @@ def deliver(
 def email_requested(
     organization_id: int, patient_id: int, kind: str, to: str, subject: str, body: str
 ) -> None:
-    """An email the patient needs to use the portal (an invitation, a sign-in link): sent
-    whatever they chose for reminders, and logged like every message. A refusal is logged,
-    then raised as before."""
+    """An email the patient needs whatever they chose for reminders (a portal invitation or
+    sign-in link, the aftercare sheet after a session): sent, and logged like every
+    message. A refusal is logged, then raised as before (the task queue retries it)."""
     message = Message.all_orgs.create(
         organization_id=organization_id,
         patient_id=patient_id,

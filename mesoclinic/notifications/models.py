@@ -146,6 +146,7 @@ class MessageKind(models.TextChoices):
     REMINDER = Kind.REMINDER.value, "Reminder before the appointment"
     CHECK_IN = Kind.CHECK_IN.value, "Day-after check-in"
     LATE_INFECTION = Kind.LATE_INFECTION.value, "Aftercare advice, 3 weeks after treatment"
+    AFTERCARE = "aftercare", "Aftercare instructions"
     PORTAL_INVITATION = "portal_invitation", "Portal invitation"
     PORTAL_SIGN_IN = "portal_sign_in", "Portal sign-in link"
 
