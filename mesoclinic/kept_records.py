@@ -4,8 +4,9 @@
 UPDATE of the `written` columns; the `review` columns may be set once, while `open_sql`
 (a condition on OLD, such as "OLD.reviewed_at IS NULL") says the row is still open.
 The same rule on SQLite (two triggers) and PostgreSQL (a function and a trigger), with
-`message` as the error. A later migration that rebuilds the table on SQLite drops these
-triggers: wrap it in `sqlite_triggers.kept_around`.
+`message` as the error. With no `review` columns the whole row is kept as written.
+A later migration that rebuilds the table on SQLite drops these triggers: wrap it in
+`sqlite_triggers.kept_around`.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ def kept_as_written(
     name: str,
     message: str,
     written: Sequence[str],
-    review: Sequence[str],
-    open_sql: str,
+    review: Sequence[str] = (),
+    open_sql: str = "",
 ) -> migrations.RunPython:
     if "'" in message or "%" in message:
         # Inside SQL quotes, and the schema editor passes parameters (psycopg reads %).
@@ -31,6 +32,8 @@ def kept_as_written(
 
     def refused(differs: str) -> str:
         changed = " OR ".join(differs.format(c=c) for c in written)
+        if not review:  # nothing is set later: every column is kept as written
+            return f"({changed})"
         reviewed = " OR ".join(differs.format(c=c) for c in review)
         return f"({changed}) OR (NOT ({open_sql}) AND ({reviewed}))"
 

@@ -242,6 +242,23 @@ DEFAULT_FROM_EMAIL = envstr("MESOCLINIC_FROM_EMAIL", "mesoclinic@localhost")
 EMAIL_HOST = envstr("MESOCLINIC_EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("MESOCLINIC_EMAIL_PORT", 25)
 
+# Text messages, through a backend chosen like the email one (notifications/sms_backends.py).
+SMS_BACKEND = envstr(
+    "MESOCLINIC_SMS_BACKEND", "mesoclinic.notifications.sms_backends.ConsoleBackend"
+)
+SMS_FILE_PATH = str(DATA_DIR / "sms")
+SMS_FROM = envstr("MESOCLINIC_SMS_FROM", "")
+SMS_HTTP_URL = envstr("MESOCLINIC_SMS_HTTP_URL", "")
+SMS_HTTP_AUTH_HEADER = envstr("MESOCLINIC_SMS_HTTP_AUTH_HEADER", "Authorization")
+# The header's value: from the environment, or read at send time from this file.
+SMS_HTTP_AUTH = envstr("MESOCLINIC_SMS_HTTP_AUTH", "")
+SMS_HTTP_AUTH_FILE = envstr("MESOCLINIC_SMS_HTTP_AUTH_FILE", str(DATA_DIR / "sms-auth"))
+SMS_HTTP_BODY = envstr(
+    "MESOCLINIC_SMS_HTTP_BODY", '{"to": "{to}", "from": "{from}", "text": "{text}"}'
+)
+SMS_HTTP_ID_FIELD = envstr("MESOCLINIC_SMS_HTTP_ID_FIELD", "id")
+SMS_HTTP_TIMEOUT = envint("MESOCLINIC_SMS_HTTP_TIMEOUT", 10)
+
 # Background tasks (reminder emails) are rows in the database, run by `mesoclinic worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from mesoclinic.audit.models import Action, AuditEvent
-from mesoclinic.notifications import services
+from mesoclinic.notifications import delivery, services
 from mesoclinic.notifications.models import Kind, Reminder, State
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import Lot, SessionArea, SessionStatus, TreatmentSession
@@ -125,7 +125,7 @@ def test_a_mail_server_failure_is_retried(session, monkeypatch):
     def refuse(**kwargs):
         raise ConnectionRefusedError
 
-    monkeypatch.setattr(services, "send_mail", refuse)
+    monkeypatch.setattr(delivery, "send_mail", refuse)
     assert run(DUE) == [State.PENDING]
     monkeypatch.undo()
     assert run(DUE + services.RETRY_DELAY) == [State.SENT]

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mesoclinic.audit.models import Action, AuditEvent
-from mesoclinic.notifications import services, tasks
+from mesoclinic.notifications import delivery, services, tasks
 from mesoclinic.notifications.models import Kind, Reminder, State
 from mesoclinic.scheduling.models import Appointment, Status
 from mesoclinic.tenancy import acting_for
@@ -197,7 +197,7 @@ def test_a_refusing_mail_server_is_retried_then_reported(appointment_at, setting
     def refuse(*args, **kwargs):
         raise ConnectionRefusedError
 
-    monkeypatch.setattr(services, "send_mail", refuse)
+    monkeypatch.setattr(delivery, "send_mail", refuse)
     when = NOW
     outcomes = []
     for _ in range(services.MAX_ATTEMPTS + 1):

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from mesoclinic.accounts.models import Site
+from mesoclinic.notifications.models import Message
 from mesoclinic.plans.models import Plan, PlanStatus
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import (
@@ -152,6 +153,13 @@ def test_signing_locks_the_record_takes_stock_once_and_sends_aftercare(
     body = mail.outbox[0].body
     assert len(mail.outbox) == 1 and body.count("Seek care at once for intense pain") == 1
     assert mail.outbox[0].to == ["anna@example.com"]
+    # Logged on the messages page like every message (notifications registers the sender).
+    [logged] = Message.all_orgs.all()
+    assert (logged.kind, logged.status, logged.patient_id) == (
+        "aftercare",
+        "sent",
+        session.patient_id,
+    )
     with acting_for(org):
         assert FollowUpTask.objects.filter(session=session, assigned_to=practitioner).exists()
     assert post_chart(client, session, lot).status_code == 400

@@ -135,3 +135,78 @@ class CalendarFeed(OrgOwned):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user_id}"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "Text message"
+
+
+class MessageKind(models.TextChoices):
+    REMINDER = Kind.REMINDER.value, "Reminder before the appointment"
+    CHECK_IN = Kind.CHECK_IN.value, "Day-after check-in"
+    LATE_INFECTION = Kind.LATE_INFECTION.value, "Aftercare advice, 3 weeks after treatment"
+    AFTERCARE = "aftercare", "Aftercare instructions"
+    PORTAL_INVITATION = "portal_invitation", "Portal invitation"
+    PORTAL_SIGN_IN = "portal_sign_in", "Portal sign-in link"
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Not sent"
+
+
+class Message(OrgOwned):
+    """One email or text message to a patient, as tried: the log the clinic reads.
+
+    The address is kept as used; pages show it masked (`masked_to`)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    reminder = models.ForeignKey(
+        Reminder, on_delete=models.PROTECT, null=True, blank=True, related_name="messages"
+    )
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    kind = models.CharField(max_length=20, choices=MessageKind.choices)
+    to = models.CharField(max_length=254, blank=True)
+    status = models.CharField(
+        max_length=6, choices=MessageStatus.choices, default=MessageStatus.QUEUED
+    )
+    provider_id = models.CharField(max_length=200, blank=True)
+    # Why it was not sent, in words a receptionist understands.
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="message_recent"),
+            models.Index(fields=["organization", "patient", "-created_at"], name="message_patient"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(channel__in=[c.value for c in Channel]), name="message_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in MessageStatus]),
+                name="message_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False),
+                name="message_sent_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.get_kind_display()} ({self.status})"
+
+    @property
+    def masked_to(self) -> str:
+        """Enough to recognise the address, not to read it off a screen."""
+        if not self.to:
+            return "none"
+        if self.channel == Channel.EMAIL and "@" in self.to:
+            name, domain = self.to.split("@", 1)
+            return f"{name[:1]}•••@{domain}"
+        return f"•••{self.to[-3:]}" if len(self.to) > 3 else "•••"

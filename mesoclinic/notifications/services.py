@@ -21,13 +21,16 @@ treatment session with injections: about three weeks later, what a late
 infection looks like (atypical mycobacterial infections appear 1-12 weeks after
 treatment, clinical-reference §6). One row per session (unique constraint).
 
+Each notice goes by the patient's channels, read at send time: email, text message,
+both or none (`delivery.py`, which logs every try as a `Message` row). A server's
+refusal when nothing went out is retried like the mail server's.
+
 Every outcome writes an audit event with no actor (the system did it).
 """
 
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from django.core.mail import send_mail
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.expressions import Combinable
 from django.utils import timezone
@@ -35,8 +38,9 @@ from django.utils import timezone
 from mesoclinic import rules
 from mesoclinic.accounts.models import Organization
 from mesoclinic.audit.log import Action, record_system
-from mesoclinic.notifications import emails
+from mesoclinic.notifications import delivery, emails, texts
 from mesoclinic.notifications.models import SESSION_KINDS, Kind, Reminder, State
+from mesoclinic.patients.models import Patient
 from mesoclinic.scheduling.models import CHECK_IN_AFTER, REMINDABLE, Appointment, Status
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import SessionArea, SessionStatus, TreatmentSession
@@ -281,9 +285,12 @@ def deliver(reminder: Reminder, now: datetime) -> str:
         return State.PENDING
     if why_not:
         return _skip(reminder, why_not)
-    message = emails.compose(reminder, appointment)
-    return _mail(
-        reminder, message, appointment.patient.email, now, announced_starts_at=appointment.starts_at
+    email = emails.compose(reminder, appointment)
+    notice = delivery.Notice(
+        reminder.kind, email.subject, email.body, texts.for_appointment(reminder, appointment)
+    )
+    return _send(
+        reminder, appointment.patient, notice, now, announced_starts_at=appointment.starts_at
     )
 
 
@@ -294,11 +301,11 @@ def _deliver_after_session(reminder: Reminder, now: datetime) -> str:
         return _skip(reminder, "session voided")
     if now - reminder.due_at > LATE_INFECTION_TOO_LATE:
         return _skip(reminder, "too late for the three-week advice")
-    if not session.patient.email:
-        return _skip(reminder, "patient has no email address")
-    return _mail(
-        reminder, emails.compose_after_session(reminder, session), session.patient.email, now
+    email = emails.compose_after_session(reminder, session)
+    notice = delivery.Notice(
+        reminder.kind, email.subject, email.body, texts.after_session(reminder, session)
     )
+    return _send(reminder, session.patient, notice, now)
 
 
 def _skip(reminder: Reminder, why_not: str) -> str:
@@ -307,16 +314,21 @@ def _skip(reminder: Reminder, why_not: str) -> str:
     return State.SKIPPED
 
 
-def _mail(reminder: Reminder, message: emails.Message, to: str, now: datetime, **sent: Any) -> str:
-    try:
-        send_mail(
-            subject=message.subject, message=message.body, from_email=None, recipient_list=[to]
+def _send(
+    reminder: Reminder, patient: Patient, notice: delivery.Notice, now: datetime, **sent: Any
+) -> str:
+    """By the patient's channels as they stand now; each try is a logged `Message`."""
+    outcome = delivery.deliver(patient, notice, now, reminder)
+    if outcome.sent:
+        also = [*outcome.why_not, *([outcome.refused] if outcome.refused else [])]
+        _finish(reminder, State.SENT, "; ".join(also), sent_at=now, **sent)
+        _audit(
+            reminder, Action.EXPORT, f"{reminder.kind} sent to the patient by {outcome.channels}"
         )
-    except Exception as exc:  # the mail server refused or was unreachable: not accepted
-        return _retry_later(reminder, now, type(exc).__name__)
-    _finish(reminder, State.SENT, "", sent_at=now, **sent)
-    _audit(reminder, Action.EXPORT, f"{reminder.kind} emailed to the patient")
-    return State.SENT
+        return State.SENT
+    if outcome.refused:
+        return _retry_later(reminder, now, outcome.refused)
+    return _skip(reminder, "; ".join(outcome.why_not))
 
 
 def _why_not(reminder: Reminder, appointment: Appointment, now: datetime) -> str:
@@ -338,15 +350,13 @@ def _why_not(reminder: Reminder, appointment: Appointment, now: datetime) -> str
             return "no completed or signed session"
         if now - reminder.due_at > CHECK_IN_TOO_LATE:
             return "too late for a day-after check-in"
-    if not appointment.patient.email:
-        return "patient has no email address"
     return ""
 
 
 def _retry_later(reminder: Reminder, now: datetime, error: str) -> str:
     # Loaded after the claim, so this attempt is already counted.
     if reminder.attempts >= MAX_ATTEMPTS:
-        reason = f"mail server refused {reminder.attempts} times ({error})"
+        reason = f"not accepted {reminder.attempts} times ({error})"
         _finish(reminder, State.FAILED, reason)
         _audit(reminder, Action.CHANGE, f"{reminder.kind} not sent: {reason}")
         return State.FAILED

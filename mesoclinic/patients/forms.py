@@ -6,8 +6,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from mesoclinic.accounts.models import Site
+from mesoclinic.patients import contact, vocab
 from mesoclinic.patients import models as m
-from mesoclinic.patients import vocab
 
 _DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -51,6 +51,7 @@ class PatientForm(forms.ModelForm):
             "sex",
             "phone",
             "email",
+            "contact_by",
             "address",
             "weight_kg",
             "height_cm",
@@ -81,6 +82,7 @@ class PatientForm(forms.ModelForm):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["contact_by"].required = False
         if sites is not None:
             home_site = self.fields["home_site"]
             assert isinstance(home_site, forms.ModelChoiceField)  # the FK's default field
@@ -89,6 +91,10 @@ class PatientForm(forms.ModelForm):
             # Reception keeps demographics; measurements and notes are clinical.
             for name in ("weight_kg", "height_cm", "measured_on", "fitzpatrick", "notes"):
                 del self.fields[name]
+
+    def clean_contact_by(self) -> str:
+        # A form without the field (an older page, a script) keeps the patient's choice.
+        return self.cleaned_data.get("contact_by") or self.instance.contact_by
 
     def clean_date_of_birth(self) -> date | None:
         dob = _not_future(self.cleaned_data.get("date_of_birth"), "Date of birth")
@@ -105,6 +111,10 @@ class PatientForm(forms.ModelForm):
         has_measure = data.get("weight_kg") is not None or data.get("height_cm") is not None
         if "measured_on" in self.fields and has_measure and not data.get("measured_on"):
             data["measured_on"] = _today()
+        if contact.wants_sms(data.get("contact_by", "")) and not contact.sms_number(
+            data.get("phone", "")
+        ):
+            self.add_error("phone", contact.NUMBER_HELP)
         return data
 
 

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 
 from mesoclinic.patients import vocab
+from mesoclinic.patients.contact import ContactBy
 from mesoclinic.records import ClinicalRecord, VoidableRecord
 from mesoclinic.tenancy import OrgManager, OrgOwned
 
@@ -53,6 +54,15 @@ class Patient(ClinicalRecord):
     sex = models.CharField(max_length=1, choices=Sex.choices)
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
+    # Reminders and notices go by these channels; "none" is the patient's opt-out.
+    contact_by = models.CharField(
+        "Send reminders by",
+        max_length=5,
+        choices=ContactBy.choices,
+        default=ContactBy.EMAIL,
+        # In the database too: rows written below the ORM (the scale seeder) get it.
+        db_default=ContactBy.EMAIL,
+    )
     address = models.TextField(blank=True)
     weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     height_cm = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
@@ -101,6 +111,10 @@ class Patient(ClinicalRecord):
             ),
             models.CheckConstraint(
                 condition=Q(sex__in=[s.value for s in Sex]), name="patient_sex_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(contact_by__in=[c.value for c in ContactBy]),
+                name="patient_contact_by_valid",
             ),
         ]
 

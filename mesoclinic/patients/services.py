@@ -14,7 +14,7 @@ from mesoclinic import prepared
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.models import User
 from mesoclinic.audit.log import Action, record
-from mesoclinic.patients import forms, vocab
+from mesoclinic.patients import contact, forms, vocab
 from mesoclinic.patients import models as m
 from mesoclinic.prepared import Prepared
 
@@ -320,3 +320,31 @@ def chart_for(patient: m.Patient) -> Chart:
 def alerts_for(patient: m.Patient) -> list[Alert]:
     """The alert bar of any page about this patient: only the history that can alert."""
     return Chart(patient=patient, **_alerting(patient)).alerts
+
+
+class ContactRefused(ValueError):
+    """The choice cannot be kept as asked; the message says why, for the phone field."""
+
+
+@transaction.atomic
+def set_contact(
+    user: User, patient: m.Patient, contact_by: str, phone: str, *, own_record: bool = False
+) -> list[str]:
+    """How the patient is messaged, and the number texts go to. Staff who edit
+    demographics change it; so does the patient, on their own record only: the portal
+    passes `own_record` once it has found the record from the signed-in account."""
+    if not own_record:
+        roles.check(user, roles.EDIT_DEMOGRAPHICS, "Only staff who edit details change this.")
+    if contact.wants_sms(contact_by) and not contact.sms_number(phone):
+        raise ContactRefused(contact.NUMBER_HELP)
+    wanted = {"contact_by": contact_by, "phone": phone.strip()}
+    changed = [name for name, value in wanted.items() if getattr(patient, name) != value]
+    previous = {name: getattr(patient, name) for name in changed}
+    if changed:
+        for name in changed:
+            setattr(patient, name, wanted[name])
+        patient.changed_by = user
+        patient.save(update_fields=changed)
+        _log(user, patient, patient, "change", previous)
+    record(user, Action.CHANGE, patient, fields=changed, detail="how the patient is messaged")
+    return changed

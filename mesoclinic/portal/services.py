@@ -10,7 +10,6 @@ import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
@@ -21,6 +20,8 @@ from mesoclinic.accounts import roles
 from mesoclinic.accounts.models import User, hash_token
 from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.log import Action, record
+from mesoclinic.notifications import delivery
+from mesoclinic.notifications.models import MessageKind
 from mesoclinic.patients.models import Patient
 from mesoclinic.portal.models import PortalAccount, PortalInvitation
 
@@ -88,16 +89,18 @@ def invite(user: User, patient: Patient, *, absolute_url: Callable[[str], str]) 
     link = absolute_url(reverse("portal_accept", args=[token]))
     org = user.organization
     transaction.on_commit(
-        lambda: send_mail(
+        lambda: delivery.email_requested(
+            org.pk,
+            patient.pk,
+            MessageKind.PORTAL_INVITATION,
+            email,
             subject=f"Your patient portal at {org.name}",
-            message=(
+            body=(
                 f"Hello {patient.first_name},\n\n{org.name} invites you to your patient "
                 "portal: read your consent and aftercare, tell the clinic how you are after "
                 "a treatment, and see your appointments.\n\nSet your password here (valid "
                 f"{INVITATION_DAYS} days, usable once):\n{link}\n"
             ),
-            from_email=None,
-            recipient_list=[email],
         )
     )
     return invitation

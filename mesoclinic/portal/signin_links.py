@@ -11,7 +11,6 @@ import secrets
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +18,8 @@ from django.utils import timezone
 from mesoclinic.accounts.models import User, hash_token
 from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.log import Action, record
+from mesoclinic.notifications import delivery
+from mesoclinic.notifications.models import MessageKind
 from mesoclinic.portal.models import PortalAccount, SignInLink
 
 LINK_MINUTES = 15
@@ -57,16 +58,19 @@ def send(email: str, *, absolute_url: Callable[[str], str]) -> SignInLink | None
     )
     url = absolute_url(reverse("portal_signin", args=[token]))
     clinic = user.organization.name
+    patient_id = PortalAccount.all_orgs.values_list("patient_id", flat=True).get(user=user)
     transaction.on_commit(
-        lambda: send_mail(
+        lambda: delivery.email_requested(
+            user.organization_id,
+            patient_id,
+            MessageKind.PORTAL_SIGN_IN,
+            user.email,
             subject=f"Your sign-in link for {clinic}",
-            message=(
+            body=(
                 f"Hello,\n\nHere is your link to sign in to your patient portal at {clinic}. "
                 f"It works once, for {LINK_MINUTES} minutes:\n{url}\n\n"
                 "If you did not ask for it, ignore this email: nobody can sign in without it."
             ),
-            from_email=None,
-            recipient_list=[user.email],
         )
     )
     return link

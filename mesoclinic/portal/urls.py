@@ -3,6 +3,7 @@ from django.urls import path
 from mesoclinic.portal import (
     appointment_views,
     consent_views,
+    contact_views,
     data_views,
     pro_views,
     questionnaire_views,
@@ -127,5 +128,6 @@ urlpatterns += [
 # The optional second sign-in step (portal/two_factor.py).
 urlpatterns += [
     path("portal/signing-in/", two_factor_views.settings_page, name="portal_two_factor"),
+    path("portal/messages/", contact_views.contact_page, name="portal_contact"),
     path("portal/code/", two_factor_views.verify, name="portal_verify"),
 ]

@@ -11,7 +11,13 @@ from django.shortcuts import get_object_or_404
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.models import User
 from mesoclinic.treatments import safety
-from mesoclinic.treatments.models import AdverseEvent, FollowUpTask, Lot, TreatmentSession
+from mesoclinic.treatments.models import (
+    AdverseEvent,
+    FollowUpTask,
+    Lot,
+    StockCount,
+    TreatmentSession,
+)
 
 
 def get_session(public_id: uuid.UUID) -> TreatmentSession:
@@ -54,4 +60,11 @@ def get_lot(public_id: uuid.UUID) -> Lot:
     """The lot if it belongs to the user's organization, else 404."""
     return get_object_or_404(
         Lot.objects.select_related("site", "received_by", "recalled_by"), public_id=public_id
+    )
+
+
+def get_stock_count(public_id: uuid.UUID) -> StockCount:
+    """The stock count if it belongs to the user's organization, else 404."""
+    return get_object_or_404(
+        StockCount.objects.select_related("site", "counted_by"), public_id=public_id
     )

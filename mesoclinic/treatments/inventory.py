@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, F, PositiveIntegerField, Q, QuerySet, When
 from django.utils import timezone
 
 from mesoclinic import rules
@@ -76,6 +76,25 @@ def lot_for_charting(public_id: str, day: date, site: Site | None = None) -> Lot
     if reason := lot.unusable_reason(day):
         raise LotUnusable(f"{reason}: it cannot be charted.")
     return lot
+
+
+def move_vials(moves: dict[int, int]) -> bool:
+    """Take vials from lots (a negative number puts them back), in one UPDATE: the one
+    path every stock movement takes (sign-off, a stock count). A lot is never taken below
+    none nor given back more than it received; False when any lot would be, and then the
+    caller raises so that its transaction rolls every lot back."""
+    moves = {lot_id: vials for lot_id, vials in moves.items() if vials}
+    if not moves:
+        return True
+    fits = Q(pk__in=[])
+    for lot_id, vials in moves.items():
+        fits |= Q(pk=lot_id, vials_used__lte=F("vials_received") - vials, vials_used__gte=-vials)
+    used = Case(
+        *(When(pk=lot_id, then=F("vials_used") + vials) for lot_id, vials in moves.items()),
+        default=F("vials_used"),
+        output_field=PositiveIntegerField(),
+    )
+    return Lot.objects.filter(fits).update(vials_used=used) == len(moves)
 
 
 @transaction.atomic

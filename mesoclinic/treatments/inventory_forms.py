@@ -149,3 +149,81 @@ class LotFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["site"]).queryset = Site.objects.order_by("name")
+
+
+class StockCountForm(forms.Form):
+    """One row per usable lot: the vials counted and, when they differ from what the
+    records expect, why. The expected number travels with the form, so a lot whose stock
+    moved while the count was typed is caught (`stock_count.StockChanged`)."""
+
+    submission_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, lots: list[Lot], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lots = lots
+        for lot in lots:
+            key = lot.public_id.hex
+            self.fields[f"expected_{key}"] = forms.IntegerField(
+                widget=forms.HiddenInput, initial=lot.vials_left, min_value=0
+            )
+            self.fields[f"counted_{key}"] = forms.IntegerField(
+                label=f"Vials counted of {lot.lot_number}",
+                min_value=0,
+                max_value=lot.vials_received,
+                error_messages={
+                    "required": "Type the vials on the shelf (0 if there are none).",
+                    "min_value": "A count cannot be below 0.",
+                    "max_value": (
+                        f"This lot received {lot.vials_received} vials: receive extra "
+                        "vials as a new lot."
+                    ),
+                    "invalid": "Type a whole number of vials.",
+                },
+                widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "count"}),
+            )
+            self.fields[f"reason_{key}"] = forms.CharField(
+                label=f"Why {lot.lot_number} differs",
+                required=False,
+                max_length=300,
+                widget=forms.TextInput(attrs={"placeholder": "Broken, lost, found…"}),
+            )
+
+    def rows(self) -> list[tuple[Lot, forms.BoundField, forms.BoundField, forms.BoundField]]:
+        return [
+            (lot, self[f"expected_{k}"], self[f"counted_{k}"], self[f"reason_{k}"])
+            for lot in self.lots
+            for k in [lot.public_id.hex]
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        assert data is not None  # Django's clean returns cleaned_data
+        for lot in self.lots:
+            key = lot.public_id.hex
+            counted, expected = data.get(f"counted_{key}"), data.get(f"expected_{key}")
+            reason = data.get(f"reason_{key}", "").strip()
+            if counted is not None and expected is not None and counted != expected and not reason:
+                self.add_error(
+                    f"reason_{key}",
+                    f"Say why {counted} counted differs from the {expected} expected.",
+                )
+        return data
+
+    def counted(self) -> list[tuple[Lot, int, int, str]]:
+        data = self.cleaned_data
+        return [
+            (
+                lot,
+                data[f"expected_{lot.public_id.hex}"],
+                data[f"counted_{lot.public_id.hex}"],
+                data.get(f"reason_{lot.public_id.hex}", ""),
+            )
+            for lot in self.lots
+        ]
+
+    def expect_again(self, lots: list[Lot]) -> "StockCountForm":
+        """The same form as typed, with the expected vials read again."""
+        data = dict(self.data.items())
+        for lot in lots:
+            data[f"expected_{lot.public_id.hex}"] = str(lot.vials_left)
+        return StockCountForm(data, lots=lots)

@@ -18,7 +18,7 @@ from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
-from mesoclinic.treatments import inventory, stock
+from mesoclinic.treatments import inventory, stock, stock_count
 from mesoclinic.treatments import inventory_forms as forms
 from mesoclinic.treatments.access import get_lot
 from mesoclinic.treatments.models import Lot, SessionArea
@@ -51,6 +51,7 @@ def lot_list(request: AuthedRequest) -> HttpResponse:
         "low": low,
         "expiry_warning": lambda lot: stock.expiry_warning(lot, today),
         "values": stock.value_per_site(today),
+        "last_counts": stock_count.last_counts(),
         "currency": stock.currency(),
         "can_receive": roles.can(request.user, roles.EDIT_CLINICAL),
         "can_set_levels": roles.can(request.user, roles.MANAGE_STAFF),

@@ -7,6 +7,7 @@ refuse UPDATE of a signed session's clinical columns and of its charted areas; o
 PostgreSQL another (0093) refuses sign-off past the session's grade-A dose caps.
 """
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -150,6 +151,61 @@ class StockDigest(OrgOwned):
 
     def __str__(self) -> str:
         return f"Stock digest of {self.day} ({self.get_status_display()})"
+
+
+class StockCount(OrgOwned):
+    """A site's usable lots counted by hand and signed by who counted: kept as written
+    (treatments migration 0014 refuses UPDATE and DELETE in the database). Each lot's
+    difference from the records moved its stock through `inventory.move_vials`."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
+    counted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    signed_at = models.DateTimeField()
+    lots_counted = models.PositiveIntegerField()
+    differences = models.PositiveIntegerField()
+    # Generated when the form is rendered: a resubmitted form finds the count it made.
+    submission_key = models.UUIDField(editable=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "site", "-signed_at"], name="count_last")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "submission_key"], name="stock_count_submitted_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Stock count at site {self.site_id} on {self.signed_at:%Y-%m-%d}"
+
+
+class StockCountLine(OrgOwned):
+    """One lot of a count: what the records expected, what was counted, and why they
+    differ (required when they do, by the form and by the database)."""
+
+    count = models.ForeignKey(StockCount, on_delete=models.PROTECT, related_name="lines")
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="+")
+    expected = models.PositiveIntegerField()
+    counted = models.PositiveIntegerField()
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["count", "lot"], name="stock_count_line_once"),
+            models.CheckConstraint(
+                condition=Q(expected=F("counted")) | ~Q(reason=""),
+                name="stock_count_difference_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Lot {self.lot_id}: {self.expected} expected, {self.counted} counted"
+
+    @property
+    def difference(self) -> int:
+        return self.counted - self.expected
 
 
 class SessionStatus(models.TextChoices):

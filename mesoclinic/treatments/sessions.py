@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from mesoclinic import rules
@@ -22,6 +21,7 @@ from mesoclinic.transitions import TransitionRefused
 from mesoclinic.treatments import (
     aftercare,
     exposure,
+    inventory,
     scope,
     sign_checks,
     sign_hooks,
@@ -35,7 +35,6 @@ from mesoclinic.treatments.charting import (
 from mesoclinic.treatments.exposure import session_profile
 from mesoclinic.treatments.models import (
     FollowUpTask,
-    Lot,
     SessionAmendment,
     SessionArea,
     SessionStatus,
@@ -274,12 +273,8 @@ def sign(user: User, session: TreatmentSession) -> bool:
     # What other apps require first (the course's baseline photos: photos registers it).
     if problems := sign_checks.problems(locked):
         raise SessionRefused(" ".join(problems))
-    for lot_id, vials in vials_opened(rows).items():
-        updated = Lot.objects.filter(pk=lot_id, vials_used__lte=F("vials_received") - vials).update(
-            vials_used=F("vials_used") + vials
-        )
-        if not updated:
-            raise SessionRefused("Not enough vials left in a lot charted here; check the stock.")
+    if not inventory.move_vials(vials_opened(rows)):
+        raise SessionRefused("Not enough vials left in a lot charted here; check the stock.")
     aftercare = aftercare_lines(locked, profile, rows)
     locked.status = SessionStatus.SIGNED
     locked.signed_by = user

@@ -1,5 +1,6 @@
 """Work of the treatment day that does not belong in the request (`mesoclinic worker`)."""
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.core.mail import send_mail
@@ -8,6 +9,24 @@ from django_tasks import task
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments import aftercare, stock_digest
 from mesoclinic.treatments.models import TreatmentSession
+
+# How an email to a patient is sent: (organization id, patient id, kind, to, subject, body).
+# notifications, above this app, registers the sender that logs each message it sends.
+Mailer = Callable[[int, int, str, str, str, str], None]
+_mailers: list[Mailer] = []
+
+
+def register_mailer(mailer: Mailer) -> None:
+    """The sender patient emails go through; registering it again changes nothing."""
+    _mailers[:] = [mailer]
+
+
+def _mail_patient(session: TreatmentSession, kind: str, subject: str, body: str) -> None:
+    to = session.patient.email
+    if _mailers:
+        _mailers[0](session.organization_id, session.patient_id, kind, to, subject, body)
+    else:
+        send_mail(subject=subject, message=body, from_email=None, recipient_list=[to])
 
 
 @task()
@@ -20,12 +39,8 @@ def send_aftercare(session_id: int) -> None:
     if not session.patient.email:
         return
     with acting_for(session.organization_id):
-        send_mail(
-            subject="Your aftercare instructions",
-            message=aftercare.email_text(session, aftercare.SEEK_CARE),
-            from_email=None,
-            recipient_list=[session.patient.email],
-        )
+        body = aftercare.email_text(session, aftercare.SEEK_CARE)
+        _mail_patient(session, "aftercare", "Your aftercare instructions", body)
 
 
 @task()
