@@ -63,6 +63,7 @@ from mesoclinic.portal import services as portal_services
 from mesoclinic.portal import signin_links
 from mesoclinic.portal.models import ClosureRequest, ConsentMessage, ReportedEntry, SymptomReport
 from mesoclinic.tenancy import acting_for
+from mesoclinic.treatments import stock_count
 from mesoclinic.treatments.models import FollowUpTask, SessionArea, SessionStatus
 from tests.factories import (
     DCA,
@@ -207,6 +208,8 @@ TABLE: dict[str, Row] = {
     "lot_new": row(CLINICAL),
     "stock_levels": row(CLINICAL),
     "lot_recall": row(CLINICAL, query={"lot": "$lot_number"}),
+    "stock_count": row(SIGNERS),
+    "stock_count_detail": row(CLINICAL, public_id="@stock_count"),
     "lot_detail": row(CLINICAL, public_id="@lot"),
     "lot_mark_recalled": row(SIGNERS, public_id="@lot"),
     # scheduling (VIEW_DIARY and BOOK are the demographic capabilities)
@@ -263,6 +266,8 @@ TABLE: dict[str, Row] = {
     "calendar_feed": row(ANYONE - PORTAL, token="$feed_token"),
     "patient_calendar": row(STAFF, public_id="@patient"),
     "reminder_list": row(STAFF),
+    "message_list": row(STAFF),
+    "patient_messages": row(STAFF, public_id="@patient"),
     # portal: the patient's pages
     "portal_home": row(PORTAL),
     "portal_accept": row(ANYONE, token="$portal_invitation_token"),
@@ -273,6 +278,7 @@ TABLE: dict[str, Row] = {
     "portal_appointments": row(PORTAL),
     "portal_quote": row(PORTAL, public_id="@approved_plan"),
     "portal_access": row(PORTAL),
+    "portal_contact": row(PORTAL),
     "portal_checkin": row(PORTAL),
     "portal_report": row(PORTAL, public_id="@symptom_report"),
     "portal_appointment_confirm": row(PORTAL, public_id="@appointment"),
@@ -520,6 +526,12 @@ def build_world() -> dict[str, Any]:
         closure_request = ClosureRequest.objects.get()
         consent_question = ConsentMessage.objects.get()
     api_token, _ = api_tokens.create(doc, name="Walk", scopes=["read"], days=5)
+    with acting_for(org):
+        lot.refresh_from_db()
+        count, _ = stock_count.record_count(
+            doc, site, [stock_count.Counted(lot.pk, lot.vials_left, lot.vials_left, "")],
+            uuid.uuid4(),
+        )  # fmt: skip
 
     return {
         "org": org,
@@ -557,6 +569,7 @@ def build_world() -> dict[str, Any]:
         "invitation_token": invitation_token,
         "feed_token": feed_token,
         "api_token": api_token,
+        "stock_count": count,
     }
 
 
