@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "mesoclinic.outcomes",
     "mesoclinic.notifications",
     "mesoclinic.photos",
+    "mesoclinic.payments",
     "mesoclinic.portal",
     "mesoclinic.web",
     "mesoclinic.api",
