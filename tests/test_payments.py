@@ -1,0 +1,158 @@
+"""Payments and refunds (issue 17): to the cent, recorded once however often a form is
+sent, never more given back than was taken, never a card number kept, and never changed
+or deleted once written, by the code or the database."""
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError, transaction
+
+from mesoclinic.audit.models import AuditEvent
+from mesoclinic.payments import ledger, services
+from mesoclinic.payments.models import Method, Payment, Refund
+from mesoclinic.tenancy import acting_for
+
+
+def pay(org, user, patient, site, amount="50.00", method=Method.CASH, key=None, **extra):
+    with acting_for(org):
+        return services.take_payment(
+            user,
+            patient,
+            site=site,
+            method=method,
+            amount=Decimal(amount),
+            submission_key=key or uuid.uuid4(),
+            **extra,
+        ).row
+
+
+def give_back(org, user, payment, site, amount, key=None, reason="Session cancelled"):
+    with acting_for(org):
+        return services.refund(
+            user,
+            payment,
+            site=site,
+            method=Method.CASH,
+            amount=Decimal(amount),
+            reason=reason,
+            submission_key=key or uuid.uuid4(),
+        ).row
+
+
+def test_a_payment_is_kept_to_the_cent_with_who_took_it_where(org, site, reception, patient):
+    payment = pay(org, reception, patient, site, "19.99")
+    with acting_for(org):
+        payment.refresh_from_db()
+        assert payment.amount == Decimal("19.99")
+        assert payment.currency == org.currency
+        assert (payment.taken_by, payment.site) == (reception, site)
+        assert (
+            AuditEvent.objects.filter(
+                action="create", object_type="payment", object_id=str(payment.public_id)
+            ).count()
+            == 1
+        )
+
+
+def test_a_payment_sent_twice_is_recorded_once(org, site, reception, patient):
+    key = uuid.uuid4()
+    first = pay(org, reception, patient, site, key=key)
+    with acting_for(org):
+        again = services.take_payment(
+            reception, patient, site=site, method=Method.CASH, amount=Decimal("50.00"),
+            submission_key=key,
+        )  # fmt: skip
+        assert not again.created and again.row == first
+        assert Payment.objects.count() == 1
+        assert ledger.balance(patient).paid == Decimal("50.00")
+
+
+@pytest.mark.parametrize("amount", ["0", "-5", "10.005"])
+def test_an_amount_must_be_above_zero_and_to_the_cent(org, site, reception, patient, amount):
+    with pytest.raises(services.PaymentRefused) as refused:
+        pay(org, reception, patient, site, amount)
+    assert refused.value.field == "amount"
+
+
+def test_a_card_payment_needs_the_terminal_reference(org, site, reception, patient):
+    with pytest.raises(services.PaymentRefused, match="terminal reference") as refused:
+        pay(org, reception, patient, site, method=Method.CARD, reference="  ")
+    assert refused.value.field == "reference"
+
+
+def test_a_card_number_is_never_kept(org, site, reception, patient):
+    with pytest.raises(services.PaymentRefused, match="card number") as refused:
+        pay(org, reception, patient, site, method=Method.CARD, reference="4111 1111 1111 1111")
+    assert refused.value.field == "reference"
+    with acting_for(org):
+        assert not Payment.objects.exists()
+
+
+def test_practitioners_and_estheticians_do_not_take_payments(
+    org, site, practitioner, esthetician, patient
+):
+    for user in (practitioner, esthetician):
+        with pytest.raises(PermissionDenied):
+            pay(org, user, patient, site)
+
+
+def test_a_refund_gives_back_at_most_what_remains(org, site, reception, patient):
+    payment = pay(org, reception, patient, site, "100.00")
+    give_back(org, reception, payment, site, "60.00")
+    with pytest.raises(services.PaymentRefused, match="40.00") as refused:
+        give_back(org, reception, payment, site, "40.01")
+    assert refused.value.field == "amount"
+    give_back(org, reception, payment, site, "40.00")
+    with acting_for(org):
+        balance = ledger.balance(patient)
+    assert (balance.paid, balance.refunded, balance.owed) == (
+        Decimal("100.00"), Decimal("100.00"), Decimal("0.00"),
+    )  # fmt: skip
+
+
+def test_cents_add_up_exactly_in_refunds(org, site, reception, patient):
+    payment = pay(org, reception, patient, site, "0.30")
+    give_back(org, reception, payment, site, "0.10")
+    give_back(org, reception, payment, site, "0.20")
+    with acting_for(org):
+        assert ledger.balance(patient).refunded == Decimal("0.30")
+
+
+def test_a_refund_needs_a_reason(org, site, reception, patient):
+    payment = pay(org, reception, patient, site)
+    with pytest.raises(services.PaymentRefused) as refused:
+        give_back(org, reception, payment, site, "1.00", reason=" ")
+    assert refused.value.field == "reason"
+
+
+def test_a_refund_sent_twice_is_recorded_once(org, site, reception, patient):
+    payment = pay(org, reception, patient, site)
+    key = uuid.uuid4()
+    give_back(org, reception, payment, site, "30.00", key=key)
+    give_back(org, reception, payment, site, "30.00", key=key)
+    with acting_for(org):
+        assert Refund.objects.count() == 1
+
+
+def test_the_database_refuses_to_change_or_delete_a_payment(org, site, reception, patient):
+    payment = pay(org, reception, patient, site)
+    with acting_for(org):
+        with pytest.raises(DatabaseError, match="kept as recorded"), transaction.atomic():
+            Payment.objects.filter(pk=payment.pk).update(amount=Decimal("1.00"))
+        with pytest.raises(DatabaseError, match="kept as recorded"), transaction.atomic():
+            Payment.objects.filter(pk=payment.pk).delete()
+        refund = give_back(org, reception, payment, site, "5.00")
+        with pytest.raises(DatabaseError, match="kept as recorded"), transaction.atomic():
+            Refund.objects.filter(pk=refund.pk).update(amount=Decimal("50.00"))
+
+
+def test_the_database_refuses_a_refund_beyond_the_payment(org, site, reception, patient):
+    payment = pay(org, reception, patient, site, "20.00")
+    with acting_for(org), pytest.raises(DatabaseError, match="more than"), transaction.atomic():
+        Refund.objects.create(
+            payment=payment, site=site, method=Method.CASH, amount=Decimal("20.01"),
+            reason="Too much", refunded_by=reception, refunded_at=payment.taken_at,
+            submission_key=uuid.uuid4(),
+        )  # fmt: skip
