@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("mesoclinic.notifications.feed_urls")),
     path("", include("mesoclinic.notifications.urls")),
     path("", include("mesoclinic.portal.urls")),
+    path("", include("mesoclinic.payments.urls")),
 ]
 
 handler400 = "mesoclinic.web.errors.bad_request"

@@ -10,3 +10,8 @@ def issued_totals(patient: Patient) -> tuple[Decimal, Decimal]:
     """What the patient's issued invoices charged and their issued credit notes gave back."""
     del patient
     return ZERO, ZERO
+
+
+def of_patient(patient: Patient) -> list:
+    del patient
+    return []

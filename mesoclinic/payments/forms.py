@@ -1,0 +1,84 @@
+"""The desk's forms: take a payment, give money back, sell a course package.
+
+Each carries a hidden `submission_key`, made when the form is first shown and sent back
+with every retry, so the services record one row however often it is posted. The
+services own the rules; a refusal comes back to the field it names.
+"""
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+
+from mesoclinic.accounts.models import Site
+from mesoclinic.patients.models import Patient
+from mesoclinic.payments.models import Method, PackageSale
+from mesoclinic.payments.money import format_amount
+
+REFERENCE_HELP = (
+    "Card: the terminal's reference from the receipt (never the card number). "
+    "Bank transfer: the bank's reference. Gift voucher: the voucher code."
+)
+
+
+class PackageChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: PackageSale) -> str:
+        return f"{obj.name} ({format_amount(obj.price, obj.currency)})"
+
+
+class SiteChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Site) -> str:
+        return obj.name
+
+
+class MoneyForm(forms.Form):
+    amount = forms.DecimalField(
+        label="Amount", min_value=Decimal("0.01"), max_digits=12, decimal_places=2
+    )
+    method = forms.ChoiceField(label="Method", choices=Method.choices)
+    reference = forms.CharField(
+        label="Reference", max_length=60, required=False, help_text=REFERENCE_HELP
+    )
+    site = SiteChoice(
+        label="Site",
+        queryset=None,  # the clinic's sites, in __init__ (a scoped query needs the clinic)
+        to_field_name="public_id",
+        empty_label=None,
+    )
+    submission_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+    def __init__(self, *args: Any, site: Site | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["site"]
+        field.queryset = Site.objects.order_by("name")
+        if site is not None:
+            self.fields["site"].initial = site.public_id
+        self.fields["amount"].widget.attrs.update({"inputmode": "decimal", "step": "0.01"})
+
+
+class PaymentForm(MoneyForm):
+    package = PackageChoice(
+        label="Package",
+        queryset=None,  # the patient's, in __init__
+        to_field_name="public_id",
+        required=False,
+        empty_label="No package",
+        help_text="For a package credit payment: the package it is paid from.",
+    )
+
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["package"]
+        field.queryset = PackageSale.objects.filter(patient=patient).order_by("sold_at")
+        if not field.queryset.exists():
+            del self.fields["package"]
+
+
+class RefundForm(MoneyForm):
+    reason = forms.CharField(
+        label="Reason",
+        max_length=300,
+        help_text="For example: treatment cancelled, charged twice.",
+    )
+    field_order = ["amount", "method", "reference", "reason", "site"]

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from mesoclinic.payments import views
+
+urlpatterns = [
+    path("payments/patients/<uuid:patient_id>/", views.account, name="payment_account"),
+    path("payments/patients/<uuid:patient_id>/take/", views.take, name="payment_take"),
+    path("payments/<uuid:payment_id>/refund/", views.refund, name="payment_refund"),
+]
