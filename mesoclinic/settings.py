@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "mesoclinic.scheduling",
     "mesoclinic.outcomes",
     "mesoclinic.notifications",
+    "mesoclinic.billing",
     "mesoclinic.photos",
     "mesoclinic.payments",
     "mesoclinic.portal",
