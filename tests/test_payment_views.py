@@ -167,3 +167,19 @@ def test_the_account_runs_a_bounded_number_of_queries(
     with django_assert_max_num_queries(16):
         response = client.get(reverse("payment_account", args=[patient.public_id]))
     assert len(response.context["payments"]) == count
+
+
+def test_an_invoice_is_paid_from_its_link_on_the_account(org, site, reception, patient):
+    from tests.test_payments import issue
+
+    invoice = issue(org, reception, patient, site, "95.00")
+    client = client_for(reception)
+    account = client.get(reverse("payment_account", args=[patient.public_id])).content.decode()
+    assert "Invoice 1" in account and ">Unpaid<" in account
+    url = reverse("payment_take", args=[patient.public_id]) + f"?invoice={invoice.public_id}"
+    form = client.get(url)
+    assert form.context["form"]["amount"].value() == Decimal("95.00")
+    data = take_data(site, amount="95.00", invoice=str(invoice.public_id))
+    client.post(url, data)
+    account = client.get(reverse("payment_account", args=[patient.public_id])).content.decode()
+    assert ">Paid<" in account

@@ -156,3 +156,68 @@ def test_the_database_refuses_a_refund_beyond_the_payment(org, site, reception, 
             reason="Too much", refunded_by=reception, refunded_at=payment.taken_at,
             submission_key=uuid.uuid4(),
         )  # fmt: skip
+
+
+# Against issued invoices (billing's), and the balance they make
+
+
+def issue(org, user, patient, site, gross, kind="invoice", credits=None, number=None):
+    from django.utils import timezone
+
+    from mesoclinic.billing.models import Invoice
+
+    with acting_for(org):
+        number = number or Invoice.objects.count() + 1
+        return Invoice.objects.create(
+            patient=patient, site=site, kind=kind, status="issued", number=number,
+            issued_at=timezone.now(), issued_by=user, currency=org.currency, credits=credits,
+            total_net=Decimal(gross), total_gross=Decimal(gross), changed_by=user,
+        )  # fmt: skip
+
+
+def test_an_invoice_is_unpaid_part_paid_then_paid(org, site, reception, patient):
+    from mesoclinic.payments import invoices
+
+    invoice = issue(org, reception, patient, site, "150.00")
+    with acting_for(org):
+        assert invoices.due_now(invoice).state == "unpaid"
+    first = pay(org, reception, patient, site, "100.00", invoice=invoice)
+    with acting_for(org):
+        due = invoices.due_now(invoice)
+        assert (due.state, due.due) == ("part-paid", Decimal("50.00"))
+    pay(org, reception, patient, site, "50.00", invoice=invoice)
+    with acting_for(org):
+        assert invoices.due_now(invoice).state == "paid"
+    give_back(org, reception, first, site, "10.00")
+    with acting_for(org):
+        due = invoices.due_now(invoice)
+        assert (due.state, due.due) == ("part-paid", Decimal("10.00"))
+
+
+def test_no_more_is_taken_against_an_invoice_than_is_due(org, site, reception, patient):
+    invoice = issue(org, reception, patient, site, "40.00")
+    with pytest.raises(services.PaymentRefused, match="USD 40.00 is due on Invoice 1") as refused:
+        pay(org, reception, patient, site, "40.01", invoice=invoice)
+    assert refused.value.field == "amount"
+
+
+def test_another_patients_invoice_is_refused(org, site, reception, patient, make_patient):
+    other = make_patient(first_name="Berta", email="berta@example.com")
+    invoice = issue(org, reception, other, site, "40.00")
+    with pytest.raises(services.PaymentRefused) as refused:
+        pay(org, reception, patient, site, "10.00", invoice=invoice)
+    assert refused.value.field == "invoice"
+
+
+def test_the_balance_is_invoices_less_credit_notes_and_payments_plus_refunds(
+    org, site, reception, patient
+):
+    invoice = issue(org, reception, patient, site, "200.00")
+    issue(org, reception, patient, site, "30.00", kind="credit_note", credits=invoice)
+    payment = pay(org, reception, patient, site, "150.00", invoice=invoice)
+    give_back(org, reception, payment, site, "5.25")
+    with acting_for(org):
+        balance = ledger.balance(patient)
+    assert balance.invoiced == Decimal("200.00")
+    assert balance.credited == Decimal("30.00")
+    assert balance.owed == Decimal("25.25")  # 200 - 30 - 150 + 5.25

@@ -34,6 +34,4 @@ def takes_payments(view: View[P]) -> View[P]:
 
 def get_payment(public_id: uuid.UUID) -> Payment:
     """A payment of the user's organization, with its patient, or 404."""
-    return get_object_or_404(
-        Payment.objects.select_related("patient", "site"), public_id=public_id
-    )
+    return get_object_or_404(Payment.objects.select_related("patient", "site"), public_id=public_id)

@@ -12,7 +12,9 @@ from typing import Any
 from django import forms
 
 from mesoclinic.accounts.models import Site
+from mesoclinic.billing.models import Invoice
 from mesoclinic.patients.models import Patient
+from mesoclinic.payments import invoices
 from mesoclinic.payments.models import Method, PackageSale
 from mesoclinic.payments.money import format_amount
 
@@ -57,7 +59,20 @@ class MoneyForm(forms.Form):
         self.fields["amount"].widget.attrs.update({"inputmode": "decimal", "step": "0.01"})
 
 
+class InvoiceChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Invoice) -> str:
+        return f"{obj.description} ({format_amount(obj.total_gross, obj.currency)})"
+
+
 class PaymentForm(MoneyForm):
+    invoice = InvoiceChoice(
+        label="Invoice",
+        queryset=None,  # the patient's issued invoices, in __init__
+        to_field_name="public_id",
+        required=False,
+        empty_label="Not against one invoice",
+        help_text="The issued invoice this pays, in part or whole.",
+    )
     package = PackageChoice(
         label="Package",
         queryset=None,  # the patient's, in __init__
@@ -69,6 +84,8 @@ class PaymentForm(MoneyForm):
 
     def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        choice: Any = self.fields["invoice"]
+        choice.queryset = invoices.payable(patient)
         field: Any = self.fields["package"]
         field.queryset = PackageSale.objects.filter(patient=patient).order_by("sold_at")
         if not field.queryset.exists():

@@ -12,34 +12,17 @@ from decimal import Decimal
 
 from django.db.models import (
     Count,
-    DecimalField,
-    F,
-    Func,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
-    Value,
 )
-from django.db.models.functions import Coalesce
 
 from mesoclinic.patients.models import Patient
+from mesoclinic.payments import invoices
 from mesoclinic.payments.models import PackageDraw, PackageSale, Payment, Refund
 from mesoclinic.payments.money import ZERO, cents
-
-MONEY = DecimalField(max_digits=14, decimal_places=2)
-
-
-def summed(rows: QuerySet, field: str = "amount") -> Coalesce:
-    """A correlated `SUM(field)` of `rows` (already filtered on an OuterRef), 0 when none.
-    `Func` rather than `Sum`: an aggregate would add a GROUP BY to the subquery."""
-    total = Func(F(field), function="SUM", output_field=MONEY)
-    return Coalesce(
-        Subquery(rows.order_by().annotate(total=total).values("total")[:1], output_field=MONEY),
-        Value(ZERO),
-        output_field=MONEY,
-    )
+from mesoclinic.payments.sums import summed
 
 
 @dataclass(frozen=True)
@@ -60,8 +43,6 @@ def _sum(rows: QuerySet, field: str = "amount") -> Decimal:
 
 
 def balance(patient: Patient) -> Balance:
-    from mesoclinic.payments import invoices
-
     invoiced, credited = invoices.issued_totals(patient)
     return Balance(
         invoiced=invoiced,

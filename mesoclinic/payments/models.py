@@ -41,7 +41,9 @@ class Payment(ClinicalRecord):
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
     # The issued invoice it settles (in part or whole), if the desk said which.
-    # INVOICE-FK
+    invoice = models.ForeignKey(
+        "billing.Invoice", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     # Paid from a course package's money (method package credit only).
     package = models.ForeignKey(
         "payments.PackageSale", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -60,7 +62,6 @@ class Payment(ClinicalRecord):
         indexes = [
             models.Index(fields=["patient", "-taken_at"], name="payment_patient"),
             models.Index(fields=["organization", "site", "taken_at"], name="payment_site_day"),
-            # INVOICE-IDX
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
@@ -114,7 +115,9 @@ class PackageSale(ClinicalRecord):
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     site = models.ForeignKey("accounts.Site", on_delete=models.PROTECT, related_name="+")
-    # INVOICE-FK
+    invoice = models.ForeignKey(
+        "billing.Invoice", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     name = models.CharField(max_length=200)
     protocol = models.CharField(max_length=64)
     sessions = models.PositiveSmallIntegerField()

@@ -17,9 +17,10 @@ from django.utils import timezone
 
 from mesoclinic.accounts.models import Site, User
 from mesoclinic.audit.log import Action, record
+from mesoclinic.billing.models import Invoice, InvoiceKind, InvoiceStatus
 from mesoclinic.integrity import second_submission
 from mesoclinic.patients.models import Patient
-from mesoclinic.payments import ledger, policy
+from mesoclinic.payments import invoices, ledger, policy
 from mesoclinic.payments.models import REFERENCE_LABEL, Method, PackageSale, Payment, Refund
 from mesoclinic.payments.money import ZERO, cents, format_amount, looks_like_card_number
 
@@ -82,6 +83,24 @@ def _check_package(
         )
 
 
+def _check_invoice(patient: Patient, invoice: Invoice | None, amount: Decimal) -> None:
+    if invoice is None:
+        return
+    if (
+        invoice.patient_id != patient.pk
+        or invoice.status != InvoiceStatus.ISSUED
+        or invoice.kind != InvoiceKind.INVOICE
+    ):
+        raise PaymentRefused("Choose one of the patient's issued invoices.", field="invoice")
+    due = invoices.due_now(invoice).due
+    if amount > due:
+        raise PaymentRefused(
+            f"Only {format_amount(due, invoice.currency)} is due on {invoice.description}; "
+            "take the rest without choosing an invoice.",
+            field="amount",
+        )
+
+
 def take_payment(
     user: User,
     patient: Patient,
@@ -90,10 +109,13 @@ def take_payment(
     method: str,
     amount: Decimal,
     reference: str = "",
+    invoice: Invoice | None = None,
     package: PackageSale | None = None,
     submission_key: uuid.UUID,
 ) -> Taken:
-    """Record money received from `patient` at `site`, once per `submission_key`."""
+    """Record money received from `patient` at `site`, once per `submission_key`,
+    against one of their issued invoices if `invoice` is given (never more than is due
+    on it)."""
     if not policy.takes_payments(user):
         raise PermissionDenied(NOT_YOURS)
     if (existing := Payment.objects.filter(submission_key=submission_key).first()) is not None:
@@ -103,9 +125,12 @@ def take_payment(
     reference = " ".join(reference.split())
     try:
         with transaction.atomic():
+            # Two desks paying one invoice or spending one package wait for each other.
+            if invoice is not None:
+                invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
             if package is not None:
-                # Two desks spending one package's money wait for each other here.
                 package = PackageSale.objects.select_for_update().get(pk=package.pk)
+            _check_invoice(patient, invoice, amount)
             _check_package(patient, method, package, amount)
             payment = Payment.objects.create(
                 patient=patient,
@@ -114,6 +139,7 @@ def take_payment(
                 amount=amount,
                 currency=patient.organization.currency,
                 reference=reference,
+                invoice=invoice,
                 package=package,
                 taken_by=user,
                 taken_at=timezone.now(),

@@ -54,7 +54,7 @@ def _refused(form: Any, refusal: services.PaymentRefused) -> None:
 @takes_payments
 def take(request: AuthedRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = get_patient(patient_id)
-    initial = {"amount": request.GET.get("amount")} if request.method == "GET" else None
+    initial = _take_initial(request, patient) if request.method == "GET" else None
     form = forms.PaymentForm(
         request.POST or None, patient=patient, site=_home_site(request, patient), initial=initial
     )
@@ -68,6 +68,7 @@ def take(request: AuthedRequest, patient_id: uuid.UUID) -> HttpResponse:
                 method=data["method"],
                 amount=data["amount"],
                 reference=data["reference"],
+                invoice=data["invoice"],
                 package=data.get("package"),
                 submission_key=data["submission_key"],
             )
@@ -80,6 +81,18 @@ def take(request: AuthedRequest, patient_id: uuid.UUID) -> HttpResponse:
     context = {"patient": patient, "form": form, "currency": patient.organization.currency}
     status = 400 if form.errors else 200
     return render(request, "payments/take.html", context, status=status)
+
+
+def _take_initial(request: AuthedRequest, patient: Patient) -> dict[str, Any]:
+    """From an invoice's "Take payment" link: that invoice, and what is due on it."""
+    try:
+        chosen = uuid.UUID(request.GET.get("invoice", ""))
+    except ValueError:
+        return {}
+    invoice = invoices.payable(patient).filter(public_id=chosen).first()
+    if invoice is None:
+        return {}
+    return {"invoice": invoice.public_id, "amount": invoices.due_now(invoice).due}
 
 
 def _tell(request: AuthedRequest, taken: services.Taken, what: str) -> None:
