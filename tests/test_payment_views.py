@@ -183,3 +183,43 @@ def test_an_invoice_is_paid_from_its_link_on_the_account(org, site, reception, p
     client.post(url, data)
     account = client.get(reverse("payment_account", args=[patient.public_id])).content.decode()
     assert ">Paid<" in account
+
+
+@pytest.fixture
+def invoice(org, site, reception, patient):
+    from tests.test_payments import issue
+
+    return issue(org, reception, patient, site, "60.00")
+
+
+@pytest.mark.parametrize("role", DESK)
+def test_the_invoice_panel_shows_what_is_paid_and_due(org, personas, role, patient, site, invoice):
+    pay(org, personas["reception"], patient, site, "25.00", invoice=invoice)
+    client = client_for(personas[role])
+    response = client.get(reverse("payment_invoice_panel", args=[invoice.public_id]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert ">Part paid<" in html and "<dd>USD 35.00</dd>" in html
+    assert "<html" not in html  # a partial for HTMX
+    assert events(org, action="view", object_type="invoice", object_id=str(invoice.public_id)) == 1
+
+
+@pytest.mark.parametrize("role", CLINICAL)
+def test_clinical_staff_do_not_get_the_invoice_panel(personas, role, invoice):
+    url = reverse("payment_invoice_panel", args=[invoice.public_id])
+    assert client_for(personas[role]).get(url).status_code == 403
+
+
+def test_the_invoice_panel_is_404_for_another_clinic_and_the_portal(outsider, me, invoice):
+    url = reverse("payment_invoice_panel", args=[invoice.public_id])
+    assert client_for(outsider).get(url).status_code == 404
+    assert client_for(me).get(url).status_code == 404
+
+
+def test_a_draft_invoice_has_no_payment_panel(org, reception, invoice):
+    from mesoclinic.billing.models import Invoice
+
+    with acting_for(org):
+        Invoice.objects.filter(pk=invoice.pk).update(status="draft")
+    url = reverse("payment_invoice_panel", args=[invoice.public_id])
+    assert client_for(reception).get(url).status_code == 404

@@ -6,4 +6,9 @@ urlpatterns = [
     path("payments/patients/<uuid:patient_id>/", views.account, name="payment_account"),
     path("payments/patients/<uuid:patient_id>/take/", views.take, name="payment_take"),
     path("payments/<uuid:payment_id>/refund/", views.refund, name="payment_refund"),
+    path(
+        "payments/invoices/<uuid:invoice_id>/panel/",
+        views.invoice_panel,
+        name="payment_invoice_panel",
+    ),
 ]

@@ -138,3 +138,18 @@ def refund(request: AuthedRequest, payment_id: uuid.UUID) -> HttpResponse:
 
 def _left(payment: Payment) -> Any:
     return payment.amount - services.refunded(payment)
+
+
+@require_GET
+@takes_payments
+def invoice_panel(request: AuthedRequest, invoice_id: uuid.UUID) -> HttpResponse:
+    """The invoice page's payment panel (an HTMX partial): paid, due, and its payments."""
+    invoice = invoices.get_issued_invoice(invoice_id)
+    context = {
+        "invoice": invoice,
+        "due": invoices.due_now(invoice),
+        "payments": list(ledger.payments_of(invoice.patient).filter(invoice=invoice)),
+        "money": format_amount,
+    }
+    record(request.user, Action.VIEW, invoice, fields=["payments"], detail="payments")
+    return render(request, "payments/_invoice_panel.html", context)
