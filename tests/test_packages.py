@@ -73,9 +73,12 @@ def test_a_signed_session_draws_one_session_from_the_package(
         assert not sessions.sign(practitioner, session)  # signing again changes nothing
         packages.session_signed(practitioner, session)  # nor does the hook run twice
         assert PackageDraw.objects.count() == 1
-        assert AuditEvent.objects.filter(
-            action="change", object_type="packagesale", detail="session drawn"
-        ).count() == 1
+        assert (
+            AuditEvent.objects.filter(
+                action="change", object_type="packagesale", detail="session drawn"
+            ).count()
+            == 1
+        )
     assert left(org, package) == 2
 
 
@@ -89,9 +92,7 @@ def test_a_voided_session_gives_its_session_back(
     assert left(org, package) == 3
 
 
-def test_another_protocols_package_is_not_drawn(
-    org, site, reception, patient, signed_session
-):
+def test_another_protocols_package_is_not_drawn(org, site, reception, patient, signed_session):
     package = sell(org, reception, patient, site, "some-other-protocol")
     signed_session()
     assert left(org, package) == 3
