@@ -129,10 +129,6 @@ class PackageSale(ClinicalRecord):
     sold_at = models.DateTimeField()
     submission_key = models.UUIDField(unique=True, editable=False)
 
-    # Set by `ledger.packages_of` (annotations only, no columns).
-    used: int
-    spent: Decimal
-
     class Meta:
         indexes = [models.Index(fields=["patient", "protocol"], name="package_patient_protocol")]
         constraints = [

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Count, F
 from django.utils import timezone
 
 from mesoclinic.accounts.models import Site, User
@@ -80,11 +81,13 @@ def package_for(session: TreatmentSession) -> PackageSale | None:
     protocols = protocols_of(session)
     if not protocols:
         return None
-    candidates = ledger.packages_of(session.patient).filter(protocol__in=protocols)
-    for package in candidates:
-        if package.used < package.sessions:
-            return package
-    return None
+    return (
+        PackageSale.objects.filter(patient_id=session.patient_id, protocol__in=protocols)
+        .annotate(used=Count("draws", filter=ledger.live_draws()))
+        .filter(used__lt=F("sessions"))
+        .order_by("sold_at", "pk")
+        .first()
+    )
 
 
 def session_signed(user: User, session: TreatmentSession) -> None:
