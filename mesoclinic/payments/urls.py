@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mesoclinic.payments import views
+from mesoclinic.payments import report_views, views
 
 urlpatterns = [
     path("payments/patients/<uuid:patient_id>/", views.account, name="payment_account"),
@@ -11,4 +11,9 @@ urlpatterns = [
         views.invoice_panel,
         name="payment_invoice_panel",
     ),
+]
+
+urlpatterns += [
+    path("payments/reports/day/", report_views.end_of_day, name="payment_report_day"),
+    path("payments/reports/month/", report_views.revenue, name="payment_report_month"),
 ]
