@@ -284,6 +284,16 @@ STORAGES["photos"] = {
     },
 }
 PHOTO_MAX_BYTES = envint("MESOCLINIC_PHOTO_MAX_MB", 25) * 1024 * 1024
+# The clinic's letterhead logo (accounts/letterhead.py): a small uploaded file kept under
+# the data dir like the photos, never under static.
+STORAGES["letterheads"] = {
+    "BACKEND": _files,
+    "OPTIONS": {
+        "location": DATA_DIR / "letterheads",
+        "file_permissions_mode": 0o600,
+        "directory_permissions_mode": 0o700,
+    },
+}
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

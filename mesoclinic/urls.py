@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("mesoclinic.treatments.inventory_urls")),
     path("", include("mesoclinic.scheduling.urls")),
     path("", include("mesoclinic.outcomes.urls")),
+    path("", include("mesoclinic.billing.urls")),
     path("", include("mesoclinic.photos.urls")),
     path("", include("mesoclinic.notifications.feed_urls")),
     path("", include("mesoclinic.notifications.urls")),

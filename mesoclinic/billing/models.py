@@ -1,4 +1,8 @@
-"""Invoices and credit notes, their lines, and each organization's number sequence.
+"""Price lists, quote acceptances, invoices and credit notes, their lines, and each
+organization's number sequence.
+
+A price list is never edited: saving the owner's price page makes a new version
+(`PriceList.version`, 1, 2, ...); quotes and invoices record the version they used.
 
 Money is `Decimal`, two places. A line's net, tax and gross are computed once, rounded
 half up to the cent per line (`billing.money`), and an invoice's totals are the sums of
@@ -12,6 +16,7 @@ so a failed issue gives its number back. Issued documents and their lines refuse
 and DELETE in the database (migration 0002).
 """
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -68,6 +73,9 @@ class Invoice(ClinicalRecord):
     )
     plan = models.ForeignKey(
         "plans.Plan", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    price_list = models.ForeignKey(
+        "PriceList", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     # A credit note's reason, or the invoice's note to the patient.
     note = models.TextField(blank=True)
@@ -177,3 +185,105 @@ class InvoiceCounter(OrgOwned):
 
     def __str__(self) -> str:
         return f"Last invoice number {self.last_number}"
+
+
+class PriceList(OrgOwned):
+    """One saved version of the organization's prices; the newest version is in force.
+
+    Its prices are `Price` rows. A missing price is no row: quotes and invoices say so
+    rather than inventing one."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    version = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    # Per visit; None when the clinic does not charge one (or has not priced it yet).
+    consultation = money_field(null=True, blank=True)
+    # Numbing cream or a local anaesthetic, per session that used it.
+    numbing = money_field(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "version"], name="pricelist_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"Price list version {self.version}"
+
+
+class PriceKind(models.TextChoices):
+    AREA = "area", "Area, per session"
+    PRODUCT = "product", "Product, per unit used"
+    PACKAGE = "package", "Course package"
+
+
+class Price(OrgOwned):
+    """One price of a price list version.
+
+    - AREA: `area` (an engine slug) per session, for `treatment_type` or, when that is
+      empty, for any treatment of the area;
+    - PRODUCT: `product` (an engine slug) per unit (vial, ampoule, tube) opened, billed
+      by use; a product with no price is included in the area's price;
+    - PACKAGE: `name`, `sessions` sessions of `protocol` (an engine slug) for `amount`.
+    """
+
+    price_list = models.ForeignKey(PriceList, on_delete=models.PROTECT, related_name="prices")
+    kind = models.CharField(max_length=8, choices=PriceKind.choices)
+    area = models.CharField(max_length=40, blank=True)
+    treatment_type = models.ForeignKey(
+        "scheduling.TreatmentType",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    product = models.CharField(max_length=60, blank=True)
+    protocol = models.CharField(max_length=60, blank=True)
+    sessions = models.PositiveSmallIntegerField(null=True, blank=True)
+    name = models.CharField(max_length=120, blank=True)
+    amount = money_field()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(kind="area", area__gt="")
+                | Q(kind="product", product__gt="")
+                | Q(kind="package", protocol__gt="", sessions__gt=0, name__gt=""),
+                name="price_names_what_it_prices",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.area or self.product or self.name}: {self.amount}"
+
+
+class QuoteAcceptance(ClinicalRecord):
+    """A patient's acceptance of a plan's quote: who accepted (the patient in the portal,
+    or reception recording it at the desk), when, on which price list version and plan
+    version, for which amount (low = high unless the number of sessions is a range)."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    plan = models.ForeignKey("plans.Plan", on_delete=models.PROTECT, related_name="+")
+    plan_version = models.ForeignKey(
+        "plans.PlanVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    price_list = models.ForeignKey(PriceList, on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(max_length=3)
+    amount_low = money_field()
+    amount_high = money_field()
+    accepted_at = models.DateTimeField()
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # True when a member of staff recorded it at the desk, False when the patient did.
+    at_desk = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["plan", "-accepted_at"], name="quoteacceptance_plan")]
+
+    def __str__(self) -> str:
+        return f"Quote accepted {self.accepted_at:%d %b %Y}"
