@@ -25,6 +25,7 @@ from tests.factories import (
     take_baseline_photos,
 )
 from tests.test_payments import pay
+from tests.test_portal import me, portal_user  # noqa: F401 - fixtures
 
 
 def the_protocol(org, plan):
@@ -116,9 +117,9 @@ def test_a_package_sold_twice_from_one_form_is_recorded_once(org, site, receptio
         assert PackageSale.objects.count() == 1
 
 
-def test_only_the_desk_sells_packages(org, site, practitioner, patient):
+def test_estheticians_do_not_sell_packages(org, site, esthetician, patient):
     with pytest.raises(PermissionDenied):
-        sell(org, practitioner, patient, site, "x")
+        sell(org, esthetician, patient, site, "x")
 
 
 def test_package_credit_pays_from_the_packages_money_and_no_more(org, site, reception, patient):
@@ -141,3 +142,70 @@ def test_the_account_shows_sessions_and_money_left(
     html = client_for(reception).get(reverse("payment_account", args=[patient.public_id]))
     page = html.content.decode()
     assert "2 of 3" in page and "USD 200.00" in page
+
+
+# Selling from the price list, on the page
+
+
+def price_list_with_package(org, owner, protocol="submental-deoxycholate", amount="450.00"):
+    from mesoclinic.billing import prices
+
+    with acting_for(org):
+        return prices.save_version(
+            owner,
+            prices.NewPrices(
+                currency="USD", consultation=None, numbing=None, areas={}, products={},
+                packages=[prices.Package("Chin course of 3", protocol, 3, Decimal(amount))],
+            ),
+        )  # fmt: skip
+
+
+def sell_url(patient):
+    return reverse("payment_sell_package", args=[patient.public_id])
+
+
+def test_a_package_is_sold_from_the_price_list_once(org, site, owner, reception, patient):
+    version = price_list_with_package(org, owner)
+    client = client_for(reception)
+    assert (
+        "Chin course of 3: 3 sessions, USD 450.00" in client.get(sell_url(patient)).content.decode()
+    )
+    data = {
+        "package": f"{version.version}-0",
+        "site": str(site.public_id),
+        "submission_key": str(uuid.uuid4()),
+    }
+    client.post(sell_url(patient), data)
+    client.post(sell_url(patient), data)
+    with acting_for(org):
+        sale = PackageSale.objects.get()
+    assert (sale.name, sale.sessions, sale.price) == ("Chin course of 3", 3, Decimal("450.00"))
+    assert sale.protocol == "submental-deoxycholate" and sale.sold_by == reception
+    page = client.get(reverse("payment_account", args=[patient.public_id])).content.decode()
+    assert "Chin course of 3" in page and "3 of 3" in page
+
+
+def test_a_package_from_a_replaced_price_list_is_refused(org, site, owner, reception, patient):
+    old = price_list_with_package(org, owner)
+    price_list_with_package(org, owner, amount="500.00")
+    data = {
+        "package": f"{old.version}-0",
+        "site": str(site.public_id),
+        "submission_key": str(uuid.uuid4()),
+    }
+    response = client_for(reception).post(sell_url(patient), data)
+    assert response.status_code == 400
+    assert 'id="id_package_error"' in response.content.decode()
+    with acting_for(org):
+        assert not PackageSale.objects.exists()
+
+
+def test_without_a_package_on_the_price_list_the_page_says_so(reception, patient):
+    page = client_for(reception).get(sell_url(patient)).content.decode()
+    assert "The price list has no course package yet" in page
+
+
+def test_the_sale_page_is_for_billing_staff_of_the_clinic(esthetician, outsider, me, patient):
+    assert client_for(esthetician).get(sell_url(patient)).status_code == 403
+    assert client_for(outsider).get(sell_url(patient)).status_code == 404
+    assert client_for(me).get(sell_url(patient)).status_code == 404

@@ -62,19 +62,23 @@ _numbers = iter(range(1, 100000))
 
 
 def invoice(org, user, patient, site, when, lines, kind="invoice", credits=None, session=None):
-    """An issued document with `lines` [(description, net, gross)]."""
+    """A document with `lines` [(description, net, gross)], written as a draft and then
+    issued at `when` (billing's triggers refuse lines on an issued one)."""
     with acting_for(org):
         gross = sum((Decimal(g) for _, _, g in lines), Decimal("0"))
         doc = Invoice.objects.create(
-            patient=patient, site=site, kind=kind, status="issued", number=next(_numbers),
-            issued_at=when, issued_by=user, currency="USD", credits=credits, session=session,
-            total_gross=gross, changed_by=user,
+            patient=patient, site=site, kind=kind, currency="USD", credits=credits,
+            session=session, total_gross=gross, changed_by=user,
         )  # fmt: skip
         for i, (text, net, gross) in enumerate(lines):
             InvoiceLine.objects.create(
                 invoice=doc, position=i, kind="treatment", description=text,
                 unit_price=Decimal(net), net=Decimal(net), gross=Decimal(gross),
             )  # fmt: skip
+        Invoice.objects.filter(pk=doc.pk).update(
+            status="issued", number=next(_numbers), issued_at=when, issued_by=user
+        )
+        doc.refresh_from_db()
         return doc
 
 

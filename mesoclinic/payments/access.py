@@ -20,7 +20,7 @@ View = Callable[Concatenate[AuthedRequest, P], HttpResponseBase]
 
 
 def takes_payments(view: View[P]) -> View[P]:
-    """Login required, then the desk's role (reception, owner); anyone else a 403."""
+    """Login required, then the billing capability; anyone else a 403."""
 
     @wraps(view)
     @login_required

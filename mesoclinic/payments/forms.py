@@ -13,6 +13,7 @@ from django import forms
 
 from mesoclinic.accounts.models import Site
 from mesoclinic.billing.models import Invoice
+from mesoclinic.billing.prices import Package, PriceBook
 from mesoclinic.patients.models import Patient
 from mesoclinic.payments import invoices
 from mesoclinic.payments.models import Method, PackageSale
@@ -99,3 +100,49 @@ class RefundForm(MoneyForm):
         help_text="For example: treatment cancelled, charged twice.",
     )
     field_order = ["amount", "method", "reference", "reason", "site"]
+
+
+class SellPackageForm(forms.Form):
+    """A course package from the price list in force; the choice names its version, so a
+    price list changed since the form was shown is noticed, not silently applied."""
+
+    package = forms.ChoiceField(label="Package")
+    invoice = InvoiceChoice(
+        label="Invoice",
+        queryset=None,  # the patient's issued invoices, in __init__
+        to_field_name="public_id",
+        required=False,
+        empty_label="Not charged on an invoice yet",
+        help_text="The issued invoice that charges the package, if it has one.",
+    )
+    site = SiteChoice(label="Site", queryset=None, to_field_name="public_id", empty_label=None)
+    submission_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+    def __init__(
+        self, *args: Any, patient: Patient, book: PriceBook | None, site: Site | None, **kw: Any
+    ) -> None:
+        super().__init__(*args, **kw)
+        self.book = book
+        choices = [] if book is None else book.packages
+        version = 0 if book is None else book.price_list.version
+        package: Any = self.fields["package"]
+        package.choices = [
+            (
+                f"{version}-{i}",
+                f"{p.name}: {p.sessions} sessions, {format_amount(p.amount, book.currency)}",
+            )
+            for i, p in enumerate(choices)
+            if book is not None
+        ]
+        invoice: Any = self.fields["invoice"]
+        invoice.queryset = invoices.payable(patient)
+        sites: Any = self.fields["site"]
+        sites.queryset = Site.objects.order_by("name")
+        if site is not None:
+            sites.initial = site.public_id
+
+    def clean_package(self) -> Package:
+        version, _, index = self.cleaned_data["package"].partition("-")
+        if self.book is None or version != str(self.book.price_list.version):
+            raise forms.ValidationError("The price list has changed: choose the package again.")
+        return self.book.packages[int(index)]

@@ -41,7 +41,7 @@ def sell(
 ) -> PackageSale:
     """Record a course package sold to `patient`, once per `submission_key`."""
     if not policy.takes_payments(user):
-        raise PermissionDenied("Only reception and owners sell course packages.")
+        raise PermissionDenied("Only staff who handle billing sell course packages.")
     if (existing := PackageSale.objects.filter(submission_key=submission_key).first()) is not None:
         return existing
     try:

@@ -28,7 +28,7 @@ from mesoclinic.payments.money import format_amount
 def _day_sites(request: AuthedRequest) -> QuerySet[Site]:
     if policy.sees_revenue(request.user):
         return Site.objects.order_by("name")
-    if policy.takes_payments(request.user):
+    if policy.closes_days(request.user):
         return request.user.sites.order_by("name")
     raise PermissionDenied
 

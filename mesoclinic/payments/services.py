@@ -28,7 +28,7 @@ CARD_NUMBER = (
     "This looks like a card number. Never write a card number here: "
     "enter the reference printed by the card terminal instead."
 )
-NOT_YOURS = "Only reception, owners and staff who handle billing take payments."
+NOT_YOURS = "Only staff who handle billing take payments."
 
 
 class PaymentRefused(Exception):

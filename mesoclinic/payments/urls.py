@@ -5,6 +5,11 @@ from mesoclinic.payments import report_views, views
 urlpatterns = [
     path("payments/patients/<uuid:patient_id>/", views.account, name="payment_account"),
     path("payments/patients/<uuid:patient_id>/take/", views.take, name="payment_take"),
+    path(
+        "payments/patients/<uuid:patient_id>/packages/sell/",
+        views.sell_package,
+        name="payment_sell_package",
+    ),
     path("payments/<uuid:payment_id>/refund/", views.refund, name="payment_refund"),
     path(
         "payments/invoices/<uuid:invoice_id>/panel/",

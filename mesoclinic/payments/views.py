@@ -10,9 +10,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
+from mesoclinic.billing import prices
 from mesoclinic.patients.access import get_patient
 from mesoclinic.patients.models import Patient
-from mesoclinic.payments import forms, invoices, ledger, services
+from mesoclinic.payments import forms, invoices, ledger, packages, services
 from mesoclinic.payments.access import get_payment, takes_payments
 from mesoclinic.payments.models import Payment
 from mesoclinic.payments.money import format_amount
@@ -153,3 +154,35 @@ def invoice_panel(request: AuthedRequest, invoice_id: uuid.UUID) -> HttpResponse
     }
     record(request.user, Action.VIEW, invoice, fields=["payments"], detail="payments")
     return render(request, "payments/_invoice_panel.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@takes_payments
+def sell_package(request: AuthedRequest, patient_id: uuid.UUID) -> HttpResponse:
+    patient = get_patient(patient_id)
+    form = forms.SellPackageForm(
+        request.POST or None,
+        patient=patient,
+        book=prices.current(),
+        site=_home_site(request, patient),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        chosen = data["package"]
+        package = packages.sell(
+            request.user,
+            patient,
+            site=data["site"],
+            name=chosen.name,
+            protocol=chosen.protocol,
+            sessions=chosen.sessions,
+            price=chosen.amount,
+            invoice=data["invoice"],
+            submission_key=data["submission_key"],
+        )
+        messages.success(request, f"{package.name} sold: {package.sessions} sessions.")
+        return redirect("payment_account", patient.public_id)
+    record(request.user, Action.VIEW, patient, fields=["packages"], detail="sell package")
+    context = {"patient": patient, "form": form}
+    status = 400 if form.errors else 200
+    return render(request, "payments/sell_package.html", context, status=status)
