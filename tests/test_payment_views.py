@@ -224,3 +224,18 @@ def test_a_draft_invoice_has_no_payment_panel(org, site, reception, patient):
     draft = issue(org, reception, patient, site, "60.00", status="draft")
     url = reverse("payment_invoice_panel", args=[draft.public_id])
     assert client_for(reception).get(url).status_code == 404
+
+
+def test_the_chart_links_to_the_account_for_those_who_bill(personas, patient):
+    account = reverse("payment_account", args=[patient.public_id])
+    chart = reverse("patient_detail", args=[patient.public_id])
+    for role, shown in [("reception", True), ("practitioner", True), ("esthetician", False)]:
+        html = client_for(personas[role]).get(chart).content.decode()
+        assert (f'href="{account}"' in html) is shown, role
+
+
+def test_the_takings_report_is_in_the_menu_of_owners_and_reception(personas):
+    day = reverse("payment_report_day")
+    for role, shown in [("owner", True), ("reception", True), ("practitioner", False)]:
+        html = client_for(personas[role]).get(reverse("home")).content.decode()
+        assert (f'href="{day}"' in html) is shown, role
