@@ -20,7 +20,7 @@ from django.db.models import (
 
 from mesoclinic.patients.models import Patient
 from mesoclinic.payments import invoices
-from mesoclinic.payments.models import PackageDraw, PackageSale, Payment, Refund
+from mesoclinic.payments.models import PackageSale, Payment, Refund
 from mesoclinic.payments.money import ZERO, cents
 from mesoclinic.payments.sums import summed
 
@@ -88,7 +88,12 @@ def packages_of(patient: Patient) -> QuerySet[PackageSale]:
 
 
 def sessions_left(package: PackageSale) -> int:
-    used = PackageDraw.objects.filter(package=package, session__voided_at__isnull=True).count()
+    used = (
+        PackageSale.objects.filter(pk=package.pk)
+        .annotate(used=Count("draws", filter=live_draws()))
+        .values_list("used", flat=True)
+        .get()
+    )
     return package.sessions - used
 
 
