@@ -5,7 +5,7 @@ nothing."""
 from decimal import Decimal
 
 from mesoclinic.billing.models import Invoice, QuoteAcceptance
-from mesoclinic.payments import demo, ledger
+from mesoclinic.payments import demo, invoices, ledger
 from mesoclinic.payments.models import Method, PackageSale, Payment, Refund
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import SessionStatus
@@ -26,8 +26,11 @@ def test_the_demo_money_covers_every_method_and_loads_once(
         assert demo.create_money(org) == {}  # a second load changes nothing
         methods = set(Payment.objects.values_list("method", flat=True))
         assert methods == {m.value for m in Method}
-        assert Refund.objects.count() == 1
-        assert Invoice.objects.filter(kind="credit_note", status="issued").count() == 1
+        refund = Refund.objects.select_related("payment__invoice").get()
+        note = Invoice.objects.get(kind="credit_note", status="issued")
+        # the goodwill credit went back to the patient who had paid in full: nothing owed
+        assert refund.payment.invoice == note.credits and refund.amount == note.total_gross
+        assert invoices.due_now(note.credits).state == "paid"
         assert QuoteAcceptance.objects.exists()
         package = PackageSale.objects.get()
         assert ledger.sessions_left(package) == 2

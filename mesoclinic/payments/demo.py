@@ -39,6 +39,7 @@ from mesoclinic.treatments.models import SessionArea, SessionStatus, TreatmentSe
 
 INVOICED_SESSIONS = 30
 AREA_PRICE = Decimal("180.00")
+CREDIT = Decimal("40.00")
 METHODS = [Method.CARD, Method.CASH, Method.BANK_TRANSFER, Method.CARD, Method.VOUCHER]
 
 
@@ -64,13 +65,14 @@ def create_money(org: Organization, seed: int = 2026) -> dict[str, int]:
         else _pay(desk, bill, i, rng)
         for i, bill in enumerate(bills)
     ]
-    refunds = _refund(desk, [p for p in paid if p is not None and p.method == Method.CARD])
     credits = _credit_note(owner, bills)
+    # The credit note's amount goes back to the patient who had paid the invoice in full.
+    refunds = _refund(desk, [p for p in paid if p is not None and p.invoice in credits])
     return {
         "invoices": len(bills),
         "payments": Payment.objects.count(),
         "refunds": refunds,
-        "credit_notes": credits,
+        "credit_notes": len(credits),
         "quotes": quotes,
         "packages": 0 if sale is None else 1,
     }
@@ -207,28 +209,30 @@ def _pay(desk: User, bill: Invoice, index: int, rng: random.Random) -> Payment |
     )
 
 
-def _refund(desk: User, cards: Sequence[Payment]) -> int:
-    if not cards:
+def _refund(desk: User, paid: Sequence[Payment]) -> int:
+    full = [p for p in paid if p.invoice is not None and p.amount == p.invoice.total_gross]
+    if not full:
         return 0
-    payment = cards[0]
+    payment = full[0]
     Refund.objects.create(
         payment=payment,
         site=payment.site,
-        method=Method.CARD,
-        amount=cents(min(payment.amount, Decimal("30.00"))),
-        reference="TID refund",
-        reason="Numbing cream charged but not used",
+        method=payment.method if payment.method != Method.VOUCHER else Method.CASH,
+        amount=CREDIT,
+        reason="Goodwill credit: the session ran late",
         refunded_by=desk,
-        refunded_at=payment.taken_at + dt.timedelta(days=1),
+        refunded_at=payment.taken_at + dt.timedelta(days=2, minutes=5),
         submission_key=uuid.uuid4(),
         changed_by=desk,
     )
     return 1
 
 
-def _credit_note(owner: User, bills: Sequence[Invoice]) -> int:
+def _credit_note(owner: User, bills: Sequence[Invoice]) -> list[Invoice]:
+    """A goodwill credit on a fully paid invoice (every seventh is paid in part and
+    every ninth not yet, so the middle ones are paid in full)."""
     if not bills:
-        return 0
+        return []
     credited = bills[len(bills) // 2]
     assert credited.issued_at is not None
     note = Invoice.objects.create(
@@ -240,9 +244,9 @@ def _credit_note(owner: User, bills: Sequence[Invoice]) -> int:
         note="Goodwill: the session ran late",
         changed_by=owner,
     )
-    line = [(LineKind.DISCOUNT, "Goodwill credit", Decimal("40.00"))]
+    line = [(LineKind.DISCOUNT, "Goodwill credit", CREDIT)]
     _issue(note, line, owner, credited.issued_at + dt.timedelta(days=2))
-    return 1
+    return [credited]
 
 
 def _package(desk: User, book: prices.PriceBook) -> PackageSale | None:

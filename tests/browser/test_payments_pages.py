@@ -58,3 +58,19 @@ def test_owner_reads_the_monthly_revenue(page):
     page.get_by_role("button", name="Show").click()
     expect(page.locator("table")).to_be_visible()
     screenshot(page, "payment-monthly-revenue")
+
+
+def test_reception_pays_an_unpaid_demo_invoice_from_the_end_of_day(page):
+    login(page, "reception@demo.clinic")
+    page.goto("/payments/reports/day/")
+    unpaid = page.locator("section", has=page.get_by_role("heading", name="Unpaid invoices"))
+    unpaid.get_by_role("link").first.click()
+    expect(page.locator("h1")).to_contain_text(": account")
+    screenshot(page, "payment-demo-account")
+    row = page.locator("tr", has=page.locator(".tag.unpaid, .tag.part-paid")).first
+    row.get_by_role("link", name="Take payment").click()
+    expect(page.get_by_label("Amount")).not_to_have_value("")
+    page.get_by_label("Method").select_option(label="Cash")
+    page.get_by_role("button", name="Record payment").click()
+    expect(page.locator(".messages")).to_contain_text("recorded")
+    screenshot(page, "payment-demo-account-paid")
