@@ -209,3 +209,18 @@ def test_the_sale_page_is_for_billing_staff_of_the_clinic(esthetician, outsider,
     assert client_for(esthetician).get(sell_url(patient)).status_code == 403
     assert client_for(outsider).get(sell_url(patient)).status_code == 404
     assert client_for(me).get(sell_url(patient)).status_code == 404
+
+
+def test_a_refunded_package_credit_payment_goes_back_to_the_package(org, site, reception, patient):
+    from tests.test_payments import give_back
+
+    package = sell(org, reception, patient, site, "x", price="300.00")
+    spent = pay(
+        org, reception, patient, site, "300.00", method=Method.PACKAGE_CREDIT, package=package
+    )
+    give_back(org, reception, spent, site, "120.00")
+    pay(org, reception, patient, site, "120.00", method=Method.PACKAGE_CREDIT, package=package)
+    with pytest.raises(services.PaymentRefused, match="USD 0.00 is left"):
+        pay(org, reception, patient, site, "0.01", method=Method.PACKAGE_CREDIT, package=package)
+    page = client_for(reception).get(reverse("payment_account", args=[patient.public_id]))
+    assert page.context["packages"][0].spent == Decimal("300.00")

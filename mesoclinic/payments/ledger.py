@@ -79,10 +79,11 @@ def live_draws() -> Q:
 def packages_of(patient: Patient) -> QuerySet[PackageSale]:
     """The patient's packages, oldest first, each with the sessions drawn (voided sessions
     not counted) and the money spent from it by package credit payments."""
-    spent = Payment.objects.filter(package=OuterRef("pk"))
+    spent = summed(Payment.objects.filter(package=OuterRef("pk")))
+    given_back = summed(Refund.objects.filter(payment__package=OuterRef("pk")))
     return (
         PackageSale.objects.filter(patient=patient)
-        .annotate(used=Count("draws", filter=live_draws()), spent=summed(spent))
+        .annotate(used=Count("draws", filter=live_draws()), spent=spent - given_back)
         .order_by("sold_at", "pk")
     )
 
@@ -98,4 +99,8 @@ def sessions_left(package: PackageSale) -> int:
 
 
 def package_money_left(package: PackageSale) -> Decimal:
-    return cents(package.price - _sum(Payment.objects.filter(package=package)))
+    """The package's price less what package credit payments spent of it, plus what was
+    refunded of those (a refund of a package credit payment goes back to the package)."""
+    spent = _sum(Payment.objects.filter(package=package))
+    given_back = _sum(Refund.objects.filter(payment__package=package))
+    return cents(package.price - spent + given_back)
