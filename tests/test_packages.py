@@ -181,6 +181,8 @@ def test_a_package_is_sold_from_the_price_list_once(org, site, owner, reception,
         sale = PackageSale.objects.get()
     assert (sale.name, sale.sessions, sale.price) == ("Chin course of 3", 3, Decimal("450.00"))
     assert sale.protocol == "submental-deoxycholate" and sale.sold_by == reception
+    with acting_for(org):
+        assert AuditEvent.objects.filter(action="create", object_type="packagesale").count() == 1
     page = client.get(reverse("payment_account", args=[patient.public_id])).content.decode()
     assert "Chin course of 3" in page and "3 of 3" in page
 

@@ -239,3 +239,13 @@ def test_the_takings_report_is_in_the_menu_of_owners_and_reception(personas):
     for role, shown in [("owner", True), ("reception", True), ("practitioner", False)]:
         html = client_for(personas[role]).get(reverse("home")).content.decode()
         assert (f'href="{day}"' in html) is shown, role
+
+
+def test_each_form_page_read_is_audited_once(org, reception, patient, paid):
+    client = client_for(reception)
+    client.get(reverse("payment_take", args=[patient.public_id]))
+    assert events(org, action="view", detail="take payment") == 1
+    client.get(reverse("payment_refund", args=[paid.public_id]))
+    assert events(org, action="view", object_type="payment", detail="refund") == 1
+    client.get(reverse("payment_sell_package", args=[patient.public_id]))
+    assert events(org, action="view", detail="sell package") == 1
