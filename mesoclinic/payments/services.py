@@ -101,6 +101,15 @@ def _check_invoice(patient: Patient, invoice: Invoice | None, amount: Decimal) -
         )
 
 
+def _currency(patient: Patient, invoice: Invoice | None, package: PackageSale | None) -> str:
+    """The invoice's currency when it pays one, else the package's, else the clinic's."""
+    if invoice is not None:
+        return invoice.currency
+    if package is not None:
+        return package.currency
+    return patient.organization.currency
+
+
 def take_payment(
     user: User,
     patient: Patient,
@@ -137,7 +146,7 @@ def take_payment(
                 site=site,
                 method=method,
                 amount=amount,
-                currency=patient.organization.currency,
+                currency=_currency(patient, invoice, package),
                 reference=reference,
                 invoice=invoice,
                 package=package,
