@@ -79,7 +79,9 @@ INSTALLED_APPS = [
     "mesoclinic.scheduling",
     "mesoclinic.outcomes",
     "mesoclinic.notifications",
+    "mesoclinic.billing",
     "mesoclinic.photos",
+    "mesoclinic.payments",
     "mesoclinic.portal",
     "mesoclinic.web",
     "mesoclinic.api",
@@ -303,6 +305,16 @@ STORAGES["photos"] = {
     },
 }
 PHOTO_MAX_BYTES = envint("MESOCLINIC_PHOTO_MAX_MB", 25) * 1024 * 1024
+# The clinic's letterhead logo (accounts/letterhead.py): a small uploaded file kept under
+# the data dir like the photos, never under static.
+STORAGES["letterheads"] = {
+    "BACKEND": _files,
+    "OPTIONS": {
+        "location": DATA_DIR / "letterheads",
+        "file_permissions_mode": 0o600,
+        "directory_permissions_mode": 0o700,
+    },
+}
 
 # JSON API calls per token (or per colleague for the pages' own calls): "600/m", "50/s".
 NINJA_DEFAULT_THROTTLE_RATES = {"token": envstr("MESOCLINIC_API_RATE", "600/m")}

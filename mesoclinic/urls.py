@@ -14,10 +14,12 @@ urlpatterns = [
     path("", include("mesoclinic.treatments.inventory_urls")),
     path("", include("mesoclinic.scheduling.urls")),
     path("", include("mesoclinic.outcomes.urls")),
+    path("", include("mesoclinic.billing.urls")),
     path("", include("mesoclinic.photos.urls")),
     path("", include("mesoclinic.notifications.feed_urls")),
     path("", include("mesoclinic.notifications.urls")),
     path("", include("mesoclinic.portal.urls")),
+    path("", include("mesoclinic.payments.urls")),
 ]
 
 handler400 = "mesoclinic.web.errors.bad_request"

@@ -41,6 +41,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -49,15 +50,18 @@ from django.core import mail
 from django.db import transaction
 from django.test import Client, TestCase, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from mesoclinic.accounts import services as account_services
 from mesoclinic.accounts.models import Organization, Site, hash_token
 from mesoclinic.accounts.roles import Role
 from mesoclinic.api import tokens as api_tokens
+from mesoclinic.billing.models import Invoice
 from mesoclinic.notifications.models import CalendarFeed
 from mesoclinic.outcomes import courses
 from mesoclinic.outcomes import services as outcome_services
 from mesoclinic.patients import models as pm
+from mesoclinic.payments import services as payment_services
 from mesoclinic.plans.models import Consent
 from mesoclinic.portal import services as portal_services
 from mesoclinic.portal import signin_links
@@ -93,6 +97,7 @@ OWNER = frozenset({"owner"})  # MANAGE_STAFF, VIEW_AUDIT, EXPORT_PHOTOS
 SIGNERS = OWNER | {"practitioner"}  # SIGN_CLINICAL, OVERRIDE_SAFETY
 CLINICAL = SIGNERS | {"esthetician"}  # VIEW_CLINICAL, EDIT_CLINICAL
 STAFF = CLINICAL | {"reception"}  # VIEW_DEMOGRAPHICS, EDIT_DEMOGRAPHICS
+BILLERS = SIGNERS | {"reception"}  # BILLING
 PORTAL = frozenset({"patient"})  # portal.access.patient_view
 SIGNED_IN = STAFF | PORTAL  # login_required alone
 ANYONE = SIGNED_IN | {"anonymous"}  # no check (a token in the address may be the check)
@@ -279,6 +284,15 @@ TABLE: dict[str, Row] = {
     "portal_quote": row(PORTAL, public_id="@approved_plan"),
     "portal_access": row(PORTAL),
     "portal_contact": row(PORTAL),
+    # money (billing, payments)
+    "price_list": row(STAFF),
+    "payment_account": row(BILLERS, patient_id="@patient"),
+    "payment_take": row(BILLERS, patient_id="@patient"),
+    "payment_sell_package": row(BILLERS, patient_id="@patient"),
+    "payment_refund": row(BILLERS, payment_id="@payment"),
+    "payment_invoice_panel": row(BILLERS, invoice_id="@invoice"),
+    "payment_report_day": row(OWNER | {"reception"}),
+    "payment_report_month": row(OWNER),
     "portal_checkin": row(PORTAL),
     "portal_report": row(PORTAL, public_id="@symptom_report"),
     "portal_appointment_confirm": row(PORTAL, public_id="@appointment"),
@@ -527,6 +541,18 @@ def build_world() -> dict[str, Any]:
         consent_question = ConsentMessage.objects.get()
     api_token, _ = api_tokens.create(doc, name="Walk", scopes=["read"], days=5)
     with acting_for(org):
+        invoice = Invoice.objects.create(
+            patient=patient, site=site, kind="invoice", currency=org.currency,
+            total_net=Decimal("120.00"), total_gross=Decimal("120.00"), changed_by=desk,
+        )  # fmt: skip
+        Invoice.objects.filter(pk=invoice.pk).update(
+            status="issued", number=1, issued_at=timezone.now(), issued_by=desk
+        )
+        payment = payment_services.take_payment(
+            desk, patient, site=site, method="cash", amount=Decimal("50.00"),
+            submission_key=uuid.uuid4(),
+        ).row  # fmt: skip
+    with acting_for(org):
         lot.refresh_from_db()
         count, _ = stock_count.record_count(
             doc, site, [stock_count.Counted(lot.pk, lot.vials_left, lot.vials_left, "")],
@@ -570,6 +596,8 @@ def build_world() -> dict[str, Any]:
         "feed_token": feed_token,
         "api_token": api_token,
         "stock_count": count,
+        "invoice": invoice,
+        "payment": payment,
     }
 
 

@@ -13,4 +13,6 @@ def role(request: HttpRequest) -> dict[str, bool]:
         "can_view_audit": roles.can(user, roles.VIEW_AUDIT),
         "can_export_photos": roles.can(user, roles.EXPORT_PHOTOS),
         "can_edit_demographics": roles.can(user, roles.EDIT_DEMOGRAPHICS),
+        "can_view_prices": roles.can(user, roles.VIEW_PRICES),
+        "can_bill": roles.can(user, roles.BILLING),
     }

@@ -5,6 +5,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
+from mesoclinic.accounts import letterhead
 from mesoclinic.accounts.models import ClinicalLicence, Organization, User
 from mesoclinic.accounts.roles import STAFF_ROLES
 
@@ -41,6 +42,10 @@ class ClinicSettingsForm(forms.ModelForm[Organization]):
             "cooling_off_hours",
             "out_of_hours",
             "jurisdiction",
+            "legal_name",
+            "postal_address",
+            "tax_number",
+            "prices_include_tax",
         ]
         labels = {
             "tax_rate": "Tax added to quotes (%)",
@@ -49,8 +54,22 @@ class ClinicSettingsForm(forms.ModelForm[Organization]):
             "cancel_notice_hours": "Patients cancel or move online until (hours before)",
             "cooling_off_hours": "Cooling-off before the first treatment (hours)",
             "out_of_hours": "Out-of-hours instruction for patients",
+            "legal_name": "Legal name (letterhead)",
+            "postal_address": "Postal address (letterhead)",
+            "tax_number": "Tax number (letterhead)",
+            "prices_include_tax": "Prices include tax",
         }
-        widgets = {"out_of_hours": forms.Textarea(attrs={"rows": 2})}
+        widgets = {
+            "out_of_hours": forms.Textarea(attrs={"rows": 2}),
+            "postal_address": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    logo_file = forms.FileField(
+        label="Logo (PNG or JPEG, up to 512 KB)",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
+    )
+    remove_logo = forms.BooleanField(label="Remove the current logo", required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -60,6 +79,17 @@ class ClinicSettingsForm(forms.ModelForm[Organization]):
         self.fields["cancel_notice_hours"].required = False
         self.fields["out_of_hours"].required = False
         self.fields["cooling_off_hours"].required = False
+
+    def clean_logo_file(self) -> bytes | None:
+        upload = self.cleaned_data.get("logo_file")
+        if not upload:
+            return None
+        data = upload.read(letterhead.MAX_LOGO_BYTES + 1)
+        try:
+            letterhead.checked_logo(data)
+        except letterhead.LogoRefused as refused:
+            raise forms.ValidationError(str(refused)) from None
+        return data
 
     def clean_currency(self) -> str:
         code = self.cleaned_data["currency"].upper()

@@ -67,6 +67,19 @@ class Organization(models.Model):
                  ("GB-WLS", "Wales"), ("GB-NIR", "Northern Ireland")],
         help_text="Rules that are law in one place only follow it.",
     )  # fmt: skip
+    # The letterhead of invoices, consents and aftercare sheets (accounts/letterhead.py).
+    legal_name = models.CharField(
+        max_length=200, blank=True, help_text="As registered; the clinic's name if empty."
+    )
+    postal_address = models.TextField(blank=True)
+    tax_number = models.CharField(max_length=40, blank=True)
+    # A name in the "letterheads" storage: a PNG or JPEG checked by its content.
+    logo = models.CharField(max_length=200, blank=True, editable=False)
+    prices_include_tax = models.BooleanField(
+        default=False,
+        help_text="Tick when the price list's prices already include tax; otherwise tax is "
+        "added to them.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

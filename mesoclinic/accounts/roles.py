@@ -34,16 +34,26 @@ MANAGE_STAFF = "manage_staff"
 VIEW_AUDIT = "view_audit"
 # Photos leave the clinic only in an owner's export, under the patients' consent.
 EXPORT_PHOTOS = "export_photos"
+# Money (mesoclinic/billing): everyone on staff reads the price list, the owner sets it;
+# the owner, practitioners and reception draft and issue invoices and record a patient's
+# acceptance of a quote. Invoice lines name treatments and areas, never doses or notes.
+VIEW_PRICES = "view_prices"
+MANAGE_PRICES = "manage_prices"
+BILLING = "billing"
 
 _CLINICAL = {VIEW_DEMOGRAPHICS, EDIT_DEMOGRAPHICS, VIEW_CLINICAL, EDIT_CLINICAL}
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset(
-        _CLINICAL | {SIGN_CLINICAL, OVERRIDE_SAFETY, MANAGE_STAFF, VIEW_AUDIT, EXPORT_PHOTOS}
+        _CLINICAL
+        | {SIGN_CLINICAL, OVERRIDE_SAFETY, MANAGE_STAFF, VIEW_AUDIT, EXPORT_PHOTOS}
+        | {VIEW_PRICES, MANAGE_PRICES, BILLING}
     ),
-    Role.PRACTITIONER: frozenset(_CLINICAL | {SIGN_CLINICAL, OVERRIDE_SAFETY}),
-    Role.ESTHETICIAN: frozenset(_CLINICAL),
-    Role.RECEPTION: frozenset({VIEW_DEMOGRAPHICS, EDIT_DEMOGRAPHICS}),
+    Role.PRACTITIONER: frozenset(
+        _CLINICAL | {SIGN_CLINICAL, OVERRIDE_SAFETY, VIEW_PRICES, BILLING}
+    ),
+    Role.ESTHETICIAN: frozenset(_CLINICAL | {VIEW_PRICES}),
+    Role.RECEPTION: frozenset({VIEW_DEMOGRAPHICS, EDIT_DEMOGRAPHICS, VIEW_PRICES, BILLING}),
     Role.PATIENT: frozenset(),
 }
 
@@ -66,6 +76,9 @@ REFUSED: dict[str, str] = {
     MANAGE_STAFF: "manage the clinic's staff and settings",
     VIEW_AUDIT: "read the audit log",
     EXPORT_PHOTOS: "export photographs",
+    VIEW_PRICES: "see the price list",
+    MANAGE_PRICES: "change the price list",
+    BILLING: "draft invoices or take payments",
 }
 
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from mesoclinic.accounts import forms, licences, roles, services
+from mesoclinic.accounts import forms, letterhead, licences, roles, services
 from mesoclinic.accounts.access import get_licence, get_staff_member, require
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.accounts.models import Invitation, User
@@ -123,13 +123,21 @@ def licence_void(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @require(roles.MANAGE_STAFF)
 def clinic_settings(request: AuthedRequest) -> HttpResponse:
-    form = forms.ClinicSettingsForm(request.POST or None, instance=request.user.organization)
+    organization = request.user.organization
+    form = forms.ClinicSettingsForm(
+        request.POST or None, request.FILES or None, instance=organization
+    )
     if request.method == "POST" and form.is_valid():
         form.save()
+        if form.cleaned_data["logo_file"]:
+            letterhead.store_logo(organization, form.cleaned_data["logo_file"])
+        elif form.cleaned_data["remove_logo"]:
+            letterhead.remove_logo(organization)
         messages.success(request, "Clinic settings saved.")
         return redirect("clinic_settings")
     status = 400 if form.errors else 200
-    return render(request, "accounts/clinic_settings.html", {"form": form}, status=status)
+    context = {"form": form, "letterhead": letterhead.letterhead(organization)}
+    return render(request, "accounts/clinic_settings.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -2,6 +2,7 @@
 
 from django.template.loader import render_to_string
 
+from mesoclinic.accounts.letterhead import letterhead
 from mesoclinic.accounts.models import Organization
 from mesoclinic.plans import consent as c
 from mesoclinic.plans.models import Consent
@@ -16,6 +17,7 @@ def pdf(consent: Consent, organization: Organization) -> bytes:
         "patient": consent.patient,
         "blocks": blocks,
         "organization": organization,
+        "letterhead": letterhead(organization),
         "hash_ok": Consent.hash_text(consent.text) == consent.text_hash,
         "pdf": True,
         "sources": c.cited(blocks),

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
+from mesoclinic.accounts.letterhead import letterhead
 from mesoclinic.treatments.models import TreatmentSession
 
 
@@ -17,5 +18,6 @@ def context(session: TreatmentSession) -> dict[str, Any]:
 def pdf(session: TreatmentSession) -> bytes:
     from weasyprint import HTML
 
-    html = render_to_string("treatments/aftercare_document.html", context(session))
+    page = context(session) | {"letterhead": letterhead(session.site.organization)}
+    html = render_to_string("treatments/aftercare_document.html", page)
     return bytes(HTML(string=html).write_pdf())

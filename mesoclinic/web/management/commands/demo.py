@@ -15,6 +15,7 @@ from mesoclinic.accounts.models import ClinicalLicence, LicenceType, Organizatio
 from mesoclinic.accounts.roles import Role
 from mesoclinic.envconfig import read_or_create_secret
 from mesoclinic.patients import models as m
+from mesoclinic.payments import demo as payments_demo
 from mesoclinic.portal import demo as portal_demo
 from mesoclinic.scheduling.demo import create_diary
 from mesoclinic.scheduling.models import Room
@@ -198,6 +199,8 @@ class Command(BaseCommand):
                     loaded = demo_past.create_past(demo)
                     loaded["photos"] = demo_photos.create_photos()
                     self.stdout.write(_past_summary(loaded))
+                if past and (money := payments_demo.create_money(demo)):
+                    self.stdout.write(_money_summary(money))
                 patients_logins = portal_demo.create_logins(demo, password, timezone.now())
         logins = [email for email, _, _ in DEMO_STAFF + OTHER_STAFF]
         self.stdout.write(f"\nmesoclinic demo logins (password for all: {password})")
@@ -242,6 +245,14 @@ def _past_summary(loaded: dict[str, Any]) -> str:
         f"{sum(loaded['plans'].values())} courses, {loaded['sessions']} signed sessions, "
         f"{loaded['assessments']} outcome scores, {loaded['adverse_events']} adverse events, "
         f"{loaded.get('photos', 0)} photos (synthetic faces)"
+    )
+
+
+def _money_summary(money: dict[str, int]) -> str:
+    return (
+        f"Demo Clinic's money: {money['invoices']} invoices, {money['payments']} payments, "
+        f"{money['refunds']} refund, {money['credit_notes']} credit note, "
+        f"{money['packages']} course package"
     )
 
 
