@@ -68,12 +68,12 @@ def test_audit_log_queries_are_bounded(owner, practitioner, patient, django_asse
 def test_a_signed_in_page_reads_the_user_and_organization_in_one_query(
     reception, django_assert_max_num_queries
 ):
-    # Reception's home page shows no patient data (a clinician's lists the day:
-    # tests/test_home_day.py), so it costs nothing but the signed-in user.
+    # The password page shows no clinic data (every role's home page lists its day:
+    # tests/test_today.py), so it costs nothing but the signed-in user.
     client = client_for(reception)
-    client.get(reverse("home"))
+    client.get(reverse("password_change"))
     with django_assert_max_num_queries(2):  # the session, then the user with the organization
-        page = client.get(reverse("home"))
+        page = client.get(reverse("password_change"))
     assert reception.organization.name in page.content.decode()
 
 
