@@ -430,10 +430,9 @@ def test_every_roles_day_is_audited_once(role, personas, org, clinic, make_patie
 
 # Measured on SQLite: the session and the user (2), the sites (two when none is set),
 # today's appointments and walk-ins, then per role: a clinician's needs (the other
-# patients, their plans,
-# versions, sessions, scores, follow-up visits, consents, photos, reports, follow-up
-# tasks), unsigned sessions, the reports waiting; the owner's alerts (safety list, stock
-# levels and lots, stale sessions); the audit event.
+# patients, their plans, versions, sessions, scores, follow-up visits, consents, photos,
+# reports, follow-up tasks), unsigned sessions, the reports waiting; the owner's alerts
+# (safety list, stock levels and lots, stale sessions); the audit event.
 QUERY_MAX = {"practitioner": 15, "esthetician": 15, "reception": 7, "owner": 24}
 
 
@@ -458,3 +457,13 @@ def test_the_day_costs_the_same_queries_whatever_the_count(
     with django_assert_max_num_queries(QUERY_MAX[role]):
         page = client.get(reverse("home")).content.decode()
     assert page.count('class="visit ') >= count
+
+
+def test_reception_sees_who_is_in_treatment_but_no_link_into_the_session(
+    org, clinic, practitioner, reception, patient, site
+):
+    walk_in = make_session(org, patient, site, practitioner, days_ago=0)
+    shown = line(home(reception), walk_in)
+    assert "In treatment" in shown and "Anna García" in shown
+    assert reverse("session_detail", args=[walk_in.public_id]) not in shown
+    assert reverse("session_detail", args=[walk_in.public_id]) in line(home(practitioner), walk_in)
