@@ -5,9 +5,10 @@ day (payments: what is due at the desk) registers a section here in its
 `AppConfig.ready`, for the roles that see it. Scheduling holds the registry because the
 day is the diary's: every app that has a share of the day sits above it.
 
-A section is called with the viewer, the site whose day it is (None for a clinician's
-own day across their sites) and that day's date, and returns its rendered partial
-(a whole panel with its heading), or "" when it has nothing to show. It runs its own
+A section is called with the viewer, the site whose day it is (None when the day
+covers several: reception's sites, a clinician's own day) and that day's date, and
+returns its rendered partial (a whole panel with its heading), or "" when it has
+nothing to show. It runs its own
 queries and writes no audit event: the page writes one for the whole day.
 """
 
