@@ -12,7 +12,10 @@ def pages(h: dict, in_process: bool = False) -> list[dict]:
     sign = sign[-2:] if in_process else sign[:-2]
     jobs = [
         {"name": "healthz", "user": "", "paths": ["/healthz"], "floor": True},
-        {"name": "home", "user": doc, "paths": ["/"], "floor": True},
+        # The floor: a signed-in page that reads nothing but the user (the home page is
+        # each role's Today since issue 17, measured below as the "today" jobs).
+        {"name": "home", "user": doc, "paths": ["/accounts/password/"], "floor": True},
+        {"name": "today", "user": doc, "paths": ["/"]},
         {"name": "login", "kind": "login", "email": doc, "user": doc, "paths": ["/"]},
         {
             "name": "search",
@@ -37,6 +40,10 @@ def pages(h: dict, in_process: bool = False) -> list[dict]:
             "paths": ["/evidence/", f"/evidence/?protocol={quote(h['evidence_protocol'])}"],
         },
     ]
+    # The owner's Today is a site's day with the clinic's alerts; reception's the arrivals.
+    jobs.append({"name": "today_owner", "user": owner, "paths": ["/"]})
+    if h.get("reception"):
+        jobs.append({"name": "today_reception", "user": h["reception"], "paths": ["/"]})
     if h.get("calendar_paths"):
         jobs.append({"name": "calendar", "user": doc, "paths": h["calendar_paths"]})
     # The photo comparison page and its two screen images, for series of 2 and 20 photos.

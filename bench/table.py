@@ -10,7 +10,10 @@ import sys
 
 JOBS = [
     ("healthz", "framework floor: /healthz (no session)"),
-    ("home", "framework floor: home page (signed in)"),
+    ("home", "framework floor: a signed-in page"),
+    ("today", "Today, practitioner (home page)"),
+    ("today_owner", "Today, owner: a site's day and alerts"),
+    ("today_reception", "Today, reception: arrivals"),
     ("login", "log in (Argon2 by design)"),
     ("search", "patient search"),
     ("chart", "patient chart, 30 sessions (cached)"),

@@ -77,7 +77,7 @@ def test_pages_render_with_jinja(practitioner):
 
     page = client_for(practitioner).get(reverse("home"))
     assert page.status_code == 200
-    assert "Welcome" in page.content.decode()
+    assert "<h1>Today</h1>" in page.content.decode()
     assert 'href="/patients/"' in page.content.decode()
 
 

@@ -68,12 +68,12 @@ def test_audit_log_queries_are_bounded(owner, practitioner, patient, django_asse
 def test_a_signed_in_page_reads_the_user_and_organization_in_one_query(
     reception, django_assert_max_num_queries
 ):
-    # Reception's home page shows no patient data (a clinician's lists the day:
-    # tests/test_home_day.py), so it costs nothing but the signed-in user.
+    # The password page shows no clinic data (every role's home page lists its day:
+    # tests/test_today.py), so it costs nothing but the signed-in user.
     client = client_for(reception)
-    client.get(reverse("home"))
+    client.get(reverse("password_change"))
     with django_assert_max_num_queries(2):  # the session, then the user with the organization
-        page = client.get(reverse("home"))
+        page = client.get(reverse("password_change"))
     assert reception.organization.name in page.content.decode()
 
 
@@ -95,9 +95,10 @@ def test_sign_off_reads_the_session_with_its_patient_and_plan_in_one_query(
     session = only_session(org)
     take_baseline_photos(org, practitioner, session)
     client.get(reverse("home"))
-    # measured: 26, the baseline photos included (30 when each was read apart) and the
-    # appointment the session may have been started from, to complete it (issue 17)
-    with django_assert_max_num_queries(26):
+    # measured: 27, the baseline photos included (30 when each was read apart), the
+    # appointment the session may have been started from, to complete it, and the
+    # patient's course package to draw from, in one query (issue 17)
+    with django_assert_max_num_queries(27):
         signed = client.post(reverse("session_sign", args=[session.public_id]))
     assert signed.status_code == 302
     assert only_session(org).is_signed

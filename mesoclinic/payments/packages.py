@@ -77,10 +77,13 @@ def protocols_of(session: TreatmentSession) -> list[str]:
 
 
 def package_for(session: TreatmentSession) -> PackageSale | None:
-    """The patient's oldest package of one of the session's protocols with a session left."""
-    protocols = protocols_of(session)
-    if not protocols:
+    """The patient's oldest package of one of the session's protocols with a session left
+    (one query: signing a session of a patient without a package costs only this)."""
+    if session.plan_version_id is None:
         return None
+    protocols = PlanProtocol.objects.filter(version_id=session.plan_version_id).values(
+        "protocol"
+    )
     return (
         PackageSale.objects.filter(patient_id=session.patient_id, protocol__in=protocols)
         .annotate(used=Count("draws", filter=ledger.live_draws()))
@@ -92,10 +95,8 @@ def package_for(session: TreatmentSession) -> PackageSale | None:
 
 def session_signed(user: User, session: TreatmentSession) -> None:
     """Sign hook: draw one session from the patient's package of its protocol, if any."""
-    if PackageDraw.objects.filter(session=session).exists():
-        return
     package = package_for(session)
-    if package is None:
+    if package is None or PackageDraw.objects.filter(session=session).exists():
         return
     # Two sessions signed at once for one patient take turns on the package row.
     PackageSale.objects.select_for_update().filter(pk=package.pk).first()

@@ -92,12 +92,17 @@ def _due_sql() -> Any:
 
 def unpaid_at(site: Site, until: dt.datetime) -> QuerySet[Invoice]:
     """The site's invoices issued before `until` with something still due today."""
-    rows = invoices.issued().filter(kind=InvoiceKind.INVOICE, site=site, issued_at__lt=until)
+    return unpaid_before(until).filter(site=site)
+
+
+def unpaid_before(until: dt.datetime) -> QuerySet[Invoice]:
+    """Invoices issued before `until` with something still due today, oldest first."""
+    rows = invoices.issued().filter(kind=InvoiceKind.INVOICE, issued_at__lt=until)
     return (
         invoices.with_dues(rows)
         .annotate(due_now=_due_sql())
         .filter(due_now__gt=0)
-        .select_related("patient")
+        .select_related("patient", "site")
         .order_by("issued_at", "pk")
     )
 

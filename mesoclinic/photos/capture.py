@@ -20,6 +20,7 @@ from mesoclinic.accounts.models import User
 from mesoclinic.audit.log import Action, record
 from mesoclinic.photos import catalogue
 from mesoclinic.photos.models import Photo
+from mesoclinic.plans.models import PlanVersion
 from mesoclinic.rules import photography
 from mesoclinic.treatments import session_diagram
 from mesoclinic.treatments.models import SessionArea, SessionStatus, TreatmentSession
@@ -103,7 +104,13 @@ def _baseline_areas(session: TreatmentSession) -> dict[str, list[str]]:
     or open, and a patient has one open session at a time), so the schedule's first entry
     says which areas it treats; read from the version already loaded, with no query."""
     assert session.plan_version is not None
-    result = session.plan_version.result
+    return baseline_areas(session.plan_version)
+
+
+def baseline_areas(version: PlanVersion) -> dict[str, list[str]]:
+    """The areas of the version's first session whose protocol needs a baseline, by
+    protocol: no query."""
+    result = version.result
     first = next((s["areas"] for s in result.get("schedule", []) if s["session"] == 1), None)
     found: dict[str, list[str]] = {}
     for planned in result["areas"]:

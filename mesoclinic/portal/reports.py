@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -141,6 +142,17 @@ def waiting_counts() -> tuple[int, int]:
     waiting = SymptomReport.objects.filter(reviewed_at__isnull=True)
     rows = list(waiting.values_list("urgency", flat=True)[:1000])
     return len(rows), sum(1 for u in rows if u != Urgency.ROUTINE)
+
+
+def waiting_by_patient(patient_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """(reports waiting for review, of which red flags) by patient, for these patients
+    only: the day's "unresolved report" for each patient on it. One query."""
+    found: dict[int, tuple[int, int]] = {}
+    rows = SymptomReport.objects.filter(patient_id__in=list(patient_ids), reviewed_at__isnull=True)
+    for patient_id, urgency in rows.values_list("patient_id", "urgency"):
+        count, red = found.get(patient_id, (0, 0))
+        found[patient_id] = (count + 1, red + (urgency != Urgency.ROUTINE))
+    return found
 
 
 @transaction.atomic

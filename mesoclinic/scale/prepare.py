@@ -39,6 +39,7 @@ def handles(org: Organization, sessions: int, seed: int = 0) -> dict[str, Any]:
     staff = User.objects.filter(organization=org, is_active=True).order_by("id")
     owner = staff.filter(role=Role.OWNER).first()
     practitioner = staff.filter(role=Role.PRACTITIONER).first()
+    reception = staff.filter(role=Role.RECEPTION).first()
     with acting_for(org):
         charts = list(
             TreatmentSession.objects.values("patient__public_id")
@@ -71,6 +72,7 @@ def handles(org: Organization, sessions: int, seed: int = 0) -> dict[str, Any]:
             "organization": org.name,
             "owner": owner.email,
             "practitioner": practitioner.email,
+            "reception": reception.email if reception else "",
             "chart_patients": [str(p) for p in charts],
             "draft_plans": [str(p) for p in plans],
             "search_terms": SEARCH_TERMS,

@@ -21,7 +21,7 @@ from mesoclinic.accounts.models import Site, User
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.models import Patient
 from mesoclinic.patients.search import search_patients
-from mesoclinic.scheduling import access, board, course, forms, services, visits
+from mesoclinic.scheduling import access, board, course, forms, services, visit_state, visits
 from mesoclinic.scheduling.diary import Diary
 from mesoclinic.scheduling.models import Appointment, Room, Status, TreatmentType
 from mesoclinic.scheduling.services import Refused
@@ -332,12 +332,17 @@ def appointment_status(request: AuthedRequest, public_id: uuid.UUID, action: str
         change(request.user, appt, *reason)
     except (Refused, TransitionRefused) as refused:
         appt = access.get_appointment(public_id)
+        if request.htmx:  # the day's button; a double submit finds it done: no error
+            said = "" if appt.status == status else refused.message
+            return visit_state.render_state(request, appt, said)
         form = forms.CancelForm(request.POST if status == Status.CANCELLED else None)
         if refused.field == "reason":
             form.is_valid()
             form.add_error("reason", refused.message)
         context = detail_context(request, appt, error=refused.message, cancel_form=form)
         return render(request, "scheduling/appointment.html", context, status=400)
+    if request.htmx:
+        return visit_state.render_state(request, access.get_appointment(public_id))
     messages.success(request, f"Appointment {Status(status).label.lower()}.")
     if status == Status.CANCELLED and appt.plan_id:
         messages.info(request, "The course session is open again for re-booking.")

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from mesoclinic.accounts.access import require
 from mesoclinic.accounts.http import AuthedRequest
-from mesoclinic.scheduling import access, visits
+from mesoclinic.scheduling import access, visit_state, visits
 from mesoclinic.scheduling.models import Appointment
 from mesoclinic.scheduling.services import Refused
 from mesoclinic.scheduling.views import detail_context
@@ -30,8 +30,14 @@ def appointment_check_in(request: AuthedRequest, public_id: uuid.UUID) -> HttpRe
     try:
         first = visits.check_in(request.user, appt)
     except Refused as refused:
+        if request.htmx:  # the day's button: the refusal where the button was
+            return visit_state.render_state(
+                request, access.get_appointment(public_id), refused.message
+            )
         return _refused(request, appt, refused.message)
     appt = access.get_appointment(public_id)
+    if request.htmx:
+        return visit_state.render_state(request, appt)
     assert appt.arrived_at is not None  # checked in, now or by the first of two submits
     at = appt.arrived_at.astimezone(appt.site.zone)
     said = "Checked in" if first else "Already checked in"

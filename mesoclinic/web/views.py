@@ -9,7 +9,7 @@ from mesoclinic.accounts import roles
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
 from mesoclinic.portal import reports
-from mesoclinic.web import day
+from mesoclinic.web import today
 
 
 @require_GET
@@ -30,17 +30,27 @@ def healthz(request: HttpRequest) -> JsonResponse:  # noqa: ARG001 - Django hand
 @require_GET
 @login_required
 def home(request: AuthedRequest) -> HttpResponse:
-    """Cards for every role; for clinical roles, the day's patients and the scores due."""
-    if not roles.can(request.user, roles.VIEW_CLINICAL):
-        return render(request, "web/home.html")
-    context = day.day_for(request.user)
-    context["reports_waiting"], context["reports_red"] = reports.waiting_counts()
+    """Today: each role's day (web/today.py), then the cards; one audit event."""
+    context = today.day_for(request.user, request.GET.get("site"))
+    if roles.can(request.user, roles.VIEW_CLINICAL):
+        context["reports_waiting"], context["reports_red"] = reports.waiting_counts()
+    visits = [r.visit for r in context["rows"]]
+    walk_ins = sum(1 for v in visits if v.appointment is None)
+    detail = (
+        f"{today.plural(len(visits) - walk_ins, 'appointment')} and "
+        f"{today.plural(walk_ins, 'walk-in')} today"
+    )
+    if context.get("site"):
+        detail += f" at {context['site'].name}"
+    if "later_due" in context:
+        detail += (
+            f", {len(context['later_due']) + context['later_more']} more patients with scores due"
+        )
     record(
         request.user,
         Action.VIEW,
         object_type="day",
         object_id=str(request.user.public_id),
-        detail=f"{len(context['appointments'])} appointments today, "
-        f"{len(context['later_due']) + context['later_more']} more patients with scores due",
+        detail=detail,
     )
     return render(request, "web/home.html", context)
