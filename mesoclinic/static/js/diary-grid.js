@@ -123,6 +123,10 @@
     window.htmx.ajax("POST", grid.dataset.drop, { target: "#board", swap: "innerHTML", values });
   }
 
+  // A link dragged natively would cancel the pointer stream half-way.
+  document.addEventListener("dragstart", (event) => {
+    if (event.target.closest && event.target.closest(".blk")) event.preventDefault();
+  });
   document.addEventListener("pointerup", (event) => finish(event, true));
   document.addEventListener("pointercancel", (event) => finish(event, false));
 })();
