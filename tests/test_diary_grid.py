@@ -108,8 +108,9 @@ def test_ten_o_clock_is_on_the_same_row_either_side_of_a_summer_time_change(
     sunday = dt.date(2027, 3, 28)  # London moves to summer time at 01:00 UTC
     for d in (sunday - dt.timedelta(days=1), sunday):
         book(org, reception, clinic, patient, practitioner, local(d, 10))
+    monday = sunday - dt.timedelta(days=6)
     grid = _grid(
-        org, clinic, sunday - dt.timedelta(days=6), span="week", kind="practitioner", subject=practitioner,
+        org, clinic, monday, span="week", kind="practitioner", subject=practitioner,
         staff=[practitioner],
     )  # fmt: skip
     saturday, summer = grid.blocks
@@ -215,8 +216,9 @@ def test_another_organization_gets_404_and_never_our_appointments(org, personas,
     assert outsider.get(url, query).status_code == 404
     assert drop(outsider, clinic, appt, day, "15:00").status_code == 404
     # Their own board, with our appointment's id: still 404, and it has not moved.
-    with acting_for(personas["outsider"].organization):
-        theirs = Site.objects.create(organization=personas["outsider"].organization, name="Elsewhere")
+    elsewhere = personas["outsider"].organization
+    with acting_for(elsewhere):
+        theirs = Site.objects.create(organization=elsewhere, name="Elsewhere")
     their_drop = reverse("calendar_board_move", args=["site", theirs.public_id, "day"])
     response = outsider.post(
         their_drop,
@@ -435,3 +437,16 @@ def test_another_organization_cannot_read_our_free_starts(clinic, personas, prac
          "date": day.isoformat()},
     )  # fmt: skip
     assert response.status_code == 404
+
+
+def test_the_benchmark_finds_the_busiest_site_and_day(
+    org, clinic, reception, practitioner, owner, patient, make_patient, appt, day
+):
+    from mesoclinic.scale.prepare import busiest_day
+
+    later = day + dt.timedelta(days=1)
+    book(org, reception, clinic, make_patient(first_name="Bea"), practitioner, local(later, 10))
+    book(org, reception, clinic, patient, owner, local(later, 12))
+    with acting_for(org):
+        found = busiest_day()
+    assert found == {"site": str(clinic["site"].public_id), "date": later.isoformat()}

@@ -177,10 +177,8 @@ def board_move(request: AuthedRequest, kind: str, public_id: uuid.UUID, span: st
         except Refused as refused:
             refusal = (appt.public_id, refused.message)
         else:
-            note = (
-                f"Moved {moved.patient.full_name} to "
-                f"{services.span(moved.starts_at, moved.ends_at, moved.site)} with {moved.practitioner}."
-            )
+            when = services.span(moved.starts_at, moved.ends_at, moved.site)
+            note = f"Moved {moved.patient.full_name} to {when} with {moved.practitioner}."
     else:
         refusal = (appt.public_id, " ".join(str(m) for ms in form.errors.values() for m in ms))
     context = _board(request, kind, public_id, span, note=note, refusal=refusal)

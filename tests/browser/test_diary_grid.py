@@ -72,7 +72,10 @@ def _blocks_of(page, lane):
     return page.locator(f".grid .blk[data-column='{column}'][data-movable]")
 
 
-def test_dragging_a_block_moves_it_or_says_why_not(page):
+def test_dragging_a_block_moves_it_or_says_why_not(browser, live_app):
+    # Tall enough that the whole day is on screen: a mouse drags within the viewport.
+    context = browser.new_context(base_url=live_app, viewport={"width": 1024, "height": 1600})
+    page = context.new_page()
     login(page, "practitioner@demo.clinic")
     _open_day(page)
     lane = page.locator(".grid .lane").first
@@ -99,6 +102,7 @@ def test_dragging_a_block_moves_it_or_says_why_not(page):
     expect(page.locator(".grid-note")).to_contain_text(f"Moved {patient} to")
     expect(page.locator(".grid-note")).to_contain_text(f"{to // 60:02d}:{to % 60:02d}")
     screenshot(page, "diary-drag-moved")
+    context.close()
 
 
 def test_the_keyboard_selects_a_block_and_opens_the_move_form(page):
