@@ -50,6 +50,9 @@ def test_the_day_grid_fits_a_tablet_and_a_desktop(browser, live_app):
         expect(page.locator(".grid .res-head").first).to_contain_text("Treatment room 1")
         assert _no_page_scroll(page)
         screenshot(page, f"diary-day-rooms-{width}x{height}")
+        page.get_by_role("link", name="Week view").click()
+        expect(page.locator(".grid .blk").first).to_be_visible()
+        screenshot(page, f"diary-week-rooms-{width}x{height}")
         context.close()
 
 
@@ -120,3 +123,20 @@ def test_the_keyboard_selects_a_block_and_opens_the_move_form(page):
     expect(move).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name=re.compile("^Move "))).to_be_visible()
+
+
+def test_the_booking_form_offers_free_starts_and_takes_the_treatments_length(page):
+    login(page, "reception@demo.clinic")
+    page.goto("/calendar/")
+    page.get_by_role("link", name="New appointment").click()
+    page.get_by_label("Practitioner").select_option(label="Dr Paul Moreau")
+    page.get_by_label("Date").fill(_central_day().isoformat())
+    page.get_by_label("Date").dispatch_event("change")
+    page.get_by_label("Treatment").select_option(label="Injection lipolysis (60 min)")
+    expect(page.locator("#new-slots")).to_contain_text("for 60 minutes")
+    expect(page.get_by_label("Length (minutes)")).to_have_value("60")
+    first = page.locator("#new-slots .slot").first
+    chosen = first.inner_text()
+    first.click()
+    expect(page.get_by_label("Time")).to_have_value(chosen)
+    screenshot(page, "diary-new-appointment-slots")
