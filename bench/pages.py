@@ -46,6 +46,8 @@ def pages(h: dict, in_process: bool = False) -> list[dict]:
         jobs.append({"name": "today_reception", "user": h["reception"], "paths": ["/"]})
     if h.get("calendar_paths"):
         jobs.append({"name": "calendar", "user": doc, "paths": h["calendar_paths"]})
+    if h.get("calendar_day_paths"):
+        jobs.append({"name": "calendar_day", "user": doc, "paths": h["calendar_day_paths"]})
     # The photo comparison page and its two screen images, for series of 2 and 20 photos.
     for count, paths in sorted(h.get("compare_paths", {}).items(), key=lambda kv: int(kv[0])):
         jobs.append({"name": f"compare_{count}", "user": doc, "paths": paths})

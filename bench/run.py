@@ -285,6 +285,11 @@ def run_config(
         )
     )
     handles["calendar_paths"] = calendar_paths(env, handles)
+    busiest = handles.get("busiest_day") or {}
+    if busiest and handles["calendar_paths"]:
+        # The day grid of the busiest site on its busiest day, by practitioner and by room.
+        base = f"/calendar/site/{busiest['site']}/day/?date={busiest['date']}"
+        handles["calendar_day_paths"] = [base, base + "&by=room"]
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(handles, handle)
     try:

@@ -226,6 +226,10 @@ TABLE: dict[str, Row] = {
     "diary_setup_remove": row(OWNER, kind="room", public_id="@room"),
     "calendar_board": row(STAFF, kind="site", public_id="@site", span="week"),
     "appointment_new": row(STAFF, query={"patient": "@patient"}),
+    "calendar_board_move": row(
+        STAFF, kind="site", public_id="@site", span="day", form={"appointment": "@appointment"}
+    ),
+    "appointment_new_slots": row(STAFF),
     "appointment_patient_picker": row(STAFF),
     "appointment_detail": row(STAFF, public_id="@appointment"),
     "appointment_move": row(STAFF, public_id="@appointment"),

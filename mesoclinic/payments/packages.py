@@ -81,9 +81,7 @@ def package_for(session: TreatmentSession) -> PackageSale | None:
     (one query: signing a session of a patient without a package costs only this)."""
     if session.plan_version_id is None:
         return None
-    protocols = PlanProtocol.objects.filter(version_id=session.plan_version_id).values(
-        "protocol"
-    )
+    protocols = PlanProtocol.objects.filter(version_id=session.plan_version_id).values("protocol")
     return (
         PackageSale.objects.filter(patient_id=session.patient_id, protocol__in=protocols)
         .annotate(used=Count("draws", filter=ledger.live_draws()))

@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from django.db.models import Count
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from mesoclinic import rules
@@ -22,6 +23,7 @@ from mesoclinic.patients import models as pm
 from mesoclinic.patients.models import Patient
 from mesoclinic.plans.models import Consent, Plan, PlanProtocol, PlanVersion
 from mesoclinic.scale.compare_photos import comparison_paths
+from mesoclinic.scheduling.models import Appointment
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import (
     Lot,
@@ -83,7 +85,22 @@ def handles(org: Organization, sessions: int, seed: int = 0) -> dict[str, Any]:
             "site": str(site.public_id) if site else "",
             "patients": Patient.objects.count(),
             "compare_paths": comparison_paths(practitioner),
+            "busiest_day": busiest_day(),
         }
+
+
+def busiest_day() -> dict[str, str]:
+    """The site and local day with the most appointments: the diary grid's heaviest page."""
+    top = (
+        Appointment.objects.annotate(day=TruncDate("starts_at"))
+        .values("site__public_id", "day")
+        .annotate(n=Count("id"))
+        .order_by("-n", "day")
+        .first()
+    )
+    if top is None:
+        return {}
+    return {"site": str(top["site__public_id"]), "date": top["day"].isoformat()}
 
 
 def _bench_lot(site: Site, product: str, owner: User | None) -> Lot:

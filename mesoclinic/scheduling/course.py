@@ -346,8 +346,10 @@ def move(
     room: Room | None = None,
     reason: str = "",
     shift_rest: bool = False,
+    practitioner: User | None = None,
 ) -> list[Appointment]:
-    """Move one appointment (and, if asked, the later sessions of its course by the same delta)."""
+    """Move one appointment (and, if asked, the later sessions of its course by the same
+    delta); ``practitioner``: hand this one appointment to a colleague as well."""
     zone = appt.site.zone
     delta = starts_at.astimezone(zone).replace(tzinfo=None) - appt.local_start().replace(
         tzinfo=None
@@ -385,6 +387,7 @@ def move(
                 starts_at=when,
                 lock_version=version,
                 room=room if a is appt else room_at(a, when),
+                practitioner=practitioner if a is appt else None,
                 reason=why,
             )
         )

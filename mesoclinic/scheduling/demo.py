@@ -74,6 +74,8 @@ def _book_fortnight(
     patients = list(Patient.objects.order_by("last_name", "first_name")[:24])
     monday = today - dt.timedelta(days=today.weekday())
     rooms = {s.pk: list(Room.objects.filter(site=s).order_by("name")) for s in sites}
+    # The 45-minute visits are mesotherapy sessions: the diary colours blocks by treatment.
+    session = TreatmentType.objects.get(name=TREATMENTS[0][0])
     n = 0
     for offset in range(10):
         day = monday + dt.timedelta(days=offset)
@@ -92,6 +94,7 @@ def _book_fortnight(
                     room=rooms[site.pk][i],
                     practitioner=user,
                     patient=patient,
+                    treatment_type=session,
                     starts_at=start,
                     ends_at=start + dt.timedelta(minutes=45),
                     status=_demo_status(day, today, n),

@@ -137,5 +137,19 @@ class MoveForm(SlotForm):
             del self.fields["shift_rest"]
 
 
+class DropForm(SlotForm):
+    """Where a block was dropped on the board: a time, and the column's practitioner or room."""
+
+    lock_version = forms.IntegerField(min_value=0)
+    practitioner = forms.ChoiceField(required=False)
+    room = forms.ChoiceField(required=False)
+
+    def __init__(self, *args: Any, site: Site, staff: Iterable[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        rooms = Room.objects.filter(site=site, active=True).order_by("name")
+        self.fields["room"] = Choices(rooms, required=False, label="Room")
+        self.fields["practitioner"] = Choices(staff, required=False, label="Practitioner")
+
+
 class CancelForm(forms.Form):
     reason = forms.CharField(max_length=300, label="Why is it cancelled?")

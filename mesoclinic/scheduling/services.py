@@ -221,7 +221,9 @@ def reschedule(
     length = appt.ends_at - appt.starts_at
     appt.starts_at, appt.ends_at = starts_at, starts_at + length
     appt.room = room if room is not None else appt.room
-    appt.practitioner = practitioner or appt.practitioner
+    if practitioner is not None and practitioner.pk != appt.practitioner_id:
+        appt.practitioner = practitioner
+        _check_role(appt)
     if reason:
         appt.interval_override_reason, appt.overridden_by = reason, user
     appt.changed_by = user

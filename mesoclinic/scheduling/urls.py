@@ -1,9 +1,9 @@
 from django.urls import path
 
-from mesoclinic.scheduling import course_views, setup_views, views, visit_views
+from mesoclinic.scheduling import board_views, course_views, setup_views, views, visit_views
 
 urlpatterns = [
-    path("calendar/", views.calendar_home, name="calendar_home"),
+    path("calendar/", board_views.calendar_home, name="calendar_home"),
     path("calendar/setup/", setup_views.diary_setup, name="diary_setup"),
     path(
         "calendar/setup/site/<uuid:public_id>/<str:kind>/",
@@ -23,9 +23,15 @@ urlpatterns = [
     ),
     path(
         "calendar/<str:kind>/<uuid:public_id>/<str:span>/",
-        views.calendar_board,
+        board_views.calendar_board,
         name="calendar_board",
     ),
+    path(
+        "calendar/<str:kind>/<uuid:public_id>/<str:span>/move/",
+        board_views.board_move,
+        name="calendar_board_move",
+    ),
+    path("appointments/new/slots/", views.appointment_new_slots, name="appointment_new_slots"),
     path("appointments/new/", views.appointment_new, name="appointment_new"),
     path("appointments/patients/", views.patient_picker, name="appointment_patient_picker"),
     path("appointments/<uuid:public_id>/", views.appointment_detail, name="appointment_detail"),

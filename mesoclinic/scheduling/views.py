@@ -3,7 +3,8 @@
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from typing import Any, cast
+from dataclasses import replace
+from typing import Any
 
 from django.contrib import messages
 from django.db.models import QuerySet
@@ -17,13 +18,13 @@ from mesoclinic import query_ids
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.accounts.http import AuthedRequest
-from mesoclinic.accounts.models import Site, User
+from mesoclinic.accounts.models import Site
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.models import Patient
 from mesoclinic.patients.search import search_patients
-from mesoclinic.scheduling import access, board, course, forms, services, visit_state, visits
+from mesoclinic.scheduling import access, course, forms, services, visit_state, visits
 from mesoclinic.scheduling.diary import Diary
-from mesoclinic.scheduling.models import Appointment, Room, Status, TreatmentType
+from mesoclinic.scheduling.models import Appointment, Status, TreatmentType
 from mesoclinic.scheduling.services import Refused
 from mesoclinic.transitions import TransitionRefused
 
@@ -35,88 +36,8 @@ def _day(request: AuthedRequest) -> dt.date | None:
         return None
 
 
-def _subject(
-    request: AuthedRequest, kind: str, public_id: uuid.UUID
-) -> tuple[Site | Room | User, Site]:
-    """The board's subject and the site whose hours and time zone it is shown in."""
-    site: Site | None
-    if kind == "site":
-        site = access.get_site(public_id)
-        return site, site
-    if kind == "room":
-        room = access.get_room(public_id)
-        return room, room.site
-    person = access.get_clinician(public_id)
-    chosen = request.GET.get("site")
-    sites = access.sites()
-    site = None
-    if chosen:
-        site = sites.filter(public_id=chosen).first() if access.is_uuid(chosen) else None
-    site = site or person.sites.order_by("name").first() or sites.first()
-    if site is None:
-        raise Http404
-    return person, site
-
-
 def _treatments() -> QuerySet[TreatmentType]:
     return TreatmentType.objects.filter(active=True).order_by("name")
-
-
-@require_GET
-@require(access.VIEW_DIARY)
-def calendar_home(request: AuthedRequest) -> HttpResponse:
-    site = request.user.sites.order_by("name").first() or access.sites().first()
-    if site is None:
-        raise Http404
-    if request.user.role in access.TREATING_ROLES:
-        return redirect("calendar_board", "practitioner", request.user.public_id, "week")
-    return redirect("calendar_board", "site", site.public_id, "week")
-
-
-@require_GET
-@require(access.VIEW_DIARY)
-def calendar_board(
-    request: AuthedRequest, kind: str, public_id: uuid.UUID, span: str
-) -> HttpResponse:
-    if kind not in board.KINDS or span not in board.SPANS:
-        raise Http404
-    subject, site = _subject(request, kind, public_id)
-    today = timezone.now().astimezone(site.zone).date()
-    first = board.first_day(_day(request) or today, span)
-    staff: list[User]
-    if kind == "practitioner":
-        staff = [cast(User, subject)]  # _subject gives a clinician for this kind
-    elif kind == "site":
-        staff = list(access.clinicians(site))
-    else:
-        staff = []
-    columns = board.build(kind, subject, site, first, span, staff)
-    step = dt.timedelta(days=7 if span == "week" else 1)
-    count = sum(len(c.cards) for c in columns)
-    record(
-        request.user,
-        Action.VIEW,
-        object_type=f"calendar-{kind}",
-        object_id=str(subject.public_id),
-        detail=f"{span} of {first.isoformat()}, {count} appointments",
-    )
-    context = {
-        "kind": kind,
-        "span": span,
-        "subject": subject,
-        "site": site,
-        "columns": columns,
-        "first": first,
-        "previous": first - step,
-        "next": first + step,
-        "today": today,
-        "sites": access.sites(),
-        "site_q": f"&site={site.public_id}" if kind == "practitioner" else "",
-        "can_see_areas": roles.can(request.user, access.SEE_AREAS),
-        "can_book": roles.can(request.user, access.BOOK),
-    }
-    template = "scheduling/_board.html" if request.htmx else "scheduling/board.html"
-    return render(request, template, context)
 
 
 @require_GET
@@ -174,6 +95,58 @@ def appointment_new(request: AuthedRequest) -> HttpResponse:
     return render(
         request, "scheduling/appointment_new.html", context, status=400 if failed else 200
     )
+
+
+@require_GET
+@require(access.BOOK)
+def appointment_new_slots(request: AuthedRequest) -> HttpResponse:
+    """Free starts for the booking form's practitioner, room, treatment and day (HTMX, as
+    the fields change); the length is the treatment's."""
+    site_id = request.GET.get("site", "")
+    site = access.get_site(site_id) if access.is_uuid(site_id) else access.sites().first()
+    if site is None:
+        raise Http404
+    form = forms.BookForm(
+        request.GET, site=site, staff=access.clinicians(site), treatments=_treatments()
+    )
+    form.is_valid()  # the time is what the slots are for: read the fields that are valid
+    data = form.cleaned_data
+    person, day = data.get("practitioner"), data.get("date")
+    treatment, room = data.get("treatment_type"), data.get("room")
+    context: dict[str, Any] = {
+        "slots": [],
+        "day": day,
+        "person": person,
+        "room": room,
+        "minutes": int(form.duration().total_seconds() // 60),
+        "from_treatment": treatment is not None,
+    }
+    if person is None or day is None:
+        return render(request, "scheduling/_new_slots.html", context)
+    patient = None
+    patient_id = request.GET.get("patient", "")
+    if access.is_uuid(patient_id):
+        patient = Patient.objects.filter(public_id=patient_id).first()
+    diary = Diary.load(site, day, day, staff=[person], patient=patient)
+    if room is not None:
+        diary = replace(diary, rooms=[room])  # that room or none
+    slots = diary.free_slots(
+        day,
+        person,
+        form.duration(),
+        patient=patient,
+        needs_room=room is not None or (treatment.needs_room if treatment else True),
+        not_before=timezone.now(),
+    )
+    record(
+        request.user,
+        Action.VIEW,
+        object_type="calendar-practitioner",
+        object_id=str(person.public_id),
+        detail=f"free slots {day.isoformat()}",
+    )
+    context["slots"] = [s.starts_at.astimezone(site.zone) for s in slots]
+    return render(request, "scheduling/_new_slots.html", context)
 
 
 def _book(
