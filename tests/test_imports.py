@@ -8,12 +8,14 @@ patient gets 404; anonymous visitors are sent to log in.
 from datetime import date
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
 from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.models import AuditEvent
+from mesoclinic.imports import csvfile, services
 from mesoclinic.patients import models as pm
 from mesoclinic.tenancy import acting_for
 from tests.factories import client_for, make_user
@@ -169,8 +171,9 @@ def test_a_file_with_a_bom_is_read(org, owner_client):
     assert len(response.context["report"].planned) == 2
 
 
-def test_an_oversized_file_is_refused(org, owner_client):
-    text = GOOD + "x" * (2 * 1024 * 1024)
+@pytest.mark.parametrize("extra_mb", [0, 1])  # read, then refused before it is read
+def test_an_oversized_file_is_refused(org, owner_client, extra_mb):
+    text = GOOD + "x" * ((2 + extra_mb) * 1024 * 1024)
     response = check(owner_client, text)
     assert response.status_code == 400
     assert "larger than 2 MB" in response.content.decode()
@@ -217,11 +220,28 @@ def test_only_an_owner_imports(personas, persona):
     assert client.get(reverse("import_template")).status_code == 403
 
 
+@pytest.mark.parametrize("persona", ["practitioner", "reception"])
+def test_the_services_refuse_anyone_but_an_owner(org, personas, persona):
+    sheet = csvfile.read(GOOD)
+    with acting_for(org), pytest.raises(PermissionDenied):
+        services.preview(personas[persona], sheet)
+    with acting_for(org), pytest.raises(PermissionDenied):
+        services.import_patients(personas[persona], sheet)
+    assert patients_of(org) == {}
+
+
 def test_another_clinics_owner_imports_into_their_own_clinic(org, other_org, outsider):
     client = client_for(outsider)
     confirm(client, check(client, GOOD))
     assert patients_of(org) == {}
     assert len(patients_of(other_org)) == 2
+
+
+def test_a_confirmation_of_another_check_imports_nothing(org, owner_client):
+    check(owner_client, GOOD)
+    response = owner_client.post(reverse("import_confirm"), {"token": "an-older-check"})
+    assert response["Location"] == reverse("patient_import")
+    assert patients_of(org) == {}
 
 
 def test_an_owner_cannot_confirm_another_sessions_check(org, owner, owner_client):

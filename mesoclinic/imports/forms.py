@@ -24,8 +24,6 @@ class UploadForm(forms.Form):
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
-        if upload.size > csvfile.MAX_BYTES:
-            raise forms.ValidationError("The file is larger than 2 MB.")
         try:
             text = csvfile.decode(upload.read())
             self.sheet = csvfile.read(text)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.models import Organization, Site, User
 from mesoclinic.audit.log import Action, record
-from mesoclinic.imports.csvfile import PATIENT_COLUMNS, Row, Sheet
+from mesoclinic.imports.csvfile import COLUMNS, PATIENT_COLUMNS, Row, Sheet
 from mesoclinic.patients import forms, vocab
 from mesoclinic.patients import models as m
 from mesoclinic.patients import services as patients
@@ -172,7 +172,8 @@ def _check_row(row: Row, today: date) -> tuple[Planned | None, list[Refusal]]:
                     for message in _form_errors(entry)
                 ]
     if refused:
-        return None, refused
+        order = {name: i for i, name in enumerate(("row", *COLUMNS))}
+        return None, sorted(refused, key=lambda r: order.get(r.column, 0))
     return Planned(row.number, form, entries), []
 
 
