@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("mesoclinic.web.urls")),
     path("accounts/", include("mesoclinic.accounts.urls")),
     path("patients/", include("mesoclinic.patients.urls")),
+    path("imports/", include("mesoclinic.imports.urls")),
     path("api/v1/", api.urls),
     path("accounts/api-tokens/", include("mesoclinic.api.urls")),
     path("", include("mesoclinic.plans.urls")),

@@ -146,6 +146,10 @@ TABLE: dict[str, Row] = {
     "password_change": row(STAFF),
     "staff_list": row(OWNER),
     "clinic_settings": row(OWNER),
+    # imports
+    "patient_import": row(OWNER),
+    "import_confirm": row(OWNER),
+    "import_template": row(OWNER),
     "staff_invite": row(OWNER),
     "staff_set_active": row(OWNER, public_id="@colleague"),
     "licence_new": row(OWNER, public_id="@colleague"),

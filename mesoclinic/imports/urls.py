@@ -1,0 +1,9 @@
+from django.urls import path
+
+from mesoclinic.imports import views
+
+urlpatterns = [
+    path("", views.patient_import, name="patient_import"),
+    path("confirm/", views.import_confirm, name="import_confirm"),
+    path("template.csv", views.import_template, name="import_template"),
+]
