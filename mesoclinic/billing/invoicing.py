@@ -1,0 +1,305 @@
+"""Invoices: drafted from a signed session or by hand, issued into the organization's one
+gapless sequence, corrected by credit notes. Every act is audited and takes the actor.
+
+- A session's draft has a line per charted area priced by the price list in force (the
+  area's per-session price), a line per product billed by use (vials opened, the same
+  count the sign-off took from stock) and numbing where the price list charges it. What
+  has no price yet is listed, never invented: the draft may get a line by hand.
+- Lines name the treatment and the area, never a dose, a product's strength or a note:
+  reception issues and reads invoices.
+- Issuing takes the next number inside the issuing transaction (the counter row is
+  locked on PostgreSQL; SQLite's write lock serialises it), so two issues at once get
+  consecutive numbers and a failed issue gives its number back. An issued invoice or
+  credit note and its lines are refused UPDATE and DELETE by the database.
+- A credit note copies the lines of the invoice it corrects (all of them, or the ones
+  chosen), carries a reason, and is issued at once with the next number.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Sum
+from django.utils import timezone
+
+from mesoclinic import rules
+from mesoclinic.accounts import roles
+from mesoclinic.accounts.models import Site, User
+from mesoclinic.audit.log import record
+from mesoclinic.audit.models import Action
+from mesoclinic.billing import prices
+from mesoclinic.billing.models import (
+    ONE_INVOICE_PER_SESSION,
+    ZERO,
+    Invoice,
+    InvoiceCounter,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    LineKind,
+)
+from mesoclinic.billing.money import cents, line_amounts
+from mesoclinic.patients.models import Patient
+from mesoclinic.treatments.charting import vials_opened
+from mesoclinic.treatments.models import SessionArea, SessionStatus, TreatmentSession
+
+# Lines a person adds to a draft by hand (a session's treatment lines come from it).
+MANUAL_KINDS = (LineKind.CONSULTATION, LineKind.DEPOSIT, LineKind.OTHER, LineKind.NUMBING)
+
+
+class InvoiceRefused(Exception):
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+@dataclass(frozen=True)
+class Drafted:
+    invoice: Invoice
+    unpriced: list[str]  # what the price list has no price for, as people read it
+    made_now: bool
+
+
+def _check(user: User) -> None:
+    roles.check(user, roles.BILLING, "Your role does not draft or issue invoices.")
+
+
+def _add(invoice: Invoice, kind: str, description: str, quantity: Decimal, unit: Decimal,
+         *, discount: Decimal = ZERO, discount_reason: str = "") -> InvoiceLine:  # fmt: skip
+    org = invoice.organization
+    amounts = line_amounts(
+        quantity, unit, org.tax_rate, discount=discount, prices_include_tax=org.prices_include_tax
+    )
+    last = InvoiceLine.objects.filter(invoice=invoice).aggregate(p=Max("position"))["p"] or 0
+    return InvoiceLine.objects.create(
+        organization_id=invoice.organization_id,
+        invoice=invoice,
+        position=last + 1,
+        kind=kind,
+        description=description[:200],
+        quantity=quantity,
+        unit_price=cents(unit),
+        tax_rate=org.tax_rate,
+        discount=cents(discount),
+        discount_reason=discount_reason[:200],
+        net=amounts.net,
+        tax=amounts.tax,
+        gross=amounts.gross,
+    )
+
+
+def _session_lines(
+    invoice: Invoice, session: TreatmentSession, book: prices.PriceBook
+) -> list[str]:
+    """Add the session's priced lines; what had no price, in people's words."""
+    ref = rules.load_reference()
+    rows = list(SessionArea.objects.filter(session=session).select_related("lot"))
+    unpriced: list[str] = []
+    for slug in dict.fromkeys(row.area for row in rows):
+        name = ref.areas[slug].name if slug in ref.areas else slug
+        price = book.area(slug)
+        if price is None:
+            unpriced.append(f"{name} (treatment)")
+            continue
+        _add(invoice, LineKind.TREATMENT, f"Mesotherapy, {name}", Decimal(1), price)
+    by_product: dict[str, int] = {}
+    lots = {row.lot_id: row.lot for row in rows}
+    for lot_id, vials in vials_opened(rows).items():
+        product = lots[lot_id].product
+        by_product[product] = by_product.get(product, 0) + vials
+    for slug, vials in by_product.items():
+        price = book.product(slug)
+        if price is not None:  # a product with no price is included in the area's price
+            # The vials, not the product's name: names carry strengths, and reception reads it.
+            _add(invoice, LineKind.PRODUCT, "Treatment product, per vial", Decimal(vials), price)
+    if session.precheck.get("numbing") and book.price_list.numbing is not None:
+        _add(invoice, LineKind.NUMBING, "Numbing", Decimal(1), book.price_list.numbing)
+    return unpriced
+
+
+def draft_for_session(user: User, session: TreatmentSession) -> Drafted:
+    """The session's invoice: drafted now from the price list, or the one it already has."""
+    _check(user)
+    if existing := Invoice.objects.filter(session=session, kind=InvoiceKind.INVOICE).first():
+        return Drafted(existing, [], False)
+    if session.status != SessionStatus.SIGNED:
+        raise InvoiceRefused("A session is invoiced once it is signed.")
+    book = prices.current()
+    if book is None:
+        raise InvoiceRefused("The clinic has no price list yet: the owner sets it first.")
+    try:
+        with transaction.atomic():
+            invoice = Invoice.objects.create(
+                patient_id=session.patient_id,
+                site_id=session.site_id,
+                currency=book.currency,
+                session=session,
+                plan_id=session.plan_id,
+                price_list=book.price_list,
+                created_by=user,
+                changed_by=user,
+            )
+            unpriced = _session_lines(invoice, session, book)
+            record(user, Action.CREATE, invoice, detail=f"drafted from session {session.public_id}")
+    except IntegrityError as error:
+        if ONE_INVOICE_PER_SESSION not in str(error):
+            raise
+        # A second click drafted it a moment ago: that one is the session's invoice.
+        return Drafted(Invoice.objects.get(session=session, kind=InvoiceKind.INVOICE), [], False)
+    return Drafted(invoice, unpriced, True)
+
+
+def draft_for_patient(user: User, patient: Patient, site: Site) -> Invoice:
+    """An empty draft for a consultation, a deposit or anything else added by hand."""
+    _check(user)
+    book = prices.current()
+    with transaction.atomic():
+        invoice = Invoice.objects.create(
+            patient=patient,
+            site=site,
+            currency=book.currency if book else patient.organization.currency,
+            price_list=book.price_list if book else None,
+            created_by=user,
+            changed_by=user,
+        )
+        record(user, Action.CREATE, invoice, detail="drafted by hand")
+    return invoice
+
+
+def _draft(invoice: Invoice) -> Invoice:
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if locked.status != InvoiceStatus.DRAFT:
+        raise InvoiceRefused(f"{locked.description} is issued: correct it with a credit note.")
+    return locked
+
+
+def add_line(
+    user: User,
+    invoice: Invoice,
+    *,
+    kind: str,
+    description: str,
+    quantity: Decimal,
+    unit_price: Decimal,
+    discount: Decimal = ZERO,
+    discount_reason: str = "",
+) -> InvoiceLine:
+    """A line added by hand to a draft (discounts need a reason and keep the line >= 0)."""
+    _check(user)
+    if kind not in [*MANUAL_KINDS, LineKind.TREATMENT, LineKind.PRODUCT]:
+        raise InvoiceRefused("Choose what the line is for.", "kind")
+    if quantity <= 0:
+        raise InvoiceRefused("The quantity must be above zero.", "quantity")
+    if unit_price < 0:
+        raise InvoiceRefused("A price cannot be below zero.", "unit_price")
+    if discount < 0 or discount > cents(quantity * unit_price):
+        raise InvoiceRefused("A discount is between zero and the line's amount.", "discount")
+    if discount > 0 and len(discount_reason.strip()) < 3:
+        raise InvoiceRefused("Say why the discount is given.", "discount_reason")
+    with transaction.atomic():
+        locked = _draft(invoice)
+        line = _add(locked, kind, description.strip(), quantity, unit_price,
+                    discount=discount, discount_reason=discount_reason.strip())  # fmt: skip
+        record(user, Action.CHANGE, locked, fields=["lines"], detail=f"line added: {kind}")
+    return line
+
+
+def remove_line(user: User, invoice: Invoice, line: InvoiceLine) -> None:
+    _check(user)
+    with transaction.atomic():
+        locked = _draft(invoice)
+        InvoiceLine.objects.filter(pk=line.pk, invoice=locked).delete()
+        record(user, Action.CHANGE, locked, fields=["lines"], detail="line removed")
+
+
+def _take_number(organization_id: int) -> int:
+    counter, _ = InvoiceCounter.objects.select_for_update().get_or_create(
+        organization_id=organization_id
+    )
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return counter.last_number
+
+
+def draft_totals(lines: list[InvoiceLine]) -> dict[str, Decimal]:
+    """A draft's totals as issuing will store them: the sums of its rounded lines."""
+    return {
+        "net": cents(sum((line.net for line in lines), ZERO)),
+        "tax": cents(sum((line.tax for line in lines), ZERO)),
+        "gross": cents(sum((line.gross for line in lines), ZERO)),
+    }
+
+
+def _totals(invoice: Invoice) -> dict[str, Decimal]:
+    sums = InvoiceLine.objects.filter(invoice=invoice).aggregate(
+        net=Sum("net"), tax=Sum("tax"), gross=Sum("gross")
+    )
+    return {k: cents(v or 0) for k, v in sums.items()}
+
+
+def issue(user: User, invoice: Invoice) -> Invoice:
+    """Give the draft the next number and freeze it; issuing it again changes nothing."""
+    _check(user)
+    with transaction.atomic():
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if locked.status == InvoiceStatus.ISSUED:
+            return locked  # a second click: the same number, nothing else
+        totals = _totals(locked)
+        if not InvoiceLine.objects.filter(invoice=locked).exists():
+            raise InvoiceRefused("An invoice needs at least one line before it is issued.")
+        number = _take_number(locked.organization_id)
+        Invoice.objects.filter(pk=locked.pk).update(
+            status=InvoiceStatus.ISSUED,
+            number=number,
+            issued_at=timezone.now(),
+            issued_by=user,
+            total_net=totals["net"],
+            total_tax=totals["tax"],
+            total_gross=totals["gross"],
+            changed_by=user,
+            changed_at=timezone.now(),
+        )
+        locked.refresh_from_db()
+        record(
+            user, Action.CHANGE, locked, fields=["status", "number"], detail=f"issued as {number}"
+        )
+    return locked
+
+
+def credit(user: User, invoice: Invoice, reason: str, line_ids: list[int] | None = None) -> Invoice:
+    """A credit note for the issued invoice (its chosen lines, default all), issued now."""
+    _check(user)
+    if invoice.kind != InvoiceKind.INVOICE or invoice.status != InvoiceStatus.ISSUED:
+        raise InvoiceRefused("Only an issued invoice is corrected by a credit note.")
+    if len(reason.strip()) < 3:
+        raise InvoiceRefused("Say why the invoice is corrected.", "reason")
+    lines = list(InvoiceLine.objects.filter(invoice=invoice))
+    if line_ids is not None:
+        lines = [line for line in lines if line.pk in set(line_ids)]
+    if not lines:
+        raise InvoiceRefused("Choose at least one line to credit.", "lines")
+    with transaction.atomic():
+        note = Invoice.objects.create(
+            patient_id=invoice.patient_id,
+            site_id=invoice.site_id,
+            kind=InvoiceKind.CREDIT_NOTE,
+            currency=invoice.currency,
+            credits=invoice,
+            plan_id=invoice.plan_id,
+            price_list_id=invoice.price_list_id,
+            note=reason.strip()[:2000],
+            created_by=user,
+            changed_by=user,
+        )
+        InvoiceLine.objects.bulk_create(
+            InvoiceLine(
+                organization_id=note.organization_id, invoice=note, position=n,
+                kind=line.kind, description=line.description, quantity=line.quantity,
+                unit_price=line.unit_price, tax_rate=line.tax_rate, discount=line.discount,
+                discount_reason=line.discount_reason, net=line.net, tax=line.tax,
+                gross=line.gross,
+            )
+            for n, line in enumerate(lines, start=1)
+        )  # fmt: skip
+        record(user, Action.CREATE, note, detail=f"credit note for {invoice.description}")
+        return issue(user, note)
