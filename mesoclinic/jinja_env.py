@@ -60,6 +60,7 @@ def environment(**options: Any) -> Environment:
         capfirst=defaultfilters.capfirst,
         truncatechars=defaultfilters.truncatechars,
         people=people,
+        money=money,
         area_name=area_name,
         protocol_name=protocol_name,
         instrument_name=instrument_name,
@@ -219,6 +220,13 @@ def people(value: Decimal | float | str | None) -> str:
     if abs(number) >= 10:
         return f"{number:,.1f}".rstrip("0").rstrip(".")
     return f"{number:.2f}".rstrip("0").rstrip(".")
+
+
+def money(value: Decimal | float | str | None) -> str:
+    """An amount of money for people: two decimals, thousands separated (7,020.00)."""
+    if value is None or value == "":
+        return ""
+    return f"{Decimal(str(value)):,.2f}"
 
 
 def with_sources(lines: Iterable[str]) -> list[tuple[str, str]]:

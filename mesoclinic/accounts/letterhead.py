@@ -17,6 +17,7 @@ from django.core.files.storage import storages
 from PIL import Image, UnidentifiedImageError
 
 from mesoclinic.accounts.models import Organization
+from mesoclinic.pillow_strict import strict_loading
 
 MAX_LOGO_BYTES = 512 * 1024
 MAX_LOGO_SIDE = 2000
@@ -43,7 +44,8 @@ def checked_logo(data: bytes) -> str:
         image = Image.open(io.BytesIO(data), formats=list(FORMATS))
         too_large = image.width > MAX_LOGO_SIDE or image.height > MAX_LOGO_SIDE
         if not too_large:
-            image.load()
+            with strict_loading():
+                image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise LogoRefused("Choose a PNG or JPEG image.") from None
     if too_large:

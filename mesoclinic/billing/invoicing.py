@@ -19,20 +19,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Sum
-from django.utils import timezone
+from django.db.models import Max
 
 from mesoclinic import rules
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.models import Site, User
 from mesoclinic.audit.log import record
 from mesoclinic.audit.models import Action
-from mesoclinic.billing import prices
+from mesoclinic.billing import issuing, prices
 from mesoclinic.billing.models import (
     ONE_INVOICE_PER_SESSION,
     ZERO,
     Invoice,
-    InvoiceCounter,
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
@@ -212,15 +210,6 @@ def remove_line(user: User, invoice: Invoice, line: InvoiceLine) -> None:
         record(user, Action.CHANGE, locked, fields=["lines"], detail="line removed")
 
 
-def _take_number(organization_id: int) -> int:
-    counter, _ = InvoiceCounter.objects.select_for_update().get_or_create(
-        organization_id=organization_id
-    )
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return counter.last_number
-
-
 def draft_totals(lines: list[InvoiceLine]) -> dict[str, Decimal]:
     """A draft's totals as issuing will store them: the sums of its rounded lines."""
     return {
@@ -230,40 +219,12 @@ def draft_totals(lines: list[InvoiceLine]) -> dict[str, Decimal]:
     }
 
 
-def _totals(invoice: Invoice) -> dict[str, Decimal]:
-    sums = InvoiceLine.objects.filter(invoice=invoice).aggregate(
-        net=Sum("net"), tax=Sum("tax"), gross=Sum("gross")
-    )
-    return {k: cents(v or 0) for k, v in sums.items()}
-
-
 def issue(user: User, invoice: Invoice) -> Invoice:
-    """Give the draft the next number and freeze it; issuing it again changes nothing."""
-    _check(user)
-    with transaction.atomic():
-        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        if locked.status == InvoiceStatus.ISSUED:
-            return locked  # a second click: the same number, nothing else
-        totals = _totals(locked)
-        if not InvoiceLine.objects.filter(invoice=locked).exists():
-            raise InvoiceRefused("An invoice needs at least one line before it is issued.")
-        number = _take_number(locked.organization_id)
-        Invoice.objects.filter(pk=locked.pk).update(
-            status=InvoiceStatus.ISSUED,
-            number=number,
-            issued_at=timezone.now(),
-            issued_by=user,
-            total_net=totals["net"],
-            total_tax=totals["tax"],
-            total_gross=totals["gross"],
-            changed_by=user,
-            changed_at=timezone.now(),
-        )
-        locked.refresh_from_db()
-        record(
-            user, Action.CHANGE, locked, fields=["status", "number"], detail=f"issued as {number}"
-        )
-    return locked
+    """Give the draft the next number and freeze it (`issuing.issue`); again: unchanged."""
+    try:
+        return issuing.issue(user, invoice)
+    except issuing.IssueRefused as refusal:
+        raise InvoiceRefused(str(refusal)) from None
 
 
 def credit(user: User, invoice: Invoice, reason: str, line_ids: list[int] | None = None) -> Invoice:

@@ -21,14 +21,13 @@ lossless; a PNG is saved again as PNG, losslessly, without its text chunks.
 
 import hashlib
 import io
-import threading
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pillow_heif
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from mesoclinic.pillow_strict import strict_loading
 
 pillow_heif.register_heif_opener()
 
@@ -109,28 +108,11 @@ def decode(data: bytes) -> Image.Image:
         if image.width * image.height > max_pixels():
             raise ImageRefused(TOO_LARGE_TO_OPEN)
         try:
-            with _strict_loading():
+            with strict_loading():
                 image.load()
         except (OSError, SyntaxError, ValueError, EOFError):
             raise ImageRefused(DAMAGED) from None
     return image
-
-
-_LOADING = threading.Lock()
-
-
-@contextmanager
-def _strict_loading() -> Iterator[None]:
-    """Pillow refusing a truncated image, whatever another library set: WeasyPrint, once
-    imported (for any PDF), makes Pillow accept truncated images process-wide, and a
-    damaged upload must still be refused rather than kept half grey."""
-    with _LOADING:
-        before = ImageFile.LOAD_TRUNCATED_IMAGES
-        ImageFile.LOAD_TRUNCATED_IMAGES = False
-        try:
-            yield
-        finally:
-            ImageFile.LOAD_TRUNCATED_IMAGES = before
 
 
 def upright(image: Image.Image) -> Image.Image:

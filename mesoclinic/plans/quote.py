@@ -5,6 +5,7 @@ from typing import Any
 
 from mesoclinic import rules
 from mesoclinic.accounts.models import Organization
+from mesoclinic.plans import quote_hooks
 
 CENT = Decimal("0.01")
 
@@ -14,6 +15,11 @@ def _money(value: Any) -> Decimal:
 
 
 def itemized_quote(result: dict[str, Any], organization: Organization) -> dict[str, Any]:
+    """From the clinic's price list when billing has one (`quote_hooks`), else the
+    engine's range plus the clinic's tax."""
+    exact = quote_hooks.provided(result, organization)
+    if exact is not None:
+        return exact
     ref = rules.load_reference()
     engine = result["quote"]
     tax_rate = Decimal(str(getattr(organization, "tax_rate", 0) or 0))
