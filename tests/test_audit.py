@@ -59,6 +59,7 @@ def test_changing_a_patient_names_the_changed_fields(practitioner, patient):
             "phone": "+1 555 777",
             "email": "anna@example.com",
             "weight_kg": "64",
+            "contact_by": "email",  # as the form shows it: unchanged
         },
     )
     event = AuditEvent.objects.get(action="change")

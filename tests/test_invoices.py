@@ -278,6 +278,20 @@ def test_reception_invoices_a_session_issues_it_and_prints_it(org, owner, recept
     assert AuditEvent.objects.filter(object_id=str(invoice.public_id), action="export").count() == 1
 
 
+def test_a_credit_note_of_one_line_credits_that_line_only(org, owner, reception, signed):
+    price_list(org, owner, product="95.50")
+    invoice = issue(org, reception, draft(org, reception, signed).invoice)
+    product = lines_of(org, invoice)[1]
+    response = client_for(reception).post(
+        reverse("invoice_credit", args=[invoice.public_id]),
+        {"reason": "The vial was not opened", "line": [str(product.pk)]},
+    )
+    with acting_for(org):
+        note = Invoice.objects.get(kind="credit_note")
+    assert response["Location"] == reverse("invoice_detail", args=[note.public_id])
+    assert note.total_gross == Decimal("95.50") and note.number == invoice.number + 1
+
+
 def test_a_bad_line_keeps_what_was_typed_and_says_why(org, reception, patient, site):
     with acting_for(org):
         invoice = invoicing.draft_for_patient(reception, patient, site)

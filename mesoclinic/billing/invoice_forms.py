@@ -9,7 +9,7 @@ KIND_CHOICES = [("", "Invoices and credit notes"), *InvoiceKind.choices]
 
 class LineForm(forms.Form):
     kind = forms.ChoiceField(
-        choices=[(k.value, k.label) for k in LineKind if k in MANUAL_KINDS], label="For"
+        choices=[(k.value, LineKind(k).label) for k in MANUAL_KINDS], label="For"
     )
     description = forms.CharField(max_length=200, help_text="As the patient reads it")
     quantity = forms.DecimalField(min_value=0.01, max_digits=9, decimal_places=2, initial=1)

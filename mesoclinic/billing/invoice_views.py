@@ -154,7 +154,10 @@ def invoice_credit(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse
     form = forms.CreditForm(request.POST)
     if form.is_valid():
         try:
-            note = invoicing.credit(request.user, invoice, form.cleaned_data["reason"])
+            chosen = [int(x) for x in request.POST.getlist("line") if x.isdigit()]
+            note = invoicing.credit(
+                request.user, invoice, form.cleaned_data["reason"], chosen or None
+            )
         except invoicing.InvoiceRefused as refusal:
             form.add_error("reason" if refusal.field == "reason" else None, refusal.message)
         else:
