@@ -292,6 +292,7 @@ TABLE: dict[str, Row] = {
     "portal_quote": row(PORTAL, public_id="@approved_plan"),
     "portal_access": row(PORTAL),
     "portal_contact": row(PORTAL),
+    "portal_quote_accept": row(PORTAL, public_id="@approved_plan"),
     # money (billing, payments)
     "price_list": row(STAFF),
     "payment_account": row(BILLERS, patient_id="@patient"),
@@ -309,6 +310,7 @@ TABLE: dict[str, Row] = {
     "invoice_pdf": row(BILLERS, public_id="@invoice"),
     "session_invoice": row(BILLERS, public_id="@session"),
     "patient_invoice_new": row(BILLERS, patient_id="@patient"),
+    "quote_acceptance": row(BILLERS, public_id="@approved_plan"),
     "portal_checkin": row(PORTAL),
     "portal_report": row(PORTAL, public_id="@symptom_report"),
     "portal_appointment_confirm": row(PORTAL, public_id="@appointment"),

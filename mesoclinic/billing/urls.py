@@ -1,9 +1,14 @@
 from django.urls import path
 
-from mesoclinic.billing import invoice_views, price_views
+from mesoclinic.billing import acceptance_views, invoice_views, price_views
 
 urlpatterns = [
     path("billing/prices/", price_views.price_list, name="price_list"),
+    path(
+        "billing/plans/<uuid:public_id>/acceptance/",
+        acceptance_views.quote_acceptance,
+        name="quote_acceptance",
+    ),
     path("billing/invoices/", invoice_views.invoice_list, name="invoice_list"),
     path("billing/invoices/<uuid:public_id>/", invoice_views.invoice_detail, name="invoice_detail"),
     path(

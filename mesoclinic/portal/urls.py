@@ -23,6 +23,7 @@ urlpatterns = [
     path("portal/aftercare/<uuid:public_id>.pdf", views.aftercare_pdf, name="portal_aftercare_pdf"),
     path("portal/appointments/", views.appointments, name="portal_appointments"),
     path("portal/quotes/<uuid:public_id>/", views.quote, name="portal_quote"),
+    path("portal/quotes/<uuid:public_id>/accept/", views.quote_accept, name="portal_quote_accept"),
     path("portal/who-opened-my-record/", views.access_log, name="portal_access"),
     # The clinic's side: inviting a patient from their chart.
     path(

@@ -6,13 +6,15 @@ writes one audit event with the patient as the actor.
 
 import uuid
 
+from django.contrib import messages
 from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
+from mesoclinic.billing import acceptance
 from mesoclinic.plans import consent_document
 from mesoclinic.plans import services as plan_services
 from mesoclinic.plans.quote import itemized_quote
@@ -147,5 +149,22 @@ def quote(request: AuthedRequest, account: PortalAccount, public_id: uuid.UUID) 
         "quote": itemized_quote(version.result, organization) if version.result else None,
         "organization": organization,
         "patient": account.patient,
+        "accepted": acceptance.latest(plan),
     }
     return render(request, "portal/quote.html", context)
+
+
+@require_POST
+@patient_view
+def quote_accept(
+    request: AuthedRequest, account: PortalAccount, public_id: uuid.UUID
+) -> HttpResponse:
+    """The patient accepts the quote as shown (billing keeps its amounts and versions)."""
+    plan = pages.quoted_plan(account, public_id)
+    try:
+        acceptance.accept(request.user, plan)
+    except acceptance.AcceptanceRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, "Thank you: the clinic has your acceptance of this quote.")
+    return redirect("portal_quote", public_id=plan.public_id)
