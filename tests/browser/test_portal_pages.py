@@ -64,7 +64,13 @@ def test_the_demo_patient_reads_their_portal_on_a_phone(phone):
     expect(page.locator("main")).to_contain_text("Total")
     screenshot(page, "portal-quote-phone")
     _no_sideways_scroll(page)
-    page.go_back()
+    if page.get_by_role("button", name="I accept this quote").count():
+        assert _small_targets(page) == []
+        page.get_by_role("button", name="I accept this quote").click()
+        expect(page.locator(".messages")).to_contain_text("the clinic has your acceptance")
+        expect(page.locator("main")).to_contain_text("You accepted this quote")
+        screenshot(page, "portal-quote-accepted-phone")
+    page.get_by_role("link", name="Documents").click()
 
     page.locator("#h-aftercare ~ ul").get_by_role("link", name="Read").first.click()
     expect(page.get_by_role("heading", name="Aftercare", exact=True)).to_be_visible()
