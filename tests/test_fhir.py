@@ -9,11 +9,13 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 from django.utils import timezone
+from fhir.resources.R4B.adverseevent import AdverseEvent as FhirAdverseEvent
 from fhir.resources.R4B.allergyintolerance import AllergyIntolerance
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.codesystem import CodeSystem
 from fhir.resources.R4B.location import Location
+from fhir.resources.R4B.medicationadministration import MedicationAdministration
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.organization import Organization as FhirOrganization
 from fhir.resources.R4B.patient import Patient as FhirPatient
@@ -35,6 +37,7 @@ from tests.factories import (
     book,
     client_for,
     local,
+    make_event,
     make_lot,
     make_session,
     make_user,
@@ -396,12 +399,47 @@ def test_everything_for_a_patient_with_history_a_session_and_an_outcome(
     types = [e.resource.get_resource_type() for e in bundle.entry]
     assert types == [
         "Patient", "AllergyIntolerance", "AllergyIntolerance", "MedicationStatement",
-        "Condition", "Appointment", "Procedure", "Observation",
+        "Condition", "Appointment", "Procedure", "Observation", "MedicationAdministration",
+        "MedicationAdministration",
     ]  # fmt: skip
-    observation = bundle.entry[-1].resource
+    observation = bundle.entry[7].resource
     assert observation.code.coding[0].system == INSTRUMENT
     assert observation.valueQuantity.value == 120 and observation.valueQuantity.unit == "hairs/cm²"
     assert bundle.total == len(bundle.entry)
+
+
+def test_each_charted_row_is_an_administration_with_its_lot(practitioner, signed_session):
+    response = get(client_for(practitioner), "MedicationAdministration",
+                   {"patient": str(signed_session.patient.public_id)})  # fmt: skip
+    bundle = Bundle.model_validate_json(response.content)
+    cheek = bundle.entry[1].resource
+    assert isinstance(cheek, MedicationAdministration) and cheek.status == "completed"
+    assert cheek.contained[0].batch.lotNumber == "DX-2401"
+    assert cheek.dosage.dose.value == 1 and cheek.dosage.dose.code == "mL"
+    assert cheek.dosage.site.text == "Cheeks, left"
+    assert cheek.partOf[0].reference == f"Procedure/{signed_session.public_id}"
+
+
+def test_a_voided_session_is_in_error(org, practitioner, signed_session):
+    with acting_for(org):
+        void_once(signed_session, practitioner, "Charted for the wrong patient")
+    client = client_for(practitioner)
+    procedure = Procedure.model_validate_json(
+        get(client, f"Procedure/{signed_session.public_id}").content
+    )
+    assert procedure.status == "entered-in-error"
+
+
+def test_an_adverse_event_carries_its_ctcae_grade(
+    org, practitioner, patient, signed_session, reception
+):
+    event = make_event(org, patient, practitioner, session=signed_session, grade=2)
+    response = get(client_for(practitioner), f"AdverseEvent/{event.public_id}")
+    read = FhirAdverseEvent.model_validate_json(response.content)
+    assert read.extension[0].valueCodeableConcept.coding[0].code == "2"
+    assert read.severity.coding[0].code == "moderate"
+    assert read.suspectEntity[0].instance.reference == f"Procedure/{signed_session.public_id}"
+    outcome_of(get(client_for(reception), f"AdverseEvent/{event.public_id}"), 403)
 
 
 def test_reception_gets_no_everything(reception, patient):
@@ -457,6 +495,6 @@ def test_everything_runs_a_bounded_number_of_queries(
     for n in range(extra):
         record_allergy(org, patient, practitioner, text=f"latex {n}")
     client = client_for(practitioner)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(18):
         response = get(client, f"Patient/{patient.public_id}/$everything")
-    assert len(Bundle.model_validate_json(response.content).entry) == 7 + extra
+    assert len(Bundle.model_validate_json(response.content).entry) == 9 + extra

@@ -195,6 +195,10 @@ TABLE: dict[str, Row] = {
     "fhir:procedure_read": row(CLINICAL, id="@session"),
     "fhir:observation_search": row(CLINICAL, query={"patient": "@patient"}),
     "fhir:observation_read": row(CLINICAL, id="@assessment"),
+    "fhir:medicationadministration_search": row(CLINICAL, query={"patient": "@patient"}),
+    "fhir:medicationadministration_read": row(CLINICAL, id="@session_area"),
+    "fhir:adverseevent_search": row(CLINICAL, query={"patient": "@patient"}),
+    "fhir:adverseevent_read": row(CLINICAL, id="@adverse_event"),
     # the practitioner's token: its holder or the owner revokes it, others get 404
     "api_token_revoke": row(SIGNERS, public_id="@api_token"),
     # plans

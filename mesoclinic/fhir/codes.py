@@ -20,6 +20,7 @@ INSTRUMENT = BASE + "instrument"
 CTCAE_GRADE = BASE + "ctcae-grade"
 SNOMED = "http://snomed.info/sct"
 LATERALITY_EXTENSION = "https://mesoclinic.org/fhir/StructureDefinition/laterality"
+CTCAE_EXTENSION = "https://mesoclinic.org/fhir/StructureDefinition/ctcae-grade"
 
 _DATA = Path(__file__).with_name("bodysites.toml")
 
@@ -56,6 +57,27 @@ def body_site(slug: str, side: str = "") -> dict[str, Any]:
             }
         ]
     return concept
+
+
+def route(technique: str) -> dict[str, Any]:
+    """The route of administration of a technique, and the technique as the method."""
+    found = load_reference().techniques.get(technique)
+    layer = found.route if found else ""
+    coded = _body_sites()["routes"].get(layer)
+    concept: dict[str, Any] = {"text": layer.capitalize() or "Not recorded"}
+    if coded:
+        concept["coding"] = [{"system": SNOMED, **coded}]
+    return concept
+
+
+def technique_name(slug: str) -> str:
+    found = load_reference().techniques.get(slug)
+    return found.name if found else slug.replace("-", " ").capitalize()
+
+
+def product_name(slug: str) -> str:
+    found = load_reference().products.get(slug)
+    return found.name if found else slug
 
 
 def instrument_code(slug: str) -> dict[str, Any]:

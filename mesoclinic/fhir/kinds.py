@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from fhir.resources.R4B.adverseevent import AdverseEvent as FhirAdverseEvent
 from fhir.resources.R4B.allergyintolerance import AllergyIntolerance
 from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 from fhir.resources.R4B.condition import Condition as FhirCondition
 from fhir.resources.R4B.location import Location
+from fhir.resources.R4B.medicationadministration import MedicationAdministration
 from fhir.resources.R4B.medicationstatement import MedicationStatement
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.organization import Organization as FhirOrganization
@@ -26,9 +28,16 @@ from mesoclinic.outcomes.models import Assessment
 from mesoclinic.patients import models as pm
 from mesoclinic.scheduling.models import Appointment
 from mesoclinic.tenancy import current_org_id
-from mesoclinic.treatments.models import SessionStatus, TreatmentSession
+from mesoclinic.treatments.models import (
+    AdverseEvent,
+    SessionArea,
+    SessionStatus,
+    TreatmentSession,
+)
 
 CLINICAL_ROLES = (Role.OWNER, Role.PRACTITIONER, Role.ESTHETICIAN)
+# Sessions still in progress are not records yet.
+SERVED = (SessionStatus.SIGNED, SessionStatus.VOIDED)
 
 
 @dataclass(frozen=True)
@@ -70,9 +79,26 @@ def _practitioners() -> list[QuerySet[Any]]:
 
 def _sessions() -> list[QuerySet[Any]]:
     return [
-        TreatmentSession.objects.filter(status__in=(SessionStatus.SIGNED, SessionStatus.VOIDED))
+        TreatmentSession.objects.filter(status__in=SERVED)
         .select_related("patient", "site", "performed_by", "supervised_by", "signed_by")
         .order_by("started_at", "pk")
+    ]
+
+
+def _charted() -> list[QuerySet[Any]]:
+    return [
+        SessionArea.objects.filter(session__status__in=SERVED)
+        .select_related("session__patient", "session__performed_by", "lot")
+        .order_by("session__started_at", "pk")
+    ]
+
+
+def _adverse_events() -> list[QuerySet[Any]]:
+    # R4's AdverseEvent has no status to say "in error": a voided report is not sent.
+    return [
+        AdverseEvent.objects.filter(voided_at__isnull=True)
+        .select_related("patient", "session", "reported_by")
+        .order_by("onset_on", "pk")
     ]
 
 
@@ -182,6 +208,25 @@ KINDS: dict[str, Kind] = {
             ],
             build=r.observations,
             params={"patient": PATIENT},
+        ),
+        Kind(
+            "MedicationAdministration",
+            MedicationAdministration,
+            clinical=True,
+            sources=_charted,
+            build=r.administrations,
+            params={"patient": PATIENT},
+            patient_field="session__patient",
+            audit_type="sessionarea",
+        ),
+        Kind(
+            "AdverseEvent",
+            FhirAdverseEvent,
+            clinical=True,
+            sources=_adverse_events,
+            build=r.adverse_events,
+            params={"patient": PATIENT},
+            patient_field="patient",
         ),
     ]
 }

@@ -12,12 +12,20 @@ from decimal import Decimal
 from typing import Any
 
 from mesoclinic.accounts.models import Organization, Site, User
-from mesoclinic.fhir.codes import body_site, instrument_code
+from mesoclinic.fhir.codes import (
+    CTCAE_EXTENSION,
+    body_site,
+    ctcae_grade,
+    instrument_code,
+    product_name,
+    route,
+    technique_name,
+)
 from mesoclinic.outcomes.models import Assessment, Rater
 from mesoclinic.patients import models as pm
 from mesoclinic.rules.outcomes import load_instruments
 from mesoclinic.scheduling.models import Appointment, Status
-from mesoclinic.treatments.models import SessionArea, TreatmentSession
+from mesoclinic.treatments.models import AdverseEvent, SessionArea, SessionStatus, TreatmentSession
 
 HL7 = "http://terminology.hl7.org/CodeSystem/"
 GENDER = {"F": "female", "M": "male", "X": "other", "U": "unknown"}
@@ -326,6 +334,103 @@ def observations(rows: Iterable[Assessment]) -> list[dict[str, Any]]:
                 "interpretation": [{"text": a.band}] if a.band else None,
                 "bodySite": body_site(a.area, a.side) if a.area else None,
                 "note": [{"text": a.display}] if a.display else None,
+            }
+        )
+    return found
+
+
+def administrations(rows: Iterable[SessionArea]) -> list[dict[str, Any]]:
+    """One per charted row: the product from its lot (a contained Medication), the volume,
+    route and body site; part of the session's Procedure."""
+    found = []
+    for a in rows:
+        s = a.session
+        lot = a.lot
+        end = s.ended_at or s.signed_at
+        found.append(
+            {
+                "resourceType": "MedicationAdministration",
+                "id": str(a.public_id),
+                **_meta(a),
+                "contained": [
+                    {
+                        "resourceType": "Medication",
+                        "id": "product",
+                        "code": {"text": product_name(lot.product)},
+                        "batch": {
+                            "lotNumber": lot.lot_number,
+                            "expirationDate": lot.expires_on.isoformat(),
+                        },
+                    }
+                ],
+                "status": "entered-in-error" if s.is_voided else "completed",
+                "medicationReference": {"reference": "#product"},
+                "subject": ref("Patient", s.patient.public_id),
+                "partOf": [ref("Procedure", s.public_id)],
+                "effectivePeriod": {
+                    "start": s.started_at.isoformat(),
+                    "end": end.isoformat() if end else None,
+                },
+                "performer": [{"actor": _by(s.performed_by)}],
+                "dosage": {
+                    "site": body_site(a.area, a.side),
+                    "route": route(a.technique),
+                    "method": {"text": technique_name(a.technique)},
+                    "dose": {
+                        "value": Decimal(a.volume_ml).normalize(),
+                        "unit": "mL",
+                        "system": "http://unitsofmeasure.org",
+                        "code": "mL",
+                    },
+                },
+            }
+        )
+    return found
+
+
+_AE = HL7 + "adverse-event-"
+
+
+def adverse_events(rows: Iterable[AdverseEvent]) -> list[dict[str, Any]]:
+    """CTCAE grade as our own code (an extension), and FHIR's three-step severity from it."""
+    found = []
+    for e in rows:
+        severity = {1: "mild", 2: "moderate"}.get(e.grade, "severe")
+        served = e.session is not None and e.session.status != SessionStatus.IN_PROGRESS
+        found.append(
+            {
+                "resourceType": "AdverseEvent",
+                "id": str(e.public_id),
+                **_meta(e),
+                "extension": [
+                    {"url": CTCAE_EXTENSION, "valueCodeableConcept": ctcae_grade(e.grade)}
+                ],
+                "actuality": "actual",
+                "event": {"text": e.get_event_type_display()},
+                "subject": ref("Patient", e.patient.public_id),
+                "date": e.onset_on.isoformat(),
+                "recordedDate": e.created_at.isoformat() if e.created_at else None,
+                "recorder": _by(e.reported_by),
+                "seriousness": {
+                    "coding": [
+                        {
+                            "system": _AE + "seriousness",
+                            "code": "Serious" if e.serious else "Non-serious",
+                        }
+                    ]
+                },
+                "severity": {"coding": [{"system": _AE + "severity", "code": severity}]},
+                "outcome": {
+                    "coding": [
+                        {
+                            "system": _AE + "outcome",
+                            "code": "resolved" if e.resolved_on else "ongoing",
+                        }
+                    ]
+                },
+                "suspectEntity": (
+                    [{"instance": ref("Procedure", e.session.public_id)}] if served else None
+                ),
             }
         )
     return found

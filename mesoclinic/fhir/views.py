@@ -26,6 +26,8 @@ EVERYTHING = (
     "Appointment",
     "Procedure",
     "Observation",
+    "MedicationAdministration",
+    "AdverseEvent",
 )
 
 
