@@ -396,7 +396,7 @@ def adverse_events(rows: Iterable[AdverseEvent]) -> list[dict[str, Any]]:
     found = []
     for e in rows:
         severity = {1: "mild", 2: "moderate"}.get(e.grade, "severe")
-        served = e.session is not None and e.session.status != SessionStatus.IN_PROGRESS
+        session = e.session if e.session and e.session.status != SessionStatus.IN_PROGRESS else None
         found.append(
             {
                 "resourceType": "AdverseEvent",
@@ -429,7 +429,7 @@ def adverse_events(rows: Iterable[AdverseEvent]) -> list[dict[str, Any]]:
                     ]
                 },
                 "suspectEntity": (
-                    [{"instance": ref("Procedure", e.session.public_id)}] if served else None
+                    [{"instance": ref("Procedure", session.public_id)}] if session else None
                 ),
             }
         )
