@@ -14,6 +14,7 @@ from fhir.resources.R4B.allergyintolerance import AllergyIntolerance
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.codesystem import CodeSystem
+from fhir.resources.R4B.consent import Consent as FhirConsent
 from fhir.resources.R4B.location import Location
 from fhir.resources.R4B.medicationadministration import MedicationAdministration
 from fhir.resources.R4B.operationoutcome import OperationOutcome
@@ -442,6 +443,14 @@ def test_an_adverse_event_carries_its_ctcae_grade(
     outcome_of(get(client_for(reception), f"AdverseEvent/{event.public_id}"), 403)
 
 
+def test_a_signed_consent_keeps_its_text_and_countersignature(signed_consent, practitioner):
+    response = get(client_for(practitioner), f"Consent/{signed_consent.public_id}")
+    consent = FhirConsent.model_validate_json(response.content)
+    assert consent.status == "proposed"  # the clinician has not countersigned yet
+    assert consent.sourceAttachment.data.decode() == signed_consent.text
+    assert consent.performer[0].display == "Anna García"
+
+
 def test_reception_gets_no_everything(reception, patient):
     outcome_of(get(client_for(reception), f"Patient/{patient.public_id}/$everything"), 403)
 
@@ -495,6 +504,6 @@ def test_everything_runs_a_bounded_number_of_queries(
     for n in range(extra):
         record_allergy(org, patient, practitioner, text=f"latex {n}")
     client = client_for(practitioner)
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(19):
         response = get(client, f"Patient/{patient.public_id}/$everything")
     assert len(Bundle.model_validate_json(response.content).entry) == 9 + extra

@@ -199,6 +199,8 @@ TABLE: dict[str, Row] = {
     "fhir:medicationadministration_read": row(CLINICAL, id="@session_area"),
     "fhir:adverseevent_search": row(CLINICAL, query={"patient": "@patient"}),
     "fhir:adverseevent_read": row(CLINICAL, id="@adverse_event"),
+    "fhir:consent_search": row(CLINICAL, query={"patient": "@patient"}),
+    "fhir:consent_read": row(CLINICAL, id="@consent"),
     # the practitioner's token: its holder or the owner revokes it, others get 404
     "api_token_revoke": row(SIGNERS, public_id="@api_token"),
     # plans

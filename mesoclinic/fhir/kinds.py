@@ -11,6 +11,7 @@ from fhir.resources.R4B.adverseevent import AdverseEvent as FhirAdverseEvent
 from fhir.resources.R4B.allergyintolerance import AllergyIntolerance
 from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 from fhir.resources.R4B.condition import Condition as FhirCondition
+from fhir.resources.R4B.consent import Consent as FhirConsent
 from fhir.resources.R4B.location import Location
 from fhir.resources.R4B.medicationadministration import MedicationAdministration
 from fhir.resources.R4B.medicationstatement import MedicationStatement
@@ -26,6 +27,7 @@ from mesoclinic.accounts.roles import Role
 from mesoclinic.fhir import resources as r
 from mesoclinic.outcomes.models import Assessment
 from mesoclinic.patients import models as pm
+from mesoclinic.plans.models import Consent
 from mesoclinic.scheduling.models import Appointment
 from mesoclinic.tenancy import current_org_id
 from mesoclinic.treatments.models import (
@@ -227,6 +229,18 @@ KINDS: dict[str, Kind] = {
             build=r.adverse_events,
             params={"patient": PATIENT},
             patient_field="patient",
+        ),
+        Kind(
+            "Consent",
+            FhirConsent,
+            clinical=True,
+            sources=lambda: [
+                Consent.objects.select_related(
+                    "patient__organization", "countersigned_by", "template"
+                ).order_by("patient_signed_at", "pk")
+            ],
+            build=r.consents,
+            params={"patient": PATIENT},
         ),
     ]
 }

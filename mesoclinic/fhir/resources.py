@@ -6,6 +6,7 @@ learns it was a mistake. Each builder takes a list of rows so that what they nee
 besides (a session's charted areas) is read in one query for the whole page.
 """
 
+import base64
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
@@ -23,6 +24,7 @@ from mesoclinic.fhir.codes import (
 )
 from mesoclinic.outcomes.models import Assessment, Rater
 from mesoclinic.patients import models as pm
+from mesoclinic.plans.models import Consent
 from mesoclinic.rules.outcomes import load_instruments
 from mesoclinic.scheduling.models import Appointment, Status
 from mesoclinic.treatments.models import AdverseEvent, SessionArea, SessionStatus, TreatmentSession
@@ -434,3 +436,60 @@ def adverse_events(rows: Iterable[AdverseEvent]) -> list[dict[str, Any]]:
             }
         )
     return found
+
+
+def _consent_status(c: Consent) -> str:
+    """Withdrawn (voided) is inactive; waiting for the clinician's countersignature, proposed."""
+    if c.is_voided:
+        return "inactive"
+    return "active" if c.countersigned_at else "proposed"
+
+
+def consents(rows: Iterable[Consent]) -> list[dict[str, Any]]:
+    """A signed treatment consent, its exact signed text attached."""
+    return [
+        {
+            "resourceType": "Consent",
+            "id": str(c.public_id),
+            **_meta(c),
+            "status": _consent_status(c),
+            "scope": _status("consentscope", "treatment"),
+            "category": [
+                {
+                    "coding": [
+                        {
+                            "system": "http://loinc.org",
+                            "code": "59284-0",
+                            "display": "Patient Consent",
+                        }
+                    ]
+                }
+            ],  # fmt: skip
+            "patient": ref("Patient", c.patient.public_id),
+            "dateTime": c.patient_signed_at.isoformat(),
+            "performer": [{**ref("Patient", c.patient.public_id), "display": c.patient_typed_name}],
+            "organization": [ref("Organization", c.patient.organization.public_id)],
+            "sourceAttachment": {
+                "contentType": "text/plain; charset=utf-8",
+                "language": "en",
+                "title": "The consent as the patient signed it",
+                "data": base64.b64encode(c.text.encode()).decode(),
+                "creation": c.patient_signed_at.isoformat(),
+            },
+            "policyRule": {
+                "text": f"The clinic's consent to treatment, version {c.template.version}"
+            },
+            "verification": (
+                [
+                    {
+                        "verified": True,
+                        "verifiedWith": _by(c.countersigned_by),
+                        "verificationDate": c.countersigned_at.isoformat(),
+                    }
+                ]
+                if c.countersigned_at
+                else None
+            ),
+        }
+        for c in rows
+    ]

@@ -28,6 +28,7 @@ EVERYTHING = (
     "Observation",
     "MedicationAdministration",
     "AdverseEvent",
+    "Consent",
 )
 
 
