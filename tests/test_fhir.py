@@ -339,6 +339,8 @@ def test_history_entries_and_voided_ones_in_error(practitioner, patient, history
     assert wrong.clinicalStatus is None
     latex = by_id[str(history["latex"].public_id)]
     assert latex.clinicalStatus.coding[0].code == "active"
+    assert latex.reaction[0].manifestation[0].text == "Anaphylaxis"
+    assert wrong.reaction is None  # no reaction recorded: none invented from the severity
     condition = (
         Bundle.model_validate_json(
             get(client, "Condition", {"patient": str(patient.public_id)}).content

@@ -167,13 +167,16 @@ def allergies(rows: Iterable[pm.Allergy | pm.NoKnownAllergies]) -> list[dict[str
             severe = a.severity in (pm.Severity.SEVERE, pm.Severity.ANAPHYLAXIS)
             resource["code"] = {"text": a.label}
             resource["criticality"] = "high" if severe else "low"
-            manifestation = a.reaction or a.get_severity_display()
-            resource["reaction"] = [
-                {
-                    "manifestation": [{"text": manifestation}],
-                    "severity": _REACTION_SEVERITY.get(a.severity, "severe"),
-                }
-            ]
+            # A reaction needs what happened: the recorded one, or anaphylaxis itself.
+            anaphylaxis = a.severity == pm.Severity.ANAPHYLAXIS
+            manifestation = a.reaction or ("Anaphylaxis" if anaphylaxis else "")
+            if manifestation:
+                resource["reaction"] = [
+                    {
+                        "manifestation": [{"text": manifestation}],
+                        "severity": _REACTION_SEVERITY.get(a.severity, "severe"),
+                    }
+                ]
         found.append(resource)
     return found
 
