@@ -307,6 +307,14 @@ def test_an_unknown_type_or_id_is_a_404_outcome(practitioner):
     outcome_of(get(client, "Patient/not-a-uuid"), 404)
 
 
+def test_the_server_is_read_only(practitioner, patient):
+    client = client_for(practitioner)
+    client.handler.enforce_csrf_checks = True
+    response = client.post(f"{BASE}Patient", {})
+    assert "read-only" in outcome_of(response, 405).diagnostics
+    assert response["Allow"] == "GET"
+
+
 def test_appointments_by_patient_and_date(practitioner, patient, appointment):
     client = client_for(practitioner)
     day = timezone.localtime(appointment.starts_at).date()

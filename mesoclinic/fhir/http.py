@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.resource import Resource
 
@@ -88,6 +89,22 @@ def authenticate(request: HttpRequest) -> Caller:
 
 
 View = Callable[..., HttpResponse]
+
+
+def read_only(view: View) -> View:
+    """GET only: anything else is a 405 outcome (this server changes nothing)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method != "GET":
+            response = outcome(405, "not-supported", "This server is read-only: use GET.")
+            response["Allow"] = "GET"
+            return response
+        return view(request, *args, **kwargs)
+
+    # Nothing but GET reaches the view, so a POST has nothing to forge: it gets the 405
+    # outcome rather than the CSRF page.
+    return csrf_exempt(wrapped)
 
 
 def fhir_view(view: Callable[..., HttpResponse]) -> View:

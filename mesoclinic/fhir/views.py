@@ -4,7 +4,6 @@ import uuid
 from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.views.decorators.http import require_GET
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.codesystem import CodeSystem
@@ -14,7 +13,7 @@ from mesoclinic.audit.log import Action, record
 from mesoclinic.fhir import search as s
 from mesoclinic.fhir.capability import capability_statement
 from mesoclinic.fhir.codes import code_system
-from mesoclinic.fhir.http import Caller, fhir_view, outcome, respond
+from mesoclinic.fhir.http import Caller, fhir_view, outcome, read_only, respond
 from mesoclinic.fhir.kinds import KINDS, Kind
 from mesoclinic.patients.access import get_patient
 
@@ -78,7 +77,7 @@ def _links(request: HttpRequest, search: s.Search, total: int) -> dict[str, str]
     return links
 
 
-@require_GET
+@read_only
 @fhir_view
 def search_view(request: HttpRequest, caller: Caller, kind: str) -> HttpResponse:
     spec = KINDS[kind]
@@ -91,7 +90,7 @@ def search_view(request: HttpRequest, caller: Caller, kind: str) -> HttpResponse
     return respond(_bundle(request, spec.resources(rows), total, _links(request, search, total)))
 
 
-@require_GET
+@read_only
 @fhir_view
 def read_view(request: HttpRequest, caller: Caller, kind: str, id: uuid.UUID) -> HttpResponse:  # noqa: ARG001 - Django's call
     spec = KINDS[kind]
@@ -106,7 +105,7 @@ def read_view(request: HttpRequest, caller: Caller, kind: str, id: uuid.UUID) ->
     return respond(spec.resources([row])[0])
 
 
-@require_GET
+@read_only
 @fhir_view
 def everything_view(request: HttpRequest, caller: Caller, id: uuid.UUID) -> HttpResponse:
     """The patient and everything we hold on them that the types above carry."""
@@ -123,14 +122,14 @@ def everything_view(request: HttpRequest, caller: Caller, id: uuid.UUID) -> Http
     return respond(_bundle(request, found, len(found), self_link))
 
 
-@require_GET
+@read_only
 def metadata_view(request: HttpRequest) -> HttpResponse:
     """Public, as FHIR asks: what this server serves, and our code systems."""
     base = request.build_absolute_uri("/fhir/R4/")
     return respond(CapabilityStatement.model_validate(capability_statement(base)))
 
 
-@require_GET
+@read_only
 def code_system_view(request: HttpRequest, id: str) -> HttpResponse:  # noqa: ARG001
     """Our own code systems: public, they hold no patient's data."""
     data = code_system(id)
