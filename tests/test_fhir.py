@@ -217,6 +217,18 @@ def test_a_reception_token_with_the_clinical_scope_is_still_refused(reception, p
     )
 
 
+def test_calls_are_rate_limited_per_token(practitioner, esthetician, patient, monkeypatch):
+    from mesoclinic.fhir.http import throttle
+
+    monkeypatch.setattr(throttle(), "num_requests", 3)
+    first, second = bearer(practitioner), bearer(esthetician)
+    client = Client()
+    answers = [get(client, "Patient", **first).status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
+    assert "Too many requests" in outcome_of(get(client, "Patient", **first), 429).diagnostics
+    assert get(client, "Patient", **second).status_code == 200
+
+
 def test_a_token_acts_in_its_holders_organization(practitioner, patient, history):
     headers = bearer(practitioner)
     response = get(Client(), "MedicationStatement", {"patient": str(patient.public_id)}, **headers)

@@ -6,7 +6,7 @@ Clinical resources need both a clinical role and, for a token, the clinical scop
 """
 
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -19,6 +19,7 @@ from mesoclinic.accounts import roles
 from mesoclinic.accounts.models import User
 from mesoclinic.api import tokens
 from mesoclinic.api.models import ApiToken, Scope
+from mesoclinic.api.views import TokenRateThrottle
 from mesoclinic.tenancy import set_current_org
 
 CONTENT_TYPE = "application/fhir+json"
@@ -30,6 +31,7 @@ class FhirError(Exception):
     def __init__(self, status: int, code: str, diagnostics: str) -> None:
         super().__init__(diagnostics)
         self.status, self.code, self.diagnostics = status, code, diagnostics
+        self.retry_after: int | None = None
 
 
 def bad_request(diagnostics: str) -> FhirError:
@@ -78,6 +80,7 @@ def authenticate(request: HttpRequest) -> Caller:
         if found is None:
             raise FhirError(401, "login", "The token is unknown, expired or revoked.")
         request.user = found.user
+        request.auth = found  # type: ignore[attr-defined]  # what the rate limit counts by
         # The tenancy middleware ran before the token was read: scope the rest of the call.
         set_current_org(found.user.organization_id)
         return Caller(found.user, frozenset(found.scopes))
@@ -89,6 +92,21 @@ def authenticate(request: HttpRequest) -> Caller:
 
 
 View = Callable[..., HttpResponse]
+
+
+@cache
+def throttle() -> TokenRateThrottle:
+    """The JSON API's limit (MESOCLINIC_API_RATE), on the same count: one per token."""
+    return TokenRateThrottle()
+
+
+def _limit(request: HttpRequest) -> None:
+    limit = throttle()
+    if not limit.allow_request(request):
+        wait = limit.wait()
+        error = FhirError(429, "throttled", "Too many requests: wait a moment and try again.")
+        error.retry_after = round(wait) if wait else None
+        raise error
 
 
 def read_only(view: View) -> View:
@@ -114,9 +132,13 @@ def fhir_view(view: Callable[..., HttpResponse]) -> View:
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             caller = authenticate(request)
+            _limit(request)
             return view(request, caller, *args, **kwargs)
         except FhirError as error:
-            return outcome(error.status, error.code, error.diagnostics)
+            response = outcome(error.status, error.code, error.diagnostics)
+            if error.retry_after:
+                response["Retry-After"] = str(error.retry_after)
+            return response
         except Http404:
             return outcome(404, "not-found", "No such resource.")
         except PermissionDenied as error:
