@@ -52,13 +52,15 @@ def _bundle(
 
 
 def _audit_search(caller: Caller, kind: Kind, search: s.Search, total: int) -> None:
-    detail = f"fhir {kind.name} search, {total} found"
-    if search.patient is not None:
-        record(caller.user, Action.SEARCH, object_type="patient", object_id=str(search.patient),
-               detail=detail)  # fmt: skip
-    else:
-        record(caller.user, Action.SEARCH, object_type=kind.audit_type or kind.name.lower(),
-               detail=detail)  # fmt: skip
+    """A search for one patient's records is logged against that patient."""
+    by_patient = search.patient is not None
+    record(
+        caller.user,
+        Action.SEARCH,
+        object_type="patient" if by_patient else kind.audit_type or kind.name.lower(),
+        object_id=str(search.patient) if by_patient else "",
+        detail=f"fhir {kind.name} search, {total} found",
+    )
 
 
 def _links(request: HttpRequest, search: s.Search, total: int) -> dict[str, str]:
