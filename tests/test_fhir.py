@@ -473,6 +473,16 @@ def test_a_signed_consent_keeps_its_text_and_countersignature(signed_consent, pr
     assert consent.performer[0].display == "Anna García"
 
 
+def test_an_event_in_an_open_session_names_no_procedure(org, site, patient, practitioner):
+    lot = make_lot(org, site, practitioner)
+    session = session_in_status(org, patient, site, practitioner, lot, SessionStatus.IN_PROGRESS)
+    event = make_event(org, patient, practitioner, session=session)
+    read = FhirAdverseEvent.model_validate_json(
+        get(client_for(practitioner), f"AdverseEvent/{event.public_id}").content
+    )
+    assert read.suspectEntity is None  # the Procedure is not served until signed
+
+
 def test_reception_gets_no_everything(reception, patient):
     outcome_of(get(client_for(reception), f"Patient/{patient.public_id}/$everything"), 403)
 
