@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "mesoclinic.portal",
     "mesoclinic.web",
     "mesoclinic.api",
+    "mesoclinic.fhir",
     "mesoclinic.imports",
 ]
 

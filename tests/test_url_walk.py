@@ -170,6 +170,37 @@ TABLE: dict[str, Row] = {
     "api:patient_detail": row(STAFF, patient_id="@patient"),
     "api:api-root": row(NOBODY),  # django-ninja's root, there to reverse the API's paths
     "api_tokens": row(STAFF),
+    # FHIR R4 (mesoclinic/fhir): metadata and our code systems are public
+    "fhir:metadata": row(ANYONE - PORTAL),
+    "fhir:code_system": row(ANYONE - PORTAL, id="area"),
+    "fhir:unknown": row(NOBODY, rest="Medication"),
+    "fhir:patient_everything": row(CLINICAL, id="@patient"),
+    "fhir:patient_search": row(STAFF, query={"name": "garc"}),
+    "fhir:patient_read": row(STAFF, id="@patient"),
+    "fhir:practitioner_search": row(STAFF),
+    "fhir:practitioner_read": row(STAFF, id="@practitioner"),
+    "fhir:organization_search": row(STAFF),
+    "fhir:organization_read": row(STAFF, id="@org"),
+    "fhir:location_search": row(STAFF),
+    "fhir:location_read": row(STAFF, id="@site"),
+    "fhir:appointment_search": row(STAFF, query={"patient": "@patient"}),
+    "fhir:appointment_read": row(STAFF, id="@appointment"),
+    "fhir:allergyintolerance_search": row(CLINICAL, query={"patient": "@patient"}),
+    "fhir:allergyintolerance_read": row(CLINICAL, id="@allergy"),
+    "fhir:medicationstatement_search": row(CLINICAL, query={"patient": "@patient"}),
+    "fhir:medicationstatement_read": row(CLINICAL, id="@medication"),
+    "fhir:condition_search": row(CLINICAL, query={"patient": "@patient"}),
+    "fhir:condition_read": row(CLINICAL, id="@condition"),
+    "fhir:procedure_search": row(CLINICAL, query={"patient": "@patient"}),
+    "fhir:procedure_read": row(CLINICAL, id="@session"),
+    "fhir:observation_search": row(CLINICAL, query={"patient": "@patient"}),
+    "fhir:observation_read": row(CLINICAL, id="@assessment"),
+    "fhir:medicationadministration_search": row(CLINICAL, query={"patient": "@patient"}),
+    "fhir:medicationadministration_read": row(CLINICAL, id="@session_area"),
+    "fhir:adverseevent_search": row(CLINICAL, query={"patient": "@patient"}),
+    "fhir:adverseevent_read": row(CLINICAL, id="@adverse_event"),
+    "fhir:consent_search": row(CLINICAL, query={"patient": "@patient"}),
+    "fhir:consent_read": row(CLINICAL, id="@consent"),
     # the practitioner's token: its holder or the owner revokes it, others get 404
     "api_token_revoke": row(SIGNERS, public_id="@api_token"),
     # plans
@@ -471,6 +502,13 @@ def build_world() -> dict[str, Any]:
             created_by=doc,
         )
     allergy = record_allergy(doc.organization, patient, doc, text="Latex")
+    with acting_for(org):
+        medication = pm.Medication.objects.create(
+            patient=patient, name="Warfarin", recorded_on=date(2026, 10, 1), created_by=doc
+        )
+        condition = pm.Condition.objects.create(
+            patient=patient, condition="diabetes", recorded_on=date(2026, 9, 1), created_by=doc
+        )
     consented = consent_to(org, doc, patient, DCA)
     with acting_for(org):
         consent = Consent.objects.get(plan=consented)
@@ -582,6 +620,8 @@ def build_world() -> dict[str, Any]:
         "users": {**users, "patient": me},
         "patient": patient,
         "allergy": allergy,
+        "medication": medication,
+        "condition": condition,
         "colleague": users["esthetician"],
         "practitioner": doc,
         "licence": licence,
@@ -726,8 +766,8 @@ def judge(entry: Row, persona: str, path: str, method: str, response) -> str:
     if persona == "outsider" and names_our_object(entry) and "owner" in entry.access:
         return "" if status == 404 else f"{said}: another organization's object must be 404"
     if persona == "anonymous" and entry.access:
-        # The API answers 401; its HTML docs send to the log-in page like every page.
-        ok = is_login_redirect(response) or (path.startswith("/api/") and status == 401)
+        # The API and FHIR answer 401; the API's HTML docs send to the log-in page like every page.
+        ok = is_login_redirect(response) or (path.startswith(("/api/", "/fhir/")) and status == 401)
         return "" if ok else f"{said}: nobody signed in must be sent to log in"
     if persona == "patient" and not path.startswith(PORTAL_OPEN):
         return "" if status == 404 else f"{said}: outside the portal a patient gets 404"
