@@ -34,6 +34,13 @@ def cell(value: Any) -> Any:
     return value
 
 
+class Echo:
+    """A file that hands back what is written: rows for a streamed or joined response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
 class Writer:
     """``csv.writer`` whose every cell goes through `cell`."""
 

@@ -33,13 +33,8 @@ def _day_sites(request: AuthedRequest) -> QuerySet[Site]:
     raise PermissionDenied
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def _csv(rows: Iterable[list[str]], filename: str) -> HttpResponse:
-    writer = spreadsheet.Writer(_Echo())
+    writer = spreadsheet.Writer(spreadsheet.Echo())
     response = HttpResponse("".join(writer.writerow(row) for row in rows), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -140,13 +140,8 @@ def lot_recall(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     return redirect("lot_detail", public_id=lot.public_id)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def _csv(rows: QuerySet[SessionArea], lot_number: str) -> StreamingHttpResponse:
-    writer = spreadsheet.DictWriter(_Echo(), fieldnames=inventory.RECALL_COLUMNS)
+    writer = spreadsheet.DictWriter(spreadsheet.Echo(), fieldnames=inventory.RECALL_COLUMNS)
     lines = (
         writer.writerow(inventory.recall_record(area)) for area in rows.iterator(chunk_size=2000)
     )
