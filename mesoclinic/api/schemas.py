@@ -2,6 +2,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from ninja import Schema
+from pydantic import Field
 
 
 class Error(Schema):
@@ -43,7 +44,5 @@ class PatientDetail(PatientSummary):
 
 
 class PatientPage(Schema):
-    count: int
-    page: int
-    pages: int
     results: list[PatientSummary]
+    next: str | None = Field(description="Cursor of the next page; null on the last page.")

@@ -18,8 +18,8 @@ from fhir.resources.R4B.resource import Resource
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.models import User
 from mesoclinic.api import tokens
+from mesoclinic.api.auth import TokenRateThrottle
 from mesoclinic.api.models import ApiToken, Scope
-from mesoclinic.api.views import TokenRateThrottle
 from mesoclinic.tenancy import set_current_org
 
 CONTENT_TYPE = "application/fhir+json"
