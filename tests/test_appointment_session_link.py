@@ -14,7 +14,9 @@ from django.utils import timezone
 
 from mesoclinic.audit.models import AuditEvent
 from mesoclinic.plans import services as plan_services
+from mesoclinic.scheduling import services as scheduling_services
 from mesoclinic.scheduling.models import Appointment, Status
+from mesoclinic.scheduling.services import Refused
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments import sessions
 from mesoclinic.treatments.models import SessionStatus, TreatmentSession
@@ -340,3 +342,44 @@ def test_the_appointment_page_says_why_no_session_starts_from_it(org, practition
     page = client_for(practitioner).get(reverse("appointment_detail", args=[appt.public_id]))
     text = page.content.decode()
     assert "No session starts from this appointment: only a treatment visit" in text
+
+
+# A visit whose session was started happened: not cancelled, missed or moved under it.
+
+
+def _cancel(client, appt):
+    url = reverse("appointment_status", args=[appt.public_id, "cancel"])
+    return client.post(url, {"reason": "Patient phoned"})
+
+
+def test_an_appointment_with_a_session_in_progress_is_not_cancelled_or_moved(
+    org, practitioner, reception, appt, site
+):
+    _start(client_for(practitioner), appt, site)
+    refused = _cancel(client_for(reception), appt)
+    assert refused.status_code == 400
+    assert "sign or void it before it can be cancelled" in html.unescape(refused.content.decode())
+    missed = client_for(reception).post(
+        reverse("appointment_status", args=[appt.public_id, "no-show"])
+    )
+    assert missed.status_code == 400
+    with acting_for(org):
+        current = _reload(org, appt)
+        with pytest.raises(Refused, match="before it can be moved"):
+            scheduling_services.reschedule(
+                reception,
+                current,
+                starts_at=current.starts_at + dt.timedelta(hours=1),
+                lock_version=current.lock_version,
+            )
+    assert _reload(org, appt).status == Status.BOOKED
+
+
+def test_voiding_the_session_frees_the_appointment_to_be_cancelled(
+    org, practitioner, reception, appt, site
+):
+    _start(client_for(practitioner), appt, site)
+    with acting_for(org):
+        sessions.void(practitioner, _reload(org, appt).session, "Started for the wrong patient")
+    assert _cancel(client_for(reception), appt).status_code == 302
+    assert _reload(org, appt).status == Status.CANCELLED

@@ -25,6 +25,7 @@ from mesoclinic.integrity import violates
 from mesoclinic.patients.models import Patient
 from mesoclinic.scheduling import states
 from mesoclinic.scheduling.diary import Diary
+from mesoclinic.treatments.models import SessionStatus
 from mesoclinic.scheduling.models import (
     HOLDS_SLOT,
     REMINDABLE,
@@ -203,6 +204,21 @@ def book(user: User, *, status: str = Status.BOOKED, **fields: Any) -> Appointme
     return appt
 
 
+def _session_refusal(appt: Appointment, verb: str) -> None:
+    """A visit whose session was started (in progress or signed) happened: it is not
+    moved, cancelled or marked missed; voiding the session first frees it."""
+    if appt.session_id is None:
+        return
+    status = appt.session.status if appt.session else None
+    if status == SessionStatus.SIGNED:
+        raise Refused(f"Its session was signed: the visit took place and cannot be {verb}.")
+    if status != SessionStatus.VOIDED:
+        raise Refused(
+            f"A session was started from this appointment: sign or void it before it can be"
+            f" {verb}."
+        )
+
+
 def reschedule(
     user: User,
     appt: Appointment,
@@ -216,6 +232,7 @@ def reschedule(
     """Move to a new time, room or practitioner; course interval rules are course.move's."""
     if not appt.holds_slot or appt.status == Status.COMPLETED:
         raise Refused(f"A {appt.get_status_display().lower()} appointment cannot be moved.")
+    _session_refusal(appt, "moved")
     if appt.lock_version != lock_version:
         raise StaleChange
     length = appt.ends_at - appt.starts_at
@@ -274,6 +291,7 @@ def confirm(user: User, appt: Appointment) -> Appointment:
 def cancel(user: User, appt: Appointment, reason: str) -> Appointment:
     """Cancel with a reason; the slot is free again."""
     states.APPOINTMENT.check(appt.status, Status.CANCELLED)
+    _session_refusal(appt, "cancelled")
     if not reason.strip():
         raise Refused("Say why the appointment is cancelled.", "reason")
     if "\x00" in reason:  # as a form's text field says; PostgreSQL cannot store it
@@ -284,6 +302,7 @@ def cancel(user: User, appt: Appointment, reason: str) -> Appointment:
 
 
 def no_show(user: User, appt: Appointment) -> Appointment:
+    _session_refusal(appt, "marked missed")
     return _change_status(user, appt, Status.NO_SHOW)
 
 
