@@ -25,7 +25,6 @@ from mesoclinic.integrity import violates
 from mesoclinic.patients.models import Patient
 from mesoclinic.scheduling import states
 from mesoclinic.scheduling.diary import Diary
-from mesoclinic.treatments.models import SessionStatus
 from mesoclinic.scheduling.models import (
     HOLDS_SLOT,
     REMINDABLE,
@@ -34,6 +33,7 @@ from mesoclinic.scheduling.models import (
     Status,
     overlapping,
 )
+from mesoclinic.treatments.models import SessionStatus
 
 
 class Refused(Exception):
@@ -214,8 +214,7 @@ def _session_refusal(appt: Appointment, verb: str) -> None:
         raise Refused(f"Its session was signed: the visit took place and cannot be {verb}.")
     if status != SessionStatus.VOIDED:
         raise Refused(
-            f"A session was started from this appointment: sign or void it before it can be"
-            f" {verb}."
+            f"A session was started from this appointment: sign or void it before it can be {verb}."
         )
 
 
