@@ -123,3 +123,9 @@ def take_missing_session_photos(page, drawn: dict[str, bytes] | None = None) -> 
         page.goto(session_url)
         views = page.locator("section#session-photo-views")
         expect(views).to_be_visible()
+
+
+def log_out(page) -> None:
+    """Log out from the signed-in person's menu at the top right."""
+    page.locator("details.who > summary").click()
+    page.get_by_role("button", name="Log out").click()

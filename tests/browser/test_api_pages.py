@@ -28,6 +28,7 @@ def test_owner_reads_the_api_docs_without_a_cdn_or_a_csp_violation(page):
 
 def test_practitioner_makes_a_token_sees_it_once_and_revokes_it(page):
     login(page, "practitioner@demo.clinic")
+    page.locator("details.who > summary").click()
     page.get_by_role("link", name="API tokens").click()
     page.get_by_label("Name").fill("Spreadsheet sync")
     page.get_by_label("Clinical data").check()

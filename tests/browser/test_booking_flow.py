@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.conftest import login, screenshot
-from tests.browser.flows import add_area, new_patient, sign_consent
+from tests.browser.flows import add_area, log_out, new_patient, sign_consent
 
 
 def _consented_dutasteride_plan(page) -> str:
@@ -23,7 +23,7 @@ def _consented_dutasteride_plan(page) -> str:
     plan_url = re.search(r"/plans/[0-9a-f-]{36}/", page.url).group(0)
     page.get_by_role("link", name="Consent").click()
     sign_consent(page, "Inès Marchand")
-    page.get_by_role("button", name="Log out").click()
+    log_out(page)
     return plan_url
 
 

@@ -5,6 +5,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.conftest import login, screenshot
+from tests.browser.flows import log_out
 
 
 def test_practitioner_intake_alerts_search_and_logout(page):
@@ -42,7 +43,7 @@ def test_practitioner_intake_alerts_search_and_logout(page):
     page.get_by_role("link", name="Zellweger, Brigitte").click()
     expect(page.locator("#alerts")).to_contain_text("Anticoagulant: Warfarin")
 
-    page.get_by_role("button", name="Log out").click()
+    log_out(page)
     expect(page.get_by_role("heading", name="Log in to mesoclinic")).to_be_visible()
     page.goto("/patients/")
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/patients/"))

@@ -10,7 +10,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.conftest import login, screenshot
-from tests.browser.flows import add_area, draw_signature, new_patient
+from tests.browser.flows import add_area, draw_signature, log_out, new_patient
 from tests.browser.test_portal_pages import _no_sideways_scroll, _small_targets, phone  # noqa: F401
 
 FIRST, LAST = "Maëlle", "Journey"
@@ -67,7 +67,7 @@ def _clinic_registers_and_invites(page, mailbox) -> str:
     screenshot(page, "portal-journey-0-staff-invited")
     link = re.search(r"https?://\S+/portal/\S+", mailbox(EMAIL))
     assert link, "the invitation email carries no portal link"
-    page.get_by_role("button", name="Log out").click()
+    log_out(page)
     return link.group(0)
 
 

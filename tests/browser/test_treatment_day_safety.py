@@ -13,6 +13,7 @@ from tests.browser.flows import (
     add_area,
     add_medication,
     htmx_idle,
+    log_out,
     new_patient,
     sign_consent,
     take_missing_session_photos,
@@ -72,7 +73,7 @@ def test_the_treatment_day_refuses_what_the_label_forbids(page):
     expect(alerts).to_contain_text("amide local anaesthetics")
     expect(alerts).to_contain_text("Anticoagulant: Warfarin")
     screenshot(page, "safety-session-start-alerts")
-    page.get_by_role("button", name="Log out").click()
+    log_out(page)
 
     # The esthetician prepares the patient but cannot chart deoxycholic acid alone.
     login(page, "esthetician@demo.clinic")
@@ -87,7 +88,7 @@ def test_the_treatment_day_refuses_what_the_label_forbids(page):
     _in_viewport(page, refusal)
     screenshot(page, "safety-esthetician-refused")
     expect(page.locator("#chart table")).to_contain_text("Nothing charted yet")
-    page.get_by_role("button", name="Log out").click()
+    log_out(page)
 
     # The practitioner charts and signs through the summary of totals.
     login(page, "practitioner@demo.clinic")

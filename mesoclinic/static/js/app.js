@@ -118,3 +118,19 @@ document.addEventListener("click", (event) => {
               lock_version: svg.dataset.lock },
   });
 });
+
+// Top-bar menus (<details class="menu">): one open at a time; a click elsewhere or Escape
+// closes them, and Escape gives the focus back to the menu's button.
+function closeMenus(except) {
+  document.querySelectorAll("details.menu[open]").forEach((menu) => {
+    if (menu !== except) menu.removeAttribute("open");
+  });
+}
+document.addEventListener("click", (event) => closeMenus(event.target.closest("details.menu")));
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const open = document.querySelector("details.menu[open]");
+  if (!open) return;
+  closeMenus(null);
+  open.querySelector("summary").focus();
+});
