@@ -14,6 +14,7 @@ from mesoclinic.outcomes import evidence
 from mesoclinic.outcomes.models import Assessment
 from mesoclinic.patients import models as pm
 from mesoclinic.plans.models import Plan, PlanProtocol, PlanStatus, PlanVersion
+from mesoclinic.plans.services import content_hash
 from mesoclinic.rules import outcomes
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import AdverseEvent, SessionStatus, TreatmentSession
@@ -66,7 +67,7 @@ def cohort(
                 inputs={},
                 result=result,
                 approved_by=user,
-                content_hash="x",
+                content_hash=content_hash({}, result),
             )
         sessions = TreatmentSession.objects.bulk_create(
             [

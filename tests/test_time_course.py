@@ -15,6 +15,7 @@ from mesoclinic.outcomes import evidence, timecourse
 from mesoclinic.outcomes.models import Assessment
 from mesoclinic.patients import models as pm
 from mesoclinic.plans.models import Plan, PlanStatus, PlanVersion
+from mesoclinic.plans.services import content_hash
 from mesoclinic.rules import outcomes
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import SessionStatus, TreatmentSession
@@ -67,7 +68,7 @@ def courses(org, site, user, n, *, course=COURSE, start_days_ago=100):
                 inputs={},
                 result=result,
                 approved_by=user,
-                content_hash="x",
+                content_hash=content_hash({}, result),
             )
         sessions, rows = [], []
         for p, plan in zip(patients, plans, strict=True):

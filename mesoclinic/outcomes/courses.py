@@ -9,11 +9,15 @@ queries), with the follow-up visit booked for it, if any (`follow_ups.py` propos
 """
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, TextField
+from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from mesoclinic.outcomes.models import Assessment, Timepoint
@@ -37,6 +41,13 @@ FOLLOW_UP_NOTICE_DAYS = 14
 NOT_FOR_SEX = {"F": {"norwood"}, "M": {"ludwig"}}
 
 
+class Recorded(NamedTuple):
+    """A recorded score as far as what is due goes: which scale, at which timepoint."""
+
+    instrument: str
+    timepoint: str
+
+
 @dataclass
 class Course:
     plan: Plan
@@ -49,7 +60,9 @@ class Course:
     first_signed_at: dt.datetime | None = None
     last_signed_at: dt.datetime | None = None
     measures: outcomes.ProtocolOutcomes | None = None
-    recorded: list[Assessment] = field(default_factory=list)
+    # The course's scores: Assessment rows, or only what `has` reads (`Recorded`) for a
+    # page that shows what is due and not the scores (`courses_for_many(scores_in_full=False)`).
+    recorded: list[Any] = field(default_factory=list)
     # The plan's follow-up visits that hold a slot, by timepoint: one visit takes the
     # scores of every protocol of the plan.
     visits: dict[str, Appointment] = field(default_factory=dict)
@@ -117,9 +130,10 @@ def courses_for_many(
         return {}
     plans = {
         p.pk: p
-        for p in Plan.objects.filter(patient_id__in=list(by_id), status__in=MEASURED).order_by(
-            "-created_at"
-        )
+        # A plan's inputs (the editor's JSON) are not read here: not decoded either.
+        for p in Plan.objects.filter(patient_id__in=list(by_id), status__in=MEASURED)
+        .defer("inputs")
+        .order_by("-created_at")
     }
     if not plans:
         return {}
@@ -134,23 +148,49 @@ def courses_for_many(
     return dict(by_patient)
 
 
+# A version's areas as courses read them, by the version's content hash (of its inputs
+# and result): (protocol, sessions, area, side) per area with a protocol. A hash names
+# one content for ever, so an entry is never stale; the dict is emptied past the cap.
+_SKELETONS: dict[str, tuple[tuple[str, int, str, str], ...]] = {}
+_SKELETONS_CAP = 50_000
+
+
+def _skeleton(content_hash: str, areas_json: str | None) -> tuple[tuple[str, int, str, str], ...]:
+    found = _SKELETONS.get(content_hash) if content_hash else None
+    if found is None:
+        areas = json.loads(areas_json) if areas_json else []
+        found = tuple(
+            (a["protocol"], int(a.get("sessions") or 0), a.get("area", ""), a.get("side") or "")
+            for a in areas
+            if a.get("protocol")
+        )
+        if len(_SKELETONS) >= _SKELETONS_CAP:
+            _SKELETONS.clear()
+        if content_hash:
+            _SKELETONS[content_hash] = found
+    return found
+
+
 def _courses_of(plans: dict[int, Plan], sex: dict[int, str]) -> dict[tuple[int, str], Course]:
-    """One course per protocol of each plan's latest version."""
+    """One course per protocol of each plan's latest version.
+
+    A version's result is about 12 kB of JSON: only the latest version's areas are read,
+    as text, and decoded once per process (`_skeleton`). Decoding every version of a
+    practitioner's courses was most of Today's time at 10,000 patients.
+    """
+    newest = PlanVersion.objects.filter(plan_id=OuterRef("plan_id")).order_by("-number")
     latest = (
-        PlanVersion.objects.filter(plan_id__in=list(plans))
-        .order_by("plan_id", "-number")
-        .values_list("plan_id", "result", "approved_by_id")
+        PlanVersion.objects.filter(
+            plan_id__in=list(plans), number=Subquery(newest.values("number")[:1])
+        )
+        .annotate(areas_json=Cast(KeyTransform("areas", "result"), TextField()))
+        .values_list("plan_id", "content_hash", "areas_json", "approved_by_id")
     )
     ref = load_reference()
     found: dict[tuple[int, str], Course] = {}
-    seen_plans: set[int] = set()
-    for plan_id, result, approved_by_id in latest:
-        if plan_id in seen_plans:
-            continue
-        seen_plans.add(plan_id)
+    for plan_id, digest, areas_json, approved_by_id in latest:
         plan = plans[plan_id]
-        for area in (result or {}).get("areas", []):
-            slug = area.get("protocol", "")
+        for slug, sessions, area, side in _skeleton(digest, areas_json):
             if slug not in ref.protocols:
                 continue
             course = found.get((plan_id, slug))
@@ -159,7 +199,7 @@ def _courses_of(plans: dict[int, Plan], sex: dict[int, str]) -> dict[tuple[int, 
                     plan,
                     slug,
                     ref.protocols[slug].name,
-                    int(area.get("sessions") or 0),
+                    sessions,
                     sex=sex[plan.patient_id],
                     approved_by_id=approved_by_id,
                 )
@@ -167,10 +207,10 @@ def _courses_of(plans: dict[int, Plan], sex: dict[int, str]) -> dict[tuple[int, 
                     course.measures = outcomes.protocol_outcomes(slug)
                 except RulesInputError:
                     course.measures = None
-            name = ref.areas[area["area"]].name if area.get("area") in ref.areas else ""
-            side = f" ({area['side']})" if area.get("side") else ""
-            if name and name + side not in course.areas:
-                course.areas.append(name + side)
+            name = ref.areas[area].name if area in ref.areas else ""
+            label = f"{name} ({side})" if side else name
+            if name and label not in course.areas:
+                course.areas.append(label)
     return found
 
 
@@ -199,13 +239,14 @@ def _add_assessments(
     rows = Assessment.objects.filter(patient_id__in=patient_ids, voided_at__isnull=True).order_by(
         "taken_at", "id"
     )
+    by_course: dict[tuple[int | None, str], list[Any]] = defaultdict(list)
     if in_full:
-        rows = rows.select_related("created_by")
+        for row in rows.select_related("created_by"):
+            by_course[(row.plan_id, row.protocol)].append(row)
     else:
-        rows = rows.only("plan_id", "protocol", "instrument", "timepoint")
-    by_course: dict[tuple[int | None, str], list[Assessment]] = defaultdict(list)
-    for row in rows:
-        by_course[(row.plan_id, row.protocol)].append(row)
+        fields = ("plan_id", "protocol", "instrument", "timepoint")
+        for plan_id, protocol, instrument, timepoint in rows.values_list(*fields):
+            by_course[(plan_id, protocol)].append(Recorded(instrument, timepoint))
     for key, course in found.items():
         course.recorded = by_course.get(key, [])
 
@@ -258,8 +299,8 @@ def _due_of(
     if Timepoint.END in timepoints and not course.has(instrument.slug, Timepoint.END):
         found.append(Due(course, instrument, Timepoint.END, "End of course"))
     for timepoint in FOLLOW_UPS:
-        on = course.follow_up_on(timepoint)
-        if timepoint not in timepoints or on is None:
+        on = course.follow_up_on(timepoint) if timepoint in timepoints else None
+        if on is None:
             continue
         if today >= on - dt.timedelta(days=FOLLOW_UP_NOTICE_DAYS) and not course.has(
             instrument.slug, timepoint

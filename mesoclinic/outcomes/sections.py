@@ -81,10 +81,11 @@ def day_section(practitioner: User, booked: Sequence[Patient]) -> dict[str, Any]
     whatever the count of patients."""
     booked_ids = {p.pk for p in booked}
     since = timezone.now() - dt.timedelta(days=LATER_DAYS)
+    # A busy practitioner has a thousand such patients: read only what the list shows.
     others = list(
-        Patient.objects.filter(
-            pk__in=_recent(practitioner, since).values("plan__patient_id")
-        ).exclude(pk__in=booked_ids)
+        Patient.objects.filter(pk__in=_recent(practitioner, since).values("plan__patient_id"))
+        .exclude(pk__in=booked_ids)
+        .only("id", "organization_id", "public_id", "first_name", "last_name", "sex")
     )
     found = courses.courses_for_many([*booked, *others], scores_in_full=False)
     today = timezone.localdate()
