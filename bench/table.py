@@ -25,6 +25,7 @@ JOBS = [
     ("audit_log", "audit log page"),
     ("evidence", "evidence per protocol"),
     ("calendar", "week calendar"),
+    ("calendar_day", "day grid, busiest site and day (by practitioner, by room)"),
     ("compare_2", "photo comparison, 2 photos (page + 2 screen images)"),
     ("compare_20", "photo comparison, 20 photos (page + 2 screen images)"),
     ("mixed_reads", "mixed audited reads"),
