@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export MESOCLINIC_DATA_DIR ?= $(CURDIR)/var
 export MESOCLINIC_PORT ?= 8000
 
-.PHONY: demo test test-postgres test-browser lint lock bench mutate install clean
+.PHONY: demo test test-postgres test-browser lint lock bench mutate install clean api-fuzz
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=python3"; exit 1; }
@@ -60,6 +60,11 @@ lock: $(STAMP)
 # Benchmarks at clinic-chain scale (README "Benchmarks"); QUICK=1 for a short run.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(if $(QUICK),--quick)
+
+# The JSON API against its own OpenAPI document: schemathesis on a live demo server with
+# a token per role (also run by .ci/run); API_FUZZ_SECONDS per token, 40 by default.
+api-fuzz: $(STAMP)
+	.ci/api-fuzz
 
 # Mutation testing of the dose rules and the treatment day ([tool.mutmut] in pyproject.toml):
 # every mutant should make a test fail. Not part of `make test`: it takes long. Results are

@@ -13,3 +13,6 @@ workers = int(os.environ.get("MESOCLINIC_WORKERS") or os.cpu_count() or 2)
 worker_class = "sync"
 threads = 1
 forwarded_allow_ips = ""
+# The longest request line gunicorn allows (the default, 4094, is shorter than an API call
+# with a full-length search and cursor once percent-encoded).
+limit_request_line = 8190

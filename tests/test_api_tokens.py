@@ -172,3 +172,12 @@ def test_each_token_is_rate_limited_on_its_own(practitioner, esthetician, patien
     refused = client.get("/api/v1/patients", **_bearer(first))
     assert refused.json() == {"detail": "Too many requests."}
     assert client.get("/api/v1/patients", **_bearer(second)).status_code == 200
+
+
+def test_a_staff_token_reads_the_openapi_document_and_a_bad_one_gets_401(client, practitioner):
+    """A client fetches the schema it is written against with its own token."""
+    _, secret = tokens.create(practitioner, name="t", scopes=["read"], days=5)
+    schema = client.get("/api/v1/openapi.json", **_bearer(secret))
+    assert schema.status_code == 200 and "/api/v1/patients" in schema.json()["paths"]
+    refused = client.get("/api/v1/openapi.json", **_bearer("mcl_not-a-real-token"))
+    assert refused.status_code == 401

@@ -24,14 +24,28 @@ from mesoclinic.tenancy import set_current_org
 
 
 def staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """The interactive docs are for signed-in staff: anyone else is sent to log in."""
+    """The interactive docs and the OpenAPI document are for staff: signed in, or calling
+    with their token (a client reads the schema it is written against); anyone else is
+    sent to log in, and a patient gets 404."""
 
-    @login_required
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if getattr(request.user, "role", "") not in roles.STAFF_ROLES:
             raise Http404
         return view(request, *args, **kwargs)
+
+    signed_in = login_required(checked)
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            found = tokens.authenticate(header.removeprefix("Bearer ").strip())
+            if found is None:
+                return HttpResponse(status=401, headers={"WWW-Authenticate": "Bearer"})
+            request.user = found.user
+            return checked(request, *args, **kwargs)
+        return signed_in(request, *args, **kwargs)
 
     return wrapped
 

@@ -32,7 +32,7 @@ class BadCursor(ValueError):
 
 class PageParams(Schema):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
-    cursor: str | None = Field(None, max_length=500)
+    cursor: str | None = Field(None, max_length=300, description="`next` of the page before.")
 
 
 def _plain(value: Any) -> Any:

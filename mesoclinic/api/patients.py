@@ -1,9 +1,10 @@
 """Patients: search (cursor pages) and the chart as the caller's role may read it."""
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Query, Router, Status
+from pydantic import Field
 
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.http import AuthedRequest
@@ -21,8 +22,8 @@ router = Router(tags=["patients"])
 
 
 class SearchParams(cursor.PageParams):
-    q: str = ""
-    sort: str = "name"
+    q: str = Field("", max_length=100, description="Name prefix, date of birth, phone or email.")
+    sort: Literal["name", "-name", "dob", "-dob", "recent"] = "name"
 
 
 def _summary(p: pm.Patient) -> dict[str, Any]:

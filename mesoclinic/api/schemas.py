@@ -1,4 +1,5 @@
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from ninja import Schema
@@ -7,6 +8,12 @@ from pydantic import Field
 
 class Error(Schema):
     detail: str
+
+
+class ValidationErrors(Schema):
+    """django-ninja's own answer (422) to a parameter of the wrong type or out of range."""
+
+    detail: list[dict[str, Any]]
 
 
 class PatientSummary(Schema):

@@ -5,16 +5,55 @@ pages in `api.cursor`. Outsiders get 404 for another organization's objects; rec
 gets demographics and never clinical history.
 """
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
+from ninja.openapi.schema import REF_TEMPLATE, OpenAPISchema
 from ninja.security import django_auth
 
 from mesoclinic.api import patients
+from mesoclinic.api import schemas as s
 from mesoclinic.api.auth import TokenAuth, TokenRateThrottle, staff_only
 from mesoclinic.api.cursor import BadCursor
 
-api = NinjaAPI(
+# What any operation may answer besides its own: nobody signed in (401), a parameter
+# ninja refused (422), too many calls for the token (429).
+ALWAYS: dict[str, tuple[str, type[Schema]]] = {
+    "401": ("Not signed in, or the token is unknown, expired or revoked.", s.Error),
+    "422": ("A parameter of the wrong type or out of range.", s.ValidationErrors),
+    "429": ("Too many calls for this token: wait for the Retry-After seconds.", s.Error),
+}
+
+
+class MesoclinicAPI(NinjaAPI):
+    """The API whose OpenAPI document lists, on every operation, the answers any
+    operation may give (ALWAYS) beside those it declares, so it matches the behaviour."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> OpenAPISchema:
+        schema = super().get_openapi_schema(**kwargs)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for _, model in ALWAYS.values():
+            components.setdefault(
+                model.__name__, model.model_json_schema(ref_template=REF_TEMPLATE)
+            )
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, (description, model) in ALWAYS.items():
+                    ref = {"$ref": f"#/components/schemas/{model.__name__}"}
+                    responses.setdefault(
+                        status,
+                        {
+                            "description": description,
+                            "content": {"application/json": {"schema": ref}},
+                        },
+                    )
+        return schema
+
+
+api = MesoclinicAPI(
     title="mesoclinic API",
     version="1",
     auth=[TokenAuth(), django_auth],
