@@ -168,6 +168,11 @@ TABLE: dict[str, Row] = {
     "api:openapi-view": row(STAFF),
     "api:list_patients": row(STAFF),
     "api:patient_detail": row(STAFF, patient_id="@patient"),
+    # API: the desk's resources (appointments, outcomes, photos, lots, money)
+    "api:list_invoices": row(BILLERS),
+    "api:invoice_detail": row(BILLERS, invoice_id="@invoice"),
+    "api:list_payments": row(BILLERS, query={"patient": "@patient"}),
+    "api:patient_balance": row(BILLERS, patient_id="@patient"),
     "api:api-root": row(NOBODY),  # django-ninja's root, there to reverse the API's paths
     "api_tokens": row(STAFF),
     # FHIR R4 (mesoclinic/fhir): metadata and our code systems are public

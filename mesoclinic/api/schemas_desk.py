@@ -1,0 +1,130 @@
+"""Schemas of the desk's resources: appointments, outcomes, photos, lots and money.
+
+Money is a decimal string ("120.00") in the document's currency, never a float; ids are
+the records' public ids; choice fields list their values exactly (`Literal`), so the
+OpenAPI document says what a client may send and receives.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+from ninja import Schema
+from pydantic import Field
+
+Money = Decimal  # serialized as a string: "120.00"
+
+
+class FieldErrors(Schema):
+    detail: str
+    errors: dict[str, list[str]] = Field(
+        default_factory=dict, description="Messages per input field, when one is at fault."
+    )
+
+
+# --- money ------------------------------------------------------------------------------
+
+InvoiceStatusName = Literal["draft", "issued"]
+InvoiceKindName = Literal["invoice", "credit_note"]
+PaidState = Literal["paid", "part-paid", "unpaid"]
+MethodName = Literal["cash", "card", "bank_transfer", "package_credit", "voucher"]
+
+
+class InvoiceSummary(Schema):
+    id: UUID
+    patient: UUID
+    description: str = Field(description='"Invoice 42", "Credit note 43" or "Draft invoice".')
+    kind: InvoiceKindName
+    status: InvoiceStatusName
+    number: int | None
+    issued_at: datetime | None
+    currency: str
+    total_net: Money
+    total_tax: Money
+    total_gross: Money
+    paid: Money | None = Field(description="Paid against it less refunds; null for a draft.")
+    due: Money | None = Field(description="Still due; null for a draft or a credit note.")
+    state: PaidState | None = None
+
+
+class InvoiceLineOut(Schema):
+    position: int
+    kind: Literal[
+        "treatment", "product", "numbing", "consultation", "package", "deposit", "discount", "other"
+    ]
+    description: str = Field(description="Treatment and area names; never doses or notes.")
+    quantity: Decimal
+    unit_price: Money
+    tax_rate: Decimal = Field(description="Percent.")
+    discount: Money
+    discount_reason: str
+    net: Money
+    tax: Money
+    gross: Money
+
+
+class RefundOut(Schema):
+    id: UUID
+    method: MethodName
+    amount: Money
+    reference: str
+    reason: str
+    refunded_at: datetime
+
+
+class PaymentOut(Schema):
+    id: UUID
+    patient: UUID
+    site: UUID
+    invoice: UUID | None
+    method: MethodName
+    amount: Money
+    currency: str
+    reference: str
+    taken_by: str
+    taken_at: datetime
+    refunded: Money
+    refunds: list[RefundOut]
+
+
+class InvoiceDetail(InvoiceSummary):
+    site: UUID
+    note: str
+    credits: UUID | None = Field(description="The invoice a credit note credits.")
+    lines: list[InvoiceLineOut]
+    payments: list[PaymentOut]
+
+
+class InvoicePage(Schema):
+    results: list[InvoiceSummary]
+    next: str | None = Field(description="Cursor of the next page; null on the last page.")
+
+
+class PaymentPage(Schema):
+    results: list[PaymentOut]
+    next: str | None = Field(description="Cursor of the next page; null on the last page.")
+
+
+class BalanceOut(Schema):
+    patient: UUID
+    currency: str
+    invoiced: Money
+    credited: Money
+    paid: Money
+    refunded: Money
+    owed: Money = Field(description="Positive: the patient owes it; negative: held for them.")
+
+
+class PaymentIn(Schema):
+    patient: UUID
+    site: UUID
+    method: MethodName
+    amount: Decimal = Field(
+        max_digits=12, decimal_places=2, description='Above zero, to the cent: "80.00".'
+    )
+    reference: str = Field(
+        "", max_length=60, description="Terminal or bank reference, voucher code."
+    )
+    invoice: UUID | None = Field(None, description="An issued invoice of the patient it pays.")
+    package: UUID | None = Field(None, description="The patient's package (package credit only).")
