@@ -169,6 +169,11 @@ TABLE: dict[str, Row] = {
     "api:list_patients": row(STAFF),
     "api:patient_detail": row(STAFF, patient_id="@patient"),
     # API: the desk's resources (appointments, outcomes, photos, lots, money)
+    "api:list_appointments": row(STAFF),
+    "api:appointment_detail": row(STAFF, appointment_id="@appointment"),
+    "api:move_appointment": row(STAFF, appointment_id="@appointment"),
+    "api:cancel_appointment": row(STAFF, appointment_id="@appointment"),
+    "api:check_in": row(STAFF, appointment_id="@appointment"),
     "api:list_invoices": row(BILLERS),
     "api:invoice_detail": row(BILLERS, invoice_id="@invoice"),
     "api:list_payments": row(BILLERS, query={"patient": "@patient"}),

@@ -128,3 +128,59 @@ class PaymentIn(Schema):
     )
     invoice: UUID | None = Field(None, description="An issued invoice of the patient it pays.")
     package: UUID | None = Field(None, description="The patient's package (package credit only).")
+
+
+# --- appointments -----------------------------------------------------------------------
+
+AppointmentStatus = Literal["proposed", "booked", "confirmed", "cancelled", "no_show", "completed"]
+
+
+class Named(Schema):
+    id: UUID
+    name: str
+
+
+class AppointmentOut(Schema):
+    id: UUID
+    site: Named
+    room: Named | None
+    practitioner: Named
+    patient: Named
+    treatment: Named | None
+    starts_at: datetime
+    ends_at: datetime
+    status: AppointmentStatus
+    arrived_at: datetime | None
+    cancel_reason: str
+    lock_version: int = Field(description="Send it back to move the appointment.")
+    plan: UUID | None = Field(None, description="Clinical callers only.")
+    course_session: int | None = Field(None, description="Clinical callers only.")
+    course_areas: list[str] | None = Field(None, description="Clinical callers only.")
+
+
+class AppointmentPage(Schema):
+    results: list[AppointmentOut]
+    next: str | None = Field(description="Cursor of the next page; null on the last page.")
+
+
+class BookIn(Schema):
+    patient: UUID
+    site: UUID
+    practitioner: UUID
+    starts_at: datetime = Field(description="With its UTC offset: 2026-03-02T10:00:00+00:00.")
+    treatment: UUID | None = Field(None, description="Its length and room need, if given.")
+    minutes: int = Field(45, ge=5, le=480, description="Length without a treatment type.")
+    room: UUID | None = Field(None, description="A free room is chosen if none is given.")
+
+
+class MoveIn(Schema):
+    starts_at: datetime
+    lock_version: int = Field(description="As read: a change made meanwhile is a 409.")
+    room: UUID | None = None
+    practitioner: UUID | None = None
+    reason: str = Field("", max_length=500, description="Why a course interval is shortened.")
+    shift_rest: bool = Field(False, description="Move the course's later sessions as well.")
+
+
+class CancelIn(Schema):
+    reason: str = Field(max_length=300)
