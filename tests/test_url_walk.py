@@ -170,6 +170,7 @@ TABLE: dict[str, Row] = {
     "api:patient_detail": row(STAFF, patient_id="@patient"),
     # API: the desk's resources (appointments, outcomes, photos, lots, money)
     "api:list_appointments": row(STAFF),
+    "api:book_appointment": row(STAFF),  # the list's path: a GET walks the list
     "api:appointment_detail": row(STAFF, appointment_id="@appointment"),
     "api:move_appointment": row(STAFF, appointment_id="@appointment"),
     "api:cancel_appointment": row(STAFF, appointment_id="@appointment"),
@@ -177,6 +178,7 @@ TABLE: dict[str, Row] = {
     "api:list_invoices": row(BILLERS),
     "api:invoice_detail": row(BILLERS, invoice_id="@invoice"),
     "api:list_payments": row(BILLERS, query={"patient": "@patient"}),
+    "api:take_payment": row(BILLERS, query={"patient": "@patient"}),  # as the list
     "api:patient_balance": row(BILLERS, patient_id="@patient"),
     "api:api-root": row(NOBODY),  # django-ninja's root, there to reverse the API's paths
     "api_tokens": row(STAFF),
