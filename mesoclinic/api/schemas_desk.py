@@ -5,7 +5,7 @@ the records' public ids; choice fields list their values exactly (`Literal`), so
 OpenAPI document says what a client may send and receives.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 from uuid import UUID
@@ -184,3 +184,42 @@ class MoveIn(Schema):
 
 class CancelIn(Schema):
     reason: str = Field(max_length=300)
+
+
+# --- lots and stock ---------------------------------------------------------------------
+
+LotState = Literal["usable", "expired", "recalled", "used-up"]
+
+
+class LotOut(Schema):
+    id: UUID
+    site: Named
+    product: str = Field(description="The catalogue's product key.")
+    product_name: str
+    lot_number: str
+    expires_on: date
+    received_on: date
+    supplier: str
+    vials_received: int
+    vials_left: int = Field(description="Quantity on hand, in vials.")
+    state: LotState = Field(description="Today, in this precedence.")
+    recalled_at: datetime | None
+    recall_reason: str
+
+
+class LotPage(Schema):
+    results: list[LotOut]
+    next: str | None = Field(description="Cursor of the next page; null on the last page.")
+
+
+class StockOut(Schema):
+    site: Named
+    product: str
+    product_name: str
+    vials_left: int = Field(description="In the site's usable lots (in date, not recalled).")
+    low_at: int | None = Field(description="The owner's reorder level; null if none is set.")
+    low: bool
+
+
+class StockList(Schema):
+    results: list[StockOut]
