@@ -223,3 +223,45 @@ class StockOut(Schema):
 
 class StockList(Schema):
     results: list[StockOut]
+
+
+# --- photos -----------------------------------------------------------------------------
+
+
+class PhotoOut(Schema):
+    id: UUID
+    patient: UUID
+    view: str = Field(description="The standard view's key, e.g. face-front.")
+    view_label: str
+    area: str
+    side: Literal["", "left", "right"]
+    taken_at: datetime
+    taken_by: str
+    device: str
+    session: UUID | None
+    width: int
+    height: int
+    voided: bool
+    voided_at: datetime | None
+    void_reason: str
+
+
+class PhotoPage(Schema):
+    results: list[PhotoOut]
+    next: str | None = Field(description="Cursor of the next page; null on the last page.")
+
+
+class PhotoConsentOut(Schema):
+    id: UUID
+    scope: Literal["clinical", "teaching", "marketing"]
+    meaning: str
+    how: Literal["paper", "tablet", "verbal"]
+    given_at: datetime
+    recorded_by: str
+    live: bool = Field(description="False once the patient revoked it.")
+    revoked_at: datetime | None
+    revoke_reason: str
+
+
+class PhotoConsentList(Schema):
+    results: list[PhotoConsentOut]
