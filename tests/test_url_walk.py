@@ -182,6 +182,9 @@ TABLE: dict[str, Row] = {
     "api:photo_consents": row(CLINICAL, patient_id="@patient"),
     "api:photo_detail": row(CLINICAL, photo_id="@photo"),
     "api:photo_image": row(CLINICAL, photo_id="@photo", query={"size": "thumb"}),
+    "api:list_assessments": row(CLINICAL, query={"patient": "@patient"}),
+    "api:record_assessment": row(CLINICAL, query={"patient": "@patient"}),  # as the list
+    "api:assessment_detail": row(CLINICAL, assessment_id="@assessment"),
     "api:list_invoices": row(BILLERS),
     "api:invoice_detail": row(BILLERS, invoice_id="@invoice"),
     "api:list_payments": row(BILLERS, query={"patient": "@patient"}),

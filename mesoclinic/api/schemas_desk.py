@@ -7,7 +7,7 @@ OpenAPI document says what a client may send and receives.
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from ninja import Schema
@@ -265,3 +265,53 @@ class PhotoConsentOut(Schema):
 
 class PhotoConsentList(Schema):
     results: list[PhotoConsentOut]
+
+
+# --- outcomes ---------------------------------------------------------------------------
+
+TimepointName = Literal["baseline", "each-session", "end", "3-months", "6-months"]
+
+
+class AssessmentOut(Schema):
+    id: UUID
+    patient: UUID
+    instrument: str = Field(description="The outcome scale's key, e.g. hexsel-css.")
+    instrument_name: str
+    instrument_version: int
+    timepoint: TimepointName
+    rater: Literal["clinician", "patient"]
+    answers: dict[str, Any]
+    total: Decimal
+    band: str
+    display: str = Field(description="The score as a person reads it.")
+    taken_at: datetime
+    recorded_by: str
+    plan: UUID | None
+    protocol: str
+    area: str
+    side: Literal["", "left", "right"]
+    session: UUID | None
+    late_reason: str
+    amends: UUID | None
+    voided: bool
+    voided_at: datetime | None
+    void_reason: str
+
+
+class AssessmentPage(Schema):
+    results: list[AssessmentOut]
+    next: str | None = Field(description="Cursor of the next page; null on the last page.")
+
+
+class AssessmentIn(Schema):
+    patient: UUID
+    instrument: str = Field(max_length=64)
+    timepoint: TimepointName
+    answers: dict[str, Any] = Field(description='As the scale\'s items: {"value": 3}, ...')
+    plan: UUID | None = Field(None, description="The patient's plan whose course it scores.")
+    protocol: str = Field("", max_length=64)
+    area: str = Field("", max_length=64)
+    side: Literal["", "left", "right"] = ""
+    session: UUID | None = Field(None, description="The patient's session it was taken at.")
+    taken_at: datetime | None = Field(None, description="Now if not given; never later.")
+    late_reason: str = Field("", max_length=500)
