@@ -272,3 +272,10 @@ def test_the_list_runs_a_bounded_number_of_queries(
     client = client_for(practitioner)
     with django_assert_max_num_queries(10):
         assert len(client.get(_week() + "&limit=200").json()["results"]) == count
+
+
+def test_a_token_without_the_read_scope_cannot_read_the_diary(reception, appt):
+    _, secret = tokens.create(reception, name="t", scopes=["write"], days=5)
+    for url in (_week(), f"/api/v1/appointments/{appt.public_id}"):
+        response = Client().get(url, **_bearer(secret))
+        assert response.status_code == 403 and "read" in response.json()["detail"], url

@@ -36,7 +36,14 @@ DEFAULT_DAYS = 7
 MAX_DAYS = 93
 RELATED = ("site", "room", "practitioner", "patient", "treatment_type", "plan")
 # Answers of the acts: the appointment, a refused input (400), a diary conflict (409).
-ACT = {200: d.AppointmentOut, 400: d.FieldErrors, 403: s.Error, 404: s.Error, 409: d.FieldErrors}
+ACT = {
+    **d.ALWAYS,
+    200: d.AppointmentOut,
+    400: d.FieldErrors,
+    403: s.Error,
+    404: s.Error,
+    409: d.FieldErrors,
+}
 
 
 class ListParams(cursor.PageParams):
@@ -113,7 +120,9 @@ def _on_local_days(appts: list[Appointment], start: dt.date, end: dt.date) -> li
     return [a for a in appts if start <= a.local_start().date() <= end]
 
 
-@router.get("", response={200: d.AppointmentPage, 400: s.Error, 403: s.Error, 404: s.Error})
+@router.get(
+    "", response={**d.ALWAYS, 200: d.AppointmentPage, 400: s.Error, 403: s.Error, 404: s.Error}
+)
 def list_appointments(request: AuthedRequest, params: Query[ListParams]) -> Any:
     """The diary from `start` to `end` (the sites' own days, both included; default today
     and the next 7 days; at most 93 days)."""
@@ -133,7 +142,10 @@ def list_appointments(request: AuthedRequest, params: Query[ListParams]) -> Any:
     return {"results": [_out(a, with_clinical) for a in found], "next": after}
 
 
-@router.get("/{uuid:appointment_id}", response={200: d.AppointmentOut, 403: s.Error, 404: s.Error})
+@router.get(
+    "/{uuid:appointment_id}",
+    response={**d.ALWAYS, 200: d.AppointmentOut, 403: s.Error, 404: s.Error},
+)
 def appointment_detail(request: AuthedRequest, appointment_id: UUID) -> dict[str, Any]:
     require(request, access.VIEW_DIARY)
     appt = access.get_appointment(appointment_id)

@@ -13,7 +13,20 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import Field
 
+from mesoclinic.api.schemas import Error
+
 Money = Decimal  # serialized as a string: "120.00"
+
+
+class ValidationErrors(Schema):
+    """django-ninja's own answer to a parameter of the wrong type or value."""
+
+    detail: list[dict[str, Any]]
+
+
+# What any operation may answer besides its own: nobody signed in (401), a parameter
+# ninja refused (422), too many calls for the token (429).
+ALWAYS: dict[int, Any] = {401: Error, 422: ValidationErrors, 429: Error}
 
 
 class FieldErrors(Schema):
