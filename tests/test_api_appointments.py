@@ -279,3 +279,20 @@ def test_a_token_without_the_read_scope_cannot_read_the_diary(reception, appt):
     for url in (_week(), f"/api/v1/appointments/{appt.public_id}"):
         response = Client().get(url, **_bearer(secret))
         assert response.status_code == 403 and "read" in response.json()["detail"], url
+
+
+def test_the_days_are_the_sites_own(org, clinic, reception, patient, practitioner):
+    """A visit at 00:30 in London on a summer Monday is on Sunday in UTC: it belongs to
+    Monday's list, and not to the Sunday before."""
+    monday = next_weekday(0, dt.date(dt.date.today().year + 1, 6, 1))
+    with acting_for(org):
+        late = Appointment.objects.create(
+            site=clinic["site"], practitioner=practitioner, patient=patient,
+            starts_at=local(monday, 0, 30), ends_at=local(monday, 1), created_by=reception,
+        )  # fmt: skip
+    client = client_for(reception)
+    sunday = monday - dt.timedelta(days=1)
+    on_monday = client.get(f"/api/v1/appointments?start={monday}&end={monday}").json()
+    on_sunday = client.get(f"/api/v1/appointments?start={sunday}&end={sunday}").json()
+    assert [a["id"] for a in on_monday["results"]] == [str(late.public_id)]
+    assert on_sunday["results"] == []
