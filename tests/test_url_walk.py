@@ -168,6 +168,28 @@ TABLE: dict[str, Row] = {
     "api:openapi-view": row(STAFF),
     "api:list_patients": row(STAFF),
     "api:patient_detail": row(STAFF, patient_id="@patient"),
+    # API: the desk's resources (appointments, outcomes, photos, lots, money)
+    "api:list_appointments": row(STAFF),
+    "api:book_appointment": row(STAFF),  # the list's path: a GET walks the list
+    "api:appointment_detail": row(STAFF, appointment_id="@appointment"),
+    "api:move_appointment": row(STAFF, appointment_id="@appointment"),
+    "api:cancel_appointment": row(STAFF, appointment_id="@appointment"),
+    "api:check_in": row(STAFF, appointment_id="@appointment"),
+    "api:list_lots": row(CLINICAL),
+    "api:stock_levels": row(CLINICAL),
+    "api:lot_detail": row(CLINICAL, lot_id="@lot"),
+    "api:list_photos": row(CLINICAL, query={"patient": "@patient"}),
+    "api:photo_consents": row(CLINICAL, patient_id="@patient"),
+    "api:photo_detail": row(CLINICAL, photo_id="@photo"),
+    "api:photo_image": row(CLINICAL, photo_id="@photo", query={"size": "thumb"}),
+    "api:list_assessments": row(CLINICAL, query={"patient": "@patient"}),
+    "api:record_assessment": row(CLINICAL, query={"patient": "@patient"}),  # as the list
+    "api:assessment_detail": row(CLINICAL, assessment_id="@assessment"),
+    "api:list_invoices": row(BILLERS),
+    "api:invoice_detail": row(BILLERS, invoice_id="@invoice"),
+    "api:list_payments": row(BILLERS, query={"patient": "@patient"}),
+    "api:take_payment": row(BILLERS, query={"patient": "@patient"}),  # as the list
+    "api:patient_balance": row(BILLERS, patient_id="@patient"),
     "api:api-root": row(NOBODY),  # django-ninja's root, there to reverse the API's paths
     "api_tokens": row(STAFF),
     # FHIR R4 (mesoclinic/fhir): metadata and our code systems are public

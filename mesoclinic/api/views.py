@@ -13,7 +13,7 @@ from ninja import NinjaAPI, Schema
 from ninja.openapi.schema import REF_TEMPLATE, OpenAPISchema
 from ninja.security import django_auth
 
-from mesoclinic.api import patients
+from mesoclinic.api import appointments, lots, money, outcomes, patients, photos
 from mesoclinic.api import schemas as s
 from mesoclinic.api.auth import TokenAuth, TokenRateThrottle, staff_only
 from mesoclinic.api.cursor import BadCursor
@@ -81,3 +81,12 @@ def _bad_cursor(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 # One router per resource, each owning its paths, schemas and checks.
 api.add_router("/patients", patients.router)
+
+# The desk's resources: appointments, outcomes, photos, lots and stock, invoices and
+# payments (money).
+api.add_router("/appointments", appointments.router)
+api.add_router("/outcomes", outcomes.router)
+api.add_router("/photos", photos.router)
+api.add_router("/lots", lots.router)
+api.add_router("/invoices", money.invoices_router)
+api.add_router("/payments", money.payments_router)

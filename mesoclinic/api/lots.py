@@ -1,0 +1,109 @@
+"""Lots and stock: the lots of each site (product, number, expiry, vials on hand) and
+the stock per site and product against the owner's reorder levels. Read only: lots are
+received, recalled and counted on the pages.
+
+Lots belong to the clinical side (the pages are for clinical roles): a clinical role,
+and for a token its clinical scope.
+"""
+
+from typing import Any, Literal
+from uuid import UUID
+
+from django.utils import timezone
+from ninja import Query, Router
+
+from mesoclinic import rules
+from mesoclinic.accounts.http import AuthedRequest
+from mesoclinic.accounts.models import Site
+from mesoclinic.api import cursor
+from mesoclinic.api import schemas as s
+from mesoclinic.api import schemas_desk as d
+from mesoclinic.api.auth import require_clinical
+from mesoclinic.audit.log import Action, record
+from mesoclinic.scheduling.access import get_site
+from mesoclinic.treatments import inventory, stock
+from mesoclinic.treatments.access import get_lot
+from mesoclinic.treatments.models import Lot
+
+router = Router(tags=["lots"])
+
+SORTS = {"expiring": ("expires_on", "pk"), "received": ("-received_on", "-pk")}
+
+
+class LotParams(cursor.PageParams):
+    site: UUID | None = None
+    show: Literal["usable", "unusable", "recalled", "expired", "used-up", "all"] = "usable"
+    lot_number: str | None = None
+    sort: Literal["expiring", "received"] = "expiring"
+
+
+def _out(lot: Lot) -> dict[str, Any]:
+    return {
+        "id": lot.public_id,
+        "site": {"id": lot.site.public_id, "name": lot.site.name},
+        "product": lot.product,
+        "product_name": lot.product_name,
+        "lot_number": lot.lot_number,
+        "expires_on": lot.expires_on,
+        "received_on": lot.received_on,
+        "supplier": lot.supplier,
+        "vials_received": lot.vials_received,
+        "vials_left": lot.vials_left,
+        "state": lot.state(timezone.localdate()),
+        "recalled_at": lot.recalled_at,
+        "recall_reason": lot.recall_reason,
+    }
+
+
+@router.get("", response={**d.ALWAYS, 200: d.LotPage, 400: s.Error, 403: s.Error, 404: s.Error})
+def list_lots(request: AuthedRequest, params: Query[LotParams]) -> dict[str, Any]:
+    """Lots by their state today (default usable), at one site or all."""
+    require_clinical(request)
+    lots = Lot.objects.select_related("site")
+    if params.site is not None:
+        lots = lots.filter(site=get_site(params.site))
+    if params.lot_number:
+        lots = lots.filter(lot_number=inventory.normalize_lot_number(params.lot_number))
+    lots = inventory.filter_lots(lots, params.show, timezone.localdate())
+    rows, after = cursor.page(lots, SORTS[params.sort], params)
+    record(request.user, Action.SEARCH, object_type="lot", detail=f"api {params.show}")
+    return {"results": [_out(lot) for lot in inventory.label(rows)], "next": after}
+
+
+@router.get("/stock", response={**d.ALWAYS, 200: d.StockList, 403: s.Error})
+def stock_levels(request: AuthedRequest) -> dict[str, Any]:
+    """Vials on hand per site and product, with each reorder level: every pair that has
+    usable stock or a level, ordered by site and product name."""
+    require_clinical(request)
+    today = timezone.localdate()
+    left = stock.vials_left(today)
+    levels = {(lv.site_id, lv.product): lv for lv in stock.levels()}
+    keys = set(left) | set(levels)
+    sites = {site.pk: site for site in Site.objects.filter(pk__in={k[0] for k in keys})}
+    names = {slug: p.name for slug, p in rules.load_reference().products.items()}
+    results: list[dict[str, Any]] = []
+    for site_id, product in keys:
+        level = levels.get((site_id, product))
+        on_hand = left.get((site_id, product), 0)
+        site = sites[site_id]
+        results.append(
+            {
+                "site": {"id": site.public_id, "name": site.name},
+                "product": product,
+                "product_name": names.get(product, product),
+                "vials_left": on_hand,
+                "low_at": level.low_at if level else None,
+                "low": level is not None and on_hand <= level.low_at,
+            }
+        )
+    results.sort(key=lambda r: (r["site"]["name"], r["product_name"]))
+    record(request.user, Action.VIEW, object_type="stock", detail="api stock levels")
+    return {"results": results}
+
+
+@router.get("/{uuid:lot_id}", response={**d.ALWAYS, 200: d.LotOut, 403: s.Error, 404: s.Error})
+def lot_detail(request: AuthedRequest, lot_id: UUID) -> dict[str, Any]:
+    require_clinical(request)
+    lot = get_lot(lot_id)
+    record(request.user, Action.VIEW, lot, detail="api")
+    return _out(inventory.label([lot])[0])

@@ -1,0 +1,140 @@
+"""Clinical photographs: a patient's photos (view, date, session, voided or not), their
+photo consents, and the image bytes through the same check and audit as the page's image
+view (`photos.services.read_image`: clinical roles only, never a voided photo's, one
+audit event per image served, decrypted by the photo storage, never cached).
+
+Photos are clinical records: a clinical role and, for a token, the clinical scope.
+"""
+
+from typing import Any, Literal
+from uuid import UUID
+
+from django.http import Http404, HttpResponse
+from ninja import Query, Router, Schema
+
+from mesoclinic.accounts.http import AuthedRequest
+from mesoclinic.api import cursor
+from mesoclinic.api import schemas as s
+from mesoclinic.api import schemas_desk as d
+from mesoclinic.api.auth import require_clinical
+from mesoclinic.audit.log import Action, record
+from mesoclinic.patients.access import get_patient
+from mesoclinic.photos import consent, services
+from mesoclinic.photos.access import get_photo, get_shown_photo
+from mesoclinic.photos.models import Photo
+
+router = Router(tags=["photos"])
+
+SORTS = {"newest": ("-taken_at", "-pk"), "oldest": ("taken_at", "pk")}
+
+IMAGE_RESPONSE = {
+    "responses": {
+        "200": {
+            "description": "The image, decrypted; never cached (Cache-Control: no-store).",
+            "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+}
+
+
+class PhotoParams(cursor.PageParams):
+    patient: UUID
+    view: str | None = None
+    voided: bool = False
+    sort: Literal["newest", "oldest"] = "newest"
+
+
+class ImageParams(Schema):
+    size: Literal["screen", "thumb"] = "screen"
+
+
+def _out(photo: Photo) -> dict[str, Any]:
+    return {
+        "id": photo.public_id,
+        "patient": photo.patient.public_id,
+        "view": photo.view,
+        "view_label": photo.view_label,
+        "area": photo.area,
+        "side": photo.side,
+        "taken_at": photo.taken_at,
+        "taken_by": photo.taken_by.full_name,
+        "device": photo.device,
+        "session": photo.session.public_id if photo.session else None,
+        "width": photo.width,
+        "height": photo.height,
+        "voided": photo.is_voided,
+        "voided_at": photo.voided_at,
+        "void_reason": photo.void_reason,
+    }
+
+
+@router.get("", response={**d.ALWAYS, 200: d.PhotoPage, 400: s.Error, 403: s.Error, 404: s.Error})
+def list_photos(request: AuthedRequest, params: Query[PhotoParams]) -> dict[str, Any]:
+    """A patient's photos (required: `patient`), voided ones only if `voided=true`."""
+    require_clinical(request)
+    patient = get_patient(params.patient)
+    rows = Photo.objects.filter(patient=patient).select_related("patient", "taken_by", "session")
+    if not params.voided:
+        rows = rows.filter(voided_at__isnull=True)
+    if params.view:
+        rows = rows.filter(view=params.view)
+    found, after = cursor.page(rows, SORTS[params.sort], params)
+    record(request.user, Action.VIEW, patient, detail="api photos")
+    return {"results": [_out(p) for p in found], "next": after}
+
+
+@router.get(
+    "/consents/{uuid:patient_id}",
+    response={**d.ALWAYS, 200: d.PhotoConsentList, 403: s.Error, 404: s.Error},
+)
+def photo_consents(request: AuthedRequest, patient_id: UUID) -> dict[str, Any]:
+    """Every photo consent the patient gave, newest first, revoked ones included."""
+    require_clinical(request)
+    patient = get_patient(patient_id)
+    record(request.user, Action.VIEW, patient, detail="api photo consents")
+    return {
+        "results": [
+            {
+                "id": c.public_id,
+                "scope": c.scope,
+                "meaning": c.meaning,
+                "how": c.how,
+                "given_at": c.given_at,
+                "recorded_by": c.recorded_by.full_name,
+                "live": c.voided_at is None,
+                "revoked_at": c.voided_at,
+                "revoke_reason": c.void_reason,
+            }
+            for c in consent.history(patient)
+        ]
+    }
+
+
+@router.get("/{uuid:photo_id}", response={**d.ALWAYS, 200: d.PhotoOut, 403: s.Error, 404: s.Error})
+def photo_detail(request: AuthedRequest, photo_id: UUID) -> dict[str, Any]:
+    require_clinical(request)
+    photo = get_photo(photo_id)
+    record(request.user, Action.VIEW, photo, detail="api")
+    return _out(photo)
+
+
+@router.get(
+    "/{uuid:photo_id}/image",
+    response={**d.ALWAYS, 403: s.Error, 404: s.Error},
+    openapi_extra=IMAGE_RESPONSE,
+    summary="A photo's image (JPEG)",
+)
+def photo_image(request: AuthedRequest, photo_id: UUID, params: Query[ImageParams]) -> Any:
+    """The screen-sized (or thumbnail) JPEG; a voided photo's image is not found."""
+    require_clinical(request)
+    photo = get_shown_photo(photo_id)
+    try:
+        data = services.read_image(request.user, photo, params.size)
+    except services.PhotoRefused:
+        raise Http404 from None  # voided meanwhile: as the page, not found
+    response = HttpResponse(data, content_type=photo.mime_of(params.size))
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    response["Content-Disposition"] = "inline"
+    return response

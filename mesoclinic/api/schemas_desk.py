@@ -1,0 +1,324 @@
+"""Schemas of the desk's resources: appointments, outcomes, photos, lots and money.
+
+Money is a decimal string ("120.00") in the document's currency, never a float; ids are
+the records' public ids; choice fields list their values exactly (`Literal`), so the
+OpenAPI document says what a client may send and receives.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+from uuid import UUID
+
+from ninja import Schema
+from pydantic import Field
+
+from mesoclinic.api.schemas import Error, ValidationErrors
+
+Money = Decimal  # serialized as a string: "120.00"
+
+
+# What any operation may answer besides its own: nobody signed in (401), a parameter
+# ninja refused (422), too many calls for the token (429).
+ALWAYS: dict[int, Any] = {401: Error, 422: ValidationErrors, 429: Error}
+
+
+class FieldErrors(Schema):
+    detail: str
+    errors: dict[str, list[str]] = Field(
+        default_factory=dict, description="Messages per input field, when one is at fault."
+    )
+
+
+# --- money ------------------------------------------------------------------------------
+
+InvoiceStatusName = Literal["draft", "issued"]
+InvoiceKindName = Literal["invoice", "credit_note"]
+PaidState = Literal["paid", "part-paid", "unpaid"]
+MethodName = Literal["cash", "card", "bank_transfer", "package_credit", "voucher"]
+
+
+class InvoiceSummary(Schema):
+    id: UUID
+    patient: UUID
+    description: str = Field(description='"Invoice 42", "Credit note 43" or "Draft invoice".')
+    kind: InvoiceKindName
+    status: InvoiceStatusName
+    number: int | None
+    issued_at: datetime | None
+    currency: str
+    total_net: Money
+    total_tax: Money
+    total_gross: Money
+    paid: Money | None = Field(description="Paid against it less refunds; null for a draft.")
+    due: Money | None = Field(description="Still due; null for a draft or a credit note.")
+    state: PaidState | None = None
+
+
+class InvoiceLineOut(Schema):
+    position: int
+    kind: Literal[
+        "treatment", "product", "numbing", "consultation", "package", "deposit", "discount", "other"
+    ]
+    description: str = Field(description="Treatment and area names; never doses or notes.")
+    quantity: Decimal
+    unit_price: Money
+    tax_rate: Decimal = Field(description="Percent.")
+    discount: Money
+    discount_reason: str
+    net: Money
+    tax: Money
+    gross: Money
+
+
+class RefundOut(Schema):
+    id: UUID
+    method: MethodName
+    amount: Money
+    reference: str
+    reason: str
+    refunded_at: datetime
+
+
+class PaymentOut(Schema):
+    id: UUID
+    patient: UUID
+    site: UUID
+    invoice: UUID | None
+    method: MethodName
+    amount: Money
+    currency: str
+    reference: str
+    taken_by: str
+    taken_at: datetime
+    refunded: Money
+    refunds: list[RefundOut]
+
+
+class InvoiceDetail(InvoiceSummary):
+    site: UUID
+    note: str
+    credits: UUID | None = Field(description="The invoice a credit note credits.")
+    lines: list[InvoiceLineOut]
+    payments: list[PaymentOut]
+
+
+class InvoicePage(Schema):
+    results: list[InvoiceSummary]
+    next: str | None = Field(description="Cursor of the next page; null on the last page.")
+
+
+class PaymentPage(Schema):
+    results: list[PaymentOut]
+    next: str | None = Field(description="Cursor of the next page; null on the last page.")
+
+
+class BalanceOut(Schema):
+    patient: UUID
+    currency: str
+    invoiced: Money
+    credited: Money
+    paid: Money
+    refunded: Money
+    owed: Money = Field(description="Positive: the patient owes it; negative: held for them.")
+
+
+class PaymentIn(Schema):
+    patient: UUID
+    site: UUID
+    method: MethodName
+    amount: Decimal = Field(
+        max_digits=12, decimal_places=2, description='Above zero, to the cent: "80.00".'
+    )
+    reference: str = Field(
+        "", max_length=60, description="Terminal or bank reference, voucher code."
+    )
+    invoice: UUID | None = Field(None, description="An issued invoice of the patient it pays.")
+    package: UUID | None = Field(None, description="The patient's package (package credit only).")
+
+
+# --- appointments -----------------------------------------------------------------------
+
+AppointmentStatus = Literal["proposed", "booked", "confirmed", "cancelled", "no_show", "completed"]
+
+
+class Named(Schema):
+    id: UUID
+    name: str
+
+
+class AppointmentOut(Schema):
+    id: UUID
+    site: Named
+    room: Named | None
+    practitioner: Named
+    patient: Named
+    treatment: Named | None
+    starts_at: datetime
+    ends_at: datetime
+    status: AppointmentStatus
+    arrived_at: datetime | None
+    cancel_reason: str
+    lock_version: int = Field(description="Send it back to move the appointment.")
+    plan: UUID | None = Field(None, description="Clinical callers only.")
+    course_session: int | None = Field(None, description="Clinical callers only.")
+    course_areas: list[str] | None = Field(None, description="Clinical callers only.")
+
+
+class AppointmentPage(Schema):
+    results: list[AppointmentOut]
+    next: str | None = Field(description="Cursor of the next page; null on the last page.")
+
+
+class BookIn(Schema):
+    patient: UUID
+    site: UUID
+    practitioner: UUID
+    starts_at: datetime = Field(description="With its UTC offset: 2026-03-02T10:00:00+00:00.")
+    treatment: UUID | None = Field(None, description="Its length and room need, if given.")
+    minutes: int = Field(45, ge=5, le=480, description="Length without a treatment type.")
+    room: UUID | None = Field(None, description="A free room is chosen if none is given.")
+
+
+class MoveIn(Schema):
+    starts_at: datetime
+    lock_version: int = Field(description="As read: a change made meanwhile is a 409.")
+    room: UUID | None = None
+    practitioner: UUID | None = None
+    reason: str = Field("", max_length=500, description="Why a course interval is shortened.")
+    shift_rest: bool = Field(False, description="Move the course's later sessions as well.")
+
+
+class CancelIn(Schema):
+    reason: str = Field(max_length=300)
+
+
+# --- lots and stock ---------------------------------------------------------------------
+
+LotState = Literal["usable", "expired", "recalled", "used-up"]
+
+
+class LotOut(Schema):
+    id: UUID
+    site: Named
+    product: str = Field(description="The catalogue's product key.")
+    product_name: str
+    lot_number: str
+    expires_on: date
+    received_on: date
+    supplier: str
+    vials_received: int
+    vials_left: int = Field(description="Quantity on hand, in vials.")
+    state: LotState = Field(description="Today, in this precedence.")
+    recalled_at: datetime | None
+    recall_reason: str
+
+
+class LotPage(Schema):
+    results: list[LotOut]
+    next: str | None = Field(description="Cursor of the next page; null on the last page.")
+
+
+class StockOut(Schema):
+    site: Named
+    product: str
+    product_name: str
+    vials_left: int = Field(description="In the site's usable lots (in date, not recalled).")
+    low_at: int | None = Field(description="The owner's reorder level; null if none is set.")
+    low: bool
+
+
+class StockList(Schema):
+    results: list[StockOut]
+
+
+# --- photos -----------------------------------------------------------------------------
+
+
+class PhotoOut(Schema):
+    id: UUID
+    patient: UUID
+    view: str = Field(description="The standard view's key, e.g. face-front.")
+    view_label: str
+    area: str
+    side: Literal["", "left", "right"]
+    taken_at: datetime
+    taken_by: str
+    device: str
+    session: UUID | None
+    width: int
+    height: int
+    voided: bool
+    voided_at: datetime | None
+    void_reason: str
+
+
+class PhotoPage(Schema):
+    results: list[PhotoOut]
+    next: str | None = Field(description="Cursor of the next page; null on the last page.")
+
+
+class PhotoConsentOut(Schema):
+    id: UUID
+    scope: Literal["clinical", "teaching", "marketing"]
+    meaning: str
+    how: Literal["paper", "tablet", "verbal"]
+    given_at: datetime
+    recorded_by: str
+    live: bool = Field(description="False once the patient revoked it.")
+    revoked_at: datetime | None
+    revoke_reason: str
+
+
+class PhotoConsentList(Schema):
+    results: list[PhotoConsentOut]
+
+
+# --- outcomes ---------------------------------------------------------------------------
+
+TimepointName = Literal["baseline", "each-session", "end", "3-months", "6-months"]
+
+
+class AssessmentOut(Schema):
+    id: UUID
+    patient: UUID
+    instrument: str = Field(description="The outcome scale's key, e.g. hexsel-css.")
+    instrument_name: str
+    instrument_version: int
+    timepoint: TimepointName
+    rater: Literal["clinician", "patient"]
+    answers: dict[str, Any]
+    total: Decimal
+    band: str
+    display: str = Field(description="The score as a person reads it.")
+    taken_at: datetime
+    recorded_by: str
+    plan: UUID | None
+    protocol: str
+    area: str
+    side: Literal["", "left", "right"]
+    session: UUID | None
+    late_reason: str
+    amends: UUID | None
+    voided: bool
+    voided_at: datetime | None
+    void_reason: str
+
+
+class AssessmentPage(Schema):
+    results: list[AssessmentOut]
+    next: str | None = Field(description="Cursor of the next page; null on the last page.")
+
+
+class AssessmentIn(Schema):
+    patient: UUID
+    instrument: str = Field(max_length=64)
+    timepoint: TimepointName
+    answers: dict[str, Any] = Field(description='As the scale\'s items: {"value": 3}, ...')
+    plan: UUID | None = Field(None, description="The patient's plan whose course it scores.")
+    protocol: str = Field("", max_length=64)
+    area: str = Field("", max_length=64)
+    side: Literal["", "left", "right"] = ""
+    session: UUID | None = Field(None, description="The patient's session it was taken at.")
+    taken_at: datetime | None = Field(None, description="Now if not given; never later.")
+    late_reason: str = Field("", max_length=500)

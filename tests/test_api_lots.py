@@ -1,0 +1,119 @@
+"""The JSON API's lots and stock: each site's lots with their expiry and vials on hand,
+and the stock per site and product against the reorder levels. Clinical roles read them
+(as the lot pages); reception and a token without the clinical scope get 403, another
+clinic 404 and none of its lots, a portal patient 404, nobody signed in 401."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.test import Client
+
+from mesoclinic.accounts.models import Site
+from mesoclinic.api import tokens
+from mesoclinic.audit.models import AuditEvent
+from mesoclinic.tenancy import acting_for
+from mesoclinic.treatments import stock
+from tests.factories import CLINICAL, client_for, receive_lot
+from tests.test_portal import me, portal_user  # noqa: F401 - fixtures
+
+
+@pytest.fixture
+def lot(org, site, practitioner):
+    return receive_lot(org, site, practitioner, number="DCA-001", vials=10)
+
+
+@pytest.mark.parametrize("role", CLINICAL)
+def test_clinical_roles_read_lots_with_expiry_and_vials_on_hand(personas, role, lot, site):
+    client = client_for(personas[role])
+    found = client.get("/api/v1/lots").json()["results"]
+    assert [(x["lot_number"], x["vials_left"], x["state"]) for x in found] == [
+        ("DCA-001", 10, "usable")
+    ]
+    assert found[0]["site"] == {"id": str(site.public_id), "name": site.name}
+    assert found[0]["product_name"] and found[0]["expires_on"] == lot.expires_on.isoformat()
+    detail = client.get(f"/api/v1/lots/{lot.public_id}").json()
+    assert detail["id"] == str(lot.public_id)
+
+
+def test_reception_and_a_token_without_the_clinical_scope_are_refused(reception, practitioner, lot):
+    for url in ("/api/v1/lots", f"/api/v1/lots/{lot.public_id}", "/api/v1/lots/stock"):
+        assert client_for(reception).get(url).status_code == 403, url
+    _, secret = tokens.create(practitioner, name="t", scopes=["read"], days=5)
+    response = Client().get("/api/v1/lots", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert response.status_code == 403 and "clinical" in response.json()["detail"]
+
+
+def test_another_clinic_a_portal_patient_and_nobody_are_refused(outsider, me, lot, site):  # noqa: F811
+    client = client_for(outsider)
+    assert client.get("/api/v1/lots").json()["results"] == []
+    assert client.get("/api/v1/lots/stock").json()["results"] == []
+    assert client.get(f"/api/v1/lots/{lot.public_id}").status_code == 404
+    assert client.get(f"/api/v1/lots?site={site.public_id}").status_code == 404
+    assert client_for(me).get("/api/v1/lots").status_code == 404
+    assert Client().get("/api/v1/lots").status_code == 401
+
+
+def test_lots_are_filtered_by_site_state_and_number(org, site, practitioner, lot):
+    other = Site.objects.create(organization=org, name="Annex")
+    expired = receive_lot(
+        org, other, practitioner, number="OLD-1", expires_on=date.today() - timedelta(days=1)
+    )
+    client = client_for(practitioner)
+
+    def numbers(query):
+        return [x["lot_number"] for x in client.get(f"/api/v1/lots?{query}").json()["results"]]
+
+    assert numbers(f"site={other.public_id}") == []
+    assert numbers(f"site={other.public_id}&show=expired") == ["OLD-1"]
+    assert numbers("show=all&sort=received") in (["DCA-001", "OLD-1"], ["OLD-1", "DCA-001"])
+    assert numbers("lot_number=dca-001") == ["DCA-001"]
+    assert client.get("/api/v1/lots?show=lost").status_code == 422
+    detail = client.get(f"/api/v1/lots/{expired.public_id}").json()
+    assert detail["state"] == "expired"
+
+
+def test_stock_per_site_and_product_against_the_reorder_level(org, site, owner, practitioner, lot):
+    with acting_for(org):
+        stock.set_level(owner, site, lot.product, 10)
+    found = client_for(practitioner).get("/api/v1/lots/stock").json()["results"]
+    assert [(x["product"], x["vials_left"], x["low_at"], x["low"]) for x in found] == [
+        (lot.product, 10, 10, True)
+    ]
+    with acting_for(org):
+        assert AuditEvent.objects.filter(object_type="stock").count() == 1
+
+
+def test_lot_pages_and_their_audit(org, site, practitioner):
+    made = [
+        receive_lot(
+            org,
+            site,
+            practitioner,
+            number=f"L-{n}",
+            expires_on=date.today() + timedelta(days=10 + n),
+        )
+        for n in range(3)
+    ]
+    client = client_for(practitioner)
+    first = client.get("/api/v1/lots?limit=2").json()
+    second = client.get(f"/api/v1/lots?limit=2&cursor={first['next']}").json()
+    assert [x["id"] for x in first["results"] + second["results"]] == [
+        str(x.public_id) for x in made
+    ]
+    assert second["next"] is None
+    assert client.get("/api/v1/lots?cursor=forged").status_code == 400
+    with acting_for(org):
+        assert AuditEvent.objects.filter(action="search", object_type="lot").count() == 2
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_the_list_runs_a_bounded_number_of_queries(
+    org, site, practitioner, count, django_assert_max_num_queries
+):
+    for n in range(count):
+        receive_lot(org, site, practitioner, number=f"L-{n}")
+    client = client_for(practitioner)
+    with django_assert_max_num_queries(8):
+        assert len(client.get("/api/v1/lots?limit=200").json()["results"]) == count
+    with django_assert_max_num_queries(8):
+        assert len(client.get("/api/v1/lots/stock").json()["results"]) == 1

@@ -1,0 +1,152 @@
+"""The JSON API's photos: a patient's photo metadata and photo consents, and the image
+bytes through the page's own check and audit (`photos.services.read_image`), decrypted
+by the storage and never cached. Clinical roles with the clinical scope only: reception
+and a token without it get 403, another clinic 404, a portal patient 404, nobody 401; a
+voided photo's image is not found."""
+
+import io
+import uuid
+
+import pytest
+from django.test import Client
+from PIL import Image
+
+from mesoclinic.api import tokens
+from mesoclinic.audit.models import AuditEvent
+from mesoclinic.photos import services
+from mesoclinic.photos.storage import photo_storage
+from mesoclinic.tenancy import acting_for
+from tests.factories import CLINICAL, client_for, give_photo_consent
+from tests.test_portal import me, portal_user  # noqa: F401 - fixtures
+
+
+def take_photo(org, user, patient, view="face-front"):
+    jpeg = io.BytesIO()
+    Image.new("RGB", (160, 120), (200, 180, 170)).save(jpeg, format="JPEG")
+    with acting_for(org):
+        return services.add_photo(
+            user, patient, io.BytesIO(jpeg.getvalue()), view=view, area="", side="",
+            device="Clinic camera", submission_key=uuid.uuid4(),
+        )  # fmt: skip
+
+
+@pytest.fixture
+def photo(org, practitioner, patient):
+    give_photo_consent(org, practitioner, patient)
+    return take_photo(org, practitioner, patient)
+
+
+def _bearer(secret):
+    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+
+@pytest.mark.parametrize("role", CLINICAL)
+def test_clinical_roles_read_photos_and_consents(personas, role, photo, patient):
+    client = client_for(personas[role])
+    found = client.get(f"/api/v1/photos?patient={patient.public_id}").json()["results"]
+    assert [(p["id"], p["view"], p["voided"]) for p in found] == [
+        (str(photo.public_id), "face-front", False)
+    ]
+    assert found[0]["view_label"] and found[0]["session"] is None
+    consents = client.get(f"/api/v1/photos/consents/{patient.public_id}").json()["results"]
+    assert [(c["scope"], c["live"]) for c in consents] == [("clinical", True)]
+    detail = client.get(f"/api/v1/photos/{photo.public_id}")
+    assert detail.status_code == 200 and detail.json()["taken_by"] == "Dr Pia Prax"
+
+
+def test_the_image_is_decrypted_never_cached_and_audited(org, practitioner, photo):
+    response = client_for(practitioner).get(f"/api/v1/photos/{photo.public_id}/image?size=thumb")
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert response["Cache-Control"] == "no-store"
+    with acting_for(org):
+        assert response.content == photo_storage().read(photo.thumb_name)
+    assert response.content.startswith(b"\xff\xd8")  # a JPEG, as the storage decrypts it
+    screen = client_for(practitioner).get(f"/api/v1/photos/{photo.public_id}/image")
+    assert Image.open(io.BytesIO(screen.content)).format == "JPEG"
+    with acting_for(org):
+        events = AuditEvent.objects.filter(object_id=str(photo.public_id), action="view")
+        assert sorted(e.detail for e in events) == ["image screen", "image thumb"]
+    bad = client_for(practitioner).get(f"/api/v1/photos/{photo.public_id}/image?size=original")
+    assert bad.status_code == 422
+
+
+def test_a_voided_photos_image_is_not_found_but_its_record_stays(org, practitioner, patient, photo):
+    with acting_for(org):
+        services.void_photo(practitioner, photo, "Wrong patient")
+    client = client_for(practitioner)
+    image = client.get(f"/api/v1/photos/{photo.public_id}/image")
+    assert image.status_code == 404 and image.json() == {"detail": "Not found."}
+    assert client.get(f"/api/v1/photos?patient={patient.public_id}").json()["results"] == []
+    kept = client.get(f"/api/v1/photos?patient={patient.public_id}&voided=true").json()["results"]
+    assert kept[0]["voided"] and kept[0]["void_reason"] == "Wrong patient"
+
+
+def test_reception_and_a_token_without_the_clinical_scope_see_no_photos(
+    reception, practitioner, photo, patient
+):
+    urls = [
+        f"/api/v1/photos?patient={patient.public_id}",
+        f"/api/v1/photos/{photo.public_id}",
+        f"/api/v1/photos/{photo.public_id}/image",
+        f"/api/v1/photos/consents/{patient.public_id}",
+    ]
+    for url in urls:
+        assert client_for(reception).get(url).status_code == 403, url
+    _, narrow = tokens.create(practitioner, name="t", scopes=["read"], days=5)
+    for url in urls:
+        assert Client().get(url, **_bearer(narrow)).status_code == 403, url
+    _, wide = tokens.create(practitioner, name="w", scopes=["read", "clinical"], days=5)
+    image = Client().get(urls[2], **_bearer(wide))
+    assert image.status_code == 200 and image["Cache-Control"] == "no-store"
+
+
+def test_another_clinic_a_portal_patient_and_nobody_are_refused(outsider, me, photo, patient):  # noqa: F811
+    for url in (
+        f"/api/v1/photos?patient={patient.public_id}",
+        f"/api/v1/photos/{photo.public_id}",
+        f"/api/v1/photos/{photo.public_id}/image",
+        f"/api/v1/photos/consents/{patient.public_id}",
+    ):
+        response = client_for(outsider).get(url)
+        assert response.status_code == 404 and patient.last_name not in response.content.decode()
+        assert client_for(me).get(url).status_code == 404, url
+        assert Client().get(url).status_code == 401, url
+
+
+def test_photo_pages_and_the_list_audit(org, practitioner, patient, photo):
+    more = [
+        take_photo(org, practitioner, patient, view) for view in ("face-45-left", "face-45-right")
+    ]
+    client = client_for(practitioner)
+    url = f"/api/v1/photos?patient={patient.public_id}&sort=oldest&limit=2"
+    first = client.get(url).json()
+    second = client.get(f"{url}&cursor={first['next']}").json()
+    seen = [p["id"] for p in first["results"] + second["results"]]
+    assert seen == [str(p.public_id) for p in [photo, *more]] and second["next"] is None
+    with acting_for(org):
+        assert (
+            AuditEvent.objects.filter(object_id=str(patient.public_id), detail="api photos").count()
+            == 2
+        )
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_the_list_runs_a_bounded_number_of_queries(
+    org, practitioner, patient, count, django_assert_max_num_queries
+):
+    give_photo_consent(org, practitioner, patient)
+    for _ in range(count):
+        take_photo(org, practitioner, patient)
+    client = client_for(practitioner)
+    with django_assert_max_num_queries(8):
+        response = client.get(f"/api/v1/photos?patient={patient.public_id}&limit=200")
+        assert len(response.json()["results"]) == count
+
+
+def test_the_openapi_document_gives_the_image_as_jpeg(practitioner):
+    document = client_for(practitioner).get("/api/v1/openapi.json").json()
+    image = document["paths"]["/api/v1/photos/{photo_id}/image"]["get"]
+    assert list(image["responses"]["200"]["content"]) == ["image/jpeg"]
+    assert {"403", "404"} <= set(image["responses"])
+    size = next(p for p in image["parameters"] if p["name"] == "size")
+    assert size["schema"]["enum"] == ["screen", "thumb"]
