@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.security import django_auth
 
-from mesoclinic.api import patients
+from mesoclinic.api import events, patients, plans, sessions
 from mesoclinic.api.auth import TokenAuth, TokenRateThrottle, staff_only
 from mesoclinic.api.cursor import BadCursor
 
@@ -42,3 +42,9 @@ def _bad_cursor(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 # One router per resource, each owning its paths, schemas and checks.
 api.add_router("/patients", patients.router)
+
+# Clinical records (plans, sessions, adverse events, follow-ups): clinical role and scope.
+api.add_router("/plans", plans.router)
+api.add_router("/sessions", sessions.router)
+api.add_router("/adverse-events", events.events)
+api.add_router("/follow-ups", events.follow_ups)
