@@ -97,7 +97,9 @@ def test_filters_sorts_and_bad_values(org, patient, site, practitioner, lot):
     assert ids(started_from=started) == [str(new.public_id)]
     assert client.get("/api/v1/sessions", {"sort": "patient__last_name"}).status_code == 422
     assert client.get("/api/v1/sessions", {"status": "nope"}).status_code == 422
-    backwards = client.get("/api/v1/sessions", {"started_from": started, "started_to": "2000-01-01"})
+    backwards = client.get(
+        "/api/v1/sessions", {"started_from": started, "started_to": "2000-01-01"}
+    )
     assert backwards.status_code == 400 and "started_from" in backwards.json()["detail"]
 
 
@@ -209,9 +211,7 @@ def test_a_double_submitted_row_is_charted_once(org, site, practitioner, patient
         assert SessionArea.objects.filter(session=session).count() == 1
 
 
-def test_bad_fields_are_named_and_a_signed_session_is_a_conflict(
-    org, site, practitioner, patient
-):
+def test_bad_fields_are_named_and_a_signed_session_is_a_conflict(org, site, practitioner, patient):
     client = client_for(practitioner)
     plain = receive_lot(org, site, practitioner, "LID-3", product="lidocaine-1pct-5ml", vials=20)
     session = _start_pain(client, org, patient, site)

@@ -14,7 +14,7 @@ from mesoclinic.api import cursor
 from mesoclinic.api import schemas_clinical as s
 from mesoclinic.api.auth import require, require_clinical
 from mesoclinic.api.models import Scope
-from mesoclinic.api.refusals import as_form_data, form_refused
+from mesoclinic.api.refusals import as_form_data, body_doc, form_refused, json_body
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.access import get_patient
 from mesoclinic.patients.models import Patient
@@ -118,10 +118,7 @@ def _scoped(
     return rows
 
 
-ERRORS = {400: s.Refusal, 403: s.Refusal, 404: s.Refusal}
-
-
-@events.get("", response={200: s.AdverseEventPage, **ERRORS})
+@events.get("", response={200: s.AdverseEventPage, **s.LIST_REFUSED})
 def list_adverse_events(request: AuthedRequest, params: Query[EventParams]) -> Any:
     require_clinical(request)
     rows = safety.with_lots(AdverseEvent.objects.select_related("voided_by"))
@@ -132,7 +129,7 @@ def list_adverse_events(request: AuthedRequest, params: Query[EventParams]) -> A
     return {"results": [_event(e) for e in page], "next": after}
 
 
-@events.get("/{uuid:event_id}", response={200: s.AdverseEventOut, **ERRORS})
+@events.get("/{uuid:event_id}", response={200: s.AdverseEventOut, **s.REFUSED})
 def adverse_event_detail(request: AuthedRequest, event_id: UUID) -> Any:
     require_clinical(request)
     event = get_adverse_event(event_id)
@@ -140,11 +137,16 @@ def adverse_event_detail(request: AuthedRequest, event_id: UUID) -> Any:
     return _event(event)
 
 
-@events.post("", response={201: s.AdverseEventOut, 200: s.AdverseEventOut, **ERRORS})
-def record_adverse_event(request: AuthedRequest, body: s.AdverseEventIn) -> Any:
+@events.post(
+    "",
+    response={201: s.AdverseEventOut, 200: s.AdverseEventOut, **s.LIST_REFUSED},
+    openapi_extra=body_doc(s.AdverseEventIn),
+)
+def record_adverse_event(request: AuthedRequest) -> Any:
     """Record an event as the page's form does; the same `submission_key` twice records one."""
     require_clinical(request, Scope.WRITE)
     require(request, roles.EDIT_CLINICAL, Scope.WRITE)
+    body = json_body(request, s.AdverseEventIn)
     patient = get_patient(body.patient)
     if (done := safety.submitted_event(patient, body.submission_key)) is not None:
         return Status(200, _event(get_adverse_event(done.public_id)))
@@ -164,7 +166,7 @@ def record_adverse_event(request: AuthedRequest, body: s.AdverseEventIn) -> Any:
     return Status(201, _event(get_adverse_event(event.public_id)))
 
 
-@follow_ups.get("", response={200: s.FollowUpPage, **ERRORS})
+@follow_ups.get("", response={200: s.FollowUpPage, **s.LIST_REFUSED})
 def list_follow_ups(request: AuthedRequest, params: Query[TaskParams]) -> Any:
     require_clinical(request)
     rows = FollowUpTask.objects.select_related(
@@ -180,7 +182,7 @@ def list_follow_ups(request: AuthedRequest, params: Query[TaskParams]) -> Any:
     return {"results": [_task(t) for t in page], "next": after}
 
 
-@follow_ups.get("/{uuid:task_id}", response={200: s.FollowUpOut, **ERRORS})
+@follow_ups.get("/{uuid:task_id}", response={200: s.FollowUpOut, **s.REFUSED})
 def follow_up_detail(request: AuthedRequest, task_id: UUID) -> Any:
     require_clinical(request)
     task = get_follow_up(request.user, task_id)

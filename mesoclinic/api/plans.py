@@ -80,7 +80,7 @@ def _consent(consent: Consent) -> dict[str, Any]:
     }
 
 
-@router.get("", response={200: s.PlanPage, 400: s.Refusal, 403: s.Refusal, 404: s.Refusal})
+@router.get("", response={200: s.PlanPage, **s.LIST_REFUSED})
 def list_plans(request: AuthedRequest, params: Query[PlanParams]) -> Any:
     require_clinical(request)
     rows = Plan.objects.select_related("patient", "created_by")
@@ -97,7 +97,7 @@ def list_plans(request: AuthedRequest, params: Query[PlanParams]) -> Any:
     return {"results": [_summary(p) for p in page], "next": after}
 
 
-@router.get("/{uuid:plan_id}", response={200: s.PlanDetail, 403: s.Refusal, 404: s.Refusal})
+@router.get("/{uuid:plan_id}", response={200: s.PlanDetail, **s.REFUSED})
 def plan_detail(request: AuthedRequest, plan_id: UUID) -> Any:
     require_clinical(request)
     plan = get_plan(plan_id)

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from ninja import Schema
@@ -15,11 +15,24 @@ from mesoclinic.treatments.vocab import AdverseEventType, Seriousness
 NEXT = "Cursor of the next page; null on the last page."
 
 
+class Invalid(Schema):
+    """Ninja's own answer to a request that does not match the schema."""
+
+    detail: list[dict[str, Any]]
+
+
 class Refusal(Schema):
     """A refused change: why, and for a field's problem, the field's messages."""
 
     detail: str
     errors: dict[str, list[str]] | None = None
+
+
+# What an operation may answer besides its success (401: no token or session; 422:
+# ninja's own validation of the query or body).
+REFUSED: dict[int, type[Schema]] = {401: Refusal, 403: Refusal, 404: Refusal}
+LIST_REFUSED: dict[int, type[Schema]] = {**REFUSED, 400: Refusal, 422: Invalid}
+WRITE_REFUSED: dict[int, type[Schema]] = {**LIST_REFUSED, 409: Refusal}
 
 
 # --- plans ----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from mesoclinic.api import cursor
 from mesoclinic.api import schemas_clinical as s
 from mesoclinic.api.auth import require, require_clinical
 from mesoclinic.api.models import Scope
-from mesoclinic.api.refusals import as_form_data, form_refused, refused
+from mesoclinic.api.refusals import as_form_data, body_doc, form_refused, json_body, refused
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.access import get_patient
 from mesoclinic.treatments import charting, inventory, sessions
@@ -128,7 +128,7 @@ def _listed(params: SessionParams) -> QuerySet[TreatmentSession]:
     return rows
 
 
-@router.get("", response={200: s.SessionPage, 400: s.Refusal, 403: s.Refusal, 404: s.Refusal})
+@router.get("", response={200: s.SessionPage, **s.LIST_REFUSED})
 def list_sessions(request: AuthedRequest, params: Query[SessionParams]) -> Any:
     require_clinical(request)
     if params.started_from and params.started_to and params.started_from > params.started_to:
@@ -145,7 +145,7 @@ def list_sessions(request: AuthedRequest, params: Query[SessionParams]) -> Any:
     return {"results": [_summary(x) for x in page], "next": after}
 
 
-@router.get("/{uuid:session_id}", response={200: s.SessionDetail, 403: s.Refusal, 404: s.Refusal})
+@router.get("/{uuid:session_id}", response={200: s.SessionDetail, **s.REFUSED})
 def session_detail(request: AuthedRequest, session_id: UUID) -> Any:
     require_clinical(request)
     session = get_session(session_id)
@@ -161,14 +161,16 @@ def _conflict(session: TreatmentSession, lock_version: int) -> bool:
 
 @router.post(
     "/{uuid:session_id}/areas",
-    response={201: s.Charted, 400: s.Refusal, 403: s.Refusal, 404: s.Refusal, 409: s.Refusal},
+    response={201: s.Charted, **s.WRITE_REFUSED},
+    openapi_extra=body_doc(s.ChartIn),
 )
-def chart_area(request: AuthedRequest, session_id: UUID, body: s.ChartIn) -> Any:
+def chart_area(request: AuthedRequest, session_id: UUID) -> Any:
     """Chart one row, as the session page's chart form does: the same form, the same
     service, the same checks against the patient's whole record."""
     require_clinical(request, Scope.WRITE)
     require(request, roles.EDIT_CLINICAL, Scope.WRITE)
     session = get_session(session_id)
+    body = json_body(request, s.ChartIn)
     form = forms.chart_form(session, as_form_data(body.dict()))
     if not form.is_valid():
         return form_refused(form)
@@ -190,7 +192,7 @@ def chart_area(request: AuthedRequest, session_id: UUID, body: s.ChartIn) -> Any
 
 @router.post(
     "/{uuid:session_id}/sign",
-    response={200: s.SessionDetail, 400: s.Refusal, 403: s.Refusal, 404: s.Refusal, 409: s.Refusal},
+    response={200: s.SessionDetail, **s.WRITE_REFUSED},
 )
 def sign_session(request: AuthedRequest, session_id: UUID) -> Any:
     """Sign off, as the sign-off page does; signing a signed session again changes nothing."""
