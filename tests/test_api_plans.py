@@ -20,8 +20,10 @@ def _token(user, *scopes):
 
 @pytest.mark.parametrize("role", CLINICAL)
 def test_clinical_roles_read_a_plan_with_its_versions_and_consents(
-    personas, role, consented_plan, patient
+    personas, role, consented_plan, patient, org, make_patient
 ):
+    other = make_patient(first_name="Berta", email="berta@example.com")
+    draft_plan(org, other, personas["practitioner"], DCA)
     client = client_for(personas[role])
     data = client.get(f"{PLANS}/{consented_plan.public_id}").json()
     assert data["status"] == "consented" and data["patient_id"] == str(patient.public_id)

@@ -39,7 +39,11 @@ def charted(org, patient, site, practitioner, lot):
 
 
 @pytest.mark.parametrize("role", CLINICAL)
-def test_clinical_roles_read_the_charted_rows(personas, role, charted, lot):
+def test_clinical_roles_read_the_charted_rows(
+    personas, role, charted, lot, org, site, make_patient
+):
+    other = make_patient(first_name="Berta", email="berta@example.com")
+    make_session(org, other, site, personas["practitioner"], days_ago=1)
     client = client_for(personas[role])
     data = client.get(f"/api/v1/sessions/{charted.public_id}").json()
     assert data["status"] == "in_progress" and data["performed_by"] == "Dr Pia Prax"
@@ -241,6 +245,11 @@ def test_writes_need_a_clinical_role_and_write_and_clinical_scopes(
     assert _chart(client_for(reception), session, plain).status_code == 403
     assert client_for(esthetician).post(sign).status_code == 403
     assert _chart(client_for(outsider), session, plain).status_code == 404
+    # Access before the body: an outsider learns nothing of what we would accept.
+    empty = client_for(outsider).post(
+        f"/api/v1/sessions/{session.public_id}/areas", {}, content_type="application/json"
+    )
+    assert empty.status_code == 404
     assert client_for(outsider).post(sign).status_code == 404
     assert _chart(Client(), session, plain).status_code == 401
     with acting_for(org):
