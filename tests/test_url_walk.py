@@ -176,6 +176,7 @@ TABLE: dict[str, Row] = {
     "api:chart_area": row(CLINICAL, session_id="@session"),
     "api:sign_session": row(SIGNERS, session_id="@session"),
     "api:list_adverse_events": row(CLINICAL, query={"patient": "@patient"}),
+    "api:record_adverse_event": row(CLINICAL),  # the list's path: the walk's GET lists
     "api:adverse_event_detail": row(CLINICAL, event_id="@adverse_event"),
     "api:list_follow_ups": row(CLINICAL, query={"patient": "@patient"}),
     "api:follow_up_detail": row(CLINICAL, task_id="@follow_up"),
