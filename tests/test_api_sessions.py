@@ -210,7 +210,11 @@ def test_a_double_submitted_row_is_charted_once(org, site, practitioner, patient
     session = _start_pain(client, org, patient, site)
     assert _chart(client, session, plain, volume_ml="5", injections=30).status_code == 201
     again = _chart(client, session, plain, volume_ml="5", injections=30)  # same lock_version
-    assert again.status_code == 409 and "meanwhile" in again.json()["detail"]
+    assert again.status_code == 409
+    assert again.json()["detail"] == (
+        "The session was charted meanwhile (or this row was sent twice): read it again; "
+        "its lock_version is now 1."
+    )
     with acting_for(org):
         assert SessionArea.objects.filter(session=session).count() == 1
 
@@ -225,7 +229,7 @@ def test_bad_fields_are_named_and_a_signed_session_is_a_conflict(org, site, prac
     with acting_for(org):
         TreatmentSession.objects.filter(pk=session.pk).update(status=SessionStatus.VOIDED)
     voided = _chart(client, session, plain)
-    assert voided.status_code in (400, 409)
+    assert voided.status_code == 409 and "signed" in voided.json()["detail"]
     with acting_for(org):
         assert not SessionArea.objects.exists()
 
@@ -268,3 +272,19 @@ def test_sign_off_refuses_what_the_page_refuses(org, site, practitioner, patient
     assert empty.status_code == 400 and "Chart at least one area" in empty.json()["detail"]
     with acting_for(org):
         assert not TreatmentSession.objects.get(pk=session.pk).is_signed
+
+
+def test_the_openapi_document_lists_the_allowed_sorts_and_statuses(practitioner):
+    doc = client_for(practitioner).get("/api/v1/openapi.json").json()
+    listing = doc["paths"]["/api/v1/sessions"]["get"]
+    params = {p["name"]: p["schema"] for p in listing["parameters"]}
+    assert params["sort"]["enum"] == ["-started_at", "started_at"]
+    assert set(doc["components"]["schemas"]["SessionStatus"]["enum"]) == {
+        "in_progress",
+        "signed",
+        "voided",
+    }
+    chart = doc["paths"]["/api/v1/sessions/{session_id}/areas"]["post"]
+    assert {"201", "400", "401", "403", "404", "409", "422"} <= set(chart["responses"])
+    body = chart["requestBody"]["content"]["application/json"]["schema"]
+    assert "lock_version" in body["required"]

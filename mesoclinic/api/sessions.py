@@ -153,10 +153,21 @@ def session_detail(request: AuthedRequest, session_id: UUID) -> Any:
     return _detail(session)
 
 
-def _conflict(session: TreatmentSession, lock_version: int) -> bool:
-    """A refusal because the session moved on (charted meanwhile, signed, voided)."""
+def _refusal(
+    session: TreatmentSession, lock_version: int, refusal: sessions.SessionRefused
+) -> Status[dict[str, Any]]:
+    """400 for a refused row; 409 when the session moved on (charted meanwhile, the same
+    row sent twice, signed or voided), saying how to carry on."""
     session.refresh_from_db(fields=["lock_version", "status"])
-    return session.lock_version != lock_version or session.status != SessionStatus.IN_PROGRESS
+    if session.status != SessionStatus.IN_PROGRESS:
+        return refused(str(refusal), status=409)
+    if session.lock_version != lock_version:
+        detail = (
+            "The session was charted meanwhile (or this row was sent twice): read it "
+            f"again; its lock_version is now {session.lock_version}."
+        )
+        return refused(detail, status=409)
+    return refused(str(refusal), refusal.field)
 
 
 @router.post(
@@ -184,8 +195,7 @@ def chart_area(request: AuthedRequest, session_id: UUID) -> Any:
         data["side"] = data.get("side") or ""
         row = charting.chart_area(request.user, session, data, lot, lock_version, reason)
     except sessions.SessionRefused as refusal:
-        status = 409 if _conflict(session, lock_version) else 400
-        return refused(str(refusal), refusal.field, status)
+        return _refusal(session, lock_version, refusal)
     row.lot = lot
     return Status(201, {"row": charted_row(row), "lock_version": session.lock_version})
 
