@@ -13,6 +13,7 @@ from tests.factories import (
     client_for,
     make_lot,
     make_session,
+    post_chart,
     receive_lot,
 )
 
@@ -288,3 +289,21 @@ def test_the_openapi_document_lists_the_allowed_sorts_and_statuses(practitioner)
     assert {"201", "400", "401", "403", "404", "409", "422"} <= set(chart["responses"])
     body = chart["requestBody"]["content"]["application/json"]["schema"]
     assert "lock_version" in body["required"]
+
+
+def test_an_esthetician_is_refused_what_the_page_refuses_her(
+    org, site, practitioner, esthetician, patient
+):
+    plain = receive_lot(org, site, practitioner, "LID-5", product="lidocaine-1pct-5ml", vials=20)
+    session = _start_pain(client_for(practitioner), org, patient, site)
+    client = client_for(esthetician)
+    fields = {"area": "back", "technique": "point-by-point", "volume_ml": "5", "depth_mm": "5"}
+    page = post_chart(
+        client, session, plain, **fields, injections="30", needle_length_mm="", needle_angle_deg=""
+    )
+    api = _chart(client, session, plain, **fields, injections=30)
+    assert page.status_code == api.status_code == 400
+    assert "only a licensed practitioner charts it" in api.json()["detail"]
+    assert api.json()["detail"] in page.content.decode()
+    with acting_for(org):
+        assert not SessionArea.objects.exists()
