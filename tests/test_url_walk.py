@@ -190,6 +190,18 @@ TABLE: dict[str, Row] = {
     "api:list_payments": row(BILLERS, query={"patient": "@patient"}),
     "api:take_payment": row(BILLERS, query={"patient": "@patient"}),  # as the list
     "api:patient_balance": row(BILLERS, patient_id="@patient"),
+    # clinical resources: a clinical role (sign-off: a signer) and, for a token, its scope
+    "api:list_plans": row(CLINICAL, query={"patient": "@patient"}),
+    "api:plan_detail": row(CLINICAL, plan_id="@consented_plan"),
+    "api:list_sessions": row(CLINICAL, query={"patient": "@patient"}),
+    "api:session_detail": row(CLINICAL, session_id="@session"),
+    "api:chart_area": row(CLINICAL, session_id="@session"),
+    "api:sign_session": row(SIGNERS, session_id="@session"),
+    "api:list_adverse_events": row(CLINICAL, query={"patient": "@patient"}),
+    "api:record_adverse_event": row(CLINICAL),  # the list's path: the walk's GET lists
+    "api:adverse_event_detail": row(CLINICAL, event_id="@adverse_event"),
+    "api:list_follow_ups": row(CLINICAL, query={"patient": "@patient"}),
+    "api:follow_up_detail": row(CLINICAL, task_id="@follow_up"),
     "api:api-root": row(NOBODY),  # django-ninja's root, there to reverse the API's paths
     "api_tokens": row(STAFF),
     # FHIR R4 (mesoclinic/fhir): metadata and our code systems are public

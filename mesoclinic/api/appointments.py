@@ -22,7 +22,7 @@ from mesoclinic.api import schemas as s
 from mesoclinic.api import schemas_desk as d
 from mesoclinic.api.auth import clinical, require
 from mesoclinic.api.models import Scope
-from mesoclinic.api.refusals import json_body, parse, refused
+from mesoclinic.api.refusals import body_doc, parse, refused
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.access import get_patient
 from mesoclinic.scheduling import access, course, services, visits
@@ -208,7 +208,7 @@ def _aware(when: dt.datetime) -> Status[Any] | None:
     "",
     response={**ACT, 201: d.AppointmentOut},
     summary="Book an appointment",
-    openapi_extra=json_body(d.BookIn),
+    openapi_extra=body_doc(d.BookIn),
 )
 def book_appointment(request: AuthedRequest) -> Any:
     require(request, access.BOOK, Scope.WRITE)
@@ -228,7 +228,7 @@ def book_appointment(request: AuthedRequest) -> Any:
     "/{uuid:appointment_id}/move",
     response=ACT,
     summary="Move an appointment",
-    openapi_extra=json_body(d.MoveIn),
+    openapi_extra=body_doc(d.MoveIn),
 )
 def move_appointment(request: AuthedRequest, appointment_id: UUID) -> Any:
     require(request, access.BOOK, Scope.WRITE)
@@ -265,7 +265,7 @@ def move_appointment(request: AuthedRequest, appointment_id: UUID) -> Any:
     "/{uuid:appointment_id}/cancel",
     response=ACT,
     summary="Cancel an appointment",
-    openapi_extra=json_body(d.CancelIn),
+    openapi_extra=body_doc(d.CancelIn),
 )
 def cancel_appointment(request: AuthedRequest, appointment_id: UUID) -> Any:
     require(request, access.BOOK, Scope.WRITE)

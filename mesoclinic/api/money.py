@@ -18,7 +18,7 @@ from mesoclinic.api import schemas as s
 from mesoclinic.api import schemas_desk as d
 from mesoclinic.api.auth import require
 from mesoclinic.api.models import Scope
-from mesoclinic.api.refusals import NO_KEY, json_body, parse, refused, submission_key
+from mesoclinic.api.refusals import NO_KEY, body_doc, parse, refused, submission_key
 from mesoclinic.audit.log import Action, record
 from mesoclinic.billing.models import Invoice, InvoiceKind, InvoiceLine
 from mesoclinic.patients.access import get_patient
@@ -226,7 +226,7 @@ def _invoice(patient: Any, public_id: UUID | None) -> Invoice | None:
         404: s.Error,
     },
     summary="Take a payment",
-    openapi_extra=json_body(d.PaymentIn),
+    openapi_extra=body_doc(d.PaymentIn),
 )
 def take_payment(
     request: AuthedRequest,

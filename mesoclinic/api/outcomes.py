@@ -17,7 +17,7 @@ from mesoclinic.api import schemas as s
 from mesoclinic.api import schemas_desk as d
 from mesoclinic.api.auth import require, require_clinical
 from mesoclinic.api.models import Scope
-from mesoclinic.api.refusals import NO_KEY, json_body, parse, refused, submission_key
+from mesoclinic.api.refusals import NO_KEY, body_doc, parse, refused, submission_key
 from mesoclinic.audit.log import Action, record
 from mesoclinic.outcomes import services
 from mesoclinic.outcomes.access import get_assessment
@@ -131,7 +131,7 @@ def _entry(patient: Patient, body: d.AssessmentIn) -> services.Entry:
         404: s.Error,
     },
     summary="Record an outcome score",
-    openapi_extra=json_body(d.AssessmentIn),
+    openapi_extra=body_doc(d.AssessmentIn),
 )
 def record_assessment(
     request: AuthedRequest,

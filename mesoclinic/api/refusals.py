@@ -1,27 +1,58 @@
-"""Refusals as JSON: a service's reason, and the input it names, for a person to read."""
+"""Refusals as JSON, and request bodies read after access: a service's reason, a form's
+field errors and a bad body all answer 400 `{"detail": ..., "errors": {field: [...]}}`.
+
+A body is read in the view, once the role, scope and organization checks have passed:
+ninja would validate a declared body before the view runs and tell an outsider (due a
+404) about our schema. `body_doc` documents such a body in the OpenAPI document.
+"""
 
 import uuid
 from typing import Any, TypeVar
 
 import pydantic
+from django import forms
 from django.http import HttpRequest
-from ninja import Schema, Status
+from ninja import Status
 
 from mesoclinic.accounts.models import User
 
-_S = TypeVar("_S", bound=Schema)
+_T = TypeVar("_T", bound=pydantic.BaseModel)
 
 NO_BODY = "Send the request as a JSON object."
 NO_KEY = "Send an Idempotency-Key header (a UUID) so a retried request is recorded once."
+FIX_FIELDS = "Some fields need correcting."
 
 # A per-colleague namespace for the keys clients send: one colleague's key never meets
 # another's (or another clinic's) row.
 _KEYS = uuid.UUID("6f1c3c8e-2f55-4b8a-9d3e-0c6a1f3e9b21")
 
 
+class BadBody(Exception):
+    """The request's body does not fit its schema: answered 400 by api.views."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        super().__init__(body["detail"])
+        self.body = body
+
+
 def refused(message: str, field: str | None = None, status: int = 400) -> Status[Any]:
-    errors = {field: [message]} if field else {}
-    return Status(status, {"detail": message, "errors": errors})
+    """A service's refusal; one that belongs to a field names it, as the page does."""
+    return Status(status, {"detail": message, "errors": {field: [message]} if field else {}})
+
+
+def form_refused(form: forms.BaseForm) -> Status[Any]:
+    """400 with each field's messages, as the page shows them next to the field."""
+    errors = {name: [str(m) for m in messages] for name, messages in form.errors.items()}
+    first = next(iter(errors.values()), ["The request was refused."])[0]
+    return Status(400, {"detail": first, "errors": errors})
+
+
+def as_form_data(values: dict[str, Any]) -> dict[str, Any]:
+    """A JSON body as a posted form: None is a blank field; lists stay lists."""
+    return {
+        name: value if isinstance(value, list) else ("" if value is None else str(value))
+        for name, value in values.items()
+    }
 
 
 def submission_key(user: User, header: str | None) -> uuid.UUID | None:
@@ -34,27 +65,40 @@ def submission_key(user: User, header: str | None) -> uuid.UUID | None:
     return uuid.uuid5(_KEYS, f"{user.public_id}:{sent}")
 
 
-def json_body(schema: type[Schema]) -> dict[str, Any]:
-    """`openapi_extra` documenting `schema` as the JSON request body an operation reads
-    with `parse` (after its access checks, so a refused caller learns nothing from it)."""
+def _problems(error: pydantic.ValidationError) -> dict[str, Any]:
+    problems = error.errors(include_url=False)
+    if any(p["type"] == "json_invalid" for p in problems):
+        return {"detail": NO_BODY, "errors": {}}
+    errors: dict[str, list[str]] = {}
+    for problem in problems:
+        field = ".".join(str(part) for part in problem["loc"]) or "body"
+        errors.setdefault(field, []).append(problem["msg"])
+    return {"detail": FIX_FIELDS, "errors": errors}
+
+
+def read_body(request: HttpRequest, schema: type[_T]) -> _T:
+    """The request's JSON body as `schema`, or BadBody (400) naming each field at fault."""
+    if not request.body:
+        raise BadBody({"detail": NO_BODY, "errors": {}})
+    try:
+        return schema.model_validate_json(request.body)
+    except pydantic.ValidationError as error:
+        raise BadBody(_problems(error)) from None
+
+
+def parse(request: HttpRequest, schema: type[_T]) -> _T | Status[Any]:
+    """`read_body`, the refusal returned as the 400 answer rather than raised."""
+    try:
+        return read_body(request, schema)
+    except BadBody as bad:
+        return Status(400, bad.body)
+
+
+def body_doc(schema: type[pydantic.BaseModel]) -> dict[str, Any]:
+    """The `openapi_extra` documenting a body read with `read_body` or `parse`."""
     return {
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": schema.model_json_schema()}},
         }
     }
-
-
-def parse(request: HttpRequest, schema: type[_S]) -> _S | Status[Any]:
-    """The request's JSON body as `schema`, or a 400 naming each field at fault."""
-    try:
-        return schema.model_validate_json(request.body or b"")
-    except pydantic.ValidationError as error:
-        problems = error.errors(include_url=False)
-        if any(p["type"] == "json_invalid" for p in problems) or not request.body:
-            return refused(NO_BODY)
-        errors: dict[str, list[str]] = {}
-        for problem in problems:
-            field = ".".join(str(part) for part in problem["loc"]) or "body"
-            errors.setdefault(field, []).append(problem["msg"])
-        return Status(400, {"detail": "Some fields need correcting.", "errors": errors})

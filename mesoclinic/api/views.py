@@ -13,10 +13,21 @@ from ninja import NinjaAPI, Schema
 from ninja.openapi.schema import REF_TEMPLATE, OpenAPISchema
 from ninja.security import django_auth
 
-from mesoclinic.api import appointments, lots, money, outcomes, patients, photos
+from mesoclinic.api import (
+    appointments,
+    events,
+    lots,
+    money,
+    outcomes,
+    patients,
+    photos,
+    plans,
+    sessions,
+)
 from mesoclinic.api import schemas as s
 from mesoclinic.api.auth import TokenAuth, TokenRateThrottle, staff_only
 from mesoclinic.api.cursor import BadCursor
+from mesoclinic.api.refusals import BadBody
 
 # What any operation may answer besides its own: nobody signed in (401), a parameter
 # ninja refused (422), too many calls for the token (429).
@@ -74,6 +85,12 @@ def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, {"detail": "Not found."}, status=404)
 
 
+@api.exception_handler(BadBody)
+def _bad_body(request: HttpRequest, exc: Exception) -> HttpResponse:
+    assert isinstance(exc, BadBody)
+    return api.create_response(request, exc.body, status=400)
+
+
 @api.exception_handler(BadCursor)
 def _bad_cursor(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc)}, status=400)
@@ -90,3 +107,9 @@ api.add_router("/photos", photos.router)
 api.add_router("/lots", lots.router)
 api.add_router("/invoices", money.invoices_router)
 api.add_router("/payments", money.payments_router)
+
+# Clinical records (plans, sessions, adverse events, follow-ups): clinical role and scope.
+api.add_router("/plans", plans.router)
+api.add_router("/sessions", sessions.router)
+api.add_router("/adverse-events", events.events)
+api.add_router("/follow-ups", events.follow_ups)

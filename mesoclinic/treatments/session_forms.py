@@ -1,17 +1,18 @@
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
+from django.utils import timezone
 
 from mesoclinic import rules
 from mesoclinic.accounts.models import Site, User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.patients.models import Patient, Sex
-from mesoclinic.treatments import vocab
-from mesoclinic.treatments.models import Lot
+from mesoclinic.treatments import inventory, session_diagram, vocab
+from mesoclinic.treatments.models import Lot, TreatmentSession
 
 
 def override_reason_field(help_text: str) -> forms.CharField:
@@ -300,3 +301,22 @@ def depth_from_needle(length: Decimal | float | None, angle: int | None) -> floa
     if not length or not angle:
         return None
     return round(float(length) * math.sin(math.radians(angle)), 1)
+
+
+def chart_form(
+    session: TreatmentSession,
+    data: Mapping[str, Any] | None = None,
+    initial: dict[str, Any] | None = None,
+) -> ChartAreaForm:
+    """The form to chart an area: the session's areas and the site's lots of today. The
+    page and the API both validate a charted row with it."""
+    today = timezone.localdate()
+    still_open = not session.is_signed
+    return ChartAreaForm(
+        data,
+        initial=initial,
+        areas=[a["area"] for a in session_diagram.session_areas(session)],
+        lots=inventory.usable_lots(session.site, today) if still_open else [],
+        unusable=inventory.unusable_lots(session.site, today) if still_open else [],
+        day=today,
+    )

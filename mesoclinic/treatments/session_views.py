@@ -75,24 +75,6 @@ def session_start_adhoc(request: AuthedRequest, public_id: uuid.UUID) -> HttpRes
     return render(request, "treatments/session_start.html", context, status=status)
 
 
-def _chart_form(
-    session: TreatmentSession,
-    data: QueryDict | None = None,
-    initial: dict[str, Any] | None = None,
-) -> forms.ChartAreaForm:
-    """The form to chart an area: the session's areas and the site's lots of today."""
-    today = timezone.localdate()
-    still_open = not session.is_signed
-    return forms.ChartAreaForm(
-        data,
-        initial=initial,
-        areas=[a["area"] for a in session_diagram.session_areas(session)],
-        lots=inventory.usable_lots(session.site, today) if still_open else [],
-        unusable=inventory.unusable_lots(session.site, today) if still_open else [],
-        day=today,
-    )
-
-
 def _context(
     request: AuthedRequest,
     session: TreatmentSession,
@@ -117,7 +99,7 @@ def _context(
         "findings": charting.dose_findings(session, rows),
         "diagrams": session_diagram.build(session, rows),
         "form": form
-        or _chart_form(
+        or forms.chart_form(
             session, initial={"lock_version": session.lock_version, **_next_area(planned, rows)}
         ),
         "error": error,
@@ -165,7 +147,7 @@ def _render_chart(
 @require(roles.EDIT_CLINICAL)
 def session_chart(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     session = get_session(public_id)
-    form = _chart_form(session, request.POST)
+    form = forms.chart_form(session, request.POST)
     if not form.is_valid():
         return _render_chart(request, session, status=400, form=form)
     data = dict(form.cleaned_data)

@@ -1,0 +1,216 @@
+"""Treatment sessions: lists, the chart of one, and charting and sign-off through the very
+services (and the very form) the session page uses, so a limit the page refuses is
+refused here too."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+from uuid import UUID
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from ninja import Query, Router, Status
+
+from mesoclinic import rules
+from mesoclinic.accounts import roles
+from mesoclinic.accounts.http import AuthedRequest
+from mesoclinic.api import cursor
+from mesoclinic.api import schemas_clinical as s
+from mesoclinic.api.auth import require, require_clinical
+from mesoclinic.api.models import Scope
+from mesoclinic.api.refusals import as_form_data, body_doc, form_refused, read_body, refused
+from mesoclinic.audit.log import Action, record
+from mesoclinic.patients.access import get_patient
+from mesoclinic.treatments import charting, inventory, sessions
+from mesoclinic.treatments import session_forms as forms
+from mesoclinic.treatments.access import get_session, get_session_to_sign
+from mesoclinic.treatments.models import (
+    SessionAmendment,
+    SessionArea,
+    SessionStatus,
+    TreatmentSession,
+)
+
+router = Router(tags=["sessions"])
+
+CENTS = Decimal("0.01")  # the column's places, also on a row just charted
+SORTS = {"-started_at": ("-started_at", "-id"), "started_at": ("started_at", "id")}
+
+
+class SessionParams(cursor.PageParams):
+    patient: UUID | None = None
+    status: SessionStatus | None = None
+    started_from: date | None = None
+    started_to: date | None = None
+    sort: Literal["-started_at", "started_at"] = "-started_at"
+
+
+def _name(user: Any) -> str | None:
+    return user.full_name if user is not None else None
+
+
+def _summary(session: TreatmentSession) -> dict[str, Any]:
+    return {
+        "id": session.public_id,
+        "patient_id": session.patient.public_id,
+        "plan_id": session.plan.public_id if session.plan else None,
+        "status": session.status,
+        "site": session.site.name,
+        "started_at": session.started_at,
+        "ended_at": session.ended_at,
+        "performed_by": session.performed_by.full_name,
+        "supervised_by": _name(session.supervised_by),
+        "signed_by": _name(session.signed_by),
+        "signed_at": session.signed_at,
+        "voided_at": session.voided_at,
+        "void_reason": session.void_reason,
+    }
+
+
+def charted_row(row: SessionArea) -> dict[str, Any]:
+    ref = rules.load_reference()
+    product, area = ref.products.get(row.lot.product), ref.areas.get(row.area)
+    return {
+        "id": row.public_id,
+        "area": row.area,
+        "area_name": area.name if area else row.area,
+        "side": row.side,
+        "technique": row.technique,
+        "product": row.lot.product,
+        "product_name": product.name if product else row.lot.product,
+        "lot_id": row.lot.public_id,
+        "lot_number": row.lot.lot_number,
+        "lot_expires_on": row.lot.expires_on,
+        "dose": {"amount": Decimal(row.volume_ml).quantize(CENTS), "unit": "mL"},
+        "depth_mm": row.depth_mm,
+        "needle_length_mm": row.needle_length_mm,
+        "needle_angle_deg": row.needle_angle_deg,
+        "injections": row.injections,
+        "points": row.points,
+        "charted_at": row.created_at,
+        "charted_by": _name(row.changed_by),
+    }
+
+
+def _detail(session: TreatmentSession) -> dict[str, Any]:
+    rows = SessionArea.objects.filter(session=session).select_related("lot", "changed_by")
+    amendments = SessionAmendment.objects.filter(session=session).select_related("author")
+    return {
+        **_summary(session),
+        "adhoc_reason": session.adhoc_reason,
+        "weight_kg": session.weight_kg,
+        "lock_version": session.lock_version,
+        "rows": [charted_row(r) for r in rows.order_by("id")],
+        "amendments": [
+            {
+                "id": a.public_id,
+                "text": a.text,
+                "reason": a.reason,
+                "author": a.author.full_name,
+                "created_at": a.created_at,
+            }
+            for a in amendments.order_by("created_at", "id")
+        ],
+        "voided_by": _name(session.voided_by),
+    }
+
+
+def _listed(params: SessionParams) -> QuerySet[TreatmentSession]:
+    rows = TreatmentSession.objects.select_related(
+        "patient", "plan", "site", "performed_by", "supervised_by", "signed_by"
+    )
+    if params.status:
+        rows = rows.filter(status=params.status)
+    if params.started_from:
+        rows = rows.filter(started_at__date__gte=params.started_from)
+    if params.started_to:
+        rows = rows.filter(started_at__date__lte=params.started_to)
+    return rows
+
+
+@router.get("", response={200: s.SessionPage, **s.LIST_REFUSED})
+def list_sessions(request: AuthedRequest, params: Query[SessionParams]) -> Any:
+    require_clinical(request)
+    if params.started_from and params.started_to and params.started_from > params.started_to:
+        return Status(400, {"detail": "started_from: it is after started_to."})
+    rows = _listed(params)
+    patient = get_patient(params.patient) if params.patient else None
+    if patient is not None:
+        rows = rows.filter(patient=patient)
+    page, after = cursor.page(rows, SORTS[params.sort], params)
+    if patient is not None:
+        record(request.user, Action.VIEW, patient, detail="api sessions")
+    else:
+        record(request.user, Action.SEARCH, object_type="treatmentsession", detail="api sessions")
+    return {"results": [_summary(x) for x in page], "next": after}
+
+
+@router.get("/{uuid:session_id}", response={200: s.SessionDetail, **s.REFUSED})
+def session_detail(request: AuthedRequest, session_id: UUID) -> Any:
+    require_clinical(request)
+    session = get_session(session_id)
+    record(request.user, Action.VIEW, session, detail="api")
+    return _detail(session)
+
+
+def _refusal(
+    session: TreatmentSession, lock_version: int, refusal: sessions.SessionRefused
+) -> Status[dict[str, Any]]:
+    """400 for a refused row; 409 when the session moved on (charted meanwhile, the same
+    row sent twice, signed or voided), saying how to carry on."""
+    session.refresh_from_db(fields=["lock_version", "status"])
+    if session.status != SessionStatus.IN_PROGRESS:
+        return refused(str(refusal), status=409)
+    if session.lock_version != lock_version:
+        detail = (
+            "The session was charted meanwhile (or this row was sent twice): read it "
+            f"again; its lock_version is now {session.lock_version}."
+        )
+        return refused(detail, status=409)
+    return refused(str(refusal), refusal.field)
+
+
+@router.post(
+    "/{uuid:session_id}/areas",
+    response={201: s.Charted, **s.WRITE_REFUSED},
+    openapi_extra=body_doc(s.ChartIn),
+)
+def chart_area(request: AuthedRequest, session_id: UUID) -> Any:
+    """Chart one row, as the session page's chart form does: the same form, the same
+    service, the same checks against the patient's whole record."""
+    require_clinical(request, Scope.WRITE)
+    require(request, roles.EDIT_CLINICAL, Scope.WRITE)
+    session = get_session(session_id)
+    body = read_body(request, s.ChartIn)
+    form = forms.chart_form(session, as_form_data(body.dict()))
+    if not form.is_valid():
+        return form_refused(form)
+    data = dict(form.cleaned_data)
+    try:
+        lot = inventory.lot_for_charting(data.pop("lot"), timezone.localdate(), site=session.site)
+    except inventory.LotUnusable as refusal:
+        return refused(str(refusal), "lot")
+    lock_version, reason = data.pop("lock_version"), data.pop("override_reason")
+    try:
+        data["side"] = data.get("side") or ""
+        row = charting.chart_area(request.user, session, data, lot, lock_version, reason)
+    except sessions.SessionRefused as refusal:
+        return _refusal(session, lock_version, refusal)
+    row.lot = lot
+    return Status(201, {"row": charted_row(row), "lock_version": session.lock_version})
+
+
+@router.post(
+    "/{uuid:session_id}/sign",
+    response={200: s.SessionDetail, **s.WRITE_REFUSED},
+)
+def sign_session(request: AuthedRequest, session_id: UUID) -> Any:
+    """Sign off, as the sign-off page does; signing a signed session again changes nothing."""
+    require_clinical(request, Scope.WRITE)
+    require(request, roles.SIGN_CLINICAL, Scope.WRITE)
+    try:
+        sessions.sign(request.user, get_session_to_sign(session_id))
+    except sessions.SessionRefused as refusal:
+        voided = get_session(session_id).status == SessionStatus.VOIDED
+        return refused(str(refusal), status=409 if voided else 400)
+    return _detail(get_session(session_id))

@@ -1,0 +1,309 @@
+"""The JSON API's treatment sessions: the same roles, limits and audit as the session page."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from mesoclinic.api import tokens
+from mesoclinic.audit.models import AuditEvent
+from mesoclinic.tenancy import acting_for
+from mesoclinic.treatments.models import SessionArea, SessionStatus, TreatmentSession
+from tests.factories import (
+    ADHOC,
+    client_for,
+    make_lot,
+    make_session,
+    post_chart,
+    receive_lot,
+)
+
+CLINICAL = ["owner", "practitioner", "esthetician"]
+
+
+def _bearer(secret):
+    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+
+def _token(user, *scopes):
+    return _bearer(tokens.create(user, name="t", scopes=list(scopes), days=5)[1])
+
+
+@pytest.fixture
+def lot(org, site, practitioner):
+    return make_lot(org, site, practitioner)
+
+
+@pytest.fixture
+def charted(org, patient, site, practitioner, lot):
+    """A session in progress with one submental row of 2 mL."""
+    return make_session(org, patient, site, practitioner, lot)
+
+
+@pytest.mark.parametrize("role", CLINICAL)
+def test_clinical_roles_read_the_charted_rows(
+    personas, role, charted, lot, org, site, make_patient
+):
+    other = make_patient(first_name="Berta", email="berta@example.com")
+    make_session(org, other, site, personas["practitioner"], days_ago=1)
+    client = client_for(personas[role])
+    data = client.get(f"/api/v1/sessions/{charted.public_id}").json()
+    assert data["status"] == "in_progress" and data["performed_by"] == "Dr Pia Prax"
+    [row] = data["rows"]
+    assert row["lot_number"] == "DX-2401" and row["dose"] == {"amount": "2.00", "unit": "mL"}
+    assert row["area"] == "submental" and row["lot_expires_on"] == lot.expires_on.isoformat()
+    listed = client.get("/api/v1/sessions", {"patient": str(charted.patient.public_id)}).json()
+    assert [r["id"] for r in listed["results"]] == [str(charted.public_id)]
+
+
+def test_reception_and_a_token_without_clinical_scope_get_403(reception, practitioner, charted):
+    for client, headers in (
+        (client_for(reception), {}),
+        (Client(), _token(practitioner, "read")),
+        (Client(), _token(reception, "read", "clinical")),
+    ):
+        for path in (f"/api/v1/sessions/{charted.public_id}", "/api/v1/sessions"):
+            response = client.get(path, **headers)
+            assert response.status_code == 403, path
+            assert "Dr Pia" not in response.content.decode()
+
+
+def test_a_clinical_token_reads_as_its_holder(practitioner, charted):
+    response = Client().get(
+        f"/api/v1/sessions/{charted.public_id}", **_token(practitioner, "read", "clinical")
+    )
+    assert response.status_code == 200 and len(response.json()["rows"]) == 1
+
+
+def test_outsider_portal_patient_and_anonymous_never_see_the_session(
+    outsider, org, reception, patient, charted
+):
+    from tests.test_portal import portal_user
+
+    outside = client_for(outsider)
+    assert outside.get(f"/api/v1/sessions/{charted.public_id}").status_code == 404
+    assert outside.get("/api/v1/sessions", {"patient": str(patient.public_id)}).status_code == 404
+    assert outside.get("/api/v1/sessions").json()["results"] == []
+    me = client_for(portal_user(org, reception, patient))
+    assert me.get(f"/api/v1/sessions/{charted.public_id}").status_code == 404
+    assert Client().get(f"/api/v1/sessions/{charted.public_id}").status_code == 401
+
+
+def test_filters_sorts_and_bad_values(org, patient, site, practitioner, lot):
+    old = make_session(org, patient, site, practitioner, days_ago=40)
+    with acting_for(org):
+        TreatmentSession.objects.filter(pk=old.pk).update(status=SessionStatus.VOIDED)
+    new = make_session(org, patient, site, practitioner, days_ago=2)
+    client = client_for(practitioner)
+    ids = lambda **q: [r["id"] for r in client.get("/api/v1/sessions", q).json()["results"]]  # noqa: E731
+    assert ids() == [str(new.public_id), str(old.public_id)]
+    assert ids(sort="started_at") == [str(old.public_id), str(new.public_id)]
+    assert ids(status="voided") == [str(old.public_id)]
+    started = new.started_at.date().isoformat()
+    assert ids(started_from=started) == [str(new.public_id)]
+    assert client.get("/api/v1/sessions", {"sort": "patient__last_name"}).status_code == 422
+    assert client.get("/api/v1/sessions", {"status": "nope"}).status_code == 422
+    backwards = client.get(
+        "/api/v1/sessions", {"started_from": started, "started_to": "2000-01-01"}
+    )
+    assert backwards.status_code == 400 and "started_from" in backwards.json()["detail"]
+
+
+def test_pages_walk_every_session_once(org, patient, site, practitioner, make_patient):
+    made = [
+        make_session(org, make_patient(email=f"p{i}@example.com"), site, practitioner, days_ago=i)
+        for i in range(5)
+    ]
+    client = client_for(practitioner)
+    first = client.get("/api/v1/sessions", {"limit": 3}).json()
+    second = client.get("/api/v1/sessions", {"limit": 3, "cursor": first["next"]}).json()
+    seen = [r["id"] for r in first["results"] + second["results"]]
+    assert seen == [str(s.public_id) for s in made] and second["next"] is None
+
+
+def test_each_read_is_one_audit_event(practitioner, charted, patient):
+    client = client_for(practitioner)
+    client.get(f"/api/v1/sessions/{charted.public_id}")
+    client.get("/api/v1/sessions", {"patient": str(patient.public_id)})
+    client.get("/api/v1/sessions")
+    events = list(
+        AuditEvent.objects.exclude(action="login")
+        .order_by("id")
+        .values_list("action", "object_type", "object_id", "detail")
+    )
+    assert events == [
+        ("view", "treatmentsession", str(charted.public_id), "api"),
+        ("view", "patient", str(patient.public_id), "api sessions"),
+        ("search", "treatmentsession", "", "api sessions"),
+    ]
+
+
+@pytest.mark.parametrize("n", [3, 30])
+def test_the_list_costs_the_same_queries_at_3_and_30_rows(
+    n, org, site, practitioner, make_patient, django_assert_max_num_queries
+):
+    for i in range(n):
+        make_session(org, make_patient(email=f"q{i}@example.com"), site, practitioner, days_ago=i)
+    client = client_for(practitioner)
+    with django_assert_max_num_queries(12):
+        response = client.get("/api/v1/sessions", {"limit": 200})
+    assert len(response.json()["results"]) == n
+
+
+# --- writes: the page's form and services ----------------------------------------------
+
+PAIN = {**ADHOC, "concern": "pain", "areas": ["back"], "numbing_product": "", "weight_kg": "64"}
+
+
+def _start_pain(client, org, patient, site, areas=("back",)):
+    url = reverse("session_start_adhoc", args=[patient.public_id])
+    assert client.post(url, {**PAIN, "areas": list(areas), "site": site.pk}).status_code == 302
+    with acting_for(org):
+        return TreatmentSession.objects.get(status=SessionStatus.IN_PROGRESS)
+
+
+def _chart(client, session, lot, headers=None, **changes):
+    body = {
+        "area": "back",
+        "technique": "point-by-point",
+        "lot": str(lot.public_id),
+        "volume_ml": "15",
+        "injections": 100,
+        "depth_mm": "5",
+        "lock_version": session.lock_version,
+        **changes,
+    }
+    return client.post(
+        f"/api/v1/sessions/{session.public_id}/areas",
+        body,
+        content_type="application/json",
+        **(headers or {}),
+    )
+
+
+def test_a_second_session_past_the_24_hour_lidocaine_cap_is_refused_and_not_charted(
+    org, site, practitioner, patient
+):
+    client = client_for(practitioner)
+    plain = receive_lot(org, site, practitioner, "LID-1", product="lidocaine-1pct-5ml", vials=20)
+    epi = receive_lot(org, site, practitioner, "EPI-1", product="lidocaine-epi-1pct-20ml", vials=5)
+    first = _start_pain(client, org, patient, site)
+    charted = _chart(client, first, plain)  # 150 mg of lidocaine
+    assert charted.status_code == 201, charted.content
+    assert charted.json()["row"]["dose"] == {"amount": "15.00", "unit": "mL"}
+    signed = client.post(f"/api/v1/sessions/{first.public_id}/sign")
+    assert signed.status_code == 200, signed.content
+    assert signed.json()["status"] == "signed" and signed.json()["signed_by"] == "Dr Pia Prax"
+    second = _start_pain(client, org, patient, site, areas=("hands",))
+    refused = _chart(
+        client, second, epi, area="hands", volume_ml="30", injections=200
+    )  # 300 mg more with epinephrine: 450 mg within 24 hours
+    assert refused.status_code == 400
+    detail = refused.json()["detail"]
+    assert "450 mg of lidocaine in all" in detail and "within 24 hours" in detail
+    with acting_for(org):
+        assert SessionArea.objects.count() == 1
+        assert SessionArea.objects.get().session_id == first.pk
+
+
+def test_a_double_submitted_row_is_charted_once(org, site, practitioner, patient):
+    client = client_for(practitioner)
+    plain = receive_lot(org, site, practitioner, "LID-2", product="lidocaine-1pct-5ml", vials=20)
+    session = _start_pain(client, org, patient, site)
+    assert _chart(client, session, plain, volume_ml="5", injections=30).status_code == 201
+    again = _chart(client, session, plain, volume_ml="5", injections=30)  # same lock_version
+    assert again.status_code == 409
+    assert again.json()["detail"] == (
+        "The session was charted meanwhile (or this row was sent twice): read it again; "
+        "its lock_version is now 1."
+    )
+    with acting_for(org):
+        assert SessionArea.objects.filter(session=session).count() == 1
+
+
+def test_bad_fields_are_named_and_a_signed_session_is_a_conflict(org, site, practitioner, patient):
+    client = client_for(practitioner)
+    plain = receive_lot(org, site, practitioner, "LID-3", product="lidocaine-1pct-5ml", vials=20)
+    session = _start_pain(client, org, patient, site)
+    deep = _chart(client, session, plain, depth_mm="14")
+    assert deep.status_code == 400
+    assert deep.json()["errors"]["depth_mm"] == ["Injection depth is 1-10 mm (seeds)."]
+    with acting_for(org):
+        TreatmentSession.objects.filter(pk=session.pk).update(status=SessionStatus.VOIDED)
+    voided = _chart(client, session, plain)
+    assert voided.status_code == 409 and "signed" in voided.json()["detail"]
+    with acting_for(org):
+        assert not SessionArea.objects.exists()
+
+
+def test_writes_need_a_clinical_role_and_write_and_clinical_scopes(
+    org, site, practitioner, reception, esthetician, outsider, patient
+):
+    plain = receive_lot(org, site, practitioner, "LID-4", product="lidocaine-1pct-5ml", vials=20)
+    session = _start_pain(client_for(practitioner), org, patient, site)
+    sign = f"/api/v1/sessions/{session.public_id}/sign"
+    for headers in (
+        _token(practitioner, "read", "clinical"),
+        _token(practitioner, "read", "write"),
+    ):
+        assert _chart(Client(), session, plain, headers).status_code == 403
+        assert Client().post(sign, **headers).status_code == 403
+    assert _chart(client_for(reception), session, plain).status_code == 403
+    assert client_for(esthetician).post(sign).status_code == 403
+    assert _chart(client_for(outsider), session, plain).status_code == 404
+    # Access before the body: an outsider learns nothing of what we would accept.
+    empty = client_for(outsider).post(
+        f"/api/v1/sessions/{session.public_id}/areas", {}, content_type="application/json"
+    )
+    assert empty.status_code == 404
+    assert client_for(outsider).post(sign).status_code == 404
+    assert _chart(Client(), session, plain).status_code == 401
+    with acting_for(org):
+        assert not SessionArea.objects.exists()
+    token = _token(practitioner, "read", "write", "clinical")
+    assert _chart(Client(), session, plain, token, volume_ml="5").status_code == 201
+    # The service audits the write, once, as its holder.
+    change = AuditEvent.objects.filter(action="change", object_id=str(session.public_id))
+    assert change.get().actor == practitioner
+
+
+def test_sign_off_refuses_what_the_page_refuses(org, site, practitioner, patient):
+    client = client_for(practitioner)
+    session = _start_pain(client, org, patient, site)
+    empty = client.post(f"/api/v1/sessions/{session.public_id}/sign")
+    assert empty.status_code == 400 and "Chart at least one area" in empty.json()["detail"]
+    with acting_for(org):
+        assert not TreatmentSession.objects.get(pk=session.pk).is_signed
+
+
+def test_the_openapi_document_lists_the_allowed_sorts_and_statuses(practitioner):
+    doc = client_for(practitioner).get("/api/v1/openapi.json").json()
+    listing = doc["paths"]["/api/v1/sessions"]["get"]
+    params = {p["name"]: p["schema"] for p in listing["parameters"]}
+    assert params["sort"]["enum"] == ["-started_at", "started_at"]
+    assert set(doc["components"]["schemas"]["SessionStatus"]["enum"]) == {
+        "in_progress",
+        "signed",
+        "voided",
+    }
+    chart = doc["paths"]["/api/v1/sessions/{session_id}/areas"]["post"]
+    assert {"201", "400", "401", "403", "404", "409", "422"} <= set(chart["responses"])
+    body = chart["requestBody"]["content"]["application/json"]["schema"]
+    assert "lock_version" in body["required"]
+
+
+def test_an_esthetician_is_refused_what_the_page_refuses_her(
+    org, site, practitioner, esthetician, patient
+):
+    plain = receive_lot(org, site, practitioner, "LID-5", product="lidocaine-1pct-5ml", vials=20)
+    session = _start_pain(client_for(practitioner), org, patient, site)
+    client = client_for(esthetician)
+    fields = {"area": "back", "technique": "point-by-point", "volume_ml": "5", "depth_mm": "5"}
+    page = post_chart(
+        client, session, plain, **fields, injections="30", needle_length_mm="", needle_angle_deg=""
+    )
+    api = _chart(client, session, plain, **fields, injections=30)
+    assert page.status_code == api.status_code == 400
+    assert "only a licensed practitioner charts it" in api.json()["detail"]
+    assert api.json()["detail"] in page.content.decode()
+    with acting_for(org):
+        assert not SessionArea.objects.exists()
