@@ -201,6 +201,9 @@ TABLE: dict[str, Row] = {
     "fhir:adverseevent_read": row(CLINICAL, id="@adverse_event"),
     "fhir:consent_search": row(CLINICAL, query={"patient": "@patient"}),
     "fhir:consent_read": row(CLINICAL, id="@consent"),
+    "fhir:media_search": row(CLINICAL, query={"patient": "@patient"}),
+    "fhir:media_read": row(CLINICAL, id="@photo"),
+    "fhir:binary_read": row(CLINICAL, id="@photo"),
     # the practitioner's token: its holder or the owner revokes it, others get 404
     "api_token_revoke": row(SIGNERS, public_id="@api_token"),
     # plans
