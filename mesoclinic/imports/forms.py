@@ -3,7 +3,7 @@ from typing import Any
 from django import forms
 from django.utils.datastructures import MultiValueDict
 
-from mesoclinic.imports import csvfile
+from mesoclinic.imports import appointments, csvfile
 
 
 class UploadForm(forms.Form):
@@ -13,6 +13,10 @@ class UploadForm(forms.Form):
         error_messages={"required": "Choose the CSV file to check."},
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
+
+    def __init__(self, *args: Any, kind: str = "patients", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
 
     @classmethod
     def refused(cls, message: str) -> "UploadForm":
@@ -26,11 +30,16 @@ class UploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         try:
             text = csvfile.decode(upload.read())
-            self.sheet = csvfile.read(text)
+            if self.kind == "appointments":
+                self.appointment_rows = appointments.read(text)
+                empty = not self.appointment_rows[0]
+            else:
+                self.sheet = csvfile.read(text)
+                empty = not self.sheet.rows
         except csvfile.FileRefused as refused:
             raise forms.ValidationError(str(refused)) from None
-        if not self.sheet.rows:
-            raise forms.ValidationError("The file has a header row but no patients.")
+        if empty:
+            raise forms.ValidationError(f"The file has a header row but no {self.kind}.")
         self.text = text
         return upload
 
