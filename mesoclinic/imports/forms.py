@@ -17,11 +17,12 @@ class UploadForm(forms.Form):
     def __init__(self, *args: Any, kind: str = "patients", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.kind = kind
+        self.fields["file"].help_text = f"UTF-8, at most 2 MB and 5,000 {kind}."
 
     @classmethod
-    def refused(cls, message: str) -> "UploadForm":
+    def refused(cls, message: str, kind: str = "patients") -> "UploadForm":
         """The form as shown when the upload was refused before it was read."""
-        form = cls({}, MultiValueDict())
+        form = cls({}, MultiValueDict(), kind=kind)
         form.is_valid()
         form.errors["file"] = form.error_class([message])
         return form

@@ -145,9 +145,11 @@ def appointment_import(request: AuthedRequest) -> HttpResponse:
 @csrf_protect
 def _appointment_import(request: AuthedRequest) -> HttpResponse:
     if request.method != "POST":
-        return _appointments_page(request, UploadForm())
+        return _appointments_page(request, UploadForm(kind="appointments"))
     if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY:
-        return _appointments_page(request, UploadForm.refused("The file is larger than 2 MB."))
+        return _appointments_page(
+            request, UploadForm.refused("The file is larger than 2 MB.", "appointments")
+        )
     form = UploadForm(request.POST, request.FILES, kind="appointments")
     if not form.is_valid():
         return _appointments_page(request, form)
@@ -158,7 +160,9 @@ def _appointment_import(request: AuthedRequest) -> HttpResponse:
         "text": form.text,
         "filename": form.cleaned_data["file"].name[:100],
     }
-    return _appointments_page(request, UploadForm(), report=report, shown=report.planned[:SHOWN])
+    return _appointments_page(
+        request, UploadForm(kind="appointments"), report=report, shown=report.planned[:SHOWN]
+    )
 
 
 @require_POST
@@ -183,7 +187,11 @@ def appointment_import_confirm(request: AuthedRequest) -> HttpResponse:
         request.session[PENDING_APPOINTMENTS] = pending
         report = refused.report
         return _appointments_page(
-            request, UploadForm(), report=report, shown=[], refused_at_import=True
+            request,
+            UploadForm(kind="appointments"),
+            report=report,
+            shown=[],
+            refused_at_import=True,
         )
     created = len(report.planned)
     messages.success(request, f"{created} appointment{'s' if created != 1 else ''} imported.")
