@@ -150,6 +150,9 @@ TABLE: dict[str, Row] = {
     "patient_import": row(OWNER),
     "import_confirm": row(OWNER),
     "import_template": row(OWNER),
+    "appointment_import": row(OWNER),
+    "appointment_import_confirm": row(OWNER),
+    "appointment_template": row(OWNER),
     "staff_invite": row(OWNER),
     "staff_set_active": row(OWNER, public_id="@colleague"),
     "licence_new": row(OWNER, public_id="@colleague"),
@@ -235,6 +238,9 @@ TABLE: dict[str, Row] = {
     "fhir:adverseevent_read": row(CLINICAL, id="@adverse_event"),
     "fhir:consent_search": row(CLINICAL, query={"patient": "@patient"}),
     "fhir:consent_read": row(CLINICAL, id="@consent"),
+    "fhir:media_search": row(CLINICAL, query={"patient": "@patient"}),
+    "fhir:media_read": row(CLINICAL, id="@photo"),
+    "fhir:binary_read": row(CLINICAL, id="@photo"),
     # the practitioner's token: its holder or the owner revokes it, others get 404
     "api_token_revoke": row(SIGNERS, public_id="@api_token"),
     # plans

@@ -7,7 +7,14 @@ from mesoclinic.fhir.kinds import KINDS
 from mesoclinic.fhir.search import COMMON
 
 RELEASE_DATE = "2026-12-07"
-_TYPES = {"birthdate": "date", "date": "date", "patient": "reference", "name": "string"}
+_TYPES = {
+    "birthdate": "date",
+    "date": "date",
+    "created": "date",
+    "patient": "reference",
+    "name": "string",
+    "category": "token",
+}
 _COMMON_TYPES = {"_count": "number", "_offset": "number"}
 
 
@@ -29,7 +36,7 @@ def _resource(name: str) -> dict[str, Any]:
                 "name": "everything",
                 "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
                 "documentation": "The patient and every resource above for them (clinical "
-                "roles only).",
+                "roles only), in pages: _count (at most 100) and the next link.",
             }
         ]
     return resource
@@ -60,6 +67,13 @@ def capability_statement(base: str) -> dict[str, Any]:
                 },
                 "resource": [
                     *(_resource(name) for name in KINDS),
+                    {
+                        "type": "Binary",
+                        "documentation": "A photo's image, as its Media's content.url names "
+                        "it: the image itself (JPEG or PNG), for clinical roles with a token's "
+                        "clinical scope; never cached.",
+                        "interaction": [{"code": "read"}],
+                    },
                     {
                         "type": "CodeSystem",
                         "documentation": "Our own code systems: "

@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from mesoclinic.rules import load_reference
+from mesoclinic.rules import load_reference, photography
 from mesoclinic.rules.outcomes import load_instruments
 from mesoclinic.treatments.vocab import CtcaeGrade
 
@@ -18,6 +18,9 @@ BASE = "https://mesoclinic.org/fhir/CodeSystem/"
 AREA = BASE + "area"
 INSTRUMENT = BASE + "instrument"
 CTCAE_GRADE = BASE + "ctcae-grade"
+PHOTO_VIEW = BASE + "photo-view"
+CONSENT_CATEGORY = BASE + "consent-category"
+PHOTO_PURPOSE = BASE + "photo-consent-purpose"
 SNOMED = "http://snomed.info/sct"
 LATERALITY_EXTENSION = "https://mesoclinic.org/fhir/StructureDefinition/laterality"
 CTCAE_EXTENSION = "https://mesoclinic.org/fhir/StructureDefinition/ctcae-grade"
@@ -91,7 +94,28 @@ def ctcae_grade(grade: int) -> dict[str, Any]:
     return {"coding": [{"system": CTCAE_GRADE, "code": str(grade), "display": label}]}
 
 
+def photo_view(slug: str, label: str) -> dict[str, Any]:
+    """The standard photographic view a photo was taken in (our catalogue's slug)."""
+    return {"coding": [{"system": PHOTO_VIEW, "code": slug, "display": label}], "text": label}
+
+
+# What a patient consents to photos for (photos.models.ConsentScope), and the kinds of
+# consent we hold (a search by category picks one).
+PHOTO_PURPOSES = {
+    "clinical": "Clinical record",
+    "teaching": "Teaching",
+    "marketing": "Marketing",
+}
+CONSENT_CATEGORIES = {"treatment": "Consent to treatment", "photography": "Consent to photos"}
+
+
 def _concepts(system: str) -> list[dict[str, str]]:
+    if system == PHOTO_VIEW:
+        return [{"code": v.slug, "display": v.name} for v in photography.views()]
+    if system == PHOTO_PURPOSE:
+        return [{"code": c, "display": d} for c, d in PHOTO_PURPOSES.items()]
+    if system == CONSENT_CATEGORY:
+        return [{"code": c, "display": d} for c, d in CONSENT_CATEGORIES.items()]
     if system == AREA:
         return [{"code": a.slug, "display": a.name} for a in load_reference().areas.values()]
     if system == INSTRUMENT:
@@ -110,6 +134,21 @@ SYSTEMS: dict[str, tuple[str, str, str]] = {
         "CTCAE v5 grades",
         "Adverse event grades 1 to 5 as the Common Terminology Criteria for Adverse Events "
         "v5.0 define them.",
+    ),
+    "photo-view": (
+        PHOTO_VIEW,
+        "Photo views",
+        "The standard views clinical photos are taken in, so photos of one view compare.",
+    ),
+    "consent-category": (
+        CONSENT_CATEGORY,
+        "Consent categories",
+        "The kinds of consent mesoclinic keeps: to treatment, and to photos.",
+    ),
+    "photo-consent-purpose": (
+        PHOTO_PURPOSE,
+        "Photo consent purposes",
+        "What a patient consents to photos for, each given or refused on its own.",
     ),
 }
 

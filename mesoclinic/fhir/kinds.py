@@ -3,16 +3,17 @@ which search parameters it takes. One table, read by the views, the URLs and the
 CapabilityStatement, so the three never disagree."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Min, Prefetch, QuerySet
 from fhir.resources.R4B.adverseevent import AdverseEvent as FhirAdverseEvent
 from fhir.resources.R4B.allergyintolerance import AllergyIntolerance
 from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 from fhir.resources.R4B.condition import Condition as FhirCondition
 from fhir.resources.R4B.consent import Consent as FhirConsent
 from fhir.resources.R4B.location import Location
+from fhir.resources.R4B.media import Media
 from fhir.resources.R4B.medicationadministration import MedicationAdministration
 from fhir.resources.R4B.medicationstatement import MedicationStatement
 from fhir.resources.R4B.observation import Observation
@@ -25,8 +26,10 @@ from fhir.resources.R4B.resource import Resource
 from mesoclinic.accounts.models import ClinicalLicence, Organization, Site, User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.fhir import resources as r
+from mesoclinic.fhir.codes import CONSENT_CATEGORY
 from mesoclinic.outcomes.models import Assessment
 from mesoclinic.patients import models as pm
+from mesoclinic.photos.models import Photo, PhotoConsent
 from mesoclinic.plans.models import Consent
 from mesoclinic.scheduling.models import Appointment
 from mesoclinic.tenancy import current_org_id
@@ -56,6 +59,10 @@ class Kind:
     # How rows name their patient, for patient= and $everything ("" for none).
     patient_field: str = "patient"
     audit_type: str = ""
+    # Date search parameters and the field each filters ({"date": "starts_at__date"}).
+    dates: dict[str, str] = field(default_factory=dict)
+    # Per source, the category tokens it answers (code, or system|code); none: no filter.
+    categories: tuple[frozenset[str], ...] = ()
 
     def resources(self, rows: list[Any]) -> list[Resource]:
         return [self.model.model_validate(data) for data in self.build(rows)]
@@ -102,6 +109,31 @@ def _adverse_events() -> list[QuerySet[Any]]:
         .select_related("patient", "session", "reported_by")
         .order_by("onset_on", "pk")
     ]
+
+
+def _photos() -> list[QuerySet[Any]]:
+    return [
+        Photo.objects.select_related("patient", "session", "taken_by").order_by("taken_at", "pk")
+    ]
+
+
+def _consents() -> list[QuerySet[Any]]:
+    """Treatment consents, then one consent to photos per patient, which goes by the id
+    of the patient's first recorded photo consent (rows are never deleted)."""
+    first = PhotoConsent.objects.values("patient").annotate(first=Min("pk")).values("first")
+    return [
+        Consent.objects.select_related(
+            "patient__organization", "countersigned_by", "template"
+        ).order_by("patient_signed_at", "pk"),
+        PhotoConsent.objects.filter(pk__in=first)
+        .select_related("patient__organization")
+        .order_by("pk"),
+    ]
+
+
+def _category_tokens(code: str) -> frozenset[str]:
+    loinc = "http://loinc.org|59284-0"
+    return frozenset({code, f"{CONSENT_CATEGORY}|{code}", loinc, "59284-0"})
 
 
 PATIENT = "The patient, as Patient/[id] or [id]."
@@ -166,6 +198,7 @@ KINDS: dict[str, Kind] = {
             ],
             build=r.appointments,
             params={"patient": PATIENT, "date": "The start (prefixes eq, ge, gt, le, lt)."},
+            dates={"date": "starts_at__date"},
         ),
         Kind(
             "AllergyIntolerance",
@@ -234,13 +267,27 @@ KINDS: dict[str, Kind] = {
             "Consent",
             FhirConsent,
             clinical=True,
-            sources=lambda: [
-                Consent.objects.select_related(
-                    "patient__organization", "countersigned_by", "template"
-                ).order_by("patient_signed_at", "pk")
-            ],
+            sources=_consents,
             build=r.consents,
-            params={"patient": PATIENT},
+            params={
+                "patient": PATIENT,
+                "category": "treatment or photography (or system|code; LOINC 59284-0 "
+                "is both); a comma between codes means either.",
+            },
+            categories=(_category_tokens("treatment"), _category_tokens("photography")),
+        ),
+        Kind(
+            "Media",
+            Media,
+            clinical=True,
+            sources=_photos,
+            build=r.media,
+            params={
+                "patient": PATIENT,
+                "created": "When the photo was taken (prefixes eq, ge, gt, le, lt).",
+            },
+            dates={"created": "taken_at__date"},
+            audit_type="photo",
         ),
     ]
 }

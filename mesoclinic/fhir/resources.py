@@ -14,16 +14,22 @@ from typing import Any
 
 from mesoclinic.accounts.models import Organization, Site, User
 from mesoclinic.fhir.codes import (
+    CONSENT_CATEGORIES,
+    CONSENT_CATEGORY,
     CTCAE_EXTENSION,
+    PHOTO_PURPOSE,
+    PHOTO_PURPOSES,
     body_site,
     ctcae_grade,
     instrument_code,
+    photo_view,
     product_name,
     route,
     technique_name,
 )
 from mesoclinic.outcomes.models import Assessment, Rater
 from mesoclinic.patients import models as pm
+from mesoclinic.photos.models import Photo, PhotoConsent
 from mesoclinic.plans.models import Consent
 from mesoclinic.rules.outcomes import load_instruments
 from mesoclinic.scheduling.models import Appointment, Status
@@ -448,7 +454,84 @@ def _consent_status(c: Consent) -> str:
     return "active" if c.countersigned_at else "proposed"
 
 
-def consents(rows: Iterable[Consent]) -> list[dict[str, Any]]:
+_PATIENT_CONSENT = {"system": "http://loinc.org", "code": "59284-0", "display": "Patient Consent"}
+
+
+def _category(code: str) -> list[dict[str, Any]]:
+    """LOINC's "Patient Consent" for any receiver, and which of ours it is, to search by."""
+    ours = {"system": CONSENT_CATEGORY, "code": code, "display": CONSENT_CATEGORIES[code]}
+    return [{"coding": [_PATIENT_CONSENT]}, {"coding": [ours]}]
+
+
+def consents(rows: Iterable[Consent | PhotoConsent]) -> list[dict[str, Any]]:
+    """Treatment consents and, per patient, their consent to photos."""
+    found = list(rows)
+    photos = photo_consents([c for c in found if isinstance(c, PhotoConsent)])
+    return [
+        photos.pop(0) if isinstance(c, PhotoConsent) else treatment_consents([c])[0] for c in found
+    ]
+
+
+def _provision(scope: str, given: list[PhotoConsent]) -> dict[str, Any]:
+    """Permit while a consent of this scope is live; deny once revoked, or never given."""
+    purpose = [{"system": PHOTO_PURPOSE, "code": scope, "display": PHOTO_PURPOSES[scope]}]
+    live = next((c for c in given if c.voided_at is None), None)
+    if live is not None:
+        return {"type": "permit", "period": {"start": live.given_at.isoformat()},
+                "purpose": purpose}  # fmt: skip
+    revoked = [(c.voided_at, c.pk, c) for c in given if c.voided_at is not None]
+    if revoked:
+        when, _pk, last = max(revoked)
+        period = {"start": last.given_at.isoformat(), "end": when.isoformat()}
+        return {"type": "deny", "period": period, "purpose": purpose}
+    return {"type": "deny", "purpose": purpose}
+
+
+def photo_consents(anchors: list[PhotoConsent]) -> list[dict[str, Any]]:
+    """One Consent per patient for photos, with a provision for each purpose (clinical
+    record, teaching, marketing). Its id is the patient's first recorded photo consent's,
+    which never changes; the provisions follow every consent given or revoked since."""
+    if not anchors:
+        return []
+    by_patient: dict[int, list[PhotoConsent]] = defaultdict(list)
+    every = PhotoConsent.objects.filter(patient_id__in={a.patient_id for a in anchors})
+    for row in every.order_by("given_at", "pk"):
+        by_patient[row.patient_id].append(row)
+    found = []
+    for anchor in anchors:
+        given = by_patient[anchor.patient_id]
+        patient = anchor.patient
+        changed = max(moment for c in given for moment in (c.given_at, c.voided_at) if moment)
+        found.append(
+            {
+                "resourceType": "Consent",
+                "id": str(anchor.public_id),
+                "meta": {"lastUpdated": changed.isoformat()},
+                "status": "active",
+                "scope": _status("consentscope", "patient-privacy"),
+                "category": _category("photography"),
+                "patient": ref("Patient", patient.public_id),
+                "dateTime": changed.isoformat(),
+                "performer": [ref("Patient", patient.public_id)],
+                "organization": [ref("Organization", patient.organization.public_id)],
+                "policyRule": {
+                    "text": "The clinic's consent to clinical photos, given or refused "
+                    "separately for the clinical record, teaching and marketing"
+                },
+                # Nothing is permitted but what a provision below permits.
+                "provision": {
+                    "type": "deny",
+                    "provision": [
+                        _provision(scope, [c for c in given if c.scope == scope])
+                        for scope in PHOTO_PURPOSES
+                    ],
+                },
+            }
+        )
+    return found
+
+
+def treatment_consents(rows: Iterable[Consent]) -> list[dict[str, Any]]:
     """A signed treatment consent, its exact signed text attached."""
     return [
         {
@@ -457,17 +540,7 @@ def consents(rows: Iterable[Consent]) -> list[dict[str, Any]]:
             **_meta(c),
             "status": _consent_status(c),
             "scope": _status("consentscope", "treatment"),
-            "category": [
-                {
-                    "coding": [
-                        {
-                            "system": "http://loinc.org",
-                            "code": "59284-0",
-                            "display": "Patient Consent",
-                        }
-                    ]
-                }
-            ],  # fmt: skip
+            "category": _category("treatment"),
             "patient": ref("Patient", c.patient.public_id),
             "dateTime": c.patient_signed_at.isoformat(),
             "performer": [{**ref("Patient", c.patient.public_id), "display": c.patient_typed_name}],
@@ -496,3 +569,50 @@ def consents(rows: Iterable[Consent]) -> list[dict[str, Any]]:
         }
         for c in rows
     ]
+
+
+def _served(session: TreatmentSession) -> bool:
+    """Sessions still in progress are not records yet: nothing points at them."""
+    return session.status != SessionStatus.IN_PROGRESS
+
+
+def binary_url(photo: Photo) -> str:
+    """Where the photo's image is read (relative, as a reference is: Binary/[id])."""
+    return f"Binary/{photo.public_id}"
+
+
+def media(rows: Iterable[Photo]) -> list[dict[str, Any]]:
+    """A photo: its standard view and body site, the session it was taken at, and the
+    image as an attachment read from Binary/[id]. A voided photo is in error and its
+    image is served no more, so it names none."""
+    found = []
+    for p in rows:
+        content: dict[str, Any] = {
+            "contentType": p.mime,
+            "title": f"{p.view_label}, {p.taken_at:%Y-%m-%d}",
+            "creation": p.taken_at.isoformat(),
+        }
+        if not p.is_voided:
+            content["url"] = binary_url(p)
+        found.append(
+            {
+                "resourceType": "Media",
+                "id": str(p.public_id),
+                **_meta(p),
+                "status": "entered-in-error" if p.is_voided else "completed",
+                "type": _status("media-type", "image"),
+                "view": photo_view(p.view, p.view_label),
+                "subject": ref("Patient", p.patient.public_id),
+                "partOf": [ref("Procedure", p.session.public_id)]
+                if p.session is not None and _served(p.session)
+                else None,
+                "createdDateTime": p.taken_at.isoformat(),
+                "operator": _by(p.taken_by),
+                "bodySite": body_site(p.area, p.side) if p.area else None,
+                "deviceName": p.device or None,
+                "width": p.width,
+                "height": p.height,
+                "content": content,
+            }
+        )
+    return found

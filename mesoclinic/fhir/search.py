@@ -30,6 +30,8 @@ class Search:
     offset: int = 0
     patient: uuid.UUID | None = None
     filters: list[Q] = field(default_factory=list)
+    # Each parameter's codes (any of them matches); every parameter must match.
+    categories: list[set[str]] = field(default_factory=list)
 
 
 def _int(params: QueryDict, name: str, default: int, low: int) -> int:
@@ -84,6 +86,38 @@ def _date_range(name: str, raw: str, field_name: str) -> Q:
     return ranges[prefix or "eq"]
 
 
+def _dates(kind: Kind, params: QueryDict) -> list[Q]:
+    dates = {"birthdate": "date_of_birth", **kind.dates}
+    return [
+        _date_range(name, raw, field_name)
+        for name, field_name in dates.items()
+        for raw in params.getlist(name)
+    ]
+
+
+def _codes(raw: str) -> set[str]:
+    """A token parameter's codes: a comma between them means either."""
+    codes = {code.strip() for code in raw.split(",") if code.strip()}
+    if not codes:
+        raise bad_request("category must name a code, as category=photography.")
+    return codes
+
+
+def parse_paging(params: QueryDict, default: int = DEFAULT_COUNT) -> Search:
+    """An operation that pages but takes no search parameters ($everything)."""
+    unknown = sorted(set(params) - {*COMMON, "_format"})
+    if unknown:
+        raise bad_request(
+            f"This operation takes only _count and _offset, not {', '.join(unknown)}."
+        )
+    if params.get("_format", "json") not in ("json", "application/fhir+json"):
+        raise bad_request("This server answers in JSON only.")
+    return Search(
+        count=min(_int(params, "_count", default, 1), MAX_COUNT),
+        offset=_int(params, "_offset", 0, 0),
+    )
+
+
 def parse(kind: Kind, params: QueryDict) -> Search:
     allowed = {*COMMON, *kind.params, "_format"}
     unknown = sorted(set(params) - allowed)
@@ -101,10 +135,8 @@ def parse(kind: Kind, params: QueryDict) -> Search:
         search.patient = patient_id(str(params["patient"]))
     elif kind.needs_patient:
         raise bad_request(f"Searching {kind.name} needs patient=Patient/[id].")
-    for raw in params.getlist("birthdate"):
-        search.filters.append(_date_range("birthdate", raw, "date_of_birth"))
-    for raw in params.getlist("date"):
-        search.filters.append(_date_range("date", raw, "starts_at__date"))
+    search.filters += _dates(kind, params)
+    search.categories = [_codes(raw) for raw in params.getlist("category")]
     for raw in params.getlist("name"):
         key = search_key(raw)
         if not key:
@@ -113,9 +145,18 @@ def parse(kind: Kind, params: QueryDict) -> Search:
     return search
 
 
+def _answers(kind: Kind, source: int, search: Search) -> bool:
+    if not search.categories:
+        return True
+    tokens = kind.categories[source]
+    return all(codes & tokens for codes in search.categories)
+
+
 def apply(kind: Kind, search: Search) -> list[QuerySet[Any]]:
     found = []
-    for queryset in kind.sources():
+    for source, queryset in enumerate(kind.sources()):
+        if not _answers(kind, source, search):
+            continue
         if search.patient is not None:
             queryset = queryset.filter(**{f"{kind.patient_field}__public_id": search.patient})
         for condition in search.filters:

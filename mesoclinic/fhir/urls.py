@@ -18,6 +18,7 @@ urlpatterns = [
     path("metadata", views.metadata_view, name="metadata"),
     path("CodeSystem/<str:id>", views.code_system_view, name="code_system"),
     path("Patient/<uuid:id>/$everything", views.everything_view, name="patient_everything"),
+    path("Binary/<uuid:id>", views.binary_view, name="binary_read"),
     *(pattern for name in KINDS for pattern in _kind(name)),
     path("<path:rest>", views.unknown_view, name="unknown"),
 ]

@@ -1,8 +1,10 @@
 """FHIR R4 read, search and Patient/$everything; each read or search is one audit event."""
 
 import uuid
+from typing import Any
 from urllib.parse import urlencode
 
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
@@ -16,6 +18,9 @@ from mesoclinic.fhir.codes import code_system
 from mesoclinic.fhir.http import Caller, fhir_view, outcome, read_only, respond
 from mesoclinic.fhir.kinds import KINDS, Kind
 from mesoclinic.patients.access import get_patient
+from mesoclinic.patients.models import Patient
+from mesoclinic.photos.models import Kind as ImageKind
+from mesoclinic.photos.serving import image_response
 
 # What $everything gathers besides the patient, in this order.
 EVERYTHING = (
@@ -28,6 +33,7 @@ EVERYTHING = (
     "MedicationAdministration",
     "AdverseEvent",
     "Consent",
+    "Media",
 )
 
 
@@ -107,21 +113,53 @@ def read_view(request: HttpRequest, caller: Caller, kind: str, id: uuid.UUID) ->
     return respond(spec.resources([row])[0])
 
 
+def _everything_page(patient: Patient, search: s.Search) -> tuple[list[Resource], int]:
+    """One page of the patient's record, in EVERYTHING's order: a count per table, then
+    only the rows of this page, so a long history costs the same queries per page."""
+    found: list[tuple[Kind, QuerySet[Any]]] = [
+        (KINDS[name], queryset)
+        for name in EVERYTHING
+        for queryset in s.apply(KINDS[name], s.Search(patient=patient.public_id))
+    ]
+    counts = [queryset.count() for _kind, queryset in found]
+    total = 1 + sum(counts)  # the patient first
+    start, stop = search.offset, search.offset + search.count
+    rows: dict[str, list[Any]] = {}
+    at = 1
+    for (kind, queryset), count in zip(found, counts, strict=True):
+        low, high = max(start - at, 0), min(stop - at, count)
+        if low < high:
+            rows.setdefault(kind.name, []).extend(queryset[low:high])
+        at += count
+    page: list[Resource] = []
+    if start == 0:
+        page += KINDS["Patient"].resources([patient])
+    for name in EVERYTHING:
+        if name in rows:
+            page += KINDS[name].resources(rows[name])
+    return page, total
+
+
 @read_only
 @fhir_view
 def everything_view(request: HttpRequest, caller: Caller, id: uuid.UUID) -> HttpResponse:
-    """The patient and everything we hold on them that the types above carry."""
+    """The patient and everything we hold on them that the types above carry, a page at
+    a time (`_count`, and the `next` link carries `_offset`)."""
     caller.require(clinical=True)
     patient = get_patient(id)
-    search = s.Search(patient=patient.public_id)
-    found: list[Resource] = KINDS["Patient"].resources([patient])
-    for name in EVERYTHING:
-        spec = KINDS[name]
-        rows = [row for queryset in s.apply(spec, search) for row in queryset]
-        found.extend(spec.resources(rows))
+    search = s.parse_paging(request.GET, default=s.MAX_COUNT)
+    found, total = _everything_page(patient, search)
     record(caller.user, Action.EXPORT, patient, detail=f"fhir $everything, {len(found)} resources")
-    self_link = {"self": request.build_absolute_uri()}
-    return respond(_bundle(request, found, len(found), self_link))
+    return respond(_bundle(request, found, total, _links(request, search, total)))
+
+
+@read_only
+@fhir_view
+def binary_view(request: HttpRequest, caller: Caller, id: uuid.UUID) -> HttpResponse:  # noqa: ARG001 - Django's call
+    """A photo's image, as Media.content.url names it: the image itself (never a Binary
+    resource), through the photo page's own check and audit."""
+    caller.require(clinical=True)
+    return image_response(caller.user, id, ImageKind.ORIGINAL)
 
 
 @read_only

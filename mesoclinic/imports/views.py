@@ -16,7 +16,7 @@ from mesoclinic import spreadsheet
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.accounts.http import AuthedRequest
-from mesoclinic.imports import csvfile, services
+from mesoclinic.imports import appointments, csvfile, services
 from mesoclinic.imports.forms import ConfirmForm, UploadForm
 from mesoclinic.patients import vocab
 
@@ -118,4 +118,96 @@ def import_template(request: AuthedRequest) -> HttpResponse:  # noqa: ARG001 - a
     )
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="patients-template.csv"'
+    return response
+
+
+# --- appointments -------------------------------------------------------------------
+
+PENDING_APPOINTMENTS = "appointment_import"
+
+
+def _appointments_page(request: AuthedRequest, form: UploadForm, **context: Any) -> HttpResponse:
+    status = 400 if form.errors or context.get("refused_at_import") else 200
+    pending = request.session.get(PENDING_APPOINTMENTS) or {}
+    context.setdefault("token", pending.get("token", ""))
+    context.setdefault("filename", pending.get("filename", ""))
+    return render(request, "imports/appointments.html", {"form": form, **context}, status=status)
+
+
+@csrf_exempt  # checked by csrf_protect below, once the upload handlers are set
+@require_http_methods(["GET", "POST"])
+@require(roles.MANAGE_STAFF)
+def appointment_import(request: AuthedRequest) -> HttpResponse:
+    request.upload_handlers = [MemoryFileUploadHandler(request)]
+    return _appointment_import(request)
+
+
+@csrf_protect
+def _appointment_import(request: AuthedRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _appointments_page(request, UploadForm(kind="appointments"))
+    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY:
+        return _appointments_page(
+            request, UploadForm.refused("The file is larger than 2 MB.", "appointments")
+        )
+    form = UploadForm(request.POST, request.FILES, kind="appointments")
+    if not form.is_valid():
+        return _appointments_page(request, form)
+    rows, ignored = form.appointment_rows
+    report = appointments.preview(request.user, rows, ignored)
+    request.session[PENDING_APPOINTMENTS] = {
+        "token": secrets.token_urlsafe(16),
+        "text": form.text,
+        "filename": form.cleaned_data["file"].name[:100],
+    }
+    return _appointments_page(
+        request, UploadForm(kind="appointments"), report=report, shown=report.planned[:SHOWN]
+    )
+
+
+@require_POST
+@require(roles.MANAGE_STAFF)
+def appointment_import_confirm(request: AuthedRequest) -> HttpResponse:
+    form = ConfirmForm(request.POST)
+    pending = request.session.get(PENDING_APPOINTMENTS) or {}
+    if not form.is_valid() or form.cleaned_data["token"] != pending.get("token"):
+        messages.info(
+            request,
+            "Nothing to import: this file was imported already or its check has expired. "
+            "Upload it again.",
+        )
+        return redirect("appointment_import")
+    # Taken before importing, so a second click of the same button imports nothing.
+    del request.session[PENDING_APPOINTMENTS]
+    request.session.save()
+    rows, _ignored = appointments.read(pending["text"])
+    try:
+        report = appointments.import_appointments(request.user, rows)
+    except appointments.ImportRefused as refused:
+        request.session[PENDING_APPOINTMENTS] = pending
+        report = refused.report
+        return _appointments_page(
+            request,
+            UploadForm(kind="appointments"),
+            report=report,
+            shown=[],
+            refused_at_import=True,
+        )
+    created = len(report.planned)
+    messages.success(request, f"{created} appointment{'s' if created != 1 else ''} imported.")
+    return redirect("appointment_import")
+
+
+@require_GET
+@require(roles.MANAGE_STAFF)
+def appointment_template(request: AuthedRequest) -> HttpResponse:  # noqa: ARG001 - a view
+    out = io.StringIO()
+    writer = spreadsheet.Writer(out)
+    writer.writerow(appointments.COLUMNS)
+    writer.writerow(
+        ["", "Anna", "Example", "1985-04-01", "practitioner@example.com", "Main site", "Room 1",
+         "", "2026-03-02 14:30", "45", "completed", ""]
+    )  # fmt: skip
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="appointments-template.csv"'
     return response

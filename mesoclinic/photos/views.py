@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -19,10 +19,10 @@ from mesoclinic.accounts.access import require
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.access import get_patient
-from mesoclinic.photos import forms, landmarks, page, services
-from mesoclinic.photos.access import get_photo, get_shown_photo
+from mesoclinic.photos import forms, landmarks, page, services, serving
+from mesoclinic.photos.access import get_photo
 from mesoclinic.photos.landmark_views import symmetry_context
-from mesoclinic.photos.models import LANDMARK_VIEWS, Kind, Photo
+from mesoclinic.photos.models import LANDMARK_VIEWS, Photo
 
 
 @require_GET
@@ -107,15 +107,4 @@ def photo_void(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
 @require(roles.VIEW_CLINICAL)
 @never_cache
 def photo_image(request: AuthedRequest, public_id: uuid.UUID, kind: str) -> HttpResponse:
-    if kind not in Kind.values:
-        raise Http404
-    photo = get_shown_photo(public_id)
-    try:
-        data = services.read_image(request.user, photo, kind)
-    except services.PhotoRefused:
-        raise Http404 from None
-    response = HttpResponse(data, content_type=photo.mime_of(kind))
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cross-Origin-Resource-Policy"] = "same-origin"
-    response["Content-Disposition"] = "inline"
-    return response
+    return serving.image_response(request.user, public_id, kind)

@@ -110,8 +110,8 @@ def _check_time(
         )
 
 
-def _check_free(appt: Appointment, exclude: Collection[int] = ()) -> None:
-    if appt.starts_at < timezone.now():
+def _check_free(appt: Appointment, exclude: Collection[int] = (), past: bool = False) -> None:
+    if appt.starts_at < timezone.now() and not past:
         raise Refused("That time has already passed.", "starts_at")
     diary = Diary.load(
         appt.site,
@@ -167,12 +167,14 @@ def _double_booking(error: IntegrityError) -> bool:
     return any(violates(error, name) for name in NO_OVERLAP_CONSTRAINTS)
 
 
-def _save_checked(appt: Appointment, exclude: Collection[int] = (), **save_kwargs: Any) -> None:
+def _save_checked(
+    appt: Appointment, exclude: Collection[int] = (), past: bool = False, **save_kwargs: Any
+) -> None:
     """Check and write in one transaction; a lost race on PostgreSQL reads like any clash."""
     for attempt in range(ATTEMPTS):
         try:
             with transaction.atomic():
-                _check_free(appt, exclude)
+                _check_free(appt, exclude, past=past)
                 appt.save(**save_kwargs)
             return
         except IntegrityError as error:
@@ -216,6 +218,31 @@ def _session_refusal(appt: Appointment, verb: str) -> None:
         raise Refused(
             f"A session was started from this appointment: sign or void it before it can be {verb}."
         )
+
+
+# What a past appointment brought from another system may have become.
+HISTORY = (Status.COMPLETED, Status.NO_SHOW, Status.CANCELLED)
+
+
+def book_history(user: User, *, status: str, cancel_reason: str = "", **fields: Any) -> Appointment:
+    """A past appointment from the system a clinic leaves, as it ended there: the same
+    checks as a booking (role, opening and working hours, no overlap) but the time may
+    have passed. A cancelled one held no slot (its time was often rebooked), so only its
+    practitioner's role is checked."""
+    if status not in HISTORY:
+        raise Refused("A past appointment is completed, no-show or cancelled.", "status")
+    appt = Appointment(status=status, created_by=user, changed_by=user, **fields)
+    if appt.starts_at >= timezone.now():
+        raise Refused("Only an appointment that has already started has an outcome.", "status")
+    _check_role(appt)
+    if status == Status.CANCELLED:
+        appt.cancel_reason = cancel_reason.strip()[:300] or "Cancelled in the previous system"
+        appt.cancelled_at, appt.cancelled_by = appt.starts_at, user
+        appt.save()
+    else:
+        _save_checked(appt, past=True)
+    record(user, Action.CREATE, appt, fields=["starts_at", "practitioner", "patient", "status"])
+    return appt
 
 
 def reschedule(
