@@ -5,6 +5,12 @@ A token acts as the colleague who made it, with their role, narrowed by its scop
 ``clinical`` (clinical data; without it a token sees what reception sees). Only a hash is
 stored: the token is shown once, when it is made. Tokens expire, and are revoked, never
 deleted, so the audit trail keeps naming them.
+
+An organization's integration token (made by an owner) belongs to the clinic, not a
+person: it acts as its own system account (`user`, named "Integration: ..."), made for
+it with the staff role it acts as and no password, so tenancy, roles, audit events and
+every `created_by` treat it like any colleague and name the integration.
+`organization` is set only on integration tokens.
 """
 
 import uuid
@@ -30,13 +36,30 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=12)
     token_hash = models.CharField(max_length=64, unique=True)
     scopes = models.JSONField(default=list)
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="integration_tokens",
+    )
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["user", "-created_at"], name="apitoken_user_recent")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="apitoken_user_recent"),
+            models.Index(fields=["organization", "-created_at"], name="apitoken_org_recent"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(expires_at__gt=models.F("created_at")),
@@ -50,6 +73,10 @@ class ApiToken(models.Model):
     @property
     def scope_labels(self) -> str:
         return ", ".join(scope.label for scope in Scope if scope.value in self.scopes)
+
+    @property
+    def is_integration(self) -> bool:
+        return self.organization_id is not None
 
     @property
     def is_usable(self) -> bool:

@@ -1,8 +1,10 @@
-"""The "API tokens" page: a colleague's own tokens, made (shown once) and revoked."""
+"""The "API tokens" page: a colleague's own tokens, made (shown once) and revoked; for
+owners, the organization's integration tokens too."""
 
 import uuid
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -46,9 +48,53 @@ def token_list(request: AuthedRequest) -> HttpResponse:
         else:
             request.session[SHOWN_ONCE] = made
             return redirect("api_tokens")
-    context = {"form": form, "secret": secret, "tokens": tokens.mine(request.user)}
-    status = 400 if form.errors else 200
+    return _page(request, form=form, secret=secret)
+
+
+def _page(
+    request: AuthedRequest,
+    *,
+    form: forms.TokenForm | None = None,
+    integration_form: forms.IntegrationTokenForm | None = None,
+    secret: str | None = None,
+) -> HttpResponse:
+    form = form or forms.TokenForm()
+    integration_form = integration_form or forms.IntegrationTokenForm()
+    context = {
+        "form": form,
+        "integration_form": integration_form,
+        "secret": secret,
+        "tokens": tokens.mine(request.user),
+        "owner": roles.can(request.user, roles.MANAGE_STAFF),
+        "integrations": tokens.integrations(request.user),
+    }
+    status = 400 if form.errors or integration_form.errors else 200
     return render(request, "api/tokens.html", context, status=status)
+
+
+@login_required
+@require_POST
+def integration_create(request: AuthedRequest) -> HttpResponse:
+    _staff(request)
+    if not roles.can(request.user, roles.MANAGE_STAFF):
+        raise PermissionDenied
+    form = forms.IntegrationTokenForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            _, made = tokens.create_integration(
+                request.user,
+                name=data["name"],
+                scopes=data["scopes"],
+                acts_as=data["acts_as"],
+                days=data["days"],
+            )
+        except tokens.TokenRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            request.session[SHOWN_ONCE] = made
+            return redirect("api_tokens")
+    return _page(request, integration_form=form)
 
 
 @login_required
@@ -57,5 +103,4 @@ def token_revoke(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     _staff(request)
     token = get_token(request, public_id)
     tokens.revoke(request.user, token)
-    context = {"form": forms.TokenForm(), "secret": None, "tokens": tokens.mine(request.user)}
-    return render(request, "api/tokens.html", context)
+    return _page(request)
