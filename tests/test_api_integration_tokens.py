@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from mesoclinic.accounts.models import hash_token
+from mesoclinic.accounts.models import User, hash_token
 from mesoclinic.accounts.roles import Role
 from mesoclinic.api import tokens
 from mesoclinic.api.models import ApiToken
@@ -152,3 +152,23 @@ def test_a_portal_patient_gets_404(org, reception, patient):
 
     client = client_for(portal_user(org, reception, patient))
     assert client.post(reverse("api_integration_create"), {}).status_code == 404
+
+
+def test_a_practitioner_integration_is_never_offered_or_booked_as_a_clinician(
+    org, owner, site, practitioner
+):
+    """Its account is no person: not in the diary's pickers, not bookable by id."""
+    from django.http import Http404
+
+    from mesoclinic.scheduling import access
+
+    _make(owner)
+    with acting_for(org):
+        offered = {u.full_name for u in access.clinicians()} | {
+            u.full_name for u in access.clinicians(site)
+        }
+        assert practitioner.full_name in offered
+        assert not any(name.startswith("Integration:") for name in offered)
+        account = User.objects.get(full_name="Integration: Lab sync")
+        with pytest.raises(Http404):
+            access.get_clinician(account.public_id)

@@ -152,6 +152,12 @@ class UserManager(BaseUserManager["User"]):
         raise NotImplementedError("mesoclinic has no superusers; create an organization owner")
 
 
+# The system account an organization's integration token acts as (api.tokens) has an
+# address here: it is no person, so it is never offered as a clinician or mailed.
+INTEGRATION_DOMAIN = "@integrations.invalid"
+PEOPLE = ~models.Q(email__endswith=INTEGRATION_DOMAIN)
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     email = models.EmailField(unique=True)

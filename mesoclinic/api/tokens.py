@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from mesoclinic.accounts import roles
-from mesoclinic.accounts.models import User, hash_token
+from mesoclinic.accounts.models import INTEGRATION_DOMAIN, User, hash_token
 from mesoclinic.api.models import ApiToken, Scope
 from mesoclinic.audit.log import Action, record
 
@@ -17,7 +17,6 @@ PREFIX = "mcl_"
 MAX_DAYS = 366
 # Touching last_used_at on every call would make each read a write; once a minute is enough.
 TOUCH_EVERY = dt.timedelta(minutes=1)
-INTEGRATION_DOMAIN = "@integrations.invalid"
 
 
 class TokenRefused(Exception):
@@ -75,7 +74,7 @@ def create_integration(
         raise TokenRefused("Name the token after what it is for.")
     with transaction.atomic():
         account = User.objects.create_user(
-            f"integration-{uuid.uuid4().hex}@integrations.invalid",
+            f"integration-{uuid.uuid4().hex}{INTEGRATION_DOMAIN}",
             None,
             organization_id=by.organization_id,
             role=acts_as,

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from mesoclinic.accounts import roles
-from mesoclinic.accounts.models import Site, User
+from mesoclinic.accounts.models import PEOPLE, Site, User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.scheduling.models import Appointment, Room
 
@@ -34,7 +34,8 @@ def get_room(public_id: uuid.UUID) -> Room:
 
 def get_clinician(public_id: uuid.UUID) -> User:
     """A colleague who treats patients (not reception), from the same organization, or 404."""
-    return get_object_or_404(User.in_org, public_id=public_id, role__in=TREATING_ROLES)
+    people = User.in_org.filter(PEOPLE, role__in=TREATING_ROLES)
+    return get_object_or_404(people, public_id=public_id)
 
 
 def get_appointment(public_id: uuid.UUID) -> Appointment:
@@ -59,7 +60,7 @@ def sites() -> QuerySet[Site]:
 
 def clinicians(site: Site | None = None) -> QuerySet[User]:
     """Active treating staff; for a site, those assigned to it or to no site in particular."""
-    qs = User.in_org.filter(is_active=True, role__in=TREATING_ROLES)
+    qs = User.in_org.filter(PEOPLE, is_active=True, role__in=TREATING_ROLES)
     if site is not None:
         qs = qs.filter(pk__in=User.objects.filter(sites=site).values("pk")) | qs.filter(
             sites__isnull=True

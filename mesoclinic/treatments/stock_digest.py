@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from mesoclinic.accounts.models import Organization, User
+from mesoclinic.accounts.models import PEOPLE, Organization, User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.log import Action, record_system
 from mesoclinic.tenancy import acting_for
@@ -75,7 +75,9 @@ def _deliver(digest: StockDigest, now: datetime) -> str:
     if not alerts:
         return _finish(digest, DigestState.SKIPPED, "nothing low or expiring within 60 days")
     owners = list(
-        User.objects.filter(organization_id=digest.organization_id, role=Role.OWNER, is_active=True)
+        User.objects.filter(
+            PEOPLE, organization_id=digest.organization_id, role=Role.OWNER, is_active=True
+        )
         .exclude(email="")
         .values_list("email", flat=True)
     )
