@@ -26,7 +26,8 @@ def test_demo_diary_is_loaded_once_without_double_bookings(db, monkeypatch):
                 assert a.practitioner_id != b.practitioner_id
                 assert a.room_id != b.room_id
                 assert a.patient_id != b.patient_id
-    assert {a.local_start().hour for a in booked} <= {9, 10, 11, 14, 15, 16}
+    # Sessions on the hour, and the midday 15-minute review call at 12:30.
+    assert {a.local_start().hour for a in booked} <= {9, 10, 11, 12, 14, 15, 16}
 
 
 def test_the_demo_practitioner_has_a_diary(db, monkeypatch):

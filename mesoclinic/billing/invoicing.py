@@ -11,6 +11,8 @@ gapless sequence, corrected by credit notes. Every act is audited and takes the 
   locked on PostgreSQL; SQLite's write lock serialises it), so two issues at once get
   consecutive numbers and a failed issue gives its number back. An issued invoice or
   credit note and its lines are refused UPDATE and DELETE by the database.
+- A course package sold at the desk is invoiced and issued in the sale
+  (`invoice_package`); a deposit or a consultation is a draft by hand with its line.
 - A credit note copies the lines of the invoice it corrects (all of them, or the ones
   chosen), carries a reason, and is issued at once with the next number.
 """
@@ -162,6 +164,30 @@ def draft_for_patient(user: User, patient: Patient, site: Site) -> Invoice:
         )
         record(user, Action.CREATE, invoice, detail="drafted by hand")
     return invoice
+
+
+def invoice_package(
+    user: User, patient: Patient, site: Site, *, name: str, sessions: int, amount: Decimal
+) -> Invoice:
+    """The issued invoice for a course package sold at the desk: one package line at the
+    price list's amount for the whole course, taxed like every line, numbered now so it is
+    paid like any other invoice. Call it inside the sale's transaction: a sale that fails
+    takes its invoice and its number back with it."""
+    _check(user)
+    book = prices.current()
+    with transaction.atomic():
+        invoice = Invoice.objects.create(
+            patient=patient,
+            site=site,
+            currency=book.currency if book else patient.organization.currency,
+            price_list=book.price_list if book else None,
+            created_by=user,
+            changed_by=user,
+        )
+        label = f"Course package: {name}, {sessions} session{'s' if sessions != 1 else ''}"
+        _add(invoice, LineKind.PACKAGE, label, Decimal(1), amount)
+        record(user, Action.CREATE, invoice, detail="drafted for a course package")
+        return issue(user, invoice)
 
 
 def _draft(invoice: Invoice) -> Invoice:

@@ -112,8 +112,8 @@ class SellPackageForm(forms.Form):
         queryset=None,  # the patient's issued invoices, in __init__
         to_field_name="public_id",
         required=False,
-        empty_label="Not charged on an invoice yet",
-        help_text="The issued invoice that charges the package, if it has one.",
+        empty_label="Issue a new invoice for the package",
+        help_text="Or the issued invoice that already charges the package.",
     )
     site = SiteChoice(label="Site", queryset=None, to_field_name="public_id", empty_label=None)
     submission_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from mesoclinic.accounts.models import Site, User
 from mesoclinic.audit.log import Action, record
+from mesoclinic.billing import invoicing
 from mesoclinic.billing.models import Invoice
 from mesoclinic.integrity import second_submission
 from mesoclinic.patients.models import Patient
@@ -37,15 +38,21 @@ def sell(
     sessions: int,
     price: Decimal,
     invoice: Invoice | None = None,
+    bill: bool = False,
     submission_key: uuid.UUID,
 ) -> PackageSale:
-    """Record a course package sold to `patient`, once per `submission_key`."""
+    """Record a course package sold to `patient`, once per `submission_key`. With `bill`
+    and no `invoice` that already charges it, the sale issues the package's invoice."""
     if not policy.takes_payments(user):
         raise PermissionDenied("Only staff who handle billing sell course packages.")
     if (existing := PackageSale.objects.filter(submission_key=submission_key).first()) is not None:
         return existing
     try:
         with transaction.atomic():
+            if invoice is None and bill:
+                invoice = invoicing.invoice_package(
+                    user, patient, site, name=name, sessions=sessions, amount=cents(price)
+                )
             package = PackageSale.objects.create(
                 patient=patient,
                 site=site,

@@ -178,9 +178,11 @@ def sell_package(request: AuthedRequest, patient_id: uuid.UUID) -> HttpResponse:
             sessions=chosen.sessions,
             price=chosen.amount,
             invoice=data["invoice"],
+            bill=True,
             submission_key=data["submission_key"],
         )
-        messages.success(request, f"{package.name} sold: {package.sessions} sessions.")
+        billed = f"; {package.invoice.description} charges it" if package.invoice else ""
+        messages.success(request, f"{package.name} sold: {package.sessions} sessions{billed}.")
         return redirect("payment_account", patient.public_id)
     record(request.user, Action.VIEW, patient, fields=["packages"], detail="sell package")
     context = {"patient": patient, "form": form}

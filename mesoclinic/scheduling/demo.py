@@ -76,6 +76,7 @@ def _book_fortnight(
     rooms = {s.pk: list(Room.objects.filter(site=s).order_by("name")) for s in sites}
     # The 45-minute visits are mesotherapy sessions: the diary colours blocks by treatment.
     session = TreatmentType.objects.get(name=TREATMENTS[0][0])
+    review = TreatmentType.objects.get(name=TREATMENTS[2][0])
     n = 0
     for offset in range(10):
         day = monday + dt.timedelta(days=offset)
@@ -100,6 +101,19 @@ def _book_fortnight(
                     status=_demo_status(day, today, n),
                     created_by=reception,
                 )
+        # A short review call at midday: the diary shows blocks under half an hour too.
+        start = at(day, dt.time(12, 30), site.zone)
+        Appointment.objects.create(
+            site=site,
+            practitioner=staff[0],
+            patient=patients[n % len(patients)],
+            treatment_type=review,
+            starts_at=start,
+            ends_at=start + dt.timedelta(minutes=15),
+            status=_demo_status(day, today, n),
+            created_by=reception,
+        )
+        n += 1
 
 
 def _demo_status(day: dt.date, today: dt.date, n: int) -> str:

@@ -140,3 +140,26 @@ def test_the_booking_form_offers_free_starts_and_takes_the_treatments_length(pag
     first.click()
     expect(page.get_by_label("Time")).to_have_value(chosen)
     screenshot(page, "diary-new-appointment-slots")
+
+
+def test_every_block_is_a_finger_tall_and_still_says_how_long_it_is(browser, live_app):
+    """A 15-minute review call is drawn 24 px tall by its minutes; its tap area reaches 44 px
+    and its times still say how long it is; a tap shows its actions, Move among them."""
+    context = browser.new_context(
+        base_url=live_app, viewport={"width": 768, "height": 1024}, has_touch=True
+    )
+    page = context.new_page()
+    login(page, "reception@demo.clinic")
+    _open_day(page)
+    # The demo books a 15-minute review call at midday (an earlier test may have moved it).
+    short = page.locator(".grid .blk.short", has_text="Review call").first
+    expect(short).to_contain_text(re.compile(r"\d\d:\d\d–\d\d:\d\d"))
+    heights = page.eval_on_selector_all(
+        ".grid .blk-main", "els => els.map(e => e.getBoundingClientRect().height)"
+    )
+    assert heights and min(heights) >= 44, heights
+    short.locator(".blk-main").tap()
+    expect(short.get_by_role("link", name="Move")).to_be_visible()
+    assert _no_page_scroll(page)
+    screenshot(page, "diary-day-short-block-768")
+    context.close()
