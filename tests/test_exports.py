@@ -257,6 +257,15 @@ def test_the_passphrase_must_be_long_and_typed_twice(owner):
     assert ExportJob.all_orgs.count() == 0
 
 
+def test_the_queue_never_holds_the_passphrase(owner, django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _start(client_for(owner))
+    queued = DBTaskResult.objects.get()
+    assert PASSPHRASE not in json.dumps(queued.args_kwargs)
+
+
 def test_a_double_submit_creates_one_job(owner, django_capture_on_commit_callbacks):
     client, key = client_for(owner), uuid.uuid4()
     with django_capture_on_commit_callbacks(execute=True):

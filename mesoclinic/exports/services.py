@@ -4,9 +4,12 @@ Owners only (the view checks the role; these take the acting user and audit). Th
 passphrase is handed to the task and never stored: a lost passphrase is a lost export.
 """
 
+import base64
+import hashlib
 import uuid
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -19,6 +22,22 @@ from mesoclinic.exports.models import KEEP_FOR, ExportJob, Status
 from mesoclinic.tenancy import acting_for
 
 MIN_PASSPHRASE = 12
+
+
+def _fernet() -> Fernet:
+    # The queue keeps a task's arguments in the database until the worker runs it: the
+    # passphrase travels sealed with a key from SECRET_KEY, so a copy of the database
+    # alone does not hold it.
+    digest = hashlib.sha256(b"mesoclinic-export:" + settings.SECRET_KEY.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def seal_passphrase(passphrase: str) -> str:
+    return _fernet().encrypt(passphrase.encode()).decode()
+
+
+def open_passphrase(sealed: str) -> str:
+    return _fernet().decrypt(sealed.encode()).decode()
 
 
 def export_dir() -> Path:
@@ -44,7 +63,8 @@ def request_export(user: User, passphrase: str, submission_key: uuid.UUID) -> Ex
             record(user, Action.EXPORT, job, object_type="exportjob", detail="export requested")
     except IntegrityError:
         return ExportJob.objects.get(submission_key=submission_key)
-    transaction.on_commit(lambda: build_export.enqueue(job.pk, passphrase))
+    sealed = seal_passphrase(passphrase)
+    transaction.on_commit(lambda: build_export.enqueue(job.pk, sealed))
     return job
 
 

@@ -6,5 +6,5 @@ from mesoclinic.exports import services
 
 
 @task()
-def build_export(job_id: int, passphrase: str) -> str:
-    return services.run(job_id, passphrase).status
+def build_export(job_id: int, sealed_passphrase: str) -> str:
+    return services.run(job_id, services.open_passphrase(sealed_passphrase)).status
