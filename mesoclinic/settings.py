@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "mesoclinic.web",
     "mesoclinic.api",
     "mesoclinic.fhir",
+    "mesoclinic.exports",
     "mesoclinic.imports",
 ]
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("imports/", include("mesoclinic.imports.urls")),
     path("api/v1/", api.urls),
     path("fhir/R4/", include("mesoclinic.fhir.urls")),
+    path("exports/", include("mesoclinic.exports.urls")),
     path("accounts/api-tokens/", include("mesoclinic.api.urls")),
     path("", include("mesoclinic.plans.urls")),
     path("", include("mesoclinic.treatments.safety_urls")),

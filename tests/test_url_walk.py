@@ -57,6 +57,7 @@ from mesoclinic.accounts.models import Organization, Site, hash_token
 from mesoclinic.accounts.roles import Role
 from mesoclinic.api import tokens as api_tokens
 from mesoclinic.billing.models import Invoice
+from mesoclinic.exports.models import ExportJob
 from mesoclinic.notifications.models import CalendarFeed
 from mesoclinic.outcomes import courses
 from mesoclinic.outcomes import services as outcome_services
@@ -340,6 +341,10 @@ TABLE: dict[str, Row] = {
     "photo_consent_give": row(CLINICAL, patient_id="@patient", scope="teaching"),
     "photo_consent_revoke": row(CLINICAL, public_id="@photo_consent"),
     "photo_export": row(OWNER),
+    "export_list": row(OWNER),
+    "export_progress": row(OWNER, public_id="@export_job"),
+    "export_download": row(OWNER, public_id="@export_job"),
+    "export_delete": row(OWNER, public_id="@export_job"),
     "photo_compare": row(CLINICAL, patient_id="@patient"),
     "photo_sheet": row(CLINICAL, patient_id="@patient"),
     "photo_sheet_pdf": row(CLINICAL, patient_id="@patient"),
@@ -655,7 +660,14 @@ def build_world() -> dict[str, Any]:
             uuid.uuid4(),
         )  # fmt: skip
 
+    with acting_for(org):
+        export_job = ExportJob.objects.create(
+            requested_by=users["owner"], submission_key=uuid.uuid4(), status="done",
+            path="exports/none.zip.enc", expires_at=timezone.now() + timedelta(days=7),
+        )  # fmt: skip
+
     return {
+        "export_job": export_job,
         "org": org,
         "users": {**users, "patient": me},
         "patient": patient,

@@ -11,17 +11,15 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.access import require
 from mesoclinic.accounts.http import AuthedRequest
-from mesoclinic.accounts.letterhead import letterhead
 from mesoclinic.accounts.models import Site
 from mesoclinic.audit.log import Action, record
+from mesoclinic.billing import invoice_document, invoicing
 from mesoclinic.billing import invoice_forms as forms
-from mesoclinic.billing import invoicing
 from mesoclinic.billing.models import Invoice, InvoiceKind, InvoiceLine
 from mesoclinic.billing.money import plain
 from mesoclinic.patients.access import get_patient
@@ -172,14 +170,10 @@ def invoice_credit(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse
 @require_GET
 @require(roles.BILLING)
 def invoice_pdf(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
-    from weasyprint import HTML
-
     invoice = get_invoice(public_id)
-    organization = request.user.organization
-    context = _context(invoice, organization=organization, letterhead=letterhead(organization))
-    html = render_to_string("billing/invoice_document.html", context)
+    pdf = invoice_document.pdf(invoice, request.user.organization)
     record(request.user, Action.EXPORT, invoice, detail=f"{invoice.description} PDF")
-    response = HttpResponse(bytes(HTML(string=html).write_pdf()), content_type="application/pdf")
+    response = HttpResponse(pdf, content_type="application/pdf")
     name = invoice.description.lower().replace(" ", "-")
     response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
     return response
