@@ -35,6 +35,8 @@ def live_app(live_dir):
         )
     tmp = live_dir
     url, drop = live.database_url(tmp)
+    # A test that runs a command against the live server's database reads it here.
+    (tmp / "database_url").write_text(url)
     env = live.app_env(tmp, url)
     live.prepare(env)
     base, server = live.serve(env, tmp)
