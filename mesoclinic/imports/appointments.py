@@ -7,9 +7,7 @@ one transaction and rolls it back, so rows of the file meet each other as a diar
 would; the import does the same and keeps it only if no row was refused.
 """
 
-import csv
 import datetime as dt
-import io
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +19,8 @@ from mesoclinic.accounts import roles
 from mesoclinic.accounts.models import Organization, Site, User
 from mesoclinic.accounts.roles import Role
 from mesoclinic.audit.log import Action, record
-from mesoclinic.imports.csvfile import MAX_ROWS, FileRefused
+from mesoclinic.imports import csvfile
+from mesoclinic.imports.csvfile import MAX_ROWS, Row
 from mesoclinic.patients.models import Patient, search_key
 from mesoclinic.scheduling import services as booking
 from mesoclinic.scheduling.models import Room, Status, TreatmentType
@@ -96,32 +95,12 @@ class _DryRun(Exception):
     """Raised at the end of a check so that its bookings roll back."""
 
 
-@dataclass(frozen=True)
-class Row:
-    number: int
-    cells: dict[str, str]
-
-
 def read(text: str) -> tuple[list[Row], list[str]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [cell.strip().lower().replace(" ", "_") for cell in next(reader, [])]
-        missing = [name for name in REQUIRED if name not in header]
-        if missing:
-            raise FileRefused(
-                "The first row must name the columns. Missing: " + ", ".join(missing) + "."
-            )
-        rows: list[Row] = []
-        for number, cells in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(rows) == MAX_ROWS:
-                raise FileRefused(f"The file has more than {MAX_ROWS:,} appointments; split it.")
-            values = dict(zip(header, cells, strict=False))
-            rows.append(Row(number, {name: values.get(name, "").strip() for name in COLUMNS}))
-    except csv.Error as error:
-        raise FileRefused(f"The file is not a readable CSV file ({error}).") from None
-    return rows, [name for name in header if name and name not in COLUMNS]
+    """The appointments' rows and the columns this import does not know."""
+    sheet = csvfile.read(
+        text, required=REQUIRED, columns=COLUMNS, max_rows=MAX_ROWS, what="appointments"
+    )
+    return sheet.rows, sheet.ignored_columns
 
 
 class _Lookups:

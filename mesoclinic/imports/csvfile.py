@@ -62,11 +62,20 @@ def _header_name(cell: str) -> str:
     return cell.strip().lower().replace(" ", "_")
 
 
-def read(text: str) -> Sheet:
+def read(
+    text: str,
+    *,
+    required: tuple[str, ...] = REQUIRED,
+    columns: tuple[str, ...] = COLUMNS,
+    max_rows: int = MAX_ROWS,
+    what: str = "patients",
+) -> Sheet:
+    """The file's rows by column name (`columns` only), its unknown columns apart: the
+    first row names the columns (`required` ones at least), blank rows are skipped."""
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [_header_name(cell) for cell in next(reader, [])]
-        missing = [name for name in REQUIRED if name not in header]
+        missing = [name for name in required if name not in header]
         if missing:
             raise FileRefused(
                 "The first row must name the columns. Missing: " + ", ".join(missing) + "."
@@ -75,11 +84,11 @@ def read(text: str) -> Sheet:
         for number, cells in enumerate(reader, start=2):
             if not any(cell.strip() for cell in cells):
                 continue
-            if len(rows) == MAX_ROWS:
-                raise FileRefused(f"The file has more than {MAX_ROWS:,} patients; split it.")
+            if len(rows) == max_rows:
+                raise FileRefused(f"The file has more than {max_rows:,} {what}; split it.")
             values = dict(zip(header, cells, strict=False))
-            rows.append(Row(number, {name: values.get(name, "").strip() for name in COLUMNS}))
+            rows.append(Row(number, {name: values.get(name, "").strip() for name in columns}))
     except csv.Error as error:
         raise FileRefused(f"The file is not a readable CSV file ({error}).") from None
-    ignored = [name for name in header if name and name not in COLUMNS]
+    ignored = [name for name in header if name and name not in columns]
     return Sheet(rows, ignored)
