@@ -120,7 +120,8 @@ def test_it_holds_every_record_type_with_its_count(exported, org):
     counts = manifest["counts"]
     assert counts["fhir"]["Patient"] == 2
     assert counts["fhir"]["AllergyIntolerance"] == 1
-    assert counts["fhir"]["Consent"] == 1
+    # The signed treatment consent, and the photo consent the baseline photos were taken under.
+    assert counts["fhir"]["Consent"] == 2
     assert counts["fhir"]["Procedure"] == 1
     assert counts["fhir"]["MedicationAdministration"] == 1
     assert counts["fhir"]["AdverseEvent"] == 1

@@ -244,6 +244,7 @@ TABLE: dict[str, Row] = {
     "fhir:binary_read": row(CLINICAL, id="@photo"),
     # the practitioner's token: its holder or the owner revokes it, others get 404
     "api_token_revoke": row(SIGNERS, public_id="@api_token"),
+    "api_integration_create": row(OWNER),  # owners make the clinic's integration tokens
     # plans
     "plan_new": row(CLINICAL, public_id="@patient"),
     "plan_editor": row(CLINICAL, public_id="@draft_plan"),
