@@ -163,3 +163,45 @@ def test_every_block_is_a_finger_tall_and_still_says_how_long_it_is(browser, liv
     assert _no_page_scroll(page)
     screenshot(page, "diary-day-short-block-768")
     context.close()
+
+
+def _minutes(hhmm: str) -> int:
+    hour, minute = map(int, hhmm.split(":"))
+    return hour * 60 + minute
+
+
+def test_arrow_keys_move_a_selected_block_and_keep_it_selected(page):
+    """The keyboard's drag: a quarter-hour later into free time, then back, by the same
+    checks as a drop, the block still selected on the new board for the next key."""
+    login(page, "reception@demo.clinic")
+    _open_day(page)
+    frees = {}
+    for chip in page.locator(".grid .free .free-text").all():
+        found = re.search(r"Free (\d\d:\d\d)–(\d\d:\d\d)", chip.inner_text())
+        column = re.search(r"gc-(\d+)", chip.locator("..").get_attribute("class"))
+        if found and column:
+            frees[(column.group(1), found.group(1))] = _minutes(found.group(2))
+    chosen = None
+    for blk in page.locator(".grid .blk[data-movable]").all():
+        times = re.search(r"(\d\d:\d\d)–(\d\d:\d\d)", blk.locator(".blk-main").inner_text())
+        ends = times and frees.get((blk.get_attribute("data-column"), times.group(2)))
+        if ends and ends - _minutes(times.group(2)) >= 15:
+            chosen = blk
+            break
+    assert chosen is not None, "no block with a free quarter-hour after it"
+    appointment = chosen.get_attribute("data-appointment")
+    start = chosen.get_attribute("data-start")
+    patient = chosen.locator(".blk-main").inner_text().split("\n")[0].split(" ", 1)[1]
+    chosen.locator(".blk-main").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("ArrowDown")
+    later = _minutes(start) + 15
+    note = page.locator(".grid-note")
+    expect(note).to_contain_text(f"Moved {patient} to")
+    expect(note).to_contain_text(f"{later // 60:02d}:{later % 60:02d}")
+    moved = page.locator(f".blk[data-appointment='{appointment}']")
+    expect(moved).to_have_attribute("data-start", f"{later // 60:02d}:{later % 60:02d}")
+    expect(moved).to_have_class(re.compile(r"\bselected\b"))
+    screenshot(page, "diary-arrow-moved")
+    page.keyboard.press("ArrowUp")
+    expect(moved).to_have_attribute("data-start", start)

@@ -1,5 +1,6 @@
 // The diary's time grid: select a block (tap, click or Enter) to show Open and Move; drag a
-// block (a mouse at once, a finger once it is selected) to another time or column. A drop
+// block (a mouse at once, a finger once it is selected), or press the arrow keys on a
+// selected one, to move it to another time or column. A drop
 // posts to the board's move address, which runs the move form's checks and answers the
 // board again, moved or with the reason next to the block. Places are classes, never styles.
 (() => {
@@ -109,19 +110,53 @@
     swallowClick = true;
     setTimeout(() => { swallowClick = false; }, 0);
     if (!drop || !to) return;
-    if (to.lane.dataset.column === blk.dataset.column && to.time === blk.dataset.start) return;
+    post(blk, grid, to.lane, to.time);
+  }
+
+  // Where a move lands, dropped or keyed: the board answers moved, or with the reason.
+  let refocus = null;
+  function post(blk, grid, lane, time) {
+    if (lane.dataset.column === blk.dataset.column && time === blk.dataset.start) return;
     const values = {
       appointment: blk.dataset.appointment,
       lock_version: blk.dataset.lock,
-      date: to.lane.dataset.day,
-      time: to.time,
+      date: lane.dataset.day,
+      time,
       csrfmiddlewaretoken: grid.dataset.csrf,
     };
-    if (to.lane.dataset.practitioner) values.practitioner = to.lane.dataset.practitioner;
-    if (to.lane.dataset.room) values.room = to.lane.dataset.room;
+    if (lane.dataset.practitioner) values.practitioner = lane.dataset.practitioner;
+    if (lane.dataset.room) values.room = lane.dataset.room;
     blk.classList.add("dragging");
     window.htmx.ajax("POST", grid.dataset.drop, { target: "#board", swap: "innerHTML", values });
   }
+
+  // The keyboard's drag: on a selected block, up and down move it a quarter-hour, left and
+  // right to the neighbouring column; the block keeps the focus on the new board, so the
+  // next key moves it again (a refusal is read out: it is an alert beside the block).
+  const STEPS = { ArrowUp: [0, -SNAP], ArrowDown: [0, SNAP], ArrowLeft: [-1, 0], ArrowRight: [1, 0] };
+  document.addEventListener("keydown", (event) => {
+    const step = STEPS[event.key];
+    const blk = step && event.target.closest && event.target.closest(".blk.selected[data-movable]");
+    if (!blk) return;
+    event.preventDefault();
+    const grid = blk.closest(".grid");
+    const lanes = [...grid.querySelectorAll(".lane")];
+    const here = lanes.findIndex((l) => l.dataset.column === blk.dataset.column);
+    const lane = lanes[here + step[0]];
+    if (!lane) return;
+    const [h, m] = blk.dataset.start.split(":").map(Number);
+    const start = Number(grid.dataset.start);
+    const last = start + (Number(grid.dataset.rows) - Number(blk.dataset.rows)) * ROW;
+    const minute = Math.max(start, Math.min(h * 60 + m + step[1], last));
+    refocus = blk.dataset.appointment;
+    post(blk, grid, lane, hhmm(minute));
+  });
+  document.addEventListener("htmx:afterSettle", () => {
+    if (!refocus) return;
+    const blk = document.querySelector(`.blk[data-appointment="${refocus}"]`);
+    refocus = null;
+    if (blk) select(blk);
+  });
 
   // A link dragged natively would cancel the pointer stream half-way.
   document.addEventListener("dragstart", (event) => {
