@@ -149,19 +149,24 @@ def draft_for_session(user: User, session: TreatmentSession) -> Drafted:
     return Drafted(invoice, unpriced, True)
 
 
+def _empty_draft(user: User, patient: Patient, site: Site) -> Invoice:
+    """A draft in the current price list's currency (the clinic's without one)."""
+    book = prices.current()
+    return Invoice.objects.create(
+        patient=patient,
+        site=site,
+        currency=book.currency if book else patient.organization.currency,
+        price_list=book.price_list if book else None,
+        created_by=user,
+        changed_by=user,
+    )
+
+
 def draft_for_patient(user: User, patient: Patient, site: Site) -> Invoice:
     """An empty draft for a consultation, a deposit or anything else added by hand."""
     _check(user)
-    book = prices.current()
     with transaction.atomic():
-        invoice = Invoice.objects.create(
-            patient=patient,
-            site=site,
-            currency=book.currency if book else patient.organization.currency,
-            price_list=book.price_list if book else None,
-            created_by=user,
-            changed_by=user,
-        )
+        invoice = _empty_draft(user, patient, site)
         record(user, Action.CREATE, invoice, detail="drafted by hand")
     return invoice
 
@@ -174,16 +179,8 @@ def invoice_package(
     paid like any other invoice. Call it inside the sale's transaction: a sale that fails
     takes its invoice and its number back with it."""
     _check(user)
-    book = prices.current()
     with transaction.atomic():
-        invoice = Invoice.objects.create(
-            patient=patient,
-            site=site,
-            currency=book.currency if book else patient.organization.currency,
-            price_list=book.price_list if book else None,
-            created_by=user,
-            changed_by=user,
-        )
+        invoice = _empty_draft(user, patient, site)
         label = f"Course package: {name}, {sessions} session{'s' if sessions != 1 else ''}"
         _add(invoice, LineKind.PACKAGE, label, Decimal(1), amount)
         record(user, Action.CREATE, invoice, detail="drafted for a course package")
