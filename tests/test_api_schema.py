@@ -69,3 +69,15 @@ def test_sorts_and_choices_are_listed_never_free_text(schema):
             if "enum" not in node and "const" not in node:
                 free.append(name)
     assert free == []
+
+
+def test_the_document_names_each_key_once(practitioner):
+    """Swagger UI reads the document as YAML and refuses a key given twice."""
+    import json
+
+    def once(pairs):
+        keys = [key for key, _ in pairs]
+        assert len(keys) == len(set(keys)), f"keys given twice: {keys}"
+        return dict(pairs)
+
+    json.loads(client_for(practitioner).get("/api/v1/openapi.json").content, object_pairs_hook=once)

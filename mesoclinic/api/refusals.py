@@ -99,6 +99,11 @@ def body_doc(schema: type[pydantic.BaseModel]) -> dict[str, Any]:
     return {
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": schema.model_json_schema()}},
+            # Nested models as components (MesoclinicAPI moves the $defs there).
+            "content": {
+                "application/json": {
+                    "schema": schema.model_json_schema(ref_template="#/components/schemas/{model}")
+                }
+            },
         }
     }

@@ -51,8 +51,18 @@ class MesoclinicAPI(NinjaAPI):
             )
         for operations in schema.get("paths", {}).values():
             for operation in operations.values():
+                # A body documented by refusals.body_doc: its nested models as components.
+                body = operation.get("requestBody", {}).get("content", {})
+                for media in body.values():
+                    for name, definition in media.get("schema", {}).pop("$defs", {}).items():
+                        components.setdefault(name, definition)
                 responses = operation.setdefault("responses", {})
+                # ninja keys its responses by number: one key per status, or the JSON
+                # carries "401" twice (Swagger UI refuses such a document).
+                declared = {str(key) for key in responses}
                 for status, (description, model) in ALWAYS.items():
+                    if status in declared:
+                        continue
                     ref = {"$ref": f"#/components/schemas/{model.__name__}"}
                     responses.setdefault(
                         status,

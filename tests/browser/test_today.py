@@ -54,7 +54,7 @@ def test_the_owners_day_and_alerts(page):
         options = page.get_by_label("Site", exact=True).locator("option")
         second = options.nth(options.count() - 1).inner_text()
         page.get_by_label("Site", exact=True).select_option(label=second)
-        page.get_by_role("button", name="Show").click()
+        page.get_by_role("button", name="Show", exact=True).click()
         expect(page.get_by_role("heading", name=f"Today at {second}")).to_be_visible()
 
 
