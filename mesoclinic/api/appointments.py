@@ -38,7 +38,6 @@ MAX_DAYS = 93
 RELATED = ("site", "room", "practitioner", "patient", "treatment_type", "plan")
 # Answers of the acts: the appointment, a refused input (400), a diary conflict (409).
 ACT = {
-    **d.ALWAYS,
     200: d.AppointmentOut,
     400: d.FieldErrors,
     403: s.Error,
@@ -123,9 +122,7 @@ def _filtered(params: ListParams, start: dt.date, end: dt.date) -> QuerySet[Appo
     return rows
 
 
-@router.get(
-    "", response={**d.ALWAYS, 200: d.AppointmentPage, 400: s.Error, 403: s.Error, 404: s.Error}
-)
+@router.get("", response={200: d.AppointmentPage, 400: s.Error, 403: s.Error, 404: s.Error})
 def list_appointments(request: AuthedRequest, params: Query[ListParams]) -> Any:
     """The diary from `start` to `end` (the sites' own days, both included; default today
     and the next 7 days; at most 93 days)."""
@@ -146,7 +143,7 @@ def list_appointments(request: AuthedRequest, params: Query[ListParams]) -> Any:
 
 @router.get(
     "/{uuid:appointment_id}",
-    response={**d.ALWAYS, 200: d.AppointmentOut, 403: s.Error, 404: s.Error},
+    response={200: d.AppointmentOut, 403: s.Error, 404: s.Error},
 )
 def appointment_detail(request: AuthedRequest, appointment_id: UUID) -> dict[str, Any]:
     require(request, access.VIEW_DIARY)

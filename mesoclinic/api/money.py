@@ -121,9 +121,7 @@ def _payments(found: Any) -> list[dict[str, Any]]:
     return [_payment(p, sorted(p.refunds.all(), key=lambda r: r.refunded_at)) for p in found]
 
 
-@invoices_router.get(
-    "", response={**d.ALWAYS, 200: d.InvoicePage, 400: s.Error, 403: s.Error, 404: s.Error}
-)
+@invoices_router.get("", response={200: d.InvoicePage, 400: s.Error, 403: s.Error, 404: s.Error})
 def list_invoices(request: AuthedRequest, params: Query[InvoiceParams]) -> dict[str, Any]:
     require(request, roles.BILLING)
     rows = invoices.with_dues(Invoice.objects.select_related("patient"))
@@ -144,7 +142,7 @@ def list_invoices(request: AuthedRequest, params: Query[InvoiceParams]) -> dict[
 
 
 @invoices_router.get(
-    "/{uuid:invoice_id}", response={**d.ALWAYS, 200: d.InvoiceDetail, 403: s.Error, 404: s.Error}
+    "/{uuid:invoice_id}", response={200: d.InvoiceDetail, 403: s.Error, 404: s.Error}
 )
 def invoice_detail(request: AuthedRequest, invoice_id: UUID) -> dict[str, Any]:
     require(request, roles.BILLING)
@@ -162,9 +160,7 @@ def invoice_detail(request: AuthedRequest, invoice_id: UUID) -> dict[str, Any]:
     }
 
 
-@payments_router.get(
-    "", response={**d.ALWAYS, 200: d.PaymentPage, 400: s.Error, 403: s.Error, 404: s.Error}
-)
+@payments_router.get("", response={200: d.PaymentPage, 400: s.Error, 403: s.Error, 404: s.Error})
 def list_payments(request: AuthedRequest, params: Query[PaymentParams]) -> dict[str, Any]:
     """A patient's payments (required: `patient`), each with its refunds."""
     require(request, roles.BILLING)
@@ -179,7 +175,7 @@ def list_payments(request: AuthedRequest, params: Query[PaymentParams]) -> dict[
 
 @payments_router.get(
     "/balance/{uuid:patient_id}",
-    response={**d.ALWAYS, 200: d.BalanceOut, 403: s.Error, 404: s.Error},
+    response={200: d.BalanceOut, 403: s.Error, 404: s.Error},
 )
 def patient_balance(request: AuthedRequest, patient_id: UUID) -> dict[str, Any]:
     require(request, roles.BILLING)
@@ -218,7 +214,6 @@ def _invoice(patient: Any, public_id: UUID | None) -> Invoice | None:
 @payments_router.post(
     "",
     response={
-        **d.ALWAYS,
         200: d.PaymentOut,
         201: d.PaymentOut,
         400: d.FieldErrors,

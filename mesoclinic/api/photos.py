@@ -68,7 +68,7 @@ def _out(photo: Photo) -> dict[str, Any]:
     }
 
 
-@router.get("", response={**d.ALWAYS, 200: d.PhotoPage, 400: s.Error, 403: s.Error, 404: s.Error})
+@router.get("", response={200: d.PhotoPage, 400: s.Error, 403: s.Error, 404: s.Error})
 def list_photos(request: AuthedRequest, params: Query[PhotoParams]) -> dict[str, Any]:
     """A patient's photos (required: `patient`), voided ones only if `voided=true`."""
     require_clinical(request)
@@ -85,7 +85,7 @@ def list_photos(request: AuthedRequest, params: Query[PhotoParams]) -> dict[str,
 
 @router.get(
     "/consents/{uuid:patient_id}",
-    response={**d.ALWAYS, 200: d.PhotoConsentList, 403: s.Error, 404: s.Error},
+    response={200: d.PhotoConsentList, 403: s.Error, 404: s.Error},
 )
 def photo_consents(request: AuthedRequest, patient_id: UUID) -> dict[str, Any]:
     """Every photo consent the patient gave, newest first, revoked ones included."""
@@ -110,7 +110,7 @@ def photo_consents(request: AuthedRequest, patient_id: UUID) -> dict[str, Any]:
     }
 
 
-@router.get("/{uuid:photo_id}", response={**d.ALWAYS, 200: d.PhotoOut, 403: s.Error, 404: s.Error})
+@router.get("/{uuid:photo_id}", response={200: d.PhotoOut, 403: s.Error, 404: s.Error})
 def photo_detail(request: AuthedRequest, photo_id: UUID) -> dict[str, Any]:
     require_clinical(request)
     photo = get_photo(photo_id)
@@ -120,7 +120,7 @@ def photo_detail(request: AuthedRequest, photo_id: UUID) -> dict[str, Any]:
 
 @router.get(
     "/{uuid:photo_id}/image",
-    response={**d.ALWAYS, 403: s.Error, 404: s.Error},
+    response={403: s.Error, 404: s.Error},
     openapi_extra=IMAGE_RESPONSE,
     summary="A photo's image (JPEG)",
 )

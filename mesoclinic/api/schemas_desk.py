@@ -13,14 +13,7 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import Field
 
-from mesoclinic.api.schemas import Error, ValidationErrors
-
 Money = Decimal  # serialized as a string: "120.00"
-
-
-# What any operation may answer besides its own: nobody signed in (401), a parameter
-# ninja refused (422), too many calls for the token (429).
-ALWAYS: dict[int, Any] = {401: Error, 422: ValidationErrors, 429: Error}
 
 
 class FieldErrors(Schema):
