@@ -193,3 +193,28 @@ def test_the_demo_patients_sign_in_to_a_portal_with_a_course_in_progress(demo):
         assert "No appointment booked." not in home and "No treatment yet." not in home
         documents = client.get(reverse("portal_documents")).content.decode()
         assert "Consent signed" in documents and "Download (PDF)" in documents
+
+
+def test_today_has_a_course_visit_whose_session_can_be_started(demo):
+    """The first start shows a whole treatment day: a course in progress booked today with
+    the practitioner, which reception checks in and the practitioner starts and signs."""
+    from mesoclinic.scheduling import visits
+    from mesoclinic.scheduling.models import Appointment
+    from mesoclinic.treatments import sessions
+
+    with acting_for(demo):
+        [visit] = Appointment.objects.filter(plan__isnull=False, course_session__isnull=False)
+        assert visits.is_today(visit) and visit.practitioner.email == "practitioner@demo.clinic"
+        assert visits.check_in_refusal(visit) is None and visits.start_refusal(visit) is None
+        signed = TreatmentSession.objects.filter(plan=visit.plan, status="signed").count()
+        assert visit.course_session == signed + 1 and visit.course_areas
+        check = sessions.Precheck(
+            pregnancy="no",
+            infected_areas=[],
+            weight_kg=visit.patient.weight_kg,
+            numbing_product="",
+            numbing_applied_at="",
+            photos_taken=True,
+        )
+        session = sessions.start(visit.practitioner, visit.plan, visit.site, check)
+        assert session.plan_version_id == visit.plan_version_id
