@@ -433,8 +433,9 @@ def test_every_roles_day_is_audited_once(role, personas, org, clinic, make_patie
 # patients, their plans, versions, sessions, scores, follow-up visits, consents, photos,
 # reports, follow-up tasks), unsigned sessions, the reports waiting; the owner's alerts
 # (safety list, stock levels and lots, stale sessions); the audit event.
-# Reception and the owner: one more for the payments due, and its count past ten rows.
-QUERY_MAX = {"practitioner": 15, "esthetician": 15, "reception": 9, "owner": 26}
+# Reception and the owner: one more for the payments due and one for the sessions to
+# invoice (reception: and their sites), each with its count past ten rows.
+QUERY_MAX = {"practitioner": 15, "esthetician": 15, "reception": 11, "owner": 28}
 
 
 @pytest.mark.parametrize("count", [2, 40])
@@ -510,3 +511,80 @@ def test_payments_due_costs_the_same_queries_whatever_the_count(
         page = client.get(reverse("home")).content.decode()
     assert page.count("USD 80.00") == min(count, 10)
     assert ("And 4 more" in page) == (count == 14)
+
+
+# --- sessions to invoice (the payments app's section) ---------------------------------------
+
+
+def _signed_today(org, site, practitioner, patient, owner, signed_at=None):
+    """A session charted from a lot of its own and signed (now, unless said)."""
+    lot = make_lot(org, site, owner, number=f"LOT-{uuid.uuid4().hex[:6]}")
+    session = make_session(org, patient, site, practitioner, lot, days_ago=0)
+    with acting_for(org):
+        TreatmentSession.objects.filter(pk=session.pk).update(
+            status=SessionStatus.SIGNED,
+            signed_at=signed_at or timezone.now(),
+            signed_by=practitioner,
+        )
+    return session
+
+
+def test_the_desk_invoices_todays_signed_sessions_from_its_day(
+    org, clinic, site, reception, practitioner, owner, make_patient
+):
+    from tests.test_invoices import price_list
+
+    price_list(org, owner)
+    session = _signed_today(org, site, practitioner, make_patient(last_name="Billed"), owner)
+    unsigned = make_session(
+        org, make_patient(last_name="Chairside"), site, practitioner, days_ago=0
+    )
+    page = home(reception)
+    assert "Sessions to invoice" in page and "Billed, Anna" in page
+    assert "Chairside" not in page.split('id="h-to-invoice"')[1].split("</section>")[0]
+    invoice_url = reverse("session_invoice", args=[session.public_id])
+    assert invoice_url in page and reverse("session_invoice", args=[unsigned.public_id]) not in page
+    assert "Sessions to invoice" in home(owner) and "Sessions to invoice" not in home(practitioner)
+
+    drafted = client_for(reception).post(invoice_url)
+    assert drafted.status_code == 302
+    again = client_for(reception).post(invoice_url)  # a double click: the same draft
+    assert again["Location"] == drafted["Location"]
+    # Drafted (not yet issued) is invoiced: it leaves the list, so it is billed once.
+    assert "Sessions to invoice" not in home(reception)
+
+
+def test_another_days_or_another_clinics_signed_session_is_not_listed(
+    org, other_org, clinic, site, reception, practitioner, owner, make_patient
+):
+    yesterday = today_at(12) - dt.timedelta(days=1)
+    _signed_today(org, site, practitioner, make_patient(last_name="Yesterday"), owner, yesterday)
+    assert "Sessions to invoice" not in home(reception)
+    _signed_today(org, site, practitioner, make_patient(last_name="Ours"), owner)
+    with acting_for(other_org):
+        Site.objects.create(organization=other_org, name="Elsewhere", time_zone="Europe/London")
+    outsider = make_user(other_org, "reception", "desk-bill@other.clinic", "Other desk")
+    assert "Ours, Anna" not in home(outsider) and "Sessions to invoice" not in home(outsider)
+
+
+@pytest.mark.parametrize("count", [2, 13])
+def test_sessions_to_invoice_cost_the_same_queries_whatever_the_count(
+    count,
+    org,
+    clinic,
+    site,
+    reception,
+    practitioner,
+    owner,
+    make_patient,
+    django_assert_max_num_queries,
+):
+    for n in range(count):
+        _signed_today(org, site, practitioner, make_patient(first_name=f"S{n}"), owner)
+    client = client_for(reception)
+    client.get(reverse("home"))
+    with django_assert_max_num_queries(QUERY_MAX["reception"]):
+        page = client.get(reverse("home")).content.decode()
+    panel = page.split('id="h-to-invoice"')[1].split("</section>")[0]
+    assert panel.count("<tr><td>") == min(count, 10)
+    assert ("And 3 more signed today" in panel) == (count == 13)

@@ -13,6 +13,7 @@ class PaymentsConfig(AppConfig):
         from mesoclinic.treatments import sign_hooks
 
         sign_hooks.register(packages.session_signed)
-        # What is still owed, on the desk's and the owner's Today.
+        # What is still to bill and what is still owed, on the desk's and the owner's Today.
         for role in (Role.RECEPTION, Role.OWNER):
+            today_sections.register(role, today.sessions_to_invoice)
             today_sections.register(role, today.payments_due)

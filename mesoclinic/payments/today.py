@@ -1,8 +1,13 @@
-"""The desk's "Payments due" on reception's and the owner's Today (scheduling.today_sections).
+"""The desk's sections on reception's and the owner's Today (scheduling.today_sections).
 
-Issued invoices with something still due, oldest first, at the day's site (reception:
-at their sites, or every site if they have none): the desk asks for them when the
-patient comes in. One query for the rows shown, and a count only when there are more.
+"Sessions to invoice": sessions signed that day at the day's site (reception: at their
+sites, or every site if they have none) that have no invoice yet, each with the button
+that drafts it from the price list; the desk bills the patient on the way out.
+
+"Payments due": issued invoices with something still due, oldest first, at the same
+sites: the desk asks for them when the patient comes in.
+
+Each is one query for the rows shown, and a count only when there are more.
 """
 
 import datetime as dt
@@ -12,8 +17,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from mesoclinic.accounts.models import Site, User
+from mesoclinic.billing.models import Invoice, InvoiceKind
 from mesoclinic.payments import reports
 from mesoclinic.payments.money import format_amount
+from mesoclinic.treatments.models import SessionStatus, TreatmentSession
 
 SHOWN = 10
 
@@ -23,6 +30,38 @@ def _where(user: User, site: Site | None) -> Q:
         return Q(site=site)
     works_at = User.sites.through.objects.filter(user_id=user.pk)
     return Q(Exists(works_at.filter(site_id=OuterRef("site_id")))) | ~Q(Exists(works_at))
+
+
+def _sites(user: User, site: Site | None) -> list[Site]:
+    """The day's site, else the user's sites (every site if they have none): one query."""
+    if site is not None:
+        return [site]
+    works_at = User.sites.through.objects.filter(user_id=user.pk)
+    mine = Q(Exists(works_at.filter(site_id=OuterRef("pk")))) | ~Q(Exists(works_at))
+    return list(Site.objects.filter(mine).order_by("name"))
+
+
+def sessions_to_invoice(user: User, site: Site | None, day: dt.date) -> str:
+    """Signed that day at the day's sites, not invoiced yet: newest first."""
+    sites = _sites(user, site)
+    signed_that_day = Q(pk__in=[])
+    for s in sites:
+        signed_that_day |= Q(site=s, signed_at__range=reports.day_bounds(s, day))
+    invoiced = Invoice.objects.filter(session=OuterRef("pk"), kind=InvoiceKind.INVOICE)
+    rows = (
+        TreatmentSession.objects.filter(signed_that_day, status=SessionStatus.SIGNED)
+        .filter(~Exists(invoiced))
+        .select_related("patient", "site", "performed_by")
+        .order_by("-signed_at", "pk")
+    )
+    shown = list(rows[: SHOWN + 1])
+    if not shown:
+        return ""
+    more = rows.count() - SHOWN if len(shown) > SHOWN else 0
+    return render_to_string(
+        "payments/_today_to_invoice.html",
+        {"rows": shown[:SHOWN], "more": more, "several": len(sites) > 1},
+    )
 
 
 def payments_due(user: User, site: Site | None, day: dt.date) -> str:  # noqa: ARG001
