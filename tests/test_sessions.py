@@ -1,5 +1,6 @@
 """The treatment day: pre-check, charting with lots against limits, sign-off, amendments."""
 
+import html
 from datetime import date, timedelta
 
 import pytest
@@ -524,3 +525,18 @@ def test_who_may_treat_without_a_plan(personas, role, expected, site, patient):
 
 def test_outsider_cannot_start_a_session_for_our_patient(outsider, site, patient):
     assert post_start_adhoc(client_for(outsider), patient, site).status_code == 404
+
+
+def test_the_lot_picker_lists_the_plans_products_first(org, site, practitioner, consented_plan):
+    """The submental plan uses deoxycholic acid: its lot heads the picker, the rest of the
+    shelf follows under its own heading, and both can be charted."""
+    client = client_for(practitioner)
+    post_start(client, consented_plan, site)
+    session = only_session(org)
+    receive_lot(org, site, practitioner, "HA-77", product="ha-noncrosslinked-2ml")
+    receive_lot(org, site, practitioner, "DCA-55")
+    page = html.unescape(client.get(reverse("session_detail", args=[session.public_id])).text)
+    picker = page[page.index('name="lot"') : page.index("</select>", page.index('name="lot"'))]
+    plan_group = picker.index('label="In this session\'s plan"')
+    others = picker.index('label="Other lots usable at this site"')
+    assert plan_group < picker.index("DCA-55") < others < picker.index("HA-77")

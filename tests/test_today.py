@@ -325,7 +325,7 @@ def test_reception_sees_only_their_sites(org, clinic, practitioner, reception, m
 
 
 def test_a_registered_section_fills_its_slot_for_its_role_only(reception, practitioner, clinic):
-    def payments(user, site, day):
+    def payments(request, site, day):
         return f'<section class="panel" id="payments">Due for {day:%d %b}</section>'
 
     today_sections.register("reception", payments)
@@ -544,6 +544,8 @@ def test_the_desk_invoices_todays_signed_sessions_from_its_day(
     assert "Chairside" not in page.split('id="h-to-invoice"')[1].split("</section>")[0]
     invoice_url = reverse("session_invoice", args=[session.public_id])
     assert invoice_url in page and reverse("session_invoice", args=[unsigned.public_id]) not in page
+    panel = page.split('id="h-to-invoice"')[1].split("</section>")[0]
+    assert 'name="csrfmiddlewaretoken"' in panel  # a real browser's post is accepted
     assert "Sessions to invoice" in home(owner) and "Sessions to invoice" not in home(practitioner)
 
     drafted = client_for(reception).post(invoice_url)

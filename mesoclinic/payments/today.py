@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.accounts.models import Site, User
 from mesoclinic.billing.models import Invoice, InvoiceKind
 from mesoclinic.payments import reports
@@ -41,9 +42,9 @@ def _sites(user: User, site: Site | None) -> list[Site]:
     return list(Site.objects.filter(mine).order_by("name"))
 
 
-def sessions_to_invoice(user: User, site: Site | None, day: dt.date) -> str:
+def sessions_to_invoice(request: AuthedRequest, site: Site | None, day: dt.date) -> str:
     """Signed that day at the day's sites, not invoiced yet: newest first."""
-    sites = _sites(user, site)
+    sites = _sites(request.user, site)
     signed_that_day = Q(pk__in=[])
     for s in sites:
         signed_that_day |= Q(site=s, signed_at__range=reports.day_bounds(s, day))
@@ -61,11 +62,12 @@ def sessions_to_invoice(user: User, site: Site | None, day: dt.date) -> str:
     return render_to_string(
         "payments/_today_to_invoice.html",
         {"rows": shown[:SHOWN], "more": more, "several": len(sites) > 1},
+        request=request,
     )
 
 
-def payments_due(user: User, site: Site | None, day: dt.date) -> str:  # noqa: ARG001
-    rows = reports.unpaid_before(timezone.now()).filter(_where(user, site))
+def payments_due(request: AuthedRequest, site: Site | None, day: dt.date) -> str:  # noqa: ARG001
+    rows = reports.unpaid_before(timezone.now()).filter(_where(request.user, site))
     shown = list(rows[: SHOWN + 1])
     if not shown:
         return ""

@@ -5,11 +5,11 @@ day (payments: what is due at the desk) registers a section here in its
 `AppConfig.ready`, for the roles that see it. Scheduling holds the registry because the
 day is the diary's: every app that has a share of the day sits above it.
 
-A section is called with the viewer, the site whose day it is (None when the day
-covers several: reception's sites, a clinician's own day) and that day's date, and
-returns its rendered partial (a whole panel with its heading), or "" when it has
-nothing to show. It runs its own
-queries and writes no audit event: the page writes one for the whole day.
+A section is called with the request (the viewer is its user; its forms need its CSRF
+token), the site whose day it is (None when the day covers several: reception's
+sites) and that day's date, and returns its rendered partial (a whole panel with its
+heading), or "" when it has nothing to show. It runs its own queries and writes no
+audit event: the page writes one for the whole day.
 """
 
 import datetime as dt
@@ -17,10 +17,11 @@ from collections.abc import Callable
 
 from django.utils.safestring import SafeString, mark_safe
 
-from mesoclinic.accounts.models import Site, User
+from mesoclinic.accounts.http import AuthedRequest
+from mesoclinic.accounts.models import Site
 from mesoclinic.accounts.roles import Role
 
-Section = Callable[[User, Site | None, dt.date], str]
+Section = Callable[[AuthedRequest, Site | None, dt.date], str]
 
 # The slot reception's and the owner's day keep for the payments app: "Payments due".
 PAYMENTS_DUE = "payments_due"
@@ -42,11 +43,11 @@ def unregister(role: str, section: Section) -> None:
     _sections[role] = [(s, f) for s, f in _sections.get(role, []) if f is not section]
 
 
-def rendered(user: User, site: Site | None, day: dt.date) -> dict[str, SafeString]:
-    """Each slot's sections for the user's role, rendered in the order registered; a
+def rendered(request: AuthedRequest, site: Site | None, day: dt.date) -> dict[str, SafeString]:
+    """Each slot's sections for the viewer's role, rendered in the order registered; a
     section's output is HTML its own template escaped."""
     out: dict[str, list[str]] = {}
-    for slot, section in _sections.get(user.role, []):
-        if html := section(user, site, day):
+    for slot, section in _sections.get(request.user.role, []):
+        if html := section(request, site, day):
             out.setdefault(slot, []).append(html)
     return {slot: mark_safe("".join(parts)) for slot, parts in out.items()}  # noqa: S308 - rendered templates

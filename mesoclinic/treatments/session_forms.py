@@ -1,5 +1,5 @@
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any, cast
@@ -209,6 +209,7 @@ class ChartAreaForm(forms.Form):
         lots: Iterable[Lot] = (),
         unusable: Iterable[Lot] = (),
         day: date | None = None,
+        planned_products: Collection[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -217,14 +218,19 @@ class ChartAreaForm(forms.Form):
             (a.slug, a.name) for a in ref.areas.values()
         ]
         cast(forms.ChoiceField, self.fields["area"]).choices = names
-        usable = [
-            (
+
+        def usable(lot: Lot) -> tuple[str, str]:
+            return (
                 str(lot.public_id),
                 f"{lot.lot_number} · {ref.products[lot.product].name} · "
                 f"exp {lot.expires_on:%d %b %Y} · {lot.vials_left} left",
             )
-            for lot in lots
-        ]
+
+        # The plan's own products first: a tablet's picker should not be scrolled through
+        # every lot on the shelf to find the one in hand.
+        lots = list(lots)
+        in_plan = [usable(lot) for lot in lots if lot.product in planned_products]
+        others = [usable(lot) for lot in lots if lot.product not in planned_products]
         refused = [
             (
                 str(lot.public_id),
@@ -232,10 +238,16 @@ class ChartAreaForm(forms.Form):
             )
             for lot in unusable
         ]
-        cast(forms.ChoiceField, self.fields["lot"]).choices = [
-            ("", "—"),
-            ("Usable at this site", usable),
-        ] + ([("Not usable today", refused)] if refused else [])
+        groups: list[Any] = [("", "—")]
+        if in_plan:
+            groups.append(("In this session's plan", in_plan))
+        if others or not in_plan:
+            groups.append(
+                ("Other lots usable at this site" if in_plan else "Usable at this site", others)
+            )
+        if refused:
+            groups.append(("Not usable today", refused))
+        cast(forms.ChoiceField, self.fields["lot"]).choices = groups
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -312,10 +324,12 @@ def chart_form(
     page and the API both validate a charted row with it."""
     today = timezone.localdate()
     still_open = not session.is_signed
+    planned = session_diagram.session_areas(session)
     return ChartAreaForm(
         data,
         initial=initial,
-        areas=[a["area"] for a in session_diagram.session_areas(session)],
+        areas=[a["area"] for a in planned],
+        planned_products={p for a in planned for p in a.get("products", [])},
         lots=inventory.usable_lots(session.site, today) if still_open else [],
         unusable=inventory.unusable_lots(session.site, today) if still_open else [],
         day=today,

@@ -31,7 +31,6 @@ from mesoclinic.photos import sections as photo_sections
 from mesoclinic.plans import sections as plan_sections
 from mesoclinic.portal import reports
 from mesoclinic.scheduling import sections as diary
-from mesoclinic.scheduling import today_sections
 from mesoclinic.scheduling.sections import Actions, Visit
 from mesoclinic.treatments import sections as treatment_sections
 
@@ -151,7 +150,9 @@ def desk_day(user: User) -> dict[str, Any]:
         "rows": rows,
         "counts": diary.counts([r.visit for r in rows]),
         "sites": sites,
-        "slots": today_sections.rendered(user, None, timezone.localdate()),
+        # The sections other apps add (scheduling.today_sections): rendered by the view,
+        # with the request their forms need.
+        "slots_for": (None, timezone.localdate()),
     }
 
 
@@ -172,7 +173,7 @@ def owner_day(user: User, wanted: str | None) -> dict[str, Any]:
         "alerts": treatment_sections.clinic_alerts(today),
         "later_due": outcomes["later_due"],
         "later_more": outcomes["later_more"],
-        "slots": today_sections.rendered(user, site, today),
+        "slots_for": (site, today),
     }
 
 

@@ -9,6 +9,7 @@ from mesoclinic.accounts import roles
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.audit.log import Action, record
 from mesoclinic.portal import reports
+from mesoclinic.scheduling import today_sections
 from mesoclinic.web import today
 
 
@@ -32,6 +33,8 @@ def healthz(request: HttpRequest) -> JsonResponse:  # noqa: ARG001 - Django hand
 def home(request: AuthedRequest) -> HttpResponse:
     """Today: each role's day (web/today.py), then the cards; one audit event."""
     context = today.day_for(request.user, request.GET.get("site"))
+    if slots_for := context.pop("slots_for", None):
+        context["slots"] = today_sections.rendered(request, *slots_for)
     if roles.can(request.user, roles.VIEW_CLINICAL):
         context["reports_waiting"], context["reports_red"] = reports.waiting_counts()
     visits = [r.visit for r in context["rows"]]

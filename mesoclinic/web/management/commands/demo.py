@@ -204,7 +204,7 @@ class Command(BaseCommand):
                     self.stdout.write(_money_summary(money))
                 if past and (visit := book_course_visit(demo)):
                     self.stdout.write(
-                        f"Today at 13:00: {visit.patient.full_name}, "
+                        f"Today at {visit.local_start():%H:%M}: {visit.patient.full_name}, "
                         f"course session {visit.course_session}"
                     )
                 patients_logins = portal_demo.create_logins(demo, password, timezone.now())
