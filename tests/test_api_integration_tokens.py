@@ -172,3 +172,48 @@ def test_a_practitioner_integration_is_never_offered_or_booked_as_a_clinician(
         account = User.objects.get(full_name="Integration: Lab sync")
         with pytest.raises(Http404):
             access.get_clinician(account.public_id)
+
+
+def test_the_command_makes_an_integration_token_as_an_owner_only(
+    owner, practitioner, patient, warfarin
+):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "token", "create-integration", "--owner", owner.email, "--name", "Booking site",
+        "--acts-as", "reception", "--scope", "read", "--scope", "write", "--days", "30",
+        stdout=out, stderr=err,
+    )  # fmt: skip
+    secret = out.getvalue().strip()
+    listed = Client().get("/api/v1/appointments", **_bearer(secret))
+    assert listed.status_code == 200
+    fhir = Client().get(f"/fhir/R4/MedicationStatement/{warfarin.public_id}", **_bearer(secret))
+    assert fhir.status_code == 403  # it acts as reception: no clinical data
+    assert "Integration: Booking site" in err.getvalue() and "shown only now" in err.getvalue()
+    token = ApiToken.objects.get(user__full_name="Integration: Booking site")
+    assert (
+        token.made_by == owner
+        and token.user.role == "reception"
+        and token.scopes == ["read", "write"]
+    )
+    with pytest.raises(CommandError, match="Only the clinic's owner"):
+        call_command(
+            "token", "create-integration", "--owner", practitioner.email, "--name", "x",
+            "--acts-as", "reception", stdout=io.StringIO(), stderr=io.StringIO(),
+        )  # fmt: skip
+
+
+def test_an_integrations_account_is_not_listed_or_managed_as_a_colleague(owner):
+    token, _ = _make(owner, acts_as="reception")
+    client = client_for(owner)
+    staff = client.get(reverse("staff_list")).content.decode()
+    assert "Integration: Lab sync" not in staff and owner.full_name in staff
+    licences = client.get(reverse("licence_new", args=[token.user.public_id]))
+    deactivated = client.post(
+        reverse("staff_set_active", args=[token.user.public_id]), {"active": "0"}
+    )
+    assert licences.status_code == 404 and deactivated.status_code == 404
+    assert "Lab sync" in client.get(reverse("api_tokens")).content.decode()  # managed there

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.http import AuthedRequest
-from mesoclinic.accounts.models import ClinicalLicence, User
+from mesoclinic.accounts.models import PEOPLE, ClinicalLicence, User
 
 P = ParamSpec("P")
 View = Callable[Concatenate[AuthedRequest, P], HttpResponseBase]
@@ -37,9 +37,9 @@ def require(capability: str) -> Callable[[View[P]], View[P]]:
 
 
 def get_staff_member(public_id: uuid.UUID) -> User:
-    """A colleague from the same organization, or 404."""
+    """A colleague from the same organization (a person, not an integration's account), or 404."""
     return get_object_or_404(
-        User.in_org.select_related("organization"),
+        User.in_org.select_related("organization").filter(PEOPLE),
         public_id=public_id,
         role__in=roles.STAFF_ROLES,
     )

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from mesoclinic.accounts import forms, letterhead, licences, roles, services
 from mesoclinic.accounts.access import get_licence, get_staff_member, require
 from mesoclinic.accounts.http import AuthedRequest
-from mesoclinic.accounts.models import Invitation, User
+from mesoclinic.accounts.models import PEOPLE, Invitation, User
 
 
 class LoginView(auth_views.LoginView):
@@ -44,7 +44,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 @require(roles.MANAGE_STAFF)
 def staff_list(request: AuthedRequest) -> HttpResponse:
     org_id = request.user.organization_id
-    staff = list(User.in_org.filter(role__in=roles.STAFF_ROLES).order_by("-is_active", "full_name"))
+    # Integration accounts are not colleagues: their tokens are on the API tokens page.
+    people = User.in_org.filter(PEOPLE, role__in=roles.STAFF_ROLES)
+    staff = list(people.order_by("-is_active", "full_name"))
     pending = Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True).order_by(
         "-created_at"
     )
