@@ -217,6 +217,25 @@ def test_an_expired_export_cannot_be_downloaded(exported, owner):
     assert response.status_code == 404
 
 
+def test_the_daily_purge_deletes_expired_files_only_and_audits_it(exported, owner):
+    from django.core.management import call_command
+
+    from mesoclinic.notifications.management.commands import worker
+
+    job, _archive = exported
+    path = services.file_of(job)
+    call_command("purge-exports", verbosity=0)
+    assert path.exists()  # still within its seven days
+    ExportJob.all_orgs.filter(pk=job.pk).update(expires_at=timezone.now() - timedelta(hours=1))
+    worker.prune_once()  # what the worker runs once a day
+    job.refresh_from_db()
+    assert not path.exists() and job.status == "deleted" and job.path == ""
+    event = AuditEvent.objects.filter(object_id=str(job.public_id)).latest("id")
+    assert event.detail == "export file deleted: expired" and event.actor is None
+    page = client_for(owner).get(reverse("export_list")).content.decode()
+    assert "File deleted" in page
+
+
 @pytest.mark.parametrize("role", ["practitioner", "esthetician", "reception"])
 def test_only_the_owner_opens_the_export_pages(role, personas, org, owner):
     with acting_for(org):

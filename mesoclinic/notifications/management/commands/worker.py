@@ -4,7 +4,7 @@ It is django-tasks-db's `db_worker` (same options: --batch, --interval, ...)
 plus a scheduler thread that runs the reminder scan every `--scan-every`
 seconds (60 by default) and queues a task per due reminder and the owners' daily
 stock digest (treatments/stock_digest.py), and once a day
-deletes finished task rows older than 14 days. Several workers
+deletes finished task rows older than 14 days and expired export files. Several workers
 may run: the scan and the send are both safe to run concurrently (see
 notifications/services.py). With --batch it scans once, runs what is queued
 and exits, which suits a cron job.
@@ -52,6 +52,11 @@ def prune_once() -> None:
         call_command("prune_db_task_results", "--min-age-days=14", verbosity=0)
     except Exception:
         logger.exception("pruning finished tasks failed")
+    # Expired export archives (exports sits above this app: called by its command's name).
+    try:
+        call_command("purge-exports", verbosity=0)
+    except Exception:
+        logger.exception("deleting expired exports failed")
 
 
 class Scheduler(threading.Thread):
