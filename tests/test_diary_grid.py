@@ -452,3 +452,27 @@ def test_the_benchmark_finds_the_busiest_site_and_day(
     with acting_for(org):
         found = busiest_day()
     assert found == {"site": str(clinic["site"].public_id), "date": later.isoformat()}
+
+
+def test_back_to_back_short_blocks_are_drawn_side_by_side():
+    """Three 15-minute calls in a row (3 rows each; a block is drawn 6 rows tall): each
+    would lie over the next one's tap area, so they alternate halves; a block after a gap,
+    another lane's and a cancelled one keep the whole width."""
+    import uuid
+
+    from mesoclinic.scheduling import board
+
+    def block(column, row, span, status="booked"):
+        when = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+        return board.Block(
+            uuid.uuid4(), status, when, when, "P", "Dr", None, None, [], "", "", 0, False,
+            0, column, row, span,
+        )  # fmt: skip
+
+    calls = [block(2, 10, 3), block(2, 13, 3), block(2, 16, 3)]
+    later, other_lane, cancelled = block(2, 30, 9), block(3, 13, 3), block(2, 11, 9, "cancelled")
+    drawn = board._crowded([later, *calls, other_lane, cancelled])
+    half = {b.public_id: b.half for b in drawn}
+    assert [half[b.public_id] for b in calls] == [0, 1, 0]
+    assert half[later.public_id] == half[other_lane.public_id] == half[cancelled.public_id] == -1
+    assert len(drawn) == 6

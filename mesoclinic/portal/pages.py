@@ -32,7 +32,7 @@ def clinic_site(account: PortalAccount) -> Site | None:
     return Site.objects.order_by("id").first()
 
 
-def upcoming(account: PortalAccount, limit: int = 10) -> list[Appointment]:
+def upcoming(account: PortalAccount, limit: int = 50) -> list[Appointment]:
     return list(
         Appointment.objects.filter(
             patient=account.patient,

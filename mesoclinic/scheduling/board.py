@@ -16,7 +16,7 @@ import math
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.utils import timezone
@@ -41,6 +41,8 @@ BY = ("practitioner", "room")
 ROW_MINUTES = 5
 FIRST_ROW = 3  # row 1: the days, row 2: the resources
 MAX_ROWS = 24 * 60 // ROW_MINUTES
+# Rows a block is drawn at least: 44 px of tap area at the grid's row height (grid.css).
+TAP_ROWS = 6
 MAX_COLUMNS = 200  # lanes a board may have (grid.css has a class for each)
 COLOURS = 8
 STATUS_LABELS = dict(Status.choices)
@@ -83,6 +85,18 @@ class Block:
     column: int
     row: int
     span: int
+    # -1: the lane's whole width; 0 or 1: its left or right half, where a short block's
+    # tap area would lie under its neighbour's (see _crowded).
+    half: int = -1
+
+    @property
+    def short(self) -> bool:
+        """Shorter than a finger: drawn TAP_ROWS tall (scheduling.css), reaching down."""
+        return self.span < TAP_ROWS
+
+    @property
+    def drawn_to(self) -> int:
+        return self.row + max(self.span, TAP_ROWS)
 
     @property
     def status_label(self) -> str:
@@ -229,9 +243,9 @@ def build(
         raise ValueError(f"A board of {len(lanes)} columns; the grid has {MAX_COLUMNS}.")
     place = _Placer(minutes)
     column_of = {(lane.day, lane.resource.pk): lane.column for lane in lanes}
-    blocks = [
-        _block(r, a, b, column_of[(a.date(), lane_of(r))], place, palette) for r, a, b in local
-    ]
+    blocks = _crowded(
+        [_block(r, a, b, column_of[(a.date(), lane_of(r))], place, palette) for r, a, b in local]
+    )
     taken = _taken(diary)
     for lane in lanes:
         for a, b in free(
@@ -313,6 +327,25 @@ def _taken(diary: Diary) -> dict[tuple[str, int | None], list[Span]]:
         out[("practitioner", b.practitioner_id)].append((b.starts_at, b.ends_at))
         if b.room_id is not None:
             out[("room", b.room_id)].append((b.starts_at, b.ends_at))
+    return out
+
+
+def _crowded(blocks: list[Block]) -> list[Block]:
+    """Side by side where a short block's tap area reaches under the next block of its
+    lane (back-to-back 15-minute calls): each gets a half of the lane's width, so every
+    block keeps its whole 44 px tap area. Alternating halves, so a chain of three is
+    left, right, left. Cancelled blocks (drawn faded, beneath) are left as they are."""
+    out: list[Block] = []
+    last: dict[int, int] = {}  # per column, the index in `out` of the previous block drawn
+    for block in sorted(blocks, key=lambda b: (b.column, b.row)):
+        if not block.faded:
+            n = last.get(block.column)
+            if n is not None and out[n].short and block.row < out[n].drawn_to:
+                if out[n].half < 0:
+                    out[n] = replace(out[n], half=0)
+                block = replace(block, half=1 - out[n].half)
+            last[block.column] = len(out)
+        out.append(block)
     return out
 
 

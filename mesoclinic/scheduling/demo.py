@@ -100,7 +100,7 @@ def _book_fortnight(
     rng: random.Random, sites: list[Site], staff: list[User], reception: User, today: dt.date
 ) -> None:
     """Three appointments a weekday (two at the weekend) for two clinicians (the
-    practitioner first) over this week and the next, and a review call at midday."""
+    practitioner first) over this week and the next, and two review calls at midday."""
     patients = list(Patient.objects.order_by("last_name", "first_name")[:24])
     monday = today - dt.timedelta(days=today.weekday())
     rooms = {s.pk: list(Room.objects.filter(site=s).order_by("name")) for s in sites}
@@ -132,19 +132,21 @@ def _book_fortnight(
                     status=_demo_status(day, today, n),
                     created_by=reception,
                 )
-        # A short review call at midday: the diary shows blocks under half an hour too.
-        start = at(day, dt.time(12, 30), site.zone)
-        Appointment.objects.create(
-            site=site,
-            practitioner=staff[0],
-            patient=patients[n % len(patients)],
-            treatment_type=review,
-            starts_at=start,
-            ends_at=start + dt.timedelta(minutes=15),
-            status=_demo_status(day, today, n),
-            created_by=reception,
-        )
-        n += 1
+        # Two short review calls back to back at midday: the diary shows blocks under
+        # half an hour too, side by side where one's tap area would lie under the next.
+        for minute in (30, 45):
+            start = at(day, dt.time(12, minute), site.zone)
+            Appointment.objects.create(
+                site=site,
+                practitioner=staff[0],
+                patient=patients[n % len(patients)],
+                treatment_type=review,
+                starts_at=start,
+                ends_at=start + dt.timedelta(minutes=15),
+                status=_demo_status(day, today, n),
+                created_by=reception,
+            )
+            n += 1
 
 
 class _Trial(Exception):

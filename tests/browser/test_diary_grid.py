@@ -158,6 +158,18 @@ def test_every_block_is_a_finger_tall_and_still_says_how_long_it_is(browser, liv
         ".grid .blk-main", "els => els.map(e => e.getBoundingClientRect().height)"
     )
     assert heights and min(heights) >= 44, heights
+    # Back-to-back calls (12:30 and 12:45) sit side by side: no block's tap area lies
+    # under another block, so a finger 40 px below each block's top lands on it.
+    covered = page.eval_on_selector_all(
+        ".grid .blk",
+        """els => els.filter(e => !e.classList.contains('faded')).filter(e => {
+            const r = e.getBoundingClientRect();
+            const hit = document.elementFromPoint(r.left + r.width / 2, r.top + 40);
+            return !(hit && e.contains(hit));
+        }).map(e => e.innerText.slice(0, 40))""",
+    )
+    assert covered == [], covered
+    expect(page.locator(".grid .blk.half-1", has_text="Review call")).to_have_count(1)
     short.locator(".blk-main").tap()
     expect(short.get_by_role("link", name="Move")).to_be_visible()
     assert _no_page_scroll(page)
