@@ -96,7 +96,9 @@ def test_a_page_of_every_search_type_parses_and_resolves(demo):
     client, patients = demo
     resolver = Resolver(client)
     for name, kind in KINDS.items():
-        for public_id in patients if kind.needs_patient else [None]:
+        # $everything above reads every patient through the same builders; a search per
+        # kind for one patient in twenty (about fifteen) shows the search pages' own work.
+        for public_id in patients[::20] if kind.needs_patient else [None]:
             params = {"patient": str(public_id)} if public_id else {}
             response = client.get(f"{BASE}{name}", params)
             assert response.status_code == 200, (name, response.content)
