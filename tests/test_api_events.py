@@ -231,3 +231,63 @@ def test_the_lists_cost_the_same_queries_at_3_and_30_rows(
         with django_assert_max_num_queries(12):
             response = client.get(path, {"patient": str(patient.public_id), "limit": 200})
         assert len(response.json()["results"]) == n
+
+
+# --- void an event, close a follow-up -----------------------------------------------------
+
+
+def test_an_event_is_voided_with_a_reason_and_its_follow_ups_close(
+    org, practitioner, patient, event
+):
+    task = _task(org, patient, practitioner, adverse_event=event, reason="Call in 3 days")
+    client = client_for(practitioner)
+    url = f"{EVENTS}/{event.public_id}/void"
+    assert client.post(url, {"reason": ""}, "application/json").status_code == 400
+    voided = client.post(url, {"reason": "Recorded on the wrong patient"}, "application/json")
+    assert voided.status_code == 200, voided.content
+    assert voided.json()["void_reason"] == "Recorded on the wrong patient"
+    again = client.post(url, {"reason": "twice"}, "application/json")
+    assert (
+        again.status_code == 200 and again.json()["void_reason"] == "Recorded on the wrong patient"
+    )
+    with acting_for(org):
+        task.refresh_from_db()
+    assert task.done_at is not None and "Recorded on the wrong patient" in task.notes
+    assert AuditEvent.objects.filter(action="void", object_id=str(event.public_id)).count() == 1
+
+
+def test_a_follow_up_is_closed_once_with_its_notes(org, practitioner, patient):
+    task = _task(org, patient, practitioner, reason="Check the bruising")
+    client = client_for(practitioner)
+    url = f"{TASKS}/{task.public_id}/done"
+    done = client.post(url, {"notes": "Resolved by phone"}, "application/json")
+    assert done.status_code == 200, done.content
+    assert done.json()["done_at"] and done.json()["done_by"] == "Dr Pia Prax"
+    again = client.post(url, {"notes": "Another note"}, "application/json")
+    assert again.status_code == 200 and again.json()["notes"] == "Resolved by phone"
+    long = client.post(url, {"notes": "x" * 2001}, "application/json")
+    assert long.status_code == 200  # already done: answered as it stands, nothing written
+
+
+def test_void_and_close_need_the_pages_roles_and_scopes(
+    org, practitioner, esthetician, reception, outsider, patient, event
+):
+    from tests.test_portal import portal_user
+
+    task = _task(org, patient, practitioner, reason="Call")
+    void = (f"{EVENTS}/{event.public_id}/void", {"reason": "Wrong patient"})
+    close = (f"{TASKS}/{task.public_id}/done", {"notes": ""})
+    patient_login = client_for(portal_user(org, reception, patient))
+    for url, body in (void, close):
+        assert client_for(reception).post(url, body, "application/json").status_code == 403
+        token = _token(practitioner, "read", "clinical")
+        assert Client().post(url, body, "application/json", **token).status_code == 403
+        assert client_for(outsider).post(url, body, "application/json").status_code == 404
+        assert patient_login.post(url, body, "application/json").status_code == 404
+        assert Client().post(url, body, "application/json").status_code == 401
+    assert client_for(esthetician).post(*void, "application/json").status_code == 403
+    # Another clinician's task is not hers to see (as on the page): 404.
+    assert client_for(esthetician).post(*close, "application/json").status_code == 404
+    with acting_for(org):
+        assert AdverseEvent.objects.get(pk=event.pk).voided_at is None
+        assert FollowUpTask.objects.get(pk=task.pk).done_at is None

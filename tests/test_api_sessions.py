@@ -307,3 +307,82 @@ def test_an_esthetician_is_refused_what_the_page_refuses_her(
     assert api.json()["detail"] in page.content.decode()
     with acting_for(org):
         assert not SessionArea.objects.exists()
+
+
+# --- void and amend (the session page's other writes) ------------------------------------
+
+
+def _signed(org, patient, site, practitioner, lot):
+    session = make_session(org, patient, site, practitioner, lot)
+    with acting_for(org):
+        from django.utils import timezone
+
+        TreatmentSession.objects.filter(pk=session.pk).update(
+            status=SessionStatus.SIGNED, signed_at=timezone.now(), signed_by=practitioner
+        )
+    return session
+
+
+def test_a_session_is_voided_with_a_reason_once_and_kept(org, practitioner, charted):
+    client = client_for(practitioner)
+    url = f"/api/v1/sessions/{charted.public_id}/void"
+    short = client.post(url, {"reason": "x"}, content_type="application/json")
+    assert short.status_code == 400 and "reason" in short.json()["errors"]
+    voided = client.post(url, {"reason": "Charted on the wrong patient"}, "application/json")
+    assert voided.status_code == 200, voided.content
+    data = voided.json()
+    assert data["status"] == "voided" and data["void_reason"] == "Charted on the wrong patient"
+    assert data["voided_by"] == "Dr Pia Prax" and len(data["rows"]) == 1  # kept, not deleted
+    again = client.post(url, {"reason": "Second tap"}, content_type="application/json")
+    assert (
+        again.status_code == 200 and again.json()["void_reason"] == "Charted on the wrong patient"
+    )
+    voids = AuditEvent.objects.filter(action="void", object_id=str(charted.public_id))
+    assert voids.count() == 1 and voids.get().actor == practitioner
+
+
+def test_a_signed_session_is_amended_once_however_often_it_is_sent(
+    org, make_patient, site, practitioner, lot, charted
+):
+    other = make_patient(first_name="Berta", email="berta@example.com")
+    signed = _signed(org, other, site, practitioner, make_lot(org, site, practitioner, "S-1"))
+    client = client_for(practitioner)
+    body = {"text": "Depth was 4 mm, not 6 mm.", "reason": "Typing error"}
+    url = f"/api/v1/sessions/{signed.public_id}/amendments"
+    first = client.post(url, body, content_type="application/json")
+    assert first.status_code == 201, first.content
+    [amendment] = first.json()["amendments"]
+    assert amendment["text"] == body["text"] and amendment["author"] == "Dr Pia Prax"
+    again = client.post(url, body, content_type="application/json")
+    assert len(again.json()["amendments"]) == 1
+    other = client.post(url, {**body, "text": "Also: 30 points."}, content_type="application/json")
+    assert len(other.json()["amendments"]) == 2
+    # An unsigned session is edited, not amended.
+    open_one = client.post(
+        f"/api/v1/sessions/{charted.public_id}/amendments", body, content_type="application/json"
+    )
+    assert open_one.status_code == 409 and "Only a signed session" in open_one.json()["detail"]
+
+
+def test_void_and_amend_need_the_pages_roles_and_scopes(
+    org, patient, make_patient, site, practitioner, esthetician, reception, outsider, lot, charted
+):
+    from tests.test_portal import portal_user
+
+    other = make_patient(first_name="Berta", email="berta@example.com")
+    signed = _signed(org, other, site, practitioner, make_lot(org, site, practitioner, "S-2"))
+    void = (f"/api/v1/sessions/{charted.public_id}/void", {"reason": "Wrong patient"})
+    amend = (f"/api/v1/sessions/{signed.public_id}/amendments", {"text": "t", "reason": "why"})
+    patient_login = client_for(portal_user(org, reception, patient))
+    for url, body in (void, amend):
+        assert client_for(reception).post(url, body, "application/json").status_code == 403
+        token = _token(practitioner, "read", "clinical")  # no write scope
+        assert Client().post(url, body, "application/json", **token).status_code == 403
+        assert client_for(outsider).post(url, body, "application/json").status_code == 404
+        assert patient_login.post(url, body, "application/json").status_code == 404
+        assert Client().post(url, body, "application/json").status_code == 401
+    # Voiding is a practitioner's (as on the page); an esthetician may amend.
+    assert client_for(esthetician).post(*void, "application/json").status_code == 403
+    assert client_for(esthetician).post(*amend, "application/json").status_code == 201
+    with acting_for(org):
+        assert TreatmentSession.objects.get(pk=charted.pk).status == SessionStatus.IN_PROGRESS

@@ -201,11 +201,15 @@ TABLE: dict[str, Row] = {
     "api:session_detail": row(CLINICAL, session_id="@session"),
     "api:chart_area": row(CLINICAL, session_id="@session"),
     "api:sign_session": row(SIGNERS, session_id="@session"),
+    "api:void_session": row(SIGNERS, session_id="@session"),
+    "api:amend_session": row(CLINICAL, session_id="@session"),
     "api:list_adverse_events": row(CLINICAL, query={"patient": "@patient"}),
     "api:record_adverse_event": row(CLINICAL),  # the list's path: the walk's GET lists
     "api:adverse_event_detail": row(CLINICAL, event_id="@adverse_event"),
+    "api:void_adverse_event": row(SIGNERS, event_id="@adverse_event"),
     "api:list_follow_ups": row(CLINICAL, query={"patient": "@patient"}),
     "api:follow_up_detail": row(CLINICAL, task_id="@follow_up"),
+    "api:close_follow_up": row(CLINICAL, task_id="@follow_up"),
     "api:api-root": row(NOBODY),  # django-ninja's root, there to reverse the API's paths
     "api_tokens": row(STAFF),
     # FHIR R4 (mesoclinic/fhir): metadata and our code systems are public

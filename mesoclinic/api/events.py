@@ -21,7 +21,7 @@ from mesoclinic.patients.models import Patient
 from mesoclinic.treatments import safety
 from mesoclinic.treatments.access import get_adverse_event, get_follow_up, get_session
 from mesoclinic.treatments.models import AdverseEvent, FollowUpTask, TreatmentSession
-from mesoclinic.treatments.safety_forms import AdverseEventForm
+from mesoclinic.treatments.safety_forms import AdverseEventForm, FollowUpDoneForm, VoidEventForm
 
 events = Router(tags=["adverse events"])
 follow_ups = Router(tags=["follow-ups"])
@@ -166,6 +166,25 @@ def record_adverse_event(request: AuthedRequest) -> Any:
     return Status(201, _event(get_adverse_event(event.public_id)))
 
 
+@events.post(
+    "/{uuid:event_id}/void",
+    response={200: s.AdverseEventOut, **s.WRITE_REFUSED},
+    openapi_extra=body_doc(s.ReasonIn),
+)
+def void_adverse_event(request: AuthedRequest, event_id: UUID) -> Any:
+    """Void an event recorded in error, as the event page does: it leaves the safety list
+    and stays in the record; its open follow-ups close with the reason. Twice: no change."""
+    require_clinical(request, Scope.WRITE)
+    require(request, roles.SIGN_CLINICAL, Scope.WRITE)
+    event = get_adverse_event(event_id)
+    body = read_body(request, s.ReasonIn)
+    form = VoidEventForm(as_form_data(body.dict()))
+    if not form.is_valid():
+        return form_refused(form)
+    safety.void_event(request.user, event, form.cleaned_data["reason"])
+    return _event(get_adverse_event(event_id))
+
+
 @follow_ups.get("", response={200: s.FollowUpPage, **s.LIST_REFUSED})
 def list_follow_ups(request: AuthedRequest, params: Query[TaskParams]) -> Any:
     require_clinical(request)
@@ -188,3 +207,24 @@ def follow_up_detail(request: AuthedRequest, task_id: UUID) -> Any:
     task = get_follow_up(request.user, task_id)
     record(request.user, Action.VIEW, task, detail="api")
     return _task(task)
+
+
+@follow_ups.post(
+    "/{uuid:task_id}/done",
+    response={200: s.FollowUpOut, **s.WRITE_REFUSED},
+    openapi_extra=body_doc(s.DoneIn),
+)
+def close_follow_up(request: AuthedRequest, task_id: UUID) -> Any:
+    """Mark a follow-up done, with optional notes, as the follow-ups page does; one already
+    done (by someone else, or sent twice) is answered as it stands."""
+    require_clinical(request, Scope.WRITE)
+    require(request, roles.EDIT_CLINICAL, Scope.WRITE)
+    task = get_follow_up(request.user, task_id)
+    body = read_body(request, s.DoneIn)
+    if task.done_at is not None:
+        return _task(task)
+    form = FollowUpDoneForm(as_form_data(body.dict()))
+    if not form.is_valid():
+        return form_refused(form)
+    safety.mark_done(request.user, task, form.cleaned_data["notes"])
+    return _task(get_follow_up(request.user, task_id))

@@ -181,6 +181,19 @@ class Charted(Schema):
     lock_version: int
 
 
+class ReasonIn(Schema):
+    reason: str = Field(description="Why, in words kept with the record (3-500 characters).")
+
+
+class AmendIn(Schema):
+    text: str = Field(description="The correction (up to 5,000 characters).")
+    reason: str = Field(description="Why the signed record is corrected (3-500 characters).")
+
+
+class DoneIn(Schema):
+    notes: str = ""
+
+
 # --- adverse events and follow-ups ------------------------------------------------------
 
 

@@ -214,3 +214,49 @@ def sign_session(request: AuthedRequest, session_id: UUID) -> Any:
         voided = get_session(session_id).status == SessionStatus.VOIDED
         return refused(str(refusal), status=409 if voided else 400)
     return _detail(get_session(session_id))
+
+
+@router.post(
+    "/{uuid:session_id}/void",
+    response={200: s.SessionDetail, **s.WRITE_REFUSED},
+    openapi_extra=body_doc(s.ReasonIn),
+)
+def void_session(request: AuthedRequest, session_id: UUID) -> Any:
+    """Void a session charted in error, with a reason, as the session page does: it stays
+    in the record (who, when, why); voiding it again changes nothing."""
+    require_clinical(request, Scope.WRITE)
+    require(request, roles.SIGN_CLINICAL, Scope.WRITE)
+    session = get_session(session_id)
+    body = read_body(request, s.ReasonIn)
+    form = forms.ReasonForm(as_form_data(body.dict()))
+    if not form.is_valid():
+        return form_refused(form)
+    try:
+        sessions.void(request.user, session, form.cleaned_data["reason"])
+    except sessions.SessionRefused as refusal:
+        return refused(str(refusal), status=409)
+    return _detail(get_session(session_id))
+
+
+@router.post(
+    "/{uuid:session_id}/amendments",
+    response={201: s.SessionDetail, **s.WRITE_REFUSED},
+    openapi_extra=body_doc(s.AmendIn),
+)
+def amend_session(request: AuthedRequest, session_id: UUID) -> Any:
+    """Correct a signed session as the page does: the original is kept and the amendment
+    is added with its author and reason. The same amendment sent twice is recorded once."""
+    require_clinical(request, Scope.WRITE)
+    require(request, roles.EDIT_CLINICAL, Scope.WRITE)
+    session = get_session(session_id)
+    body = read_body(request, s.AmendIn)
+    form = forms.AmendForm(as_form_data(body.dict()))
+    if not form.is_valid():
+        return form_refused(form)
+    try:
+        sessions.amend(
+            request.user, session, form.cleaned_data["text"], form.cleaned_data["reason"]
+        )
+    except sessions.SessionRefused as refusal:
+        return refused(str(refusal), status=409)
+    return Status(201, _detail(get_session(session_id)))

@@ -2,7 +2,7 @@
 and voiding. Charting is `charting`; the limits it all meets are `session_checks`."""
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -338,11 +338,27 @@ def _protocol_follow_ups(session: TreatmentSession) -> None:
         )
 
 
+# The same correction by the same person within this long is one submission sent twice
+# (a double tap, a client's retry), not a second amendment.
+AMEND_AGAIN_WITHIN = timedelta(minutes=10)
+
+
 @transaction.atomic
 def amend(user: User, session: TreatmentSession, text: str, reason: str) -> SessionAmendment:
     roles.check(user, roles.EDIT_CLINICAL, "Only clinical staff amend a session.")
     if not session.is_signed:
         raise SessionRefused("Only a signed session is amended; edit the chart instead.")
+    # Taken in turn per session, so two identical submissions at once record one.
+    TreatmentSession.objects.select_for_update().filter(pk=session.pk).values_list("pk").get()
+    same = SessionAmendment.objects.filter(
+        session=session,
+        author=user,
+        text=text,
+        reason=reason,
+        created_at__gte=timezone.now() - AMEND_AGAIN_WITHIN,
+    ).first()
+    if same is not None:
+        return same
     amendment = SessionAmendment.objects.create(
         session=session, text=text, reason=reason, author=user, changed_by=user
     )
