@@ -117,3 +117,71 @@ def test_the_list_runs_a_bounded_number_of_queries(
         assert len(client.get("/api/v1/lots?limit=200").json()["results"]) == count
     with django_assert_max_num_queries(8):
         assert len(client.get("/api/v1/lots/stock").json()["results"]) == 1
+
+
+# --- receiving a delivery -----------------------------------------------------------------
+
+
+def _delivery(site, **changes):
+    today = date.today()
+    return {
+        "site": str(site.public_id),
+        "product": "ha-noncrosslinked-2ml",
+        "lot_number": " hab-7781 ",
+        "expires_on": str(today + timedelta(days=300)),
+        "received_on": str(today),
+        "vials_received": 12,
+        "supplier": "Demo Pharma",
+        "invoice_number": "INV-55",
+        "unit_cost": "18.50",
+        **changes,
+    }
+
+
+@pytest.mark.parametrize("role", CLINICAL)
+def test_a_clinical_role_receives_a_lot_once_as_the_page_does(personas, role, org, site):
+    client = client_for(personas[role])
+    made = client.post("/api/v1/lots", _delivery(site), content_type="application/json")
+    assert made.status_code == 201, made.content
+    data = made.json()
+    assert data["lot_number"] == "HAB-7781" and data["vials_left"] == 12
+    assert data["state"] == "usable" and data["site"]["id"] == str(site.public_id)
+    again = client.post("/api/v1/lots", _delivery(site), content_type="application/json")
+    assert again.status_code == 400
+    assert again.json()["errors"]["lot_number"] == [
+        "This lot of this product is already in stock at that site."
+    ]
+    with acting_for(org):
+        from mesoclinic.treatments.models import Lot
+
+        assert Lot.objects.filter(lot_number="HAB-7781").count() == 1
+    created = AuditEvent.objects.filter(action="create", object_id=data["id"])
+    assert created.get().actor == personas[role]
+
+
+def test_an_expired_or_empty_delivery_is_refused_field_by_field(practitioner, site):
+    client = client_for(practitioner)
+    past = str(date.today() - timedelta(days=1))
+    bad = client.post(
+        "/api/v1/lots",
+        _delivery(site, expires_on=past, vials_received=0, product="no-such-product"),
+        content_type="application/json",
+    )
+    assert bad.status_code == 400
+    errors = bad.json()["errors"]
+    assert set(errors) >= {"vials_received", "product"}
+
+
+def test_receiving_needs_a_clinical_role_write_scope_and_our_site(
+    org, site, practitioner, reception, outsider, patient
+):
+    body = _delivery(site)
+    assert client_for(reception).post("/api/v1/lots", body, "application/json").status_code == 403
+    token = {"HTTP_AUTHORIZATION": "Bearer " + tokens.create(
+        practitioner, name="t", scopes=["read", "clinical"], days=5
+    )[1]}  # fmt: skip
+    assert Client().post("/api/v1/lots", body, "application/json", **token).status_code == 403
+    assert client_for(outsider).post("/api/v1/lots", body, "application/json").status_code == 404
+    patient_login = client_for(portal_user(org, reception, patient))
+    assert patient_login.post("/api/v1/lots", body, "application/json").status_code == 404
+    assert Client().post("/api/v1/lots", body, "application/json").status_code == 401

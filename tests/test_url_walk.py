@@ -180,6 +180,7 @@ TABLE: dict[str, Row] = {
     "api:cancel_appointment": row(STAFF, appointment_id="@appointment"),
     "api:check_in": row(STAFF, appointment_id="@appointment"),
     "api:list_lots": row(CLINICAL),
+    "api:receive_lot": row(CLINICAL),  # the list's path: the walk's GET lists
     "api:stock_levels": row(CLINICAL),
     "api:lot_detail": row(CLINICAL, lot_id="@lot"),
     "api:list_photos": row(CLINICAL, query={"patient": "@patient"}),

@@ -10,19 +10,24 @@ from typing import Any, Literal
 from uuid import UUID
 
 from django.utils import timezone
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from mesoclinic import rules
+from mesoclinic.accounts import roles
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.accounts.models import Site
 from mesoclinic.api import cursor
 from mesoclinic.api import schemas as s
+from mesoclinic.api import schemas_clinical as c
 from mesoclinic.api import schemas_desk as d
-from mesoclinic.api.auth import require_clinical
+from mesoclinic.api.auth import require, require_clinical
+from mesoclinic.api.models import Scope
+from mesoclinic.api.refusals import as_form_data, body_doc, form_refused, read_body
 from mesoclinic.audit.log import Action, record
 from mesoclinic.scheduling.access import get_site
 from mesoclinic.treatments import inventory, stock
 from mesoclinic.treatments.access import get_lot
+from mesoclinic.treatments.inventory_forms import LotForm
 from mesoclinic.treatments.models import Lot
 
 router = Router(tags=["lots"])
@@ -99,6 +104,22 @@ def stock_levels(request: AuthedRequest) -> dict[str, Any]:
     results.sort(key=lambda r: (r["site"]["name"], r["product_name"]))
     record(request.user, Action.VIEW, object_type="stock", detail="api stock levels")
     return {"results": results}
+
+
+@router.post("", response={201: d.LotOut, **c.LIST_REFUSED}, openapi_extra=body_doc(d.LotIn))
+def receive_lot(request: AuthedRequest) -> Any:
+    """Take a delivered lot into stock, as the page's form does (its checks: not expired,
+    not received in the future, at least one vial). A lot already in stock at that site,
+    or the same delivery sent twice, is refused on lot_number: one lot is recorded."""
+    require_clinical(request, Scope.WRITE)
+    require(request, roles.EDIT_CLINICAL, Scope.WRITE)
+    body = read_body(request, d.LotIn)
+    site = get_site(body.site)
+    form = LotForm(as_form_data({**body.dict(), "site": site.pk}))
+    if not form.is_valid():
+        return form_refused(form)
+    lot = inventory.receive(request.user, form.cleaned_data)
+    return Status(201, _out(inventory.label([get_lot(lot.public_id)])[0]))
 
 
 @router.get("/{uuid:lot_id}", response={200: d.LotOut, 403: s.Error, 404: s.Error})

@@ -207,6 +207,18 @@ class LotOut(Schema):
     recall_reason: str
 
 
+class LotIn(Schema):
+    site: UUID
+    product: str = Field(description="The catalogue's product key (as LotOut.product).")
+    lot_number: str
+    expires_on: date
+    received_on: date
+    vials_received: int = Field(description="At least 1.")
+    supplier: str = ""
+    invoice_number: str = ""
+    unit_cost: Decimal | None = Field(None, description="What one vial cost the clinic.")
+
+
 class LotPage(Schema):
     results: list[LotOut]
     next: str | None = Field(description="Cursor of the next page; null on the last page.")
