@@ -234,3 +234,66 @@ def test_the_openapi_document_describes_taking_a_payment(reception):
     listing = document["paths"]["/api/v1/invoices"]["get"]["parameters"]
     sort = next(p for p in listing if p["name"] == "sort")
     assert sort["schema"]["enum"] == ["newest", "oldest"]
+
+
+# --- refunds ------------------------------------------------------------------------------
+
+
+def _refund(client, payment, site, key=None, **changes):
+    body = {"site": str(site.public_id), "method": "card", "amount": "20.00"}
+    body.update({"reason": "Treatment cancelled", **changes})
+    return client.post(
+        f"/api/v1/payments/{payment.public_id}/refunds",
+        body,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=key or str(uuid.uuid4()),
+    )
+
+
+def test_a_refund_sent_twice_with_one_key_gives_back_once_and_never_more_than_paid(
+    org, reception, patient, site
+):
+    from mesoclinic.payments.models import Refund
+
+    payment = pay(org, reception, patient, site, "50.00")
+    client = client_for(reception)
+    key = str(uuid.uuid4())
+    first = _refund(client, payment, site, key)
+    assert first.status_code == 201, first.content
+    again = _refund(client, payment, site, key)
+    assert again.status_code == 200
+    assert [r["amount"] for r in again.json()["refunds"]] == ["20.00"]
+    too_much = _refund(client, payment, site, amount="40.00")
+    assert too_much.status_code == 400
+    assert "At most USD 30.00" in too_much.json()["errors"]["amount"][0]
+    no_reason = _refund(client, payment, site, reason="  ")
+    assert "reason" in no_reason.json()["errors"]
+    no_key = client.post(
+        f"/api/v1/payments/{payment.public_id}/refunds",
+        {"site": str(site.public_id), "method": "card", "amount": "1.00", "reason": "x"},
+        content_type="application/json",
+    )
+    assert no_key.status_code == 400 and "Idempotency-Key" in no_key.json()["detail"]
+    with acting_for(org):
+        assert Refund.objects.get().amount == Decimal("20.00")
+    assert AuditEvent.objects.filter(action="create", object_type="refund").count() == 1
+
+
+def test_refunds_are_for_those_who_take_payments_in_this_clinic(
+    org,
+    reception,
+    esthetician,
+    outsider,
+    patient,
+    site,
+    me,  # noqa: F811
+):
+    payment = pay(org, reception, patient, site, "50.00")
+    assert _refund(client_for(esthetician), payment, site).status_code == 403
+    read_only = _bearer(tokens.create(reception, name="t", scopes=["read"], days=5)[1])
+    url = f"/api/v1/payments/{payment.public_id}/refunds"
+    body = {"site": str(site.public_id), "method": "card", "amount": "1.00", "reason": "why"}
+    assert Client().post(url, body, "application/json", **read_only).status_code == 403
+    assert _refund(client_for(outsider), payment, site).status_code == 404
+    assert _refund(client_for(me), payment, site).status_code == 404
+    assert _refund(Client(), payment, site).status_code == 401

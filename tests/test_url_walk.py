@@ -194,6 +194,7 @@ TABLE: dict[str, Row] = {
     "api:invoice_detail": row(BILLERS, invoice_id="@invoice"),
     "api:list_payments": row(BILLERS, query={"patient": "@patient"}),
     "api:take_payment": row(BILLERS, query={"patient": "@patient"}),  # as the list
+    "api:refund_payment": row(BILLERS, payment_id="@payment"),
     "api:patient_balance": row(BILLERS, patient_id="@patient"),
     # clinical resources: a clinical role (sign-off: a signer) and, for a token, its scope
     "api:list_plans": row(CLINICAL, query={"patient": "@patient"}),

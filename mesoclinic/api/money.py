@@ -23,6 +23,7 @@ from mesoclinic.audit.log import Action, record
 from mesoclinic.billing.models import Invoice, InvoiceKind, InvoiceLine
 from mesoclinic.patients.access import get_patient
 from mesoclinic.payments import invoices, ledger, services
+from mesoclinic.payments.access import get_payment
 from mesoclinic.payments.models import PackageSale, Payment
 from mesoclinic.scheduling.access import get_site
 
@@ -254,3 +255,42 @@ def take_payment(
         return refused(refusal.message, refusal.field or None)
     payment = _with_refunds(Payment.objects.filter(pk=taken.row.pk))
     return Status(201 if taken.created else 200, _payments(payment)[0])
+
+
+@payments_router.post(
+    "/{uuid:payment_id}/refunds",
+    response={200: d.PaymentOut, 201: d.PaymentOut, 400: d.FieldErrors, 403: s.Error, 404: s.Error},
+    summary="Refund a payment",
+    openapi_extra=body_doc(d.RefundIn),
+)
+def refund_payment(
+    request: AuthedRequest,
+    payment_id: UUID,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),  # noqa: B008
+) -> Status[Any]:
+    """Hand money back against a payment, as the refund page does (never more than is
+    left of it), once per Idempotency-Key: the same key again answers 200 and refunds
+    nothing more. The answer is the payment with all its refunds."""
+    require(request, roles.BILLING, Scope.WRITE)
+    payment = get_payment(payment_id)
+    body = parse(request, d.RefundIn)
+    if isinstance(body, Status):
+        return body
+    key = submission_key(request.user, idempotency_key)
+    if key is None:
+        return refused(NO_KEY)
+    try:
+        taken = services.refund(
+            request.user,
+            payment,
+            site=get_site(body.site),
+            method=body.method,
+            amount=body.amount,
+            reason=body.reason,
+            reference=body.reference,
+            submission_key=key,
+        )
+    except services.PaymentRefused as refusal:
+        return refused(refusal.message, refusal.field or None)
+    rows = _payments(_with_refunds(Payment.objects.filter(pk=payment.pk)))
+    return Status(201 if taken.created else 200, rows[0])

@@ -130,6 +130,16 @@ class PaymentIn(Schema):
     package: UUID | None = Field(None, description="The patient's package (package credit only).")
 
 
+class RefundIn(Schema):
+    site: UUID = Field(description="Where the money is handed back.")
+    method: MethodName
+    amount: Decimal = Field(
+        max_digits=12, decimal_places=2, description="Above zero, at most what is left of it."
+    )
+    reason: str = Field(max_length=300, description="For example: treatment cancelled.")
+    reference: str = Field("", max_length=60)
+
+
 # --- appointments -----------------------------------------------------------------------
 
 AppointmentStatus = Literal["proposed", "booked", "confirmed", "cancelled", "no_show", "completed"]
