@@ -1,7 +1,9 @@
 """The JSON API: same roles, same tenancy, same audit as the pages."""
 
 import pytest
+from django.test import Client
 
+from mesoclinic.api import tokens
 from mesoclinic.audit.models import AuditEvent
 from mesoclinic.patients import models as pm
 from mesoclinic.tenancy import acting_for
@@ -117,3 +119,69 @@ def test_cursor_pages_walk_every_patient_once_in_order(make_patient, practitione
     first = client.get("/api/v1/patients", {"q": "zed", "limit": 3}).json()["next"]
     other = client.get("/api/v1/patients", {"q": "zed", "sort": "dob", "cursor": first})
     assert other.status_code == 400
+
+
+# --- registering a patient ----------------------------------------------------------------
+
+NEW = {"first_name": "Dana", "last_name": "Novak", "date_of_birth": "1988-04-09", "sex": "F"}
+
+
+def _create(client, **changes):
+    return client.post("/api/v1/patients", {**NEW, **changes}, content_type="application/json")
+
+
+@pytest.mark.parametrize("role", ["owner", "practitioner", "esthetician", "reception"])
+def test_every_staff_role_registers_a_patient_once_as_the_form_does(personas, role, org, site):
+    client = client_for(personas[role])
+    made = _create(client, home_site=str(site.public_id), phone="+44 7700 900123")
+    assert made.status_code == 201, made.content
+    data = made.json()
+    assert data["last_name"] == "Novak" and data["date_of_birth"] == "1988-04-09"
+    again = _create(client, home_site=str(site.public_id))  # a retry: the same patient
+    assert again.status_code == 200 and again.json()["id"] == data["id"]
+    with acting_for(org):
+        from mesoclinic.patients.models import Patient
+
+        patient = Patient.objects.get(last_name="Novak")
+    assert patient.home_site == site and patient.created_by == personas[role]
+    created = AuditEvent.objects.filter(action="create", object_id=data["id"])
+    assert (
+        created.count() == 1
+        and not AuditEvent.objects.filter(action="view", object_id=data["id"]).exists()
+    )
+
+
+def test_bad_values_are_named_and_a_namesake_is_a_conflict(practitioner, reception, patient):
+    client = client_for(practitioner)
+    future = _create(client, date_of_birth="2999-01-01", weight_kg="900")
+    assert future.status_code == 400
+    assert set(future.json()["errors"]) >= {"date_of_birth", "weight_kg"}
+    sms = _create(client, contact_by="sms", phone="")
+    assert "phone" in sms.json()["errors"]
+    namesake = {
+        "first_name": patient.first_name.upper(),
+        "last_name": patient.last_name,
+        "date_of_birth": str(patient.date_of_birth),
+    }
+    other = client_for(reception)
+    conflict = _create(other, **namesake)
+    assert conflict.status_code == 409 and str(patient.public_id) in conflict.json()["detail"]
+    assert _create(other, **namesake, duplicate_ok=True).status_code == 201
+    # Reception registers demographics only: a measurement sent is refused, not dropped.
+    weighed = _create(other, first_name="Wei", weight_kg="70")
+    assert weighed.status_code == 400 and "weight_kg" in weighed.json()["errors"]
+
+
+def test_registering_needs_a_write_token_and_is_closed_to_patients_and_strangers(
+    org, reception, patient, db
+):
+    from tests.test_portal import portal_user
+
+    read_only = tokens.create(reception, name="t", scopes=["read"], days=5)[1]
+    refused = Client().post(
+        "/api/v1/patients", NEW, content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {read_only}",
+    )  # fmt: skip
+    assert refused.status_code == 403
+    assert _create(client_for(portal_user(org, reception, patient))).status_code == 404
+    assert _create(Client()).status_code == 401

@@ -171,6 +171,7 @@ TABLE: dict[str, Row] = {
     "api:openapi-json": row(STAFF),
     "api:openapi-view": row(STAFF),
     "api:list_patients": row(STAFF),
+    "api:create_patient": row(STAFF),  # the list's path: the walk's GET lists
     "api:patient_detail": row(STAFF, patient_id="@patient"),
     # API: the desk's resources (appointments, outcomes, photos, lots, money)
     "api:list_appointments": row(STAFF),

@@ -1,22 +1,29 @@
 """Patients: search (cursor pages) and the chart as the caller's role may read it."""
 
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any, Literal
 
+from django.utils import timezone
 from ninja import Query, Router, Status
 from pydantic import Field
 
 from mesoclinic.accounts import roles
 from mesoclinic.accounts.http import AuthedRequest
+from mesoclinic.accounts.models import Site
 from mesoclinic.api import cursor
 from mesoclinic.api import schemas as s
+from mesoclinic.api import schemas_clinical as c
 from mesoclinic.api.auth import clinical, require
+from mesoclinic.api.models import Scope
+from mesoclinic.api.refusals import as_form_data, body_doc, form_refused, read_body, refused
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients import models as pm
 from mesoclinic.patients import services
 from mesoclinic.patients.access import get_patient
-from mesoclinic.patients.forms import SearchForm
+from mesoclinic.patients.forms import PatientForm, SearchForm
 from mesoclinic.patients.search import search_patients
+from mesoclinic.scheduling.access import get_site
 
 router = Router(tags=["patients"])
 
@@ -84,20 +91,77 @@ def _history(chart: services.Chart) -> list[dict[str, Any]]:
     ]
 
 
+# The same new patient sent twice by the same caller within this long is one submission.
+AGAIN_WITHIN = timedelta(minutes=10)
+
+
+@router.post(
+    "",
+    response={201: s.PatientDetail, 200: s.PatientDetail, **c.WRITE_REFUSED},
+    openapi_extra=body_doc(s.PatientIn),
+)
+def create_patient(request: AuthedRequest) -> Any:
+    """Register a patient through the patient form and service (its checks: a birth date
+    not in the future nor before 1900, a number for text reminders, measurements in
+    range). A patient of the same name and birth date already on file is a 409 naming
+    them (send duplicate_ok to add another); the same patient sent again by the same
+    caller within ten minutes answers 200 with the one first made."""
+    require(request, roles.EDIT_DEMOGRAPHICS, Scope.WRITE)
+    body = read_body(request, s.PatientIn)
+    with_clinical = clinical(request)
+    values = body.dict(exclude={"duplicate_ok", "home_site"})
+    if not with_clinical:
+        sent = [f for f in s.CLINICAL_FIELDS if values.pop(f, None) not in (None, "")]
+        if sent:
+            errors = {f: ["Measurements and notes are recorded by clinical staff."] for f in sent}
+            return Status(400, {"detail": "Leave out the clinical fields.", "errors": errors})
+    if body.home_site is not None:
+        values["home_site"] = get_site(body.home_site).pk
+    form = PatientForm(
+        as_form_data(values), sites=Site.objects.order_by("name"), clinical=with_clinical
+    )
+    if not form.is_valid():
+        return form_refused(form)
+    data = form.cleaned_data
+    same = pm.Patient.objects.filter(
+        first_name__iexact=data["first_name"].strip(),
+        last_name__iexact=data["last_name"].strip(),
+        date_of_birth=data["date_of_birth"],
+    )
+    mine = same.filter(created_by=request.user, created_at__gte=timezone.now() - AGAIN_WITHIN)
+    if (again := mine.order_by("created_at").first()) is not None:
+        return Status(200, _detail(request, again))
+    if (other := same.first()) is not None and not body.duplicate_ok:
+        return refused(
+            f"A patient of this name and birth date is on file (id {other.public_id}): use "
+            "that record, or send duplicate_ok to add another.",
+            status=409,
+        )
+    patient = services.create_patient(request.user, form)
+    return Status(201, _detail(request, patient))
+
+
 @router.get("/{uuid:patient_id}", response={200: s.PatientDetail, 403: s.Error, 404: s.Error})
 def patient_detail(request: AuthedRequest, patient_id: str) -> dict[str, Any]:
     # str, as ninja parsed it when unannotated: the query matches it like a UUID.
     require(request, roles.VIEW_DEMOGRAPHICS)
     patient = get_patient(patient_id)
-    # Clinical detail needs both the role and, for a token, its clinical scope.
-    with_chart = clinical(request)
+    data = _detail(request, patient)
+    detail = "api chart" if "history" in data else "api demographics"
+    record(request.user, Action.VIEW, patient, detail=detail)
+    return data
+
+
+def _detail(request: AuthedRequest, patient: pm.Patient) -> dict[str, Any]:
+    """The patient as the caller may read them: clinical detail needs both the role and,
+    for a token, its clinical scope."""
     data = {
         **_summary(patient),
         "address": patient.address,
         "occupation": patient.occupation,
         "updated_at": patient.changed_at,
     }
-    if with_chart:
+    if clinical(request):
         chart = services.chart_for(patient)
         data.update(
             weight_kg=patient.weight_kg,
@@ -106,7 +170,4 @@ def patient_detail(request: AuthedRequest, patient_id: str) -> dict[str, Any]:
             alerts=[{"kind": k, "text": t} for k, t in chart.alerts],
             history=_history(chart),
         )
-    record(
-        request.user, Action.VIEW, patient, detail="api chart" if with_chart else "api demographics"
-    )
     return data
