@@ -199,6 +199,7 @@ def test_today_has_a_course_visit_whose_session_can_be_started(demo):
     """The first start shows a whole treatment day: a course in progress booked today with
     the practitioner, which reception checks in and the practitioner starts and signs."""
     from mesoclinic.scheduling import visits
+    from mesoclinic.scheduling.demo import plain_precheck
     from mesoclinic.scheduling.models import Appointment
     from mesoclinic.treatments import sessions
 
@@ -208,13 +209,6 @@ def test_today_has_a_course_visit_whose_session_can_be_started(demo):
         assert visits.check_in_refusal(visit) is None and visits.start_refusal(visit) is None
         signed = TreatmentSession.objects.filter(plan=visit.plan, status="signed").count()
         assert visit.course_session == signed + 1 and visit.course_areas
-        check = sessions.Precheck(
-            pregnancy="no",
-            infected_areas=[],
-            weight_kg=visit.patient.weight_kg,
-            numbing_product="",
-            numbing_applied_at="",
-            photos_taken=True,
-        )
+        check = plain_precheck(visit.patient)
         session = sessions.start(visit.practitioner, visit.plan, visit.site, check)
         assert session.plan_version_id == visit.plan_version_id

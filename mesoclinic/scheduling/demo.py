@@ -225,18 +225,23 @@ def _free_start(
     return None
 
 
-def _would_start(doctor: User, plan: Plan, site: Site) -> bool:
-    check = Precheck(
+def plain_precheck(patient: Patient) -> Precheck:
+    """Today's answers of a patient with nothing new: not pregnant, no infection, weight
+    as recorded, no numbing, photos taken."""
+    return Precheck(
         pregnancy="no",
         infected_areas=[],
-        weight_kg=plan.patient.weight_kg,
+        weight_kg=patient.weight_kg,
         numbing_product="",
         numbing_applied_at="",
         photos_taken=True,
     )
+
+
+def _would_start(doctor: User, plan: Plan, site: Site) -> bool:
     try:
         with transaction.atomic():
-            sessions.start(doctor, plan, site, check)
+            sessions.start(doctor, plan, site, plain_precheck(plan.patient))
             raise _Trial
     except _Trial:
         return True

@@ -129,3 +129,15 @@ def log_out(page) -> None:
     """Log out from the signed-in person's menu at the top right."""
     page.locator("details.who > summary").click()
     page.get_by_role("button", name="Log out").click()
+
+
+def take_part_by_card(page, invoice_url: str, amount: str, reference: str) -> None:
+    """From an issued invoice's page: take `amount` by card and see it part paid."""
+    page.get_by_role("link", name="Take payment").click()
+    page.get_by_label("Amount").fill(amount)
+    page.get_by_label("Method").select_option(label="Card")
+    page.get_by_label("Reference").fill(reference)
+    page.get_by_role("button", name="Record payment").click()
+    expect(page.locator(".messages")).to_contain_text(f"{amount} recorded")
+    page.goto(invoice_url)
+    expect(page.locator("main")).to_contain_text(re.compile("[Pp]art paid"))

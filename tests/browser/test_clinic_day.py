@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from tests.browser.conftest import login, screenshot
-from tests.browser.flows import htmx_idle
+from tests.browser.flows import htmx_idle, take_part_by_card
 
 PLAN_LOTS = 'optgroup[label="In this session\'s plan"] option'
 
@@ -87,14 +87,7 @@ def test_a_visit_from_check_in_to_a_part_paid_printed_invoice(page, tablet):
     total = page.locator(".invoice-lines tr.total td").inner_text()
     screenshot(page, "clinic-day-invoice-issued")
 
-    page.get_by_role("link", name="Take payment").click()
-    page.get_by_label("Amount").fill("50.00")
-    page.get_by_label("Method").select_option(label="Card")
-    page.get_by_label("Reference").fill("TID 4410 AUTH 7781")
-    page.get_by_role("button", name="Record payment").click()
-    expect(page.locator(".messages")).to_contain_text("50.00 recorded")
-    page.goto(invoice_url)
-    expect(page.locator("main")).to_contain_text(re.compile("[Pp]art paid"))
+    take_part_by_card(page, invoice_url, "50.00", "TID 4410 AUTH 7781")
     # Out of the day's list once invoiced, and on Payments due with what is left.
     page.goto("/")
     expect(page.get_by_role("heading", name="Sessions to invoice")).to_have_count(0)

@@ -6,6 +6,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.conftest import login, screenshot
+from tests.browser.flows import take_part_by_card
 
 
 def test_reception_issues_an_invoice_takes_part_by_card_and_prints_it(page):
@@ -38,14 +39,7 @@ def test_reception_issues_an_invoice_takes_part_by_card_and_prints_it(page):
     screenshot(page, "invoice-issued")
     invoice_url = page.url
 
-    page.get_by_role("link", name="Take payment").click()
-    page.get_by_label("Amount").fill("40.00")
-    page.get_by_label("Method").select_option(label="Card")
-    page.get_by_label("Reference").fill("TID 7781 AUTH 0042")
-    page.get_by_role("button", name="Record payment").click()
-    expect(page.locator(".messages")).to_contain_text("40.00 recorded")
-    page.goto(invoice_url)
-    expect(page.locator("main")).to_contain_text(re.compile("[Pp]art paid"))
+    take_part_by_card(page, invoice_url, "40.00", "TID 7781 AUTH 0042")
 
     pdf = page.request.get(invoice_url.rstrip("/") + ".pdf")
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
