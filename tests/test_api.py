@@ -1,5 +1,7 @@
 """The JSON API: same roles, same tenancy, same audit as the pages."""
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 
@@ -185,3 +187,70 @@ def test_registering_needs_a_write_token_and_is_closed_to_patients_and_strangers
     assert refused.status_code == 403
     assert _create(client_for(portal_user(org, reception, patient))).status_code == 404
     assert _create(Client()).status_code == 401
+
+
+# --- the medical history ------------------------------------------------------------------
+
+
+def _add(client, patient, **body):
+    return client.post(
+        f"/api/v1/patients/{patient.public_id}/history", body, content_type="application/json"
+    )
+
+
+def test_clinical_staff_add_history_through_the_charts_forms_once(org, practitioner, patient):
+    client = client_for(practitioner)
+    today = str(dt.date.today())
+    nka = _add(client, patient, kind="no-known-allergies", recorded_on=today)
+    assert nka.status_code == 201, nka.content
+    allergy = _add(
+        client, patient, kind="allergy", substance="lidocaine", severity="moderate",
+        reaction="Hives", recorded_on=today,
+    )  # fmt: skip
+    assert allergy.status_code == 201, allergy.content
+    kinds = [h["kind"] for h in allergy.json()["history"]]
+    assert "allergy" in kinds and "no-known-allergies" not in kinds  # superseded, as on the page
+    assert any("idocaine" in a["text"] for a in allergy.json()["alerts"])
+    again = _add(
+        client, patient, kind="allergy", substance="lidocaine", severity="moderate",
+        reaction="Hives", recorded_on=today,
+    )  # fmt: skip
+    assert again.status_code == 200
+    with acting_for(org):
+        assert pm.Allergy.objects.filter(patient=patient).count() == 1
+    creates = AuditEvent.objects.filter(action="create", object_type="allergy")
+    assert creates.count() == 1 and creates.get().actor == practitioner
+
+
+def test_a_bad_entry_is_named_field_by_field(practitioner, patient):
+    client = client_for(practitioner)
+    future = str(dt.date.today() + dt.timedelta(days=3))
+    bad = _add(client, patient, kind="medication", name="", recorded_on=future)
+    assert bad.status_code == 400
+    assert set(bad.json()["errors"]) >= {"name", "recorded_on"}
+    allergy = _add(
+        client, patient, kind="allergy", severity="mild", recorded_on=future[:4] + "-01-01"
+    )
+    assert "substance" in allergy.json()["errors"]
+    unknown = _add(client, patient, kind="horoscope", recorded_on="2026-01-01")
+    assert unknown.status_code == 422
+
+
+def test_history_is_written_by_clinical_staff_only(org, reception, practitioner, outsider, patient):
+    from tests.test_portal import portal_user
+
+    body = {"kind": "medication", "name": "Warfarin", "recorded_on": str(dt.date.today())}
+    assert _add(client_for(reception), patient, **body).status_code == 403
+    token = tokens.create(practitioner, name="t", scopes=["read", "write"], days=5)[1]
+    no_clinical = Client().post(
+        f"/api/v1/patients/{patient.public_id}/history", body,
+        content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}",
+    )  # fmt: skip
+    assert no_clinical.status_code == 403
+    assert _add(client_for(outsider), patient, **body).status_code == 404
+    assert (
+        _add(client_for(portal_user(org, reception, patient)), patient, **body).status_code == 404
+    )
+    assert _add(Client(), patient, **body).status_code == 401
+    with acting_for(org):
+        assert not pm.Medication.objects.filter(patient=patient).exists()

@@ -173,6 +173,7 @@ TABLE: dict[str, Row] = {
     "api:list_patients": row(STAFF),
     "api:create_patient": row(STAFF),  # the list's path: the walk's GET lists
     "api:patient_detail": row(STAFF, patient_id="@patient"),
+    "api:add_history_entry": row(CLINICAL, patient_id="@patient"),
     # API: the desk's resources (appointments, outcomes, photos, lots, money)
     "api:list_appointments": row(STAFF),
     "api:book_appointment": row(STAFF),  # the list's path: a GET walks the list

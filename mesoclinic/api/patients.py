@@ -3,6 +3,7 @@
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any, Literal
+from uuid import UUID
 
 from django.utils import timezone
 from ninja import Query, Router, Status
@@ -14,14 +15,14 @@ from mesoclinic.accounts.models import Site
 from mesoclinic.api import cursor
 from mesoclinic.api import schemas as s
 from mesoclinic.api import schemas_clinical as c
-from mesoclinic.api.auth import clinical, require
+from mesoclinic.api.auth import clinical, require, require_clinical
 from mesoclinic.api.models import Scope
 from mesoclinic.api.refusals import as_form_data, body_doc, form_refused, read_body, refused
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients import models as pm
 from mesoclinic.patients import services
 from mesoclinic.patients.access import get_patient
-from mesoclinic.patients.forms import PatientForm, SearchForm
+from mesoclinic.patients.forms import HISTORY_FORMS, PatientForm, SearchForm
 from mesoclinic.patients.search import search_patients
 from mesoclinic.scheduling.access import get_site
 
@@ -138,6 +139,38 @@ def create_patient(request: AuthedRequest) -> Any:
             status=409,
         )
     patient = services.create_patient(request.user, form)
+    return Status(201, _detail(request, patient))
+
+
+@router.post(
+    "/{uuid:patient_id}/history",
+    response={201: s.PatientDetail, 200: s.PatientDetail, **c.WRITE_REFUSED},
+    openapi_extra=body_doc(s.HistoryIn),
+)
+def add_history_entry(request: AuthedRequest, patient_id: UUID) -> Any:
+    """Record an allergy, medication, condition, pregnancy status, skin infection,
+    lifestyle factor or concern through the chart's own form and service (an allergy
+    supersedes "no known allergies"). The answer is the patient with their history; the
+    same entry sent again by the same caller within ten minutes is recorded once (200)."""
+    require_clinical(request, Scope.WRITE)
+    require(request, roles.EDIT_CLINICAL, Scope.WRITE)
+    patient = get_patient(patient_id)
+    body = read_body(request, s.HistoryIn)
+    form = HISTORY_FORMS[body.kind](as_form_data(body.dict(exclude={"kind"})), patient=patient)
+    if not form.is_valid():
+        return form_refused(form)
+    model = form._meta.model
+    same = {k: v for k, v in form.cleaned_data.items() if not isinstance(v, list)}
+    again = model.objects.filter(
+        patient=patient,
+        created_by=request.user,
+        created_at__gte=timezone.now() - AGAIN_WITHIN,
+        voided_at__isnull=True,
+        **same,
+    )
+    if again.exists():
+        return Status(200, _detail(request, patient))
+    services.add_entry(request.user, patient, form)
     return Status(201, _detail(request, patient))
 
 

@@ -81,6 +81,41 @@ class PatientIn(Schema):
     )
 
 
+HistoryKind = Literal[
+    "allergy", "no-known-allergies", "medication", "condition", "pregnancy", "infection",
+    "lifestyle", "concern",
+]  # fmt: skip
+
+
+class HistoryIn(Schema):
+    """One entry of the medical history, with the fields of its kind's form (the others
+    are ignored): allergy (substance or substance_text, reaction, severity),
+    no-known-allergies, medication (name, dose), condition (condition, area, notes),
+    pregnancy (status, confirmed_on), infection (area, description, resolved_on),
+    lifestyle (factor, notes), concern (concern, areas, goals, expectations)."""
+
+    kind: HistoryKind
+    recorded_on: date
+    substance: str = ""
+    substance_text: str = ""
+    reaction: str = ""
+    severity: str = ""
+    name: str = ""
+    dose: str = ""
+    condition: str = ""
+    area: str = ""
+    notes: str = ""
+    status: str = ""
+    confirmed_on: date | None = None
+    description: str = ""
+    resolved_on: date | None = None
+    factor: str = ""
+    concern: str = ""
+    areas: list[str] = []
+    goals: str = ""
+    expectations: str = ""
+
+
 class PatientPage(Schema):
     results: list[PatientSummary]
     next: str | None = Field(description="Cursor of the next page; null on the last page.")
