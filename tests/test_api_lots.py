@@ -185,3 +185,58 @@ def test_receiving_needs_a_clinical_role_write_scope_and_our_site(
     patient_login = client_for(portal_user(org, reception, patient))
     assert patient_login.post("/api/v1/lots", body, "application/json").status_code == 404
     assert Client().post("/api/v1/lots", body, "application/json").status_code == 401
+
+
+# --- signing a stock count ----------------------------------------------------------------
+
+
+def _count(client, site, lines, key=None):
+    import uuid
+
+    return client.post(
+        "/api/v1/lots/counts",
+        {"site": str(site.public_id), "lines": lines},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=key or str(uuid.uuid4()),
+    )
+
+
+def _line(lot, expected, counted, reason=""):
+    return {"lot": str(lot.public_id), "expected": expected, "counted": counted, "reason": reason}
+
+
+def test_a_count_sets_the_stock_once_with_the_reasons_for_differences(org, site, practitioner, lot):
+    import uuid
+
+    other = receive_lot(org, site, practitioner, number="HAB-1", product="ha-noncrosslinked-2ml")
+    client = client_for(practitioner)
+    no_reason = _count(client, site, [_line(lot, 10, 9), _line(other, 10, 10)])
+    assert (
+        no_reason.status_code == 400 and "Say why lot DCA-001 differs" in no_reason.json()["detail"]
+    )
+    missing = _count(client, site, [_line(lot, 10, 10)])
+    assert missing.status_code == 400 and "HAB-1" in missing.json()["detail"]
+    key = str(uuid.uuid4())
+    lines = [_line(lot, 10, 9, "One vial broken"), _line(other, 10, 10)]
+    signed = _count(client, site, lines, key)
+    assert signed.status_code == 201, signed.content
+    assert signed.json()["differences"] == 1 and signed.json()["lots_counted"] == 2
+    again = _count(client, site, lines, key)
+    assert again.status_code == 200 and again.json()["id"] == signed.json()["id"]
+    left = client.get(f"/api/v1/lots/{lot.public_id}").json()["vials_left"]
+    assert left == 9  # set to the count, once
+    stale = _count(client, site, [_line(lot, 10, 9, "x"), _line(other, 10, 10)])
+    assert stale.status_code == 409  # the stock moved since 10 was read
+    assert AuditEvent.objects.filter(action="create", object_type="stockcount").count() == 1
+
+
+def test_counting_is_for_those_who_sign_in_this_clinic(
+    org, site, practitioner, esthetician, reception, outsider, patient, lot
+):
+    lines = [_line(lot, 10, 10)]
+    assert _count(client_for(esthetician), site, lines).status_code == 403
+    assert _count(client_for(reception), site, lines).status_code == 403
+    assert _count(client_for(outsider), site, lines).status_code == 404
+    assert _count(client_for(portal_user(org, reception, patient)), site, lines).status_code == 404
+    assert _count(Client(), site, lines).status_code == 401
+    assert client_for(practitioner).get(f"/api/v1/lots/{lot.public_id}").json()["vials_left"] == 10

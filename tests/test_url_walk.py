@@ -184,6 +184,7 @@ TABLE: dict[str, Row] = {
     "api:list_lots": row(CLINICAL),
     "api:receive_lot": row(CLINICAL),  # the list's path: the walk's GET lists
     "api:stock_levels": row(CLINICAL),
+    "api:count_stock": row(SIGNERS),
     "api:lot_detail": row(CLINICAL, lot_id="@lot"),
     "api:list_photos": row(CLINICAL, query={"patient": "@patient"}),
     "api:photo_consents": row(CLINICAL, patient_id="@patient"),

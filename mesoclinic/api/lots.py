@@ -10,7 +10,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from django.utils import timezone
-from ninja import Query, Router, Status
+from ninja import Header, Query, Router, Status
 
 from mesoclinic import rules
 from mesoclinic.accounts import roles
@@ -22,10 +22,18 @@ from mesoclinic.api import schemas_clinical as c
 from mesoclinic.api import schemas_desk as d
 from mesoclinic.api.auth import require, require_clinical
 from mesoclinic.api.models import Scope
-from mesoclinic.api.refusals import as_form_data, body_doc, form_refused, read_body
+from mesoclinic.api.refusals import (
+    NO_KEY,
+    as_form_data,
+    body_doc,
+    form_refused,
+    read_body,
+    refused,
+    submission_key,
+)
 from mesoclinic.audit.log import Action, record
 from mesoclinic.scheduling.access import get_site
-from mesoclinic.treatments import inventory, stock
+from mesoclinic.treatments import inventory, stock, stock_count
 from mesoclinic.treatments.access import get_lot
 from mesoclinic.treatments.inventory_forms import LotForm
 from mesoclinic.treatments.models import Lot
@@ -120,6 +128,55 @@ def receive_lot(request: AuthedRequest) -> Any:
         return form_refused(form)
     lot = inventory.receive(request.user, form.cleaned_data)
     return Status(201, _out(inventory.label([get_lot(lot.public_id)])[0]))
+
+
+@router.post(
+    "/counts",
+    response={201: d.StockCountOut, 200: d.StockCountOut, **c.WRITE_REFUSED},
+    openapi_extra=body_doc(d.StockCountIn),
+)
+def count_stock(
+    request: AuthedRequest,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),  # noqa: B008
+) -> Any:
+    """Sign a stock count of a site, as the count page does: every usable lot of the
+    site counted, each difference with its reason, the stock set to the count and the
+    count audited. A lot whose stock moved since `expected` was read is a 409 (read the
+    lots again); the same Idempotency-Key again answers 200 with the count first made."""
+    require_clinical(request, Scope.WRITE)
+    require(request, roles.SIGN_CLINICAL, Scope.WRITE)
+    body = read_body(request, d.StockCountIn)
+    key = submission_key(request.user, idempotency_key)
+    if key is None:
+        return refused(NO_KEY)
+    site = get_site(body.site)
+    held = {lot.public_id: lot for lot in stock_count.lots_to_count(site)}
+    sent = {line.lot: line for line in body.lines}
+    if missing := [lot.lot_number for pid, lot in held.items() if pid not in sent]:
+        return refused("Count every usable lot of the site: missing " + ", ".join(missing), "lines")
+    if stray := [str(pid) for pid in sent if pid not in held]:
+        return refused("Not a usable lot of this site: " + ", ".join(stray), "lines")
+    counted = [
+        stock_count.Counted(held[pid].pk, line.expected, line.counted, line.reason)
+        for pid, line in sent.items()
+    ]
+    try:
+        count, made = stock_count.record_count(request.user, site, counted, key)
+    except stock_count.StockChanged as changed:
+        return refused(str(changed), status=409)
+    except stock_count.CountRefused as refusal:
+        return refused(str(refusal), "lines")
+    return Status(
+        201 if made else 200,
+        {
+            "id": count.public_id,
+            "site": {"id": site.public_id, "name": site.name},
+            "signed_at": count.signed_at,
+            "counted_by": count.counted_by.full_name,
+            "lots_counted": count.lots_counted,
+            "differences": count.differences,
+        },
+    )
 
 
 @router.get("/{uuid:lot_id}", response={200: d.LotOut, 403: s.Error, 404: s.Error})

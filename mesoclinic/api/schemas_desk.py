@@ -229,6 +229,27 @@ class LotIn(Schema):
     unit_cost: Decimal | None = Field(None, description="What one vial cost the clinic.")
 
 
+class CountLineIn(Schema):
+    lot: UUID
+    expected: int = Field(description="The lot's vials_left as the counter was shown it.")
+    counted: int = Field(ge=0, description="Vials on the shelf.")
+    reason: str = Field("", max_length=300, description="Why the count differs, if it does.")
+
+
+class StockCountIn(Schema):
+    site: UUID
+    lines: list[CountLineIn] = Field(description="One line per usable lot of the site.")
+
+
+class StockCountOut(Schema):
+    id: UUID
+    site: Named
+    signed_at: datetime
+    counted_by: str
+    lots_counted: int
+    differences: int
+
+
 class LotPage(Schema):
     results: list[LotOut]
     next: str | None = Field(description="Cursor of the next page; null on the last page.")
