@@ -11,8 +11,9 @@ Each is one query for the rows shown, and a count only when there are more.
 """
 
 import datetime as dt
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -26,20 +27,31 @@ from mesoclinic.treatments.models import SessionStatus, TreatmentSession
 SHOWN = 10
 
 
-def _where(user: User, site: Site | None) -> Q:
-    if site is not None:
-        return Q(site=site)
+def _works_at(user: User, site_field: str) -> Q:
+    """Rows whose `site_field` is one of the user's sites, or any site if they have none."""
     works_at = User.sites.through.objects.filter(user_id=user.pk)
-    return Q(Exists(works_at.filter(site_id=OuterRef("site_id")))) | ~Q(Exists(works_at))
+    return Q(Exists(works_at.filter(site_id=OuterRef(site_field)))) | ~Q(Exists(works_at))
+
+
+def _where(user: User, site: Site | None) -> Q:
+    return Q(site=site) if site is not None else _works_at(user, "site_id")
 
 
 def _sites(user: User, site: Site | None) -> list[Site]:
     """The day's site, else the user's sites (every site if they have none): one query."""
     if site is not None:
         return [site]
-    works_at = User.sites.through.objects.filter(user_id=user.pk)
-    mine = Q(Exists(works_at.filter(site_id=OuterRef("pk")))) | ~Q(Exists(works_at))
-    return list(Site.objects.filter(mine).order_by("name"))
+    return list(Site.objects.filter(_works_at(user, "pk")).order_by("name"))
+
+
+def _panel(request: AuthedRequest, rows: QuerySet[Any], template: str, **context: Any) -> str:
+    """The first SHOWN rows in `template`, with how many more there are; "" if none."""
+    shown = list(rows[: SHOWN + 1])
+    if not shown:
+        return ""
+    more = rows.count() - SHOWN if len(shown) > SHOWN else 0
+    context = {"rows": shown[:SHOWN], "more": more, **context}
+    return render_to_string(template, context, request=request)
 
 
 def sessions_to_invoice(request: AuthedRequest, site: Site | None, day: dt.date) -> str:
@@ -55,24 +67,11 @@ def sessions_to_invoice(request: AuthedRequest, site: Site | None, day: dt.date)
         .select_related("patient", "site", "performed_by")
         .order_by("-signed_at", "pk")
     )
-    shown = list(rows[: SHOWN + 1])
-    if not shown:
-        return ""
-    more = rows.count() - SHOWN if len(shown) > SHOWN else 0
-    return render_to_string(
-        "payments/_today_to_invoice.html",
-        {"rows": shown[:SHOWN], "more": more, "several": len(sites) > 1},
-        request=request,
-    )
+    return _panel(request, rows, "payments/_today_to_invoice.html", several=len(sites) > 1)
 
 
 def payments_due(request: AuthedRequest, site: Site | None, day: dt.date) -> str:  # noqa: ARG001
     rows = reports.unpaid_before(timezone.now()).filter(_where(request.user, site))
-    shown = list(rows[: SHOWN + 1])
-    if not shown:
-        return ""
-    more = rows.count() - SHOWN if len(shown) > SHOWN else 0
-    return render_to_string(
-        "payments/_today_due.html",
-        {"rows": shown[:SHOWN], "more": more, "money": format_amount, "several": site is None},
+    return _panel(
+        request, rows, "payments/_today_due.html", money=format_amount, several=site is None
     )
