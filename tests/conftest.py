@@ -24,6 +24,7 @@ from mesoclinic.plans import consent as consents
 from mesoclinic.plans import services as plans
 from mesoclinic.plans.models import Plan, PlanStatus
 from mesoclinic.tenancy import acting_for
+from tests import live
 from tests.factories import (
     SIGNATURE,
     client_for,
@@ -69,6 +70,17 @@ def pytest_runtest_makereport(item, call):
     if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped under CI=true, which is not allowed: {report.longrepr}"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, tmp_path_factory):
+    """pytest-django's test database, and a copy of it as migrated (tests/live.py)."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        with django_db_blocker.unblock():
+            live.keep_migrated(connection, tmp_path_factory.getbasetemp() / "migrated.sqlite3")
+    yield
 
 
 @pytest.fixture(autouse=True)

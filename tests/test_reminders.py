@@ -5,12 +5,8 @@ claimed before it is sent; a worker that dies between claim and "sent" leaves
 it unsent rather than risk a duplicate (at-most-once).
 """
 
-import os
-import subprocess
-import sys
 import threading
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -25,7 +21,7 @@ from mesoclinic.notifications.models import Kind, Reminder, State
 from mesoclinic.scheduling.models import Appointment, Status
 from mesoclinic.tenancy import acting_for
 from mesoclinic.treatments.models import SessionStatus, TreatmentSession
-from tests.factories import client_for
+from tests.factories import client_for, in_memory_sqlite, rerun_on_a_file
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 
@@ -328,28 +324,17 @@ def test_owner_sets_the_reminder_time(owner, org):
 
 # --- real concurrency -----------------------------------------------------------
 
-HERE = Path(__file__).resolve().parent.parent
-
 
 @pytest.mark.django_db(transaction=True)
 def test_four_workers_sending_at_once_send_each_reminder_once(
     tmp_path, monkeypatch, org, appointment_at, make_patient
 ):
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+    if in_memory_sqlite():
         # The shared in-memory test database cannot show writers queueing: run
         # this test again against a SQLite file, as production uses.
-        env = {**os.environ, "MESOCLINIC_TEST_SQLITE": str(tmp_path / "race.sqlite3")}
-        env.pop("MESOCLINIC_DATABASE_URL", None)
-        name = "test_four_workers_sending_at_once_send_each_reminder_once"
-        done = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{__file__}::{name}"],
-            cwd=HERE,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
+        rerun_on_a_file(
+            tmp_path, "test_four_workers_sending_at_once_send_each_reminder_once", __file__
         )
-        assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout[-3000:]
         return
     # Audit rows are append-only, even for the flush that ends a transactional test.
     monkeypatch.setattr(services, "_audit", lambda *_args, **_kwargs: None)

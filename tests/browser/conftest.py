@@ -28,7 +28,8 @@ def live_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def live_app(live_dir):
+def live_app(live_dir, django_db_setup):
+    # django_db_setup first: the server's database starts as a copy of the migrated one.
     if not Path(CHROMIUM).exists():
         pytest.skip(
             f"Chromium not found at {CHROMIUM}: apt-get install chromium to run browser tests"

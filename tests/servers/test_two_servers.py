@@ -15,7 +15,7 @@ EMAIL = "practitioner@demo.clinic"
 
 
 @pytest.fixture(scope="module")
-def two_servers(tmp_path_factory):
+def two_servers(tmp_path_factory, django_db_setup):
     if not Path(live.REDIS).exists():
         pytest.skip("redis-server not found: apt-get install redis-server to run this test")
     tmp = tmp_path_factory.mktemp("two")
