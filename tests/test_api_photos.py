@@ -66,8 +66,24 @@ def test_the_image_is_decrypted_never_cached_and_audited(org, practitioner, phot
     with acting_for(org):
         events = AuditEvent.objects.filter(object_id=str(photo.public_id), action="view")
         assert sorted(e.detail for e in events) == ["image screen", "image thumb"]
-    bad = client_for(practitioner).get(f"/api/v1/photos/{photo.public_id}/image?size=original")
+    bad = client_for(practitioner).get(f"/api/v1/photos/{photo.public_id}/image?size=raw")
     assert bad.status_code == 422
+
+
+def test_the_original_is_served_as_stored_to_clinical_staff_only(
+    org, practitioner, reception, photo
+):
+    url = f"/api/v1/photos/{photo.public_id}/image?size=original"
+    response = client_for(practitioner).get(url)
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    assert response["Content-Type"] == photo.mime
+    with acting_for(org):
+        assert response.content == photo_storage().read(photo.original_name)
+        assert response.content != photo_storage().read(photo.screen_name)
+        seen = AuditEvent.objects.filter(object_id=str(photo.public_id), action="view")
+        assert [e.detail for e in seen] == ["image original"]
+    refused = client_for(reception).get(url)
+    assert refused.status_code == 403 and refused.content[:2] != b"\xff\xd8"
 
 
 def test_a_voided_photos_image_is_not_found_but_its_record_stays(org, practitioner, patient, photo):
@@ -146,7 +162,7 @@ def test_the_list_runs_a_bounded_number_of_queries(
 def test_the_openapi_document_gives_the_image_as_jpeg(practitioner):
     document = client_for(practitioner).get("/api/v1/openapi.json").json()
     image = document["paths"]["/api/v1/photos/{photo_id}/image"]["get"]
-    assert list(image["responses"]["200"]["content"]) == ["image/jpeg"]
+    assert list(image["responses"]["200"]["content"]) == ["image/jpeg", "image/png"]
     assert {"403", "404"} <= set(image["responses"])
     size = next(p for p in image["parameters"] if p["name"] == "size")
-    assert size["schema"]["enum"] == ["screen", "thumb"]
+    assert size["schema"]["enum"] == ["screen", "thumb", "original"]

@@ -9,8 +9,8 @@ Photos are clinical records: a clinical role and, for a token, the clinical scop
 from typing import Any, Literal
 from uuid import UUID
 
-from django.http import Http404, HttpResponse
 from ninja import Query, Router, Schema
+from pydantic import Field
 
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.api import cursor
@@ -19,8 +19,8 @@ from mesoclinic.api import schemas_desk as d
 from mesoclinic.api.auth import require_clinical
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.access import get_patient
-from mesoclinic.photos import consent, services
-from mesoclinic.photos.access import get_photo, get_shown_photo
+from mesoclinic.photos import consent, serving
+from mesoclinic.photos.access import get_photo
 from mesoclinic.photos.models import Photo
 
 router = Router(tags=["photos"])
@@ -31,7 +31,10 @@ IMAGE_RESPONSE = {
     "responses": {
         "200": {
             "description": "The image, decrypted; never cached (Cache-Control: no-store).",
-            "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
+            "content": {
+                mime: {"schema": {"type": "string", "format": "binary"}}
+                for mime in ("image/jpeg", "image/png")
+            },
         }
     }
 }
@@ -45,7 +48,9 @@ class PhotoParams(cursor.PageParams):
 
 
 class ImageParams(Schema):
-    size: Literal["screen", "thumb"] = "screen"
+    size: Literal["screen", "thumb", "original"] = Field(
+        "screen", description="original: the image as taken, JPEG or PNG."
+    )
 
 
 def _out(photo: Photo) -> dict[str, Any]:
@@ -122,19 +127,12 @@ def photo_detail(request: AuthedRequest, photo_id: UUID) -> dict[str, Any]:
     "/{uuid:photo_id}/image",
     response={403: s.Error, 404: s.Error},
     openapi_extra=IMAGE_RESPONSE,
-    summary="A photo's image (JPEG)",
+    summary="A photo's image",
 )
 def photo_image(request: AuthedRequest, photo_id: UUID, params: Query[ImageParams]) -> Any:
-    """The screen-sized (or thumbnail) JPEG; a voided photo's image is not found."""
+    """The screen-sized or thumbnail JPEG, or the original as taken (JPEG or PNG; the
+    location and camera details removed on upload); a voided photo's image is not found."""
     require_clinical(request)
-    photo = get_shown_photo(photo_id)
-    try:
-        data = services.read_image(request.user, photo, params.size)
-    except services.PhotoRefused:
-        raise Http404 from None  # voided meanwhile: as the page, not found
-    response = HttpResponse(data, content_type=photo.mime_of(params.size))
+    response = serving.image_response(request.user, photo_id, params.size)
     response["Cache-Control"] = "no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cross-Origin-Resource-Policy"] = "same-origin"
-    response["Content-Disposition"] = "inline"
     return response
