@@ -189,6 +189,72 @@ def test_registering_needs_a_write_token_and_is_closed_to_patients_and_strangers
     assert _create(Client()).status_code == 401
 
 
+# --- changing a patient ---------------------------------------------------------------
+
+
+def _change(client, patient, headers=None, **body):
+    return client.patch(
+        f"/api/v1/patients/{patient.public_id}",
+        body,
+        content_type="application/json",
+        **(headers or {}),
+    )
+
+
+@pytest.mark.parametrize("role", ["owner", "practitioner", "esthetician", "reception"])
+def test_every_staff_role_changes_only_the_fields_it_sends(personas, role, org, patient):
+    before = (patient.first_name, patient.date_of_birth, patient.email)
+    changed = _change(client_for(personas[role]), patient, phone="+44 7700 900456")
+    assert changed.status_code == 200, changed.content
+    data = changed.json()
+    assert data["phone"] == "+44 7700 900456"
+    assert (data["first_name"], data["date_of_birth"], data["email"]) == (
+        before[0],
+        str(before[1]),
+        before[2],
+    )
+    with acting_for(org):
+        patient.refresh_from_db()
+        assert patient.phone == "+44 7700 900456" and patient.changed_by == personas[role]
+    [event] = AuditEvent.objects.filter(action="change", object_id=str(patient.public_id))
+    assert event.fields == ["phone"] and event.actor_id == personas[role].pk
+
+
+def test_a_bad_change_is_named_and_nothing_is_saved(org, practitioner, reception, patient):
+    client = client_for(practitioner)
+    bad = _change(client, patient, date_of_birth="2999-01-01", weight_kg="900", last_name=None)
+    assert bad.status_code == 400
+    assert set(bad.json()["errors"]) == {"date_of_birth", "weight_kg", "last_name"}
+    sms = _change(client, patient, contact_by="sms", phone="")
+    assert sms.status_code == 400 and "phone" in sms.json()["errors"]
+    weighed = _change(client_for(reception), patient, weight_kg="70")
+    assert weighed.status_code == 400 and "weight_kg" in weighed.json()["errors"]
+    with acting_for(org):
+        patient.refresh_from_db()
+    assert patient.weight_kg != 900 and patient.last_name and patient.contact_by != "sms"
+    assert not AuditEvent.objects.filter(action="change", object_id=str(patient.public_id))
+    measured = _change(client, patient, weight_kg="64.5")
+    assert measured.status_code == 200 and measured.json()["weight_kg"] == 64.5
+
+
+def test_changing_needs_a_write_token_and_is_closed_to_patients_and_strangers(
+    org, reception, outsider, patient
+):
+    from tests.test_portal import portal_user
+
+    read_only = tokens.create(reception, name="t", scopes=["read"], days=5)[1]
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {read_only}"}
+    assert _change(Client(), patient, bearer, phone="1").status_code == 403
+    stranger = _change(client_for(outsider), patient, first_name="Eve")
+    assert stranger.status_code == 404 and "García" not in stranger.content.decode()
+    portal = client_for(portal_user(org, reception, patient))
+    assert _change(portal, patient, first_name="Eve").status_code == 404
+    assert _change(Client(), patient, first_name="Eve").status_code == 401
+    with acting_for(org):
+        patient.refresh_from_db()
+    assert patient.first_name != "Eve"
+
+
 # --- the medical history ------------------------------------------------------------------
 
 

@@ -111,11 +111,8 @@ def create_patient(request: AuthedRequest) -> Any:
     body = read_body(request, s.PatientIn)
     with_clinical = clinical(request)
     values = body.dict(exclude={"duplicate_ok", "home_site"})
-    if not with_clinical:
-        sent = [f for f in s.CLINICAL_FIELDS if values.pop(f, None) not in (None, "")]
-        if sent:
-            errors = {f: ["Measurements and notes are recorded by clinical staff."] for f in sent}
-            return Status(400, {"detail": "Leave out the clinical fields.", "errors": errors})
+    if (refusal := _clinical_refused(request, values)) is not None:
+        return refusal
     if body.home_site is not None:
         values["home_site"] = get_site(body.home_site).pk
     form = PatientForm(
@@ -140,6 +137,43 @@ def create_patient(request: AuthedRequest) -> Any:
         )
     patient = services.create_patient(request.user, form)
     return Status(201, _detail(request, patient))
+
+
+def _clinical_refused(request: AuthedRequest, values: dict[str, Any]) -> Any:
+    """400 naming the clinical fields a caller without a clinical role sent, else None."""
+    if clinical(request):
+        return None
+    sent = [f for f in s.CLINICAL_FIELDS if values.pop(f, None) not in (None, "")]
+    if not sent:
+        return None
+    errors = {f: ["Measurements and notes are recorded by clinical staff."] for f in sent}
+    return Status(400, {"detail": "Leave out the clinical fields.", "errors": errors})
+
+
+@router.patch(
+    "/{uuid:patient_id}",
+    response={200: s.PatientDetail, **c.WRITE_REFUSED},
+    openapi_extra=body_doc(s.PatientChange),
+)
+def change_patient(request: AuthedRequest, patient_id: UUID) -> Any:
+    """Change a patient's details through the patient form and service, as the edit page
+    does: the fields sent are checked with the others as they are, and one audit event
+    names the fields changed. Sending the same change again changes nothing."""
+    require(request, roles.EDIT_DEMOGRAPHICS, Scope.WRITE)
+    patient = get_patient(patient_id)
+    values = read_body(request, s.PatientChange).dict(exclude_unset=True)
+    if (refusal := _clinical_refused(request, values)) is not None:
+        return refusal
+    if values.get("home_site") is not None:
+        values["home_site"] = get_site(values["home_site"]).pk
+    sites = Site.objects.order_by("name")
+    current = PatientForm(instance=patient, sites=sites, clinical=clinical(request))
+    data = as_form_data({**{n: current.initial.get(n) for n in current.fields}, **values})
+    form = PatientForm(data, instance=patient, sites=sites, clinical=clinical(request))
+    if not form.is_valid():
+        return form_refused(form)
+    services.update_patient(request.user, patient, form)
+    return _detail(request, get_patient(patient_id))
 
 
 @router.post(

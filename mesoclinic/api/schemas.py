@@ -81,6 +81,29 @@ class PatientIn(Schema):
     )
 
 
+class PatientChange(Schema):
+    """The fields to change, as the patient form edits them; a field left out stays as it
+    is, null clears it. Measurements and notes are clinical, as for a new patient."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    date_of_birth: date | None = None
+    sex: Literal["F", "M", "X", "U"] | None = None
+    phone: str | None = None
+    email: str | None = None
+    contact_by: Literal["email", "sms", "both", "none"] | None = None
+    address: str | None = None
+    occupation: str | None = None
+    emergency_contact_name: str | None = None
+    emergency_contact_phone: str | None = None
+    home_site: UUID | None = None
+    weight_kg: Decimal | None = None
+    height_cm: Decimal | None = None
+    measured_on: date | None = None
+    fitzpatrick: int | None = Field(None, description="Fitzpatrick skin type, 1-6.")
+    notes: str | None = None
+
+
 HistoryKind = Literal[
     "allergy", "no-known-allergies", "medication", "condition", "pregnancy", "infection",
     "lifestyle", "concern",
