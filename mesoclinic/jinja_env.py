@@ -63,6 +63,7 @@ def environment(**options: Any) -> Environment:
         money=money,
         area_name=area_name,
         protocol_name=protocol_name,
+        product_name=product_name,
         instrument_name=instrument_name,
         technique_name=technique_name,
         ingredient_name=ingredient_name,
@@ -179,6 +180,11 @@ def widget(field: BoundField) -> SafeString:
 def area_name(slug: str) -> str:
     area = rules.load_reference().areas.get(slug)
     return area.name if area else slug
+
+
+def product_name(slug: str) -> str:
+    product = rules.load_reference().products.get(slug)
+    return product.name if product else slug
 
 
 def protocol_name(slug: str) -> str:

@@ -49,6 +49,35 @@ def test_session_starts_from_a_consented_plan_with_todays_answers(
         assert Plan.objects.get(pk=consented_plan.pk).status == PlanStatus.ACTIVE
 
 
+def test_a_patient_recorded_as_male_is_not_asked_about_pregnancy(
+    org, site, practitioner, consented_plan, patient
+):
+    client = client_for(practitioner)
+    start = reverse("session_start", args=[consented_plan.public_id])
+    assert "pregnant or breastfeeding" in client.get(start).content.decode()
+    with acting_for(org):
+        patient.sex = "M"
+        patient.save(update_fields=["sex"])
+    page = client.get(start).content.decode()
+    assert "pregnant or breastfeeding" not in page and 'name="pregnancy"' not in page
+    # An answer posted anyway (an old form) is not taken as asked.
+    response = post_start(client, consented_plan, site, pregnancy="pregnant")
+    assert response.status_code == 302, response.content.decode()[:2000]
+    session = only_session(org)
+    assert session.precheck["pregnancy"] == "not-asked"
+    shown = client.get(reverse("session_detail", args=[session.public_id])).content.decode()
+    assert "Not asked: recorded as male" in shown and "EMLA" in shown
+
+
+def test_the_pregnancy_question_must_be_answered_for_other_patients(
+    org, site, practitioner, consented_plan
+):
+    response = post_start(client_for(practitioner), consented_plan, site, pregnancy="")
+    assert response.status_code == 400 and "This field is required" in response.content.decode()
+    with acting_for(org):
+        assert not TreatmentSession.objects.exists()
+
+
 def test_pregnancy_declared_today_stops_a_lipolysis_session(
     org, site, practitioner, consented_plan
 ):

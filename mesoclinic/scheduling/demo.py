@@ -22,7 +22,7 @@ from mesoclinic.scheduling.models import (
     TreatmentType,
     WorkingHours,
 )
-from mesoclinic.treatments import sessions
+from mesoclinic.treatments import sessions, vocab
 from mesoclinic.treatments.models import SessionStatus, TreatmentSession
 from mesoclinic.treatments.session_checks import Precheck, SessionRefused
 
@@ -229,7 +229,7 @@ def plain_precheck(patient: Patient) -> Precheck:
     """Today's answers of a patient with nothing new: not pregnant, no infection, weight
     as recorded, no numbing, photos taken."""
     return Precheck(
-        pregnancy="no",
+        pregnancy=vocab.nothing_new(patient.sex),
         infected_areas=[],
         weight_kg=patient.weight_kg,
         numbing_product="",

@@ -301,6 +301,13 @@ class TreatmentSession(VoidableRecord):
         return f"Session {self.public_id}"
 
     @property
+    def pregnancy_answer(self) -> str:
+        """The day's pregnancy answer as people read it."""
+        answer = self.precheck.get("pregnancy") or ""
+        labels = dict(vocab.PregnancyAnswer.choices)
+        return labels.get(answer, "not recorded")
+
+    @property
     def is_signed(self) -> bool:
         return self.signed_at is not None
 

@@ -37,7 +37,7 @@ class SessionRefused(Exception):
 
 @dataclass
 class Precheck:
-    pregnancy: str  # "no", "pregnant", "breastfeeding"
+    pregnancy: str  # a vocab.PregnancyAnswer
     infected_areas: list[str]
     weight_kg: Decimal | None
     numbing_product: str  # a coded topical product slug, or ""

@@ -36,9 +36,7 @@ class PrecheckForm(forms.Form):
         label="Asked today: pregnant or breastfeeding?",
         choices=[
             ("", "—"),
-            ("no", "Neither"),
-            ("pregnant", "Pregnant or possibly pregnant"),
-            ("breastfeeding", "Breastfeeding"),
+            *(c for c in vocab.PregnancyAnswer.choices if c[0] != vocab.PregnancyAnswer.NOT_ASKED),
         ],
     )
     infected_areas = forms.MultipleChoiceField(
@@ -92,6 +90,8 @@ class PrecheckForm(forms.Form):
         cast(forms.ModelChoiceField, fields["supervised_by"]).queryset = User.in_org.filter(
             role=Role.PRACTITIONER, is_active=True
         ).order_by("full_name")
+        if self.recorded_male:
+            del fields["pregnancy"]  # not asked; clean() records that it was not
         ref = rules.load_reference()
         cast(forms.ChoiceField, fields["infected_areas"]).choices = [
             (a, ref.areas[a].name) for a in dict.fromkeys(areas)
@@ -103,6 +103,8 @@ class PrecheckForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         assert data is not None  # Form.clean returns cleaned_data
+        if self.recorded_male:
+            data["pregnancy"] = vocab.PregnancyAnswer.NOT_ASKED
         if data.get("numbing_product") and not data.get("numbing_amount_g"):
             self.add_error("numbing_amount_g", "Give the amount applied, in grams.")
         weight, last = data.get("weight_kg"), self.last_weight()
@@ -130,11 +132,9 @@ class PrecheckForm(forms.Form):
         value = latest or self.patient.weight_kg
         return float(value) if value else None
 
-    def clean_pregnancy(self) -> str:
-        value = self.cleaned_data["pregnancy"]
-        if self.patient is not None and self.patient.sex == Sex.MALE and value != "no":
-            raise forms.ValidationError("This patient is recorded as male.")
-        return value
+    @property
+    def recorded_male(self) -> bool:
+        return self.patient is not None and self.patient.sex == Sex.MALE
 
 
 class AdhocStartForm(PrecheckForm):

@@ -17,6 +17,22 @@ def technique_choices() -> list[tuple[str, str]]:
     return [(t.slug, t.name) for t in rules.load_reference().techniques.values()]
 
 
+class PregnancyAnswer(models.TextChoices):
+    """The pre-treatment check's pregnancy question, as answered on the day."""
+
+    NO = "no", "Neither"
+    PREGNANT = "pregnant", "Pregnant or possibly pregnant"
+    BREASTFEEDING = "breastfeeding", "Breastfeeding"
+    # A patient recorded as male is not asked (the question is not shown).
+    NOT_ASKED = "not-asked", "Not asked: recorded as male"
+
+
+def nothing_new(sex: str) -> str:
+    """The pregnancy answer of a day with nothing new: "Neither", or not asked of a
+    patient recorded as male ("M", as `patients.Sex.MALE`)."""
+    return PregnancyAnswer.NOT_ASKED if sex == "M" else PregnancyAnswer.NO
+
+
 class AdverseEventType(models.TextChoices):
     """clinical-reference.md §6: documented adverse events."""
 

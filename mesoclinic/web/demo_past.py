@@ -441,7 +441,7 @@ class _Past:
             site=c.patient.home_site or self.sites[0],
             # Loaded unsigned (voided is not "open"), then signed in one statement.
             status=SessionStatus.VOIDED,
-            precheck=PRECHECK,
+            precheck={**PRECHECK, "pregnancy": vocab.nothing_new(c.patient.sex)},
             weight_kg=c.patient.weight_kg,
             started_at=started,
             ended_at=ended,
