@@ -173,6 +173,7 @@ TABLE: dict[str, Row] = {
     "api:list_patients": row(STAFF),
     "api:create_patient": row(STAFF),  # the list's path: the walk's GET lists
     "api:patient_detail": row(STAFF, patient_id="@patient"),
+    "api:change_patient": row(STAFF, patient_id="@patient"),  # the detail's path
     "api:add_history_entry": row(CLINICAL, patient_id="@patient"),
     # API: the desk's resources (appointments, outcomes, photos, lots, money)
     "api:list_appointments": row(STAFF),
@@ -202,6 +203,20 @@ TABLE: dict[str, Row] = {
     # clinical resources: a clinical role (sign-off: a signer) and, for a token, its scope
     "api:list_plans": row(CLINICAL, query={"patient": "@patient"}),
     "api:plan_detail": row(CLINICAL, plan_id="@consented_plan"),
+    "api:create_plan": row(CLINICAL),  # the list's path: the walk's GET lists
+    "api:add_area": row(CLINICAL, plan_id="@draft_plan"),
+    "api:update_area": row(CLINICAL, plan_id="@draft_plan", index="0"),
+    "api:remove_area": row(CLINICAL, plan_id="@draft_plan", index="0"),
+    "api:set_start": row(CLINICAL, plan_id="@draft_plan"),
+    "api:add_override": row(SIGNERS, plan_id="@draft_plan"),
+    "api:approve": row(SIGNERS, plan_id="@draft_plan"),
+    "api:propose": row(CLINICAL, plan_id="@draft_plan"),
+    "api:reopen": row(CLINICAL, plan_id="@approved_plan"),
+    "api:cancel": row(CLINICAL, plan_id="@draft_plan"),
+    "api:consent_document": row(CLINICAL, plan_id="@approved_plan"),
+    "api:sign_consent": row(CLINICAL, plan_id="@approved_plan"),
+    "api:countersign": row(SIGNERS, consent_id="@consent"),
+    "api:revoke": row(CLINICAL, consent_id="@consent"),
     "api:list_sessions": row(CLINICAL, query={"patient": "@patient"}),
     "api:session_detail": row(CLINICAL, session_id="@session"),
     "api:chart_area": row(CLINICAL, session_id="@session"),

@@ -3,15 +3,21 @@
 from typing import Any, Literal
 from uuid import UUID
 
-from ninja import Query, Router
+from django.utils import timezone
+from ninja import Query, Router, Status
 
 from mesoclinic import rules
+from mesoclinic.accounts import roles
 from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.api import cursor
 from mesoclinic.api import schemas_clinical as s
-from mesoclinic.api.auth import require_clinical
+from mesoclinic.api.auth import require, require_clinical
+from mesoclinic.api.models import Scope
+from mesoclinic.api.patients import AGAIN_WITHIN
+from mesoclinic.api.refusals import body_doc, read_body
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.access import get_patient
+from mesoclinic.plans import services
 from mesoclinic.plans.access import get_plan
 from mesoclinic.plans.models import Consent, Plan, PlanStatus, PlanVersion
 
@@ -97,19 +103,66 @@ def list_plans(request: AuthedRequest, params: Query[PlanParams]) -> Any:
     return {"results": [_summary(p) for p in page], "next": after}
 
 
+@router.post(
+    "",
+    response={201: s.PlanDetail, 200: s.PlanDetail, **s.WRITE_REFUSED},
+    openapi_extra=body_doc(s.PlanIn),
+)
+def create_plan(request: AuthedRequest) -> Any:
+    """Start a draft plan for a patient, with an area for each of their charted concerns,
+    as the chart's "New plan" button does. The same request sent again by the same caller
+    within ten minutes answers 200 with the draft first made, if nobody has edited it."""
+    require_clinical(request, Scope.WRITE)
+    require(request, roles.EDIT_CLINICAL, Scope.WRITE)
+    body = read_body(request, s.PlanIn)
+    patient = get_patient(body.patient)
+    again = Plan.objects.filter(
+        patient=patient,
+        created_by=request.user,
+        status=PlanStatus.DRAFT,
+        lock_version=0,
+        created_at__gte=timezone.now() - AGAIN_WITHIN,
+    ).first()
+    if again is not None:
+        return Status(200, detail(get_plan(again.public_id)))
+    plan = services.create_plan(request.user, patient)
+    return Status(201, detail(get_plan(plan.public_id)))
+
+
 @router.get("/{uuid:plan_id}", response={200: s.PlanDetail, **s.REFUSED})
 def plan_detail(request: AuthedRequest, plan_id: UUID) -> Any:
     require_clinical(request)
     plan = get_plan(plan_id)
+    record(request.user, Action.VIEW, plan, detail="api")
+    return detail(plan)
+
+
+def _draft(plan: Plan) -> dict[str, Any]:
+    evaluation = services.evaluate(plan.patient, plan.inputs, plan=plan)
+    result = evaluation.result or {}
+    return {
+        "start": services.start_date(plan.inputs),
+        "items": [_item(a) for a in result.get("areas", [])],
+        "requested": plan.inputs.get("items", []),
+        "hard_stops": result.get("hard_stops", []),
+        "warnings": result.get("warnings", []),
+        "overrides": plan.inputs.get("overrides", []),
+        "error": evaluation.error,
+    }
+
+
+def detail(plan: Plan) -> dict[str, Any]:
+    """The plan with its draft (while editable), its approved versions and its consents."""
     versions = list(
         PlanVersion.objects.filter(plan=plan).select_related("approved_by").order_by("number")
     )
     consents = Consent.objects.filter(plan=plan).select_related(
         "plan_version", "countersigned_by", "voided_by", "created_by"
     )
-    record(request.user, Action.VIEW, plan, detail="api")
     return {
         **_summary(plan),
+        "lock_version": plan.lock_version,
+        "draft": _draft(plan) if plan.is_editable else None,
         "versions": [
             {
                 "number": v.number,

@@ -35,6 +35,15 @@ class BadBody(Exception):
         self.body = body
 
 
+class Refused(Exception):
+    """A refusal raised from a helper, answered as `refused` would (api.views)."""
+
+    def __init__(self, message: str, field: str | None = None, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = {"detail": message, "errors": {field: [message]} if field else {}}
+
+
 def refused(message: str, field: str | None = None, status: int = 400) -> Status[Any]:
     """A service's refusal; one that belongs to a field names it, as the page does."""
     return Status(status, {"detail": message, "errors": {field: [message]} if field else {}})

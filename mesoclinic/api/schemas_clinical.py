@@ -85,9 +85,101 @@ class ConsentOut(Schema):
     void_reason: str
 
 
+class Finding(Schema):
+    """What the rules engine says of the draft: a hard stop blocks approval."""
+
+    code: str = Field(description="The finding's code, for an override.")
+    message: str
+    grade: str = Field(description="Evidence grade of the rule: A is never overridden.")
+    overridable: bool
+    area: str | None
+    source: str | None = Field(description="Where clinical-reference.md gives the limit.")
+
+
+class OverrideOut(Schema):
+    code: str
+    area: str | None
+    reason: str
+    by: str
+    at: str
+
+
+class PlanDraft(Schema):
+    """The plan as being edited, evaluated against the patient's whole charted record."""
+
+    start: date
+    items: list[PlanItem] = Field(description="The engine's plan, one entry per area side.")
+    requested: list[dict[str, Any]] = Field(
+        description="The items as edited (index = the position used by /areas/{index})."
+    )
+    hard_stops: list[Finding]
+    warnings: list[Finding]
+    overrides: list[OverrideOut]
+    error: str | None = Field(description="Why the engine could not plan these inputs.")
+
+
 class PlanDetail(PlanSummary):
+    lock_version: int = Field(description="Send it back with a change; 409 if it moved.")
+    draft: PlanDraft | None = Field(description="Present while the plan can be edited.")
     versions: list[PlanVersionOut]
     consents: list[ConsentOut]
+
+
+class PlanIn(Schema):
+    patient: UUID = Field(description="The patient; the draft starts from their concerns.")
+
+
+class LockIn(Schema):
+    lock_version: int = Field(ge=0, description="The plan's lock_version as last read.")
+
+
+class AreaIn(LockIn):
+    concern: str = Field(description="A concern code, as in the reference's concerns.")
+    area: str = Field(description="An area code, as in the reference's areas.")
+    side: Literal["", "left", "right", "both"] = ""
+
+
+class ItemIn(LockIn):
+    """An area's settings; a field left out means the protocol's default."""
+
+    concern: str
+    protocol: str | None = None
+    products: list[str] = []
+    side: Literal["", "left", "right", "both"] = ""
+    technique: str | None = None
+    depth_mm: float | None = None
+    spacing_mm: float | None = None
+    volume_per_point_ml: float | None = None
+    sessions: int | None = None
+    interval_days: int | None = None
+
+
+class StartIn(LockIn):
+    start: date = Field(description="The first session's date.")
+
+
+class OverrideIn(LockIn):
+    code: str = Field(description="A grade-B or C finding's code from the draft.")
+    area: str = ""
+    reason: str = Field(description="Why, kept with the plan (3-500 characters).")
+    confirmed_by: UUID | None = Field(
+        None, description="Another practitioner confirming a pregnancy or breastfeeding stop."
+    )
+    patient_acknowledged: bool = False
+
+
+class ConsentDocument(Schema):
+    plan_id: UUID
+    version: int
+    text: str = Field(description="The document the patient reads, in the clinic's words.")
+    text_hash: str = Field(description="Send it back with the signature.")
+
+
+class SignIn(Schema):
+    typed_name: str = Field(description="The patient's full name, as on their record.")
+    signature: str = Field("", description="The drawn signature as a data:image/png URL.")
+    understood: bool = Field(description="The patient has read and understood the document.")
+    text_hash: str = Field(description="The text_hash of the document the patient read.")
 
 
 class PlanPage(Schema):

@@ -21,13 +21,14 @@ from mesoclinic.api import (
     outcomes,
     patients,
     photos,
+    plan_edits,
     plans,
     sessions,
 )
 from mesoclinic.api import schemas as s
 from mesoclinic.api.auth import TokenAuth, TokenRateThrottle, staff_only
 from mesoclinic.api.cursor import BadCursor
-from mesoclinic.api.refusals import BadBody
+from mesoclinic.api.refusals import BadBody, Refused
 
 # What any operation may answer besides its own: nobody signed in (401), a parameter
 # ninja refused (422), too many calls for the token (429).
@@ -101,6 +102,12 @@ def _bad_body(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, exc.body, status=400)
 
 
+@api.exception_handler(Refused)
+def _refused(request: HttpRequest, exc: Exception) -> HttpResponse:
+    assert isinstance(exc, Refused)
+    return api.create_response(request, exc.body, status=exc.status)
+
+
 @api.exception_handler(BadCursor)
 def _bad_cursor(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc)}, status=400)
@@ -120,6 +127,8 @@ api.add_router("/payments", money.payments_router)
 
 # Clinical records (plans, sessions, adverse events, follow-ups): clinical role and scope.
 api.add_router("/plans", plans.router)
+api.add_router("/plans", plan_edits.router)
+api.add_router("/consents", plan_edits.consents)
 api.add_router("/sessions", sessions.router)
 api.add_router("/adverse-events", events.events)
 api.add_router("/follow-ups", events.follow_ups)

@@ -31,3 +31,7 @@ class SignForm(forms.Form):
         if not c.SIGNATURE_RE.match(value):
             raise forms.ValidationError("Please sign in the box with your finger or a stylus.")
         return value
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(max_length=500, min_length=3)

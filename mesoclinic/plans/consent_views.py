@@ -16,13 +16,9 @@ from mesoclinic.audit.log import Action, record
 from mesoclinic.plans import consent as c
 from mesoclinic.plans import consent_document
 from mesoclinic.plans.access import get_consent, get_plan
-from mesoclinic.plans.consent_forms import SignForm
+from mesoclinic.plans.consent_forms import RevokeForm, SignForm
 from mesoclinic.plans.models import Consent, ConsentTemplate
 from mesoclinic.transitions import TransitionRefused
-
-
-class RevokeForm(forms.Form):
-    reason = forms.CharField(max_length=500, min_length=3)
 
 
 class TemplateForm(forms.ModelForm):

@@ -244,8 +244,9 @@ def approve(user: User, plan: Plan, patient: pm.Patient, lock_version: int) -> P
     if evaluation.result is None:
         raise ApprovalRefused(evaluation.error or "Add at least one area before approving.")
     if evaluation.result["hard_stops"]:
-        codes = ", ".join(sorted({f["code"] for f in evaluation.result["hard_stops"]}))
-        raise ApprovalRefused(f"Hard stops remain ({codes}); the plan cannot be approved.")
+        stops = evaluation.result["hard_stops"]
+        names = ", ".join(sorted({rules.findings.title(f["code"]).lower() for f in stops}))
+        raise ApprovalRefused(f"Hard stops remain ({names}); the plan cannot be approved.")
     number = PlanVersion.objects.filter(plan=locked).count() + 1
     version = PlanVersion.objects.create(
         plan=locked,
