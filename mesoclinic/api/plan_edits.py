@@ -19,7 +19,7 @@ from mesoclinic.accounts.http import AuthedRequest
 from mesoclinic.api import schemas_clinical as s
 from mesoclinic.api.auth import require, require_clinical
 from mesoclinic.api.models import Scope
-from mesoclinic.api.plans import _consent, detail
+from mesoclinic.api.plans import consent_out, detail
 from mesoclinic.api.refusals import (
     Refused,
     as_form_data,
@@ -269,7 +269,7 @@ def sign_consent(request: AuthedRequest, plan_id: UUID) -> Any:
     except c.ConsentRefused as refusal:
         return refused(str(refusal), status=409)
     if (existing := c.signed_consent(version)) is not None:
-        return Status(200, _consent(get_consent(existing.public_id)))
+        return Status(200, consent_out(get_consent(existing.public_id)))
     body = read_body(request, s.SignIn)
     form = SignForm(as_form_data(body.dict(exclude={"text_hash"})), patient=plan.patient)
     if not form.is_valid():
@@ -290,7 +290,7 @@ def sign_consent(request: AuthedRequest, plan_id: UUID) -> Any:
         )
     except c.ConsentRefused as refusal:
         return refused(str(refusal), "text_hash", status=409)
-    return Status(201, _consent(get_consent(consent.public_id)))
+    return Status(201, consent_out(get_consent(consent.public_id)))
 
 
 @consents.post("/{uuid:consent_id}/countersign", response=CONSENT)
@@ -303,7 +303,7 @@ def countersign(request: AuthedRequest, consent_id: UUID) -> Any:
         c.countersign(request.user, consent)
     except TransitionRefused as refusal:
         return refused(refusal.message, status=409)
-    return _consent(get_consent(consent_id))
+    return consent_out(get_consent(consent_id))
 
 
 @consents.post("/{uuid:consent_id}/revoke", response=CONSENT, openapi_extra=body_doc(s.ReasonIn))
@@ -319,4 +319,4 @@ def revoke(request: AuthedRequest, consent_id: UUID) -> Any:
         c.revoke(request.user, consent, form.cleaned_data["reason"])
     except TransitionRefused as refusal:
         return refused(refusal.message, status=409)
-    return _consent(get_consent(consent_id))
+    return consent_out(get_consent(consent_id))

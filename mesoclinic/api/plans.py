@@ -68,7 +68,7 @@ def _consent_status(consent: Consent) -> str:
     return "valid" if consent.countersigned_at else "awaiting_countersignature"
 
 
-def _consent(consent: Consent) -> dict[str, Any]:
+def consent_out(consent: Consent) -> dict[str, Any]:
     return {
         "id": consent.public_id,
         "version": consent.plan_version.number,
@@ -173,5 +173,5 @@ def detail(plan: Plan) -> dict[str, Any]:
             }
             for v in versions
         ],
-        "consents": [_consent(c) for c in consents.order_by("patient_signed_at", "id")],
+        "consents": [consent_out(c) for c in consents.order_by("patient_signed_at", "id")],
     }
