@@ -166,10 +166,10 @@ def change_patient(request: AuthedRequest, patient_id: UUID) -> Any:
         return refusal
     if values.get("home_site") is not None:
         values["home_site"] = get_site(values["home_site"]).pk
-    sites = Site.objects.order_by("name")
-    current = PatientForm(instance=patient, sites=sites, clinical=clinical(request))
+    sites, with_clinical = Site.objects.order_by("name"), clinical(request)
+    current = PatientForm(instance=patient, sites=sites, clinical=with_clinical)
     data = as_form_data({**{n: current.initial.get(n) for n in current.fields}, **values})
-    form = PatientForm(data, instance=patient, sites=sites, clinical=clinical(request))
+    form = PatientForm(data, instance=patient, sites=sites, clinical=with_clinical)
     if not form.is_valid():
         return form_refused(form)
     services.update_patient(request.user, patient, form)

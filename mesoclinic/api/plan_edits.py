@@ -195,22 +195,21 @@ def approve(request: AuthedRequest, plan_id: UUID) -> Any:
     return detail(get_plan(plan_id))
 
 
-def _status(request: AuthedRequest, plan_id: UUID, change: Callable[..., None], *args: Any) -> Any:
-    plan = get_plan(plan_id)
+def _status(request: AuthedRequest, plan: Plan, change: Callable[..., None], *args: Any) -> Any:
     try:
         change(request.user, plan, *args)
     except TransitionRefused as refusal:
         return refused(refusal.message, status=409)
     except services.CancelRefused as refusal:
         return refused(str(refusal), "reason")
-    return detail(get_plan(plan_id))
+    return detail(get_plan(plan.public_id))
 
 
 @router.post("/{uuid:plan_id}/propose", response=PLAN)
 def propose(request: AuthedRequest, plan_id: UUID) -> Any:
     """Mark the draft as presented to the patient; it stays editable."""
     _writer(request)
-    return _status(request, plan_id, services.propose)
+    return _status(request, get_plan(plan_id), services.propose)
 
 
 @router.post("/{uuid:plan_id}/reopen", response=PLAN)
@@ -218,16 +217,16 @@ def reopen(request: AuthedRequest, plan_id: UUID) -> Any:
     """Edit an approved plan: it becomes the draft of its next version, to be approved
     and consented again before treatment."""
     _writer(request)
-    return _status(request, plan_id, services.reopen)
+    return _status(request, get_plan(plan_id), services.reopen)
 
 
 @router.post("/{uuid:plan_id}/cancel", response=PLAN, openapi_extra=body_doc(s.ReasonIn))
 def cancel(request: AuthedRequest, plan_id: UUID) -> Any:
     """Cancel with a reason; the plan stays in the record."""
     _writer(request)
-    get_plan(plan_id)
+    plan = get_plan(plan_id)  # before the body: an outsider learns nothing of it
     body = read_body(request, s.ReasonIn)
-    return _status(request, plan_id, services.cancel, body.reason)
+    return _status(request, plan, services.cancel, body.reason)
 
 
 @router.get(

@@ -41,12 +41,16 @@ class Refused(Exception):
     def __init__(self, message: str, field: str | None = None, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
-        self.body = {"detail": message, "errors": {field: [message]} if field else {}}
+        self.body = _refusal(message, field)
+
+
+def _refusal(message: str, field: str | None) -> dict[str, Any]:
+    return {"detail": message, "errors": {field: [message]} if field else {}}
 
 
 def refused(message: str, field: str | None = None, status: int = 400) -> Status[Any]:
     """A service's refusal; one that belongs to a field names it, as the page does."""
-    return Status(status, {"detail": message, "errors": {field: [message]} if field else {}})
+    return Status(status, _refusal(message, field))
 
 
 def form_refused(form: forms.BaseForm) -> Status[Any]:
