@@ -147,7 +147,7 @@ def test_the_account_shows_sessions_and_money_left(
 # Selling from the price list, on the page
 
 
-def price_list_with_package(org, owner, protocol="submental-deoxycholate", amount="450.00"):
+def price_list_with_package(org, owner, protocol="submental-deoxycholic", amount="450.00"):
     from mesoclinic.billing import prices
 
     with acting_for(org):
@@ -180,7 +180,7 @@ def test_a_package_is_sold_from_the_price_list_once(org, site, owner, reception,
     with acting_for(org):
         sale = PackageSale.objects.get()
     assert (sale.name, sale.sessions, sale.price) == ("Chin course of 3", 3, Decimal("450.00"))
-    assert sale.protocol == "submental-deoxycholate" and sale.sold_by == reception
+    assert sale.protocol == "submental-deoxycholic" and sale.sold_by == reception
     with acting_for(org):
         assert AuditEvent.objects.filter(action="create", object_type="packagesale").count() == 1
     page = client.get(reverse("payment_account", args=[patient.public_id])).content.decode()

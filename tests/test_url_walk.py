@@ -56,12 +56,14 @@ from mesoclinic.accounts import services as account_services
 from mesoclinic.accounts.models import Organization, Site, hash_token
 from mesoclinic.accounts.roles import Role
 from mesoclinic.api import tokens as api_tokens
+from mesoclinic.billing import prices
 from mesoclinic.billing.models import Invoice
 from mesoclinic.exports.models import ExportJob
 from mesoclinic.notifications.models import CalendarFeed
 from mesoclinic.outcomes import courses
 from mesoclinic.outcomes import services as outcome_services
 from mesoclinic.patients import models as pm
+from mesoclinic.payments import packages
 from mesoclinic.payments import services as payment_services
 from mesoclinic.plans.models import Consent
 from mesoclinic.portal import services as portal_services
@@ -200,6 +202,10 @@ TABLE: dict[str, Row] = {
     "api:take_payment": row(BILLERS, query={"patient": "@patient"}),  # as the list
     "api:refund_payment": row(BILLERS, payment_id="@payment"),
     "api:patient_balance": row(BILLERS, patient_id="@patient"),
+    "api:price_list": row(STAFF),
+    "api:list_packages": row(BILLERS, query={"patient": "@patient"}),
+    "api:sell_package": row(BILLERS, query={"patient": "@patient"}),  # as the list
+    "api:package_detail": row(BILLERS, package_id="@package"),
     # clinical resources: a clinical role (sign-off: a signer) and, for a token, its scope
     "api:list_plans": row(CLINICAL, query={"patient": "@patient"}),
     "api:plan_detail": row(CLINICAL, plan_id="@consented_plan"),
@@ -678,6 +684,17 @@ def build_world() -> dict[str, Any]:
             desk, patient, site=site, method="cash", amount=Decimal("50.00"),
             submission_key=uuid.uuid4(),
         ).row  # fmt: skip
+        prices.save_version(
+            users["owner"],
+            prices.NewPrices(
+                currency="USD", consultation=None, numbing=None, areas={}, products={},
+                packages=[prices.Package("Chin course of 3", protocol, 3, Decimal("450.00"))],
+            ),
+        )  # fmt: skip
+        package = packages.sell(
+            desk, patient, site=site, name="Chin course of 3", protocol=protocol, sessions=3,
+            price=Decimal("450.00"), submission_key=uuid.uuid4(),
+        )  # fmt: skip
     with acting_for(org):
         lot.refresh_from_db()
         count, _ = stock_count.record_count(
@@ -733,6 +750,7 @@ def build_world() -> dict[str, Any]:
         "stock_count": count,
         "invoice": invoice,
         "payment": payment,
+        "package": package,
     }
 
 

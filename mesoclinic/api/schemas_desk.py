@@ -140,14 +140,88 @@ class RefundIn(Schema):
     reference: str = Field("", max_length=60)
 
 
-# --- appointments -----------------------------------------------------------------------
-
-AppointmentStatus = Literal["proposed", "booked", "confirmed", "cancelled", "no_show", "completed"]
-
-
 class Named(Schema):
     id: UUID
     name: str
+
+
+# --- the price list and course packages --------------------------------------------
+
+
+class PricedArea(Schema):
+    area: str = Field(description="The area's code, as plans name it.")
+    area_name: str
+    treatment_type: Named | None = Field(description="Null: any treatment of the area.")
+    amount: Money = Field(description="Per session.")
+
+
+class PricedProduct(Schema):
+    product: str = Field(description="The product's code, as sessions name it.")
+    product_name: str
+    amount: Money = Field(description="Per unit (vial, ampoule, tube) opened.")
+
+
+class PackageOffer(Schema):
+    index: int = Field(description="Send it, with the list's version, to sell the package.")
+    name: str
+    protocol: str = Field(description="The protocol's code; its sessions draw the package.")
+    protocol_name: str
+    sessions: int
+    amount: Money = Field(description="For the whole course.")
+
+
+class PriceListOut(Schema):
+    version: int | None = Field(
+        description="The version in force (a new save makes N + 1); null before the first."
+    )
+    currency: str
+    saved_at: datetime | None
+    saved_by: str | None
+    consultation: Money | None = Field(description="Per visit; null: no price yet.")
+    numbing: Money | None = Field(description="Per session that used it; null: no price yet.")
+    areas: list[PricedArea]
+    products: list[PricedProduct]
+    packages: list[PackageOffer]
+
+
+class PackageOut(Schema):
+    id: UUID
+    patient: UUID
+    site: UUID
+    invoice: UUID | None = Field(description="The invoice that charges it.")
+    name: str
+    protocol: str
+    protocol_name: str
+    sessions: int
+    sessions_used: int = Field(description="Signed sessions drawn; a voided one gives it back.")
+    sessions_left: int
+    price: Money
+    currency: str
+    unused_value: Money = Field(description="The price less package credit payments from it.")
+    sold_by: str
+    sold_at: datetime
+
+
+class PackagePage(Schema):
+    results: list[PackageOut]
+    next: str | None = Field(description="Cursor of the next page; null on the last page.")
+
+
+class PackageSaleIn(Schema):
+    patient: UUID
+    site: UUID = Field(description="Where it is sold.")
+    price_list_version: int = Field(
+        ge=1, description="As read from /price-list: a list saved since is a 409."
+    )
+    package: int = Field(ge=0, description="The package's index in that version.")
+    invoice: UUID | None = Field(
+        None, description="An issued invoice that already charges it; none: one is issued."
+    )
+
+
+# --- appointments -----------------------------------------------------------------------
+
+AppointmentStatus = Literal["proposed", "booked", "confirmed", "cancelled", "no_show", "completed"]
 
 
 class AppointmentOut(Schema):

@@ -19,6 +19,7 @@ from mesoclinic.api import (
     lots,
     money,
     outcomes,
+    packages,
     patients,
     photos,
     plan_edits,
@@ -124,6 +125,8 @@ api.add_router("/photos", photos.router)
 api.add_router("/lots", lots.router)
 api.add_router("/invoices", money.invoices_router)
 api.add_router("/payments", money.payments_router)
+api.add_router("/price-list", packages.prices_router)
+api.add_router("/packages", packages.packages_router)
 
 # Clinical records (plans, sessions, adverse events, follow-ups): clinical role and scope.
 api.add_router("/plans", plans.router)

@@ -12,8 +12,8 @@ from django.http import HttpResponseBase
 from django.shortcuts import get_object_or_404
 
 from mesoclinic.accounts.http import AuthedRequest
-from mesoclinic.payments import policy
-from mesoclinic.payments.models import Payment
+from mesoclinic.payments import ledger, policy
+from mesoclinic.payments.models import PackageSale, Payment
 
 P = ParamSpec("P")
 View = Callable[Concatenate[AuthedRequest, P], HttpResponseBase]
@@ -35,3 +35,8 @@ def takes_payments(view: View[P]) -> View[P]:
 def get_payment(public_id: uuid.UUID) -> Payment:
     """A payment of the user's organization, with its patient, or 404."""
     return get_object_or_404(Payment.objects.select_related("patient", "site"), public_id=public_id)
+
+
+def get_package(public_id: uuid.UUID) -> PackageSale:
+    """A course package of the user's organization, with what it shows, or 404."""
+    return get_object_or_404(ledger.packages_of_all(), public_id=public_id)

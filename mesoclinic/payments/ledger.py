@@ -79,12 +79,16 @@ def live_draws() -> Q:
 def packages_of(patient: Patient) -> QuerySet[PackageSale]:
     """The patient's packages, oldest first, each with the sessions drawn (voided sessions
     not counted) and the money spent from it by package credit payments."""
+    return packages_of_all().filter(patient=patient).order_by("sold_at", "pk")
+
+
+def packages_of_all() -> QuerySet[PackageSale]:
+    """The organization's packages, each with `used` and `spent` as `packages_of` has,
+    and who they are for, where and by whom they were sold, and their invoice."""
     spent = summed(Payment.objects.filter(package=OuterRef("pk")))
     given_back = summed(Refund.objects.filter(payment__package=OuterRef("pk")))
-    return (
-        PackageSale.objects.filter(patient=patient)
-        .annotate(used=Count("draws", filter=live_draws()), spent=spent - given_back)
-        .order_by("sold_at", "pk")
+    return PackageSale.objects.select_related("patient", "site", "invoice", "sold_by").annotate(
+        used=Count("draws", filter=live_draws()), spent=spent - given_back
     )
 
 
