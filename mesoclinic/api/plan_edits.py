@@ -273,15 +273,10 @@ def sign_consent(request: AuthedRequest, plan_id: UUID) -> Any:
     form = SignForm(as_form_data(body.dict(exclude={"text_hash"})), patient=plan.patient)
     if not form.is_valid():
         return form_refused(form)
-    template = c.template_for()
-    text = c.document_text(version, plan.patient, template, request.user.organization)
     try:
-        consent = c.sign(
+        consent = c.sign_as_read(
             request.user,
             plan,
-            version,
-            text,
-            template,
             form.cleaned_data["typed_name"],
             form.cleaned_data["signature"],
             shown_hash=body.text_hash,

@@ -380,6 +380,34 @@ def sign(
     return consent
 
 
+def sign_as_read(
+    user: User,
+    plan: Plan,
+    typed_name: str,
+    signature: str,
+    *,
+    shown_hash: str,
+    detail: str = "",
+) -> Consent:
+    """`sign` the approved plan's latest version in its document as it reads now, which
+    must hash to `shown_hash`, the hash of the text the patient was shown: every place a
+    patient signs (the clinic's tablet, the kiosk, the portal, the API) signs this way."""
+    version = version_to_sign(plan)
+    template = template_for()
+    text = document_text(version, plan.patient, template, plan.patient.organization)
+    return sign(
+        user,
+        plan,
+        version,
+        text,
+        template,
+        typed_name,
+        signature,
+        shown_hash=shown_hash,
+        detail=detail,
+    )
+
+
 def _change_state(consent: Consent, target: str) -> bool:
     """Whether `consent` moves to `target`: False if it is there already (a double tap),
     TransitionRefused if the table does not allow it."""

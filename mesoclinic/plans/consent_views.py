@@ -54,17 +54,12 @@ def consent_new(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     if (existing := c.signed_consent(version)) is not None:
         messages.info(request, "This plan version is already signed: here is that consent.")
         return redirect("consent_detail", public_id=existing.public_id)
-    template = c.template_for()
-    text = c.document_text(version, plan.patient, template, request.user.organization)
     form = SignForm(request.POST or None, patient=plan.patient)
     if request.method == "POST" and form.is_valid():
         try:
-            consent = c.sign(
+            consent = c.sign_as_read(
                 request.user,
                 plan,
-                version,
-                text,
-                template,
                 form.cleaned_data["typed_name"],
                 form.cleaned_data["signature"],
                 shown_hash=request.POST.get("text_hash", ""),
@@ -75,6 +70,8 @@ def consent_new(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
         return redirect("consent_detail", public_id=consent.public_id)
     if request.method == "GET":
         record(request.user, Action.VIEW, plan, detail="consent document")
+    template = c.template_for()
+    text = c.document_text(version, plan.patient, template, request.user.organization)
     context = {
         "plan": plan,
         "patient": plan.patient,

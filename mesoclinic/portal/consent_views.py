@@ -233,16 +233,11 @@ def kiosk_page(request: AuthedRequest) -> HttpResponse:
     consent = c.signed_consent(version) if version else None
     form = SignForm(request.POST or None, patient=plan.patient)
     if version is not None and consent is None:
-        template = c.template_for()
-        text = c.document_text(version, plan.patient, template, request.user.organization)
         if request.method == "POST" and form.is_valid():
             try:
-                c.sign(
+                c.sign_as_read(
                     request.user,
                     plan,
-                    version,
-                    text,
-                    template,
                     form.cleaned_data["typed_name"],
                     form.cleaned_data["signature"],
                     shown_hash=request.POST.get("text_hash", ""),
@@ -251,6 +246,8 @@ def kiosk_page(request: AuthedRequest) -> HttpResponse:
             except c.ConsentRefused as refusal:
                 messages.error(request, str(refusal))
             return redirect("consent_kiosk")
+        template = c.template_for()
+        text = c.document_text(version, plan.patient, template, request.user.organization)
     else:
         text = consent.text if consent else ""
     return _kiosk(request, plan, consent, text, form)

@@ -3,7 +3,7 @@ in the portal, and asks the clinic about it.
 
 The text is `plans.consent.document_text` for the plan's latest version and the current
 wording, exactly what the clinic's tablet would show; the signature goes through
-`plans.consent.sign` with the patient's own account as the signer, so the consent's
+`plans.consent.sign_as_read` with the patient's own account as the signer, so the consent's
 `created_by` says it was signed at home and the practitioner countersigns at the visit
 as for any other. Questions and answers are a thread per plan (`ConsentMessage`), kept
 as written.
@@ -93,24 +93,12 @@ def sign(
     *,
     shown_hash: str,
 ) -> Consent:
-    """The patient signs at home: `plans.consent.sign` with their own account as signer.
+    """The patient signs at home: `plans.consent.sign_as_read` with their own account as signer.
     Sent twice, the first consent is returned and nothing more is written."""
     if account.user_id != user.pk or plan.patient_id != account.patient_id:
         raise Http404
-    version = c.version_to_sign(plan)
-    patient = account.patient
-    template = c.template_for()
-    text = c.document_text(version, patient, template, patient.organization)
-    return c.sign(
-        user,
-        plan,
-        version,
-        text,
-        template,
-        typed_name,
-        signature,
-        shown_hash=shown_hash,
-        detail=SIGNED_AT_HOME,
+    return c.sign_as_read(
+        user, plan, typed_name, signature, shown_hash=shown_hash, detail=SIGNED_AT_HOME
     )
 
 
