@@ -71,6 +71,24 @@ def test_a_patient_recorded_as_male_is_not_asked_about_pregnancy(
     assert "Not asked: recorded as male" in shown and "EMLA" in shown
 
 
+def test_the_start_page_offers_the_site_where_the_patient_is_seen(
+    org, site, practitioner, consented_plan, patient
+):
+    client = client_for(practitioner)
+    start = reverse("session_start", args=[consented_plan.public_id])
+    with acting_for(org):
+        annex = Site.objects.create(organization=org, name="Zeta annex")
+        practitioner.sites.add(site)
+    selected = f'<option value="{site.pk}" selected>Main site</option>'
+    assert selected in client.get(start).content.decode()  # the practitioner's site
+    with acting_for(org):
+        patient.home_site = annex
+        patient.save(update_fields=["home_site"])
+    page = client.get(start).content.decode()
+    assert f'<option value="{annex.pk}" selected>Zeta annex</option>' in page
+    assert "---" not in page
+
+
 def test_the_pregnancy_question_must_be_answered_for_other_patients(
     org, site, practitioner, consented_plan
 ):

@@ -96,7 +96,7 @@ def session_invoice(request: AuthedRequest, public_id: uuid.UUID) -> HttpRespons
 @require(roles.BILLING)
 def patient_invoice_new(request: AuthedRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = get_patient(patient_id)
-    site = patient.home_site or request.user.sites.first() or Site.objects.order_by("name").first()
+    site = patient.usual_site(request.user) or Site.objects.order_by("name").first()
     if site is None:
         raise Http404
     invoice = invoicing.draft_for_patient(request.user, patient, site)

@@ -87,6 +87,7 @@ class PatientForm(forms.ModelForm):
             home_site = self.fields["home_site"]
             assert isinstance(home_site, forms.ModelChoiceField)  # the FK's default field
             home_site.queryset = sites
+            home_site.empty_label = "No usual site"
         if not clinical:
             # Reception keeps demographics; measurements and notes are clinical.
             for name in ("weight_kg", "height_cm", "measured_on", "fitzpatrick", "notes"):

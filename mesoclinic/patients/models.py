@@ -139,6 +139,11 @@ class Patient(ClinicalRecord):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
 
+    def usual_site(self, user: Any) -> Any:
+        """Where this patient is usually seen by `user`: their home site, else the user's
+        first site by name (None if neither): the default of a form that asks for a site."""
+        return self.home_site or user.sites.order_by("name").first()
+
     @property
     def age_years(self) -> int:
         return self.age_on(date.today())

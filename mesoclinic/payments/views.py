@@ -19,10 +19,6 @@ from mesoclinic.payments.models import Payment
 from mesoclinic.payments.money import format_amount
 
 
-def _home_site(request: AuthedRequest, patient: Patient) -> Any:
-    return patient.home_site or request.user.sites.order_by("name").first()
-
-
 def account_context(patient: Patient) -> dict[str, Any]:
     """What the account page shows, in a fixed number of queries whatever the history."""
     return {
@@ -57,7 +53,10 @@ def take(request: AuthedRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = get_patient(patient_id)
     initial = _take_initial(request, patient) if request.method == "GET" else None
     form = forms.PaymentForm(
-        request.POST or None, patient=patient, site=_home_site(request, patient), initial=initial
+        request.POST or None,
+        patient=patient,
+        site=patient.usual_site(request.user),
+        initial=initial,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -164,7 +163,7 @@ def sell_package(request: AuthedRequest, patient_id: uuid.UUID) -> HttpResponse:
         request.POST or None,
         patient=patient,
         book=prices.current(),
-        site=_home_site(request, patient),
+        site=patient.usual_site(request.user),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -96,7 +96,7 @@ class LotForm(forms.ModelForm):
 
 class StockLevelForm(forms.Form):
     site: "forms.ModelChoiceField[Site]" = forms.ModelChoiceField(
-        queryset=None, to_field_name="public_id", label="Site"
+        queryset=None, to_field_name="public_id", label="Site", empty_label="Choose a site"
     )
     product = forms.ChoiceField(label="Product")
     low_at = forms.IntegerField(

@@ -31,7 +31,9 @@ WEIGHT_CHANGE = 0.10
 
 
 class PrecheckForm(forms.Form):
-    site: "forms.ModelChoiceField[Site]" = forms.ModelChoiceField(queryset=None, label="Site")
+    site: "forms.ModelChoiceField[Site]" = forms.ModelChoiceField(
+        queryset=None, label="Site", empty_label="Choose a site"
+    )
     pregnancy = forms.ChoiceField(
         label="Asked today: pregnant or breastfeeding?",
         choices=[
@@ -71,7 +73,10 @@ class PrecheckForm(forms.Form):
         help_text="Outbreaks were traced to a rinsed injector: record which one was used.",
     )
     supervised_by: "forms.ModelChoiceField[User]" = forms.ModelChoiceField(
-        queryset=None, required=False, label="Supervising practitioner"
+        queryset=None,
+        required=False,
+        label="Supervising practitioner",
+        empty_label="Not supervised",
     )
     override_reason = override_reason_field("Only when today's check asks for it.")
 

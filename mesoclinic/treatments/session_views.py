@@ -45,7 +45,9 @@ def session_start(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
 @require(roles.SIGN_CLINICAL)
 def session_start_adhoc(request: AuthedRequest, public_id: uuid.UUID) -> HttpResponse:
     patient = get_patient(public_id)
-    form = forms.AdhocStartForm(request.POST or None, patient=patient)
+    form = forms.AdhocStartForm(
+        request.POST or None, patient=patient, initial={"site": patient.usual_site(request.user)}
+    )
     error = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -65,7 +65,7 @@ def page(
     areas = [a["area"] for a in sessions.planned_areas(plan)]
     form = forms.PrecheckForm(
         request.POST or None,
-        initial={"site": site.pk} if site else None,
+        initial={"site": (site or plan.patient.usual_site(request.user))},
         patient=plan.patient,
         areas=areas,
     )
