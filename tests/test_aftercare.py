@@ -186,7 +186,7 @@ def test_the_page_and_the_pdf_give_the_contact_and_each_lines_source(
     assert page.count('<details class="source-note"><summary>Source</summary>') == len(
         session.aftercare
     )
-    assert "seed 000 aftercare (base sheet for every session)" in page  # one tap away
+    assert "the mesotherapy overview, aftercare (base sheet" in page  # one tap away
     outside_sources = re.sub(r"<details.*?</details>", "", page, flags=re.S)
     for code in ("submental-deoxycholic", "kybella-adverse-events", "seed 000", "§"):
         assert code not in outside_sources

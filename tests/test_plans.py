@@ -82,6 +82,13 @@ def test_editor_shows_what_the_cli_computes_for_the_same_inputs(
     body = response.content.decode()
     assert f"{len(cli['areas'][0]['points'])} points" in body
     assert cli["schedule"][1]["date"] in body
+    # What the plan does and where each number comes from, for people: names, not codes.
+    summary = re.search(r'<p class="planned-summary">(.*?)</p>', body, re.S).group(1)
+    assert summary.startswith("Deoxycholic acid for submental fat · ")
+    basis = re.search(r'<ul class="basis">(.*?)</ul>', body, re.S).group(1)
+    assert "<strong>Depth</strong>" in basis and "<strong>Area treated</strong>" in basis
+    for code in ("submental-deoxycholic", "depth_mm", "area_cm2", "cm2", "seed 0", ".md"):
+        assert code not in summary + basis, code
 
 
 def test_lidocaine_product_raises_the_allergy_stop_and_blocks_approval(

@@ -112,11 +112,12 @@ def _formula(
     if req.products is not None and not products:
         raise RulesInputError(f"{where}.products", [], "an empty product list")
     if not products:
-        return dict(proto.formula), (), f"formula of protocol {proto.slug} (mg/mL)"
+        return dict(proto.formula), (), f"the formula of the protocol {proto.name} (mg/mL)"
     for slug in products:
         if slug not in ref.products:
             raise RulesInputError(f"{where}.products", slug, "unknown product slug")
-    return mix(products, ref), products, "one vial of each product mixed: " + ", ".join(products)
+    names = ", ".join(ref.products[p].name for p in products)
+    return mix(products, ref), products, "one vial of each product mixed: " + names
 
 
 def mix(products: tuple[str, ...], ref: Reference) -> dict[str, float]:
@@ -213,9 +214,9 @@ def _layout_settings(
 def _area_cm2(req: TreatmentRequest, area: Area, where: str, basis: dict[str, str]) -> float:
     if req.area_cm2 is not None:
         area_cm2 = number(f"{where}.area_cm2", req.area_cm2, 0, MAX_AREA_CM2)
-        basis["area_cm2"] = f"{area_cm2:g} cm2 measured by the practitioner"
+        basis["area_cm2"] = f"{area_cm2:g} cm² measured by the practitioner"
         return area_cm2
-    basis["area_cm2"] = describe(f"{area.default_cm2:g} cm2 default", area.grade, area.source)
+    basis["area_cm2"] = describe(f"{area.default_cm2:g} cm² default", area.grade, area.source)
     return area.default_cm2
 
 

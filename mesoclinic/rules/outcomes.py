@@ -39,7 +39,7 @@ __all__ = [
 
 ANSWER = "value"
 NO_RESPONDER_THRESHOLD = (
-    "no sourced responder threshold: clinical-reference.md §5 gives none for this scale "
+    "no sourced responder threshold: the clinical reference (§5) gives none for this scale "
     "(measured values, pain NRS, satisfaction); report the change, not responders"
 )
 

@@ -41,8 +41,8 @@ def build_quote(ref: Reference, items: Sequence[QuoteItem]) -> Quote:
         f"Fees: visit {pricing.visit_fee_low:g}-{pricing.visit_fee_high:g}, area "
         f"{pricing.area_fee_low:g}-{pricing.area_fee_high:g} {pricing.currency} per session "
         f"(grade C, practice default): {pricing.source.text}.",
-        "Cosmetic mesotherapy is usually not covered by insurance (seeds 000, 004; "
-        "clinical-reference.md §1).",
+        "Cosmetic mesotherapy is usually not covered by insurance (Clinical reference §1: "
+        "the mesotherapy overview and the article “Mesotherapy: what to know”).",
     ]
     lines = []
     for item in items:

@@ -48,7 +48,7 @@ class Source:
 
     @property
     def text(self) -> str:
-        return f"clinical-reference.md {self.section}: {self.cites}"
+        return f"Clinical reference {self.section}: {self.cites}"
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from mesoclinic.rules.limits import applies
 from .helpers import START, TODAY
 
 REF = load_reference()
-SECTION = re.compile(r"clinical-reference\.md §[1-8]")
+SECTION = re.compile(r"Clinical reference §[1-8]")
 MEDICATIONS = ["warfarin", "Eliquis", "aspirin", "paracetamol", "Plavix", "vitamin D"]
 PROFILE_SETTINGS = settings(
     max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -12,7 +12,7 @@ from mesoclinic.rules import ReferenceDataError, load_reference
 from mesoclinic.rules.layout import polygon_area
 from mesoclinic.rules.loader import DATA_DIR
 
-SECTION = re.compile(r"clinical-reference\.md §[1-8]")
+SECTION = re.compile(r"Clinical reference §[1-8]")
 
 
 def test_every_data_file_has_a_version(ref):
@@ -214,3 +214,10 @@ def test_a_missing_file_is_named(data_copy):
     (data_copy / "medications.toml").unlink()
     with pytest.raises(ReferenceDataError, match="medications.toml"):
         load_reference(data_copy)
+
+
+def test_sources_name_the_seed_documents_by_title_not_by_file_number(ref):
+    """A practitioner reads "the mesotherapy overview", never "seed 000"."""
+    for source in ref.sources.values():
+        assert not re.search(r"\bseeds? \d{3}", source.text), source.id
+        assert ".md" not in source.text and "cm2" not in source.text, source.id

@@ -23,7 +23,7 @@ def test_a_charted_allergen_is_a_grade_a_stop_naming_the_ingredient_and_the_area
     assert allergy.message == (
         "Known allergy to deoxycholic acid: Deoxycholic acid given in Submental (under the chin)."
     )
-    assert "clinical-reference.md" in allergy.source
+    assert "Clinical reference §4" in allergy.source
 
 
 def test_every_charted_row_with_the_allergen_is_stopped_in_its_own_area():
