@@ -97,6 +97,18 @@ def test_the_practitioner_cannot_be_in_two_places(
     assert "10:00-10:45" in refused.value.message
 
 
+def test_a_time_in_another_year_names_the_year(org, site):
+    zone = site.zone
+    now = dt.datetime.now(zone)
+    this_year = now.replace(hour=10, minute=0, second=0, microsecond=0)
+    next_year = this_year.replace(year=now.year + 1, month=1, day=4)
+    assert services.span(this_year, this_year + dt.timedelta(minutes=45), site).endswith(
+        f"{this_year:%b} 10:00-10:45"
+    )
+    shown = services.span(next_year, next_year + dt.timedelta(minutes=45), site)
+    assert shown == f"{next_year:%a} 4 Jan {now.year + 1} 10:00-10:45"
+
+
 def test_a_room_holds_one_patient(org, clinic, reception, practitioner, owner, make_patient):
     day = next_weekday(1)
     book(org, reception, clinic, make_patient(), practitioner, local(day, 10))

@@ -61,9 +61,12 @@ def active_appointments(*, all_orgs: bool = False) -> QuerySet[Appointment]:
 
 
 def span(starts_at: dt.datetime, ends_at: dt.datetime, site: Site) -> str:
+    """ "Mon 7 Dec 10:00-10:45" in the site's time; the year is named when it is not the
+    site's current one ("Mon 4 Jan 2027 10:00-10:45")."""
     zone = site.zone
     a, b = starts_at.astimezone(zone), ends_at.astimezone(zone)
-    return f"{a:%a %-d %b %H:%M}-{b:%H:%M}"
+    year = "" if a.year == dt.datetime.now(zone).year else f" {a.year}"
+    return f"{a:%a %-d %b}{year} {a:%H:%M}-{b:%H:%M}"
 
 
 def clash_messages(
