@@ -1,5 +1,7 @@
 """The JSON API's treatment sessions: the same roles, limits and audit as the session page."""
 
+import html
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -11,11 +13,15 @@ from mesoclinic.treatments.models import SessionArea, SessionStatus, TreatmentSe
 from tests.factories import (
     ADHOC,
     client_for,
+    give_licence,
     make_lot,
     make_session,
     post_chart,
+    post_start,
     receive_lot,
+    take_baseline_photos,
 )
+from tests.test_portal import me, portal_user  # noqa: F401 - fixtures
 
 CLINICAL = ["owner", "practitioner", "esthetician"]
 
@@ -386,3 +392,162 @@ def test_void_and_amend_need_the_pages_roles_and_scopes(
     assert client_for(esthetician).post(*amend, "application/json").status_code == 201
     with acting_for(org):
         assert TreatmentSession.objects.get(pk=charted.pk).status == SessionStatus.IN_PROGRESS
+
+
+# --- starting a session (the start page's write) -----------------------------------------
+
+
+def _start_body(plan, site, **changes):
+    body = {
+        "plan": str(plan.public_id),
+        "site": str(site.public_id),
+        "pregnancy": "no",
+        "weight_kg": "64",
+        "numbing_product": "emla-cream-5g",
+        "numbing_amount_g": "2",
+        "photos_taken": True,
+    }
+    body.update(changes)
+    return body
+
+
+def _start(client, body, **headers):
+    return client.post("/api/v1/sessions", body, content_type="application/json", **headers)
+
+
+def _sessions(org):
+    with acting_for(org):
+        return TreatmentSession.objects.count()
+
+
+@pytest.mark.parametrize("role", ["owner", "practitioner"])
+def test_a_clinician_starts_a_session_with_todays_answers(
+    personas, role, org, site, consented_plan
+):
+    user = personas[role]
+    if role == "owner":
+        give_licence(user, number="GMC-7001999")  # treatment needs a licensed clinician
+    response = _start(client_for(user), _start_body(consented_plan, site))
+    assert response.status_code == 201, response.content
+    started = response.json()
+    assert (started["status"], started["performed_by"]) == ("in_progress", user.full_name)
+    assert started["plan_id"] == str(consented_plan.public_id) and started["rows"] == []
+    precheck = started["precheck"]
+    assert (precheck["pregnancy"], precheck["numbing_product"]) == ("no", "emla-cream-5g")
+    assert precheck["numbing_amount_g"] == 2 and precheck["photos_taken"] is True
+    with acting_for(org):
+        session = TreatmentSession.objects.get()
+        events = AuditEvent.objects.filter(action="create", object_type="treatmentsession")
+        assert events.count() == 1 and events.get().actor == user
+    assert started["id"] == str(session.public_id) and session.weight_kg == 64
+
+
+def test_pregnancy_or_infection_declared_today_refuse_the_start_as_the_page_does(
+    org, site, practitioner, consented_plan
+):
+    client = client_for(practitioner)
+    pregnant = _start(client, _start_body(consented_plan, site, pregnancy="pregnant"))
+    assert pregnant.status_code == 400
+    assert "must not be used during pregnancy" in pregnant.json()["detail"]
+    infected = _start(client, _start_body(consented_plan, site, infected_areas=["submental"]))
+    assert infected.status_code == 400
+    assert "Infection at the injection site" in infected.json()["detail"]
+    unanswered = _start(client, _start_body(consented_plan, site, pregnancy=None))
+    assert unanswered.status_code == 400 and "pregnancy" in unanswered.json()["errors"]
+    page = post_start(client, consented_plan, site, pregnancy="pregnant")
+    assert page.status_code == 400 and pregnant.json()["detail"] in html.unescape(
+        page.content.decode()
+    )
+    assert _sessions(org) == 0
+
+
+def test_a_man_is_not_asked_and_an_answer_sent_is_not_taken(
+    org, site, practitioner, consented_plan, patient
+):
+    with acting_for(org):
+        patient.sex = "M"
+        patient.save(update_fields=["sex"])
+    body = _start_body(consented_plan, site, pregnancy="pregnant")
+    response = _start(client_for(practitioner), body)
+    assert response.status_code == 201, response.content
+    assert response.json()["precheck"]["pregnancy"] == "not-asked"
+
+
+def test_the_same_start_sent_again_answers_with_its_session_and_another_is_a_409(
+    org, site, practitioner, owner, consented_plan
+):
+    client = client_for(practitioner)
+    first = _start(client, _start_body(consented_plan, site))
+    again = _start(client, _start_body(consented_plan, site))
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    give_licence(owner, number="GMC-7001999")
+    colleague = _start(client_for(owner), _start_body(consented_plan, site))
+    assert colleague.status_code == 409
+    assert "already has a session in progress" in colleague.json()["detail"]
+    assert _sessions(org) == 1
+
+
+def test_the_patients_charted_history_refuses_a_start_too_soon(
+    org, site, practitioner, consented_plan
+):
+    client = client_for(practitioner)
+    assert post_start(client, consented_plan, site).status_code == 302
+    with acting_for(org):
+        session = TreatmentSession.objects.get()
+    lot = receive_lot(org, site, practitioner, number="L-SOON")
+    assert post_chart(client, session, lot).status_code == 200
+    take_baseline_photos(org, practitioner, session)
+    assert client.post(reverse("session_sign", args=[session.public_id])).status_code == 302
+    again = _start(client, _start_body(consented_plan, site))
+    assert again.status_code == 400 and "at least 30 days" in again.json()["detail"]
+    assert _sessions(org) == 1
+
+
+def test_bad_values_are_named_and_start_nothing(org, site, practitioner, consented_plan):
+    client = client_for(practitioner)
+    for changes, field in (
+        ({"weight_kg": "900"}, "weight_kg"),
+        ({"infected_areas": ["scalp"]}, "infected_areas"),  # not an area of the plan
+        ({"numbing_product": "emla-cream-5g", "numbing_amount_g": None}, "numbing_amount_g"),
+        ({"pregnancy": "maybe"}, "pregnancy"),
+    ):
+        response = _start(client, _start_body(consented_plan, site, **changes))
+        assert response.status_code == 400, (changes, response.content)
+        assert field in response.json()["errors"], (changes, response.json())
+    slip = _start(client, _start_body(consented_plan, site, weight_kg="141"))
+    assert slip.status_code == 400 and "kg, not lb" in slip.json()["errors"]["weight_kg"][0]
+    assert _sessions(org) == 0
+
+
+def test_a_plan_without_a_valid_consent_cannot_be_started(org, site, practitioner, approved_plan):
+    response = _start(client_for(practitioner), _start_body(approved_plan, site))
+    assert response.status_code == 400 and "no valid consent" in response.json()["detail"]
+    assert _sessions(org) == 0
+
+
+def test_who_may_start_a_session_through_the_api(
+    org,
+    site,
+    practitioner,
+    esthetician,
+    reception,
+    outsider,
+    me,
+    consented_plan,  # noqa: F811
+):
+    body = _start_body(consented_plan, site)
+    assert _start(client_for(reception), body).status_code == 403
+    scoped = _start(client_for(esthetician), body)
+    assert scoped.status_code == 400 and "practitioner" in scoped.json()["detail"]
+    foreign = _start(client_for(outsider), body)
+    assert foreign.status_code == 404 and foreign.json() == {"detail": "Not found."}
+    assert _start(client_for(me), body).status_code == 404
+    assert _start(Client(), body).status_code == 401
+    reader = _start(Client(), body, **_token(practitioner, "read", "clinical"))
+    assert reader.status_code == 403 and "write" in reader.json()["detail"]
+    no_clinical = _start(Client(), body, **_token(practitioner, "read", "write"))
+    assert no_clinical.status_code == 403
+    assert _sessions(org) == 0
+    writer = _start(Client(), body, **_token(practitioner, "read", "write", "clinical"))
+    assert writer.status_code == 201

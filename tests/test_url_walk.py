@@ -224,6 +224,7 @@ TABLE: dict[str, Row] = {
     "api:countersign": row(SIGNERS, consent_id="@consent"),
     "api:revoke": row(CLINICAL, consent_id="@consent"),
     "api:list_sessions": row(CLINICAL, query={"patient": "@patient"}),
+    "api:start_session": row(CLINICAL, query={"patient": "@patient"}),  # as the list
     "api:session_detail": row(CLINICAL, session_id="@session"),
     "api:chart_area": row(CLINICAL, session_id="@session"),
     "api:sign_session": row(SIGNERS, session_id="@session"),

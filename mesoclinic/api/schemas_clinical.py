@@ -1,6 +1,6 @@
 """Schemas of the clinical resources: plans, sessions, adverse events and follow-ups."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
@@ -240,9 +240,52 @@ class Amendment(Schema):
     created_at: datetime
 
 
+PregnancyAnswerName = Literal["no", "pregnant", "breastfeeding"]
+
+
+class SessionStartIn(Schema):
+    """Today's pre-treatment check, as the start page asks it."""
+
+    plan: UUID = Field(description="A consented (or active) plan of the patient.")
+    site: UUID
+    pregnancy: PregnancyAnswerName | None = Field(
+        None,
+        description="Asked today. Required, except for a patient recorded as male, who is "
+        'not asked: the session records "not-asked" and ignores a value sent.',
+    )
+    infected_areas: list[str] = Field(
+        default_factory=list, description="Area codes of the plan with infection seen today."
+    )
+    weight_kg: Decimal | None = Field(None, description="Weighed today, in kg.")
+    weight_confirmed: bool = Field(
+        False, description="Confirms a weight more than 10% off the last recorded one."
+    )
+    numbing_product: str = Field("", description="A topical product's code, or empty.")
+    numbing_amount_g: Decimal | None = None
+    numbing_applied_at: time | None = None
+    photos_taken: bool = Field(False, description="Before photos taken.")
+    injector_device: str = Field("", max_length=200)
+    supervised_by: UUID | None = Field(None, description="The supervising practitioner.")
+    override_reason: str = Field(
+        "", max_length=500, description="Only when today's check finds a grade-B limit."
+    )
+
+
+class PrecheckOut(Schema):
+    pregnancy: str = Field(description='"no", "pregnant", "breastfeeding" or "not-asked".')
+    infected_areas: list[str]
+    numbing_product: str
+    numbing_amount_g: float | None
+    numbing_applied_at: str
+    photos_taken: bool
+    injector_device: str
+    warnings: list[str] = Field(description="The engine's warnings for today, in words.")
+
+
 class SessionDetail(SessionSummary):
     adhoc_reason: str
     weight_kg: Decimal | None
+    precheck: PrecheckOut | None = Field(description="Today's answers at the start.")
     lock_version: int = Field(description="Send it back with a charted row.")
     rows: list[ChartedRow]
     amendments: list[Amendment]

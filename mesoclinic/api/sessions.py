@@ -2,7 +2,7 @@
 services (and the very form) the session page uses, so a limit the page refuses is
 refused here too."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
@@ -21,6 +21,9 @@ from mesoclinic.api.models import Scope
 from mesoclinic.api.refusals import as_form_data, body_doc, form_refused, read_body, refused
 from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.access import get_patient
+from mesoclinic.plans.access import get_plan
+from mesoclinic.plans.models import Plan
+from mesoclinic.scheduling.access import get_clinician, get_site
 from mesoclinic.treatments import charting, inventory, sessions
 from mesoclinic.treatments import session_forms as forms
 from mesoclinic.treatments.access import get_session, get_session_to_sign
@@ -30,6 +33,7 @@ from mesoclinic.treatments.models import (
     SessionStatus,
     TreatmentSession,
 )
+from mesoclinic.treatments.start_page import precheck
 
 router = Router(tags=["sessions"])
 
@@ -112,6 +116,23 @@ def _detail(session: TreatmentSession) -> dict[str, Any]:
             for a in amendments.order_by("created_at", "id")
         ],
         "voided_by": _name(session.voided_by),
+        "precheck": _precheck(session.precheck),
+    }
+
+
+def _precheck(kept: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not kept:
+        return None
+    numbing = kept.get("numbing") or {}
+    return {
+        "pregnancy": kept.get("pregnancy", ""),
+        "infected_areas": kept.get("infected_areas", []),
+        "numbing_product": kept.get("numbing_product", ""),
+        "numbing_amount_g": numbing.get("amount_g"),
+        "numbing_applied_at": kept.get("numbing_applied_at", ""),
+        "photos_taken": bool(kept.get("photos_taken")),
+        "injector_device": kept.get("injector_device", ""),
+        "warnings": [str(w) for w in kept.get("warnings", [])],
     }
 
 
@@ -143,6 +164,60 @@ def list_sessions(request: AuthedRequest, params: Query[SessionParams]) -> Any:
     else:
         record(request.user, Action.SEARCH, object_type="treatmentsession", detail="api sessions")
     return {"results": [_summary(x) for x in page], "next": after}
+
+
+# A start sent again by the same caller this soon answers with the session it started.
+RETRY_WINDOW = timedelta(minutes=10)
+
+
+def _retried(request: AuthedRequest, plan: Plan) -> TreatmentSession | None:
+    return TreatmentSession.objects.filter(
+        plan=plan,
+        performed_by=request.user,
+        status=SessionStatus.IN_PROGRESS,
+        started_at__gte=timezone.now() - RETRY_WINDOW,
+    ).first()
+
+
+@router.post(
+    "",
+    response={200: s.SessionDetail, 201: s.SessionDetail, **s.WRITE_REFUSED},
+    summary="Start a session",
+    openapi_extra=body_doc(s.SessionStartIn),
+)
+def start_session(request: AuthedRequest) -> Any:
+    """Start a session of a consented plan, as the start page does: the same form and the
+    same service, so today's answers (pregnancy, infection in an area, weight, numbing
+    cream) re-check the plan against the patient's whole charted record, and a hard stop
+    refuses the start. A patient has one session in progress at a time: the same start
+    sent again by its caller within ten minutes answers 200 with the session it started;
+    otherwise another start is a 409."""
+    require_clinical(request, Scope.WRITE)
+    require(request, roles.EDIT_CLINICAL, Scope.WRITE)
+    body = read_body(request, s.SessionStartIn)
+    plan = get_plan(body.plan)
+    site = get_site(body.site)
+    values = body.dict(exclude={"plan", "site", "supervised_by"})
+    values["site"] = site.pk
+    if body.supervised_by is not None:
+        values["supervised_by"] = get_clinician(body.supervised_by).pk
+    areas = [a["area"] for a in sessions.planned_areas(plan)]
+    form = forms.PrecheckForm(as_form_data(values), patient=plan.patient, areas=areas)
+    if not form.is_valid():
+        return form_refused(form)
+    data = form.cleaned_data
+    try:
+        session = sessions.start(
+            request.user, plan, data["site"], precheck(data), data["supervised_by"]
+        )
+    except sessions.SessionRefused as refusal:
+        if str(refusal) == sessions.ALREADY_OPEN:
+            if (again := _retried(request, plan)) is not None:
+                return Status(200, _detail(get_session(again.public_id)))
+            return refused(str(refusal), status=409)
+        field = refusal.field if refusal.field in form.fields else None
+        return refused(str(refusal), field)
+    return Status(201, _detail(get_session(session.public_id)))
 
 
 @router.get("/{uuid:session_id}", response={200: s.SessionDetail, **s.REFUSED})
