@@ -2,6 +2,7 @@
 gapless sequence per organization, frozen by the database, corrected by credit notes,
 to the cent with tax included or added, for the roles that bill and no one else."""
 
+import html
 import threading
 import uuid
 from decimal import Decimal
@@ -290,6 +291,33 @@ def test_a_credit_note_of_one_line_credits_that_line_only(org, owner, reception,
         note = Invoice.objects.get(kind="credit_note")
     assert response["Location"] == reverse("invoice_detail", args=[note.public_id])
     assert note.total_gross == Decimal("95.50") and note.number == invoice.number + 1
+
+
+def test_a_line_is_credited_once_however_often_the_credit_is_sent(org, owner, reception, signed):
+    price_list(org, owner, product="95.50")
+    invoice = issue(org, reception, draft(org, reception, signed).invoice)
+    product = lines_of(org, invoice)[1]
+    client, url = client_for(reception), reverse("invoice_credit", args=[invoice.public_id])
+    form = {"reason": "The vial was not opened", "line": [str(product.pk)]}
+    assert client.post(url, form).status_code == 302
+    again = client.post(url, form)
+    assert again.status_code == 400
+    assert "already credited by Credit note" in html.unescape(again.content.decode())
+    everything = client.post(url, {"reason": "Cancelled"})  # all lines: the product again
+    assert everything.status_code == 400
+    with acting_for(org):
+        assert Invoice.objects.filter(kind="credit_note").count() == 1
+        rest = [line.pk for line in lines_of(org, invoice) if line.pk != product.pk]
+    # What is not yet credited still can be, once.
+    assert (
+        client.post(url, {"reason": "Cancelled", "line": [str(pk) for pk in rest]}).status_code
+        == 302
+    )
+    assert client.post(url, {"reason": "Cancelled"}).status_code == 400
+    with acting_for(org):
+        notes = Invoice.objects.filter(kind="credit_note")
+        assert notes.count() == 2
+        assert sum(n.total_gross for n in notes) == invoice.total_gross
 
 
 def test_a_bad_line_keeps_what_was_typed_and_says_why(org, reception, patient, site):

@@ -17,8 +17,10 @@ gapless sequence, corrected by credit notes. Every act is audited and takes the 
   chosen), carries a reason, and is issued at once with the next number.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -250,6 +252,26 @@ def issue(user: User, invoice: Invoice) -> Invoice:
         raise InvoiceRefused(str(refusal)) from None
 
 
+def _line_key(line: InvoiceLine) -> tuple[Any, ...]:
+    return (line.kind, line.description, line.quantity, line.unit_price, line.discount)
+
+
+def _refuse_credited_twice(invoice: Invoice, chosen: list[InvoiceLine]) -> None:
+    """No line is credited twice. A credit note's lines copy the invoice's, and identical
+    lines are interchangeable: of lines alike, no more are credited than were invoiced."""
+    notes = InvoiceLine.objects.filter(invoice__credits=invoice).select_related("invoice")
+    credited = Counter(_line_key(line) for line in notes)
+    invoiced = Counter(_line_key(line) for line in InvoiceLine.objects.filter(invoice=invoice))
+    wanted = Counter(_line_key(line) for line in chosen)
+    for key, count in wanted.items():
+        if credited[key] + count > invoiced[key]:
+            by = sorted({line.invoice.description for line in notes if _line_key(line) == key})
+            raise InvoiceRefused(
+                f"{key[1]} is already credited by {', '.join(by)}: a line is credited once.",
+                "lines",
+            )
+
+
 def credit(user: User, invoice: Invoice, reason: str, line_ids: list[int] | None = None) -> Invoice:
     """A credit note for the issued invoice (its chosen lines, default all), issued now."""
     _check(user)
@@ -263,6 +285,9 @@ def credit(user: User, invoice: Invoice, reason: str, line_ids: list[int] | None
     if not lines:
         raise InvoiceRefused("Choose at least one line to credit.", "lines")
     with transaction.atomic():
+        # Credits of one invoice take turns, so a second click finds the first's note.
+        Invoice.objects.select_for_update().filter(pk=invoice.pk).first()
+        _refuse_credited_twice(invoice, lines)
         note = Invoice.objects.create(
             patient_id=invoice.patient_id,
             site_id=invoice.site_id,
