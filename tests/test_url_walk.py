@@ -198,6 +198,11 @@ TABLE: dict[str, Row] = {
     "api:assessment_detail": row(CLINICAL, assessment_id="@assessment"),
     "api:list_invoices": row(BILLERS),
     "api:invoice_detail": row(BILLERS, invoice_id="@invoice"),
+    "api:draft_invoice": row(BILLERS),  # the list's path: the walk's GET lists
+    "api:add_line": row(BILLERS, invoice_id="@invoice"),
+    "api:issue_invoice": row(BILLERS, invoice_id="@invoice"),
+    "api:credit_invoice": row(BILLERS, invoice_id="@invoice"),
+    "api:invoice_pdf": row(BILLERS, invoice_id="@invoice"),
     "api:list_payments": row(BILLERS, query={"patient": "@patient"}),
     "api:take_payment": row(BILLERS, query={"patient": "@patient"}),  # as the list
     "api:refund_payment": row(BILLERS, payment_id="@payment"),

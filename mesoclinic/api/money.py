@@ -148,9 +148,14 @@ def list_invoices(request: AuthedRequest, params: Query[InvoiceParams]) -> dict[
 def invoice_detail(request: AuthedRequest, invoice_id: UUID) -> dict[str, Any]:
     require(request, roles.BILLING)
     invoice = get_invoice(invoice_id)
+    record(request.user, Action.VIEW, invoice, detail=f"api {invoice.description}")
+    return invoice_out(invoice)
+
+
+def invoice_out(invoice: Invoice) -> dict[str, Any]:
+    """An invoice with its lines and payments, as `GET /invoices/{id}` answers it."""
     lines = InvoiceLine.objects.filter(invoice=invoice).order_by("position")
     paid = Payment.objects.filter(invoice=invoice).order_by("taken_at", "pk")
-    record(request.user, Action.VIEW, invoice, detail=f"api {invoice.description}")
     return {
         **_summary(invoice),
         "site": invoice.site.public_id,

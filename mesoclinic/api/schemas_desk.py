@@ -96,6 +96,41 @@ class InvoiceDetail(InvoiceSummary):
     payments: list[PaymentOut]
 
 
+class InvoiceDrafted(InvoiceDetail):
+    unpriced: list[str] = Field(
+        default_factory=list,
+        description="What the price list has no price for yet: add a line by hand.",
+    )
+
+
+class InvoiceDraftIn(Schema):
+    session: UUID | None = Field(None, description="A signed session: drafted from it.")
+    patient: UUID | None = Field(None, description="Without a session: an empty draft.")
+    site: UUID | None = Field(None, description="With `patient`: the patient's usual one.")
+
+
+ManualLineKind = Literal["consultation", "deposit", "other", "numbing"]
+
+
+class LineIn(Schema):
+    kind: ManualLineKind
+    description: str = Field(max_length=200, description="As the patient reads it.")
+    quantity: Decimal = Field(Decimal("1"), max_digits=9, decimal_places=2)
+    unit_price: Decimal = Field(max_digits=12, decimal_places=2)
+    discount: Decimal = Field(Decimal("0"), max_digits=12, decimal_places=2)
+    discount_reason: str = Field("", max_length=200)
+    line_count: int = Field(
+        ge=0, description="The draft's lines as read: one added since is a 409."
+    )
+
+
+class CreditIn(Schema):
+    reason: str = Field(max_length=2000, description="Why the invoice is corrected.")
+    lines: list[int] | None = Field(
+        None, description="Positions of the lines to credit; none: every line."
+    )
+
+
 class InvoicePage(Schema):
     results: list[InvoiceSummary]
     next: str | None = Field(description="Cursor of the next page; null on the last page.")

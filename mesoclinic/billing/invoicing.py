@@ -50,9 +50,12 @@ MANUAL_KINDS = (LineKind.CONSULTATION, LineKind.DEPOSIT, LineKind.OTHER, LineKin
 
 
 class InvoiceRefused(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
+    """Refused, with why; `conflict` when the invoice has moved on (issued, a line added
+    meanwhile, a line already credited) rather than the request being wrong."""
+
+    def __init__(self, message: str, field: str | None = None, *, conflict: bool = False) -> None:
         super().__init__(message)
-        self.message, self.field = message, field
+        self.message, self.field, self.conflict = message, field, conflict
 
 
 @dataclass(frozen=True)
@@ -192,7 +195,9 @@ def invoice_package(
 def _draft(invoice: Invoice) -> Invoice:
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if locked.status != InvoiceStatus.DRAFT:
-        raise InvoiceRefused(f"{locked.description} is issued: correct it with a credit note.")
+        raise InvoiceRefused(
+            f"{locked.description} is issued: correct it with a credit note.", conflict=True
+        )
     return locked
 
 
@@ -206,8 +211,11 @@ def add_line(
     unit_price: Decimal,
     discount: Decimal = ZERO,
     discount_reason: str = "",
+    expected_lines: int | None = None,
 ) -> InvoiceLine:
-    """A line added by hand to a draft (discounts need a reason and keep the line >= 0)."""
+    """A line added by hand to a draft (discounts need a reason and keep the line >= 0).
+    With `expected_lines`, the count of lines the caller saw: a line added since (or this
+    one sent twice) is refused on the field `line_count`, under the draft's lock."""
     _check(user)
     if kind not in [*MANUAL_KINDS, LineKind.TREATMENT, LineKind.PRODUCT]:
         raise InvoiceRefused("Choose what the line is for.", "kind")
@@ -221,6 +229,16 @@ def add_line(
         raise InvoiceRefused("Say why the discount is given.", "discount_reason")
     with transaction.atomic():
         locked = _draft(invoice)
+        if expected_lines is not None:
+            now = InvoiceLine.objects.filter(invoice=locked).count()
+            if now != expected_lines:
+                raise InvoiceRefused(
+                    f"The draft has {now} line{'s' if now != 1 else ''} now, not "
+                    f"{expected_lines}: a line was added meanwhile (or this one was sent "
+                    "twice). Read it again.",
+                    "line_count",
+                    conflict=True,
+                )
         line = _add(locked, kind, description.strip(), quantity, unit_price,
                     discount=discount, discount_reason=discount_reason.strip())  # fmt: skip
         record(user, Action.CHANGE, locked, fields=["lines"], detail=f"line added: {kind}")
@@ -269,6 +287,7 @@ def _refuse_credited_twice(invoice: Invoice, chosen: list[InvoiceLine]) -> None:
             raise InvoiceRefused(
                 f"{key[1]} is already credited by {', '.join(by)}: a line is credited once.",
                 "lines",
+                conflict=True,
             )
 
 
