@@ -87,13 +87,21 @@ def test_bad_prices_are_refused_next_to_the_field_and_kept(org, owner, changes, 
 
 @pytest.mark.parametrize("role", ["practitioner", "esthetician", "reception"])
 def test_the_staff_read_the_prices_but_only_the_owner_saves(personas, org, owner, role):
-    client_for(owner).post(URL, _form())
+    package = {
+        "package_0_name": "Chin course of 3",
+        "package_0_protocol": "submental-deoxycholic",
+        "package_0_sessions": "3",
+        "package_0_amount": "450",
+    }
+    client_for(owner).post(URL, _form(**package))
     client = client_for(personas[role])
     page = client.get(URL)
     assert page.status_code == 200
     html = page.content.decode()
     assert "300.00" in html and "<input" not in html.split("<main", 1)[1]
-    assert "submental" not in html.split("<main", 1)[1]  # names, never slugs
+    assert "Chin course of 3" in html and "Deoxycholic acid for submental fat" in html
+    main = html.split("<main", 1)[1]
+    assert ">submental<" not in main and "submental-deoxycholic" not in main  # names, not codes
     assert client.post(URL, _form(consultation="1")).status_code == 403
     assert _current(org).price_list.version == 1
 
