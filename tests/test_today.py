@@ -8,6 +8,7 @@ An outsider (another organization) never sees our visits; a portal patient gets 
 
 import datetime as dt
 import uuid
+from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -37,6 +38,18 @@ from tests.test_portal import me, portal_user  # noqa: F401 - fixtures
 SUBMENTAL = [{"concern": "localized-fat", "area": "submental"}]
 CELLULITE = [{"concern": "cellulite", "area": "thighs-outer"}]
 DAY = 'id="h-day"'
+
+
+@pytest.fixture(autouse=True)
+def _at_a_london_midday():
+    """The board is about the hours of one day: its tests run at a London midday, with
+    the clock still moving, so "a minute ago" and "in an hour" are both today whenever
+    the suite runs (at 23:50 "in an hour" would be tomorrow, and the tests would fail)."""
+    real = timezone.now
+    started = real()
+    noon = started.astimezone(LONDON).replace(hour=12, minute=0, second=0, microsecond=0)
+    with mock.patch.object(timezone, "now", lambda: noon + (real() - started)):
+        yield
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ def _consented_dutasteride_plan(page) -> str:
     add_area(page, "Hair loss", "Scalp")
     expect(page.locator("#item-0")).to_be_visible()
     page.locator("#item-0 select[name='item0-protocol']").select_option("hair-dutasteride")
-    expect(page.locator("#item-0")).to_contain_text("hair-dutasteride")
+    expect(page.locator("#item-0")).to_contain_text("Dutasteride 0.01% scalp mesotherapy ·")
     page.get_by_role("button", name="Approve plan").click()
     expect(page.locator(".plan-status")).to_contain_text("Approved version 1")
     plan_url = re.search(r"/plans/[0-9a-f-]{36}/", page.url).group(0)
