@@ -166,3 +166,148 @@ def test_the_openapi_document_gives_the_image_as_jpeg(practitioner):
     assert {"403", "404"} <= set(image["responses"])
     size = next(p for p in image["parameters"] if p["name"] == "size")
     assert size["schema"]["enum"] == ["screen", "thumb", "original"]
+
+
+# --- writes: taking and voiding photos, recording and revoking consent ------------------
+
+
+def _upload(client, patient, content, key=None, headers=None, **fields):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = {"patient": str(patient.public_id), "view": "face-front", "device": "iPad", **fields}
+    if content is not None:
+        data["photo"] = SimpleUploadedFile("IMG_0001.jpg", content, content_type="image/jpeg")
+    key = key or str(uuid.uuid4())
+    return client.post("/api/v1/photos", data, HTTP_IDEMPOTENCY_KEY=key, **(headers or {}))
+
+
+def _json(client, url, body, key=None):
+    return client.post(
+        url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY=key or str(uuid.uuid4())
+    )
+
+
+def _photos(org):
+    from mesoclinic.photos.models import Photo
+
+    with acting_for(org):
+        return Photo.objects.count()
+
+
+@pytest.mark.parametrize("role", CLINICAL)
+def test_a_clinician_takes_a_photo_once_stripped_of_its_location(
+    personas, role, org, practitioner, patient
+):
+    from tests.test_photos import jpeg_with_gps
+
+    give_photo_consent(org, practitioner, patient)
+    client, key = client_for(personas[role]), str(uuid.uuid4())
+    first = _upload(client, patient, jpeg_with_gps(), key)
+    assert first.status_code == 201, first.content
+    kept = first.json()
+    assert (kept["view"], kept["device"], kept["taken_by"]) == (
+        "face-front", "iPad", personas[role].full_name,
+    )  # fmt: skip
+    assert (kept["width"], kept["height"]) == (400, 600)  # turned upright
+    again = _upload(client, patient, jpeg_with_gps(), key)
+    assert again.status_code == 200 and again.json()["id"] == kept["id"]
+    original = client.get(f"/api/v1/photos/{kept['id']}/image?size=original").content
+    assert b"GPS" not in original and b"48,51N" not in original and b"Anna" not in original
+    with acting_for(org):
+        assert AuditEvent.objects.filter(action="create", object_type="photo").count() == 1
+    assert _photos(org) == 1
+
+
+def test_no_photo_without_clinical_consent_and_bad_uploads_are_named(org, practitioner, patient):
+    from tests.test_photos import forged_png_header, small_jpeg
+
+    client = client_for(practitioner)
+    refused = _upload(client, patient, small_jpeg())
+    assert refused.status_code == 400 and "photo" in refused.json()["errors"]
+    assert "consent" in refused.json()["detail"]
+    give_photo_consent(org, practitioner, patient)
+    for content, fields, field in (
+        (None, {}, "photo"),
+        (b"not an image", {}, "photo"),
+        (forged_png_header(), {}, "photo"),
+        (small_jpeg(), {"view": "the-moon"}, "view"),
+        (small_jpeg(), {"session": str(uuid.uuid4())}, "session"),
+    ):
+        response = _upload(client, patient, content, **fields)
+        assert response.status_code == 400, (field, response.content)
+        assert field in response.json()["errors"], (field, response.json())
+    no_key = client.post("/api/v1/photos", {"patient": str(patient.public_id)})
+    assert no_key.status_code == 400 and "Idempotency-Key" in no_key.json()["detail"]
+    no_patient = client.post(
+        "/api/v1/photos", {"patient": "someone"}, HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4())
+    )
+    assert no_patient.status_code == 400 and "patient" in no_patient.json()["errors"]
+    assert _photos(org) == 0
+
+
+def test_a_photo_is_voided_with_a_reason_once_and_kept(org, practitioner, photo):
+    client = client_for(practitioner)
+    url = f"/api/v1/photos/{photo.public_id}/void"
+    assert _json(client, url, {"reason": "x"}).status_code == 400
+    voided = _json(client, url, {"reason": "Wrong patient"})
+    assert voided.status_code == 200 and voided.json()["voided"] is True
+    assert voided.json()["void_reason"] == "Wrong patient"
+    again = _json(client, url, {"reason": "Twice"})
+    assert again.status_code == 200 and again.json()["void_reason"] == "Wrong patient"
+    assert client.get(f"/api/v1/photos/{photo.public_id}/image").status_code == 404
+    assert _photos(org) == 1
+
+
+def test_consents_are_given_once_per_purpose_and_revoked_with_a_reason(org, practitioner, patient):
+    client, key = client_for(practitioner), str(uuid.uuid4())
+    url = f"/api/v1/photos/consents/{patient.public_id}"
+    given = _json(client, url, {"scope": "teaching", "how": "paper", "note": "Form 12"}, key)
+    assert given.status_code == 201, given.content
+    assert (given.json()["scope"], given.json()["live"]) == ("teaching", True)
+    again = _json(client, url, {"scope": "teaching", "how": "paper"}, key)
+    assert again.status_code == 200 and again.json()["id"] == given.json()["id"]
+    twice = _json(client, url, {"scope": "teaching", "how": "tablet"})
+    assert twice.status_code == 400 and "revoke it first" in twice.json()["errors"]["scope"][0]
+    assert _json(client, url, {"scope": "everything", "how": "paper"}).status_code == 400
+    revoke = f"/api/v1/photo-consents/{given.json()['id']}/revoke"
+    assert _json(client, revoke, {"reason": ""}).status_code == 400
+    revoked = _json(client, revoke, {"reason": "No longer wishes to be shown"})
+    assert revoked.status_code == 200 and revoked.json()["live"] is False
+    assert _json(client, revoke, {"reason": "Again"}).json()["revoke_reason"] == (
+        "No longer wishes to be shown"
+    )
+    with acting_for(org):
+        actions = list(
+            AuditEvent.objects.filter(object_type="photoconsent").values_list("action", flat=True)
+        )
+    assert sorted(actions) == ["create", "void"]
+
+
+def test_who_may_write_photos_and_consents(
+    org,
+    practitioner,
+    reception,
+    outsider,
+    me,
+    patient,
+    photo,  # noqa: F811
+):
+    from tests.test_photos import small_jpeg
+
+    _, reader = tokens.create(practitioner, name="t", scopes=["read", "clinical"], days=5)
+    give = f"/api/v1/photos/consents/{patient.public_id}"
+    void = f"/api/v1/photos/{photo.public_id}/void"
+    for client, expected in (
+        (client_for(reception), 403),
+        (client_for(outsider), 404),
+        (client_for(me), 404),
+        (Client(), 401),
+    ):
+        assert _upload(client, patient, small_jpeg()).status_code == expected
+        assert _json(client, give, {"scope": "teaching", "how": "paper"}).status_code == expected
+        assert _json(client, void, {"reason": "Wrong patient"}).status_code == expected
+    foreign = _upload(client_for(outsider), patient, small_jpeg())
+    assert foreign.json() == {"detail": "Not found."}
+    refused = _upload(Client(), patient, small_jpeg(), headers=_bearer(reader))
+    assert refused.status_code == 403 and "write" in refused.json()["detail"]
+    assert _photos(org) == 1

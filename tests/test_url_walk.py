@@ -193,6 +193,10 @@ TABLE: dict[str, Row] = {
     "api:photo_consents": row(CLINICAL, patient_id="@patient"),
     "api:photo_detail": row(CLINICAL, photo_id="@photo"),
     "api:photo_image": row(CLINICAL, photo_id="@photo", query={"size": "thumb"}),
+    "api:add_photo": row(CLINICAL, query={"patient": "@patient"}),  # as the list
+    "api:void_photo": row(CLINICAL, photo_id="@photo"),
+    "api:give_consent": row(CLINICAL, patient_id="@patient"),  # the consents' path
+    "api:revoke_consent": row(CLINICAL, consent_id="@photo_consent"),
     "api:list_assessments": row(CLINICAL, query={"patient": "@patient"}),
     "api:record_assessment": row(CLINICAL, query={"patient": "@patient"}),  # as the list
     "api:assessment_detail": row(CLINICAL, assessment_id="@assessment"),

@@ -21,7 +21,7 @@ from mesoclinic.audit.log import Action, record
 from mesoclinic.patients.access import get_patient
 from mesoclinic.photos import consent, serving
 from mesoclinic.photos.access import get_photo
-from mesoclinic.photos.models import Photo
+from mesoclinic.photos.models import Photo, PhotoConsent
 
 router = Router(tags=["photos"])
 
@@ -53,7 +53,7 @@ class ImageParams(Schema):
     )
 
 
-def _out(photo: Photo) -> dict[str, Any]:
+def photo_out(photo: Photo) -> dict[str, Any]:
     return {
         "id": photo.public_id,
         "patient": photo.patient.public_id,
@@ -85,7 +85,7 @@ def list_photos(request: AuthedRequest, params: Query[PhotoParams]) -> dict[str,
         rows = rows.filter(view=params.view)
     found, after = cursor.page(rows, SORTS[params.sort], params)
     record(request.user, Action.VIEW, patient, detail="api photos")
-    return {"results": [_out(p) for p in found], "next": after}
+    return {"results": [photo_out(p) for p in found], "next": after}
 
 
 @router.get(
@@ -97,21 +97,20 @@ def photo_consents(request: AuthedRequest, patient_id: UUID) -> dict[str, Any]:
     require_clinical(request)
     patient = get_patient(patient_id)
     record(request.user, Action.VIEW, patient, detail="api photo consents")
+    return {"results": [consent_out(c) for c in consent.history(patient)]}
+
+
+def consent_out(given: PhotoConsent) -> dict[str, Any]:
     return {
-        "results": [
-            {
-                "id": c.public_id,
-                "scope": c.scope,
-                "meaning": c.meaning,
-                "how": c.how,
-                "given_at": c.given_at,
-                "recorded_by": c.recorded_by.full_name,
-                "live": c.voided_at is None,
-                "revoked_at": c.voided_at,
-                "revoke_reason": c.void_reason,
-            }
-            for c in consent.history(patient)
-        ]
+        "id": given.public_id,
+        "scope": given.scope,
+        "meaning": given.meaning,
+        "how": given.how,
+        "given_at": given.given_at,
+        "recorded_by": given.recorded_by.full_name,
+        "live": given.voided_at is None,
+        "revoked_at": given.voided_at,
+        "revoke_reason": given.void_reason,
     }
 
 
@@ -120,7 +119,7 @@ def photo_detail(request: AuthedRequest, photo_id: UUID) -> dict[str, Any]:
     require_clinical(request)
     photo = get_photo(photo_id)
     record(request.user, Action.VIEW, photo, detail="api")
-    return _out(photo)
+    return photo_out(photo)
 
 
 @router.get(

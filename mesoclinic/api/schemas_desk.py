@@ -415,6 +415,16 @@ class PhotoConsentOut(Schema):
     revoke_reason: str
 
 
+class PhotoConsentIn(Schema):
+    scope: Literal["clinical", "teaching", "marketing"]
+    how: Literal["paper", "tablet", "verbal"] = Field(description="How the patient gave it.")
+    note: str = Field("", max_length=300, description="A form's reference, a witness.")
+
+
+class ReasonIn(Schema):
+    reason: str = Field(max_length=500, description="Why, in words: at least 3 characters.")
+
+
 class PhotoConsentList(Schema):
     results: list[PhotoConsentOut]
 

@@ -22,6 +22,7 @@ from mesoclinic.api import (
     outcomes,
     packages,
     patients,
+    photo_edits,
     photos,
     plan_edits,
     plans,
@@ -122,7 +123,8 @@ api.add_router("/patients", patients.router)
 # payments (money).
 api.add_router("/appointments", appointments.router)
 api.add_router("/outcomes", outcomes.router)
-api.add_router("/photos", photos.router)
+api.add_router("/photos", photos.router)  # with photo_edits' writes
+api.add_router("/photo-consents", photo_edits.consents_router)
 api.add_router("/lots", lots.router)
 api.add_router("/invoices", money.invoices_router)  # with invoice_edits' writes
 api.add_router("/payments", money.payments_router)
