@@ -320,3 +320,51 @@ def test_history_is_written_by_clinical_staff_only(org, reception, practitioner,
     assert _add(Client(), patient, **body).status_code == 401
     with acting_for(org):
         assert not pm.Medication.objects.filter(patient=patient).exists()
+
+
+def _void(client, patient, kind, entry_id, reason="Recorded for the wrong patient", **headers):
+    return client.post(
+        f"/api/v1/patients/{patient.public_id}/history/{kind}/{entry_id}/void",
+        {"reason": reason}, content_type="application/json", **headers,
+    )  # fmt: skip
+
+
+def test_a_history_entry_is_voided_with_a_reason_once_and_kept(org, practitioner, patient):
+    client = client_for(practitioner)
+    today = str(dt.date.today())
+    added = _add(
+        client, patient, kind="allergy", substance="lidocaine", severity="moderate",
+        reaction="Hives", recorded_on=today,
+    ).json()  # fmt: skip
+    [entry] = [h for h in added["history"] if h["kind"] == "allergy"]
+    assert any("idocaine" in a["text"] for a in added["alerts"])
+    assert _void(client, patient, "allergy", entry["id"], reason="x").status_code == 400
+    voided = _void(client, patient, "allergy", entry["id"])
+    assert voided.status_code == 200, voided.content
+    assert not any("idocaine" in a["text"] for a in voided.json()["alerts"])
+    assert entry["id"] not in [h["id"] for h in voided.json()["history"]]
+    assert _void(client, patient, "allergy", entry["id"]).status_code == 200  # again: nothing
+    with acting_for(org):
+        kept = pm.Allergy.objects.get(public_id=entry["id"])
+        assert kept.void_reason == "Recorded for the wrong patient"
+        assert AuditEvent.objects.filter(action="void", object_type="allergy").count() == 1
+    # The wrong kind or another patient's entry is not found.
+    assert _void(client, patient, "medication", entry["id"]).status_code == 404
+
+
+def test_only_clinical_staff_of_the_clinic_void_history(
+    org, reception, practitioner, outsider, patient, warfarin
+):
+    from tests.test_portal import portal_user
+
+    token = tokens.create(practitioner, name="t", scopes=["read", "write"], days=5)[1]
+    me = portal_user(org, reception, patient)
+    assert (
+        _void(client_for(reception), patient, "medication", warfarin.public_id).status_code == 403
+    )
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    assert _void(Client(), patient, "medication", warfarin.public_id, **bearer).status_code == 403
+    for client, expected in ((client_for(outsider), 404), (client_for(me), 404), (Client(), 401)):
+        assert _void(client, patient, "medication", warfarin.public_id).status_code == expected
+    with acting_for(org):
+        assert pm.Medication.objects.get(pk=warfarin.pk).voided_at is None

@@ -177,6 +177,9 @@ TABLE: dict[str, Row] = {
     "api:patient_detail": row(STAFF, patient_id="@patient"),
     "api:change_patient": row(STAFF, patient_id="@patient"),  # the detail's path
     "api:add_history_entry": row(CLINICAL, patient_id="@patient"),
+    "api:void_history_entry": row(
+        CLINICAL, patient_id="@patient", kind="allergy", entry_id="@allergy"
+    ),
     # API: the desk's resources (appointments, outcomes, photos, lots, money)
     "api:list_appointments": row(STAFF),
     "api:book_appointment": row(STAFF),  # the list's path: a GET walks the list

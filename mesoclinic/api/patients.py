@@ -6,7 +6,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from django.utils import timezone
-from ninja import Query, Router, Status
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from mesoclinic.accounts import roles
@@ -22,7 +22,7 @@ from mesoclinic.audit.log import Action, record
 from mesoclinic.patients import models as pm
 from mesoclinic.patients import services
 from mesoclinic.patients.access import get_patient
-from mesoclinic.patients.forms import HISTORY_FORMS, PatientForm, SearchForm
+from mesoclinic.patients.forms import HISTORY_FORMS, PatientForm, SearchForm, VoidForm
 from mesoclinic.patients.search import search_patients
 from mesoclinic.scheduling.access import get_site
 
@@ -206,6 +206,38 @@ def add_history_entry(request: AuthedRequest, patient_id: UUID) -> Any:
         return Status(200, _detail(request, patient))
     services.add_entry(request.user, patient, form)
     return Status(201, _detail(request, patient))
+
+
+class VoidIn(Schema):
+    reason: str = Field(max_length=500, description="Why the entry is wrong or no longer true.")
+
+
+@router.post(
+    "/{uuid:patient_id}/history/{kind}/{uuid:entry_id}/void",
+    response={200: s.PatientDetail, **c.WRITE_REFUSED},
+    openapi_extra=body_doc(VoidIn),
+    summary="Void a history entry",
+)
+def void_history_entry(
+    request: AuthedRequest, patient_id: UUID, kind: s.HistoryKind, entry_id: UUID
+) -> Any:
+    """An entry recorded in error, or no longer true, is voided with a reason, as on the
+    chart: it stays in the record (who, when, why) and stops counting for the checks.
+    Voiding it again changes nothing. The answer is the patient with their history."""
+    require_clinical(request, Scope.WRITE)
+    require(request, roles.EDIT_CLINICAL, Scope.WRITE)
+    patient = get_patient(patient_id)
+    model = services.ENTRY_MODELS[kind]
+    entry = model.objects.filter(patient=patient, public_id=entry_id).first()
+    if entry is None:
+        return Status(404, {"detail": "Not found."})
+    body = read_body(request, VoidIn)
+    form = VoidForm(as_form_data(body.dict()))
+    if not form.is_valid():
+        return form_refused(form)
+    if entry.voided_at is None:
+        services.void_entry(request.user, patient, entry, form.cleaned_data["reason"])
+    return Status(200, _detail(request, get_patient(patient_id)))
 
 
 @router.get("/{uuid:patient_id}", response={200: s.PatientDetail, 403: s.Error, 404: s.Error})
