@@ -292,3 +292,84 @@ def test_tokens_need_the_write_scope_to_sell(org, owner, reception, patient, sit
     _, writer = tokens.create(reception, name="w", scopes=["read", "write"], days=5)
     assert _post(Client(), _sale(patient, site), **_bearer(writer)).status_code == 201
     assert _sales(org) == 1
+
+
+# --- saving a price list (the owner's write) ----------------------------------------------
+
+
+def _save(client, body, **headers):
+    return client.post("/api/v1/price-list", body, content_type="application/json", **headers)
+
+
+def _new_list(version=None, **changes):
+    body = {
+        "version": version,
+        "currency": "eur",
+        "consultation": "50.00",
+        "areas": [{"area": "submental", "amount": "300.00"}],
+        "products": [{"product": "pcdc-5ml", "amount": "20.00"}],
+        "packages": [
+            {"name": "Chin course of 3", "protocol": "submental-deoxycholic", "sessions": 3,
+             "amount": "800.00"},
+        ],
+    }  # fmt: skip
+    body.update(changes)
+    return body
+
+
+def test_the_owner_saves_a_new_version_and_the_old_one_stays(org, owner):
+    client = client_for(owner)
+    first = _save(client, _new_list())
+    assert first.status_code == 201, first.content
+    saved = first.json()
+    assert (saved["version"], saved["currency"], saved["consultation"]) == (1, "EUR", "50.00")
+    assert [(a["area"], a["amount"]) for a in saved["areas"]] == [("submental", "300.00")]
+    assert saved["packages"][0]["protocol_name"] == "Deoxycholic acid for submental fat"
+    retried = _save(client, _new_list())  # the same request again: the list has moved on
+    assert retried.status_code == 409 and "now version 1" in retried.json()["detail"]
+    second = _save(client, _new_list(version=1, consultation=None, packages=[]))
+    assert second.status_code == 201 and second.json()["version"] == 2
+    assert second.json()["consultation"] is None and second.json()["packages"] == []
+    with acting_for(org):
+        from mesoclinic.billing.models import PriceList
+
+        fees = PriceList.objects.order_by("version").values_list("consultation", flat=True)
+        assert list(fees) == [Decimal("50.00"), None]
+        assert AuditEvent.objects.filter(object_type="pricelist").count() == 2
+    assert client_for(owner).get("/api/v1/price-list").json()["version"] == 2
+
+
+def test_a_price_list_the_page_would_refuse_is_named_field_by_field(org, owner):
+    client = client_for(owner)
+    for changes, field in (
+        ({"currency": "EURO"}, "currency"),
+        ({"areas": [{"area": "moon", "amount": "1"}]}, "areas.0.area"),
+        ({"areas": [{"area": "submental", "amount": "-5"}]}, "areas.0.amount"),
+        ({"products": [{"product": "unicorn", "amount": "1"}]}, "products.0.product"),
+        (
+            {"packages": [{"name": "X", "protocol": "magic", "sessions": 3, "amount": "1"}]},
+            "packages.0.protocol",
+        ),
+        (
+            {"areas": [{"area": "submental", "treatment_type": str(uuid.uuid4()), "amount": "1"}]},
+            "areas.0.treatment_type",
+        ),
+    ):
+        response = _save(client, _new_list(**changes))
+        assert response.status_code == 400, (changes, response.content)
+        assert field in response.json()["errors"], (field, response.json())
+    assert client.get("/api/v1/price-list").json()["version"] is None
+
+
+def test_only_an_owner_saves_prices(org, owner, practitioner, reception, outsider, me):  # noqa: F811
+    for user in (practitioner, reception):
+        refused = _save(client_for(user), _new_list())
+        assert refused.status_code == 403, user
+    assert _save(client_for(me), _new_list()).status_code == 404
+    assert _save(Client(), _new_list()).status_code == 401
+    _, reader = tokens.create(owner, name="t", scopes=["read"], days=5)
+    refused = _save(Client(), _new_list(), **_bearer(reader))
+    assert refused.status_code == 403 and "write" in refused.json()["detail"]
+    # Another clinic's owner saves their own list, never ours.
+    assert _save(client_for(outsider), _new_list()).status_code == 201
+    assert client_for(owner).get("/api/v1/price-list").json()["version"] is None

@@ -215,6 +215,7 @@ TABLE: dict[str, Row] = {
     "api:refund_payment": row(BILLERS, payment_id="@payment"),
     "api:patient_balance": row(BILLERS, patient_id="@patient"),
     "api:price_list": row(STAFF),
+    "api:save_price_list": row(STAFF),  # the list's path: the walk's GET reads it
     "api:list_packages": row(BILLERS, query={"patient": "@patient"}),
     "api:sell_package": row(BILLERS, query={"patient": "@patient"}),  # as the list
     "api:package_detail": row(BILLERS, package_id="@package"),

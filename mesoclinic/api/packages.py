@@ -23,15 +23,18 @@ from mesoclinic.api.auth import require
 from mesoclinic.api.models import Scope
 from mesoclinic.api.refusals import (
     NO_KEY,
+    Refused,
     as_form_data,
     body_doc,
     form_refused,
     parse,
+    read_body,
     refused,
     submission_key,
 )
 from mesoclinic.audit.log import Action, record
 from mesoclinic.billing import prices
+from mesoclinic.billing.price_forms import PriceListForm
 from mesoclinic.patients.access import get_patient
 from mesoclinic.payments import forms, ledger, packages
 from mesoclinic.payments.access import get_package
@@ -60,7 +63,10 @@ def price_list(request: AuthedRequest) -> dict[str, Any]:
     """The version in force, as its page shows it. Before an owner saves the first,
     `version` is null and every list empty: nothing has a price yet."""
     require(request, roles.VIEW_PRICES)
-    book = prices.current()
+    return _price_list_out(request, prices.current())
+
+
+def _price_list_out(request: AuthedRequest, book: prices.PriceBook | None) -> dict[str, Any]:
     if book is None:
         return {
             "version": None,
@@ -107,6 +113,75 @@ def price_list(request: AuthedRequest) -> dict[str, Any]:
             for index, p in enumerate(book.packages)
         ],
     }
+
+
+def _price_form_data(body: d.PriceListIn) -> tuple[dict[str, Any], dict[str, str]]:
+    """The body as the prices page's form would post it, and each form field's name in
+    the body (for the refusal); an unknown area, product or treatment type is refused
+    here, as the page offers only known ones."""
+    ref = rules.load_reference()
+    types = {t.public_id: t.pk for t in TreatmentType.objects.filter(active=True)}
+    data: dict[str, Any] = {
+        "currency": body.currency,
+        "consultation": body.consultation,
+        "numbing": body.numbing,
+    }
+    names: dict[str, str] = {}
+    for i, area in enumerate(body.areas):
+        if area.area not in ref.areas:
+            raise Refused(f"No area has the code {area.area!r}.", f"areas.{i}.area")
+        if area.treatment_type is not None and area.treatment_type not in types:
+            raise Refused("No such treatment type.", f"areas.{i}.treatment_type")
+        type_id = types[area.treatment_type] if area.treatment_type else None
+        key = f"area__{area.area}__{type_id or 'any'}"
+        data[key], names[key] = area.amount, f"areas.{i}.amount"
+    for i, product in enumerate(body.products):
+        if product.product not in ref.products:
+            raise Refused(f"No product has the code {product.product!r}.", f"products.{i}.product")
+        key = f"product__{product.product}"
+        data[key], names[key] = product.amount, f"products.{i}.amount"
+    for i, package in enumerate(body.packages):
+        for part in ("name", "protocol", "sessions", "amount"):
+            key = f"package_{i}_{part}"
+            data[key], names[key] = getattr(package, part), f"packages.{i}.{part}"
+    return data, names
+
+
+@prices_router.post(
+    "",
+    response={201: d.PriceListOut, 400: d.FieldErrors, 403: s.Error, 409: d.FieldErrors},
+    summary="Save a new price list version",
+    openapi_extra=body_doc(d.PriceListIn),
+)
+def save_price_list(request: AuthedRequest) -> Any:
+    """An owner saves the whole price list as the next version, checked by the prices
+    page's form; earlier versions stay as they were (quotes and invoices name theirs).
+    Send the version read: a list saved since is a 409, so a retry saves nothing twice."""
+    require(request, roles.MANAGE_PRICES, Scope.WRITE)
+    body = read_body(request, d.PriceListIn)
+    book = prices.current()
+    now = book.price_list.version if book else None
+    if body.version != now:
+        message = (
+            f"The price list is now version {now}: read it again."
+            if now
+            else ("No price list is saved yet: send version null.")
+        )
+        return refused(message, "version", status=409)
+    data, names = _price_form_data(body)
+    form = PriceListForm(
+        as_form_data(data),
+        book=book,
+        types=list(TreatmentType.objects.filter(active=True).order_by("name")),
+        default_currency=request.user.organization.currency,
+        package_slots=len(body.packages),
+    )
+    if not form.is_valid():
+        errors = {names.get(k, k): [str(m) for m in v] for k, v in form.errors.items()}
+        first = next(iter(errors.values()))[0]
+        return Status(400, {"detail": first, "errors": errors})
+    saved = prices.save_version(request.user, form.prices())
+    return Status(201, _price_list_out(request, prices.book_of(saved)))
 
 
 def _package(package: PackageSale) -> dict[str, Any]:

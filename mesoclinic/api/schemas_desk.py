@@ -219,6 +219,38 @@ class PriceListOut(Schema):
     packages: list[PackageOffer]
 
 
+class AreaPriceIn(Schema):
+    area: str = Field(description="An area's code.")
+    treatment_type: UUID | None = Field(None, description="None: any treatment of the area.")
+    amount: Decimal = Field(max_digits=12, decimal_places=2, description="Per session.")
+
+
+class ProductPriceIn(Schema):
+    product: str = Field(description="A product's code.")
+    amount: Decimal = Field(max_digits=12, decimal_places=2, description="Per unit opened.")
+
+
+class PackageIn(Schema):
+    name: str = Field(max_length=120)
+    protocol: str = Field(description="The protocol's code.")
+    sessions: int = Field(ge=1, le=50)
+    amount: Decimal = Field(max_digits=12, decimal_places=2, description="The whole course.")
+
+
+class PriceListIn(Schema):
+    """A whole new version: what is left out has no price in it."""
+
+    version: int | None = Field(
+        description="The version in force as read (null before the first): saved since is a 409."
+    )
+    currency: str = Field(max_length=3, description="ISO 4217: USD, EUR...")
+    consultation: Decimal | None = Field(None, max_digits=12, decimal_places=2)
+    numbing: Decimal | None = Field(None, max_digits=12, decimal_places=2)
+    areas: list[AreaPriceIn] = Field(default_factory=list)
+    products: list[ProductPriceIn] = Field(default_factory=list)
+    packages: list[PackageIn] = Field(default_factory=list, max_length=50)
+
+
 class PackageOut(Schema):
     id: UUID
     patient: UUID

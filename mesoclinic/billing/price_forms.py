@@ -36,6 +36,7 @@ class PriceListForm(forms.Form):
         book: PriceBook | None,
         types: list[TreatmentType],
         default_currency: str,
+        package_slots: int = 0,
     ) -> None:
         ref = rules.load_reference()
         self.ref, self.types = ref, types
@@ -43,7 +44,7 @@ class PriceListForm(forms.Form):
             (t.name, t.pk) for t in types
         ]
         packages = book.packages if book else []
-        self.package_count = len(packages) + SPARE_PACKAGES
+        self.package_count = max(len(packages) + SPARE_PACKAGES, package_slots)
         super().__init__(data, initial=self._initial(book, default_currency, packages))
         self.fields["consultation"] = _money("Consultation, per visit")
         self.fields["numbing"] = _money("Numbing, per session that used it")
