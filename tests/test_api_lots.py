@@ -240,3 +240,86 @@ def test_counting_is_for_those_who_sign_in_this_clinic(
     assert _count(client_for(portal_user(org, reception, patient)), site, lines).status_code == 404
     assert _count(Client(), site, lines).status_code == 401
     assert client_for(practitioner).get(f"/api/v1/lots/{lot.public_id}").json()["vials_left"] == 10
+
+
+# --- recall: who received a lot, and recalling it -----------------------------------------
+
+
+def test_a_recall_lists_everyone_who_received_the_lot_in_pages(
+    org, site, practitioner, esthetician, make_patient, lot
+):
+    from tests.factories import make_session
+
+    people = [make_patient(first_name=n, email=f"{n}@example.com") for n in ("Ana", "Bo", "Cy")]
+    made = [
+        make_session(org, p, site, practitioner, lot, days_ago=d)
+        for p, d in zip(people, (30, 20, 10), strict=True)
+    ]
+    other = receive_lot(org, site, practitioner, number="OTHER-9", vials=5)
+    make_session(org, make_patient(first_name="Dee"), site, practitioner, other, days_ago=5)
+    client = client_for(esthetician)
+    first = client.get("/api/v1/lots/recall", {"lot": " dca-001 ", "limit": 2}).json()
+    second = client.get(
+        "/api/v1/lots/recall", {"lot": "DCA-001", "limit": 2, "cursor": first["next"]}
+    ).json()
+    rows = first["results"] + second["results"]
+    assert [r["session_id"] for r in rows] == [str(s.public_id) for s in reversed(made)]
+    assert [r["patient_name"] for r in rows] == ["Cy García", "Bo García", "Ana García"]
+    assert rows[0]["email"] == "Cy@example.com" and rows[0]["volume_ml"] == "2.00"
+    assert second["next"] is None
+    with acting_for(org):
+        searched = AuditEvent.objects.filter(
+            action="search", object_type="lot", detail="api recall"
+        )
+        assert searched.count() == 2 and searched.first().object_id == "DCA-001"
+    assert client.get("/api/v1/lots/recall").status_code == 422  # the lot number is required
+
+
+def test_a_practitioner_recalls_a_lot_once_and_it_can_no_longer_be_charted(
+    org, site, practitioner, esthetician, patient, lot
+):
+    from tests.factories import make_session, post_chart
+
+    url = f"/api/v1/lots/{lot.public_id}/recall"
+    body = {"reason": "Manufacturer notice 2026-14"}
+    assert (
+        client_for(esthetician).post(url, body, content_type="application/json").status_code == 403
+    )
+    client = client_for(practitioner)
+    assert client.post(url, {"reason": "x"}, content_type="application/json").status_code == 400
+    recalled = client.post(url, body, content_type="application/json")
+    assert recalled.status_code == 200, recalled.content
+    assert recalled.json()["state"] == "recalled"
+    assert recalled.json()["recall_reason"] == "Manufacturer notice 2026-14"
+    again = client.post(url, {"reason": "Twice"}, content_type="application/json")
+    assert again.status_code == 200 and again.json()["recall_reason"] == body["reason"]
+    with acting_for(org):
+        changes = AuditEvent.objects.filter(action="change", object_type="lot")
+        assert changes.count() == 1
+    session = make_session(org, patient, site, practitioner, days_ago=0)
+    charted = post_chart(client, session, lot)
+    assert charted.status_code == 400 and "recalled" in charted.content.decode()
+
+
+def test_recalls_are_for_our_clinicians_only(org, practitioner, reception, outsider, me, lot):  # noqa: F811
+    url = f"/api/v1/lots/{lot.public_id}/recall"
+    body = {"reason": "Manufacturer notice"}
+    _, reader = tokens.create(practitioner, name="t", scopes=["read", "clinical"], days=5)
+    for client, expected in (
+        (client_for(reception), 403),
+        (client_for(outsider), 404),
+        (client_for(me), 404),
+        (Client(), 401),
+    ):
+        assert client.post(url, body, content_type="application/json").status_code == expected
+    assert client_for(reception).get("/api/v1/lots/recall", {"lot": "DCA-001"}).status_code == 403
+    assert (
+        client_for(outsider).get("/api/v1/lots/recall", {"lot": "DCA-001"}).json()["results"] == []
+    )
+    refused = Client().post(
+        url, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {reader}"
+    )
+    assert refused.status_code == 403 and "write" in refused.json()["detail"]
+    with acting_for(org):
+        lot.refresh_from_db()
+        assert lot.recalled_at is None

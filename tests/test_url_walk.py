@@ -192,6 +192,8 @@ TABLE: dict[str, Row] = {
     "api:stock_levels": row(CLINICAL),
     "api:count_stock": row(SIGNERS),
     "api:lot_detail": row(CLINICAL, lot_id="@lot"),
+    "api:recall_search": row(CLINICAL, query={"lot": "$lot_number"}),
+    "api:recall_lot": row(SIGNERS, lot_id="@lot"),
     "api:list_photos": row(CLINICAL, query={"patient": "@patient"}),
     "api:photo_consents": row(CLINICAL, patient_id="@patient"),
     "api:photo_detail": row(CLINICAL, photo_id="@photo"),

@@ -1,6 +1,6 @@
 """Lots and stock: the lots of each site (product, number, expiry, vials on hand) and
-the stock per site and product against the owner's reorder levels. Read only: lots are
-received, recalled and counted on the pages.
+the stock per site and product against the owner's reorder levels; receiving a lot,
+counting stock, recalling a lot and finding everyone who received one.
 
 Lots belong to the clinical side (the pages are for clinical roles): a clinical role,
 and for a token its clinical scope.
@@ -11,6 +11,7 @@ from uuid import UUID
 
 from django.utils import timezone
 from ninja import Header, Query, Router, Status
+from pydantic import Field
 
 from mesoclinic import rules
 from mesoclinic.accounts import roles
@@ -35,7 +36,7 @@ from mesoclinic.audit.log import Action, record
 from mesoclinic.scheduling.access import get_site
 from mesoclinic.treatments import inventory, stock, stock_count
 from mesoclinic.treatments.access import get_lot
-from mesoclinic.treatments.inventory_forms import LotForm
+from mesoclinic.treatments.inventory_forms import LotForm, RecallForm
 from mesoclinic.treatments.models import Lot
 
 router = Router(tags=["lots"])
@@ -177,6 +178,43 @@ def count_stock(
             "differences": count.differences,
         },
     )
+
+
+class RecallParams(cursor.PageParams):
+    lot: str = Field(min_length=1, max_length=60, description="The lot number, as printed.")
+
+
+@router.get("/recall", response={200: d.RecallPage, **c.LIST_REFUSED}, summary="Who received a lot")
+def recall_search(request: AuthedRequest, params: Query[RecallParams]) -> dict[str, Any]:
+    """Every charted area that used a lot with this number (at any site), newest session
+    first, with the patient's contact details: what the recall page and its CSV list.
+    Sessions still in progress count: the vial was opened on that patient."""
+    require_clinical(request)
+    number = inventory.normalize_lot_number(params.lot)
+    found, after = cursor.page(inventory.recall_rows(number), ("-session_id", "-id"), params)
+    record(request.user, Action.SEARCH, object_type="lot", object_id=number, detail="api recall")
+    return {"results": [inventory.recall_record(a) for a in found], "next": after}
+
+
+@router.post(
+    "/{uuid:lot_id}/recall",
+    response={200: d.LotOut, **c.WRITE_REFUSED},
+    summary="Recall a lot",
+    openapi_extra=body_doc(d.ReasonIn),
+)
+def recall_lot(request: AuthedRequest, lot_id: UUID) -> Any:
+    """A practitioner recalls a lot, with the reason (the manufacturer's notice, an
+    infection): it can no longer be charted, at any session, from now on. Recalling it
+    again changes nothing."""
+    require_clinical(request, Scope.WRITE)
+    require(request, roles.SIGN_CLINICAL, Scope.WRITE)
+    lot = get_lot(lot_id)
+    body = read_body(request, d.ReasonIn)
+    form = RecallForm(as_form_data(body.dict()))
+    if not form.is_valid():
+        return form_refused(form)
+    inventory.mark_recalled(request.user, lot, form.cleaned_data["reason"])
+    return Status(200, _out(inventory.label([get_lot(lot_id)])[0]))
 
 
 @router.get("/{uuid:lot_id}", response={200: d.LotOut, 403: s.Error, 404: s.Error})

@@ -286,6 +286,33 @@ class PackageSaleIn(Schema):
     )
 
 
+class RecallRow(Schema):
+    """One charted area that used a lot with the number: who received it, and how to
+    reach them."""
+
+    lot_number: str
+    product: str
+    lot_site: str
+    patient_id: UUID
+    patient_name: str
+    date_of_birth: date
+    phone: str
+    email: str
+    session_id: UUID
+    session_date: date
+    session_status: str
+    site: str
+    area: str
+    side: str
+    volume_ml: Decimal
+    injections: int | None
+
+
+class RecallPage(Schema):
+    results: list[RecallRow]
+    next: str | None = Field(description="Cursor of the next page; null on the last page.")
+
+
 # --- appointments -----------------------------------------------------------------------
 
 AppointmentStatus = Literal["proposed", "booked", "confirmed", "cancelled", "no_show", "completed"]
