@@ -126,8 +126,15 @@ def test_the_patient_cancels_outside_the_notice_period_once(org, me, appt):
     assert events(org, me) == before + 1 + 1  # plus the appointments page it returned to
 
 
-def test_inside_the_notice_period_a_cancel_is_refused_with_the_clinics_phone(org, me, appt):
-    org.cancel_notice_hours = 336  # two weeks: the appointment next week is inside it
+@pytest.fixture
+def soon(org, clinic, reception, practitioner, patient, me):
+    """Within the coming week: always inside a two-week notice, whatever today is."""
+    return book(org, reception, clinic, patient, practitioner, local(next_weekday(1), 10))
+
+
+def test_inside_the_notice_period_a_cancel_is_refused_with_the_clinics_phone(org, me, soon):
+    appt = soon
+    org.cancel_notice_hours = 336  # two weeks: the appointment this coming week is inside it
     org.save()
     client = client_for(me)
     page = client.get(reverse("portal_appointments")).content.decode()

@@ -1,6 +1,8 @@
 """The demo's two patient logins: patients in the middle of a course (consent signed,
 sessions signed, an appointment coming up), so the portal shows real content."""
 
+import datetime as dt
+
 from django.db.models import Exists, OuterRef, Subquery
 
 from mesoclinic.accounts.models import Organization, User
@@ -14,7 +16,7 @@ from mesoclinic.treatments.models import SessionStatus, TreatmentSession
 LOGINS = ("patient@demo.clinic", "patient2@demo.clinic")
 
 
-def create_logins(org: Organization, password: str, now: object) -> list[str]:
+def create_logins(org: Organization, password: str, now: dt.datetime) -> list[str]:
     """Portal accounts for two of the demo's patients (call inside `acting_for(org)`);
     the emails that have one, to print beside the staff logins (none without a past to
     be in the middle of). Run again, it changes nothing."""
@@ -33,10 +35,13 @@ def create_logins(org: Organization, password: str, now: object) -> list[str]:
         )
         .filter(
             Exists(
+                # One still to confirm and far enough ahead to move online, whatever
+                # the day the demo is loaded: the portal's appointments page has all
+                # its actions to show.
                 Appointment.objects.filter(
                     patient=OuterRef("pk"),
-                    starts_at__gte=now,
-                    status__in=[Status.BOOKED, Status.CONFIRMED],
+                    starts_at__gte=now + dt.timedelta(hours=org.cancel_notice_hours + 24),
+                    status=Status.BOOKED,
                 )
             )
         )
