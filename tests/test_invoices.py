@@ -320,6 +320,27 @@ def test_a_line_is_credited_once_however_often_the_credit_is_sent(org, owner, re
         assert sum(n.total_gross for n in notes) == invoice.total_gross
 
 
+def test_no_more_is_credited_than_was_invoiced(org, owner, reception, signed):
+    """A goodwill credit note with lines of its own (the demo writes one) counts too."""
+    price_list(org, owner, product="95.50")  # 250.00 + 95.50 = 345.50
+    invoice = issue(org, reception, draft(org, reception, signed).invoice)
+    treatment, product = lines_of(org, invoice)
+    with acting_for(org):
+        goodwill = Invoice.objects.create(
+            patient_id=invoice.patient_id, site_id=invoice.site_id, kind="credit_note",
+            currency=invoice.currency, credits=invoice, note="Goodwill", changed_by=owner,
+        )  # fmt: skip
+        invoicing._add(goodwill, "discount", "Goodwill credit", Decimal(1), Decimal("200.00"))
+        invoicing.issue(owner, goodwill)
+        with pytest.raises(invoicing.InvoiceRefused, match="at most 145.50 is left"):
+            invoicing.credit(reception, invoice, "Cancelled")
+        note = invoicing.credit(reception, invoice, "Vial unused", [product.pk])
+        assert note.total_gross == Decimal("95.50")
+        with pytest.raises(invoicing.InvoiceRefused, match="at most 50.00 is left"):
+            invoicing.credit(reception, invoice, "Cancelled", [treatment.pk])
+        assert Invoice.objects.filter(kind="credit_note").count() == 2
+
+
 def test_a_bad_line_keeps_what_was_typed_and_says_why(org, reception, patient, site):
     with acting_for(org):
         invoice = invoicing.draft_for_patient(reception, patient, site)

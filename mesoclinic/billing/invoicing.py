@@ -281,6 +281,15 @@ def _refuse_credited_twice(invoice: Invoice, chosen: list[InvoiceLine]) -> None:
     credited = Counter(_line_key(line) for line in notes)
     invoiced = Counter(_line_key(line) for line in InvoiceLine.objects.filter(invoice=invoice))
     wanted = Counter(_line_key(line) for line in chosen)
+    already = sum((line.gross for line in notes), ZERO)
+    if already + sum((line.gross for line in chosen), ZERO) > invoice.total_gross:
+        left = invoice.total_gross - already
+        raise InvoiceRefused(
+            f"Credit notes already credit {already:.2f} of {invoice.description}'s "
+            f"{invoice.total_gross:.2f}: at most {left:.2f} is left to credit.",
+            "lines",
+            conflict=True,
+        )
     for key, count in wanted.items():
         if credited[key] + count > invoiced[key]:
             by = sorted({line.invoice.description for line in notes if _line_key(line) == key})
