@@ -115,12 +115,14 @@ def _price_list_out(request: AuthedRequest, book: prices.PriceBook | None) -> di
     }
 
 
-def _price_form_data(body: d.PriceListIn) -> tuple[dict[str, Any], dict[str, str]]:
+def _price_form_data(
+    body: d.PriceListIn, offered: list[TreatmentType]
+) -> tuple[dict[str, Any], dict[str, str]]:
     """The body as the prices page's form would post it, and each form field's name in
     the body (for the refusal); an unknown area, product or treatment type is refused
     here, as the page offers only known ones."""
     ref = rules.load_reference()
-    types = {t.public_id: t.pk for t in TreatmentType.objects.filter(active=True)}
+    types = {t.public_id: t.pk for t in offered}
     data: dict[str, Any] = {
         "currency": body.currency,
         "consultation": body.consultation,
@@ -168,11 +170,12 @@ def save_price_list(request: AuthedRequest) -> Any:
             else ("No price list is saved yet: send version null.")
         )
         return refused(message, "version", status=409)
-    data, names = _price_form_data(body)
+    offered = list(TreatmentType.objects.filter(active=True).order_by("name"))
+    data, names = _price_form_data(body, offered)
     form = PriceListForm(
         as_form_data(data),
         book=book,
-        types=list(TreatmentType.objects.filter(active=True).order_by("name")),
+        types=offered,
         default_currency=request.user.organization.currency,
         package_slots=len(body.packages),
     )
